@@ -218,7 +218,8 @@ class MeasureSpec:
         for k, v in d.items():
             key = f"measure.{k}"
             if k == "sharpness_eps":
-                vals = [_float(key, e, 0.0, 1.0, lo_open=True) for e in _list(key, v)]
+                given = v if isinstance(v, (list, tuple)) and not v else _list(key, v)   # [] turns it off
+                vals = [_float(key, e, 0.0, 1.0, lo_open=True) for e in given]
                 out[k] = _unique(key, vals)
             elif k in ("sharpness_random", "sharpness_sam", "hessian", "landscape", "noise_scale", "spectrum"):
                 out[k] = _bool(key, v)

@@ -1,0 +1,266 @@
+"""The results store: parquet tables and safetensors weights on disk, written atomically, keyed by run id.
+
+Layout (``root`` from --store, $BATCHSCOPE_STORE or ./batchscope-results):
+
+    runs/<run_id>/run.parquet           one row: what training produced
+    runs/<run_id>/epochs.parquet        one row per epoch (0 = before training)
+    runs/<run_id>/weights.safetensors   final weights (numpy arrays; loading never unpickles)
+    runs/<run_id>/measure-<mid>.parquet one row: measurements for measure-spec hash <mid>
+    runs/<run_id>/landscape-<mid>.parquet random 1-D slice rows
+    studies/<study_id>/spec.toml        the spec, beside its results
+    studies/<study_id>/study.json       name, state, run ids, progress counters
+    studies/<study_id>/{runs,epochs,landscape}.parquet   consolidated tables (a cache of the per-run files)
+
+Runs live outside studies, so a study that shares runs with another (or a renamed copy) trains nothing.
+Every write goes to a temp file in the same folder and is renamed into place: a killed writer never leaves
+half a file, and readers ignore ``*.tmp``. A file that cannot be read is moved aside as ``*.corrupt`` and
+reported, and its run counts as missing, so the next ``run`` recomputes it. No torch import here.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DEFAULT_ROOT = "batchscope-results"
+_ID_RE = re.compile(r"^[0-9a-f]{8,64}$")
+
+
+class StoreError(ValueError):
+    """A store problem the user can act on (unknown study, ambiguous name, unusable folder)."""
+
+
+def resolve_root(store: str | os.PathLike | None = None) -> Path:
+    """--store DIR, else $BATCHSCOPE_STORE, else ./batchscope-results (the CLI and the dashboard agree)."""
+    return Path(store or os.environ.get("BATCHSCOPE_STORE") or DEFAULT_ROOT).expanduser()
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write_parquet(path: Path, df: pd.DataFrame) -> None:
+    import io
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def atomic_write_json(path: Path, obj) -> None:
+    atomic_write_bytes(path, json.dumps(obj, indent=1, sort_keys=True, default=str).encode())
+
+
+def _check_id(kind: str, value: str) -> str:
+    """Ids become folder names: accept only hex hashes, never a path."""
+    if not isinstance(value, str) or not _ID_RE.match(value):
+        raise StoreError(f"{kind} {value!r} is not a valid id; ids are hexadecimal hashes")
+    return value
+
+
+@dataclass
+class Store:
+    root: Path
+    problems: list[str] = field(default_factory=list)   # unreadable files moved aside, for the UI to show
+
+    # ---- paths
+    def run_dir(self, run_id: str) -> Path:
+        return self.root / "runs" / _check_id("run id", run_id)
+
+    def study_dir(self, study_id: str) -> Path:
+        return self.root / "studies" / _check_id("study id", study_id)
+
+    # ---- reading with recovery
+    def _read_parquet(self, path: Path) -> pd.DataFrame | None:
+        if not path.exists():
+            return None
+        try:
+            return pd.read_parquet(path)
+        except Exception as e:  # noqa: BLE001 - any unreadable file is set aside, never fatal
+            self._set_aside(path, e)
+            return None
+
+    def _read_json(self, path: Path):
+        if not path.exists():
+            return None
+        try:
+            return json.loads(path.read_text())
+        except Exception as e:  # noqa: BLE001
+            self._set_aside(path, e)
+            return None
+
+    def _set_aside(self, path: Path, err: Exception) -> None:
+        dest = path.with_name(f"{path.name}.{int(time.time())}.corrupt")
+        try:
+            os.replace(path, dest)
+        except OSError:
+            pass
+        self.problems.append(f"{path.relative_to(self.root)} could not be read "
+                             f"({err.__class__.__name__}); moved aside, it will be recomputed")
+
+    # ---- runs
+    def has_run(self, run_id: str) -> bool:
+        return self.read_run(run_id) is not None and (self.run_dir(run_id) / "epochs.parquet").exists()
+
+    def read_run(self, run_id: str) -> pd.DataFrame | None:
+        return self._read_parquet(self.run_dir(run_id) / "run.parquet")
+
+    def save_run(self, run_id: str, row: dict, epochs: pd.DataFrame, weights: dict[str, np.ndarray] | None,
+                 spec: dict) -> None:
+        """Weights and epochs first, the run row last: the row's presence means the run is complete."""
+        d = self.run_dir(run_id)
+        if weights is not None:
+            self.save_weights(run_id, weights)
+        atomic_write_json(d / "spec.json", spec)
+        atomic_write_parquet(d / "epochs.parquet", epochs.assign(run_id=run_id))
+        atomic_write_parquet(d / "run.parquet", pd.DataFrame([{**row, "run_id": run_id}]))
+
+    def save_weights(self, run_id: str, weights: dict[str, np.ndarray]) -> None:
+        from safetensors.numpy import save
+        atomic_write_bytes(self.run_dir(run_id) / "weights.safetensors",
+                           save({k: np.ascontiguousarray(v) for k, v in weights.items()}))
+
+    def load_weights(self, run_id: str) -> dict[str, np.ndarray] | None:
+        """Final weights as numpy arrays (safetensors: nothing is unpickled); None if missing or corrupt."""
+        from safetensors.numpy import load
+        path = self.run_dir(run_id) / "weights.safetensors"
+        if not path.exists():
+            return None
+        try:
+            return load(path.read_bytes())
+        except Exception as e:  # noqa: BLE001
+            self._set_aside(path, e)
+            return None
+
+    def read_epochs(self, run_id: str) -> pd.DataFrame | None:
+        return self._read_parquet(self.run_dir(run_id) / "epochs.parquet")
+
+    def has_measure(self, run_id: str, measure_id: str) -> bool:
+        return self.read_measure(run_id, measure_id) is not None
+
+    def read_measure(self, run_id: str, measure_id: str) -> pd.DataFrame | None:
+        return self._read_parquet(self.run_dir(run_id) / f"measure-{_check_id('measure id', measure_id)}.parquet")
+
+    def save_measure(self, run_id: str, measure_id: str, row: dict, landscape: pd.DataFrame | None) -> None:
+        d = self.run_dir(run_id)
+        if landscape is not None:
+            atomic_write_parquet(d / f"landscape-{measure_id}.parquet", landscape.assign(run_id=run_id))
+        atomic_write_parquet(d / f"measure-{measure_id}.parquet", pd.DataFrame([row]))
+
+    def read_landscape(self, run_id: str, measure_id: str) -> pd.DataFrame | None:
+        return self._read_parquet(self.run_dir(run_id) / f"landscape-{measure_id}.parquet")
+
+    # ---- studies
+    def save_study(self, spec_toml: str, info: dict) -> None:
+        d = self.study_dir(info["study_id"])
+        if not (d / "spec.toml").exists():
+            atomic_write_bytes(d / "spec.toml", spec_toml.encode())
+        atomic_write_json(d / "study.json", info)
+
+    def study_info(self, study_id: str) -> dict | None:
+        return self._read_json(self.study_dir(study_id) / "study.json")
+
+    def spec_text(self, study_id: str) -> str:
+        return (self.study_dir(study_id) / "spec.toml").read_text()
+
+    def list_studies(self) -> pd.DataFrame:
+        """One row per study: id, name, state, runs done/total, updated time."""
+        rows = []
+        base = self.root / "studies"
+        for d in sorted(base.iterdir()) if base.exists() else []:
+            if not _ID_RE.match(d.name):
+                continue
+            info = self.study_info(d.name)
+            if info is None:
+                continue
+            rows.append({"study_id": d.name, "name": info.get("name", ""), "state": info.get("state", "?"),
+                         "runs_done": info.get("runs_done", 0), "runs_total": info.get("runs_total", 0),
+                         "dataset": info.get("dataset", ""), "updated": info.get("updated", "")})
+        cols = ["study_id", "name", "state", "runs_done", "runs_total", "dataset", "updated"]
+        return pd.DataFrame(rows, columns=cols).sort_values("updated", ascending=False, ignore_index=True)
+
+    def find_study(self, key: str) -> str:
+        """A study id, an id prefix, or a unique study name → the study id; StoreError says what is wrong."""
+        studies = self.list_studies()
+        if studies.empty:
+            raise StoreError(f"the store {self.root} has no studies yet; run one with "
+                             "`python -m studies run SPEC.toml`")
+        exact = studies[studies.study_id == key]
+        if len(exact):
+            return key
+        by_name = studies[studies.name == key]
+        if len(by_name) == 1:
+            return by_name.study_id.iloc[0]
+        if len(by_name) > 1:
+            ids = ", ".join(by_name.study_id)
+            raise StoreError(f"{len(by_name)} studies are named {key!r} ({ids}); give the study id instead")
+        by_prefix = studies[studies.study_id.str.startswith(key)] if key else studies.iloc[:0]
+        if len(by_prefix) == 1:
+            return by_prefix.study_id.iloc[0]
+        raise StoreError(f"no study named {key!r} in {self.root}; `python -m studies list` shows them")
+
+    def version(self, study_id: str) -> int:
+        """Changes whenever the study's tables change: a cache key for the dashboard."""
+        d = self.study_dir(study_id)
+        stamps = [p.stat().st_mtime_ns for p in (d / "study.json", d / "runs.parquet") if p.exists()]
+        return max(stamps, default=0)
+
+    def collect_run(self, run_id: str, measure_id: str | None):
+        """(runs row, epochs, landscape rows) of one finished run, its measurements merged; None if missing."""
+        row, ep = self.read_run(run_id), self.read_epochs(run_id)
+        if row is None or ep is None:
+            return None
+        land = None
+        if measure_id:
+            m = self.read_measure(run_id, measure_id)
+            if m is not None:
+                extra = m.drop(columns=[c for c in m.columns if c in row.columns])
+                row = pd.concat([row.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
+            land = self.read_landscape(run_id, measure_id)
+        return row, ep, land
+
+    def write_tables(self, study_id: str, tables: dict[str, list[pd.DataFrame]]) -> None:
+        """Write the study's consolidated tables (the driver is the only writer; readers see whole files)."""
+        d = self.study_dir(study_id)
+        for name, parts in tables.items():
+            parts = [p for p in parts if p is not None and len(p)]
+            if parts:
+                df = pd.concat(parts, ignore_index=True)
+                if "study_id" in df.columns:
+                    df = df.drop(columns="study_id")
+                df.insert(0, "study_id", study_id)
+                atomic_write_parquet(d / f"{name}.parquet", df)
+
+    def load_table(self, study_id: str, table: str = "runs") -> pd.DataFrame:
+        """A consolidated table of a study (runs | epochs | landscape); empty if nothing finished yet."""
+        if table not in ("runs", "epochs", "landscape"):
+            raise StoreError(f"table {table!r} is not one of runs, epochs, landscape")
+        df = self._read_parquet(self.study_dir(study_id) / f"{table}.parquet")
+        return df if df is not None else pd.DataFrame()
+
+    def load_study(self, study_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return self.load_table(study_id, "runs"), self.load_table(study_id, "epochs")
+
+
+def open_store(store: str | os.PathLike | Store | None = None) -> Store:
+    """The store at --store / $BATCHSCOPE_STORE / ./batchscope-results (created on first write)."""
+    if isinstance(store, Store):
+        return store
+    root = resolve_root(store)
+    if root.exists() and not root.is_dir():
+        raise StoreError(f"store {root} is a file, not a folder; give a folder with --store")
+    return Store(root)

@@ -1,0 +1,93 @@
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from studies.store import Store, StoreError, atomic_write_bytes, open_store, resolve_root
+
+RID = "0123456789abcdef"
+
+
+def test_store_root_rule(monkeypatch, tmp_path):
+    monkeypatch.delenv("BATCHSCOPE_STORE", raising=False)
+    assert resolve_root() == resolve_root(None) and str(resolve_root()) == "batchscope-results"
+    monkeypatch.setenv("BATCHSCOPE_STORE", str(tmp_path / "env"))
+    assert resolve_root() == tmp_path / "env"
+    assert resolve_root(tmp_path / "arg") == tmp_path / "arg"
+
+
+def test_atomic_write_replaces_whole_and_leaves_no_temp(tmp_path):
+    p = tmp_path / "f.bin"
+    atomic_write_bytes(p, b"one")
+    atomic_write_bytes(p, b"two")
+    assert p.read_bytes() == b"two" and [x.name for x in tmp_path.iterdir()] == ["f.bin"]
+
+
+def test_a_temp_file_left_by_a_killed_writer_is_ignored(tmp_path):
+    store = Store(tmp_path)
+    d = store.run_dir(RID)
+    d.mkdir(parents=True)
+    (d / ".run.parquet.999.1.tmp").write_bytes(b"half a file")
+    assert not store.has_run(RID)
+    store.save_run(RID, {"status": "done"}, pd.DataFrame({"epoch": [0, 1]}), {"w": np.ones(3, np.float32)}, {})
+    assert store.has_run(RID) and store.read_run(RID)["status"].iloc[0] == "done"
+
+
+def test_weights_round_trip_without_pickle(tmp_path):
+    store = Store(tmp_path)
+    w = {"0.weight": np.arange(6, dtype=np.float32).reshape(2, 3), "0.bias": np.zeros(2, np.float32)}
+    store.save_weights(RID, w)
+    back = store.load_weights(RID)
+    assert set(back) == set(w) and all(np.array_equal(back[k], w[k]) for k in w)
+    assert (store.run_dir(RID) / "weights.safetensors").read_bytes()[:8] != b"\x80\x04\x95"   # not a pickle
+
+
+def test_corrupt_files_are_set_aside_and_reported(tmp_path):
+    store = Store(tmp_path)
+    store.save_run(RID, {"status": "done"}, pd.DataFrame({"epoch": [0]}), {"w": np.ones(2, np.float32)}, {})
+    path = store.run_dir(RID) / "run.parquet"
+    path.write_bytes(path.read_bytes()[:20])          # truncated
+    (store.run_dir(RID) / "weights.safetensors").write_bytes(b"garbage")
+    assert not store.has_run(RID)
+    assert store.load_weights(RID) is None
+    assert len(store.problems) == 2 and "moved aside" in store.problems[0]
+    assert any(p.name.endswith(".corrupt") for p in store.run_dir(RID).iterdir())
+
+
+def test_ids_never_become_paths(tmp_path):
+    store = Store(tmp_path)
+    for bad in ("../x", "abc/../../etc", "", "ZZZZZZZZZZ", "..", "0123456789abcdef/.."):
+        with pytest.raises(StoreError):
+            store.study_dir(bad)
+        with pytest.raises(StoreError):
+            store.run_dir(bad)
+
+
+def _study(store, sid, name, updated):
+    store.save_study('dataset = "digits"\n', {"study_id": sid, "name": name, "state": "done", "runs_done": 1,
+                                             "runs_total": 1, "updated": updated})
+
+
+def test_find_study_by_id_prefix_and_unique_name(tmp_path):
+    store = open_store(tmp_path)
+    with pytest.raises(StoreError, match="no studies yet"):
+        store.find_study("x")
+    _study(store, "aaaa000011112222", "quick", "1")
+    _study(store, "bbbb000011112222", "other", "2")
+    _study(store, "cccc000011112222", "other", "3")
+    assert store.find_study("quick") == "aaaa000011112222"
+    assert store.find_study("bbbb") == "bbbb000011112222"
+    assert store.find_study("cccc000011112222") == "cccc000011112222"
+    with pytest.raises(StoreError, match="2 studies are named 'other'"):
+        store.find_study("other")
+    with pytest.raises(StoreError, match="no study named 'nope'"):
+        store.find_study("nope")
+    assert list(store.list_studies().study_id) == ["cccc000011112222", "bbbb000011112222", "aaaa000011112222"]
+
+
+def test_store_that_is_a_file_is_refused(tmp_path):
+    f = tmp_path / "file"
+    f.write_text("x")
+    with pytest.raises(StoreError, match="is a file"):
+        open_store(f)

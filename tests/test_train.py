@@ -1,0 +1,81 @@
+import math
+
+import pytest
+import torch
+
+from studies.config import StudySpec
+from studies.data import load_dataset
+from studies.train import train_run
+
+CPU = torch.device("cpu")
+
+
+def run_of(**kw):
+    d = {"dataset": "digits", "hidden": [32], "batch_sizes": [64], "optimizers": ["sgd"], "shuffle": [True],
+         "epochs": 3}
+    d.update(kw)
+    spec = StudySpec.from_dict(d)
+    return spec.expand(n_train=load_dataset("digits").n_train)[0]
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits")
+
+
+def test_a_run_learns_and_reports_every_epoch(digits):
+    res = train_run(run_of(), digits, CPU)
+    assert res.status == "done" and [r["epoch"] for r in res.epoch_rows] == [0, 1, 2, 3]
+    assert res.epoch_rows[0]["steps"] == 0 and math.isnan(res.epoch_rows[0]["epoch_time_s"])
+    assert res.final["train_acc"] > 0.85 > res.epoch_rows[0]["train_acc"]
+    assert res.steps == 3 * math.ceil(1437 / 64) and res.samples_per_epoch == 1437
+    assert res.timed_epochs == 2   # the first epoch is warm-up, not in the median
+    times = [r["epoch_time_s"] for r in res.epoch_rows[2:]]
+    assert res.epoch_time_s == pytest.approx(sorted(times)[len(times) // 2] if len(times) % 2 else sum(times) / 2)
+
+
+def test_drop_last_changes_samples_per_epoch(digits):
+    res = train_run(run_of(drop_last=True, epochs=1), digits, CPU)
+    assert res.samples_per_epoch == 1437 // 64 * 64 and res.steps == 1437 // 64
+
+
+def test_huge_learning_rate_ends_as_diverged_not_a_crash(digits):
+    res = train_run(run_of(lr={"sgd": 50.0}, epochs=5), digits, CPU)
+    assert res.status == "diverged" and res.diverged_epoch is not None
+    assert len(res.epoch_rows) - 1 == res.diverged_epoch
+
+
+def test_early_stop_at_target_train_accuracy(digits):
+    res = train_run(run_of(optimizers=["adam"], epochs=50, target_train_acc=0.9), digits, CPU)
+    assert res.reached_target and len(res.epoch_rows) - 1 < 50
+    assert res.final["train_acc"] >= 0.9 and res.epoch_rows[-2]["train_acc"] < 0.9
+
+
+def test_both_targets_must_hold(digits):
+    res = train_run(run_of(optimizers=["adam"], epochs=60, target_train_acc=0.5, target_train_loss=0.05),
+                    digits, CPU)
+    assert res.final["train_loss"] <= 0.05 or not res.reached_target
+    if res.reached_target:
+        assert res.final["train_acc"] >= 0.5
+
+
+def test_same_seed_same_result_and_shuffle_modes_differ(digits):
+    a = train_run(run_of(epochs=2), digits, CPU)
+    b = train_run(run_of(epochs=2), digits, CPU)
+    assert all(torch.equal(a.state[k], b.state[k]) for k in a.state)
+    fixed = train_run(run_of(epochs=2, shuffle=[False]), digits, CPU)
+    # same first epoch (same first permutation), different second epoch
+    assert a.epoch_rows[1]["train_loss"] == pytest.approx(fixed.epoch_rows[1]["train_loss"], rel=1e-5)
+    assert a.epoch_rows[2]["train_loss"] != fixed.epoch_rows[2]["train_loss"]
+
+
+@pytest.mark.parametrize("opt", ["momentum", "nesterov", "adagrad", "rmsprop", "adamw"])
+def test_each_optimizer_trains(digits, opt):
+    res = train_run(run_of(optimizers=[opt], epochs=2), digits, CPU)
+    assert res.status == "done" and res.final["train_acc"] > 0.5
+
+
+def test_schedules_set_the_lr(digits):
+    res = train_run(run_of(epochs=4, schedule="cosine", warmup_epochs=1), digits, CPU)
+    lrs = [r["lr"] for r in res.epoch_rows[1:]]
+    assert lrs[0] == pytest.approx(0.1) and lrs[-1] < 0.01 and lrs == sorted(lrs, reverse=True)
