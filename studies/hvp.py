@@ -1,0 +1,142 @@
+"""The one primitive every estimator builds on: the mean loss of a model on a fixed batch as a function of
+its flattened parameter vector θ, with its gradient and Hessian-vector products.
+
+Everything goes through `torch.func.functional_call` on tensors we own, so the module's weights are never
+touched and its train/eval mode is never flipped (the caller sets eval mode). Big batches are cut into
+chunks of `chunk` examples and the chunk means are summed with weights n_c/N, so memory stays bounded and
+the result is still the mean over the whole batch. HVPs are forward-over-reverse (`jvp(grad(f))`), which
+composes with `vmap` for the dense Hessian of small models.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Callable, Iterator, Mapping
+
+import torch
+from torch import Tensor, nn
+from torch.func import functional_call, grad, grad_and_value, jvp
+
+DEFAULT_CHUNK = 2048   # examples per forward pass; bounds memory, does not change any result
+
+
+# ---------------------------------------------------------------- helpers
+
+def _chunks(x: Tensor, y: Tensor, chunk: int) -> Iterator[tuple[Tensor, Tensor, float]]:
+    n = len(x)
+    for s in range(0, n, chunk):
+        e = min(n, s + chunk)
+        yield x[s:e], y[s:e], (e - s) / n
+
+
+def split_state(model: nn.Module, state: Mapping[str, Tensor] | None = None
+                ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    """(trainable params, everything else) as detached tensors, from `state` (a state_dict) or the model.
+    Parameters with requires_grad=False count as constants. Missing keys fall back to the model's own."""
+    params, consts = {}, {}
+    for name, p in model.named_parameters():
+        t = (state[name] if state is not None and name in state else p).detach()
+        (params if p.requires_grad else consts)[name] = t
+    for name, b in model.named_buffers():
+        consts[name] = (state[name] if state is not None and name in state else b).detach()
+    return params, consts
+
+
+def accuracy_count(logits: Tensor, y: Tensor) -> Tensor:
+    return (logits.argmax(dim=-1) == y).sum()
+
+
+def loss_and_accuracy(model: nn.Module, state: Mapping[str, Tensor], x: Tensor, y: Tensor,
+                      loss_fn: Callable, chunk: int = DEFAULT_CHUNK) -> tuple[float, float]:
+    """Mean loss and accuracy of `model` evaluated with the tensors in `state` (params and/or buffers;
+    missing ones come from the model), in chunks, without touching the model."""
+    loss = torch.zeros((), device=x.device, dtype=torch.float64)
+    correct = torch.zeros((), device=x.device, dtype=torch.long)
+    with torch.no_grad():
+        for xc, yc, w in _chunks(x, y, chunk):
+            logits = functional_call(model, dict(state), (xc,))
+            loss += w * loss_fn(logits, yc).double()
+            correct += accuracy_count(logits, yc)
+    return float(loss), float(correct) / len(x)
+
+
+# ---------------------------------------------------------------- the objective
+
+@dataclass(frozen=True)
+class Objective:
+    """f(θ) = mean loss of `model` on (x, y), θ the flat vector of its trainable parameters.
+
+    `theta` is a detached copy of the weights at which the objective was built (the point the estimators
+    look at); pass another flat vector to evaluate elsewhere. Build one with `objective(...)`."""
+
+    model: nn.Module
+    x: Tensor
+    y: Tensor
+    loss_fn: Callable[[Tensor, Tensor], Tensor]
+    theta: Tensor
+    names: tuple[str, ...]
+    shapes: tuple[torch.Size, ...]
+    consts: dict[str, Tensor]
+    chunk: int = DEFAULT_CHUNK
+
+    @property
+    def n_params(self) -> int:
+        return self.theta.numel()
+
+    def on(self, x: Tensor, y: Tensor) -> "Objective":
+        """The same function of θ on other data (a sub-batch, another split)."""
+        return dataclasses.replace(self, x=x, y=y)
+
+    def unflatten(self, flat: Tensor) -> dict[str, Tensor]:
+        parts = torch.split(flat, [s.numel() for s in self.shapes])
+        return {n: p.view(s) for n, p, s in zip(self.names, parts, self.shapes)}
+
+    def flatten(self, d: Mapping[str, Tensor]) -> Tensor:
+        return torch.cat([d[n].reshape(-1) for n in self.names])
+
+    def _f(self, flat: Tensor, x: Tensor, y: Tensor) -> Tensor:
+        out = functional_call(self.model, (self.unflatten(flat), self.consts), (x,))
+        return self.loss_fn(out, y)
+
+    def loss(self, flat: Tensor | None = None) -> float:
+        flat = self.theta if flat is None else flat
+        total = torch.zeros((), device=flat.device, dtype=torch.float64)
+        with torch.no_grad():
+            for xc, yc, w in _chunks(self.x, self.y, self.chunk):
+                total += w * self._f(flat, xc, yc).double()
+        return float(total)
+
+    def loss_grad(self, flat: Tensor | None = None) -> tuple[float, Tensor]:
+        flat = self.theta if flat is None else flat
+        total = torch.zeros((), device=flat.device, dtype=torch.float64)
+        g = torch.zeros_like(flat)
+        for xc, yc, w in _chunks(self.x, self.y, self.chunk):
+            gc, fc = grad_and_value(lambda p: self._f(p, xc, yc))(flat)
+            total += w * fc.detach().double()
+            g += w * gc
+        return float(total), g
+
+    def hvp(self, v: Tensor, flat: Tensor | None = None) -> Tensor:
+        """H(θ)·v by forward-over-reverse differentiation, summed over weighted chunks."""
+        flat = self.theta if flat is None else flat
+        out = torch.zeros_like(v)
+        for xc, yc, w in _chunks(self.x, self.y, self.chunk):
+            _, hv = jvp(grad(lambda p: self._f(p, xc, yc)), (flat,), (v,))
+            out = out + w * hv
+        return out
+
+
+def objective(model: nn.Module, x: Tensor, y: Tensor, loss_fn: Callable, *,
+              state: Mapping[str, Tensor] | None = None, chunk: int = DEFAULT_CHUNK) -> Objective:
+    """The loss of `model` on (x, y) as a function of its flat parameters, at the model's current weights
+    or at `state` (a state_dict, e.g. the weights at initialisation)."""
+    if chunk < 1:
+        raise ValueError(f"chunk must be ≥ 1, got {chunk}")
+    params, consts = split_state(model, state)
+    if not params:
+        raise ValueError("the model has no trainable parameters")
+    names = tuple(params)
+    theta = torch.cat([params[n].reshape(-1) for n in names]).clone()
+    return Objective(model=model, x=x, y=y, loss_fn=loss_fn, theta=theta, names=names,
+                     shapes=tuple(params[n].shape for n in names), consts=consts, chunk=chunk)

@@ -1,0 +1,129 @@
+"""Sharpness of the loss at the trained weights, three ways (f = the mean loss on the measurement sample):
+
+- `eps_sharpness`: Keskar et al. 2017, Metric 2.1. φ = 100·(max_{y∈C_ε} f(x + y) − f(x)) / (1 + f(x)) with
+  the box C_ε = {y : |y_i| ≤ ε(|x_i| + 1)}; the max by scipy's L-BFGS-B (about 10 iterations). With
+  p = subspace_dim > 0 the max is over a random subspace, y = A z with A an n×p standard-normal matrix and,
+  as in the paper, the box on z: |z_i| ≤ ε(|(A⁺x)_i| + 1), A⁺ the pseudo-inverse.
+- `random_sharpness`: mean over M directions of f(x + σ·d) − f(x), d filter-normalised (Li et al. 2018).
+- `sam_sharpness`: Foret et al. 2021 m-sharpness, f(x + ρ·g/‖g‖) − f(x) averaged over disjoint chunks
+  of m examples, g the chunk's gradient.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy.optimize import Bounds, minimize
+
+from .hvp import Objective
+from .landscape import filter_normalized_direction
+
+
+@dataclass(frozen=True)
+class EpsSharpness:
+    value: float          # φ, in percent of 1 + f(x)
+    base_loss: float      # f(x)
+    max_loss: float       # the largest f(x + y) seen in the box
+    iters: int            # L-BFGS-B iterations
+    evals: int            # loss + gradient evaluations
+    converged: bool       # L-BFGS-B stopped on its own tolerance before the iteration budget
+    subspace_dim: int     # 0 = the full parameter space
+
+
+@dataclass(frozen=True)
+class RandomSharpness:
+    value: float          # mean of f(x + σ·d) − f(x)
+    se: float             # its standard error over the directions
+    directions: int
+    sigma: float
+    base_loss: float
+
+
+@dataclass(frozen=True)
+class SamSharpness:
+    value: float          # mean over chunks of f_c(x + ρ·g_c/‖g_c‖) − f_c(x)
+    chunks: int
+    m: int                # examples per chunk actually used
+    rho: float
+
+
+def subspace_basis(n: int, p: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Keskar's random n×p matrix A: independent standard-normal entries (float64, CPU, seeded)."""
+    return torch.randn(n, p, generator=generator, dtype=torch.float64)
+
+
+def eps_sharpness(obj: Objective, eps: float, *, iters: int = 10, subspace_dim: int = 0,
+                  generator: torch.Generator | None = None) -> EpsSharpness:
+    """Keskar's ε-sharpness at obj.theta. L-BFGS-B minimises −f(x + y) from y = 0 inside the box, with
+    gradients from torch (float64 at the scipy boundary) and `maxiter=iters`. Its gradient and function
+    tolerances are 0, so the whole budget is spent even where the gradient at a minimum is tiny (the
+    search only stops early if the gradient is exactly 0, e.g. at the bottom of a symmetric bowl, where
+    φ stays 0). The max is the largest f seen, so φ is a lower bound on the true box maximum; on trained
+    networks f is still rising after 10 iterations (L-BFGS-B keeps its unit initial Hessian on a concave
+    objective, so its steps scale with the gradient), so compare φ only at the same `iters`.
+    `generator` draws A for the random-subspace variant (n×p doubles in CPU memory)."""
+    if eps <= 0:
+        raise ValueError(f"eps must be > 0, got {eps}")
+    x = obj.theta
+    f0 = obj.loss()
+    if subspace_dim > 0:
+        a = subspace_basis(obj.n_params, subspace_dim, generator)
+        coef = torch.linalg.lstsq(a, x.detach().double().cpu().unsqueeze(1)).solution.squeeze(1)  # A⁺x
+        bound = eps * (coef.abs().numpy() + 1.0)
+        a = a.to(x.device, x.dtype)
+    else:
+        a = None
+        bound = eps * (x.detach().double().abs().cpu().numpy() + 1.0)
+    best = [f0]
+
+    def neg_f(z: np.ndarray) -> tuple[float, np.ndarray]:
+        zt = torch.from_numpy(z).to(x.device, x.dtype)
+        f, g = obj.loss_grad(x + (zt if a is None else a @ zt))
+        best[0] = max(best[0], f)
+        gz = g if a is None else a.T @ g
+        return -f, -gz.double().cpu().numpy()
+
+    res = minimize(neg_f, np.zeros(len(bound)), jac=True, method="L-BFGS-B", bounds=Bounds(-bound, bound),
+                   options={"maxiter": iters, "gtol": 0.0, "ftol": 0.0})
+    phi = 100.0 * (best[0] - f0) / (1.0 + f0)
+    return EpsSharpness(value=phi, base_loss=f0, max_loss=best[0], iters=int(res.nit), evals=int(res.nfev),
+                        converged=bool(res.status == 0), subspace_dim=subspace_dim)
+
+
+def random_sharpness(obj: Objective, *, sigma: float = 0.05, directions: int = 10,
+                     generator: torch.Generator | None = None) -> RandomSharpness:
+    """Mean of f(x + σ·d) − f(x) over `directions` filter-normalised Gaussian directions d.
+
+    σ is a relative scale multiplying a direction drawn with unit standard deviation (torch.randn), then
+    filter-normalised: each row / output filter of d has exactly the norm of the weights it perturbs, so
+    the perturbation of a row is σ·‖θ_row‖ in norm, i.e. about σ·‖θ_row‖/√fan_in per weight. σ therefore
+    has standard-deviation semantics (it scales a unit-normal draw, as torch.normal's std argument does);
+    it is not a variance, as at least one well-known reference implementation treats its σ argument, so
+    its σ corresponds to √σ here. Biases and other 1-D tensors are not perturbed."""
+    f0 = obj.loss()
+    params = obj.unflatten(obj.theta)
+    deltas = []
+    for _ in range(directions):
+        d = obj.flatten(filter_normalized_direction(params, generator))
+        deltas.append(obj.loss(obj.theta + sigma * d) - f0)
+    arr = np.asarray(deltas)
+    se = float(arr.std(ddof=1) / math.sqrt(len(arr))) if len(arr) > 1 else math.nan
+    return RandomSharpness(value=float(arr.mean()), se=se, directions=directions, sigma=sigma, base_loss=f0)
+
+
+def sam_sharpness(obj: Objective, *, rho: float = 0.05, m: int = 128) -> SamSharpness:
+    """m-sharpness: for each disjoint chunk of m consecutive examples of obj's batch (the sample is already
+    a seeded random draw), f_c(x + ρ·g_c/‖g_c‖) − f_c(x); the mean over chunks. A last partial chunk is
+    left out; a batch smaller than m is one chunk. ρ is an absolute L2 radius in parameter space."""
+    n = len(obj.x)
+    m_used = min(m, n)
+    deltas = []
+    for s in range(0, n - m_used + 1, m_used):
+        sub = obj.on(obj.x[s:s + m_used], obj.y[s:s + m_used])
+        f0, g = sub.loss_grad()
+        gn = float(g.norm())
+        deltas.append(0.0 if gn == 0.0 else sub.loss(sub.theta + (rho / gn) * g) - f0)
+    return SamSharpness(value=float(np.mean(deltas)), chunks=len(deltas), m=m_used, rho=rho)
