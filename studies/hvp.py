@@ -32,15 +32,27 @@ def _chunks(x: Tensor, y: Tensor, chunk: int) -> Iterator[tuple[Tensor, Tensor, 
 
 def split_state(model: nn.Module, state: Mapping[str, Tensor] | None = None
                 ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
-    """(trainable params, everything else) as detached tensors, from `state` (a state_dict) or the model.
-    Parameters with requires_grad=False count as constants. Missing keys fall back to the model's own."""
+    """(trainable params, everything else) as detached copies, from `state` (a state_dict) or the model.
+    Parameters with requires_grad=False count as constants. Missing keys fall back to the model's own.
+    Copies, so that a module left in train mode (batch norm updating its running statistics in place)
+    still cannot write into the model's tensors."""
     params, consts = {}, {}
     for name, p in model.named_parameters():
-        t = (state[name] if state is not None and name in state else p).detach()
+        t = (state[name] if state is not None and name in state else p).detach().clone()
         (params if p.requires_grad else consts)[name] = t
     for name, b in model.named_buffers():
-        consts[name] = (state[name] if state is not None and name in state else b).detach()
+        consts[name] = (state[name] if state is not None and name in state else b).detach().clone()
     return params, consts
+
+
+def check_mode(model: nn.Module) -> None:
+    """Refuse a model whose forward pass depends on train mode: dropout would make f random, and batch
+    norm would normalise by batch statistics and update its running statistics in place. Never flips
+    the mode itself: the caller calls model.eval() (and restores the mode if it wants)."""
+    for name, m in model.named_modules():
+        if m.training and isinstance(m, (nn.modules.batchnorm._NormBase, nn.modules.dropout._DropoutNd)):
+            raise ValueError(f"module {name or 'model'!r} ({type(m).__name__}) is in train mode; "
+                             "call model.eval() before measuring")
 
 
 def accuracy_count(logits: Tensor, y: Tensor) -> Tensor:
@@ -50,7 +62,9 @@ def accuracy_count(logits: Tensor, y: Tensor) -> Tensor:
 def loss_and_accuracy(model: nn.Module, state: Mapping[str, Tensor], x: Tensor, y: Tensor,
                       loss_fn: Callable, chunk: int = DEFAULT_CHUNK) -> tuple[float, float]:
     """Mean loss and accuracy of `model` evaluated with the tensors in `state` (params and/or buffers;
-    missing ones come from the model), in chunks, without touching the model."""
+    missing ones come from the model), in chunks, without touching the model (which must be in eval mode
+    if it has dropout or batch norm)."""
+    check_mode(model)
     loss = torch.zeros((), device=x.device, dtype=torch.float64)
     correct = torch.zeros((), device=x.device, dtype=torch.long)
     with torch.no_grad():
@@ -133,6 +147,7 @@ def objective(model: nn.Module, x: Tensor, y: Tensor, loss_fn: Callable, *,
     or at `state` (a state_dict, e.g. the weights at initialisation)."""
     if chunk < 1:
         raise ValueError(f"chunk must be ≥ 1, got {chunk}")
+    check_mode(model)
     params, consts = split_state(model, state)
     if not params:
         raise ValueError("the model has no trainable parameters")

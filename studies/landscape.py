@@ -79,7 +79,7 @@ def interpolate_state(state_a: Mapping[str, Tensor], state_b: Mapping[str, Tenso
         if a.is_floating_point():
             out[k] = torch.lerp(a.detach(), b.detach().to(a.dtype), float(alpha))  # exact at α = 0 and 1
         else:
-            out[k] = (a if alpha <= 0.5 else b).detach()
+            out[k] = (a if alpha <= 0.5 else b).detach().clone()
     return out
 
 

@@ -1,0 +1,105 @@
+"""After training: every measurement the spec turns on, as flat columns for the `runs` table.
+
+Sharpness and curvature use one fixed, seeded sample of the training set (`spec.sample` examples, drawn by
+`torch.randperm` with `spec.sample_seed`, so every run with the same N sees the same examples); the noise
+scale uses the whole training set, drawn without replacement. Random draws inside the estimators are seeded
+from `spec.sample_seed` too, so runs are compared on the same directions and probes. The model's weights
+and train/eval mode are left as they were (the caller puts it in eval mode first). Landscape rows are a
+table of their own: the runner gets them from `landscape.random_slice_rows` / `interpolation_rows`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Callable, Mapping
+
+import torch
+from torch import Tensor, nn
+
+from .config import MeasureSpec
+from .curvature import SPECTRUM_MAX_PARAMS, hessian_trace, spectrum, top_eigenvalue
+from .hvp import objective
+from .noise import noise_scale
+from .sharpness import eps_sharpness, random_sharpness, sam_sharpness
+
+# Offsets of the per-estimator seeds from spec.sample_seed, so no two estimators share a random stream.
+_SEED_EPS, _SEED_RAND, _SEED_EIG, _SEED_TRACE, _SEED_NOISE = 1, 2, 3, 4, 5
+
+
+def sample_indices(n_train: int, sample: int, seed: int) -> Tensor:
+    """The fixed measurement sample: the first min(sample, N) entries of a seeded permutation of N."""
+    return torch.randperm(n_train, generator=torch.Generator().manual_seed(seed))[:min(sample, n_train)]
+
+
+def eps_column(eps: float, first: bool) -> str:
+    return "sharpness_eps" if first else f"sharpness_eps_{format(eps, 'g')}"
+
+
+def _gen(spec: MeasureSpec, offset: int) -> torch.Generator:
+    return torch.Generator().manual_seed(spec.sample_seed + offset)
+
+
+def measure_run(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: Callable[[Tensor, Tensor], Tensor],
+                spec: MeasureSpec, *, init_state: Mapping[str, Tensor] | None = None
+                ) -> dict[str, float | int | bool]:
+    """Measure the trained `model` on its training data; returns only the columns `spec` turns on, plus
+    measure_sample, measure_sample_seed, measure_time_s and a <name>_time_s per estimator."""
+    t_all = time.perf_counter()
+    idx = sample_indices(len(x_train), spec.sample, spec.sample_seed).to(x_train.device)
+    obj = objective(model, x_train[idx], y_train[idx], loss_fn)
+    out: dict[str, float | int | bool] = {"measure_sample": len(idx), "measure_sample_seed": spec.sample_seed}
+
+    def timed(name: str, fn: Callable[[], None]) -> None:
+        t = time.perf_counter()
+        fn()
+        out[f"{name}_time_s"] = time.perf_counter() - t
+
+    def eps_all() -> None:
+        for i, eps in enumerate(spec.sharpness_eps):
+            r = eps_sharpness(obj, eps, iters=spec.lbfgs_iters, subspace_dim=spec.subspace_dim,
+                              generator=_gen(spec, _SEED_EPS))
+            out[eps_column(eps, i == 0)] = r.value
+            if i == 0:
+                out["sharpness_eps_iters"] = r.iters
+
+    def rand() -> None:
+        out["sharpness_rand"] = random_sharpness(obj, sigma=spec.random_sigma, directions=spec.random_directions,
+                                                 generator=_gen(spec, _SEED_RAND)).value
+
+    def sam() -> None:
+        out["sharpness_sam"] = sam_sharpness(obj, rho=spec.sam_rho, m=spec.sam_m).value
+
+    def hessian() -> None:
+        top = top_eigenvalue(obj, generator=_gen(spec, _SEED_EIG))
+        tr = hessian_trace(obj, generator=_gen(spec, _SEED_TRACE))
+        out.update(hessian_top_eig=top.value, hessian_iters=top.iters, hessian_converged=top.converged,
+                   hessian_trace=tr.value, hessian_trace_se=tr.se)
+
+    def spec_min_ratio() -> None:   # nan when the model is too big for a dense Hessian
+        out["min_ratio"] = spectrum(obj).min_ratio if obj.n_params <= SPECTRUM_MAX_PARAMS else math.nan
+
+    def noise() -> None:
+        full = objective(model, x_train, y_train, loss_fn)
+        out["noise_scale"] = noise_scale(full, generator=_gen(spec, _SEED_NOISE)).value
+
+    def noise_init() -> None:
+        full = objective(model, x_train, y_train, loss_fn, state=init_state)
+        out["noise_scale_init"] = noise_scale(full, generator=_gen(spec, _SEED_NOISE)).value
+
+    if spec.sharpness_eps:
+        timed("sharpness_eps", eps_all)
+    if spec.sharpness_random:
+        timed("sharpness_rand", rand)
+    if spec.sharpness_sam:
+        timed("sharpness_sam", sam)
+    if spec.hessian:
+        timed("hessian", hessian)
+    if spec.spectrum:
+        timed("spectrum", spec_min_ratio)
+    if spec.noise_scale:
+        timed("noise_scale", noise)
+        if init_state is not None:
+            timed("noise_scale_init", noise_init)
+    out["measure_time_s"] = time.perf_counter() - t_all
+    return out

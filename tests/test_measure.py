@@ -1,0 +1,153 @@
+"""measure_run: exactly the columns the spec turns on, on the fixed seeded sample, model untouched."""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from studies.config import MeasureSpec
+from studies.hvp import objective
+from studies.measure import eps_column, measure_run, sample_indices
+from studies.sharpness import eps_sharpness
+
+BASE = {"measure_sample", "measure_sample_seed", "measure_time_s"}
+OFF = dict(sharpness_eps=(), sharpness_random=False, sharpness_sam=False, hessian=False, landscape=False,
+           noise_scale=False, spectrum=False)
+COLUMNS = {
+    "sharpness_random": {"sharpness_rand", "sharpness_rand_time_s"},
+    "sharpness_sam": {"sharpness_sam", "sharpness_sam_time_s"},
+    "hessian": {"hessian_top_eig", "hessian_iters", "hessian_converged", "hessian_trace", "hessian_trace_se",
+                "hessian_time_s"},
+    "spectrum": {"min_ratio", "spectrum_time_s"},
+    "noise_scale": {"noise_scale", "noise_scale_time_s"},
+    "landscape": set(),      # landscape rows are their own table, not columns
+}
+FAST = dict(sample=128, lbfgs_iters=3, random_directions=2, sam_m=32)
+
+
+def mlp(seed=0, width=16):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Flatten(), nn.Linear(8, width), nn.ReLU(), nn.Linear(width, 3))
+
+
+def data(n=300, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, 8, generator=g), torch.randint(0, 3, (n,), generator=g)
+
+
+def spec(**kw):
+    return MeasureSpec(**{**OFF, **FAST, **kw})
+
+
+def test_all_on_gives_every_column_with_types():
+    model = mlp()
+    init = {k: v.clone() for k, v in model.state_dict().items()}
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    model.eval()
+    x, y = data()
+    out = measure_run(model, x, y, F.cross_entropy,
+                      MeasureSpec(**FAST, sharpness_eps=(1e-3, 5e-4), spectrum=True), init_state=init)
+    expected = BASE | {"sharpness_eps", "sharpness_eps_0.0005", "sharpness_eps_iters", "sharpness_eps_time_s",
+                       "noise_scale_init", "noise_scale_init_time_s"}
+    for cols in COLUMNS.values():
+        expected |= cols
+    assert set(out) == expected
+    assert out["measure_sample"] == 128 and out["measure_sample_seed"] == 0
+    assert isinstance(out["hessian_converged"], bool)
+    assert isinstance(out["hessian_iters"], int) and isinstance(out["sharpness_eps_iters"], int)
+    assert all(isinstance(v, (int, float, bool)) for v in out.values())
+    assert all(math.isfinite(v) for v in out.values())
+    assert out["sharpness_eps"] > out["sharpness_eps_0.0005"] >= 0
+    assert 0 <= out["min_ratio"] <= 1
+    assert out["measure_time_s"] >= sum(v for k, v in out.items() if k.endswith("_time_s") and k != "measure_time_s")
+
+
+def test_all_off_gives_only_the_sample_and_time():
+    x, y = data()
+    assert set(measure_run(mlp().eval(), x, y, F.cross_entropy, spec())) == BASE
+
+
+@pytest.mark.parametrize("flag", sorted(COLUMNS))
+def test_each_flag_adds_its_own_columns(flag):
+    x, y = data()
+    out = measure_run(mlp().eval(), x, y, F.cross_entropy, spec(**{flag: True}))
+    assert set(out) == BASE | COLUMNS[flag]
+
+
+def test_eps_columns_and_noise_init_only_with_init_state():
+    x, y = data()
+    out = measure_run(mlp().eval(), x, y, F.cross_entropy, spec(sharpness_eps=(1e-3, 5e-4, 1e-5)))
+    assert set(out) - BASE == {"sharpness_eps", "sharpness_eps_0.0005", "sharpness_eps_1e-05",
+                               "sharpness_eps_iters", "sharpness_eps_time_s"}
+    assert eps_column(1e-3, True) == "sharpness_eps" and eps_column(0.002, False) == "sharpness_eps_0.002"
+    out = measure_run(mlp().eval(), x, y, F.cross_entropy, spec(noise_scale=True))
+    assert "noise_scale_init" not in out
+
+
+def test_first_eps_is_keskar_on_the_fixed_sample():
+    model = mlp().eval()
+    x, y = data()
+    s = spec(sharpness_eps=(2e-3,), sample=100, sample_seed=5)
+    out = measure_run(model, x, y, F.cross_entropy, s)
+    idx = sample_indices(300, 100, 5)
+    ref = eps_sharpness(objective(model, x[idx], y[idx], F.cross_entropy), 2e-3, iters=s.lbfgs_iters)
+    assert out["sharpness_eps"] == pytest.approx(ref.value, rel=1e-6)
+    assert out["sharpness_eps_iters"] == ref.iters
+
+
+def test_sample_is_fixed_per_n_and_capped():
+    a, b = sample_indices(300, 100, 0), sample_indices(300, 100, 0)
+    assert torch.equal(a, b) and len(a) == 100 and len(set(a.tolist())) == 100
+    assert not torch.equal(a, sample_indices(300, 100, 1))
+    full = sample_indices(300, 2048, 0)
+    assert sorted(full.tolist()) == list(range(300))
+    x, y = data()
+    out = measure_run(mlp().eval(), x, y, F.cross_entropy, spec(sample=2048, sharpness_sam=True))
+    assert out["measure_sample"] == 300
+
+
+def test_repeatable():
+    x, y = data()
+    s = spec(sharpness_eps=(1e-3,), sharpness_random=True, hessian=True, noise_scale=True)
+    a = measure_run(mlp().eval(), x, y, F.cross_entropy, s)
+    b = measure_run(mlp().eval(), x, y, F.cross_entropy, s)
+    assert {k: v for k, v in a.items() if not k.endswith("_time_s")} == \
+        pytest.approx({k: v for k, v in b.items() if not k.endswith("_time_s")}, rel=1e-6)
+
+
+def test_spectrum_too_big_is_nan():
+    x, y = data()
+    out = measure_run(mlp(width=700).eval(), x, y, F.cross_entropy, spec(spectrum=True))
+    assert math.isnan(out["min_ratio"])
+
+
+@pytest.mark.parametrize("train_mode", [False, True])
+def test_weights_and_mode_unchanged(train_mode):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(8, 12), nn.BatchNorm1d(12), nn.ReLU(), nn.Linear(12, 3))
+    model.eval()
+    x, y = data()
+    model(x)                                  # eval: the running stats stay as initialised
+    model.train(train_mode)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    init = {k: v.clone() for k, v in before.items()}
+    s = MeasureSpec(**FAST, sharpness_eps=(1e-3, 5e-4), spectrum=True, subspace_dim=3)
+    if train_mode:      # batch norm in train mode: refused with the fix, nothing touched
+        with pytest.raises(ValueError, match=r"model.eval\(\)"):
+            measure_run(model, x, y, F.cross_entropy, s, init_state=init)
+    else:
+        measure_run(model, x, y, F.cross_entropy, s, init_state=init)
+    assert model.training is train_mode
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k]), k
+
+
+def test_train_mode_without_mode_dependent_layers_is_fine():
+    model = mlp().train()
+    x, y = data()
+    out = measure_run(model, x, y, F.cross_entropy, spec(hessian=True))
+    assert model.training and math.isfinite(out["hessian_top_eig"])
