@@ -18,6 +18,7 @@ import torch
 from .config import SCHEMA_VERSION, MeasureSpec, RunSpec, StudySpec, content_hash
 from .data import load_dataset
 from .device import describe, resolve_device
+from .locks import RunLocks, claimed_map
 from .models import build_model
 from .optim import make_loss
 from .store import Store, open_store
@@ -193,11 +194,15 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
             tables["runs"][rid], tables["epochs"][rid], tables["landscape"][rid] = row, ep, land
         return got is not None
 
+    def stored(r):  # (trained, measured) as the store has it now
+        row = store.read_run(r.run_id) if store.has_run(r.run_id) else None
+        trained = row is not None and row["status"].iloc[0] != "failed"
+        return trained, mid is None or (trained and row["status"].iloc[0] == "diverged") or store.has_measure(
+            r.run_id, mid)
+
     todo = []
     for r in runs:
-        trained = store.has_run(r.run_id) and store.read_run(r.run_id)["status"].iloc[0] != "failed"
-        measured = mid is None or store.has_measure(r.run_id, mid) or (
-            trained and store.read_run(r.run_id)["status"].iloc[0] == "diverged")
+        trained, measured = stored(r)
         if trained and measured:
             collect(r.run_id)
         else:
@@ -220,8 +225,12 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
     # weights missing or corrupt for a measure-only job: retrain it
     jobs = [(r, m, w, t or w is None) for r, m, w, t in jobs]
     failed = 0
-    for i, (run, outcome) in enumerate(backend.map(jobs, emit)):
-        if outcome.row is not None:
+    # a lock per run: a run another live driver is training is waited for and read back (outcome None)
+    claimed = claimed_map(RunLocks(store.root), jobs, backend.map, emit, finished=lambda r: all(stored(r)))
+    for i, (run, outcome) in enumerate(claimed):
+        if outcome is None:
+            outcome = RunOutcome(run.run_id, row=dict(store.read_run(run.run_id).iloc[0]))
+        elif outcome.row is not None:
             store.save_run(outcome.run_id, outcome.row, outcome.epochs if outcome.epochs is not None
                            else pd.DataFrame(columns=["epoch"]), outcome.weights, run.identity())
         if outcome.measure_row is not None:
