@@ -65,6 +65,23 @@ def atomic_write_json(path: Path, obj) -> None:
     atomic_write_bytes(path, json.dumps(obj, indent=1, sort_keys=True, default=str).encode())
 
 
+def _check_safetensors(path: Path) -> None:
+    """Cheap whole-file check of a safetensors file (header and length, not the bytes); ValueError if bad."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(8)
+        n = int.from_bytes(head, "little") if len(head) == 8 else -1
+        if not 0 < n <= min(size - 8, 100_000_000):
+            raise ValueError("not a safetensors file (bad header length)")
+        try:
+            header = json.loads(f.read(n))
+            end = max([v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"], default=0)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
+            raise ValueError(f"not a safetensors file ({e.__class__.__name__} in the header)") from None
+    if size != 8 + n + end:
+        raise ValueError(f"truncated or padded safetensors file ({size} bytes, header says {8 + n + end})")
+
+
 def _check_id(kind: str, value: str) -> str:
     """Ids become folder names: accept only hex hashes, never a path."""
     if not isinstance(value, str) or not _ID_RE.match(value):
@@ -114,7 +131,19 @@ class Store:
 
     # ---- runs
     def has_run(self, run_id: str) -> bool:
-        return self.read_run(run_id) is not None and (self.run_dir(run_id) / "epochs.parquet").exists()
+        """The run's row, epochs and (if it saved any) weights all read; anything unreadable is set aside."""
+        row = self.read_run(run_id)
+        if row is None or self.read_epochs(run_id) is None:
+            return False
+        path = self.run_dir(run_id) / "weights.safetensors"
+        if not path.exists():
+            return not bool(row.get("has_weights", pd.Series([False])).iloc[0])
+        try:
+            _check_safetensors(path)
+        except ValueError as e:
+            self._set_aside(path, e)
+            return False
+        return True
 
     def read_run(self, run_id: str) -> pd.DataFrame | None:
         return self._read_parquet(self.run_dir(run_id) / "run.parquet")
@@ -127,7 +156,8 @@ class Store:
             self.save_weights(run_id, weights)
         atomic_write_json(d / "spec.json", spec)
         atomic_write_parquet(d / "epochs.parquet", epochs.assign(run_id=run_id))
-        atomic_write_parquet(d / "run.parquet", pd.DataFrame([{**row, "run_id": run_id}]))
+        atomic_write_parquet(d / "run.parquet", pd.DataFrame([{**row, "run_id": run_id,
+                                                               "has_weights": weights is not None}]))
 
     def save_weights(self, run_id: str, weights: dict[str, np.ndarray]) -> None:
         from safetensors.numpy import save
@@ -250,7 +280,27 @@ class Store:
         if table not in ("runs", "epochs", "landscape"):
             raise StoreError(f"table {table!r} is not one of runs, epochs, landscape")
         df = self._read_parquet(self.study_dir(study_id) / f"{table}.parquet")
-        return df if df is not None else pd.DataFrame()
+        return df if df is not None else self._assemble(study_id, table)
+
+    def _assemble(self, study_id: str, table: str) -> pd.DataFrame:
+        """A study's table read from its runs' own files, when the consolidated copy is missing or unreadable
+        (read-only: the next ``run`` rewrites the copy; interpolation rows come back with it)."""
+        info = self.study_info(study_id) or {}
+        parts = []
+        for rid in info.get("run_ids", []):
+            got = self.collect_run(rid, info.get("measure_id")) if _ID_RE.match(str(rid)) else None
+            if got is not None:
+                parts.append(got[("runs", "epochs", "landscape").index(table)])
+        parts = [p for p in parts if p is not None and len(p)]
+        if not parts:
+            return pd.DataFrame()
+        df = pd.concat(parts, ignore_index=True).drop(columns="study_id", errors="ignore")
+        df.insert(0, "study_id", study_id)
+        return df
+
+    def corrupt_files(self) -> list[Path]:
+        """Files set aside as unreadable (``*.corrupt``), for a page to list; they are safe to delete."""
+        return sorted(self.root.glob("*/*/*.corrupt")) if self.root.exists() else []
 
     def load_study(self, study_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         return self.load_table(study_id, "runs"), self.load_table(study_id, "epochs")
