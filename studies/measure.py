@@ -74,7 +74,7 @@ def measure_run(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: Cal
         top = top_eigenvalue(obj, generator=_gen(spec, _SEED_EIG))
         tr = hessian_trace(obj, generator=_gen(spec, _SEED_TRACE))
         out.update(hessian_top_eig=top.value, hessian_iters=top.iters, hessian_converged=top.converged,
-                   hessian_trace=tr.value, hessian_trace_se=tr.se)
+                   hessian_trace=tr.value, hessian_trace_se=tr.se, hessian_trace_probes=tr.probes)
 
     def spec_min_ratio() -> None:   # nan when the model is too big for a dense Hessian
         out["min_ratio"] = spectrum(obj).min_ratio if obj.n_params <= SPECTRUM_MAX_PARAMS else math.nan

@@ -19,7 +19,7 @@ COLUMNS = {
     "sharpness_random": {"sharpness_rand", "sharpness_rand_time_s"},
     "sharpness_sam": {"sharpness_sam", "sharpness_sam_time_s"},
     "hessian": {"hessian_top_eig", "hessian_iters", "hessian_converged", "hessian_trace", "hessian_trace_se",
-                "hessian_time_s"},
+                "hessian_trace_probes", "hessian_time_s"},
     "spectrum": {"min_ratio", "spectrum_time_s"},
     "noise_scale": {"noise_scale", "noise_scale_time_s"},
     "landscape": set(),      # landscape rows are their own table, not columns
