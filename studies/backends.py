@@ -1,6 +1,7 @@
 """Where runs execute. A backend maps jobs to RunOutcomes; only the driver (the caller) writes the store.
 
 - local: this process, one run after another, so every run has the device to itself while it is timed.
+- ray: one Ray task per run on a cluster (studies/ray_backend.py), outcomes streamed back as they finish.
 """
 from __future__ import annotations
 
@@ -34,4 +35,11 @@ class LocalBackend:
 def get_backend(name: str, **options):
     if name == "local":
         return LocalBackend()
+    if name == "ray":
+        from .ray_backend import RayBackend
+        import inspect
+        unknown = set(options) - set(inspect.signature(RayBackend).parameters)
+        if unknown:
+            raise BackendError(f"executor ray: unknown option(s) {', '.join(sorted(unknown))}")
+        return RayBackend(**options)
     raise BackendError(f"executor: {name!r} is not one of local, ray")

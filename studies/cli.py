@@ -26,6 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--store", help="results folder (default: $BATCHSCOPE_STORE or ./batchscope-results)")
     run.add_argument("--executor", choices=["local", "ray"], default="local")
     run.add_argument("--address", help="Ray cluster address (with --executor ray; default: start a local Ray)")
+    run.add_argument("--gpus-per-run", type=float, help="with --executor ray: share GPUs, e.g. 0.25 "
+                     "(timings are then marked shared-gpu; default: one whole GPU per run)")
+    run.add_argument("--runtime-env", help="with --executor ray: the job's runtime_env as JSON, e.g. "
+                     "'{\"working_dir\": \".\"}' (studies itself is shipped to the workers)")
     run.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="override the spec's device")
     run.add_argument("--progress-json", help=argparse.SUPPRESS)   # the dashboard's job worker reads this
     run.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -89,7 +93,10 @@ def _cmd_run(args) -> int:
 
     spec = StudySpec.from_toml(Path(args.spec))
     t0 = time.perf_counter()
-    options = {"address": args.address} if args.address else {}
+    ray_options = {"address": args.address, "gpus_per_run": args.gpus_per_run, "runtime_env": args.runtime_env}
+    options = {k: v for k, v in ray_options.items() if v is not None}
+    if options and args.executor != "ray":
+        raise SpecError("executor", f"--{next(iter(options)).replace('_', '-')} needs --executor ray")
     try:
         runs, _ = run_study(spec, args.store, executor=args.executor, device=args.device,
                             progress=_Progress(args.quiet, args.progress_json), **options)

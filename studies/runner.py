@@ -41,7 +41,8 @@ class RunOutcome:
 
 def cpu_threads_for(batch_size: int) -> int:
     """Small batches are launch-bound and lose to thread hand-offs; large ones are matmul-bound."""
-    return 1 if batch_size < 256 else (os.cpu_count() or 1)
+    budget = int(os.environ.get("BATCHSCOPE_THREADS") or 0) or os.cpu_count() or 1   # a Ray task's CPUs
+    return 1 if batch_size < 256 else budget
 
 
 def measure_id_of(measure: MeasureSpec) -> str | None:
@@ -103,11 +104,16 @@ def execute_run(run: RunSpec, measure: MeasureSpec, *, weights: dict[str, np.nda
             model.to(device).eval()
             out.measure_row, out.landscape = _measure(model, data, run, measure, init_state)
     except Exception as e:  # noqa: BLE001 - a failing run is a row with its message, the study goes on
-        out.failed = True
-        out.row = {"dataset": run.dataset, "model": run.model, "optimizer": run.optimizer, "lr": run.lr,
-                   "batch_size": run.batch_size, "shuffle": run.shuffle, "seed": run.seed, "epochs": 0,
-                   "device": run.device, "status": "failed", "error": f"{e.__class__.__name__}: {e}"}
+        out = failed_outcome(run, f"{e.__class__.__name__}: {e}")
     return out
+
+
+def failed_outcome(run: RunSpec, error: str) -> RunOutcome:
+    """A run that failed (an exception, a dead worker): a row with the message, retried on the next run."""
+    return RunOutcome(run.run_id, failed=True, row={
+        "dataset": run.dataset, "model": run.model, "optimizer": run.optimizer, "lr": run.lr,
+        "batch_size": run.batch_size, "shuffle": run.shuffle, "seed": run.seed, "epochs": 0,
+        "device": run.device, "status": "failed", "error": error})
 
 
 def _measure(model, data, run: RunSpec, measure: MeasureSpec, init_state):
@@ -152,9 +158,10 @@ def interpolate_pair(small: RunSpec, large: RunSpec, state_a, state_b, measure: 
                                      batch_size_a=small.batch_size, batch_size_b=large.batch_size)
 
 
-def plan_study(spec: StudySpec, device: str | None = None) -> tuple[list[RunSpec], torch.device]:
-    """The study's RunSpecs on the resolved device (loads the data set once to know its size)."""
-    dev = resolve_device(device or spec.device)
+def plan_study(spec: StudySpec, device: str | None = None, resolve=None) -> tuple[list[RunSpec], torch.device]:
+    """The study's RunSpecs on the resolved device (loads the data set once to know its size); ``resolve``
+    is the backend's device rule where runs train elsewhere (Ray: a GPU when the cluster has one)."""
+    dev = (resolve or resolve_device)(device or spec.device)
     data = load_dataset(spec.dataset, spec.data, "cpu")
     fingerprint = data.fingerprint if spec.dataset.startswith("csv:") else ""
     return spec.expand(n_train=data.n_train, device=dev.type, data_fingerprint=fingerprint), dev
@@ -170,7 +177,8 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
 
     store = open_store(store)
     emit = progress or (lambda event: None)
-    runs, dev = plan_study(spec, device)
+    backend = get_backend(executor, **executor_options)
+    runs, dev = plan_study(spec, device, getattr(backend, "resolve_device", None))
     sid = spec.study_id
     mid = measure_id_of(spec.measure)
     run_ids = [r.run_id for r in runs]
@@ -219,7 +227,6 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
             store.write_tables(sid, {k: [v[rid] for rid in run_ids if rid in v] for k, v in tables.items()})
             last_write = time.monotonic()
 
-    backend = get_backend(executor, **executor_options)
     jobs = [(r, spec.measure, None if need_train else store.load_weights(r.run_id), need_train)
             for r, need_train in todo]
     # weights missing or corrupt for a measure-only job: retrain it
