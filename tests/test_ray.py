@@ -1,0 +1,112 @@
+"""The Ray executor on a real local Ray (no mocks): same results as the local executor, incremental storage,
+failures as rows, the CLI path. About 40 s on 2 cores (two Ray start-ups)."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from studies import StudySpec, open_store, run_study
+from tests.conftest import NO_MEASURE, ROOT
+from tests.test_cli import write_spec
+
+ray = pytest.importorskip("ray")
+
+SPEC = {"name": "raytiny", "dataset": "digits", "hidden": [16], "batch_sizes": [64, 512],
+        "optimizers": ["sgd", "adam"], "shuffle": [True], "seeds": [0], "epochs": 2, "measure": dict(NO_MEASURE)}
+
+
+def ray_env(home) -> dict:
+    """What a test Ray needs: no token auth (it writes ~/.ray/auth_token), a throw-away HOME."""
+    return {**os.environ, "RAY_AUTH_MODE": "disabled", "HOME": str(home), "PYTHONPATH": str(ROOT)}
+
+
+@pytest.fixture(scope="module")
+def local_ray(tmp_path_factory):
+    from studies.ray_backend import job_runtime_env
+    saved = {k: os.environ.get(k) for k in ("RAY_AUTH_MODE", "HOME")}
+    os.environ.update(RAY_AUTH_MODE="disabled", HOME=str(tmp_path_factory.mktemp("rayhome")))
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env=job_runtime_env())
+    yield ray
+    ray.shutdown()
+    for k, v in saved.items():
+        os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+
+
+def _by_run(df):
+    return df.sort_values(["run_id"] + (["epoch"] if "epoch" in df else []), ignore_index=True)
+
+
+def test_ray_gives_the_local_results_and_a_second_run_trains_nothing(local_ray, tmp_path):
+    spec = StudySpec.from_dict(SPEC)
+    local_runs, local_epochs = run_study(spec, tmp_path / "local")
+    events = []
+    runs, epochs = run_study(spec, tmp_path / "ray", executor="ray", progress=events.append)
+    runs, local_runs = _by_run(runs), _by_run(local_runs)
+    assert list(runs.run_id) == list(local_runs.run_id) and list(runs.status) == list(local_runs.status)
+    assert set(runs.timing) == {"shared-cpu"} and set(local_runs.timing) == {"solo"}
+    for col in ("train_loss", "test_loss", "train_acc", "test_acc"):
+        np.testing.assert_allclose(runs[col], local_runs[col], rtol=1e-3, atol=2e-3, err_msg=col)
+    e, le = _by_run(epochs), _by_run(local_epochs)
+    assert list(zip(e.run_id, e.epoch)) == list(zip(le.run_id, le.epoch))
+    np.testing.assert_allclose(e.train_loss, le.train_loss, rtol=1e-3, atol=2e-3)
+    # streamed: each run_end came with the store already holding that run
+    assert [ev["event"] for ev in events].count("run_end") == 4
+    assert sum(ev["event"] == "epoch" for ev in events) == 4 * 2
+    events.clear()
+    again, _ = run_study(spec, tmp_path / "ray", executor="ray", progress=events.append)
+    assert not any(ev["event"] in ("executor", "run_start", "epoch") for ev in events)
+    pd.testing.assert_frame_equal(_by_run(again), runs)
+
+
+def test_a_task_that_raises_or_a_worker_that_dies_is_a_failed_row_retried_next_time(local_ray, tmp_path):
+    def flaky(run, measure, weights=None, train=True):   # pickled by value, runs on the Ray worker
+        if run.batch_size == 64 and run.optimizer == "sgd":
+            os._exit(3)                                    # the worker process dies
+        if run.optimizer == "adam" and run.batch_size == 512:
+            raise RuntimeError("boom on the worker")
+        from studies.runner import execute_run
+        return execute_run(run, measure, weights=weights, train=train)
+
+    spec = StudySpec.from_dict(SPEC)
+    runs, _ = run_study(spec, tmp_path, executor="ray", run_fn=flaky)
+    status = dict(zip(zip(runs.optimizer, runs.batch_size), runs.status))
+    assert status == {("sgd", 64): "failed", ("sgd", 512): "done", ("adam", 64): "done", ("adam", 512): "failed"}
+    errors = runs.set_index(["optimizer", "batch_size"]).error
+    assert "boom on the worker" in errors[("adam", 512)] and "\n" not in errors[("adam", 512)]
+    assert errors[("sgd", 64)].startswith("ray: ")           # e.g. WorkerCrashedError / ActorDiedError
+    assert open_store(tmp_path).study_info(spec.study_id)["state"] == "done with failures"
+    events = []
+    runs, _ = run_study(spec, tmp_path, executor="ray", progress=events.append)
+    assert set(runs.status) == {"done"}
+    assert sorted(ev["label"] for ev in events if ev["event"] == "run_start") == \
+        ["adam B=512 shuffle seed=0", "sgd B=64 shuffle seed=0"]
+
+
+def test_backend_options_are_checked():
+    from studies.backends import BackendError, get_backend
+    for bad in ({"gpus_per_run": 0}, {"gpus_per_run": 1.5}, {"cpus_per_run": 0}, {"runtime_env": "{x"},
+                {"frobnicate": 1}):
+        with pytest.raises(BackendError):
+            get_backend("ray", **bad)
+    from studies.ray_backend import _reachable
+    with pytest.raises(BackendError, match="cannot reach a Ray cluster"):
+        _reachable("127.0.0.1:1")
+    with pytest.raises(BackendError, match="is not HOST:PORT"):
+        _reachable("nonsense")
+
+
+def test_cli_executor_ray_starts_a_local_ray_and_refuses_a_dead_address(tmp_path):
+    spec = write_spec(tmp_path / "s.toml", batch_sizes=[128, 512], name="clitest-ray")
+    store, env = str(tmp_path / "store"), ray_env(tmp_path)
+    cmd = [sys.executable, "-m", "studies", "run", str(spec), "--store", store, "--executor", "ray", "--quiet"]
+    r = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "2 done" in r.stdout
+    runs = open_store(store).load_table(StudySpec.from_toml(spec).study_id)
+    assert set(runs.timing) == {"shared-cpu"} and set(runs.executor) == {"ray"}
+    bad = subprocess.run(cmd + ["--address", "127.0.0.1:1"], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
