@@ -79,15 +79,23 @@ def target_met(run: RunSpec, row: dict) -> bool:
 
 
 def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=None,
-              model: torch.nn.Module | None = None) -> TrainResult:
+              model: torch.nn.Module | None = None, engine: str = "auto") -> TrainResult:
     """Train one run to its epoch budget or target; NaN/inf loss ends it as ``diverged``, never a crash.
 
     ``on_epoch(row)`` is called after every epoch with that epoch's metrics (for progress bars).
+    ``engine``: "auto" trains MLPs with the stacked engine (ensemble.py, K = 1: hand-written backward,
+    preallocated buffers, direct fused optimizer kernels) and other models with the plain loop below;
+    "plain" always uses the plain loop (autograd, torch.optim), the reference the fast paths are tested against.
     """
-    t_start = time.perf_counter()
-    data = data.to(device)
     if model is None:
         model = build_model(run.model, run.hidden, data.input_shape, data.n_classes, run.seed)
+    if engine == "auto":
+        from .ensemble import stackable, train_stacked
+        if stackable(model):
+            report = None if on_epoch is None else (lambda _run, row: on_epoch(row))
+            return train_stacked([run], data, device, on_epoch=report, models=[model])[0]
+    t_start = time.perf_counter()
+    data = data.to(device)
     model = model.to(device).train()
     loss_fn = make_loss(run.loss)
     opt = make_optimizer(run.optimizer, model.parameters(), run.lr, run.weight_decay)

@@ -1,0 +1,304 @@
+"""Stacked training: MLP runs that differ only in seed and shuffle mode train as ONE model.
+
+Member k's Linear layers become rows of stacked tensors (weights [K, out, in], biases [K, 1, out]). A step
+gathers a [K, B] block of indices (each member keeps its own permutation), runs the K forward passes as
+batched matmuls (``baddbmm``) and writes the gradient of Σ_k mean_b loss_kb, which is exactly each
+member's own gradient, by hand: an MLP's backward is two matmuls, a sum and a mask per layer, so no
+autograd graph is built (half the cost of a batch-1 step on a CPU), the first layer computes no input
+gradient, and every buffer is allocated once per batch shape. Element-wise optimizers (all seven) applied
+to stacked tensors are exactly per member. A solo MLP run is the case K = 1 (``train_run`` uses it).
+On CUDA, with a constant learning rate, a whole step (gather, forward, backward, update) is one CUDA graph.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .batches import batch_bounds, epoch_orders
+from .config import RunSpec, content_hash
+from .data import Dataset
+from .device import Stopwatch
+from .models import build_model
+from .optim import Update, lr_factor, make_loss
+from .train import DIVERGE_FACTOR, EVAL_CHUNK, TrainResult, target_met
+
+GRAPH_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "adagrad")   # direct fused kernels
+GRAPH_WARMUP_STEPS = 3
+
+
+def stackable(model: nn.Module) -> bool:
+    """Flatten, (Linear, ReLU)*, Linear: the MLP of models.py."""
+    mods = list(model) if isinstance(model, nn.Sequential) else []
+    body = mods[1:]
+    return (bool(mods) and isinstance(mods[0], nn.Flatten) and len(body) % 2 == 1
+            and all(type(m) is nn.Linear and m.bias is not None for m in body[0::2])
+            and all(type(m) is nn.ReLU for m in body[1::2]))
+
+
+def stack_key(run: RunSpec) -> str:
+    """Runs with equal keys can train stacked: every setting equal but the seed and the shuffle mode."""
+    return content_hash({**run.identity(), "seed": None, "shuffle": None})
+
+
+class StackedMLP:
+    """K MLPs of one shape as stacked tensors, with a hand-written backward into persistent grad buffers."""
+
+    def __init__(self, models: list[nn.Module], device: torch.device):
+        linears = [[m for m in model if isinstance(m, nn.Linear)] for model in models]
+        self.names = [name for name, m in models[0].named_children() if isinstance(m, nn.Linear)]
+        self.weights = [torch.stack([ls[i].weight.detach() for ls in linears]).to(device).contiguous()
+                        for i in range(len(self.names))]
+        self.biases = [torch.stack([ls[i].bias.detach() for ls in linears]).unsqueeze(1).to(device).contiguous()
+                       for i in range(len(self.names))]
+        self._init_grads()
+
+    def _init_grads(self) -> None:
+        for p in self.params:
+            p.grad = torch.zeros_like(p)
+        self._buffers: dict[int, dict] = {}
+
+    @property
+    def params(self) -> list[torch.Tensor]:
+        return [t for pair in zip(self.weights, self.biases) for t in pair]
+
+    @property
+    def k(self) -> int:
+        return self.weights[0].shape[0]
+
+    def state(self, k: int) -> dict[str, torch.Tensor]:
+        """Member k's weights as its nn.Sequential state_dict, on the CPU."""
+        out = {}
+        for name, w, b in zip(self.names, self.weights, self.biases):
+            out[f"{name}.weight"] = w[k].detach().to("cpu", copy=True)
+            out[f"{name}.bias"] = b[k, 0].detach().to("cpu", copy=True)
+        return out
+
+    def select(self, keep: torch.Tensor) -> None:
+        """Keep only the members ``keep`` (new tensors; grads and buffers are made again)."""
+        self.weights = [w.index_select(0, keep) for w in self.weights]
+        self.biases = [b.index_select(0, keep) for b in self.biases]
+        self._init_grads()
+
+    def buffers(self, batch: int) -> dict:
+        """Activations and gradients for [K, batch] steps, made on first use of that batch size."""
+        if batch not in self._buffers:
+            k, w = self.k, self.weights
+            new = lambda *shape: torch.empty(*shape, device=w[0].device, dtype=w[0].dtype)  # noqa: E731
+            self._buffers[batch] = {
+                "x": new(k * batch, w[0].shape[2]), "onehot": new(k * batch, w[-1].shape[1]),
+                "h": [new(k, batch, wi.shape[1]) for wi in w],
+                "g": [new(k, batch, wi.shape[1]) for wi in w[:-1]]}
+        return self._buffers[batch]
+
+    def forward(self, x: torch.Tensor, buf: dict) -> list[torch.Tensor]:
+        """[K, B, F] → the input of every layer, then the logits [K, B, C], all in ``buf``."""
+        acts = [x]
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            out = torch.baddbmm(b, acts[-1], w.mT, out=buf["h"][i])
+            acts.append(out.relu_() if i < len(self.weights) - 1 else out)
+        return acts
+
+    def backward(self, acts: list[torch.Tensor], g: torch.Tensor, buf: dict) -> None:
+        """Grads of every weight from g = d loss / d logits; the first layer makes no input gradient."""
+        for i in range(len(self.weights) - 1, -1, -1):
+            w, b = self.weights[i], self.biases[i]
+            torch.bmm(g.mT, acts[i], out=w.grad)
+            torch.sum(g, 1, keepdim=True, out=b.grad)
+            if i:
+                gi = torch.bmm(g, w, out=buf["g"][i - 1])
+                g = torch.ops.aten.threshold_backward.grad_input(gi, acts[i], 0, grad_input=gi)   # ReLU'
+
+    @torch.no_grad()
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Every member's logits [K, N, C] for one shared input [N, F] (evaluation)."""
+        h = torch.matmul(x, self.weights[0].mT).add_(self.biases[0])
+        for w, b in zip(self.weights[1:], self.biases[1:]):
+            h = torch.baddbmm(b, h.relu_(), w.mT)
+        return h
+
+
+class StackedTrainer:
+    """K runs trained together: the stacked model, its optimizer, the data and each member's index order."""
+
+    def __init__(self, runs: list[RunSpec], data: Dataset, device: torch.device,
+                 models: list[nn.Module] | None = None):
+        if len({stack_key(r) for r in runs}) != 1:
+            raise ValueError("stacked runs must share every setting but the seed and the shuffle mode")
+        self.runs, self.device, run = list(runs), device, runs[0]
+        models = models or [build_model(r.model, r.hidden, data.input_shape, data.n_classes, r.seed) for r in runs]
+        if not all(stackable(m) for m in models):
+            raise ValueError(f"only MLPs train stacked, not {run.model!r}")
+        self.net = StackedMLP(models, device)
+        self.update = Update(run.optimizer, self.net.params, run.lr, run.weight_decay)
+        self.loss_fn = make_loss(run.loss)
+        self.x, self.y = data.x_train.reshape(data.n_train, -1), data.y_train
+        self.eval_sets = ((self.x, self.y), (data.x_test.reshape(len(data.y_test), -1), data.y_test))
+        # cross-entropy's gradient has a closed form, (softmax - onehot) / B; other losses use autograd on the logits
+        self.onehot = F.one_hot(self.y, data.n_classes).to(self.x.dtype) if run.loss == "cross_entropy" else None
+        self.orders = [epoch_orders(data.n_train, shuffle=r.shuffle, generator=torch.Generator().manual_seed(r.seed),
+                                    device=device) for r in runs]
+        self.bounds = batch_bounds(data.n_train, run.batch_size, run.drop_last)
+        self.total_steps = len(self.bounds) * run.epochs
+        self.warmup_steps = len(self.bounds) * run.warmup_epochs
+        self.scheduled = run.schedule != "constant" or self.warmup_steps > 0
+        self.steps = 0
+        use_graphs = device.type == "cuda" and not self.scheduled and run.optimizer in GRAPH_OPTIMIZERS
+        self.graphs: dict[int, tuple] | None = {} if use_graphs else None
+
+    def lr_at(self, step: int) -> float:
+        run = self.runs[0]
+        return run.lr * lr_factor(step, total_steps=self.total_steps, warmup_steps=self.warmup_steps,
+                                  schedule=run.schedule)
+
+    def epoch(self, max_steps: int | None = None) -> float:
+        """Train one epoch (or its first ``max_steps`` steps); return the synchronised wall time of the steps."""
+        order = torch.stack([next(o) for o in self.orders])   # [K, N]: each member's own order
+        bounds = self.bounds[:max_steps]
+        size = self.runs[0].batch_size
+        full = sum(b - a == size for a, b in bounds)          # full batches come first, a partial one last
+        blocks = order[:, :full * size].reshape(len(order), full, size).transpose(0, 1).contiguous()
+        tail = [order[:, a:b].contiguous() for a, b in bounds[full:]]
+        lr = self.runs[0].lr
+        with Stopwatch(self.device) as clock:
+            for idx in itertools.chain(blocks.unbind(0), tail):
+                if self.scheduled:
+                    lr = self.lr_at(self.steps)
+                self.step(idx, lr)
+                self.steps += 1
+        self.last_lr = lr
+        return clock.seconds
+
+    def step(self, idx: torch.Tensor, lr: float) -> None:
+        if self.graphs is None:
+            return self._step(idx, lr)
+        if idx.shape[1] not in self.graphs:
+            self.graphs[idx.shape[1]] = self._capture(idx, lr)
+        static, graph = self.graphs[idx.shape[1]]
+        static.copy_(idx)
+        graph.replay()
+
+    def _step(self, idx: torch.Tensor, lr: float) -> None:
+        k, b = idx.shape
+        buf = self.net.buffers(b)
+        x = torch.index_select(self.x, 0, idx.view(-1), out=buf["x"])
+        acts = self.net.forward(x.view(k, b, -1), buf)
+        self.net.backward(acts, self._head_grad(acts[-1], idx, buf), buf)
+        self.update(lr)
+
+    def _head_grad(self, logits: torch.Tensor, idx: torch.Tensor, buf: dict) -> torch.Tensor:
+        """d/d logits of Σ_k mean_b loss(logits_kb, y_kb)."""
+        k, b, c = logits.shape
+        if self.onehot is not None:
+            target = torch.index_select(self.onehot, 0, idx.view(-1), out=buf["onehot"])
+            return torch.softmax(logits, -1).sub_(target.view(k, b, c)).mul_(1.0 / b)
+        with torch.enable_grad():
+            z = logits.detach().requires_grad_()
+            loss = self.loss_fn(z.view(k * b, c), self.y[idx.view(-1)]) * k   # K · mean over K·B = Σ_k mean_b
+            return torch.autograd.grad(loss, z)[0]
+
+    def _capture(self, idx: torch.Tensor, lr: float):
+        """Record one whole step for this batch shape as a CUDA graph (torch's whole-network recipe): warm up
+        on a side stream, put the weights and optimizer state back exactly as they were, capture."""
+        static, fresh = idx.clone(), self.update._direct is None
+        saved = [t.clone() for t in self.net.params + ([] if fresh else self.update.state_tensors())]
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            for _ in range(GRAPH_WARMUP_STEPS):
+                self._step(static, lr)
+        torch.cuda.current_stream().wait_stream(side)
+        if fresh:
+            self.update.reset()   # state made by the warm-up steps: back to a fresh optimizer
+        for t, s in zip(self.net.params + ([] if fresh else self.update.state_tensors()), saved):
+            t.copy_(s)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            self._step(static, lr)
+        return static, graph
+
+    @torch.no_grad()
+    def metrics(self) -> list[dict]:
+        """Each member's train and test loss and accuracy, in large chunks, one device sync."""
+        cols = [t for x, y in self.eval_sets for t in self._evaluate(x, y)]
+        keys = ("train_loss", "train_acc", "test_loss", "test_acc")
+        return [dict(zip(keys, row)) for row in torch.stack(cols, 1).tolist()]
+
+    def _evaluate(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        k, n = self.net.k, max(1, len(y))
+        loss = torch.zeros(k, device=x.device, dtype=torch.float64)
+        correct = torch.zeros(k, device=x.device, dtype=torch.float64)
+        chunk = max(1, EVAL_CHUNK // k)
+        for a in range(0, len(y), chunk):
+            logits, yb = self.net.logits(x[a:a + chunk]), y[a:a + chunk]
+            per = self.loss_fn(logits.reshape(-1, logits.shape[-1]), yb.repeat(k), reduction="none")
+            loss += per.view(k, -1).double().sum(1)
+            correct += (logits.argmax(-1) == yb).sum(1)
+        return loss / n, correct / n
+
+    def select(self, keep: list[int]) -> None:
+        """Go on with the members at positions ``keep`` only."""
+        idx = torch.tensor(keep, device=self.device)
+        self.net.select(idx)
+        self.update = self.update.select(idx, self.net.params)
+        self.runs = [self.runs[i] for i in keep]
+        self.orders = [self.orders[i] for i in keep]
+        if self.graphs is not None:
+            self.graphs = {}
+
+
+def train_stacked(runs: list[RunSpec], data: Dataset, device: torch.device, *, on_epoch=None,
+                  models: list[nn.Module] | None = None) -> list[TrainResult]:
+    """Train ``runs`` (one stack key) together; one TrainResult per run, as ``train_run`` would give alone.
+
+    A member that diverges or reaches its target stops there (its rows and weights are final) and leaves
+    the stack; the others go on. ``epoch_time_s`` is the stack's wall time per epoch, shared by all members.
+    ``on_epoch(run, row)`` is called after every epoch of every member.
+    """
+    t_start = time.perf_counter()
+    data = data.to(device)
+    trainer = StackedTrainer(runs, data, device, models)
+    n_params = sum(p[0].numel() for p in trainer.net.params)
+    spe = sum(b - a for a, b in trainer.bounds)
+    rows = [[{"epoch": 0, "epoch_time_s": math.nan, "lr": trainer.lr_at(0), "steps": 0, **m}]
+            for m in trainer.metrics()]
+    results: list[TrainResult | None] = [None] * len(runs)
+    active = list(range(len(runs)))   # position in the stack → index in ``runs``
+
+    def finish(k: int, pos: int, status: str, diverged_epoch=None, reached=False) -> None:
+        times = [r["epoch_time_s"] for r in rows[k][1:]]
+        timed = times[1:] or times or [math.nan]   # epoch 1 is warm-up
+        results[k] = TrainResult(
+            status=status, epoch_rows=rows[k], epoch_time_s=statistics.median(timed), timed_epochs=len(timed),
+            total_time_s=time.perf_counter() - t_start, steps=trainer.steps, samples_per_epoch=spe,
+            reached_target=reached, diverged_epoch=diverged_epoch, state=trainer.net.state(pos), n_params=n_params)
+
+    for epoch in range(1, runs[0].epochs + 1):
+        seconds = trainer.epoch()
+        keep = []
+        for pos, (k, m) in enumerate(zip(active, trainer.metrics())):
+            row = {"epoch": epoch, "epoch_time_s": seconds, "lr": trainer.last_lr, "steps": trainer.steps, **m}
+            rows[k].append(row)
+            if on_epoch is not None:
+                on_epoch(runs[k], row)
+            # weights that went NaN/inf make the train loss NaN, so no running loss is kept in the hot loop
+            if not math.isfinite(row["train_loss"]) or row["train_loss"] > DIVERGE_FACTOR * rows[k][0]["train_loss"]:
+                finish(k, pos, "diverged", diverged_epoch=epoch)
+            elif target_met(runs[k], row):
+                finish(k, pos, "done", reached=True)
+            else:
+                keep.append(pos)
+        if not keep:
+            break
+        if len(keep) < len(active):
+            trainer.select(keep)
+            active = [active[p] for p in keep]
+    for pos, k in enumerate(active):
+        if results[k] is None:
+            finish(k, pos, "done")
+    return results

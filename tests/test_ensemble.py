@@ -1,0 +1,147 @@
+"""The fast paths compute what the plain loop computes: the stacked engine (solo and K members), the direct
+fused optimizer kernels. Not how fast they are (bench.py does that)."""
+import pytest
+import torch
+
+from studies.config import OPTIMIZERS, StudySpec
+from studies.data import load_dataset
+from studies.ensemble import StackedTrainer, stack_key, stackable, train_stacked
+from studies.models import build_model
+from studies.optim import Update, make_optimizer
+from studies.train import train_run
+
+CPU = torch.device("cpu")
+METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits")
+
+
+def runs_of(digits, **kw):
+    d = {"dataset": "digits", "hidden": [32, 16], "batch_sizes": [16], "optimizers": ["sgd"],
+         "shuffle": [True], "seeds": [0], "epochs": 2}
+    d.update(kw)
+    return StudySpec.from_dict(d).expand(n_train=digits.n_train)
+
+
+def assert_same_run(fast, plain, atol=2e-4):
+    assert fast.status == plain.status and fast.steps == plain.steps
+    assert fast.samples_per_epoch == plain.samples_per_epoch and fast.reached_target == plain.reached_target
+    assert len(fast.epoch_rows) == len(plain.epoch_rows)
+    for a, b in zip(fast.epoch_rows, plain.epoch_rows):
+        assert a["epoch"] == b["epoch"] and a["steps"] == b["steps"] and a["lr"] == pytest.approx(b["lr"])
+        for key in METRICS:
+            assert a[key] == pytest.approx(b[key], abs=atol), (a["epoch"], key)
+    assert fast.state.keys() == plain.state.keys()
+    for key in plain.state:
+        torch.testing.assert_close(fast.state[key], plain.state[key], atol=atol, rtol=1e-3)
+
+
+@pytest.mark.parametrize("opt", OPTIMIZERS)
+def test_solo_fast_engine_matches_the_plain_loop(digits, opt):
+    weight_decay = {"sgd": 1e-3, "momentum": 1e-3, "adagrad": 1e-3, "adam": 1e-3} if opt != "adamw" else {}
+    run = runs_of(digits, optimizers=[opt], weight_decay={k: v for k, v in weight_decay.items() if k == opt})[0]
+    assert_same_run(train_run(run, digits, CPU), train_run(run, digits, CPU, engine="plain"))
+
+
+def test_every_member_of_a_stack_matches_the_same_run_trained_alone(digits):
+    runs = runs_of(digits, optimizers=["momentum"], shuffle=[True, False], seeds=[0, 1, 2])
+    assert len(runs) == 6 and len({stack_key(r) for r in runs}) == 1
+    seen = []
+    results = train_stacked(runs, digits, CPU, on_epoch=lambda run, row: seen.append((run.run_id, row["epoch"])))
+    assert len(seen) == 6 * 2
+    for run, res in zip(runs, results):
+        assert_same_run(res, train_run(run, digits, CPU, engine="plain"))
+
+
+@pytest.mark.parametrize("kw", [
+    {"optimizers": ["adamw"], "loss": "focal", "schedule": "cosine", "warmup_epochs": 1, "epochs": 3},
+    {"optimizers": ["adam"], "batch_sizes": [100], "drop_last": True, "hidden": []},
+    {"optimizers": ["rmsprop"], "batch_sizes": [7], "schedule": "step", "epochs": 2},
+])
+def test_stack_matches_solo_with_schedules_other_losses_and_partial_batches(digits, kw):
+    runs = runs_of(digits, seeds=[3, 4], shuffle=[True, False], **kw)
+    for run, res in zip(runs, train_stacked(runs, digits, CPU)):
+        assert_same_run(res, train_run(run, digits, CPU, engine="plain"))
+
+
+def test_members_that_stop_early_leave_the_stack_and_the_rest_go_on(digits):
+    runs = runs_of(digits, optimizers=["adam"], seeds=[0, 1, 2, 3], epochs=12, target_train_acc=0.97,
+                   batch_sizes=[64], lr={"adam": 0.003})
+    results = train_stacked(runs, digits, CPU)
+    alone = [train_run(run, digits, CPU, engine="plain") for run in runs]
+    for res, ref in zip(results, alone):
+        assert_same_run(res, ref, atol=5e-4)
+    assert all(r.reached_target for r in results)
+    assert len({len(r.epoch_rows) for r in results}) > 1   # they stopped at different epochs
+
+
+def test_a_diverging_member_is_diverged_and_the_others_are_not_disturbed(digits):
+    runs = runs_of(digits, seeds=[0, 1], epochs=3, batch_sizes=[64], lr={"sgd": 0.5})
+    big = runs_of(digits, seeds=[0], epochs=3, batch_sizes=[64], lr={"sgd": 50.0})[0]
+    assert stack_key(big) != stack_key(runs[0])   # the learning rate is part of the key
+    res = train_stacked([big], digits, CPU)[0]
+    assert res.status == "diverged" and res.diverged_epoch is not None
+    assert_same_run(res, train_run(big, digits, CPU, engine="plain"))
+
+
+def test_stacking_rules(digits):
+    mlp = build_model("mlp", (8,), digits.input_shape, 10, 0)
+    cnn = build_model("cnn", (8,), digits.input_shape, 10, 0)
+    assert stackable(mlp) and not stackable(cnn)
+    a, b = runs_of(digits, batch_sizes=[16, 32])
+    assert stack_key(a) != stack_key(b)
+    with pytest.raises(ValueError, match="share every setting"):
+        StackedTrainer([a, b], digits, CPU)
+    with pytest.raises(ValueError, match="only MLPs"):
+        cnn_run = runs_of(digits, model="cnn")[0]
+        StackedTrainer([cnn_run], digits, CPU)
+
+
+def test_stacked_init_is_each_members_own_init(digits):
+    runs = runs_of(digits, seeds=[5, 6])
+    trainer = StackedTrainer(runs, digits, CPU)
+    for pos, run in enumerate(runs):
+        ref = build_model(run.model, run.hidden, digits.input_shape, 10, run.seed).state_dict()
+        assert all(torch.equal(trainer.net.state(pos)[k], ref[k]) for k in ref)
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
+def test_direct_fused_update_equals_torch_optim_bit_for_bit(name, weight_decay):
+    torch.manual_seed(0)
+    ps = [torch.randn(3, 4), torch.randn(4)]
+    qs = [p.clone().requires_grad_() for p in ps]
+    for p in ps:
+        p.grad = torch.zeros_like(p)
+    update, opt = Update(name, ps, 0.05, weight_decay), make_optimizer(name, qs, 0.05, weight_decay)
+    for i in range(5):
+        lr = 0.01 * (i + 1)
+        for p, q in zip(ps, qs):
+            g = torch.randn_like(p)
+            p.grad.copy_(g)
+            q.grad = g.clone()
+        update(lr)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        opt.step()
+    assert all(torch.equal(p, q.detach()) for p, q in zip(ps, qs))
+    assert (update._direct is not None) == (name != "rmsprop")
+
+
+def test_update_select_keeps_the_chosen_members_state():
+    torch.manual_seed(0)
+    p = torch.randn(3, 4)
+    p.grad = torch.randn(3, 4)
+    update = Update("adam", [p], 0.1)
+    update(0.1)
+    keep = torch.tensor([0, 2])
+    q = p.index_select(0, keep)
+    q.grad = p.grad.index_select(0, keep)
+    smaller = update.select(keep, [q])
+    for _ in range(2):
+        update(0.1)
+        smaller(0.1)
+    torch.testing.assert_close(q, p.index_select(0, keep), rtol=0, atol=0)
