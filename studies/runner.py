@@ -79,18 +79,21 @@ def _row(run: RunSpec, result, device: torch.device, data) -> dict:
 
 
 def execute_run(run: RunSpec, measure: MeasureSpec, *, weights: dict[str, np.ndarray] | None = None,
-                train: bool = True, on_epoch=None) -> RunOutcome:
-    """Train (unless ``weights`` are given) and measure one run; failures come back as a row, not a raise."""
+                train: bool = True, on_epoch=None, threads: int | None = None, trained=None) -> RunOutcome:
+    """Train (unless ``weights`` are given) and measure one run; failures come back as a row, not a raise.
+
+    ``threads``: CPU threads (default ``cpu_threads_for``); ``trained``: the run's TrainResult when it was
+    trained elsewhere (a member of a stack, ensemble.py): it is stored and measured like one trained here."""
     out = RunOutcome(run.run_id)
     device = resolve_device(run.device)
     if device.type == "cpu":
-        torch.set_num_threads(cpu_threads_for(run.batch_size))
+        torch.set_num_threads(threads or cpu_threads_for(run.batch_size))
     try:
         data = load_dataset(run.dataset, run.data, device)
         model = build_model(run.model, run.hidden, data.input_shape, data.n_classes, run.seed)
         init_state = {k: v.clone() for k, v in model.state_dict().items()}
         if train:
-            result = train_run(run, data, device, on_epoch=on_epoch, model=model)
+            result = trained or train_run(run, data, device, on_epoch=on_epoch, model=model)
             out.row = _row(run, result, device, data)
             out.epochs = pd.DataFrame(result.epoch_rows)
             out.weights = {k: v.numpy() for k, v in result.state.items()}
