@@ -1,6 +1,8 @@
 """Where runs execute. A backend maps jobs to RunOutcomes; only the driver (the caller) writes the store.
 
-- local: this process, one run after another, so every run has the device to itself while it is timed.
+- local: the whole machine (studies/pool.py): stacked seeds, small batches side by side in worker processes,
+  large batches alone with all threads, epoch times from a timing pass with the device to itself.
+- serial: this process, one run after another, so every run has the device to itself while it is timed.
 - ray: one Ray task per run on a cluster (studies/ray_backend.py), outcomes streamed back as they finish.
 """
 from __future__ import annotations
@@ -34,6 +36,9 @@ class LocalBackend:
 
 def get_backend(name: str, **options):
     if name == "local":
+        from .pool import PoolBackend
+        return PoolBackend(**options)
+    if name == "serial":
         return LocalBackend()
     if name == "ray":
         from .ray_backend import RayBackend
@@ -42,4 +47,4 @@ def get_backend(name: str, **options):
         if unknown:
             raise BackendError(f"executor ray: unknown option(s) {', '.join(sorted(unknown))}")
         return RayBackend(**options)
-    raise BackendError(f"executor: {name!r} is not one of local, ray")
+    raise BackendError(f"executor: {name!r} is not one of local, serial, ray")

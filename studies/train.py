@@ -78,6 +78,25 @@ def target_met(run: RunSpec, row: dict) -> bool:
     return bool(checks) and all(checks)
 
 
+def plain_steps(model, opt, loss_fn, x, y, order, bounds, step: int = 0, lr_at=None) -> tuple[torch.Tensor, int]:
+    """The plain loop over one epoch's ``bounds``: autograd and torch.optim, the loss summed on the device
+    (no ``.item()`` in the hot loop); ``lr_at(step)`` sets a scheduled learning rate. Returns the summed
+    loss and the next step number."""
+    running = torch.zeros((), device=x.device)
+    for a, b in bounds:
+        if lr_at is not None:
+            for group in opt.param_groups:
+                group["lr"] = lr_at(step)
+        idx = order[a:b]
+        loss = loss_fn(model(x.index_select(0, idx)), y.index_select(0, idx))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        running += loss.detach()
+        step += 1
+    return running, step
+
+
 def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=None,
               model: torch.nn.Module | None = None, engine: str = "auto") -> TrainResult:
     """Train one run to its epoch budget or target; NaN/inf loss ends it as ``diverged``, never a crash.
@@ -107,7 +126,8 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
     scheduled = run.schedule != "constant" or warmup_steps > 0
     orders = epoch_orders(n, shuffle=run.shuffle, generator=torch.Generator().manual_seed(run.seed),
                           device=device)
-    x, y = data.x_train, data.y_train
+    lr_at = (lambda step: run.lr * lr_factor(step, total_steps=total_steps, warmup_steps=warmup_steps,
+                                             schedule=run.schedule)) if scheduled else None
 
     rows = [{"epoch": 0, "epoch_time_s": math.nan, "lr": run.lr * lr_factor(
         0, total_steps=total_steps, warmup_steps=warmup_steps, schedule=run.schedule), "steps": 0,
@@ -115,20 +135,8 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
     status, diverged_epoch, reached, step = "done", None, False, 0
     for epoch in range(1, run.epochs + 1):
         order = next(orders)
-        running = torch.zeros((), device=device)
         with Stopwatch(device) as clock:
-            for a, b in bounds:
-                if scheduled:
-                    for group in opt.param_groups:
-                        group["lr"] = run.lr * lr_factor(step, total_steps=total_steps,
-                                                         warmup_steps=warmup_steps, schedule=run.schedule)
-                idx = order[a:b]
-                loss = loss_fn(model(x.index_select(0, idx)), y.index_select(0, idx))
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                running += loss.detach()
-                step += 1
+            running, step = plain_steps(model, opt, loss_fn, data.x_train, data.y_train, order, bounds, step, lr_at)
         row = {"epoch": epoch, "epoch_time_s": clock.seconds, "lr": opt.param_groups[0]["lr"],
                "steps": step, **_metrics(model, data, loss_fn)}
         rows.append(row)

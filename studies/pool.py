@@ -1,0 +1,242 @@
+"""The local executor: the whole machine for one study, with every epoch time still measured alone.
+
+Planned in the driver before anything trains:
+  1. stacks: MLP runs that share every setting but the seed and the shuffle mode (ensemble.stack_key);
+  2. the timing pass (timing.py) per configuration: solo epoch time and best thread count, machine to itself;
+  3. configurations that train fastest on one thread (small batches: launch-bound) go to the pool, in
+     stacks of the size that measured fastest per run-step; the others (large batches: matmul-bound)
+     train afterwards in the driver, one run at a time, with their measured thread count.
+The pool is worker processes, one thread each, as many as cores, started by forkserver (never a fork of
+this process) and used only where its work outweighs the start-up; otherwise those units train here on
+one thread. Workers return RunOutcomes; only the driver writes the store. A run that trained in company (a
+stack, or beside other workers) reports the timing pass's epoch time (``timing = "timing-pass"``) and
+keeps its own wall time per epoch as ``shared_epoch_time_s`` (runs) and ``wall_time_s`` (epochs).
+"""
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+import os
+import queue
+import signal
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import torch
+
+from .config import MeasureSpec, RunSpec
+from .data import load_dataset
+from .device import resolve_device
+from .ensemble import stack_key, stackable, train_stacked
+from .models import build_model
+from .runner import RunOutcome, execute_run, failed_outcome
+from .timing import Timing, best_stack, timing_pass
+
+POOL_MIN_WORK_S = 6.0   # estimated training time below which starting worker processes does not pay
+STACK_TUNE_MIN_S = 5.0  # a group's estimated training time below which racing stack sizes (~1 s) does not pay
+_EVENTS = None          # in a worker: the queue its progress events go to
+
+
+@dataclass
+class Unit:
+    """Runs trained together in one place: a stack (same key), one run, or one measure-only job."""
+
+    runs: list[RunSpec]
+    measure: MeasureSpec
+    train: bool = True
+    weights: dict | None = None        # measure-only: the stored weights
+    threads: int | None = 1            # None: runner.cpu_threads_for
+    timing: Timing | None = None
+    est_s: float = 1.0                 # estimated training time (for ordering and the pool decision)
+    pooled: bool = False
+    index: dict = field(default_factory=dict)   # run_id → position in the jobs, and "todo" (progress events)
+
+
+def _split(runs: list[RunSpec], size: int) -> list[list[RunSpec]]:
+    """``runs`` in ceil(n / size) stacks of near-equal size."""
+    parts = math.ceil(len(runs) / size)
+    return [runs[i::parts] for i in range(parts)]
+
+
+def plan(jobs, device: torch.device, workers: int, stack: bool = True) -> tuple[list[Unit], list[Unit]]:
+    """(pool units, driver units) for ``jobs`` = [(run, measure, weights, train)]; runs the timing passes."""
+    positions = {job[0].run_id: i for i, job in enumerate(jobs)}
+    index = lambda runs: {"todo": len(jobs), **{r.run_id: positions[r.run_id] for r in runs}}  # noqa: E731
+    groups: dict[str, list] = {}
+    pool, driver = [], []
+    for run, measure, weights, train in jobs:
+        if train:
+            groups.setdefault(stack_key(run) if stack else run.run_id, []).append((run, measure))
+        else:
+            pool.append(Unit([run], measure, train=False, weights=weights, threads=None, index=index([run])))
+    for members in groups.values():
+        runs, measure = [r for r, _ in members], members[0][1]
+        data = load_dataset(runs[0].dataset, runs[0].data, device)
+        timing = timing_pass(runs[0], data, device)
+        unit = lambda rs, threads, est: Unit(rs, measure, threads=threads, timing=timing,  # noqa: E731
+                                             est_s=est, index=index(rs))
+        mlp = stackable(build_model(runs[0].model, runs[0].hidden, data.input_shape, data.n_classes, 0))
+        solo_s = timing.by_threads.get(1, timing.epoch_time_s) * runs[0].epochs
+        if device.type == "cpu" and timing.threads > 1:   # matmul-bound: alone, all threads, timed solo
+            driver += [unit([r], timing.threads, timing.epoch_time_s * r.epochs) for r in runs]
+            continue
+        tune = mlp and len(runs) > 1 and (solo_s * len(runs) > STACK_TUNE_MIN_S or device.type != "cpu")
+        size, per_run_step = best_stack(runs[0], data, device, len(runs)) if tune else (1, {})
+        speedup = per_run_step[size] / per_run_step[1] if per_run_step else 1.0
+        target = pool if device.type == "cpu" else driver
+        target += [unit(part, 1 if device.type == "cpu" else timing.threads, solo_s * len(part) * speedup)
+                   for part in _split(runs, size)]
+    pool.sort(key=lambda u: -u.est_s)   # longest first: the pool ends evenly
+    if workers < 2 or device.type != "cpu" or sum(u.est_s for u in pool) < POOL_MIN_WORK_S:
+        return [], pool + driver
+    while 0 < len(pool) < workers:   # halve the largest stack until every worker has a unit
+        big = max(pool, key=lambda u: len(u.runs))
+        if len(big.runs) < 2:
+            break
+        pool.remove(big)
+        pool += [Unit(part, big.measure, timing=big.timing, est_s=big.est_s / 2, index=index(part))
+                 for part in _split(big.runs, math.ceil(len(big.runs) / 2))]
+    pool.sort(key=lambda u: -u.est_s)
+    for u in pool:
+        u.pooled = True
+    return pool, driver
+
+
+def _retime(unit: Unit, outcome: RunOutcome) -> RunOutcome:
+    """Epoch time of a run that trained in company: the timing pass's, its own wall time kept beside it."""
+    row = outcome.row
+    if row is None or outcome.failed or not unit.train:
+        return outcome
+    row.update(threads=unit.threads, stack_size=len(unit.runs))
+    if unit.timing is None or (len(unit.runs) == 1 and not unit.pooled):
+        return outcome   # trained alone: its own epoch times are solo timings
+    t = unit.timing
+    row.update(shared_epoch_time_s=row["epoch_time_s"], epoch_time_s=t.epoch_time_s, timing="timing-pass",
+               step_time_s=t.step_time_s, timing_threads=t.threads, timing_steps=t.timed_steps)
+    if outcome.epochs is not None and "epoch_time_s" in outcome.epochs:
+        ep = outcome.epochs
+        ep["wall_time_s"] = ep["epoch_time_s"]
+        ep.loc[ep["epoch"] > 0, "epoch_time_s"] = t.epoch_time_s
+    return outcome
+
+
+def execute_unit(unit: Unit, emit) -> list[RunOutcome]:
+    """Train (stacked or alone) and measure one unit in this process; failures are rows."""
+    for run in unit.runs:
+        emit({"event": "run_start", "index": unit.index.get(run.run_id, 0), "todo": unit.index.get("todo", 1),
+              "run_id": run.run_id, "label": run.label, "epochs": run.epochs if unit.train else 0,
+              "train": unit.train, "stack_size": len(unit.runs)})
+    on_epoch = lambda run, row: emit({"event": "epoch", "run_id": run.run_id, **row})  # noqa: E731
+    if not unit.train:
+        return [execute_run(unit.runs[0], unit.measure, weights=unit.weights, train=False, threads=unit.threads)]
+    if len(unit.runs) == 1:
+        run = unit.runs[0]
+        return [_retime(unit, execute_run(run, unit.measure, threads=unit.threads,
+                                          on_epoch=lambda row: on_epoch(run, row)))]
+    device = resolve_device(unit.runs[0].device)
+    if device.type == "cpu":
+        torch.set_num_threads(unit.threads)
+    try:
+        data = load_dataset(unit.runs[0].dataset, unit.runs[0].data, device)
+        results = train_stacked(unit.runs, data, device, on_epoch=on_epoch)
+    except Exception as e:  # noqa: BLE001 - the stack's runs become failed rows, the study goes on
+        return [failed_outcome(run, f"{e.__class__.__name__}: {e}") for run in unit.runs]
+    return [_retime(unit, execute_run(run, unit.measure, trained=res, threads=unit.threads))
+            for run, res in zip(unit.runs, results)]
+
+
+# ---------------------------------------------------------------- the worker processes
+
+def _init_worker(events, driver_pid: int) -> None:
+    global _EVENTS
+    _EVENTS = events
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the driver's to handle
+    os.environ["BATCHSCOPE_THREADS"] = "1"
+    torch.set_num_threads(1)
+
+    def watch():   # a worker whose driver died (killed, not stopped) ends instead of training on
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(driver_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _work(unit: Unit, token: int) -> list[RunOutcome]:
+    try:
+        return execute_unit(unit, _EVENTS.put)
+    finally:
+        _EVENTS.put({"event": "_unit_done", "token": token})
+
+
+def _context():
+    methods = mp.get_all_start_methods()
+    ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload(["studies.pool"])   # torch imported once, in the server; workers fork from it
+    return ctx
+
+
+class PoolBackend:
+    """Local executor using every core: stacks, a worker pool for small batches, solo large batches."""
+
+    def __init__(self, workers: int | None = None, stack: bool = True):
+        self.workers = (os.cpu_count() or 1) if workers is None else int(workers)
+        self.stack = stack
+
+    def map(self, jobs, emit) -> Iterator[tuple[RunSpec, RunOutcome]]:
+        jobs = list(jobs)
+        if not jobs:
+            return
+        pool, driver = plan(jobs, resolve_device(jobs[0][0].device), self.workers, self.stack)
+        if pool:
+            yield from self._pool(pool, emit)
+        for unit in driver:
+            yield from zip(unit.runs, execute_unit(unit, emit))
+
+    def _pool(self, units: list[Unit], emit) -> Iterator[tuple[RunSpec, RunOutcome]]:
+        ctx = _context()
+        events = ctx.Queue()
+        ex = ProcessPoolExecutor(max_workers=min(self.workers, len(units)), mp_context=ctx,
+                                 initializer=_init_worker, initargs=(events, os.getpid()))
+        finished: set[int] = set()
+
+        def drain(until: int | None = None) -> None:   # progress events; a unit's come before its outcomes
+            deadline = time.monotonic() + 10.0
+            while until is not None and until not in finished or not events.empty():
+                try:
+                    ev = events.get(timeout=0.1 if until is not None else 0.01)
+                except queue.Empty:
+                    if until is None or time.monotonic() > deadline:
+                        return
+                    continue
+                if ev["event"] == "_unit_done":
+                    finished.add(ev["token"])
+                else:
+                    emit(ev)
+
+        try:
+            futures = {ex.submit(_work, u, i): (i, u) for i, u in enumerate(units)}
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                drain()
+                for fut in done:
+                    token, unit = futures[fut]
+                    try:
+                        outcomes = fut.result()
+                        drain(until=token)
+                    except Exception as e:  # noqa: BLE001 - a dead worker: its runs are failed rows
+                        outcomes = [failed_outcome(r, f"worker: {e.__class__.__name__}: {e}") for r in unit.runs]
+                    yield from zip(unit.runs, outcomes)
+        except BaseException:   # stopped (Ctrl-C, the caller closed us): no worker trains on
+            for proc in list((getattr(ex, "_processes", None) or {}).values()):
+                proc.terminate()
+            ex.shutdown(wait=False, cancel_futures=True)
+            raise
+        ex.shutdown(wait=True)
