@@ -128,7 +128,7 @@ def execute_unit(unit: Unit, emit) -> list[RunOutcome]:
     for run in unit.runs:
         emit({"event": "run_start", "index": unit.index.get(run.run_id, 0), "todo": unit.index.get("todo", 1),
               "run_id": run.run_id, "label": run.label, "epochs": run.epochs if unit.train else 0,
-              "train": unit.train, "stack_size": len(unit.runs)})
+              "train": unit.train, "stack_size": len(unit.runs), "pid": os.getpid()})
     on_epoch = lambda run, row: emit({"event": "epoch", "run_id": run.run_id, **row})  # noqa: E731
     if not unit.train:
         return [execute_run(unit.runs[0], unit.measure, weights=unit.weights, train=False, threads=unit.threads)]

@@ -1,0 +1,113 @@
+"""The local executor: how it plans (stacks, pool, driver), and that pooled and stacked runs store what
+the serial executor stores, with honest timing columns; stopping it leaves no worker behind."""
+import os
+import time
+
+import numpy as np
+import pytest
+import torch
+
+import studies.pool as pool
+from studies import StudySpec, run_study
+from studies.timing import Timing
+from tests.conftest import NO_MEASURE
+
+CPU = torch.device("cpu")
+SPEC = {"name": "pooled", "dataset": "digits", "hidden": [32], "batch_sizes": [16, 512], "optimizers": ["sgd"],
+        "shuffle": [True, False], "seeds": [0, 1], "epochs": 2, "measure": dict(NO_MEASURE)}
+
+
+def fake_timing(threads_by_batch):
+    def timing_pass(run, data, device):
+        t = threads_by_batch[run.batch_size]
+        return Timing(epoch_time_s=1.0, threads=t, step_time_s=0.01, timed_steps=10, steps_per_epoch=100,
+                      by_threads={1: 1.0 if t == 1 else 2.0, 2: 2.0 if t == 1 else 1.0})
+    return timing_pass
+
+
+@pytest.fixture
+def forced_pool(monkeypatch):
+    """Pool and stacks whatever the measured work: small batches one thread, large batches two."""
+    monkeypatch.setattr(pool, "POOL_MIN_WORK_S", 0.0)
+    monkeypatch.setattr(pool, "STACK_TUNE_MIN_S", 0.0)
+    monkeypatch.setattr(pool, "timing_pass", fake_timing({16: 1, 512: 2, 64: 1}))
+    monkeypatch.setattr(pool, "best_stack", lambda run, data, device, members: (2, {1: 1.0, 2: 0.6}))
+
+
+def jobs_of(spec_dict):
+    spec = StudySpec.from_dict(spec_dict)
+    return [(r, spec.measure, None, True) for r in spec.expand(n_train=1437)]
+
+
+def test_plan_stacks_small_batches_into_the_pool_and_runs_large_ones_alone(forced_pool):
+    pooled, driver = pool.plan(jobs_of(SPEC), CPU, workers=2)
+    assert all(u.pooled and u.threads == 1 and u.runs[0].batch_size == 16 for u in pooled)
+    assert sorted(len(u.runs) for u in pooled) == [2, 2]                  # 4 runs, stacks of 2
+    assert all(len({r.seed for r in u.runs} | {None}) > 1 for u in pooled)
+    assert [(len(u.runs), u.threads, u.pooled) for u in driver] == [(1, 2, False)] * 4   # batch 512: solo
+    one_worker, driver1 = pool.plan(jobs_of(SPEC), CPU, workers=1)
+    assert one_worker == [] and len(driver1) == 6   # no pool: the stacks train here
+
+
+def test_plan_fills_the_workers_and_skips_the_pool_for_small_work(forced_pool, monkeypatch):
+    single = {**SPEC, "batch_sizes": [16], "shuffle": [True], "seeds": [0, 1, 2, 3]}
+    monkeypatch.setattr(pool, "best_stack", lambda run, data, device, members: (4, {1: 1.0, 4: 0.5}))
+    pooled, _ = pool.plan(jobs_of(single), CPU, workers=2)
+    assert sorted(len(u.runs) for u in pooled) == [2, 2]   # one stack of 4 halved: both workers busy
+    monkeypatch.setattr(pool, "POOL_MIN_WORK_S", 1e9)
+    pooled, driver = pool.plan(jobs_of(single), CPU, workers=2)
+    assert pooled == [] and [len(u.runs) for u in driver] == [4]
+
+
+def test_pooled_and_stacked_runs_store_what_the_serial_executor_stores(forced_pool, tmp_path):
+    spec = StudySpec.from_dict(SPEC)
+    events = []
+    runs, epochs = run_study(spec, tmp_path / "local", progress=events.append)
+    serial, serial_epochs = run_study(spec, tmp_path / "serial", executor="serial")
+    runs, serial = (df.sort_values("run_id", ignore_index=True) for df in (runs, serial))
+    assert list(runs.run_id) == list(serial.run_id) and set(runs.status) == {"done"}
+    for col in ("train_loss", "test_loss", "train_acc", "test_acc"):
+        np.testing.assert_allclose(runs[col], serial[col], rtol=1e-4, atol=1e-4, err_msg=col)
+    small, large = runs[runs.batch_size == 16], runs[runs.batch_size == 512]
+    assert set(small.timing) == {"timing-pass"} and set(small.stack_size) == {2}
+    assert (small.epoch_time_s == 1.0).all() and small.shared_epoch_time_s.notna().all()   # the (fake) pass
+    assert set(large.timing) == {"solo"} and set(large.threads) == {2}
+    ep = epochs[epochs.run_id.isin(small.run_id) & (epochs.epoch > 0)]
+    assert (ep.epoch_time_s == 1.0).all() and ep.wall_time_s.notna().all()
+    kinds = [e["event"] for e in events]
+    assert kinds.count("run_start") == 8 and kinds.count("run_end") == 8 and kinds.count("epoch") == 16
+    worker_pids = {e["pid"] for e in events if e["event"] == "run_start" and e["run_id"] in set(small.run_id)}
+    assert os.getpid() not in worker_pids   # the small batches trained in worker processes
+
+
+def test_stopping_leaves_no_worker_and_resume_trains_only_the_rest(forced_pool, tmp_path):
+    spec = StudySpec.from_dict({**SPEC, "batch_sizes": [16], "seeds": [0, 1, 2, 3], "epochs": 3})
+    pids = set()
+
+    def stop(ev):
+        if ev["event"] == "run_start":
+            pids.add(ev["pid"])
+        if ev["event"] == "run_end" and ev["done"] == 2:
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        run_study(spec, tmp_path, progress=stop)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in pids - {os.getpid()}):
+        time.sleep(0.1)
+    assert not any(_alive(p) for p in pids - {os.getpid()})
+    seen = []
+    runs, _ = run_study(spec, tmp_path, progress=seen.append)
+    assert len(runs) == 8 and set(runs.status) == {"done"}
+    assert sum(e["event"] == "run_start" for e in seen) == 8 - 2
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:   # a zombie (exited, not yet reaped by its parent) is not alive
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"
+    except OSError:
+        return False
