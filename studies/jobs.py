@@ -1,0 +1,371 @@
+"""The dashboard's job queue: studies wait on disk, one worker process per device trains them.
+
+Layout under the store (every file written atomically, so a killed process never leaves half a file):
+
+    jobs/<job_id>.json           the job: name, study_id, device, state, pid, times, message
+    jobs/<job_id>.toml           the spec it runs
+    jobs/<job_id>.progress.json  written by `python -m studies run … --progress-json` (runs done, epoch, loss)
+    jobs/<job_id>.log            the worker's output
+
+A job is queued → running → done | failed | cancelled, or interrupted when its worker vanished (a dashboard
+restart, a reboot, a kill). ``resume`` queues it again; the runner skips the runs the store already has, so a
+study killed half-way finishes where it stopped. The queue lives on disk, so a restart loses nothing.
+
+``JobManager`` is held by the dashboard (st.cache_resource). It starts ``python -m studies run`` with
+``subprocess.Popen`` in a session of its own (no fork of the server, no multiprocessing spawn), so a worker
+survives a dashboard restart and is adopted by the next manager through its PID. One worker per device:
+epoch times are measured with the device to itself. Several dashboards on one store agree through a lock
+file: only the manager holding ``jobs/.manager.lock`` starts workers. No streamlit, no torch here.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from .config import StudySpec
+from .store import atomic_write_bytes, atomic_write_json, resolve_root
+
+try:
+    import fcntl
+except ImportError:  # Windows: one dashboard per store, the in-process lock only
+    fcntl = None
+
+STATES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
+ACTIVE = ("queued", "running")
+PROJECT_ROOT = Path(__file__).resolve().parents[1]   # where `python -m studies` imports from
+KILL_AFTER_S = 10.0   # a worker that ignores SIGTERM this long after a cancel gets SIGKILL
+
+
+def device_slot(device: str) -> str:
+    """Which device a spec's device setting occupies: "auto" means the accelerator when there is one.
+
+    Decided without importing torch (an NVIDIA driver, or Apple silicon), so chart pages stay light.
+    """
+    if device != "auto":
+        return device
+    if Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi"):
+        return "cuda"
+    if sys.platform == "darwin" and platform.machine() == "arm64":
+        return "mps"
+    return "cpu"
+
+
+def _pid_alive(pid: int | None, token: str) -> bool:
+    """True when ``pid`` runs and (where /proc tells) its command line names ``token`` (guards PID reuse)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.exists():
+        try:
+            return token in cmdline.read_bytes().decode(errors="replace")
+        except OSError:
+            return False
+    return True
+
+
+def _read_json(path: Path) -> dict:
+    import json
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _tail(path: Path, n: int = 3) -> str:
+    try:
+        lines = [ln.strip() for ln in path.read_text(errors="replace").replace("\r", "\n").splitlines()]
+    except OSError:
+        return ""
+    return " | ".join([ln for ln in lines if ln][-n:])
+
+
+class JobQueue:
+    """The queue on disk: submit, read, change. Safe across threads and processes (a lock file)."""
+
+    def __init__(self, store_root: str | os.PathLike | None = None):
+        self.root = resolve_root(store_root)
+        self.dir = self.root / "jobs"
+        self._thread_lock = threading.RLock()
+        self._depth = 0   # nesting of locked() in the thread that holds it
+
+    def path(self, job_id: str, suffix: str) -> Path:
+        if not (isinstance(job_id, str) and job_id.isalnum() and len(job_id) <= 32):
+            raise ValueError(f"job id {job_id!r} is not valid")
+        return self.dir / f"{job_id}{suffix}"
+
+    @contextlib.contextmanager
+    def locked(self):
+        """Exclusive access to the queue: a thread lock, and a file lock for other processes (re-entrant)."""
+        with self._thread_lock:
+            self._depth += 1
+            try:
+                if self._depth > 1 or fcntl is None:
+                    yield
+                    return
+                self.dir.mkdir(parents=True, exist_ok=True)
+                with open(self.dir / ".lock", "a") as f:
+                    fcntl.flock(f, fcntl.LOCK_EX)      # released when the file closes
+                    yield
+            finally:
+                self._depth -= 1
+
+    def submit(self, spec: StudySpec) -> dict:
+        """Queue ``spec``; if the same study is already queued or running, return that job instead."""
+        with self.locked():
+            for job in self.jobs():
+                if job["study_id"] == spec.study_id and job["state"] in ACTIVE:
+                    return job
+            job_id = uuid.uuid4().hex[:12]
+            atomic_write_bytes(self.path(job_id, ".toml"), spec.to_toml().encode())
+            job = {"job_id": job_id, "name": spec.name, "study_id": spec.study_id, "device": spec.device,
+                   "slot": device_slot(spec.device), "n_runs": spec.n_runs, "state": "queued",
+                   "created": time.time(), "started": None, "finished": None, "pid": None,
+                   "returncode": None, "message": "", "attempts": 0, "cancel_requested": False}
+            atomic_write_json(self.path(job_id, ".json"), job)
+            return job
+
+    def get(self, job_id: str) -> dict | None:
+        job = _read_json(self.path(job_id, ".json"))
+        return job or None
+
+    def jobs(self) -> list[dict]:
+        """Every job, oldest first."""
+        if not self.dir.exists():
+            return []
+        found = [_read_json(p) for p in self.dir.glob("*.json") if not p.name.endswith(".progress.json")]
+        return sorted([j for j in found if j.get("job_id")], key=lambda j: j.get("created", 0))
+
+    def update(self, job_id: str, **fields) -> dict:
+        with self.locked():
+            job = self.get(job_id)
+            if job is None:
+                raise ValueError(f"no job {job_id!r} in {self.dir}")
+            job.update(fields)
+            atomic_write_json(self.path(job_id, ".json"), job)
+            return job
+
+    def progress(self, job_id: str) -> dict:
+        return _read_json(self.path(job_id, ".progress.json"))
+
+    def log_tail(self, job_id: str, n: int = 3) -> str:
+        return _tail(self.path(job_id, ".log"), n)
+
+    def cancel(self, job_id: str) -> dict:
+        """A queued job is cancelled at once; a running one is marked, and its manager stops the worker."""
+        with self.locked():
+            job = self.get(job_id) or {}
+            if job.get("state") == "queued":
+                return self.update(job_id, state="cancelled", finished=time.time(),
+                                   message="cancelled before it started")
+            if job.get("state") == "running":
+                return self.update(job_id, cancel_requested=True)
+            return job
+
+    def resume(self, job_id: str) -> dict:
+        """Queue an interrupted, cancelled or failed job again; its finished runs are kept and skipped."""
+        with self.locked():
+            job = self.get(job_id) or {}
+            if job.get("state") in ("interrupted", "cancelled", "failed"):
+                self.path(job_id, ".progress.json").unlink(missing_ok=True)
+                return self.update(job_id, state="queued", pid=None, returncode=None, started=None,
+                                   finished=None, cancel_requested=False, cancel_sent=None, done_at_start=None,
+                                   message="resumed: finished runs are kept")
+            return job
+
+
+def progress_view(job: dict, progress: dict, now: float | None = None) -> dict:
+    """What the page shows for a job: runs done / total, current run and epoch, loss, elapsed and remaining.
+
+    Remaining time extrapolates the pace of the runs trained in this attempt (the current run counts by its
+    share of epochs); it is None until there is a pace to extrapolate.
+    """
+    now = time.time() if now is None else now
+    total = progress.get("total") or job.get("n_runs") or 0
+    done = progress.get("done", 0)
+    started = job.get("started") or progress.get("started")
+    end = job.get("finished") or progress.get("finished") or now
+    elapsed = max(0.0, end - started) if started else 0.0
+    epochs, epoch = progress.get("epochs") or 0, progress.get("epoch") or 0
+    current_share = epoch / epochs if progress.get("current") and epochs else 0.0
+    at_start = job.get("done_at_start")
+    done_here = done - (done if at_start is None else at_start) + current_share
+    remaining = None
+    if job.get("state") == "running" and done_here > 0 and total:
+        remaining = max(0.0, elapsed / done_here * (total - done - current_share))
+    return {"done": done, "total": total, "fraction": min(1.0, (done + current_share) / total) if total else 0.0,
+            "current": progress.get("current"), "epoch": epoch, "epochs": epochs, "loss": progress.get("loss"),
+            "test_acc": progress.get("test_acc"), "failed": progress.get("failed", 0),
+            "elapsed_s": elapsed, "remaining_s": remaining}
+
+
+class JobManager:
+    """Starts queued jobs (one worker per device), reaps finished ones, adopts or flags orphans, cancels.
+
+    ``tick()`` does one round; ``start()`` runs it every ``poll_s`` seconds in a daemon thread that never
+    touches streamlit. ``command`` is the worker's argv prefix (tests put a stand-in there).
+    """
+
+    def __init__(self, store_root: str | os.PathLike | None = None, *, poll_s: float = 1.0,
+                 command: list[str] | None = None):
+        self.queue = JobQueue(store_root)
+        self.poll_s = poll_s
+        self.command = command or [sys.executable, "-m", "studies", "run"]
+        self._procs: dict[str, subprocess.Popen] = {}
+        self._owner_file = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # ---- ownership: one manager per store starts workers
+    def owns_queue(self) -> bool:
+        if self._owner_file is not None:
+            return True
+        self.queue.dir.mkdir(parents=True, exist_ok=True)
+        f = open(self.queue.dir / ".manager.lock", "a")
+        if fcntl is not None:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                f.close()
+                return False
+        self._owner_file = f
+        return True
+
+    # ---- one round
+    def tick(self) -> None:
+        if not self.owns_queue():
+            return
+        q = self.queue
+        with q.locked():
+            busy = set()
+            for job in q.jobs():
+                if job["state"] == "running":
+                    job = self._watch(job)
+                    if job["state"] == "running":
+                        busy.add(job.get("slot", "cpu"))
+            for job in q.jobs():
+                slot = job.get("slot", "cpu")
+                if job["state"] == "queued" and slot not in busy:
+                    self._launch(job)
+                    busy.add(slot)
+
+    def _watch(self, job: dict) -> dict:
+        q, jid = self.queue, job["job_id"]
+        if job.get("done_at_start") is None:
+            prog = q.progress(jid)
+            if prog.get("started") and not prog.get("last_status"):   # no run of this attempt ended yet
+                job = q.update(jid, done_at_start=prog.get("done", 0))
+        proc = self._procs.get(jid)
+        if proc is not None:
+            rc = proc.poll()
+            if rc is None:
+                if job.get("cancel_requested"):
+                    self._signal(job, proc)
+                return job
+            del self._procs[jid]
+            return self._finish(job, rc)
+        if _pid_alive(job.get("pid"), jid):        # a worker started by an earlier dashboard: adopt it
+            if job.get("cancel_requested"):
+                self._signal(job, None)
+            return job
+        prog = q.progress(jid)
+        if prog.get("finished"):
+            return self._finish(job, 0)
+        if job.get("cancel_requested"):
+            return q.update(jid, state="cancelled", finished=time.time(), pid=None,
+                            message="cancelled; finished runs are kept")
+        return q.update(jid, state="interrupted", finished=time.time(), pid=None,
+                        message="the worker stopped (dashboard restart or killed); resume to finish — "
+                                "finished runs are kept")
+
+    def _finish(self, job: dict, rc: int) -> dict:
+        q, jid = self.queue, job["job_id"]
+        if job.get("cancel_requested"):
+            state, msg = "cancelled", "cancelled; finished runs are kept, resume to finish"
+        elif rc == 0:
+            failed = q.progress(jid).get("failed", 0)
+            state, msg = "done", (f"{failed} runs failed; see the runs table" if failed else "")
+        else:
+            state, msg = "failed", q.log_tail(jid) or f"the worker exited with code {rc}"
+        return q.update(jid, state=state, returncode=rc, finished=time.time(), pid=None, message=msg)
+
+    def _launch(self, job: dict) -> None:
+        q, jid = self.queue, job["job_id"]
+        argv = self.command + [str(q.path(jid, ".toml")), "--store", str(q.root),
+                               "--progress-json", str(q.path(jid, ".progress.json")), "--quiet"]
+        path = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
+        with open(q.path(jid, ".log"), "ab") as log:
+            try:
+                proc = subprocess.Popen(argv, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+            except OSError as e:
+                q.update(jid, state="failed", finished=time.time(), message=f"could not start the worker: {e}")
+                return
+        self._procs[jid] = proc
+        q.update(jid, state="running", pid=proc.pid, started=time.time(), finished=None,
+                 attempts=job.get("attempts", 0) + 1)
+
+    def _signal(self, job: dict, proc: subprocess.Popen | None) -> None:
+        """SIGTERM to the worker's process group (its session), SIGKILL if it lingers."""
+        pid = proc.pid if proc is not None else job.get("pid")
+        first = job.get("cancel_sent")
+        sig = signal.SIGKILL if first and time.time() - first > KILL_AFTER_S else signal.SIGTERM
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, sig) if hasattr(os, "killpg") else os.kill(pid, sig)
+        if not first:
+            self.queue.update(job["job_id"], cancel_sent=time.time())
+
+    # ---- the page's actions (each followed by a round, so the page sees the result)
+    def submit(self, spec: StudySpec) -> dict:
+        job = self.queue.submit(spec)
+        self.tick()
+        return self.queue.get(job["job_id"]) or job
+
+    def cancel(self, job_id: str) -> dict:
+        self.queue.cancel(job_id)
+        self.tick()
+        return self.queue.get(job_id) or {}
+
+    def resume(self, job_id: str) -> dict:
+        self.queue.resume(job_id)
+        self.tick()
+        return self.queue.get(job_id) or {}
+
+    # ---- background loop
+    def start(self) -> "JobManager":
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._loop, name="batchscope-jobs", daemon=True)
+            self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.poll_s):
+            try:
+                self.tick()
+            except Exception as e:  # noqa: BLE001 - the loop must outlive one bad file
+                print(f"batchscope jobs: {e.__class__.__name__}: {e}", file=sys.stderr)
+
+    def stop(self) -> None:
+        """Stop the loop (workers keep running; the next manager adopts them) and release the queue."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._owner_file is not None:
+            self._owner_file.close()
+            self._owner_file = None

@@ -1,0 +1,158 @@
+"""The job queue: on disk, one worker per device, cancel kills the process group, a restart adopts or flags
+workers, resume finishes a study killed half-way without retraining its finished runs."""
+import os
+import signal
+import sys
+import time
+
+import pytest
+
+from studies import StudySpec
+from studies.jobs import JobManager, JobQueue, device_slot, progress_view
+
+NO_MEASURE = {"sharpness_eps": [], "sharpness_random": False, "sharpness_sam": False, "hessian": False,
+              "landscape": False, "noise_scale": False}
+# A stand-in worker: starts a grandchild (to prove the whole group is stopped), records its pid, sleeps.
+FAKE_WORKER = """
+import subprocess, sys, time
+from pathlib import Path
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+progress = Path(sys.argv[sys.argv.index("--progress-json") + 1])
+progress.with_suffix(".child").write_text(str(child.pid))
+time.sleep(120)
+"""
+
+
+def spec(name="job", device="cpu", **kw):
+    d = {"name": name, "dataset": "digits", "hidden": [8], "batch_sizes": [256], "optimizers": ["sgd"],
+         "shuffle": [True], "seeds": [0], "epochs": 1, "device": device, "measure": dict(NO_MEASURE)}
+    return StudySpec.from_dict({**d, **kw})
+
+
+def wait_for(predicate, timeout=60.0, tick=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if tick:
+            tick()
+        if predicate():
+            return True
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = f"/proc/{pid}/stat"
+    return not (os.path.exists(stat) and open(stat).read().split(") ")[1].startswith("Z"))
+
+
+@pytest.fixture
+def fake(tmp_path):
+    managers = []
+
+    def make():
+        m = JobManager(tmp_path, command=[sys.executable, "-c", FAKE_WORKER])
+        managers.append(m)
+        return m
+    yield make
+    for m in managers:       # never leave a stand-in running
+        for job in m.queue.jobs():
+            if job.get("pid"):
+                try:
+                    os.killpg(job["pid"], signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        m.stop()
+
+
+def test_submit_writes_the_queue_on_disk_and_does_not_queue_a_study_twice(tmp_path):
+    q = JobQueue(tmp_path)
+    job = q.submit(spec())
+    assert (tmp_path / "jobs" / f"{job['job_id']}.json").exists()
+    assert StudySpec.from_toml(tmp_path / "jobs" / f"{job['job_id']}.toml") == spec()
+    assert q.submit(spec())["job_id"] == job["job_id"]
+    assert [j["state"] for j in JobQueue(tmp_path).jobs()] == ["queued"]     # a new reader sees it: it is on disk
+    assert not list((tmp_path / "jobs").glob("*.tmp"))
+
+
+def test_one_worker_per_device(fake):
+    m = fake()
+    a, b = m.submit(spec("a")), m.submit(spec("b"))
+    c = m.submit(spec("c", device="cuda"))           # another device gets its own worker
+    states = {j["name"]: j["state"] for j in m.queue.jobs()}
+    assert states == {"a": "running", "b": "queued", "c": "running"}
+    m.cancel(a["job_id"])
+    wait_for(lambda: m.queue.get(b["job_id"])["state"] == "running", tick=m.tick)
+    assert m.queue.get(a["job_id"])["state"] == "cancelled"
+    assert c["slot"] == "cuda" and device_slot("cpu") == "cpu"
+
+
+def test_cancel_stops_the_whole_process_group(fake):
+    m = fake()
+    job = m.submit(spec())
+    child_file = m.queue.path(job["job_id"], ".progress.child")
+    wait_for(child_file.exists)
+    child = int(child_file.read_text())
+    m.cancel(job["job_id"])
+    wait_for(lambda: m.queue.get(job["job_id"])["state"] == "cancelled", tick=m.tick)
+    wait_for(lambda: not alive(child), timeout=10)
+
+
+def test_a_queued_job_is_cancelled_without_starting(tmp_path):
+    q = JobQueue(tmp_path)
+    job = q.submit(spec())
+    assert q.cancel(job["job_id"])["state"] == "cancelled"
+
+
+def test_a_restarted_dashboard_adopts_a_live_worker_and_flags_a_dead_one(fake):
+    first = fake()
+    job = first.submit(spec())
+    first.stop()                                   # the dashboard goes away; its worker keeps running
+    second = fake()
+    second.tick()
+    assert second.queue.get(job["job_id"])["state"] == "running"      # adopted through its PID
+    pid = second.queue.get(job["job_id"])["pid"]
+    os.killpg(pid, signal.SIGKILL)
+    first._procs[job["job_id"]].wait()              # reap it (in real life its parent is gone)
+    second.tick()
+    got = second.queue.get(job["job_id"])
+    assert got["state"] == "interrupted" and "resume" in got["message"]
+    assert second.resume(job["job_id"])["state"] == "running"
+
+
+def test_progress_view_extrapolates_the_pace_of_this_attempt():
+    job = {"state": "running", "started": 100.0, "done_at_start": 2, "n_runs": 10}
+    prog = {"total": 10, "done": 4, "current": "sgd B=8", "epoch": 5, "epochs": 10, "loss": 0.5}
+    v = progress_view(job, prog, now=150.0)
+    assert v["elapsed_s"] == 50.0
+    assert v["remaining_s"] == pytest.approx(50.0 / 2.5 * 5.5)     # 2.5 runs in 50 s, 5.5 to go
+    assert v["fraction"] == pytest.approx(0.45) and v["done"] == 4 and v["total"] == 10
+    assert progress_view({"state": "queued", "n_runs": 3}, {})["remaining_s"] is None
+
+
+def test_a_study_killed_half_way_resumes_without_retraining(tmp_path):
+    from studies.store import open_store
+    m = JobManager(tmp_path, poll_s=0.2)
+    # adam reaches the target in an epoch or two; sgd at a tiny LR then trains all 40: time to kill it.
+    s = spec(hidden=[32], batch_sizes=[8], optimizers=["adam", "sgd"], lr={"adam": 0.01, "sgd": 1e-5},
+             epochs=40, target_train_acc=0.9)
+    job = m.submit(s)
+    jid = job["job_id"]
+    wait_for(lambda: m.queue.progress(jid).get("done", 0) >= 1, timeout=120, tick=m.tick)
+    m.cancel(jid)
+    wait_for(lambda: m.queue.get(jid)["state"] == "cancelled", timeout=30, tick=m.tick)
+    store = open_store(tmp_path)
+    first = {r.run_id: store.read_run(r.run_id) for r in s.expand(n_train=1437)}
+    kept = {rid: row["finished_at"].iloc[0] for rid, row in first.items() if row is not None}
+    assert kept, "the first run was kept"
+    assert len(kept) == 1, "killed during the second run"
+    assert m.resume(jid)["state"] == "running"
+    wait_for(lambda: m.queue.get(jid)["state"] == "done", timeout=120, tick=m.tick)
+    runs = store.load_table(s.study_id, "runs")
+    assert len(runs) == 2 and set(runs.status) == {"done"}
+    for rid, finished in kept.items():                  # finished runs were not trained again
+        assert store.read_run(rid)["finished_at"].iloc[0] == finished
+    m.stop()
