@@ -1,0 +1,148 @@
+"""The New-study form's logic: form values ↔ a StudySpec dict, and the user's own CSV saved under the store.
+
+The page keeps only widgets; here the free-text fields are parsed (errors are SpecErrors naming the field, as
+StudySpec's own), an uploaded TOML becomes form values, and form values become the dict that
+``StudySpec.from_dict`` validates. Fields the form does not show (weight decay, estimator budgets) are kept
+from an uploaded TOML, so "upload, change a field, launch" loses nothing. No streamlit, no torch.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+from pathlib import Path
+
+from .config import DEFAULT_LR, SpecError, StudySpec
+from .store import atomic_write_bytes
+
+POWERS_OF_TWO = [2 ** k for k in range(17)]            # 1 … 65536, the batch-size choices
+MAX_CSV_BYTES = 50 * 1024 * 1024                        # also server.maxUploadSize in .streamlit/config.toml
+SHUFFLE_CHOICES = {"on": [True], "off": [False], "both": [True, False]}
+MEASURES = ("sharpness_random", "sharpness_sam", "hessian", "landscape", "noise_scale", "spectrum")
+
+
+def parse_numbers(field: str, text: str, kind=int) -> list:
+    """'256, 256' → [256, 256]; a word that is not a number is a SpecError naming the field."""
+    out = []
+    for part in str(text).replace(";", ",").replace(" ", ",").split(","):
+        if not part.strip():
+            continue
+        try:
+            out.append(kind(part))
+        except ValueError:
+            what = "a whole number" if kind is int else "a number"
+            raise SpecError(field, f"{part.strip()!r} is not {what}; write numbers separated by commas") from None
+    return out
+
+
+def parse_batch_sizes(choices: list) -> list:
+    """Multi-select values (ints, or typed text such as '96' or 'full') → the spec's batch_sizes."""
+    out = []
+    for c in choices:
+        if isinstance(c, str) and c.strip().lower() == "full":
+            out.append("full")
+        elif isinstance(c, int):
+            out.append(c)
+        else:
+            out.extend(parse_numbers("batch_sizes", c))
+    return sorted(set(out), key=lambda b: (b == "full", b if b != "full" else 0))
+
+
+def form_defaults() -> dict:
+    """The form's starting values: StudySpec's defaults (dataset: digits, ready offline)."""
+    return spec_to_form(StudySpec.from_dict({"dataset": "digits"}))
+
+
+def spec_to_form(spec: StudySpec) -> dict:
+    """A spec (e.g. from an uploaded TOML) as the form's widget values."""
+    m = spec.measure
+    return {
+        "name": spec.name, "dataset": spec.dataset, "model": spec.model,
+        "hidden": ", ".join(map(str, spec.hidden)), "batch_sizes": list(spec.batch_sizes),
+        "optimizers": list(spec.optimizers),
+        "shuffle": {(True,): "on", (False,): "off"}.get(tuple(spec.shuffle), "both"),
+        "seeds": ", ".join(map(str, spec.seeds)), "epochs": spec.epochs,
+        "target_train_acc": spec.target_train_acc, "target_train_loss": spec.target_train_loss,
+        "lr_scaling": spec.lr_scaling, "base_batch_size": spec.base_batch_size,
+        "warmup_epochs": spec.warmup_epochs, "schedule": spec.schedule, "loss": spec.loss,
+        "device": spec.device, "drop_last": spec.drop_last,
+        **{f"lr_{o}": spec.lr_for(o) for o in DEFAULT_LR},
+        "sharpness_eps": ", ".join(format(e, "g") for e in m.sharpness_eps), "sample": m.sample,
+        **{k: getattr(m, k) for k in MEASURES},
+        "target": spec.data.target, "n_samples": spec.data.n_samples,
+    }
+
+
+def form_to_dict(v: dict, base: dict | None = None) -> dict:
+    """Form values → a StudySpec dict (unvalidated), on top of ``base`` (an uploaded TOML's dict)."""
+    d = copy.deepcopy(base or {})
+    d.update({
+        "name": v["name"], "dataset": v["dataset"], "model": v["model"],
+        "hidden": parse_numbers("hidden", v["hidden"]), "batch_sizes": parse_batch_sizes(v["batch_sizes"]),
+        "optimizers": list(v["optimizers"]), "shuffle": SHUFFLE_CHOICES[v["shuffle"]],
+        "seeds": parse_numbers("seeds", v["seeds"]), "epochs": v["epochs"],
+        "target_train_acc": v["target_train_acc"], "target_train_loss": v["target_train_loss"],
+        "lr_scaling": v["lr_scaling"], "base_batch_size": v["base_batch_size"],
+        "warmup_epochs": v["warmup_epochs"], "schedule": v["schedule"], "loss": v["loss"],
+        "device": v["device"], "drop_last": v["drop_last"],
+    })
+    given = d.get("lr", {})   # an LR equal to the default stays implicit, so the study id matches the TOML's
+    d["lr"] = {**given, **{o: v[f"lr_{o}"] for o in v["optimizers"]
+                           if o in given or v[f"lr_{o}"] != DEFAULT_LR[o]}}
+    d["measure"] = {**d.get("measure", {}), "sharpness_eps": parse_numbers("measure.sharpness_eps",
+                                                                           v["sharpness_eps"], float),
+                    "sample": v["sample"], **{k: v[k] for k in MEASURES}}
+    data = dict(d.get("data", {}))
+    if v["dataset"].startswith("csv:"):
+        data["target"] = v.get("target", "")
+    if v["dataset"] in ("synthetic", "moons"):
+        data["n_samples"] = v.get("n_samples", data.get("n_samples", 4000))
+    if data:
+        d["data"] = data
+    return d
+
+
+def build_spec(values: dict, base: dict | None = None, store_root: str | Path | None = None) -> StudySpec:
+    """Form values → a validated StudySpec; SpecError names the field to fix."""
+    spec = StudySpec.from_dict(form_to_dict(values, base))
+    if store_root is not None:
+        check_csv_path(spec, store_root)
+    return spec
+
+
+def check_csv_path(spec: StudySpec, store_root: str | Path) -> None:
+    """A dashboard user may train only on CSV files uploaded through the page (no paths on the server)."""
+    if spec.dataset.startswith("csv:"):
+        uploads = (Path(store_root) / "uploads").resolve()
+        path = Path(spec.dataset[4:]).expanduser().resolve()
+        if uploads not in path.parents:
+            raise SpecError("dataset", "from the dashboard, a CSV must be uploaded on this page; "
+                                       "upload the file instead of giving a path")
+
+
+def save_csv_upload(store_root: str | Path, data: bytes) -> dict:
+    """Check an uploaded CSV and save it as <store>/uploads/<sha>.csv; ValueError says what is wrong.
+
+    Returns dataset ("csv:<path>"), rows, columns (the last is the default target) and classes.
+    """
+    import pandas as pd
+    if len(data) > MAX_CSV_BYTES:
+        raise ValueError(f"the file has {len(data) / 2**20:.0f} MiB; the limit is {MAX_CSV_BYTES // 2**20} MiB")
+    try:
+        df = pd.read_csv(io.BytesIO(data))
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as e:
+        raise ValueError(f"not a readable CSV ({e.__class__.__name__}); save it as comma-separated text "
+                         "with a header row") from None
+    if df.shape[1] < 2 or len(df) < 10:
+        raise ValueError(f"the file has {len(df)} rows and {df.shape[1]} columns; give at least 10 rows, "
+                         "one or more numeric feature columns and a label column")
+    text_cols = [str(c) for c in df.columns[:-1] if not pd.api.types.is_numeric_dtype(df[c])]
+    if text_cols and len(text_cols) == df.shape[1] - 1:
+        raise ValueError(f"no numeric feature columns (text: {', '.join(text_cols[:5])}); encode them as numbers")
+    sha = hashlib.sha256(data).hexdigest()[:16]
+    path = Path(store_root) / "uploads" / f"{sha}.csv"
+    if not path.exists():
+        atomic_write_bytes(path, data)
+    return {"dataset": f"csv:{path.resolve()}", "rows": len(df), "columns": [str(c) for c in df.columns],
+            "classes": int(df.iloc[:, -1].nunique()), "features": df.shape[1] - 1,
+            "text_columns": text_cols}
