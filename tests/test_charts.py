@@ -1,0 +1,98 @@
+"""Charts follow DESIGN.md: log₂ batch axis, fixed distinct colours, legend-bound selection, tooltips, the
+critical batch size as a rule, valid Vega-Lite, and PNG/SVG files without a browser."""
+import json
+import time
+
+import pandas as pd
+import pytest
+
+from studies import charts
+from studies.store import open_store
+
+
+@pytest.fixture(scope="module")
+def tables(big_store):
+    root, spec = big_store
+    store = open_store(root)
+    return (store.load_table(spec.study_id, "runs"), store.load_table(spec.study_id, "epochs"),
+            store.load_table(spec.study_id, "landscape"))
+
+
+def layers(spec):
+    for key in ("layer", "hconcat", "vconcat"):
+        for sub in spec.get(key, []):
+            yield from layers(sub)
+    yield spec
+
+
+def encodings(spec, channel):
+    return [s["encoding"][channel] for s in layers(spec) if channel in s.get("encoding", {})]
+
+
+def test_batch_size_charts_use_a_log2_axis_fixed_colours_and_a_legend_selection(tables):
+    runs = tables[0]
+    spec = charts.to_vega_lite(charts.batch_size_chart(runs, "test_acc", critical_batch=300.0))
+    xs = encodings(spec, "x")
+    assert all(x["scale"] == {"type": "log", "base": 2} for x in xs if x.get("field") == "batch_size")
+    color = next(c for c in encodings(spec, "color") if "scale" in c)
+    assert color["scale"]["range"] == [charts.OPTIMIZER_COLORS[o] for o in color["scale"]["domain"]]
+    assert any(p.get("bind") == "legend" for p in spec["params"])
+    assert any(s.get("mark", {}).get("type") == "rule" for s in layers(spec))          # the critical batch
+    assert any("tooltip" in s.get("encoding", {}) for s in layers(spec))
+
+
+def test_no_two_colours_are_hard_to_tell_apart():
+    def rgb(h):
+        return [int(h[i:i + 2], 16) for i in (1, 3, 5)]
+    for palette in (list(charts.OPTIMIZER_COLORS.values()), charts.PALETTE):
+        for i, a in enumerate(palette):
+            for b in palette[i + 1:]:
+                assert sum((x - y) ** 2 for x, y in zip(rgb(a), rgb(b))) ** 0.5 > 60, (a, b)
+
+
+def test_aggregates_give_a_band_over_seeds_and_the_critical_batch_is_the_median_noise_scale(tables):
+    runs = tables[0]
+    agg = charts.aggregate_over_seeds(runs, "test_acc")
+    assert len(agg) == 10 * 5 * 2 and agg.seeds.max() == 10 and (agg.hi >= agg.lo).all()
+    done = runs[runs.status == "done"]
+    assert charts.critical_batch_size(runs) == pytest.approx(done.noise_scale.median())
+    assert charts.critical_batch_size(runs.drop(columns="noise_scale")) is None
+
+
+def test_speed_columns_and_steps_to_target(tables):
+    runs = charts.with_speed(tables[0])
+    assert (runs.samples_per_s == runs.samples_per_epoch / runs.epoch_time_s).all()
+    spec = charts.to_vega_lite(charts.target_chart(runs, "steps"))
+    data = [v for v in spec["datasets"].values() if v and "mean" in v[0]][0]
+    assert sum(r["seeds"] for r in data) == int((runs.reached_target & (runs.status == "done")).sum())
+
+
+def test_every_chart_is_valid_vega_lite(tables):
+    runs, epochs, land = tables
+    some = runs[runs.optimizer == "adam"].head(20)
+    inter = pd.DataFrame({"kind": "interpolation", "alpha": [0.0, 0.5, 1.0], "train_loss": [0.1, 0.5, 0.2],
+                          "test_loss": [0.3, 0.6, 0.4], "train_acc": [0.9, 0.6, 0.8], "test_acc": [0.8, 0.5, 0.7],
+                          "run_id": some.run_id.iloc[0], "run_id_b": some.run_id.iloc[-1],
+                          "batch_size_a": 2.0, "batch_size_b": 1024.0})
+    built = [charts.epoch_time_chart(runs), charts.accuracy_chart(runs), charts.split_chart(runs, "loss"),
+             charts.gap_chart(runs), charts.learning_curves(epochs, some), charts.landscape_chart(land, some),
+             charts.interpolation_chart(inter, runs), charts.batch_size_chart(runs.assign(study="a"), "test_acc",
+                                                                              color="study"),
+             charts.learning_curves(epochs, some.assign(study="b"), color="study")]
+    for c in built:
+        spec = charts.to_vega_lite(c)           # altair validates against the Vega-Lite schema
+        assert json.dumps(spec)
+
+
+def test_png_and_svg_need_no_browser_and_are_cheap(tables):
+    chart = charts.epoch_time_chart(tables[0], critical_batch=300.0)
+    t = time.perf_counter()
+    png = charts.to_image(chart, "png")
+    svg = charts.to_image(charts.to_vega_lite(chart), "svg")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and b"<svg" in svg[:200]
+    assert time.perf_counter() - t < 10
+
+
+def test_the_timing_note_names_device_torch_and_warm_up(tables):
+    note = charts.timing_note(tables[0])
+    assert "cpu (2 threads)" in note and "torch 2.x" in note and "warm-up" in note
