@@ -47,8 +47,15 @@ class SpecError(ValueError):
     """A spec the user must fix; the message names the field and says what to change."""
 
     def __init__(self, field_name: str, message: str):
-        self.field = field_name
-        super().__init__(f"{field_name}: {message}")
+        self.field = _one_line(field_name, 80)
+        super().__init__(f"{self.field}: {_one_line(message, 500)}")
+
+
+def _one_line(text: str, limit: int) -> str:
+    """User input echoed in a message stays on one line and short: control characters escaped, the middle
+    of a long text cut (its start names the value, its end says what to change)."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    return text if len(text) <= limit else f"{text[:limit // 2 - 2]} … {text[-(limit // 2 - 2):]}"
 
 
 # ---------------------------------------------------------------- small typed readers
@@ -68,6 +75,8 @@ def _int(name: str, v: Any, lo: int, hi: int) -> int:
 
 
 def _float(name: str, v: Any, lo: float, hi: float, lo_open: bool = False) -> float:
+    if isinstance(v, int) and not isinstance(v, bool) and not -1e300 < v < 1e300:
+        raise SpecError(name, f"{v} is out of range; use a number from {lo} to {hi}")   # float(v) overflows
     if not (isinstance(v, (int, float)) and not isinstance(v, bool)) or not math.isfinite(v):
         raise SpecError(name, f"{v!r} is not a number; use a number from {lo} to {hi}")
     v = float(v)
@@ -459,6 +468,8 @@ def _read_dataset(v: Any) -> str:
     if isinstance(v, str) and v.startswith("csv:"):
         if len(v) <= 4:
             raise SpecError("dataset", "csv: needs a path, e.g. \"csv:data/my.csv\"")
+        if not v.isprintable():
+            raise SpecError("dataset", f"{v!r} has control characters in its path; give a plain file path")
         return v
     return _choice("dataset", v, tuple(DATASET_KINDS))
 
