@@ -127,3 +127,67 @@ def test_sigkill_at_random_moments_loses_nothing_and_resume_trains_only_the_miss
     print(f"FIGURE crash: {kills} SIGKILLs survived in {cycles} starts; runs complete after each kill "
           f"{progress}; resume trained {len(started)} = the {len(runs) - len(before)} missing of {len(runs)}; "
           f"{files_read + n} file reads all whole; {tmp_seen} leftover temp files seen, none read")
+
+
+class PickleBomb:
+    """Unpickling this runs code: it must never happen to a file in the store."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_corrupt_and_hostile_files_are_reported_set_aside_and_recomputed(tmp_path, tiny_spec_dict):
+    import pickle
+    from studies.store import Store
+    spec = StudySpec.from_dict({**tiny_spec_dict, "batch_sizes": [64, 256, 512],
+                                "measure": {**tiny_spec_dict["measure"], "sharpness_sam": True}})
+    root = tmp_path / "store"
+    clean, _ = run_study(spec, root)
+    ids = sorted(clean.run_id)
+    store = Store(root)
+    run_file = lambda i, name: store.run_dir(ids[i]) / name  # noqa: E731
+    mid = measure_id_of(spec.measure)
+    marker = tmp_path / "pwned"
+    damage = {
+        run_file(0, "run.parquet"): lambda b: b[: len(b) // 2],                       # truncated
+        run_file(1, "epochs.parquet"): lambda b: b"garbage" * 10,                     # overwritten
+        run_file(2, "weights.safetensors"): lambda b: b[:-7],                         # truncated
+        run_file(3, "weights.safetensors"): lambda b: pickle.dumps(PickleBomb(marker)),   # a pickle bomb
+        run_file(4, f"measure-{mid}.parquet"): lambda b: b"PAR1" + b[4:-40],          # measured again only
+        root / "studies" / spec.study_id / "runs.parquet": lambda b: b[:100],
+        root / "studies" / spec.study_id / "study.json": lambda b: b[:-3],
+    }
+    for path, f in damage.items():
+        path.write_bytes(f(path.read_bytes()))
+
+    # a page loading the study: no exception, the problems listed, a table assembled from the runs' files
+    viewer = Store(root)
+    assert viewer.load_weights(ids[3]) is None and not marker.exists()
+    runs, epochs = viewer.load_study(spec.study_id)      # study.json unreadable too: nothing to assemble from
+    assert runs.empty and len(viewer.problems) == 3
+    assert all("moved aside" in p for p in viewer.problems)
+
+    # the next run retrains exactly the damaged runs, measures run 4 again, leaves run 5 alone
+    events, writer = [], Store(root)
+    resumed, _ = run_study(spec, writer, progress=events.append)
+    started = {e["run_id"]: e["train"] for e in events if e["event"] == "run_start"}
+    assert started == {**{r: True for r in ids[:4]}, ids[4]: False}
+    assert sorted(resumed.run_id) == ids and set(resumed.status) == {"done"}
+    np.testing.assert_allclose(resumed.sort_values("run_id").train_loss, clean.sort_values("run_id").train_loss,
+                               rtol=1e-5)
+    assert not marker.exists(), "a pickle in the store was executed"
+    recovered = len(viewer.problems) + len(writer.problems)
+    assert recovered == len(damage) and len(writer.corrupt_files()) == len(damage)
+    assert all(Store(root).has_run(r) for r in ids) and Store(root).problems == []
+
+    # the consolidated table alone unreadable: a page gets it back from the runs' own files
+    table = root / "studies" / spec.study_id / "runs.parquet"
+    table.write_bytes(b"PAR1")
+    page = Store(root)
+    again = page.load_table(spec.study_id)
+    assert sorted(again.run_id) == ids and len(page.problems) == 1
+    print(f"FIGURE corrupt: {recovered + 1} damaged files (truncated, overwritten, a pickle bomb as weights, "
+          f"a broken study table and study.json) reported, set aside and recomputed; pickle never executed")
