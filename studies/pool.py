@@ -32,11 +32,12 @@ from .data import load_dataset
 from .device import resolve_device
 from .ensemble import stack_key, stackable, train_stacked
 from .models import build_model
-from .runner import RunOutcome, execute_run, failed_outcome
+from .runner import RunOutcome, execute_run, failed_outcome, measure_id_of
 from .timing import Timing, best_stack, timing_pass
 
 POOL_MIN_WORK_S = 6.0   # estimated training time below which starting worker processes does not pay
 STACK_TUNE_MIN_S = 5.0  # a group's estimated training time below which racing stack sizes (~1 s) does not pay
+MEASURE_S = 2.0         # rough cost of measuring one run (quick.toml's [measure], one CPU thread), for the plan
 _EVENTS = None          # in a worker: the queue its progress events go to
 
 
@@ -71,13 +72,16 @@ def plan(jobs, device: torch.device, workers: int, stack: bool = True) -> tuple[
         if train:
             groups.setdefault(stack_key(run) if stack else run.run_id, []).append((run, measure))
         else:
-            pool.append(Unit([run], measure, train=False, weights=weights, threads=None, index=index([run])))
-    for members in groups.values():
+            pool.append(Unit([run], measure, train=False, weights=weights, threads=None, est_s=MEASURE_S,
+                             index=index([run])))
+    # largest batches first: where one thread wins at a batch size, it wins at every smaller one (timing.py)
+    for members in sorted(groups.values(), key=lambda m: -m[0][0].batch_size):
         runs, measure = [r for r, _ in members], members[0][1]
         data = load_dataset(runs[0].dataset, runs[0].data, device)
         timing = timing_pass(runs[0], data, device)
+        measure_s = MEASURE_S if measure_id_of(measure) else 0.0
         unit = lambda rs, threads, est: Unit(rs, measure, threads=threads, timing=timing,  # noqa: E731
-                                             est_s=est, index=index(rs))
+                                             est_s=est + measure_s * len(rs), index=index(rs))
         mlp = stackable(build_model(runs[0].model, runs[0].hidden, data.input_shape, data.n_classes, 0))
         solo_s = timing.by_threads.get(1, timing.epoch_time_s) * runs[0].epochs
         if device.type == "cpu" and timing.threads > 1:   # matmul-bound: alone, all threads, timed solo

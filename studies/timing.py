@@ -28,7 +28,10 @@ from .train import plain_steps
 
 BUDGET_S = 0.05   # wall time of one timed measurement; three per candidate, alternating
 REPEATS = 3
+ELIMINATE = 1.5   # a candidate this many times slower than the best in the warm-up is not timed further
+MARGIN = 0.87     # more threads must be this much faster than fewer, in the slowest of the repeats
 _cache: dict[tuple, "Timing"] = {}
+_one_thread_up_to: dict[tuple, int] = {}   # timing key but the batch size → largest batch one thread won at
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,10 +54,11 @@ def thread_candidates() -> list[int]:
     return ladder(os.cpu_count() or 1)
 
 
-def timing_key(run: RunSpec, device: torch.device) -> tuple:
-    """What epoch time depends on: model, data shape, batch size, optimizer, loss (not seed or shuffle)."""
-    return (run.dataset, run.data, run.model, run.hidden, run.optimizer, run.batch_size, run.drop_last,
-            run.loss, device.type, run.data_fingerprint)
+def timing_key(run: RunSpec, device: torch.device, batch: bool = True) -> tuple:
+    """What epoch time depends on: model, data, batch size, optimizer, loss (not seed, shuffle, lr)."""
+    key = (run.dataset, run.data, run.model, run.hidden, run.optimizer, run.drop_last, run.loss, device.type,
+           run.data_fingerprint)
+    return key + (run.batch_size,) if batch else key
 
 
 class PlainTrainer:
@@ -85,40 +89,78 @@ def trainer_for(run: RunSpec, data: Dataset, device: torch.device):
 
 
 def _race(entries: dict, budget_s: float, repeats: int) -> dict:
-    """Median seconds per step of each ``label: (trainer, threads)``, measured in alternation: warm up each,
-    size its measurement to ``budget_s``, then ``repeats`` rounds over all of them."""
+    """Seconds per step of each ``label: (trainer, threads)``: (median, worst, steps timed). Each is warmed
+    up and its measurement sized to ``budget_s``; a candidate whose warm-up is more than ELIMINATE × the best
+    one's is out (its warm-up figure stands), the rest are timed ``repeats`` times in alternation."""
     before = torch.get_num_threads()
-    times: dict = {label: [] for label in entries}
     try:
-        steps = {}
+        warm: dict = {}
         for label, (trainer, threads) in entries.items():
             torch.set_num_threads(threads)
-            warm = min(len(trainer.bounds), 3)
-            trainer.epoch(max_steps=warm)   # first steps: lazy initialisation, thread pool start
-            per_step = trainer.epoch(max_steps=warm) / warm
-            steps[label] = max(1, min(len(trainer.bounds), math.ceil(budget_s / max(per_step, 1e-9))))
+            trainer.epoch(max_steps=1)   # lazy initialisation, thread pool start
+            best, seconds = min(warm.values(), default=math.inf), 0.0
+            for n in range(1, min(len(trainer.bounds), 3) + 1):   # step by step: a stalled count stops early
+                seconds += trainer.epoch(max_steps=1)
+                if seconds / n > ELIMINATE * best:
+                    break
+            warm[label] = seconds / n
+        best = min(warm.values())
+        steps = {label: max(1, min(len(entries[label][0].bounds), math.ceil(budget_s / max(w, 1e-9))))
+                 for label, w in warm.items() if w <= ELIMINATE * best}
+        times: dict = {label: [] for label in steps}
+        sized = dict(steps)
         for _ in range(repeats):
-            for label, (trainer, threads) in entries.items():
+            for label in list(steps):
+                trainer, threads = entries[label]
                 torch.set_num_threads(threads)
-                times[label].append(trainer.epoch(max_steps=steps[label]) / steps[label])
+                per_step, complete = _measure(trainer, steps[label], budget_s)
+                times[label].append(per_step)
+                if not complete:   # far over budget: a losing candidate, not worth more time
+                    del steps[label]
     finally:
         torch.set_num_threads(before)
-    return {label: (statistics.median(v), steps[label]) for label, v in times.items()}
+    out = {label: (w, w, 1) for label, w in warm.items()}
+    out.update({label: (statistics.median(v), max(v), sized[label]) for label, v in times.items()})
+    return out
+
+
+def _measure(trainer, steps: int, budget_s: float) -> tuple[float, bool]:
+    """Seconds per step over ``steps`` steps, in eight chunks; gives up past 2 × budget (a stalled count)."""
+    done, seconds, chunk = 0, 0.0, max(1, steps // 8)
+    while done < steps:
+        n = min(chunk, steps - done)
+        seconds += trainer.epoch(max_steps=n)
+        done += n
+        if seconds > 2 * budget_s and done < steps:
+            return seconds / done, False
+    return seconds / done, True
 
 
 def timing_pass(run: RunSpec, data: Dataset, device: torch.device, *, threads: list[int] | None = None,
                 budget_s: float = BUDGET_S, repeats: int = REPEATS) -> Timing:
-    """``run``'s solo epoch time and best thread count, on a throwaway copy; cached per timing key."""
-    threads = threads or (thread_candidates() if device.type == "cpu" else [torch.get_num_threads()])
+    """``run``'s solo epoch time and best thread count, on a throwaway copy; cached per timing key.
+
+    More threads must win clearly, in every repeat: a count whose slowest measurement is not MARGIN faster
+    than one thread's median loses. Threads that wait for a core another process holds (a busy machine)
+    make steps 10-100× slower at random, while their best case gains under 2×."""
+    shape_key = timing_key(run, device, batch=False)
+    if threads is None and device.type == "cpu":   # one thread won at a larger batch: it wins here too
+        threads = [1] if run.batch_size <= _one_thread_up_to.get(shape_key, 0) else thread_candidates()
+    threads = threads or [torch.get_num_threads()]
     key = (timing_key(run, device), tuple(threads))
     if key not in _cache:
         trainer = trainer_for(run, data.to(device), device)
         spe = len(trainer.bounds)
         raced = _race({t: (trainer, t) for t in threads}, budget_s, repeats)
-        by_threads = {t: per_step * spe for t, (per_step, _) in raced.items()}   # first steps scaled to the epoch
-        best = min(by_threads, key=by_threads.get)
+        by_threads = {t: median * spe for t, (median, _, _) in raced.items()}   # first steps scaled to the epoch
+        best = min(threads)
+        for t in sorted(threads):
+            if raced[t][1] < MARGIN * raced[best][0]:
+                best = t
         _cache[key] = Timing(epoch_time_s=by_threads[best], threads=best, step_time_s=raced[best][0],
-                             timed_steps=raced[best][1], steps_per_epoch=spe, by_threads=by_threads)
+                             timed_steps=raced[best][2], steps_per_epoch=spe, by_threads=by_threads)
+        if best == 1 and len(threads) > 1:
+            _one_thread_up_to[shape_key] = max(run.batch_size, _one_thread_up_to.get(shape_key, 0))
     return _cache[key]
 
 
@@ -134,7 +176,7 @@ def best_stack(run: RunSpec, data: Dataset, device: torch.device, members: int, 
     data = data.to(device)
     entries = {k: (StackedTrainer([dataclasses.replace(run, seed=run.seed + i) for i in range(k)], data, device),
                    threads) for k in sizes}
-    per_run_step = {k: per_step / k for k, (per_step, _) in _race(entries, budget_s, repeats).items()}
+    per_run_step = {k: median / k for k, (median, _, _) in _race(entries, budget_s, repeats).items()}
     return min(per_run_step, key=per_run_step.get), per_run_step
 
 
