@@ -18,6 +18,7 @@ reported, and its run counts as missing, so the next ``run`` recomputes it. No t
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -105,8 +106,10 @@ class Store:
     def _read_parquet(self, path: Path) -> pd.DataFrame | None:
         if not path.exists():
             return None
-        try:
-            return pd.read_parquet(path)
+        try:   # one open, one snapshot: pyarrow may open a path twice, across a writer's rename
+            return pd.read_parquet(io.BytesIO(path.read_bytes()))
+        except FileNotFoundError:
+            return None
         except Exception as e:  # noqa: BLE001 - any unreadable file is set aside, never fatal
             self._set_aside(path, e)
             return None
