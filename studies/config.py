@@ -374,10 +374,17 @@ class StudySpec:
                                         "give a UTF-8 TOML file") from None
         else:
             text = str(text_or_path)
+        return cls.from_toml_text(text)
+
+    @classmethod
+    def from_toml_text(cls, text: str) -> "StudySpec":
+        """Parse TOML text, never taken for a path: for text from a page or an upload."""
         try:
             d = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:
             raise SpecError("toml", f"not valid TOML ({e}); fix the syntax at that line") from None
+        except RecursionError:
+            raise SpecError("toml", "arrays or tables nested too deeply; a spec needs at most two levels") from None
         return cls.from_dict(d)
 
     def _check_combinations(self) -> None:

@@ -142,7 +142,8 @@ def test_known_hostile_cases():
     ]
     for d in cases:
         validate(d)
-    for text in ("a = [" * 5000, "[[" * 3000, "x = \"\\u0000\"", "dataset = 'digits'\n" * 2):
+    for text in ("a = [" * 5000, "[[" * 3000, "x = \"\\u0000\"", "dataset = 'digits'\n" * 2,
+                 "a = " + "[" * 3000 + "]" * 3000, "a = " + "{x=" * 3000 + "1" + "}" * 3000):
         with pytest.raises(SpecError) as e:
             StudySpec.from_toml("\n" + text)
         check_one_line(e.value)
