@@ -1,0 +1,149 @@
+"""Safe sharing: names and ids never become paths outside the store, uploads are size-limited and parsed
+without executing anything, weights never unpickle, specs from a shared page cannot reach the server's
+files. About 10 s."""
+import os
+import pickle
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import tomli_w
+
+from studies import StudySpec, run_study
+from studies.config import SpecError
+from studies.store import Store, StoreError, atomic_write_json
+from studies.uploads import (MAX_SPEC_BYTES, UploadError, check_shared_spec, parse_spec_upload,
+                             save_csv_upload)
+from tests.conftest import NO_MEASURE, ROOT
+
+HEX = re.compile(r"^[0-9a-f]{8,64}$")
+GOOD = {"name": "shared", "dataset": "digits", "hidden": [8], "batch_sizes": [64], "optimizers": ["sgd"],
+        "shuffle": [True], "epochs": 1, "measure": NO_MEASURE}
+
+
+def one_line(err) -> str:
+    msg = str(err)
+    assert "\n" not in msg and len(msg) < 600
+    return msg
+
+
+# ---------------------------------------------------------------- spec uploads
+
+def test_a_spec_upload_is_parsed_as_text_never_as_a_path(tmp_path):
+    spec = parse_spec_upload(tomli_w.dumps(GOOD).encode())
+    assert spec == StudySpec.from_dict(GOOD)
+    assert parse_spec_upload(b"\xef\xbb\xbf" + tomli_w.dumps(GOOD).encode()) == spec     # a BOM is fine
+    server_file = tmp_path / "secret.toml"               # a file on the server that is a valid spec
+    server_file.write_text(tomli_w.dumps({**GOOD, "name": "secret"}))
+    with pytest.raises(SpecError) as e:
+        parse_spec_upload(str(server_file).encode())     # one line ending in .toml: StudySpec.from_toml reads it
+    assert e.value.field == "toml" and "secret" not in one_line(e.value)
+    for data, field in ((b"", "upload"), (b"x" * (MAX_SPEC_BYTES + 1), "upload"), (b"\xff\xfe\x00d", "upload"),
+                        (b"dataset = [", "toml"), (b"dataset = 'nope'", "dataset"), (123, "upload")):
+        with pytest.raises(SpecError) as e:
+            parse_spec_upload(data)
+        assert e.value.field == field, (data, e.value)
+        one_line(e.value)
+    with pytest.raises(UploadError):
+        parse_spec_upload(b"x" * 2000, max_bytes=1000)
+
+
+def test_a_shared_spec_cannot_reach_the_servers_files(tmp_path):
+    store = Store(tmp_path / "store")
+    for hostile in ({**GOOD, "dataset": "csv:/etc/passwd"},
+                    {**GOOD, "dataset": f"csv:{store.root}/uploads/../../escape.csv"},
+                    {**GOOD, "dataset": "csv:~/.ssh/id_rsa"},
+                    {**GOOD, "dataset": "mnist", "data": {"data_dir": "/home"}}):
+        with pytest.raises(UploadError) as e:
+            parse_spec_upload(tomli_w.dumps(hostile).encode(), store=store)
+        one_line(e.value)
+    csv = b"a,b,label\n" + b"".join(f"{i},{i % 3},{i % 2}\n".encode() for i in range(40))
+    info = save_csv_upload(csv, store)
+    ok = {**GOOD, "dataset": info["dataset"]}
+    assert check_shared_spec(StudySpec.from_dict(ok), store).dataset == info["dataset"]
+    assert parse_spec_upload(tomli_w.dumps(ok).encode(), store=store).dataset == info["dataset"]
+
+
+# ---------------------------------------------------------------- csv uploads
+
+def test_a_csv_upload_is_checked_stored_under_its_hash_and_trains(tmp_path):
+    store = Store(tmp_path / "store")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 3))
+    df = pd.DataFrame(x, columns=["f1", "f2", "f3"]).assign(label=(x[:, 0] > 0).astype(int))
+    raw = df.to_csv(index=False).encode()
+    info = save_csv_upload(raw, store)
+    path = Path(info["dataset"][4:])
+    assert path.parent == (store.root / "uploads").resolve() and HEX.match(path.stem)
+    assert path.read_bytes() == raw and info["rows"] == 60
+    assert save_csv_upload(raw, store)["dataset"] == info["dataset"]          # same bytes, same file
+    runs, _ = run_study(StudySpec.from_dict({**GOOD, "dataset": info["dataset"], "batch_sizes": [16]}), store)
+    assert list(runs.status) == ["done"]
+    bad = {"empty": b"", "too big": b"a,b\n" + b"1,2\n" * 400, "one column": b"a\n" + b"1\n" * 20,
+           "three rows": b"a,b\n1,2\n3,4\n5,6\n", "binary": bytes(range(256)) * 4, "text only": b"a,b\nx,y\n" * 20}
+    for what, data in bad.items():
+        with pytest.raises(UploadError) as e:
+            save_csv_upload(data, store, max_bytes=1000)
+        one_line(e.value)
+    assert sorted(p.name for p in (store.root / "uploads").iterdir()) == [path.name]   # nothing else written
+
+
+# ---------------------------------------------------------------- weights never unpickle
+
+class Bomb:
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (Path.write_text, (Path(self.marker), "executed"))
+
+
+def test_pickles_and_torch_files_as_weights_are_rejected_not_executed(tmp_path):
+    import torch
+    store, rid, marker = Store(tmp_path), "0123456789abcdef", tmp_path / "pwned"
+    weights = store.run_dir(rid) / "weights.safetensors"
+    weights.parent.mkdir(parents=True)
+    for payload in (pickle.dumps(Bomb(marker)), pickle.dumps(Bomb(marker), protocol=0)):
+        weights.write_bytes(payload)
+        assert store.load_weights(rid) is None and not marker.exists()
+    torch.save({"w": torch.ones(2), "bomb": Bomb(marker)}, weights)    # torch's zip-of-pickles format
+    assert store.load_weights(rid) is None and not marker.exists()
+    assert len(store.problems) == 3 and len(list(weights.parent.glob("*.corrupt"))) >= 1
+
+
+def test_no_module_unpickles_or_evaluates():
+    """Static guard over the library and the pages: no pickle.load, torch.load without weights_only=True,
+    np.load with allow_pickle=True, eval or exec."""
+    files = [*ROOT.glob("studies/*.py"), *ROOT.glob("pages/*.py"), *ROOT.glob("*.py")]
+    bad = re.compile(r"pickle\.loads?\(|allow_pickle\s*=\s*True|(?<![\w.])(eval|exec)\(|torch\.load\((?![^)]*weights_only=True)")
+    hits = [f"{f.relative_to(ROOT)}:{i}" for f in files for i, line in enumerate(f.read_text().splitlines(), 1)
+            if bad.search(line) and not line.lstrip().startswith("#")]
+    assert hits == []
+
+
+# ---------------------------------------------------------------- names and ids never become paths
+
+def test_names_and_ids_never_become_paths(tmp_path, fixture_store):
+    root, spec = fixture_store
+    for d in ("runs", "studies"):
+        assert all(HEX.match(p.name) for p in (root / d).iterdir()), d
+    for name in ("../../etc/passwd", "..", "a/b", "C:\\x", "name with spaces", "ü" * 3, ".hidden", "x" * 65):
+        with pytest.raises(SpecError):
+            StudySpec.from_dict({**GOOD, "name": name})
+    store = Store(root)
+    for key in ("../../etc/passwd", "/etc", "..", "", "*", "fixture/../.."):   # study_dir: test_store
+        with pytest.raises(StoreError):
+            store.find_study(key)
+    r = subprocess.run([sys.executable, "-m", "studies", "export", "../../etc/passwd", "--store", str(root)],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    # a hand-edited study.json naming paths as run ids: nothing outside the store is read
+    sid = "feed" * 4
+    atomic_write_json(store.study_dir(sid) / "study.json", {"study_id": sid, "name": "evil",
+                                                             "run_ids": ["../../../etc", "/etc/passwd"]})
+    assert store.load_table(sid).empty
