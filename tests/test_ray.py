@@ -110,3 +110,13 @@ def test_cli_executor_ray_starts_a_local_ray_and_refuses_a_dead_address(tmp_path
     bad = subprocess.run(cmd + ["--address", "127.0.0.1:1"], cwd=tmp_path, env=env, capture_output=True,
                          text=True, timeout=120)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
+
+
+def test_resources_and_timing_labels_per_run():
+    """One whole GPU per run (timings solo), a fraction only when asked (shared-gpu), CPUs otherwise."""
+    from studies.backends import get_backend
+    run = StudySpec.from_dict(SPEC).expand(n_train=1437, device="cuda")[0]
+    assert get_backend("ray")._options(run) == ({"num_cpus": 1, "num_gpus": 1}, "solo")
+    assert get_backend("ray", gpus_per_run=0.25)._options(run) == ({"num_cpus": 1, "num_gpus": 0.25}, "shared-gpu")
+    cpu_run = StudySpec.from_dict(SPEC).expand(n_train=1437, device="cpu")[0]
+    assert get_backend("ray", cpus_per_run=2)._options(cpu_run) == ({"num_cpus": 2, "num_gpus": 0}, "shared-cpu")
