@@ -1,0 +1,387 @@
+"""Batchscope's engine against the loop a user would otherwise write, on the same runs; writes BENCHMARKS.md.
+
+    python bench.py                        # a few minutes on a 2-core CPU; writes BENCHMARKS.md
+    python bench.py --small -o /tmp/b.md   # a quick look (tests/test_bench.py runs the parts on tiny sizes)
+
+The same data, model (models.py's MLP 256-256, the same seed), optimizer, learning rate and batch sizes for
+  typical  DataLoader(TensorDataset(x, y), batch_size=B, shuffle=True), torch.optim with its defaults,
+           zero_grad / forward / backward / step, torch's default thread count (all cores);
+  lean     the loop train.py had before this engine (data on the device, index_select batches, autograd,
+           fused torch.optim, no .item()), one thread below batch 256 as the runner then chose;
+  engine   Batchscope's (ensemble.py with K = 1): hand-written MLP backward into preallocated buffers,
+           direct fused optimizer kernels, the thread count its timing pass measured.
+Every figure is wall time around whole epochs or, where an epoch is long, around its first N steps
+scaled to the epoch (the tables give N); the loops run in alternation, REPEATS times; medians.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import math
+import multiprocessing as mp
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+from studies import StudySpec, run_study
+from studies.config import RunSpec
+from studies.data import Dataset, load_dataset
+from studies.ensemble import StackedTrainer
+from studies.models import build_model
+from studies.timing import PlainTrainer, best_stack, timing_pass
+
+CPU = torch.device("cpu")
+HIDDEN = (256, 256)
+BATCH_SIZES = (1, 4, 16, 64, 256, 1024, 4096)
+OPTIMIZERS = ("sgd", "adam")
+REPEATS = 3
+BUDGET_S = 0.3          # wall time of one measurement (long epochs: their first steps, scaled)
+NO_MEASURE = {"sharpness_eps": [], "sharpness_random": False, "sharpness_sam": False, "hessian": False,
+              "landscape": False, "noise_scale": False}
+
+
+# ---------------------------------------------------------------- data, runs, loops
+
+def synthetic_mnist(n: int = 60_000, n_test: int = 2_000, features: int = 784, classes: int = 10,
+                    seed: int = 0) -> Dataset:
+    """An MNIST-sized set (standardised Gaussian inputs, labels from a random linear teacher)."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n + n_test, features, generator=g)
+    y = (x @ torch.randn(features, classes, generator=g)).argmax(1)
+    return Dataset(f"synthetic {n}x{features}", x[:n], y[:n], x[n:], y[n:], classes, (features,), "bench")
+
+
+def run_for(data: Dataset, batch_size: int, optimizer: str, seed: int = 0, hidden=HIDDEN) -> RunSpec:
+    spec = StudySpec.from_dict({"dataset": "digits", "hidden": list(hidden), "batch_sizes": [batch_size],
+                                "optimizers": [optimizer], "shuffle": [True], "seeds": [seed]})
+    run = spec.expand(n_train=10**9)[0]
+    return dataclasses.replace(run, dataset=f"bench:{data.name}")   # a label: the trainers take data directly
+
+
+class TypicalLoop:
+    """The loop a user writes: DataLoader over a TensorDataset, torch.optim defaults, torch's threads."""
+
+    def __init__(self, run: RunSpec, data: Dataset):
+        self.model = build_model(run.model, run.hidden, data.input_shape, data.n_classes, run.seed)
+        opt = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}[run.optimizer]
+        self.opt = opt(self.model.parameters(), lr=run.lr)
+        self.loader = DataLoader(TensorDataset(data.x_train, data.y_train), batch_size=run.batch_size,
+                                 shuffle=True, generator=torch.Generator().manual_seed(run.seed))
+        self.bounds = range(len(self.loader))
+
+    def epoch(self, max_steps: int | None = None) -> float:
+        t0 = time.perf_counter()
+        for i, (xb, yb) in enumerate(self.loader):
+            if i == max_steps:
+                break
+            self.opt.zero_grad()
+            loss = F.cross_entropy(self.model(xb), yb)
+            loss.backward()
+            self.opt.step()
+        return time.perf_counter() - t0
+
+
+class Wall:
+    """A trainer timed from outside: wall time of ``epoch`` including its per-epoch preparation."""
+
+    def __init__(self, trainer):
+        self.trainer, self.bounds = trainer, trainer.bounds
+
+    def epoch(self, max_steps: int | None = None) -> float:
+        t0 = time.perf_counter()
+        self.trainer.epoch(max_steps=max_steps)
+        return time.perf_counter() - t0
+
+
+def race(loops: dict, budget_s: float = BUDGET_S, repeats: int = REPEATS) -> dict:
+    """name → (epoch seconds, steps timed) for ``name: (loop, threads)``, timed in alternation, medians."""
+    steps, times = {}, {name: [] for name in loops}
+    for name, (loop, threads) in loops.items():   # warm up; size each measurement to the budget
+        torch.set_num_threads(threads)
+        loop.epoch(max_steps=2)
+        per_step = loop.epoch(max_steps=3) / min(3, len(loop.bounds))
+        steps[name] = max(1, min(len(loop.bounds), math.ceil(budget_s / per_step)))
+    for _ in range(repeats):
+        for name, (loop, threads) in loops.items():
+            torch.set_num_threads(threads)
+            times[name].append(loop.epoch(max_steps=steps[name]) / steps[name] * len(loop.bounds))
+    return {name: (statistics.median(v), steps[name]) for name, v in times.items()}
+
+
+# ---------------------------------------------------------------- FLOPs and the matmul rate
+
+def mlp_flops_per_sample(data: Dataset, hidden=HIDDEN) -> int:
+    """Matmul FLOPs of one training sample: forward, weight gradients, input gradients of every layer
+    but the first (the data need none)."""
+    widths = [math.prod(data.input_shape), *hidden, data.n_classes]
+    layers = [a * b for a, b in zip(widths, widths[1:])]
+    return 2 * sum(layers) + 2 * sum(layers) + 2 * sum(layers[1:])
+
+
+def matmul_rate(threads: int, shapes=((4096, 784, 256), (256, 4096, 784), (4096, 256, 256), (2048, 2048, 2048)),
+                seconds: float = 0.3) -> float:
+    """The best GFLOP/s of torch.mm over ``shapes`` (m, k, n) with ``threads`` threads."""
+    torch.set_num_threads(threads)
+    best = 0.0
+    for m, k, n in shapes:
+        a, b, out = torch.randn(m, k), torch.randn(k, n), torch.empty(m, n)
+        torch.mm(a, b, out=out)
+        reps, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            torch.mm(a, b, out=out)
+            reps += 1
+        best = max(best, 2 * m * k * n * reps / (time.perf_counter() - t0) / 1e9)
+    return best
+
+
+# ---------------------------------------------------------------- the tables
+
+def bench_single(data: Dataset, peaks: dict, batch_sizes=BATCH_SIZES, optimizers=OPTIMIZERS, hidden=HIDDEN,
+                 budget_s: float = BUDGET_S, repeats: int = REPEATS) -> list[dict]:
+    """One run per batch size and optimizer, trained by the three loops."""
+    rows, cores = [], os.cpu_count() or 1
+    flops = mlp_flops_per_sample(data, hidden)
+    for opt in optimizers:
+        for b in [b for b in batch_sizes if b <= data.n_train]:
+            run = run_for(data, b, opt, hidden=hidden)
+            threads = timing_pass(run, data, CPU).threads
+            model = lambda: build_model(run.model, run.hidden, data.input_shape, data.n_classes, run.seed)  # noqa: E731
+            loops = {"typical": (TypicalLoop(run, data), cores),
+                     "lean": (Wall(PlainTrainer(run, data, CPU, model())), 1 if b < 256 else cores),
+                     "engine": (Wall(StackedTrainer([run], data, CPU, [model()])), threads)}
+            got = race(loops, budget_s, repeats)
+            spe = len(loops["engine"][0].bounds)
+            row = {"dataset": data.name, "optimizer": opt, "batch": b, "steps": spe, "threads": threads}
+            for name, (seconds, timed) in got.items():
+                row[f"{name}_s"], row[f"{name}_steps"] = seconds, timed
+                row[f"{name}_us_step"] = seconds / spe * 1e6
+                row[f"{name}_gflops"] = flops * data.n_train / seconds / 1e9
+            row["speedup"] = row["typical_s"] / row["engine_s"]
+            row["vs_lean"] = row["lean_s"] / row["engine_s"]
+            row["samples_s"] = data.n_train / row["engine_s"]
+            row["peak_frac"] = row["engine_gflops"] / peaks[threads]
+            row["typical_peak_frac"] = row["typical_gflops"] / peaks[cores]
+            rows.append(row)
+            print(f"  {data.name} {opt} B={b}: typical {row['typical_s']:.3g}s lean {row['lean_s']:.3g}s "
+                  f"engine {row['engine_s']:.3g}s ({row['speedup']:.2f}x, {threads} threads)", flush=True)
+    return rows
+
+
+def _stack_worker(batch: int, optimizer: str, k: int, first_seed: int, steps: int, barrier, results) -> None:
+    torch.set_num_threads(1)
+    data = load_dataset("digits")
+    runs = [run_for(data, batch, optimizer, seed=first_seed + i) for i in range(k)]
+    trainer = StackedTrainer(runs, data, CPU)
+    trainer.epoch(max_steps=min(20, steps))
+    barrier.wait()
+    t0 = time.perf_counter()
+    trainer.epoch(max_steps=steps)
+    results.put(time.perf_counter() - t0)
+
+
+def parallel_stacks(batch: int, optimizer: str, k: int, workers: int, steps: int) -> float:
+    """Seconds per run-step of ``workers`` processes started together, each a stack of ``k`` runs, one thread."""
+    ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+    barrier, results = ctx.Barrier(workers), ctx.Queue()
+    procs = [ctx.Process(target=_stack_worker, args=(batch, optimizer, k, i * k, steps, barrier, results))
+             for i in range(workers)]
+    for p in procs:
+        p.start()
+    wall = max(results.get(timeout=600) for _ in procs)
+    for p in procs:
+        p.join()
+    return wall / (workers * k * steps)
+
+
+def bench_stacks(batch_sizes=(1, 4, 16), optimizers=OPTIMIZERS, seeds: int = 8, workers: int | None = None,
+                 budget_s: float = BUDGET_S, repeats: int = REPEATS) -> list[dict]:
+    """µs per run-step of ``seeds`` runs that differ only in the seed (digits): one by one, stacked, in parallel."""
+    data, rows = load_dataset("digits"), []
+    workers = workers or os.cpu_count() or 1
+    for opt in optimizers:
+        for b in batch_sizes:
+            run = run_for(data, b, opt)
+            runs = [run_for(data, b, opt, seed=s) for s in range(seeds)]
+            size, _ = best_stack(run, data, CPU, seeds)
+            k = min(size, math.ceil(seeds / workers))   # the local executor's stacks: best size, every worker busy
+            model = build_model(run.model, run.hidden, data.input_shape, data.n_classes, run.seed)
+            loops = {"typical": (TypicalLoop(run, data), os.cpu_count() or 1),
+                     "lean": (Wall(PlainTrainer(run, data, CPU, model)), 1),
+                     "solo": (Wall(StackedTrainer([run], data, CPU)), 1),
+                     "stack": (Wall(StackedTrainer(runs, data, CPU)), 1)}
+            got = race(loops, budget_s, repeats)
+            spe = len(loops["solo"][0].bounds)
+            us = {name: s / spe * 1e6 / (seeds if name == "stack" else 1) for name, (s, _) in got.items()}
+            steps = min(spe, max(50, got["solo"][1]))
+            us["parallel"] = parallel_stacks(b, opt, k, workers, steps) * 1e6
+            rows.append({"optimizer": opt, "batch": b, "seeds": seeds, "best_stack": size, "workers": workers, "k": k,
+                         **{f"{k}_us": v for k, v in us.items()},
+                         "speedup_vs_lean": us["lean"] / us["parallel"], "speedup_vs_typical": us["typical"] / us["parallel"]})
+            print(f"  stacks {opt} B={b}: " + ", ".join(f"{k} {v:.0f}us" for k, v in us.items()), flush=True)
+    return rows
+
+
+def bench_study(batch_sizes=(1, 4, 16), seeds: int = 8, epochs: int = 2, optimizer: str = "sgd") -> dict:
+    """A whole study (digits, ``seeds`` seeds × batch sizes): the previous loop one run after another,
+    the serial executor (this engine, one by one), and the local executor (timing pass, stacks, workers)."""
+    from studies.train import train_run
+    spec = StudySpec.from_dict({"name": "bench-study", "dataset": "digits", "hidden": list(HIDDEN),
+                                "batch_sizes": list(batch_sizes), "optimizers": [optimizer], "shuffle": [True],
+                                "seeds": list(range(seeds)), "epochs": epochs, "measure": NO_MEASURE})
+    data = load_dataset("digits")
+    runs = spec.expand(n_train=data.n_train)
+    out = {"runs": len(runs), "run_steps": sum(r.epochs * math.ceil(data.n_train / r.batch_size) for r in runs)}
+    t0 = time.perf_counter()
+    for r in runs:
+        torch.set_num_threads(1 if r.batch_size < 256 else os.cpu_count() or 1)
+        train_run(r, data, CPU, engine="plain")
+    out["previous_s"] = time.perf_counter() - t0
+    for executor in ("serial", "local"):
+        with tempfile.TemporaryDirectory() as store:
+            t0 = time.perf_counter()
+            run_study(spec, store, executor=executor)
+            out[f"{executor}_s"] = time.perf_counter() - t0
+    print(f"  study: {out}", flush=True)
+    return out
+
+
+def bench_quick_toml(path: str = "examples/quick.toml") -> dict:
+    """Wall time of ``python -m studies run quick.toml`` (a fresh store), with and without [measure]."""
+    import tomli_w
+    spec = tomllib.loads(Path(path).read_text())
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        bare = Path(tmp) / "quick-no-measure.toml"
+        bare.write_text(tomli_w.dumps({**spec, "measure": NO_MEASURE}))
+        for label, file in (("with_measure_s", path), ("no_measure_s", str(bare))):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "studies", "run", file, "--store", str(Path(tmp) / label),
+                            "--quiet"], check=True, capture_output=True)
+            out[label] = time.perf_counter() - t0
+    print(f"  quick.toml: {out}", flush=True)
+    return out
+
+
+# ---------------------------------------------------------------- the report
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() \
+        else platform.processor()
+    return {"cpu": cpu, "cores": os.cpu_count(), "torch": torch.__version__, "python": platform.python_version(),
+            "platform": platform.platform(), "capability": torch.backends.cpu.get_cpu_capability(),
+            "cuda": torch.cuda.is_available(), "load": os.getloadavg()}
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(map(str, r)) + " |" for r in rows])
+
+
+def _steps(row: dict, name: str) -> str:
+    return "all" if row[f"{name}_steps"] >= row["steps"] else f"{row[f'{name}_steps']}"
+
+
+def markdown(res: dict, command: str) -> str:
+    m = res["machine"]
+    out = [f"# Benchmarks\n\nMade by `{command}` on {res['date']} ({res['minutes']:.1f} min). "
+           f"Machine: {m['cpu']}, {m['cores']} cores ({m['capability']}), {m['platform']}; Python {m['python']}, "
+           f"torch {m['torch']}; load average {m['load'][0]:.2f} before, {res['load_after'][0]:.2f} after. "
+           f"Measured matmul rate (best torch.mm over the large-batch GEMM shapes and 2048³): "
+           + ", ".join(f"{v:.0f} GFLOP/s on {k} thread{'s' * (k > 1)}" for k, v in res["peaks"].items()) + "."]
+    out.append("The same runs (models.py's MLP 256-256, same seed, same optimizer, learning rate and batch "
+               "size) trained by three loops:\n\n"
+               "- **typical**: `DataLoader(TensorDataset(x, y), batch_size=B, shuffle=True)`, torch.optim with "
+               "its defaults, zero_grad / forward / backward / step, torch's default threads (all cores);\n"
+               "- **lean**: the loop train.py had before this engine (data on the device, `index_select` "
+               "batches, autograd, fused torch.optim, no `.item()`), one thread below batch 256;\n"
+               "- **engine**: Batchscope's (studies/ensemble.py, K = 1): hand-written MLP backward into "
+               "preallocated buffers, direct fused optimizer kernels, the thread count its timing pass measured."
+               "\n\nWall time around whole epochs, or around the first N steps of long epochs scaled to the "
+               f"epoch; the loops alternate, {REPEATS} repeats, medians.")
+    for ds in res["single"]:
+        rows = [r for r in res["single"][ds]]
+        out.append(f"## One run, epoch time: {ds}\n\n'steps timed' is N of the epoch's steps, scaled to the "
+                   "epoch (all: whole epochs). Matmul FLOPs counted as done (no input gradient for the first "
+                   "layer); '% of rate' against the measured matmul rate at the engine's thread count.")
+        out.append(_table(
+            ["opt", "B", "steps/epoch", "typical s", "lean s", "engine s", "typical/engine", "lean/engine",
+             "threads", "µs/step typical", "µs/step engine", "samples/s", "GFLOP/s", "% of rate", "steps timed (t/l/e)"],
+            [[r["optimizer"], r["batch"], r["steps"], f"{r['typical_s']:.3g}", f"{r['lean_s']:.3g}",
+              f"{r['engine_s']:.3g}", f"**{r['speedup']:.2f}×**", f"{r['vs_lean']:.2f}×", r["threads"],
+              f"{r['typical_us_step']:.0f}", f"{r['engine_us_step']:.0f}", f"{r['samples_s']:,.0f}",
+              f"{r['engine_gflops']:.1f}", f"{100 * r['peak_frac']:.0f} %",
+              "/".join(_steps(r, n) for n in ("typical", "lean", "engine"))] for r in rows]))
+    if res.get("stacks"):
+        out.append("## Eight seeds at small batch (digits): µs per run-step\n\nOne by one (typical loop, "
+                   "the previous lean loop, this engine alone), one stack of all eight (1 thread), and what the "
+                   "local executor does: one stack per worker process, one thread each, all started together.")
+        out.append(_table(["opt", "B", "typical", "lean", "engine alone", "stack of 8", "parallel stacks",
+                           "best stack size", "× vs lean", "× vs typical"],
+                          [[r["optimizer"], r["batch"], f"{r['typical_us']:.0f}", f"{r['lean_us']:.0f}",
+                            f"{r['solo_us']:.0f}", f"{r['stack_us']:.0f}",
+                            f"**{r['parallel_us']:.0f}** ({r['workers']} × stack of {r['k']})",
+                            r["best_stack"], f"{r['speedup_vs_lean']:.1f}×", f"{r['speedup_vs_typical']:.1f}×"]
+                           for r in res["stacks"]]))
+    if res.get("study"):
+        s = res["study"]
+        out.append(f"## A whole study\n\n{s['runs']} runs (digits, 8 seeds × batch 1, 4, 16, sgd, 2 epochs, "
+                   f"{s['run_steps']:,} run-steps, evaluation every epoch, no measurements):")
+        out.append(_table(["how", "wall s", "µs per run-step", "speed-up"],
+                          [[how, f"{s[key]:.1f}", f"{s[key] / s['run_steps'] * 1e6:.0f}",
+                            f"{s['previous_s'] / s[key]:.1f}×"]
+                           for how, key in (("previous lean loop, one run after another", "previous_s"),
+                                            ("executor serial (this engine, one by one)", "serial_s"),
+                                            ("executor local (timing pass, stacks, worker pool)", "local_s"))]))
+    if res.get("quick"):
+        q = res["quick"]
+        out.append(f"## examples/quick.toml\n\n`python -m studies run examples/quick.toml` on a fresh store: "
+                   f"**{q['with_measure_s']:.0f} s** as shipped (with its [measure] table), "
+                   f"{q['no_measure_s']:.0f} s with every measurement off.")
+    out.extend(res.get("notes", []))
+    return "\n\n".join(out) + "\n"
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("-o", "--output", default="BENCHMARKS.md")
+    p.add_argument("--small", action="store_true", help="small sizes: a quick look, not the reference numbers")
+    p.add_argument("--skip", nargs="*", default=[], choices=["digits", "mnist", "stacks", "study", "quick"])
+    args = p.parse_args(argv)
+    t0, command = time.perf_counter(), "python bench.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    res = {"machine": machine(), "date": dt.datetime.now().isoformat(timespec="minutes"), "single": {}}
+    cores = os.cpu_count() or 1
+    res["peaks"] = {t: matmul_rate(t) for t in sorted({1, cores})}
+    print(f"matmul rate: {res['peaks']}", flush=True)
+    kw = dict(budget_s=0.05, repeats=1) if args.small else {}
+    sets = {"digits": lambda: load_dataset("digits"),
+            "mnist": lambda: synthetic_mnist(n=6000 if args.small else 60_000)}
+    for name, make in sets.items():
+        if name not in args.skip:
+            data = make()
+            res["single"][data.name] = bench_single(data, res["peaks"], **kw)
+    if "stacks" not in args.skip:
+        res["stacks"] = bench_stacks(**kw)
+    if "study" not in args.skip:
+        res["study"] = bench_study(epochs=1 if args.small else 2)
+    if "quick" not in args.skip:
+        res["quick"] = bench_quick_toml()
+    res["load_after"], res["minutes"] = os.getloadavg(), (time.perf_counter() - t0) / 60
+    Path(args.output).write_text(markdown(res, command))
+    print(f"wrote {args.output} in {res['minutes']:.1f} min")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

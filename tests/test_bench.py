@@ -1,0 +1,44 @@
+"""bench.py's parts run on tiny sizes and the report has its tables (a smoke test, not a timing)."""
+import os
+
+import torch
+
+import bench
+
+
+def test_flops_count_no_input_gradient_for_the_first_layer():
+    data = bench.synthetic_mnist(n=64, n_test=8, features=10, classes=3)
+    # widths 10 → 4 → 3: layers 40 and 12 MACs; fwd 2·52, weight grads 2·52, input grad of layer 2 only: 2·12
+    assert bench.mlp_flops_per_sample(data, hidden=(4,)) == 2 * 52 + 2 * 52 + 2 * 12
+
+
+def test_loops_train_the_same_run_and_race_reports_every_loop():
+    data = bench.synthetic_mnist(n=256, n_test=32, features=16, classes=4)
+    run = bench.run_for(data, 32, "adam", hidden=(8,))
+    typical = bench.TypicalLoop(run, data)
+    before = [p.detach().clone() for p in typical.model.parameters()]
+    got = bench.race({"typical": (typical, 1)}, budget_s=0.001, repeats=1)
+    assert set(got) == {"typical"} and got["typical"][0] > 0 and 1 <= got["typical"][1] <= len(typical.bounds)
+    assert any(not torch.equal(a, b) for a, b in zip(before, typical.model.parameters()))   # it trained
+
+
+def test_tables_and_report_on_tiny_sizes(tmp_path):
+    rate = bench.matmul_rate(1, shapes=((64, 64, 64),), seconds=0.01)
+    peaks = {t: rate for t in range(1, (os.cpu_count() or 1) + 1)}
+    data = bench.synthetic_mnist(n=512, n_test=64, features=32, classes=10)
+    rows = bench.bench_single(data, peaks, batch_sizes=(8, 128, 4096), optimizers=("sgd",), hidden=(16,),
+                              budget_s=0.002, repeats=1)
+    assert [r["batch"] for r in rows] == [8, 128]   # larger than the set: left out
+    assert all(r["speedup"] > 0 and 0 < r["peak_frac"] for r in rows)
+    stacks = bench.bench_stacks(batch_sizes=(16,), optimizers=("sgd",), seeds=2, workers=2, budget_s=0.002,
+                                repeats=1)
+    assert stacks[0]["parallel_us"] > 0 and stacks[0]["k"] >= 1
+    res = {"machine": bench.machine(), "date": "today", "minutes": 0.1, "load_after": (0.0, 0.0, 0.0),
+           "peaks": peaks, "single": {data.name: rows}, "stacks": stacks,
+           "study": {"runs": 2, "run_steps": 10, "previous_s": 2.0, "serial_s": 1.0, "local_s": 0.5},
+           "quick": {"with_measure_s": 50.0, "no_measure_s": 20.0}}
+    text = bench.markdown(res, "python bench.py")
+    for heading in ("# Benchmarks", "## One run, epoch time", "## Eight seeds", "## A whole study",
+                    "## examples/quick.toml"):
+        assert heading in text
+    assert "`python bench.py`" in text and "| sgd | 8 |" in text
