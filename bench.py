@@ -225,10 +225,11 @@ def bench_stacks(batch_sizes=(1, 4, 16), optimizers=OPTIMIZERS, seeds: int = 8, 
             us = {name: s / spe * 1e6 / (seeds if name == "stack" else 1) for name, (s, _) in got.items()}
             steps = min(spe, max(50, got["solo"][1]))
             us["parallel"] = parallel_stacks(b, opt, k, workers, steps) * 1e6
-            rows.append({"optimizer": opt, "batch": b, "seeds": seeds, "best_stack": size, "workers": workers, "k": k,
-                         **{f"{k}_us": v for k, v in us.items()},
-                         "speedup_vs_lean": us["lean"] / us["parallel"], "speedup_vs_typical": us["typical"] / us["parallel"]})
-            print(f"  stacks {opt} B={b}: " + ", ".join(f"{k} {v:.0f}us" for k, v in us.items()), flush=True)
+            rows.append({"optimizer": opt, "batch": b, "seeds": seeds, "best_stack": size, "workers": workers,
+                         "k": k, **{f"{name}_us": v for name, v in us.items()},
+                         "speedup_vs_lean": us["lean"] / us["parallel"],
+                         "speedup_vs_typical": us["typical"] / us["parallel"]})
+            print(f"  stacks {opt} B={b}: " + ", ".join(f"{n} {v:.0f}us" for n, v in us.items()), flush=True)
     return rows
 
 
@@ -317,7 +318,8 @@ def markdown(res: dict, command: str) -> str:
                    "layer); '% of rate' against the measured matmul rate at the engine's thread count.")
         out.append(_table(
             ["opt", "B", "steps/epoch", "typical s", "lean s", "engine s", "typical/engine", "lean/engine",
-             "threads", "µs/step typical", "µs/step engine", "samples/s", "GFLOP/s", "% of rate", "steps timed (t/l/e)"],
+             "threads", "µs/step typical", "µs/step engine", "samples/s", "GFLOP/s", "% of rate",
+             "steps timed (t/l/e)"],
             [[r["optimizer"], r["batch"], r["steps"], f"{r['typical_s']:.3g}", f"{r['lean_s']:.3g}",
               f"{r['engine_s']:.3g}", f"**{r['speedup']:.2f}×**", f"{r['vs_lean']:.2f}×", r["threads"],
               f"{r['typical_us_step']:.0f}", f"{r['engine_us_step']:.0f}", f"{r['samples_s']:,.0f}",

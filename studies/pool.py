@@ -89,9 +89,9 @@ def plan(jobs, device: torch.device, workers: int, stack: bool = True) -> tuple[
             continue
         tune = mlp and len(runs) > 1 and (solo_s * len(runs) > STACK_TUNE_MIN_S or device.type != "cpu")
         size, per_run_step = best_stack(runs[0], data, device, len(runs)) if tune else (1, {})
-        speedup = per_run_step[size] / per_run_step[1] if per_run_step else 1.0
+        stack_ratio = per_run_step[size] / per_run_step[1] if per_run_step else 1.0   # per run-step, vs alone
         target = pool if device.type == "cpu" else driver
-        target += [unit(part, 1 if device.type == "cpu" else timing.threads, solo_s * len(part) * speedup)
+        target += [unit(part, 1 if device.type == "cpu" else timing.threads, solo_s * len(part) * stack_ratio)
                    for part in _split(runs, size)]
     pool.sort(key=lambda u: -u.est_s)   # longest first: the pool ends evenly
     if workers < 2 or device.type != "cpu" or sum(u.est_s for u in pool) < POOL_MIN_WORK_S:
