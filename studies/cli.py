@@ -45,10 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 class _Progress:
-    """tqdm bar per run over its epochs, plus an optional atomically written JSON for the dashboard."""
+    """tqdm bar per run over its epochs, plus an optional atomically written JSON for the dashboard.
+    Runs may train side by side (worker processes, stacks, Ray): bars are kept per run id."""
 
     def __init__(self, quiet: bool, json_path: str | None):
-        self.quiet, self.json_path, self.bar, self.state, self._last = quiet, json_path, None, {}, 0.0
+        self.quiet, self.json_path, self.bars, self.state, self._last = quiet, json_path, {}, {}, 0.0
 
     def __call__(self, ev: dict) -> None:
         kind = ev["event"]
@@ -62,19 +63,20 @@ class _Progress:
             self.state.update(current=ev["label"], epoch=0, epochs=ev["epochs"], loss=None)
             if not self.quiet:
                 from tqdm import tqdm
-                self.bar = tqdm(total=max(ev["epochs"], 1), desc=ev["label"], unit="ep", leave=True,
-                                file=sys.stderr, dynamic_ncols=True)
+                self.bars[ev["run_id"]] = tqdm(total=max(ev["epochs"], 1), desc=ev["label"], unit="ep",
+                                               leave=True, file=sys.stderr, dynamic_ncols=True)
         elif kind == "epoch":
             self.state.update(epoch=ev["epoch"], loss=ev["train_loss"], test_acc=ev["test_acc"])
-            if self.bar is not None:
-                self.bar.update(1)
-                self.bar.set_postfix(loss=f"{ev['train_loss']:.3g}", test_acc=f"{ev['test_acc']:.3f}")
+            bar = self.bars.get(ev.get("run_id"))
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{ev['train_loss']:.3g}", test_acc=f"{ev['test_acc']:.3f}")
         elif kind == "run_end":
             self.state.update(done=ev["done"], last_status=ev["status"])
-            if self.bar is not None:
-                self.bar.set_postfix_str(ev["status"])
-                self.bar.close()
-                self.bar = None
+            bar = self.bars.pop(ev.get("run_id"), None)
+            if bar is not None:
+                bar.set_postfix_str(ev["status"])
+                bar.close()
         elif kind == "study_end":
             self.state.update(finished=time.time(), failed=ev["failed"], current=None)
         self._write(force=kind in ("study_start", "run_end", "study_end"))
