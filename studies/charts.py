@@ -6,6 +6,7 @@ and the critical batch size (gradient noise scale) as a vertical rule.
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 import altair as alt
@@ -62,19 +63,31 @@ def _color(domain: list[str], field: str = "optimizer"):
     """Fixed colours per optimizer; any other field (study, pair) takes PALETTE in order."""
     if field != "optimizer":
         domain = list(dict.fromkeys(domain))
-        return alt.Color(f"{field}:N", title=field, legend=alt.Legend(labelLimit=260),
+        legend = alt.Legend(labelLimit=420, symbolOpacity=1, orient="bottom", direction="vertical", columns=2) \
+            if field == "run" else alt.Legend(labelLimit=260, symbolOpacity=1)
+        return alt.Color(f"{field}:N", title=field, legend=legend,
                          scale=alt.Scale(domain=domain, range=[PALETTE[i % len(PALETTE)] for i in range(len(domain))]))
     known = [o for o in OPTIMIZERS if o in domain] + [o for o in domain if o not in OPTIMIZERS]
-    return alt.Color("optimizer:N", title="optimizer",
+    return alt.Color("optimizer:N", title="optimizer", legend=alt.Legend(symbolOpacity=1),
                      scale=alt.Scale(domain=known, range=[OPTIMIZER_COLORS.get(o, "#888") for o in known]))
 
 
 def _dash(present=("shuffle", "fixed order")):
     """Solid for shuffle, dashed for fixed order; the legend lists only the orders the data has."""
     domain = [o for o in ("shuffle", "fixed order") if o in set(present)] or ["shuffle"]
-    return alt.StrokeDash("shuffle_label:N", title="order", legend=alt.Legend(symbolType="stroke"),
+    return alt.StrokeDash("shuffle_label:N", title="order",
+                          legend=alt.Legend(symbolType="stroke", symbolSize=500, symbolStrokeWidth=2),
                           scale=alt.Scale(domain=domain, range=[{"shuffle": [1, 0], "fixed order": [6, 4]}[o]
                                                                 for o in domain]))
+
+
+def _powers_of_two(sizes: pd.Series, extra: float | None = None) -> list[int]:
+    """Tick values for the log₂ batch axis: the powers of two spanning the data (never 10, 12, 14…)."""
+    vals = pd.to_numeric(sizes, errors="coerce").dropna().tolist() + ([extra] if extra and extra > 0 else [])
+    if not vals:
+        return [1]
+    lo, hi = math.floor(math.log2(min(vals))), math.ceil(math.log2(max(vals)))
+    return [2 ** k for k in range(lo, hi + 1)]
 
 
 def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, log_y: bool = False,
@@ -85,11 +98,13 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
     ``color="study"`` overlays studies (the Compare page): one colour per study, optimizers as detail.
     """
     agg = aggregate_over_seeds(runs, y)
+    if log_y:   # a log axis cannot show mean − std ≤ 0: the band stops at the smallest seed's value
+        agg["lo"] = agg[["lo", "min"]].max(axis=1)
     series = _series(runs)
     domain = sorted(set(series[color])) if color == "optimizer" else list(dict.fromkeys(series[color]))
     pick = alt.selection_point(fields=[color], bind="legend")
     x = alt.X("batch_size:Q", title="batch size", scale=alt.Scale(type="log", base=2),
-              axis=alt.Axis(format="d"))
+              axis=alt.Axis(format="d", values=_powers_of_two(series["batch_size"], critical_batch)))
     yscale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
     enc_y = alt.Y("mean:Q", title=label(y), scale=yscale)
     opacity = alt.condition(pick, alt.value(1.0), alt.value(0.12))
@@ -100,13 +115,15 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
         tooltip.insert(0, alt.Tooltip("study:N"))
     base = alt.Chart(agg).encode(x=x, color=_color(domain, color), opacity=opacity)
     detail = alt.Detail("optimizer:N" if color == "study" else "study:N")
-    band = base.mark_area(opacity=0.15).encode(y=alt.Y("lo:Q", scale=yscale), y2="hi:Q", detail=detail) \
+    band = base.mark_area().encode(y=alt.Y("lo:Q", scale=yscale), y2="hi:Q",
+                                   detail=[detail, alt.Detail("shuffle_label:N")],
+                                   opacity=alt.condition(pick, alt.value(0.15), alt.value(0.03))) \
         .transform_filter("datum.seeds > 1")
     line = base.mark_line(point=False, strokeWidth=2).encode(y=enc_y, strokeDash=_dash(series["shuffle_label"]),
                                                              detail=detail)
-    shape = alt.Shape("optimizer:N", title="optimizer") if color == "study" else \
-        alt.Shape("shuffle_label:N", legend=None)
-    points = base.mark_point(filled=True, size=60).encode(y=enc_y, shape=shape, tooltip=tooltip)
+    points = base.mark_point(filled=True, size=60).encode(y=enc_y, tooltip=tooltip)
+    if color == "study":   # one colour per study: optimizers by the points' shape
+        points = points.encode(shape=alt.Shape("optimizer:N", title="optimizer"))
     layers = [band, line, points]
     df = series
     bad = df[df["status"].isin(["diverged", "failed"])] if "status" in df.columns else df.iloc[:0]
@@ -164,26 +181,31 @@ def gap_chart(runs: pd.DataFrame, **kw) -> alt.Chart:
 
 
 def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc",
-                    color: str = "optimizer") -> alt.Chart:
-    """Per-epoch curves, one line per run, labelled with its batch size at the last epoch.
+                    color: str = "optimizer", width: int = 300) -> alt.Chart:
+    """Per-epoch curves, one line per run.
 
-    ``color="study"`` overlays runs from several studies (the Compare page)."""
+    By optimizer (the default): one panel per batch size on a shared y axis, so small and large batches sit
+    side by side. ``color="run"``: one panel, one colour per run, labelled with its study (the Compare page).
+    """
     df = epochs.merge(run_labels(runs)[["run_id", "run", "study", "optimizer", "batch_size", "seed",
                                         "shuffle_label"]], on="run_id", how="inner")
+    if color == "run":
+        df["run"] = df["study"].astype(str) + " · " + df["run"]
     pick = alt.selection_point(fields=[color], bind="legend")
     domain = sorted(set(df[color])) if color == "optimizer" else list(dict.fromkeys(df[color]))
-    base = alt.Chart(df).encode(
-        x=alt.X("epoch:Q", axis=alt.Axis(format="d", tickMinStep=1)), color=_color(domain, color),
-        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)))
-    lines = base.mark_line(point=alt.OverlayMarkDef(size=18)).encode(
-        y=alt.Y(f"{y}:Q", title=label(y), scale=alt.Scale(zero=False)), strokeDash=_dash(df["shuffle_label"]),
-        detail="run_id:N", tooltip=([f"{color}:N"] if color != "optimizer" else []) + [
-            "run:N", "epoch:Q", alt.Tooltip(f"{y}:Q", format=".4g")])
-    last = df.sort_values("epoch").groupby("run_id").tail(1).assign(end="B=" + df["batch_size"].astype(str))
-    ends = alt.Chart(last).mark_text(align="left", dx=5, fontSize=11).encode(
-        x="epoch:Q", y=f"{y}:Q", text="end:N", color=_color(domain, color),
-        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)))
-    return alt.layer(lines, ends).add_params(pick).properties(title=f"{label(y)} per epoch", height=280)
+    chart = alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=18)).encode(
+        x=alt.X("epoch:Q", axis=alt.Axis(format="d", tickMinStep=1)),
+        y=alt.Y(f"{y}:Q", title=label(y), scale=alt.Scale(zero=False)),
+        color=_color(domain, color), strokeDash=_dash(df["shuffle_label"]), detail="run_id:N",
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)),
+        tooltip=["run:N", "epoch:Q", alt.Tooltip(f"{y}:Q", format=".4g")],
+    ).add_params(pick)
+    if color != "optimizer":
+        return chart.properties(title=f"{label(y)} per epoch", height=300)
+    header = alt.Header(labelExpr="'batch size ' + datum.value", labelFontSize=12, labelFontWeight="bold")
+    return chart.properties(width=width, height=240).facet(
+        alt.Facet("batch_size:O", title=None, header=header), columns=min(df["batch_size"].nunique() or 1, 3),
+    ).properties(title=f"{label(y)} per epoch")
 
 
 # ---------------------------------------------------------------- more views of one study
@@ -215,7 +237,17 @@ def target_chart(runs: pd.DataFrame, y: str = "steps", **kw) -> alt.Chart:
     Only runs with ``reached_target`` count; perfect scaling is a slope of −1 in steps."""
     reached = runs[runs["reached_target"].fillna(False).astype(bool)] if "reached_target" in runs.columns \
         else runs.iloc[:0]
-    return batch_size_chart(reached, y, log_y=True, title=f"{label(y)} to reach the target", **kw)
+    chart = batch_size_chart(reached, y, log_y=True, title=f"{label(y)} to reach the target", **kw)
+    sizes = sorted(set(reached["batch_size"]))
+    if y != "steps" or len(sizes) < 2:
+        return chart
+    b0 = sizes[0]   # perfect scaling from the smallest batch: doubling the batch halves the steps
+    s0 = reached.loc[reached["batch_size"] == b0, "steps"].median()
+    ideal = pd.DataFrame({"batch_size": [b0, sizes[-1]], "steps": [s0, s0 * b0 / sizes[-1]],
+                          "what": "perfect scaling (slope −1)"})
+    ref = alt.Chart(ideal).mark_line(color="#888", strokeDash=[1, 3], strokeWidth=1.5).encode(
+        x="batch_size:Q", y="steps:Q", tooltip=["what:N"])
+    return alt.layer(chart, ref)
 
 
 def run_labels(runs: pd.DataFrame) -> pd.DataFrame:
@@ -239,7 +271,8 @@ def landscape_chart(landscape: pd.DataFrame, runs: pd.DataFrame, y: str = "train
     ).properties(title=f"{label(y)} along a random direction", height=280)
 
 
-def interpolation_chart(landscape: pd.DataFrame, runs: pd.DataFrame | None = None, *, width: int = 300) -> alt.Chart:
+def interpolation_chart(landscape: pd.DataFrame, runs: pd.DataFrame | None = None, *,
+                        width: int = 420) -> alt.Chart:
     """Keskar et al. (2017) Figure 3: f((1−α)·θ_small + α·θ_large); α = 0 is the small-batch solution.
 
     Left: loss, right: accuracy; train solid, test dashed; one colour per small↔large pair."""
@@ -255,16 +288,20 @@ def interpolation_chart(landscape: pd.DataFrame, runs: pd.DataFrame | None = Non
     long = pd.concat([df.assign(split=s, loss=df[f"{s}_loss"], acc=df[f"{s}_acc"]) for s in ("train", "test")],
                      ignore_index=True)
     pick = alt.selection_point(fields=["pair"], bind="legend")
-    color = _color(list(long["pair"]), "pair")
-    opt_of = dict(zip(df["pair"], df["pair"].str.split(" ").str[0]))
-    if runs is not None and len(set(opt_of.values())) == len(opt_of):   # one pair per optimizer: its colour
-        color = alt.Color("pair:N", title="pair", legend=alt.Legend(labelLimit=300), scale=alt.Scale(
-            domain=list(opt_of), range=[OPTIMIZER_COLORS.get(o, "#888") for o in opt_of.values()]))
+    pairs = list(dict.fromkeys(df["pair"]))
+    optimizer_of = [p.split(" ")[0] for p in pairs]
+    one_per_optimizer = runs is not None and len(set(optimizer_of)) == len(pairs)   # then: the optimizer's colour
+    colors = [OPTIMIZER_COLORS.get(o, "#888") for o in optimizer_of] if one_per_optimizer else \
+        [PALETTE[i % len(PALETTE)] for i in range(len(pairs))]
+    bottom = {"orient": "bottom", "direction": "vertical"}
     base = alt.Chart(long).encode(
         x=alt.X("alpha:Q", title="α  (0 = small batch, 1 = large batch)"),
-        color=color,
+        color=alt.Color("pair:N", title="small → large batch", scale=alt.Scale(domain=pairs, range=colors),
+                        legend=alt.Legend(labelLimit=400, columns=2, symbolOpacity=1, **bottom)),
         strokeDash=alt.StrokeDash("split:N", title="split", scale=alt.Scale(domain=["train", "test"],
-                                                                         range=[[1, 0], [6, 4]])),
+                                                                         range=[[1, 0], [6, 4]]),
+                                  legend=alt.Legend(symbolType="stroke", symbolSize=500, symbolStrokeWidth=2,
+                                                    **bottom)),
         detail="split:N", opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)))
     ends = alt.Chart(pd.DataFrame({"alpha": [0.0, 1.0]})).mark_rule(color="#999", strokeDash=[2, 2]) \
         .encode(x="alpha:Q")

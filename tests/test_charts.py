@@ -78,7 +78,7 @@ def test_every_chart_is_valid_vega_lite(tables):
              charts.gap_chart(runs), charts.learning_curves(epochs, some), charts.landscape_chart(land, some),
              charts.interpolation_chart(inter, runs), charts.batch_size_chart(runs.assign(study="a"), "test_acc",
                                                                               color="study"),
-             charts.learning_curves(epochs, some.assign(study="b"), color="study")]
+             charts.learning_curves(epochs, some.assign(study="b"), color="run")]
     for c in built:
         spec = charts.to_vega_lite(c)           # altair validates against the Vega-Lite schema
         assert json.dumps(spec)
