@@ -1,45 +1,36 @@
-"""Batchscope dashboard: pick a study from the store and see what batch size did to it."""
+"""Batchscope dashboard: the studies in the store, one picked, and links to its views.
+
+`streamlit run dashboard.py [-- --store DIR]`; the pages in pages/ are the views (classic multipage, so a link
+such as /Speed?study=<id> opens that view of that study, also as the first request after a server start).
+"""
 import streamlit as st
 
+import ui
 from studies import charts
-from studies.store import StoreError, open_store, resolve_root
 
-st.set_page_config(page_title="Batchscope", page_icon="📐", layout="wide")
+store = ui.page("Batchscope", ":material/straighten:")
+all_studies = ui.studies(store)
+sid = ui.study_picker(store, all_studies)
 
+links = st.columns(len(ui.PAGES) - 1)
+for col, (path, title) in zip(links, list(ui.PAGES.items())[1:]):
+    col.page_link(path, label=title, query_params={"study": sid} if "New" not in title else None)
 
-@st.cache_data(show_spinner=False)
-def load(root: str, study_id: str, version: int):
-    """Cached on every input: a study's tables are re-read only when its store version changes."""
-    return open_store(root).load_study(study_id)
-
-
-root = st.sidebar.text_input("Store folder", value=str(resolve_root()), key="store",
-                             help="Same rule as the CLI: --store, else $BATCHSCOPE_STORE, else ./batchscope-results")
-store = open_store(root)
-studies = store.list_studies()
-st.title("Batchscope")
-if studies.empty:
-    st.info(f"No studies in `{store.root}` yet. Run one: `python -m studies run examples/quick.toml`")
-    st.stop()
-
-labels = {r.study_id: f"{r.name} · {r.study_id[:8]} · {r.runs_done}/{r.runs_total} runs · {r.state}"
-          for r in studies.itertuples()}
-wanted = st.query_params.get("study")
-ids = list(labels)
-sid = st.sidebar.selectbox("Study", ids, index=ids.index(wanted) if wanted in ids else 0,
-                           format_func=labels.get, key="study")
-st.query_params["study"] = sid
-runs, epochs = load(str(store.root), sid, store.version(sid))
-if runs.empty:
-    st.info("This study has no finished runs yet.")
-    st.stop()
-
-done = runs[runs.status == "done"]
-st.caption(f"{len(runs)} runs · {runs.dataset.iloc[0]} · device {runs.device_name.iloc[0]} · "
-           "epoch time = median over epochs after the first (warm-up)")
+st.dataframe(all_studies.assign(study_id=all_studies.study_id.str[:8]), hide_index=True, key="studies_table",
+             column_config={"runs_done": "done", "runs_total": "runs"})
+runs = ui.runs_or_stop(store, sid)
+info = store.study_info(sid) or {}
+st.caption(f"**{info.get('name', sid)}** · {len(runs)} runs · {runs.dataset.iloc[0]} · {charts.timing_note(runs)}")
 left, right = st.columns(2)
-left.altair_chart(charts.epoch_time_chart(runs), use_container_width=True)
-right.altair_chart(charts.gap_chart(runs), use_container_width=True)
-st.altair_chart(charts.accuracy_chart(runs), use_container_width=True)
-with st.expander("Runs table"):
-    st.dataframe(runs, hide_index=True)
+with left:
+    ui.chart(charts.epoch_time_chart, runs, name=f"{sid}-epoch-time", key="home_time")
+with right:
+    ui.chart(charts.gap_chart, runs, name=f"{sid}-gap", key="home_gap")
+ui.chart(charts.accuracy_chart, runs, name=f"{sid}-accuracy", key="home_acc")
+with st.expander("Runs table and spec"):
+    st.dataframe(runs.astype({c: str for c in runs.columns if runs[c].dtype == object}), hide_index=True,
+                 key="runs_table")
+    try:
+        st.code(store.spec_text(sid), language="toml")
+    except OSError as e:
+        st.warning(f"The spec of this study cannot be read ({e.__class__.__name__}).")

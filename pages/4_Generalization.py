@@ -1,0 +1,50 @@
+"""Generalization: train and test accuracy and loss vs batch size with the gap, learning curves per epoch,
+and the steps and epochs needed to reach the training target (Shallue et al. 2019)."""
+import streamlit as st
+
+import ui
+from studies import charts
+
+MAX_CURVES = 60   # more lines than this is a tangle, and slow to draw
+
+store = ui.page("Generalization", ":material/school:")
+sid = ui.study_picker(store)
+runs = ui.runs_or_stop(store, sid)
+
+ui.chart(charts.accuracy_chart, runs, name=f"{sid}-accuracy", key="gen_acc")
+left, right = st.columns(2)
+with left:
+    ui.chart(charts.gap_chart, runs, name=f"{sid}-gap", key="gen_gap")
+with right:
+    ui.chart(charts.batch_size_chart, runs, "gap_loss", title="test − train loss vs batch size",
+             name=f"{sid}-gap-loss", key="gen_gap_loss")
+ui.chart(charts.split_chart, runs, "loss", name=f"{sid}-loss", key="gen_loss")
+
+st.subheader("Learning curves")
+sizes = sorted(int(b) for b in runs.batch_size.unique())
+left, right = st.columns([2, 1])
+picked = left.multiselect("Batch sizes", sizes, default=[sizes[0], sizes[-1]], key="gen_sizes",
+                          bind="query-params", help="Runs of these batch sizes (all optimizers, orders and seeds)")
+metric = right.selectbox("Metric", ["test_acc", "train_acc", "test_loss", "train_loss"], key="gen_metric",
+                         format_func=charts.label, bind="query-params")
+chosen = runs[runs.batch_size.isin(picked)].head(MAX_CURVES)
+if chosen.empty:
+    st.info("Pick at least one batch size.")
+else:
+    epochs = ui.table(store, sid, "epochs")
+    curves = epochs[epochs.run_id.isin(chosen.run_id)]
+    ui.chart(charts.learning_curves, curves, chosen, metric, name=f"{sid}-curves", key="gen_curves")
+
+st.subheader("Steps and epochs to reach the target")
+if "reached_target" not in runs or not runs.reached_target.fillna(False).astype(bool).any():
+    st.info("No run reached a training target. Set target_train_acc (e.g. 0.99) or target_train_loss on "
+            "**New study**: each run then stops at the target and this chart shows the steps it took.")
+else:
+    reached = runs[runs.reached_target.fillna(False).astype(bool)]
+    st.caption(f"{len(reached)} of {len(runs)} runs reached the target; perfect scaling halves the steps "
+               "when the batch doubles (a slope of −1).")
+    left, right = st.columns(2)
+    with left:
+        ui.chart(charts.target_chart, runs, "steps", csv=reached, name=f"{sid}-steps-to-target", key="gen_steps")
+    with right:
+        ui.chart(charts.target_chart, runs, "epochs", csv=reached, name=f"{sid}-epochs-to-target", key="gen_epochs")

@@ -1,0 +1,46 @@
+"""Sharpness: ε-sharpness, random sharpness, λ_max and trace vs batch size with the critical batch size,
+1-D landscape slices, and the small↔large interpolation (Keskar et al. 2017, Figure 3)."""
+import streamlit as st
+
+import ui
+from studies import charts
+
+store = ui.page("Sharpness", ":material/landscape:")
+sid = ui.study_picker(store)
+runs = ui.runs_or_stop(store, sid)
+
+critical = charts.critical_batch_size(runs)
+if critical:
+    st.caption(f"Dashed rule: critical batch size ≈ {critical:,.0f}, the median gradient noise scale B_simple "
+               "over the runs (McCandlish et al. 2018): past it, larger batches stop paying off.")
+measures = [c for c in charts.SHARPNESS_COLUMNS if c in runs and runs[c].notna().any()]
+if not measures:
+    st.info("This study has no sharpness or curvature columns. Turn them on under *What to measure* on "
+            "**New study** (or in the spec's [measure] table) and run it again: finished training is reused.")
+cols = st.columns(2)
+for i, col in enumerate(measures):
+    with cols[i % 2]:
+        ui.chart(charts.batch_size_chart, runs, col, critical_batch=critical, name=f"{sid}-{col}", key=f"sharp_{col}")
+
+st.subheader("Loss landscape")
+land = ui.table(store, sid, "landscape")
+if land.empty or "kind" not in land:
+    st.info("This study has no landscape rows. Turn on *landscape* under *What to measure* on **New study**.")
+    st.stop()
+left, right = st.columns([1, 1])
+optimizers = sorted(runs.optimizer.unique())
+opt = left.selectbox("Optimizer", optimizers, key="sharp_optimizer", bind="query-params",
+                     help="The slices and the interpolation of this optimizer's runs")
+y = right.selectbox("Metric", ["train_loss", "test_loss", "train_acc", "test_acc"], format_func=charts.label,
+                    key="sharp_metric", bind="query-params")
+mine = runs[runs.optimizer == opt]
+random_rows = land[(land.kind == "random") & land.run_id.isin(mine.run_id)]
+if random_rows.empty:
+    st.info("No random slices for these runs.")
+else:
+    ui.chart(charts.landscape_chart, random_rows, mine, y, name=f"{sid}-slices", key="sharp_slices")
+inter = land[(land.kind == "interpolation") & land.run_id.isin(mine.run_id)]
+if inter.empty:
+    st.info("No small↔large interpolation: it needs two batch sizes that share optimizer, order and seed.")
+else:
+    ui.chart(charts.interpolation_chart, inter, runs, name=f"{sid}-interpolation", key="sharp_interp")

@@ -1,0 +1,217 @@
+"""AppTest for every page: no exception, charts drawn, the form's checks, launching a job, links, password.
+
+`run_every` never fires in AppTest, so the Jobs test loops at.run(); torch imports make the default 3 s
+timeout too short, hence default_timeout=60.
+"""
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from studies.jobs import JobQueue
+
+APP = str(Path(__file__).resolve().parents[1] / "dashboard.py")
+RESULT_PAGES = ["pages/3_Speed.py", "pages/4_Generalization.py", "pages/5_Sharpness.py", "pages/6_Compare.py"]
+ALL_PAGES = [None, "pages/1_New_study.py", "pages/2_Jobs.py"] + RESULT_PAGES
+
+
+def open_page(page, store, monkeypatch, query=None, secrets=None, run=True):
+    monkeypatch.setenv("BATCHSCOPE_STORE", str(store))
+    at = AppTest.from_file(APP, default_timeout=60)
+    if page:
+        at.switch_page(page)
+    at.query_params.update(query or {})
+    at.secrets.update(secrets or {})
+    return at.run() if run else at
+
+
+def charts(at):
+    return at.get("vega_lite_chart")
+
+
+def text(elements):
+    return " ".join(e.value for e in elements)
+
+
+@pytest.mark.parametrize("page", ALL_PAGES)
+def test_every_page_runs_on_the_fixture_store(page, fixture_store, monkeypatch):
+    root, spec = fixture_store
+    at = open_page(page, root, monkeypatch, {"study": spec.study_id})
+    assert not at.exception, at.exception
+    assert not at.error, text(at.error)
+
+
+@pytest.mark.parametrize("page,least", [(None, 3), ("pages/3_Speed.py", 3), ("pages/4_Generalization.py", 5),
+                                        ("pages/6_Compare.py", 2)])
+def test_results_pages_draw_their_charts(page, least, fixture_store, monkeypatch):
+    root, spec = fixture_store
+    at = open_page(page, root, monkeypatch, {"study": spec.study_id})
+    assert len(charts(at)) >= least
+    assert at.query_params["study"] == spec.study_id
+
+
+def test_sharpness_page_draws_measurements_landscape_and_interpolation(measured_store, monkeypatch):
+    root, specs = measured_store
+    at = open_page("pages/5_Sharpness.py", root, monkeypatch, {"study": specs[0].study_id})
+    assert not at.exception and not at.error
+    assert len(charts(at)) >= 4 + 2, text(at.info)            # ε, random, λ_max, trace, slices, interpolation
+    assert "critical batch size" in text(at.caption)
+
+
+def test_sharpness_without_measurements_says_how_to_get_them(fixture_store, monkeypatch):
+    root, spec = fixture_store
+    at = open_page("pages/5_Sharpness.py", root, monkeypatch, {"study": spec.study_id})
+    assert "What to measure" in text(at.info) and not at.exception
+
+
+def test_generalization_draws_steps_to_target(measured_store, monkeypatch):
+    root, specs = measured_store
+    at = open_page("pages/4_Generalization.py", root, monkeypatch, {"study": specs[0].study_id})
+    assert "reached the target" in text(at.caption)
+    assert len(charts(at)) >= 7
+    # a view's selections live in the URL (bind="query-params"): a link with them opens the same view
+    at = open_page("pages/4_Generalization.py", root, monkeypatch,
+                   {"study": specs[0].study_id, "gen_sizes": ["32"], "gen_metric": "train loss"})
+    assert at.multiselect(key="gen_sizes").value == [32] and at.selectbox(key="gen_metric").value == "train_loss"
+
+
+def test_a_link_opens_the_study_it_names(measured_store, monkeypatch):
+    root, specs = measured_store
+    for key in (specs[1].study_id, "measured-b", specs[1].study_id[:6]):     # id, unique name, id prefix
+        at = open_page("pages/3_Speed.py", root, monkeypatch, {"study": key})
+        assert at.selectbox(key="study").value == specs[1].study_id, key
+    at = open_page("pages/3_Speed.py", root, monkeypatch, {"study": "nonesuch"})
+    assert "not here" in text(at.warning) and not at.exception
+
+
+def test_compare_overlays_two_studies(measured_store, monkeypatch):
+    root, specs = measured_store
+    ids = ",".join(s.study_id for s in specs)
+    at = open_page("pages/6_Compare.py", root, monkeypatch, {"studies": ids})
+    assert at.multiselect(key="compare_studies").value == [s.study_id for s in specs]
+    spec = charts(at)[0].proto.spec
+    assert "measured-a" in spec and "measured-b" in spec
+
+
+def test_the_form_refuses_a_bad_spec_with_the_fields_message(tmp_path, monkeypatch):
+    at = open_page("pages/1_New_study.py", tmp_path, monkeypatch)
+    assert not at.exception
+    at.text_input(key="f_hidden").set_value("256, wide").run()
+    assert "hidden" in text(at.error) and "'wide'" in text(at.error)
+    assert "launch" not in [b.key for b in at.button]                # nothing to launch until it is fixed
+    at.text_input(key="f_hidden").set_value("64").run()
+    at.multiselect(key="f_batch_sizes").set_value([]).run()
+    assert "batch_sizes" in text(at.error)
+
+
+def test_a_toml_upload_fills_the_form(tmp_path, monkeypatch):
+    at = open_page("pages/1_New_study.py", tmp_path, monkeypatch)
+    toml = (Path(__file__).resolve().parents[1] / "examples" / "quick.toml").read_bytes()
+    at.file_uploader(key="toml_upload").upload("quick.toml", toml, "application/toml").run()
+    assert at.text_input(key="f_name").value == "quick" and at.selectbox(key="f_dataset").value == "mnist1d"
+    assert not at.error
+    assert [m.value for m in at.metric][0] == "8"        # the grid size
+    at = open_page("pages/1_New_study.py", tmp_path, monkeypatch)
+    at.file_uploader(key="toml_upload").upload("bad.toml", b"dataset = 'digits'\nepochs = 'ten'\n").run()
+    assert "epochs" in text(at.error)
+
+
+def test_a_csv_upload_becomes_the_data_set(tmp_path, monkeypatch):
+    at = open_page("pages/1_New_study.py", tmp_path, monkeypatch)
+    at.selectbox(key="f_dataset").set_value("csv (upload your own)").run()
+    csv = "a,b,label\n" + "\n".join(f"{i},{i % 3},{i % 2}" for i in range(40))
+    at.file_uploader(key="csv_upload").upload("mine.csv", csv.encode(), "text/csv").run()
+    assert not at.error, text(at.error)
+    assert "40 rows" in text(at.caption) and list((tmp_path / "uploads").glob("*.csv"))
+    at.file_uploader(key="csv_upload").upload("bad.csv", b"only,two\n1,2\n", "text/csv").run()
+    assert "at least 10 rows" in text(at.error)
+
+
+def test_launch_queues_a_job_that_the_jobs_page_watches_to_the_end(tmp_path, monkeypatch):
+    at = open_page("pages/1_New_study.py", tmp_path, monkeypatch)
+    for key, value in [("f_name", "tiny"), ("f_hidden", "8"), ("f_seeds", "0"), ("f_sharpness_eps", "")]:
+        at.text_input(key=key).set_value(value)
+    at.multiselect(key="f_batch_sizes").set_value([512])
+    at.multiselect(key="f_optimizers").set_value(["sgd"])
+    at.radio(key="f_shuffle").set_value("on")
+    at.number_input(key="f_epochs").set_value(1)
+    for key in ("f_sharpness_random", "f_sharpness_sam", "f_hessian", "f_landscape", "f_noise_scale"):
+        at.checkbox(key=key).uncheck()
+    at.run()
+    assert not at.error, text(at.error)
+    at.button(key="launch").click().run()
+    assert "Queued **tiny**" in text(at.success)
+    jobs = JobQueue(tmp_path).jobs()
+    assert len(jobs) == 1 and jobs[0]["state"] in ("queued", "running")
+
+    at = open_page("pages/2_Jobs.py", tmp_path, monkeypatch)
+    deadline = time.monotonic() + 120
+    while JobQueue(tmp_path).jobs()[0]["state"] != "done" and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()                                   # what run_every="1s" does in a browser
+    at.run()
+    assert JobQueue(tmp_path).jobs()[0]["state"] == "done", JobQueue(tmp_path).log_tail(jobs[0]["job_id"])
+    assert "1 / 1 runs" in " ".join(p.proto.text for p in at.get("progress"))
+    at = open_page("pages/3_Speed.py", tmp_path, monkeypatch, {"study": jobs[0]["study_id"]})
+    assert len(charts(at)) >= 3
+
+
+def test_jobs_page_resumes_an_interrupted_job_and_cancels_it(tmp_path, monkeypatch):
+    from studies import StudySpec
+    q = JobQueue(tmp_path)
+    spec = StudySpec.from_dict({"name": "slow", "dataset": "digits", "batch_sizes": [1], "optimizers": ["sgd"],
+                                "shuffle": [True], "epochs": 50, "measure": {"sharpness_eps": []}})
+    job = q.submit(spec)
+    q.update(job["job_id"], state="interrupted", message="the worker stopped")
+    at = open_page("pages/2_Jobs.py", tmp_path, monkeypatch)
+    assert "interrupted" in text(at.markdown)
+    at.button(key=f"resume_{job['job_id']}").click().run()
+    assert q.get(job["job_id"])["state"] == "running"
+    at.button(key=f"cancel_{job['job_id']}").click().run()
+    deadline = time.monotonic() + 30
+    while q.get(job["job_id"])["state"] != "cancelled" and time.monotonic() < deadline:
+        time.sleep(0.3)
+        at.run()
+    assert q.get(job["job_id"])["state"] == "cancelled"
+
+
+@pytest.mark.parametrize("page", ALL_PAGES)
+def test_a_shared_password_guards_every_page(page, fixture_store, monkeypatch):
+    root, spec = fixture_store
+    at = open_page(page, root, monkeypatch, {"study": spec.study_id}, secrets={"password": "s3cret"})
+    assert not charts(at) and at.text_input(key="login_password")
+    at.text_input(key="login_password").set_value("guess")
+    at.button(key="login_submit").click().run()
+    assert "Wrong password" in text(at.error) and not charts(at)
+    at.text_input(key="login_password").set_value("s3cret")
+    at.button(key="login_submit").click().run()
+    assert not at.exception and not [t for t in at.text_input if t.key == "login_password"]
+
+
+def test_unreadable_files_are_shown_as_warnings(fixture_store, tmp_path, monkeypatch):
+    root, spec = fixture_store
+    copy = tmp_path / "store"
+    shutil.copytree(root, copy)
+    (copy / "studies" / ("ab" * 8)).mkdir()
+    (copy / "studies" / ("ab" * 8) / "study.json").write_text("{not json")
+    at = open_page(None, copy, monkeypatch)
+    assert "could not be read" in text(at.warning) and not at.exception
+
+
+def test_a_1000_run_study_renders_in_under_2_s(big_store, monkeypatch, capsys):
+    root, spec = big_store
+    timings = {}
+    for page in [None] + RESULT_PAGES:
+        at = open_page(page, root, monkeypatch, {"study": spec.study_id}, run=False)
+        t = time.perf_counter()
+        at.run()
+        cold = time.perf_counter() - t
+        t = time.perf_counter()
+        at.run()
+        timings[page or "home"] = (round(cold, 2), round(time.perf_counter() - t, 2))
+        assert not at.exception and charts(at)
+    with capsys.disabled():
+        print(f"\n1,000-run study, seconds per page (first view, next view): {timings}")
+    assert all(warm < 2.0 for _, warm in timings.values()), timings
