@@ -131,7 +131,7 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
         bad = bad[[c for c in ("optimizer", "batch_size", "shuffle_label", "seed", "status", "error") if c in bad]]
         marks = alt.Chart(bad).mark_point(shape="cross", color="#d62728", size=90, filled=True).encode(
             x=alt.X("batch_size:Q", scale=alt.Scale(type="log", base=2)),
-            y=alt.value(height - 6),   # pixels: pinned to the bottom edge
+            y=alt.value(alt.expr("height - 6")),   # pixels: pinned to the bottom edge of the plot
             tooltip=["optimizer:N", "batch_size:Q", "shuffle_label:N", "seed:Q", "status:N", "error:N"])
         layers.append(marks)
     if critical_batch is not None and critical_batch > 0:

@@ -1,5 +1,6 @@
 """A real browser on a real server: `streamlit run dashboard.py` on the fixture store, a deep link to a finished
-study as the very first page request, then every page, checked for charts and for the absence of errors.
+study as the very first page request, then every page, checked for charts and for the absence of errors;
+then the CSV/PNG/SVG downloads beside a chart, a view selection carried by a link, and the sidebar navigation.
 
 Screenshots go to a temporary folder, or to ./screenshots with BATCHSCOPE_SCREENSHOTS=1 (or to the folder it names).
 Run by hand on any store:  python tests/test_browser.py --store DIR [--study ID] [--out screenshots]
@@ -82,13 +83,20 @@ def visit_all(base: str, study_id: str, out: Path) -> dict[str, int]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1500, "height": 2600})
+            page = browser.new_page(viewport={"width": 1500, "height": 2600}, accept_downloads=True)
             for path, charts in PAGES.items():
                 page.goto(f"{base}/{path}?study={study_id}", wait_until="domcontentloaded")
                 settle(page, charts)
                 drawn[path or "home"] = check_page(page, charts)
                 assert parse_qs(urlparse(page.url).query).get("study") == [study_id], page.url
                 page.screenshot(path=str(out / f"{path or 'home'}.png"))
+            # the downloads beside a chart: the image is made on the click (vl-convert), the CSV is the data
+            page.goto(f"{base}/Speed?study={study_id}", wait_until="domcontentloaded")
+            settle(page, PAGES["Speed"])
+            for label, magic in (("PNG", b"\x89PNG"), ("SVG", b"<svg"), ("CSV", b"study_id")):
+                with page.expect_download() as download:
+                    page.locator("[data-testid=stDownloadButton] button", has_text=label).first.click()
+                assert Path(download.value.path()).read_bytes().startswith(magic), label
             # a view's selection in the link is restored (widgets bound to the URL)
             page.goto(f"{base}/Generalization?study={study_id}&gen_metric=train+loss", wait_until="domcontentloaded")
             settle(page, PAGES["Generalization"])
