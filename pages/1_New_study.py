@@ -24,10 +24,11 @@ if up is not None and S.get("_toml_id") != up.file_id:
     try:
         spec = StudySpec.from_toml(up.getvalue().decode("utf-8", errors="replace"))
     except SpecError as e:
-        st.error(f"That TOML cannot be used — fix **{e.field}**: {e}")
+        st.error(f"That TOML cannot be used — fix **{e.field}**: {str(e).removeprefix(f'{e.field}: ')}")
     else:
         values = design.spec_to_form(spec)
-        S["_base"], S["_csv"] = spec.to_dict(), ({"dataset": spec.dataset} if spec.dataset.startswith("csv:") else None)
+        S["_base"] = spec.to_dict()
+        S["_csv"] = {"dataset": spec.dataset} if spec.dataset.startswith("csv:") else None
         values["dataset"] = CSV if spec.dataset.startswith("csv:") else spec.dataset
         S.update({f"f_{k}": v for k, v in values.items()})
 for k, v in design.form_defaults().items():
@@ -115,20 +116,24 @@ with st.expander("What to measure after training"):
     st.number_input("Examples used by the measurements", 16, 1_000_000, key="f_sample")
 
 # ---- validate, estimate, launch
+if S["f_dataset"] == CSV and not (S.get("_csv") or {}).get("dataset"):
+    st.info("Upload your CSV above, or pick a built-in data set.")
+    st.stop()
 values = {k[2:]: v for k, v in S.items() if isinstance(k, str) and k.startswith("f_")}
-values["dataset"] = (S.get("_csv") or {}).get("dataset", "csv:") if S["f_dataset"] == CSV else S["f_dataset"]
+values["dataset"] = S["_csv"]["dataset"] if S["f_dataset"] == CSV else S["f_dataset"]
+info = S.get("_csv") or {}
+shape = (info["rows"], info["features"], info["classes"]) if info.get("rows") else None
 try:
-    spec = design.build_spec(values, S.get("_base"), store.root)
+    spec = design.build_spec(values, S.get("_base"), store.root, csv_shape=shape)
 except SpecError as e:
     spec = None
+    why = str(e).removeprefix(f"{e.field}: ")
     top = {"data": "dataset"}.get(e.field.split(".")[0], e.field.split(".")[0])
     if top in errors:
-        errors[top].error(f"**{e.field}**: {e}")
-    st.error(f"Fix **{e.field}** before launching: {e}")
+        errors[top].error(f"**{e.field}**: {why}")
+    st.error(f"Fix **{e.field}** before launching: {why}")
 
 if spec is not None:
-    info = S.get("_csv") or {}
-    shape = (info["rows"], info["features"], info["classes"]) if info.get("rows") else None
     est = estimate(spec, device_slot(spec.device), csv_shape=shape)
     c1, c2, c3 = st.columns(3)
     c1.metric("Runs in the grid", est.n_runs, help="batch sizes × optimizers × shuffle × seeds")

@@ -13,6 +13,7 @@ import io
 from pathlib import Path
 
 from .config import DEFAULT_LR, SpecError, StudySpec
+from .estimate import data_shape
 from .store import atomic_write_bytes
 
 POWERS_OF_TWO = [2 ** k for k in range(17)]            # 1 … 65536, the batch-size choices
@@ -102,11 +103,15 @@ def form_to_dict(v: dict, base: dict | None = None) -> dict:
     return d
 
 
-def build_spec(values: dict, base: dict | None = None, store_root: str | Path | None = None) -> StudySpec:
-    """Form values → a validated StudySpec; SpecError names the field to fix."""
+def build_spec(values: dict, base: dict | None = None, store_root: str | Path | None = None,
+               csv_shape: tuple[int, int, int] | None = None) -> StudySpec:
+    """Form values → a validated StudySpec; SpecError names the field to fix. Batch sizes larger than the
+    training set are refused here, before launching (the size comes from studies.estimate's table)."""
     spec = StudySpec.from_dict(form_to_dict(values, base))
     if store_root is not None:
         check_csv_path(spec, store_root)
+    if not spec.dataset.startswith("csv:") or csv_shape:
+        spec.resolve_batch_sizes(data_shape(spec, csv_shape)[0])
     return spec
 
 

@@ -28,6 +28,9 @@ def test_free_text_errors_name_the_field():
         design.build_spec({**values, "batch_sizes": []})
     assert e.value.field == "batch_sizes"
     assert design.parse_batch_sizes([64, "96", "Full", 8]) == [8, 64, 96, "full"]
+    with pytest.raises(SpecError, match="larger than the training set") as e:   # digits trains on 1437
+        design.build_spec({**values, "batch_sizes": [32, 4096]})
+    assert e.value.field == "batch_sizes"
 
 
 def test_a_csv_upload_is_checked_and_saved_under_the_store(tmp_path):

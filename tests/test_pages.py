@@ -121,10 +121,13 @@ def test_a_toml_upload_fills_the_form(tmp_path, monkeypatch):
 def test_a_csv_upload_becomes_the_data_set(tmp_path, monkeypatch):
     at = open_page("pages/1_New_study.py", tmp_path, monkeypatch)
     at.selectbox(key="f_dataset").set_value("csv (upload your own)").run()
+    assert "Upload your CSV" in text(at.info) and not at.error
     csv = "a,b,label\n" + "\n".join(f"{i},{i % 3},{i % 2}" for i in range(40))
     at.file_uploader(key="csv_upload").upload("mine.csv", csv.encode(), "text/csv").run()
-    assert not at.error, text(at.error)
     assert "40 rows" in text(at.caption) and list((tmp_path / "uploads").glob("*.csv"))
+    assert "32 examples" in text(at.error)           # 40 rows → 32 to train on: batch sizes 128 and 512 are refused
+    at.multiselect(key="f_batch_sizes").set_value([4, 16, "full"]).run()
+    assert [m.value for m in at.metric][0] == "18" and "launch" in [b.key for b in at.button]   # a valid spec
     at.file_uploader(key="csv_upload").upload("bad.csv", b"only,two\n1,2\n", "text/csv").run()
     assert "at least 10 rows" in text(at.error)
 
