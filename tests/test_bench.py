@@ -39,6 +39,6 @@ def test_tables_and_report_on_tiny_sizes(tmp_path):
            "quick": {"with_measure_s": 50.0, "no_measure_s": 20.0}}
     text = bench.markdown(res, "python bench.py")
     for heading in ("# Benchmarks", "## One run, epoch time", "## Eight seeds", "## A whole study",
-                    "## examples/quick.toml"):
+                    "## examples/quick.toml", "## Goals", "## Notes"):
         assert heading in text
     assert "`python bench.py`" in text and "| sgd | 8 |" in text
