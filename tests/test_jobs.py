@@ -136,9 +136,10 @@ def test_progress_view_extrapolates_the_pace_of_this_attempt():
 def test_a_study_killed_half_way_resumes_without_retraining(tmp_path):
     from studies.store import open_store
     m = JobManager(tmp_path, poll_s=0.2)
-    # adam reaches the target in an epoch or two; sgd at a tiny LR then trains all 40: time to kill it.
+    # adam reaches the target in an epoch or two; sgd at a tiny LR trains all 40 epochs: time to kill it
+    # (the runner may train several runs side by side, so some finish first whatever their order).
     s = spec(hidden=[32], batch_sizes=[8], optimizers=["adam", "sgd"], lr={"adam": 0.01, "sgd": 1e-5},
-             epochs=40, target_train_acc=0.9)
+             epochs=40, target_train_acc=0.9, seeds=[0, 1, 2])
     job = m.submit(s)
     jid = job["job_id"]
     wait_for(lambda: m.queue.progress(jid).get("done", 0) >= 1, timeout=120, tick=m.tick)
@@ -148,11 +149,11 @@ def test_a_study_killed_half_way_resumes_without_retraining(tmp_path):
     first = {r.run_id: store.read_run(r.run_id) for r in s.expand(n_train=1437)}
     kept = {rid: row["finished_at"].iloc[0] for rid, row in first.items() if row is not None}
     assert kept, "the first run was kept"
-    assert len(kept) == 1, "killed during the second run"
+    assert len(kept) < len(first), "killed half-way"
     assert m.resume(jid)["state"] == "running"
-    wait_for(lambda: m.queue.get(jid)["state"] == "done", timeout=120, tick=m.tick)
+    wait_for(lambda: m.queue.get(jid)["state"] == "done", timeout=180, tick=m.tick)
     runs = store.load_table(s.study_id, "runs")
-    assert len(runs) == 2 and set(runs.status) == {"done"}
+    assert len(runs) == len(first) and set(runs.status) == {"done"}
     for rid, finished in kept.items():                  # finished runs were not trained again
         assert store.read_run(rid)["finished_at"].iloc[0] == finished
     m.stop()
