@@ -26,7 +26,7 @@ from .data import Dataset
 from .device import Stopwatch
 from .models import build_model
 from .optim import Update, lr_factor, make_loss
-from .train import DIVERGE_FACTOR, EVAL_CHUNK, TrainResult, target_met
+from .train import DIVERGE_FACTOR, EVAL_CHUNK, TrainResult, flush_denormals, target_met
 
 GRAPH_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "adagrad")   # direct fused kernels
 GRAPH_WARMUP_STEPS = 3
@@ -131,6 +131,7 @@ class StackedTrainer:
         if len({stack_key(r) for r in runs}) != 1:
             raise ValueError("stacked runs must share every setting but the seed and the shuffle mode")
         self.runs, self.device, run = list(runs), device, runs[0]
+        flush_denormals(device)
         models = models or [build_model(r.model, r.hidden, data.input_shape, data.n_classes, r.seed) for r in runs]
         if not all(stackable(m) for m in models):
             raise ValueError(f"only MLPs train stacked, not {run.model!r}")
