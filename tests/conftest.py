@@ -109,3 +109,12 @@ def synthetic_study(root, n_seeds: int = 10, epochs: int = 20):
 def big_store(tmp_path_factory):
     root = tmp_path_factory.mktemp("big")
     return root, synthetic_study(root)
+
+
+@pytest.fixture
+def restore_main():
+    """AppTest leaves the page script installed as sys.modules["__main__"]; a process pool started later in
+    this test process (forkserver/spawn) would then re-run that page in its workers. Put pytest's back."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main

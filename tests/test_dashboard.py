@@ -1,8 +1,10 @@
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard.py")
+pytestmark = pytest.mark.usefixtures("restore_main")   # AppTest leaves the page as __main__
 
 
 def test_dashboard_lists_the_study_and_draws_its_charts(fixture_store, monkeypatch):

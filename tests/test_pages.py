@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from studies.jobs import JobQueue
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard.py")
+pytestmark = pytest.mark.usefixtures("restore_main")
 RESULT_PAGES = ["pages/3_Speed.py", "pages/4_Generalization.py", "pages/5_Sharpness.py", "pages/6_Compare.py"]
 ALL_PAGES = [None, "pages/1_New_study.py", "pages/2_Jobs.py"] + RESULT_PAGES
 
