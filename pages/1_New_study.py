@@ -22,7 +22,7 @@ up = st.file_uploader("Start from a spec (TOML)", type=["toml"], key="toml_uploa
 if up is not None and S.get("_toml_id") != up.file_id:
     S["_toml_id"] = up.file_id
     try:
-        spec = StudySpec.from_toml(up.getvalue().decode("utf-8", errors="replace"))
+        spec = StudySpec.from_toml_text(up.getvalue().decode("utf-8", errors="replace"))
     except SpecError as e:
         st.error(f"That TOML cannot be used — fix **{e.field}**: {str(e).removeprefix(f'{e.field}: ')}")
     else:

@@ -117,6 +117,9 @@ def test_a_toml_upload_fills_the_form(tmp_path, monkeypatch):
     at = open_page("pages/1_New_study.py", tmp_path, monkeypatch)
     at.file_uploader(key="toml_upload").upload("bad.toml", b"dataset = 'digits'\nepochs = 'ten'\n").run()
     assert "epochs" in text(at.error)
+    at = open_page("pages/1_New_study.py", tmp_path, monkeypatch)    # one line naming a file: text, not a path
+    at.file_uploader(key="toml_upload").upload("x.toml", b"examples/quick.toml").run()
+    assert "toml" in text(at.error) and at.text_input(key="f_name").value == "study"
 
 
 def test_a_csv_upload_becomes_the_data_set(tmp_path, monkeypatch):
