@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -138,8 +140,14 @@ def _cmd_export(args) -> int:
     return 0
 
 
+def _sigterm_as_interrupt(signum, frame):
+    raise KeyboardInterrupt   # a cancel from the dashboard stops like Ctrl-C: finished runs kept, state "stopped"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     try:
         return {"run": _cmd_run, "list": _cmd_list, "export": _cmd_export}[args.command](args)
     except (SpecError, StoreError) as e:

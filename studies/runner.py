@@ -237,21 +237,26 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
     failed = 0
     # a lock per run: a run another live driver is training is waited for and read back (outcome None)
     claimed = claimed_map(RunLocks(store.root), jobs, backend.map, emit, finished=lambda r: all(stored(r)))
-    for i, (run, outcome) in enumerate(claimed):
-        if outcome is None:
-            outcome = RunOutcome(run.run_id, row=dict(store.read_run(run.run_id).iloc[0]))
-        elif outcome.row is not None:
-            store.save_run(outcome.run_id, outcome.row, outcome.epochs if outcome.epochs is not None
-                           else pd.DataFrame(columns=["epoch"]), outcome.weights, run.identity())
-        if outcome.measure_row is not None:
-            store.save_measure(outcome.run_id, mid, outcome.measure_row, outcome.landscape)
-        failed += outcome.failed
-        collect(outcome.run_id)
-        save_info(runs_done=len(runs) - len(todo) + i + 1, failed=failed)
-        emit({"event": "run_end", "run_id": outcome.run_id, "label": run.label,
-              "status": (outcome.row or {}).get("status", "measured"), "done": info["runs_done"],
-              "total": len(runs)})
-        write()
+    try:
+        for i, (run, outcome) in enumerate(claimed):
+            if outcome is None:
+                outcome = RunOutcome(run.run_id, row=dict(store.read_run(run.run_id).iloc[0]))
+            elif outcome.row is not None:
+                store.save_run(outcome.run_id, outcome.row, outcome.epochs if outcome.epochs is not None
+                               else pd.DataFrame(columns=["epoch"]), outcome.weights, run.identity())
+            if outcome.measure_row is not None:
+                store.save_measure(outcome.run_id, mid, outcome.measure_row, outcome.landscape)
+            failed += outcome.failed
+            collect(outcome.run_id)
+            save_info(runs_done=len(runs) - len(todo) + i + 1, failed=failed)
+            emit({"event": "run_end", "run_id": outcome.run_id, "label": run.label,
+                  "status": (outcome.row or {}).get("status", "measured"), "done": info["runs_done"],
+                  "total": len(runs)})
+            write()
+    except BaseException:   # Ctrl-C, SIGTERM (a cancel), a crash: keep what finished, say the study stopped
+        write(force=True)
+        save_info(state="stopped")
+        raise
 
     if spec.measure.landscape and mid:
         emit({"event": "interpolate", "pairs": len(interpolation_pairs(runs))})

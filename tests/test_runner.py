@@ -40,6 +40,7 @@ def test_a_study_stopped_half_way_resumes_with_the_missing_runs_only(tmp_path, t
         run_study(spec, tmp_path, progress=stop_after_two)
     store = open_store(tmp_path)
     assert store.study_info(spec.study_id)["runs_done"] == 2
+    assert store.study_info(spec.study_id)["state"] == "stopped"
     run_study(spec, tmp_path, progress=lambda ev: seen.append(ev))
     trained = [e for e in seen if e["event"] == "run_start"]
     assert len(trained) == 2
