@@ -1,6 +1,7 @@
 """Optimizers by name, learning-rate schedules with warm-up, and the two losses."""
 from __future__ import annotations
 
+import inspect
 import math
 
 import torch
@@ -32,30 +33,69 @@ def make_optimizer(name: str, params, lr: float, weight_decay: float = 0.0) -> t
 class Update:
     """One optimizer step for parameters whose ``.grad`` buffers persist (the stacked engine's).
 
-    The optimizer of ``make_optimizer`` takes the first step (it creates its state exactly as torch does);
-    every later step calls the same fused kernel on the same state tensors directly. That skips
-    Optimizer.step's per-call bookkeeping (hooks, profiler records, grouping tensors by device and dtype):
-    30-50 µs a step on a CPU, as much as a whole batch-1 forward and backward of a small MLP. Optimizers
-    without a fused kernel (rmsprop) and devices without one keep calling ``step()``.
+    For the optimizers with a fused kernel (all but rmsprop, on CPU and CUDA) it keeps the state itself,
+    made as torch.optim makes it, and calls the same kernel with torch.optim's hyperparameters: that skips
+    Optimizer.step's per-call bookkeeping (hooks, profiler records, grouping tensors by device and dtype:
+    30-50 µs a step on a CPU, as much as a batch-1 forward and backward of a small MLP) and torch.optim's
+    import of torch._dynamo (~1 s in every fresh process). Otherwise it is the optimizer of make_optimizer.
+    Tests check it against torch.optim bit for bit.
     """
 
     def __init__(self, name: str, params, lr: float, weight_decay: float = 0.0):
-        self.name, self.params = name, list(params)
-        self.opt = make_optimizer(name, self.params, lr, weight_decay)
-        self._direct = None
+        self.name, self.params, self.weight_decay = name, list(params), weight_decay
+        self.opt, self.first, self.state, self.lists = None, True, [{} for _ in self.params], None
+        if name == "rmsprop" or "fused" not in _fast_flags(self.params) or not hasattr(torch, "_fused_adamw_"):
+            self.opt = make_optimizer(name, self.params, lr, weight_decay)
+            return
+        if name in ("sgd", "momentum", "nesterov"):
+            self.hyper = dict(momentum=0.0 if name == "sgd" else MOMENTUM, nesterov=name == "nesterov",
+                              dampening=_default(torch.optim.SGD, "dampening"))
+        elif name in ("adam", "adamw"):
+            cls = torch.optim.AdamW if name == "adamw" else torch.optim.Adam
+            beta1, beta2 = _default(cls, "betas")
+            self.hyper = dict(beta1=beta1, beta2=beta2, eps=_default(cls, "eps"), amsgrad=False)
+        else:
+            self.hyper = {k: _default(torch.optim.Adagrad, k) for k in ("lr_decay", "eps")}
+        step = lambda p: torch.zeros((), dtype=torch.float32, device=p.device)  # noqa: E731 - fused: on the device
+        for p, st in zip(self.params, self.state):
+            if name in ("momentum", "nesterov"):
+                st["momentum_buffer"] = torch.empty_like(p)   # the first step copies the gradient in
+            elif name in ("adam", "adamw"):
+                st.update(step=step(p), exp_avg=torch.zeros_like(p), exp_avg_sq=torch.zeros_like(p))
+            elif name == "adagrad":
+                init = _default(torch.optim.Adagrad, "initial_accumulator_value")
+                st.update(step=step(p), sum=torch.full_like(p, init))
 
     def __call__(self, lr: float) -> None:
-        if self._direct is not None:
-            self._direct(lr)
+        if self.opt is not None:
+            for group in self.opt.param_groups:
+                group["lr"] = lr
+            self.opt.step()
             return
-        for group in self.opt.param_groups:
-            group["lr"] = lr
-        self.opt.step()
-        self._direct = self._direct_kernel()
+        if self.lists is None:   # the tensor lists, once: the grads are persistent buffers
+            self.lists = {k: [st[k] for st in self.state] for k in self.state[0]}
+            self.lists.update(params=self.params, grads=[p.grad for p in self.params])
+        t, wd, hp = self.lists, self.weight_decay, self.hyper
+        if self.name in ("sgd", "momentum", "nesterov"):
+            torch._fused_sgd_(t["params"], t["grads"], t.get("momentum_buffer", []), weight_decay=wd, lr=lr,
+                              maximize=False, is_first_step=self.first, **hp)
+        elif self.name in ("adam", "adamw"):
+            kernel = torch._fused_adamw_ if self.name == "adamw" else torch._fused_adam_
+            torch._foreach_add_(t["step"], 1)
+            kernel(t["params"], t["grads"], t["exp_avg"], t["exp_avg_sq"], [], t["step"], lr=lr, weight_decay=wd,
+                   maximize=False, **hp)
+        else:   # adagrad
+            torch._foreach_add_(t["step"], 1)
+            torch._fused_adagrad_(t["params"], t["grads"], t["sum"], t["step"], lr=lr, weight_decay=wd,
+                                  maximize=False, **hp)
+        self.first = False
+
+    def _states(self) -> list[dict]:
+        return [self.opt.state.get(p, {}) for p in self.params] if self.opt is not None else self.state
 
     def state_tensors(self) -> list[torch.Tensor]:
         """Every state tensor, step counters included: all zeros means a fresh optimizer."""
-        return [v for p in self.params for v in self.opt.state.get(p, {}).values() if torch.is_tensor(v)]
+        return [v for st in self._states() for v in st.values() if torch.is_tensor(v)]
 
     def reset(self) -> None:
         """Back to a fresh optimizer in place (CUDA graphs keep the addresses). Exact for these optimizers:
@@ -66,47 +106,23 @@ class Update:
     def select(self, keep: torch.Tensor, params) -> "Update":
         """The same optimizer for ``params``, the rows ``keep`` of stacked parameters, with those rows'
         state (the stacked engine drops members that finished)."""
-        group = self.opt.param_groups[0]
-        new = Update(self.name, params, group["lr"], group["weight_decay"])
-        for old_p, p in zip(self.params, new.params):
-            if not self.opt.state.get(old_p):
+        lr = self.opt.param_groups[0]["lr"] if self.opt is not None else 0.0
+        new = Update(self.name, params, lr, self.weight_decay)
+        new.first = self.first
+        for old_p, p, old, st in zip(self.params, new.params, self._states(), new._states()):
+            if not old:
                 continue   # no step yet: keep the fresh state
-            new.opt.state[p] = {k: (v.index_select(0, keep) if torch.is_tensor(v) and v.shape == old_p.shape
-                                    else v.clone() if torch.is_tensor(v) else v)
-                                for k, v in self.opt.state.get(old_p, {}).items()}
+            st.clear()
+            st.update({k: (v.index_select(0, keep) if torch.is_tensor(v) and v.shape == old_p.shape
+                           else v.clone() if torch.is_tensor(v) else v) for k, v in old.items()})
+            if new.opt is not None:
+                new.opt.state[p] = st
         return new
 
-    def _direct_kernel(self):
-        group, state = self.opt.param_groups[0], [self.opt.state[p] for p in self.params]
-        if not group.get("fused") or len(self.opt.param_groups) != 1 or not state:
-            return None
-        params, grads = self.params, [p.grad for p in self.params]
-        wd = group["weight_decay"]
-        if self.name in ("sgd", "momentum", "nesterov") and hasattr(torch, "_fused_sgd_"):
-            bufs = [s["momentum_buffer"] for s in state] if group["momentum"] else []
-            return lambda lr: torch._fused_sgd_(
-                params, grads, bufs, weight_decay=wd, momentum=group["momentum"], lr=lr,
-                dampening=group["dampening"], nesterov=group["nesterov"], maximize=False, is_first_step=False)
-        steps = [s["step"] for s in state]
-        if self.name in ("adam", "adamw") and hasattr(torch, "_fused_adamw_"):
-            kernel = torch._fused_adamw_ if self.name == "adamw" else torch._fused_adam_
-            m, v = [s["exp_avg"] for s in state], [s["exp_avg_sq"] for s in state]
-            (b1, b2), eps = group["betas"], group["eps"]
 
-            def adam(lr):
-                torch._foreach_add_(steps, 1)
-                kernel(params, grads, m, v, [], steps, amsgrad=False, lr=lr, beta1=b1, beta2=b2,
-                       weight_decay=wd, eps=eps, maximize=False)
-            return adam
-        if self.name == "adagrad" and hasattr(torch, "_fused_adagrad_"):
-            sums, eps, decay = [s["sum"] for s in state], group["eps"], group["lr_decay"]
-
-            def adagrad(lr):
-                torch._foreach_add_(steps, 1)
-                torch._fused_adagrad_(params, grads, sums, steps, lr=lr, lr_decay=decay, weight_decay=wd,
-                                      eps=eps, maximize=False)
-            return adagrad
-        return None
+def _default(cls, name: str):
+    """A torch.optim constructor's default hyperparameter, read without constructing one."""
+    return inspect.signature(cls).parameters[name].default
 
 
 def _fast_flags(params) -> dict:
