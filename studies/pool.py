@@ -3,9 +3,10 @@
 Planned in the driver before anything trains:
   1. stacks: MLP runs that share every setting but the seed and the shuffle mode (ensemble.stack_key);
   2. the timing pass (timing.py) per configuration: solo epoch time and best thread count, machine to itself;
-  3. configurations that train fastest on one thread (small batches: launch-bound) go to the pool, in
-     stacks of the size that measured fastest per run-step; the others (large batches: matmul-bound)
-     train afterwards in the driver, one run at a time, with their measured thread count.
+  3. configurations that more threads speed up by less than THREAD_SCALING × the thread count (small
+     batches: launch-bound) go to the pool, one thread each, in stacks of the size that measured fastest per
+     run-step; the others (large batches: matmul-bound) train afterwards in the driver, one run at a time,
+     with their measured thread count.
 The pool is worker processes, one thread each, as many as cores, started by forkserver (never a fork of
 this process) and used only where its work outweighs the start-up; otherwise those units train here on
 one thread. Workers return RunOutcomes; only the driver writes the store. A run that trained in company (a
@@ -37,6 +38,7 @@ from .timing import Timing, best_stack, timing_pass
 
 POOL_MIN_WORK_S = 6.0   # estimated training time below which starting worker processes does not pay
 STACK_TUNE_MIN_S = 5.0  # a group's estimated training time below which racing stack sizes (~1 s) does not pay
+THREAD_SCALING = 0.8    # below this parallel efficiency of more threads, one-thread runs side by side do more
 MEASURE_S = 2.0         # rough cost of measuring one run (quick.toml's [measure], one CPU thread), for the plan
 _EVENTS = None          # in a worker: the queue its progress events go to
 
@@ -84,7 +86,9 @@ def plan(jobs, device: torch.device, workers: int, stack: bool = True) -> tuple[
                                              est_s=est + measure_s * len(rs), index=index(rs))
         mlp = stackable(build_model(runs[0].model, runs[0].hidden, data.input_shape, data.n_classes, 0))
         solo_s = timing.by_threads.get(1, timing.epoch_time_s) * runs[0].epochs
-        if device.type == "cpu" and timing.threads > 1:   # matmul-bound: alone, all threads, timed solo
+        scaling = timing.by_threads.get(1, timing.epoch_time_s) / timing.epoch_time_s / timing.threads
+        if device.type == "cpu" and timing.threads > 1 and scaling >= THREAD_SCALING:
+            # matmul-bound: threads scale nearly as well as side-by-side runs; alone, all threads, timed solo
             driver += [unit([r], timing.threads, timing.epoch_time_s * r.epochs) for r in runs]
             continue
         tune = mlp and len(runs) > 1 and (solo_s * len(runs) > STACK_TUNE_MIN_S or device.type != "cpu")
@@ -95,6 +99,8 @@ def plan(jobs, device: torch.device, workers: int, stack: bool = True) -> tuple[
                    for part in _split(runs, size)]
     pool.sort(key=lambda u: -u.est_s)   # longest first: the pool ends evenly
     if workers < 2 or device.type != "cpu" or sum(u.est_s for u in pool) < POOL_MIN_WORK_S:
+        for u in pool:   # no pool: they train here, one after another, with their best thread count
+            u.threads = u.timing.threads if u.timing is not None else u.threads
         return [], pool + driver
     while 0 < len(pool) < workers:   # halve the largest stack until every worker has a unit
         big = max(pool, key=lambda u: len(u.runs))
