@@ -444,10 +444,10 @@ NOTES = """## Notes
   optimizer state every step; once that outgrows the core's cache (here: a few stacked 256-256 MLPs), a stack
   is no faster per run than one run alone. The executor therefore measures the stack size (1, 2, 4, ...) per
   configuration, and the bigger lever on a CPU is one worker process per core.
-- **Denormals.** Training flushes float32 denormals to zero (`torch.set_flush_denormal`, train.py): Adam's
+- **Denormals.** Training flushes float32 denormals to zero (`torch.set_flush_denormal` inside each epoch, `device.denormals_flushed`, restored after): Adam's
   first moment of a weight whose gradient is always 0 (a constant pixel, a dead unit) decays into the
   denormal range within ~800 steps, and a batch-1 Adam step on digits then took 470 µs instead of 143 µs.
-  The setting is process-wide, so here all three loops run with it: the ratios above do not include it.
+  bench.py turns it on for the whole process, so all three loops run with it: the ratios above do not include it.
 - **Honest timing.** Runs that train stacked or beside other workers report the epoch time of a separate
   timing pass (one run alone, warm, its best thread count; `timing = "timing-pass"` in the runs table,
   their own shared time in `shared_epoch_time_s`); runs that train alone report their own (`"solo"`).
@@ -466,6 +466,7 @@ def main(argv=None) -> int:
     p.add_argument("--small", action="store_true", help="small sizes: a quick look, not the reference numbers")
     p.add_argument("--skip", nargs="*", default=[], choices=["digits", "mnist", "stacks", "study", "quick"])
     args = p.parse_args(argv)
+    torch.set_flush_denormal(True)   # every loop compared here runs with it (see the note on denormals)
     t0, command = time.perf_counter(), "python bench.py " + " ".join(argv if argv is not None else sys.argv[1:])
     res = {"machine": machine(), "date": dt.datetime.now().isoformat(timespec="minutes"), "single": {}}
     cores = os.cpu_count() or 1

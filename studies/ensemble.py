@@ -23,10 +23,10 @@ from torch import nn
 from .batches import batch_bounds, epoch_orders
 from .config import RunSpec, content_hash
 from .data import Dataset
-from .device import Stopwatch
+from .device import Stopwatch, denormals_flushed
 from .models import build_model
 from .optim import Update, lr_factor, make_loss
-from .train import DIVERGE_FACTOR, EVAL_CHUNK, TrainResult, flush_denormals, target_met
+from .train import DIVERGE_FACTOR, EVAL_CHUNK, TrainResult, target_met
 
 GRAPH_WARMUP_STEPS = 3
 SOFTMAX_BY_HAND = 8192   # logits elements from which five element-wise ops beat torch.softmax's one
@@ -131,7 +131,6 @@ class StackedTrainer:
         if len({stack_key(r) for r in runs}) != 1:
             raise ValueError("stacked runs must share every setting but the seed and the shuffle mode")
         self.runs, self.device, run = list(runs), device, runs[0]
-        flush_denormals(device)
         models = models or [build_model(r.model, r.hidden, data.input_shape, data.n_classes, r.seed) for r in runs]
         if not all(stackable(m) for m in models):
             raise ValueError(f"only MLPs train stacked, not {run.model!r}")
@@ -166,7 +165,7 @@ class StackedTrainer:
         blocks = order[:, :full * size].reshape(len(order), full, size).transpose(0, 1).contiguous()
         tail = [order[:, a:b].contiguous() for a, b in bounds[full:]]
         lr = self.runs[0].lr
-        with Stopwatch(self.device) as clock:
+        with denormals_flushed(self.device), Stopwatch(self.device) as clock:
             for idx in itertools.chain(blocks.unbind(0), tail):
                 if self.scheduled:
                     lr = self.lr_at(self.steps)

@@ -20,7 +20,7 @@ import torch
 from .batches import batch_bounds, epoch_orders
 from .config import RunSpec
 from .data import Dataset
-from .device import Stopwatch
+from .device import Stopwatch, denormals_flushed
 from .ensemble import StackedTrainer, stackable
 from .models import build_model
 from .optim import make_loss, make_optimizer
@@ -74,7 +74,7 @@ class PlainTrainer:
 
     def epoch(self, max_steps: int | None = None) -> float:
         order = next(self.orders)
-        with Stopwatch(self.device) as clock:
+        with denormals_flushed(self.device), Stopwatch(self.device) as clock:
             plain_steps(self.model, self.opt, self.loss_fn, self.data.x_train, self.data.y_train, order,
                         self.bounds[:max_steps])
         return clock.seconds

@@ -16,7 +16,7 @@ import torch
 from .batches import batch_bounds, epoch_orders
 from .config import RunSpec
 from .data import Dataset
-from .device import Stopwatch
+from .device import Stopwatch, denormals_flushed
 from .models import build_model
 from .optim import lr_factor, make_loss, make_optimizer
 
@@ -78,15 +78,6 @@ def target_met(run: RunSpec, row: dict) -> bool:
     return bool(checks) and all(checks)
 
 
-def flush_denormals(device: torch.device) -> None:
-    """Treat float32 values below 1.2e-38 as 0 on this CPU thread (torch.set_flush_denormal; process-wide
-    and left on). Adam's first moment of a weight whose gradient is always 0 (a constant input pixel, a
-    dead unit) decays by 0.9 a step into that range within ~800 steps, where every operation on it is
-    ~100× slower: a batch-1 Adam step on digits took 470 µs instead of 143 µs. Results do not change."""
-    if device.type == "cpu":
-        torch.set_flush_denormal(True)
-
-
 def plain_steps(model, opt, loss_fn, x, y, order, bounds, step: int = 0, lr_at=None) -> tuple[torch.Tensor, int]:
     """The plain loop over one epoch's ``bounds``: autograd and torch.optim, the loss summed on the device
     (no ``.item()`` in the hot loop); ``lr_at(step)`` sets a scheduled learning rate. Returns the summed
@@ -123,7 +114,6 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
             report = None if on_epoch is None else (lambda _run, row: on_epoch(row))
             return train_stacked([run], data, device, on_epoch=report, models=[model])[0]
     t_start = time.perf_counter()
-    flush_denormals(device)
     data = data.to(device)
     model = model.to(device).train()
     loss_fn = make_loss(run.loss)
@@ -145,7 +135,7 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
     status, diverged_epoch, reached, step = "done", None, False, 0
     for epoch in range(1, run.epochs + 1):
         order = next(orders)
-        with Stopwatch(device) as clock:
+        with denormals_flushed(device), Stopwatch(device) as clock:
             running, step = plain_steps(model, opt, loss_fn, data.x_train, data.y_train, order, bounds, step, lr_at)
         row = {"epoch": epoch, "epoch_time_s": clock.seconds, "lr": opt.param_groups[0]["lr"],
                "steps": step, **_metrics(model, data, loss_fn)}

@@ -79,3 +79,10 @@ def test_schedules_set_the_lr(digits):
     res = train_run(run_of(epochs=4, schedule="cosine", warmup_epochs=1), digits, CPU)
     lrs = [r["lr"] for r in res.epoch_rows[1:]]
     assert lrs[0] == pytest.approx(0.1) and lrs[-1] < 0.01 and lrs == sorted(lrs, reverse=True)
+
+
+def test_training_restores_ieee_subnormals(digits):
+    """Epochs flush float32 denormals for speed; the thread gets IEEE behaviour back (numpy, hypothesis)."""
+    train_run(run_of(epochs=1, optimizers=["adam"]), digits, CPU)
+    train_run(run_of(epochs=1, optimizers=["adam"]), digits, CPU, engine="plain")
+    assert (torch.tensor([1e-39], dtype=torch.float32) * 1.0).item() != 0.0
