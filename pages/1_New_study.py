@@ -140,9 +140,16 @@ if spec is not None:
     c2.metric("Rough time", format_seconds(est.seconds), help="A cost model good to about 3×; runs the store "
               "already has are reused and cost nothing")
     c3.metric("Weights per model", f"{est.n_params:,}")
+    where, addr = st.columns([1, 2])
+    executor = where.radio("Run on", ["local", "ray"], key="executor", horizontal=True,
+                           format_func={"local": "this machine", "ray": "a Ray cluster"}.get,
+                           help="this machine: one study at a time per device, honest epoch times. "
+                                "Ray: one task per run on a cluster (README: Running a study on a Ray cluster)")
+    address = addr.text_input("Ray address", key="ray_address", placeholder="empty = start Ray on this machine",
+                              disabled=executor != "ray", help="e.g. HEAD:6379 or ray://HEAD:10001")
     go, dl = st.columns([1, 4])
     if go.button("Launch", type="primary", key="launch", icon=":material/play_arrow:"):
-        job = ui.job_manager(str(store.root)).submit(spec)
+        job = ui.job_manager(str(store.root)).submit(spec, executor, address.strip() if executor == "ray" else "")
         st.success(f"Queued **{spec.name}** as job `{job['job_id']}` (state: {job['state']}).")
         st.page_link("pages/2_Jobs.py", label="Watch it on Jobs", icon=":material/queue:")
     dl.download_button("Download as TOML", spec.to_toml(), file_name=f"{spec.name}.toml", mime="application/toml",

@@ -124,8 +124,12 @@ class JobQueue:
             finally:
                 self._depth -= 1
 
-    def submit(self, spec: StudySpec) -> dict:
-        """Queue ``spec``; if the same study is already queued or running, return that job instead."""
+    def submit(self, spec: StudySpec, executor: str = "local", address: str = "") -> dict:
+        """Queue ``spec``; if the same study is already queued or running, return that job instead.
+
+        ``executor="ray"`` (with an optional cluster ``address``) sends the runs to Ray: such a job does not
+        occupy this machine's device, so it has a slot of its own ("ray").
+        """
         with self.locked():
             for job in self.jobs():
                 if job["study_id"] == spec.study_id and job["state"] in ACTIVE:
@@ -133,7 +137,8 @@ class JobQueue:
             job_id = uuid.uuid4().hex[:12]
             atomic_write_bytes(self.path(job_id, ".toml"), spec.to_toml().encode())
             job = {"job_id": job_id, "name": spec.name, "study_id": spec.study_id, "device": spec.device,
-                   "slot": device_slot(spec.device), "n_runs": spec.n_runs, "state": "queued",
+                   "slot": "ray" if executor == "ray" else device_slot(spec.device), "executor": executor,
+                   "address": address, "n_runs": spec.n_runs, "state": "queued",
                    "created": time.time(), "started": None, "finished": None, "pid": None,
                    "returncode": None, "message": "", "attempts": 0, "cancel_requested": False}
             atomic_write_json(self.path(job_id, ".json"), job)
@@ -305,8 +310,7 @@ class JobManager:
 
     def _launch(self, job: dict) -> None:
         q, jid = self.queue, job["job_id"]
-        argv = self.command + [str(q.path(jid, ".toml")), "--store", str(q.root),
-                               "--progress-json", str(q.path(jid, ".progress.json")), "--quiet"]
+        argv = self.worker_argv(job)
         path = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p)
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
         with open(q.path(jid, ".log"), "ab") as log:
@@ -320,6 +324,15 @@ class JobManager:
         q.update(jid, state="running", pid=proc.pid, started=time.time(), finished=None,
                  attempts=job.get("attempts", 0) + 1)
 
+    def worker_argv(self, job: dict) -> list[str]:
+        """The worker's command line: ``python -m studies run`` on the queued spec, with its executor."""
+        q, jid = self.queue, job["job_id"]
+        argv = self.command + [str(q.path(jid, ".toml")), "--store", str(q.root),
+                               "--progress-json", str(q.path(jid, ".progress.json")), "--quiet"]
+        if job.get("executor", "local") == "ray":
+            argv += ["--executor", "ray"] + (["--address", job["address"]] if job.get("address") else [])
+        return argv
+
     def _signal(self, job: dict, proc: subprocess.Popen | None) -> None:
         """SIGTERM to the worker's process group (its session), SIGKILL if it lingers."""
         pid = proc.pid if proc is not None else job.get("pid")
@@ -331,8 +344,8 @@ class JobManager:
             self.queue.update(job["job_id"], cancel_sent=time.time())
 
     # ---- the page's actions (each followed by a round, so the page sees the result)
-    def submit(self, spec: StudySpec) -> dict:
-        job = self.queue.submit(spec)
+    def submit(self, spec: StudySpec, executor: str = "local", address: str = "") -> dict:
+        job = self.queue.submit(spec, executor, address)
         self.tick()
         return self.queue.get(job["job_id"]) or job
 

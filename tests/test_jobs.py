@@ -157,3 +157,14 @@ def test_a_study_killed_half_way_resumes_without_retraining(tmp_path):
     for rid, finished in kept.items():                  # finished runs were not trained again
         assert store.read_run(rid)["finished_at"].iloc[0] == finished
     m.stop()
+
+
+def test_a_ray_job_has_its_own_slot_and_passes_the_executor_to_the_worker(tmp_path):
+    m = JobManager(tmp_path, command=["worker"])
+    job = JobQueue(tmp_path).submit(spec(), "ray", "head:6379")
+    assert job["slot"] == "ray" and job["executor"] == "ray"
+    argv = m.worker_argv(job)
+    assert argv[:2] == ["worker", str(tmp_path / "jobs" / f"{job['job_id']}.toml")]
+    assert argv[-4:] == ["--executor", "ray", "--address", "head:6379"]
+    local = JobQueue(tmp_path).submit(spec("other"))
+    assert local["slot"] == "cpu" and "--executor" not in m.worker_argv(local)
