@@ -25,6 +25,7 @@ POWER_MAX_ITERS = 100
 TRACE_MAX_PROBES = 30     # the budget: Hutchinson dominates measurement time; its se is reported with it
 TRACE_MIN_PROBES = 10     # never trust a standard error from fewer probes
 TRACE_RTOL = 0.05         # stop once the standard error is below 5 % of the estimate
+TRACE_BLOCK = 10          # probes per batched HVP (vmap): ~2× cheaper per probe than one at a time
 SPECTRUM_MAX_PARAMS = 5000
 SPECTRUM_ZERO_TOL = 1e-5  # |λ| below this × max|λ| counts as zero (float32 HVP noise), not negative
 
@@ -85,9 +86,11 @@ def hessian_trace(obj: Objective, *, max_probes: int = TRACE_MAX_PROBES, min_pro
     """Hutchinson's tr H ≈ mean of zᵀHz over Rademacher probes z, stopping early once se ≤ rtol·|mean|."""
     samples: list[float] = []
     mean, se = math.nan, math.nan
-    for k in range(1, max_probes + 1):
-        z = _rademacher(obj.n_params, obj.theta, generator)
-        samples.append(float(torch.dot(z, obj.hvp(z))))
+    while len(samples) < max_probes:   # probes in blocks (one batched HVP each), checked after every block
+        block = min(TRACE_BLOCK, max_probes - len(samples))
+        zs = torch.stack([_rademacher(obj.n_params, obj.theta, generator) for _ in range(block)])
+        samples += (zs * obj.hvp_many(zs)).sum(dim=1).tolist()
+        k = len(samples)
         if k >= min(min_probes, max_probes):
             arr = np.asarray(samples)
             mean = float(arr.mean())

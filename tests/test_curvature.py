@@ -144,3 +144,13 @@ def test_estimators_leave_weights_and_mode_alone(train_mode):
     after = model.state_dict()
     for k, v in before.items():
         assert torch.equal(v, after[k]), k
+
+
+def test_batched_hvps_equal_one_at_a_time_across_chunks():
+    model = mlp(dtype=torch.float64)
+    x, y = torch.randn(10, 5, dtype=torch.float64), torch.randint(0, 3, (10,))
+    obj = objective(model.eval(), x, y, F.cross_entropy, chunk=4)
+    vs = torch.randn(3, obj.n_params, dtype=torch.float64, generator=gen())
+    many = obj.hvp_many(vs)
+    for v, hv in zip(vs, many):
+        torch.testing.assert_close(hv, obj.hvp(v))
