@@ -89,37 +89,38 @@ def trainer_for(run: RunSpec, data: Dataset, device: torch.device):
 
 
 def _race(entries: dict, budget_s: float, repeats: int) -> dict:
-    """Seconds per step of each ``label: (trainer, threads)``: (median, worst, steps timed). Each is warmed
-    up and its measurement sized to ``budget_s``; a candidate whose warm-up is more than ELIMINATE × the best
-    one's is out (its warm-up figure stands), the rest are timed ``repeats`` times in alternation."""
+    """Seconds per unit of work (a step, or a run-step of a stack) of each ``label: (trainer, threads,
+    units per step)``: (median, worst, steps timed). Each is warmed up and its measurement sized to
+    ``budget_s``; one whose warm-up is more than ELIMINATE × the best one's is out (its warm-up figure
+    stands), the rest are timed ``repeats`` times in alternation."""
     before = torch.get_num_threads()
     try:
-        warm: dict = {}
-        for label, (trainer, threads) in entries.items():
+        warm: dict = {}   # label → seconds per step
+        for label, (trainer, threads, units) in entries.items():
             torch.set_num_threads(threads)
             trainer.epoch(max_steps=1)   # lazy initialisation, thread pool start
-            best, seconds = min(warm.values(), default=math.inf), 0.0
+            best, seconds = min((w / entries[k][2] for k, w in warm.items()), default=math.inf), 0.0
             for n in range(1, min(len(trainer.bounds), 3) + 1):   # step by step: a stalled count stops early
                 seconds += trainer.epoch(max_steps=1)
-                if seconds / n > ELIMINATE * best:
+                if seconds / n / units > ELIMINATE * best:
                     break
             warm[label] = seconds / n
-        best = min(warm.values())
+        best = min(w / entries[k][2] for k, w in warm.items())
         steps = {label: max(1, min(len(entries[label][0].bounds), math.ceil(budget_s / max(w, 1e-9))))
-                 for label, w in warm.items() if w <= ELIMINATE * best}
+                 for label, w in warm.items() if w / entries[label][2] <= ELIMINATE * best}
         times: dict = {label: [] for label in steps}
         sized = dict(steps)
         for _ in range(repeats):
             for label in list(steps):
-                trainer, threads = entries[label]
+                trainer, threads, units = entries[label]
                 torch.set_num_threads(threads)
                 per_step, complete = _measure(trainer, steps[label], budget_s)
-                times[label].append(per_step)
+                times[label].append(per_step / units)
                 if not complete:   # far over budget: a losing candidate, not worth more time
                     del steps[label]
     finally:
         torch.set_num_threads(before)
-    out = {label: (w, w, 1) for label, w in warm.items()}
+    out = {label: (w / entries[label][2], w / entries[label][2], 1) for label, w in warm.items()}
     out.update({label: (statistics.median(v), max(v), sized[label]) for label, v in times.items()})
     return out
 
@@ -151,7 +152,7 @@ def timing_pass(run: RunSpec, data: Dataset, device: torch.device, *, threads: l
     if key not in _cache:
         trainer = trainer_for(run, data.to(device), device)
         spe = len(trainer.bounds)
-        raced = _race({t: (trainer, t) for t in threads}, budget_s, repeats)
+        raced = _race({t: (trainer, t, 1) for t in threads}, budget_s, repeats)
         by_threads = {t: median * spe for t, (median, _, _) in raced.items()}   # first steps scaled to the epoch
         best = min(threads)
         for t in sorted(threads):
@@ -175,8 +176,8 @@ def best_stack(run: RunSpec, data: Dataset, device: torch.device, members: int, 
         return 1, {}
     data = data.to(device)
     entries = {k: (StackedTrainer([dataclasses.replace(run, seed=run.seed + i) for i in range(k)], data, device),
-                   threads) for k in sizes}
-    per_run_step = {k: median / k for k, (median, _, _) in _race(entries, budget_s, repeats).items()}
+                   threads, k) for k in sizes}
+    per_run_step = {k: median for k, (median, _, _) in _race(entries, budget_s, repeats).items()}
     return min(per_run_step, key=per_run_step.get), per_run_step
 
 
