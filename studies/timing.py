@@ -106,7 +106,7 @@ def _race(entries: dict, budget_s: float, repeats: int) -> dict:
                     break
             warm[label] = seconds / n
         best = min(w / entries[k][2] for k, w in warm.items())
-        steps = {label: max(1, min(len(entries[label][0].bounds), math.ceil(budget_s / max(w, 1e-9))))
+        steps = {label: max(1, math.ceil(budget_s / max(w, 1e-9)))   # more than an epoch: whole epochs
                  for label, w in warm.items() if w / entries[label][2] <= ELIMINATE * best}
         times: dict = {label: [] for label in steps}
         sized = dict(steps)
@@ -121,12 +121,18 @@ def _race(entries: dict, budget_s: float, repeats: int) -> dict:
     finally:
         torch.set_num_threads(before)
     out = {label: (w / entries[label][2], w / entries[label][2], 1) for label, w in warm.items()}
-    out.update({label: (statistics.median(v), max(v), sized[label]) for label, v in times.items()})
+    out.update({label: (statistics.median(v), max(v), min(sized[label], len(entries[label][0].bounds)))
+                for label, v in times.items()})
     return out
 
 
 def _measure(trainer, steps: int, budget_s: float) -> tuple[float, bool]:
-    """Seconds per step over ``steps`` steps, in eight chunks; gives up past 2 × budget (a stalled count)."""
+    """Seconds per step over ``steps`` steps: whole epochs (the last, partial batch included) where
+    ``steps`` spans one, else eight chunks of an epoch's first steps; gives up past 2 × budget (stalled)."""
+    spe = len(trainer.bounds)
+    if steps >= spe:
+        epochs = round(steps / spe)
+        return sum(trainer.epoch() for _ in range(epochs)) / (epochs * spe), True
     done, seconds, chunk = 0, 0.0, max(1, steps // 8)
     while done < steps:
         n = min(chunk, steps - done)
