@@ -500,7 +500,7 @@ def main(argv=None) -> int:
     p.add_argument("--small", action="store_true", help="small sizes: a quick look, not the reference numbers")
     p.add_argument("--skip", nargs="*", default=[], choices=["digits", "mnist", "stacks", "study", "quick"])
     args = p.parse_args(argv)
-    t0, command = time.perf_counter(), "python bench.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    t0, command = time.perf_counter(), " ".join(["python bench.py", *(argv if argv is not None else sys.argv[1:])])
     res = {"machine": machine(), "date": dt.datetime.now().isoformat(timespec="minutes"), "single": {}}
     cores = os.cpu_count() or 1
     res["peaks"] = {t: matmul_rate(t) for t in sorted({1, cores})}
