@@ -79,13 +79,11 @@ def measure_run(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: Cal
     def spec_min_ratio() -> None:   # nan when the model is too big for a dense Hessian
         out["min_ratio"] = spectrum(obj).min_ratio if obj.n_params <= SPECTRUM_MAX_PARAMS else math.nan
 
-    def noise() -> None:
-        full = objective(model, x_train, y_train, loss_fn)
-        out["noise_scale"] = noise_scale(full, generator=_gen(spec, _SEED_NOISE)).value
-
-    def noise_init() -> None:
-        full = objective(model, x_train, y_train, loss_fn, state=init_state)
-        out["noise_scale_init"] = noise_scale(full, generator=_gen(spec, _SEED_NOISE)).value
+    def noise_at(column: str, state: Mapping[str, Tensor] | None) -> Callable[[], None]:
+        def run() -> None:   # on the whole training set, at the final weights or at `state`
+            full = objective(model, x_train, y_train, loss_fn, state=state)
+            out[column] = noise_scale(full, generator=_gen(spec, _SEED_NOISE)).value
+        return run
 
     if spec.sharpness_eps:
         timed("sharpness_eps", eps_all)
@@ -98,8 +96,8 @@ def measure_run(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: Cal
     if spec.spectrum:
         timed("spectrum", spec_min_ratio)
     if spec.noise_scale:
-        timed("noise_scale", noise)
+        timed("noise_scale", noise_at("noise_scale", None))
         if init_state is not None:
-            timed("noise_scale_init", noise_init)
+            timed("noise_scale_init", noise_at("noise_scale_init", init_state))
     out["measure_time_s"] = time.perf_counter() - t_all
     return out
