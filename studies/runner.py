@@ -9,7 +9,7 @@ import datetime as dt
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -36,7 +36,6 @@ class RunOutcome:
     measure_row: dict | None = None
     landscape: pd.DataFrame | None = None
     failed: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 def cpu_threads_for(batch_size: int) -> int:
