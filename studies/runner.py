@@ -205,7 +205,7 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
         return got is not None
 
     def stored(r):  # (trained, measured) as the store has it now
-        row = store.read_run(r.run_id) if store.has_run(r.run_id) else None
+        row = store.complete_run(r.run_id)
         trained = row is not None and row["status"].iloc[0] != "failed"
         return trained, mid is None or (trained and row["status"].iloc[0] == "diverged") or store.has_measure(
             r.run_id, mid)
@@ -273,9 +273,7 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
 
 def _interpolation(store: Store, small: RunSpec, large: RunSpec, measure: MeasureSpec, mid: str):
     """Interpolation rows for one pair, cached beside the small run; None if an end is missing."""
-    name = f"interp-{large.run_id}-{mid}.parquet"
-    path = store.run_dir(small.run_id) / name
-    cached = store._read_parquet(path)
+    cached = store.read_interpolation(small.run_id, large.run_id, mid)
     if cached is not None:
         return cached
     a, b = store.load_weights(small.run_id), store.load_weights(large.run_id)
@@ -286,8 +284,7 @@ def _interpolation(store: Store, small: RunSpec, large: RunSpec, measure: Measur
         if row is None or row["status"].iloc[0] != "done":
             return None
     df = interpolate_pair(small, large, a, b, measure)
-    from .store import atomic_write_parquet
-    atomic_write_parquet(path, df)
+    store.save_interpolation(small.run_id, large.run_id, mid, df)
     return df
 
 

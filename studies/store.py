@@ -7,6 +7,7 @@ Layout (``root`` from --store, $BATCHSCOPE_STORE or ./batchscope-results):
     runs/<run_id>/weights.safetensors   final weights (numpy arrays; loading never unpickles)
     runs/<run_id>/measure-<mid>.parquet one row: measurements for measure-spec hash <mid>
     runs/<run_id>/landscape-<mid>.parquet random 1-D slice rows
+    runs/<run_id>/interp-<run_id_b>-<mid>.parquet  interpolation rows to a larger-batch run
     studies/<study_id>/spec.toml        the spec, beside its results
     studies/<study_id>/study.json       name, state, run ids, progress counters
     studies/<study_id>/{runs,epochs,landscape}.parquet   consolidated tables (a cache of the per-run files)
@@ -135,18 +136,22 @@ class Store:
     # ---- runs
     def has_run(self, run_id: str) -> bool:
         """The run's row, epochs and (if it saved any) weights all read; anything unreadable is set aside."""
+        return self.complete_run(run_id) is not None
+
+    def complete_run(self, run_id: str) -> pd.DataFrame | None:
+        """The run's row when its row, epochs and (if it saved any) weights all read, else None."""
         row = self.read_run(run_id)
         if row is None or self.read_epochs(run_id) is None:
-            return False
+            return None
         path = self.run_dir(run_id) / "weights.safetensors"
         if not path.exists():
-            return not bool(row.get("has_weights", pd.Series([False])).iloc[0])
+            return None if bool(row.get("has_weights", pd.Series([False])).iloc[0]) else row
         try:
             _check_safetensors(path)
         except ValueError as e:
             self._set_aside(path, e)
-            return False
-        return True
+            return None
+        return row
 
     def read_run(self, run_id: str) -> pd.DataFrame | None:
         return self._read_parquet(self.run_dir(run_id) / "run.parquet")
@@ -193,6 +198,17 @@ class Store:
         if landscape is not None:
             atomic_write_parquet(d / f"landscape-{measure_id}.parquet", landscape.assign(run_id=run_id))
         atomic_write_parquet(d / f"measure-{measure_id}.parquet", pd.DataFrame([row]))
+
+    def _interpolation_path(self, small_id: str, large_id: str, measure_id: str) -> Path:
+        return self.run_dir(small_id) / (f"interp-{_check_id('run id', large_id)}-"
+                                         f"{_check_id('measure id', measure_id)}.parquet")
+
+    def read_interpolation(self, small_id: str, large_id: str, measure_id: str) -> pd.DataFrame | None:
+        """Interpolation rows between two runs, kept beside the smaller-batch run."""
+        return self._read_parquet(self._interpolation_path(small_id, large_id, measure_id))
+
+    def save_interpolation(self, small_id: str, large_id: str, measure_id: str, rows: pd.DataFrame) -> None:
+        atomic_write_parquet(self._interpolation_path(small_id, large_id, measure_id), rows)
 
     def read_landscape(self, run_id: str, measure_id: str) -> pd.DataFrame | None:
         return self._read_parquet(self.run_dir(run_id) / f"landscape-{measure_id}.parquet")
