@@ -267,7 +267,9 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
             if any(f is not None for f in inter) else None
         run_ids = run_ids + ["__interpolation__"]
     write(force=True)
-    save_info(state="done" if failed == 0 else "done with failures", runs_done=len(runs), failed=failed)
+    from .scaling import fit_study
+    save_info(state="done" if failed == 0 else "done with failures", runs_done=len(runs), failed=failed,
+              steps_fit=fit_study(store.load_table(sid, "runs")))
     emit({"event": "study_end", "study_id": sid, "failed": failed})
     return store.load_study(sid)
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from studies.config import SpecError, StudySpec
-from studies.fairness import best_lr, with_best_lr
+from studies.fairness import best_lr, matched_fit, with_best_lr
 
 
 def _runs(rows, target=1.0):
@@ -111,3 +111,48 @@ def test_store_writes_best_lr(tmp_path):
     store.write_tables("0123456789abcdef", {"runs": [df.assign(run_id=["a" * 16, "b" * 16])]})
     got = store.load_table("0123456789abcdef", "runs")
     assert got.best_lr.tolist() == [False, True]
+
+
+# ---------------------------------------------------------------- matched fit
+
+def _study(reached, status=None, target=0.99, losses=None):
+    n = len(reached)
+    return pd.DataFrame({"status": status or ["done"] * n, "reached_target": reached,
+                         "train_loss": losses or [0.01] * n, "target_train_acc": target, "target_train_loss": 0.0})
+
+
+def test_matched_fit_on_studies_that_do_and_do_not_match():
+    from studies.fairness import matched_fit
+    ok = matched_fit(_study([True] * 12))
+    assert ok.matched and ok.message == "" and ok.summary() == "12 done"
+    bad = matched_fit(_study([True] * 10 + [False] * 2))
+    assert not bad.matched and bad.n_missed == 2 and bad.rule == "target"
+    assert bad.message.startswith("2 of 12 runs missed the target") and "confounded with under-training" in bad.message
+    assert bad.summary() == "12 done · 2 missed target"
+    collapsed = matched_fit(_study([True, True, False], status=["done", "done", "stalled"]))
+    assert not collapsed.matched and "1 stalled, diverged or failed" in collapsed.message
+    assert collapsed.summary() == "2 done · 1 not trained"
+
+
+def test_matched_fit_without_target_uses_the_loss_band():
+    from studies.fairness import LOSS_BAND, matched_fit
+    close = _study([False] * 3, target=0.0, losses=[0.02, 0.05, 0.02 + LOSS_BAND * 0.9])
+    assert matched_fit(close).matched and matched_fit(close).rule == "loss band"
+    far = _study([False] * 3, target=0.0, losses=[0.02, 0.05, 1.3])   # sgd at B=512 after 10 epochs
+    check = matched_fit(far)
+    assert not check.matched and check.n_missed == 1 and "train loss more than 0.1 above" in check.message
+
+
+def test_matched_pair_needs_both_matched_and_the_same_rule():
+    from studies.fairness import matched_pair
+    a, b = _study([True] * 4), _study([True] * 3)
+    assert matched_pair(a, b).matched
+    assert not matched_pair(a, _study([True, False])).matched
+    assert "1 of 6 runs" in matched_pair(a, _study([True, False])).message
+    other = matched_pair(a, _study([True] * 3, target=0.9))
+    assert not other.matched and "different rules" in other.message and "train acc ≥ 0.99" in other.message
+    budget = matched_pair(a, _study([False] * 2, target=0.0))
+    assert not budget.matched and "fixed epoch budget" in budget.message
+    # each within its own loss band, but not together
+    lo, hi = _study([False] * 2, target=0.0, losses=[0.01, 0.02]), _study([False] * 2, target=0.0, losses=[0.5, 0.55])
+    assert matched_fit(lo).matched and matched_fit(hi).matched and not matched_pair(lo, hi).matched
