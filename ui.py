@@ -6,6 +6,7 @@ The library (`studies/`) never imports streamlit; this module is the one place t
 from __future__ import annotations
 
 import argparse
+import importlib
 import hashlib
 import hmac
 import sys
@@ -14,10 +15,11 @@ import time
 import pandas as pd
 import streamlit as st
 
-from studies import charts
+from studies import charts, fairness
 from studies.jobs import JobManager, device_slot
 from studies.store import Store, StoreError, open_store, resolve_root
 
+CHART_MODULES = ("studies.charts", "studies.charts_fit")
 PAGES = {  # page file → title, for links between pages
     "dashboard.py": "Studies", "pages/1_New_study.py": "New study", "pages/2_Jobs.py": "Jobs",
     "pages/3_Speed.py": "Speed", "pages/4_Generalization.py": "Generalization",
@@ -173,17 +175,19 @@ def runs_or_stop(store: Store, study_id: str) -> pd.DataFrame:
 # ---------------------------------------------------------------- charts with downloads
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _vega_lite(builder: str, args: tuple, kwargs: dict) -> dict:
+def _vega_lite(module: str, builder: str, args: tuple, kwargs: dict) -> dict:
     """The chart's Vega-Lite spec, built once per input (altair's build and validation cost more than
     loading a 1,000-run study, so a rerun that changes nothing here costs only the hashing of the inputs)."""
-    return charts.to_vega_lite(getattr(charts, builder)(*args, **kwargs))
+    if module not in CHART_MODULES:
+        raise ValueError(f"{module} is not a chart module")
+    return charts.to_vega_lite(getattr(importlib.import_module(module), builder)(*args, **kwargs))
 
 
 def chart(builder, *args, name: str, key: str, csv: pd.DataFrame | None = None, **kwargs) -> None:
     """``builder(*args, **kwargs)`` from studies.charts, drawn, then CSV / PNG / SVG downloads (the images are
     made by vl-convert only when clicked). The CSV is ``csv``, else the first argument."""
     try:
-        spec = _vega_lite(builder.__name__, args, kwargs)
+        spec = _vega_lite(builder.__module__, builder.__name__, args, kwargs)
     except Exception as e:  # noqa: BLE001 - one chart that cannot be drawn must not take the page down
         st.error(f"{name}: this chart cannot be drawn from the data ({e.__class__.__name__}: {e})")
         return
@@ -196,3 +200,39 @@ def chart(builder, *args, name: str, key: str, csv: pd.DataFrame | None = None, 
             st.download_button(fmt.upper(), lambda fmt=fmt: charts.to_image(spec, fmt), file_name=f"{name}.{fmt}",
                                mime=mime, key=f"{key}_{fmt}", on_click="ignore", icon=":material/image:",
                                type="tertiary")
+
+
+# ---------------------------------------------------------------- fair comparisons
+
+def fit_warning(runs: pd.DataFrame) -> fairness.FitCheck:
+    """At the top of a page: a loud warning when the compared runs (best lr) are not at a matched fit."""
+    check = fairness.matched_fit(fairness.compared_runs(runs))
+    if not check.matched:
+        st.warning(f"**Not a matched fit.** {check.message} Runs that missed are drawn hollow, stalled and "
+                   "diverged runs as red crosses; train to a target (New study) to compare like with like.",
+                   icon=":material/warning:")
+    return check
+
+
+def pair_warning(studies: dict[str, pd.DataFrame]) -> None:
+    """Compare: a warning for each pair of picked studies not at a matched fit with each other."""
+    names = list(studies)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            check = fairness.matched_pair(fairness.compared_runs(studies[a]), fairness.compared_runs(studies[b]))
+            if not check.matched:
+                st.warning(f"**{a} vs {b}: not a matched fit.** {check.message}", icon=":material/warning:")
+    if len(names) == 1:
+        fit_warning(studies[names[0]])
+
+
+def lr_view(runs: pd.DataFrame, key: str) -> pd.DataFrame:
+    """With an lr sweep: the best-lr runs (the default) or, toggled, every lr; otherwise ``runs`` as they are."""
+    if not fairness.sweeps_lr(runs):
+        return runs
+    every = st.toggle("Show every learning rate", key=key, help=f"Default: the best lr, {fairness.BEST_LR_RULE}.")
+    if every:
+        st.caption("Every learning rate of the sweep: one line per lr; the charts compare more than batch size.")
+        return runs
+    st.caption(f"Best learning rate per batch size ({fairness.BEST_LR_RULE}).")
+    return fairness.compared_runs(runs)

@@ -240,8 +240,10 @@ class Store:
                 continue
             rows.append({"study_id": d.name, "name": info.get("name", ""), "state": info.get("state", "?"),
                          "runs_done": info.get("runs_done", 0), "runs_total": info.get("runs_total", 0),
-                         "dataset": info.get("dataset", ""), "updated": info.get("updated", "")})
-        cols = ["study_id", "name", "state", "runs_done", "runs_total", "dataset", "updated"]
+                         "dataset": info.get("dataset", ""), "updated": info.get("updated", ""),
+                         # "12 done · 2 missed target" once finished (fairness.FitCheck.summary)
+                         "fit": info.get("fit") or f"{info.get('runs_done', 0)}/{info.get('runs_total', 0)} runs"})
+        cols = ["study_id", "name", "state", "runs_done", "runs_total", "dataset", "updated", "fit"]
         return pd.DataFrame(rows, columns=cols).sort_values("updated", ascending=False, ignore_index=True)
 
     def find_study(self, key: str) -> str:

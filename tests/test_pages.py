@@ -173,7 +173,7 @@ def test_launch_queues_a_job_that_the_jobs_page_watches_to_the_end(tmp_path, mon
         at.run()                                   # what run_every="1s" does in a browser
     at.run()
     assert JobQueue(tmp_path).jobs()[0]["state"] == "done", JobQueue(tmp_path).log_tail(jobs[0]["job_id"])
-    assert "1 / 1 runs" in " ".join(p.proto.text for p in at.get("progress"))
+    assert "1 done" in " ".join(p.proto.text for p in at.get("progress"))   # the fit summary once finished
     at = open_page("pages/3_Speed.py", tmp_path, monkeypatch, {"study": jobs[0]["study_id"]})
     assert len(charts(at)) >= 3
 
