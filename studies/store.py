@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .fairness import with_best_lr
+
 DEFAULT_ROOT = "batchscope-results"
 _ID_RE = re.compile(r"^[0-9a-f]{8,64}$")
 
@@ -292,6 +294,8 @@ class Store:
                 if "study_id" in df.columns:
                     df = df.drop(columns="study_id")
                 df.insert(0, "study_id", study_id)
+                if name == "runs":
+                    df = with_best_lr(df)
                 atomic_write_parquet(d / f"{name}.parquet", df)
 
     def load_table(self, study_id: str, table: str = "runs") -> pd.DataFrame:
@@ -299,7 +303,10 @@ class Store:
         if table not in ("runs", "epochs", "landscape"):
             raise StoreError(f"table {table!r} is not one of runs, epochs, landscape")
         df = self._read_parquet(self.study_dir(study_id) / f"{table}.parquet")
-        return df if df is not None else self._assemble(study_id, table)
+        df = df if df is not None else self._assemble(study_id, table)
+        if table == "runs" and "best_lr" not in df.columns:
+            df = with_best_lr(df)   # a study written before best_lr, or assembled from its runs
+        return df
 
     def _assemble(self, study_id: str, table: str) -> pd.DataFrame:
         """A study's table read from its runs' own files, when the consolidated copy is missing or unreadable
