@@ -117,6 +117,9 @@ def _cmd_run(args, store) -> int:
         raise SpecError("spec", str(e)) from None
     counts = runs["status"].value_counts().to_dict() if len(runs) else {}
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no runs"
+    from .summary import closing_note
+    if not args.quiet:
+        print(closing_note(runs, store.study_info(spec.study_id)))
     print(f"{spec.name} ({spec.study_id}): {summary} in {time.perf_counter() - t0:.1f} s; store {store.root}")
     return 0
 

@@ -64,6 +64,7 @@ def _row(run: RunSpec, result, device: torch.device, data) -> dict:
         "device_name": describe(device), "torch_version": torch.__version__,
         "status": result.status, "diverged_epoch": result.diverged_epoch,
         "reached_target": result.reached_target,
+        "target_train_acc": run.target_train_acc, "target_train_loss": run.target_train_loss,
         "train_loss": f["train_loss"], "train_acc": f["train_acc"],
         "test_loss": f["test_loss"], "test_acc": f["test_acc"],
         "gap_acc": f["train_acc"] - f["test_acc"], "gap_loss": f["test_loss"] - f["train_loss"],
@@ -283,7 +284,9 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
         tables["landscape"]["__interpolation__"] = pd.concat([f for f in inter if f is not None], ignore_index=True) \
             if any(f is not None for f in inter) else None
     write(force=True)
-    save_info(state="done" if failed == 0 else "done with failures", runs_done=len(runs), failed=failed)
+    from .scaling import fit_study
+    save_info(state="done" if failed == 0 else "done with failures", runs_done=len(runs), failed=failed,
+              steps_fit=fit_study(store.load_table(sid, "runs")))
     emit({"event": "study_end", "study_id": sid, "failed": failed})
     return store.load_study(sid)
 

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .fairness import with_best_lr
 from .limits import MAX_JSON_BYTES, MAX_TABLE_BYTES, LimitError, read_regular_file, regular_file_size
 
 DEFAULT_ROOT = "batchscope-results"
@@ -340,6 +341,8 @@ class Store:
                 if "study_id" in df.columns:
                     df = df.drop(columns="study_id")
                 df.insert(0, "study_id", study_id)
+                if name == "runs":
+                    df = with_best_lr(df)
                 atomic_write_parquet(d / f"{name}.parquet", df)
 
     def tables_by_run(self, study_id: str, run_ids: set[str]) -> dict[str, dict[str, pd.DataFrame]]:
@@ -392,7 +395,10 @@ class Store:
         if table not in ("runs", "epochs", "landscape"):
             raise StoreError(f"table {table!r} is not one of runs, epochs, landscape")
         df = self._read_parquet(self.study_dir(study_id) / f"{table}.parquet")
-        return df if df is not None else self._assemble(study_id, table)
+        df = df if df is not None else self._assemble(study_id, table)
+        if table == "runs" and "best_lr" not in df.columns:
+            df = with_best_lr(df)   # a study written before best_lr, or assembled from its runs
+        return df
 
     def _assemble(self, study_id: str, table: str) -> pd.DataFrame:
         """A study's table read from its runs' own files, when the consolidated copy is missing or unreadable
