@@ -100,3 +100,13 @@ def test_the_dict_charts_are_valid_vega_lite():
                  pc.loss_chart(path, n_examples=256)):
         alt.HConcatChart.from_dict(spec)          # raises on anything the Vega-Lite schema refuses
         assert spec["params"] == [{"name": pc.UPTO, "value": 10**9}] and len(spec["hconcat"]) == 2
+
+
+def test_the_loss_axis_is_log_only_where_the_data_can_show_it():
+    s = SURFACES["bumpy"]
+    path, _ = explore(s, [OptimizerSpec("momentum", s.lr)], s.starts["on the plateau (3.8, -3.8)"], Setup(), [256])
+    assert path.loss.min() < 1e-9                                # converged: tinier than the data's decimals
+    assert pc.loss_chart(path, n_examples=256)["hconcat"][0]["layer"][0]["encoding"]["y"]["scale"]["type"] == "linear"
+    r = SURFACES["rosenbrock"]
+    path, _ = explore(r, [OptimizerSpec("adam", 0.05)], (0.0, 0.0), Setup(), [256])        # 1 → 6e-4
+    assert pc.loss_chart(path, n_examples=256)["hconcat"][0]["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
