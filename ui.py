@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import hmac
 import math
 import sys
@@ -23,7 +24,7 @@ from studies.throttle import Throttle
 PAGES = {  # page file → title, for links between pages
     "dashboard.py": "Studies", "pages/1_New_study.py": "New study", "pages/2_Jobs.py": "Jobs",
     "pages/3_Speed.py": "Speed", "pages/4_Generalization.py": "Generalization",
-    "pages/5_Sharpness.py": "Sharpness", "pages/6_Compare.py": "Compare",
+    "pages/5_Sharpness.py": "Sharpness", "pages/6_Compare.py": "Compare", "pages/7_Playground.py": "Playground",
 }
 
 
@@ -227,17 +228,30 @@ def runs_or_stop(store: Store, study_id: str) -> pd.DataFrame:
 # ---------------------------------------------------------------- charts with downloads
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _vega_lite(builder: str, args: tuple, kwargs: dict) -> dict:
+def _vega_lite(builder: str, args: tuple, kwargs: dict, module: str = "studies.charts") -> dict:
     """The chart's Vega-Lite spec, built once per input (altair's build and validation cost more than
     loading a 1,000-run study, so a rerun that changes nothing here costs only the hashing of the inputs)."""
-    return charts.to_vega_lite(getattr(charts, builder)(*args, **kwargs))
+    made = getattr(importlib.import_module(module), builder)(*args, **kwargs)
+    return made if isinstance(made, dict) else charts.to_vega_lite(made)     # a builder may return a Vega-Lite dict
 
 
-def chart(builder, *args, name: str, key: str, csv: pd.DataFrame | None = None, **kwargs) -> None:
-    """``builder(*args, **kwargs)`` from studies.charts, drawn, then CSV / PNG / SVG downloads (the images are
+def chart_spec(builder, *args, params: dict | None = None, **kwargs) -> dict:
+    """The cached Vega-Lite spec of ``builder(*args, **kwargs)`` (from any studies chart module: charts,
+    charts_playground), with ``params`` setting the values of its Vega-Lite parameters (the playground's
+    scrubbed step): changing those rebuilds nothing."""
+    spec = _vega_lite(builder.__name__, args, kwargs, builder.__module__)
+    if params:
+        spec = {**spec, "params": [{**p, "value": params[p["name"]]} if p.get("name") in params else p
+                                   for p in spec.get("params", [])]}
+    return spec
+
+
+def chart(builder, *args, name: str, key: str, csv: pd.DataFrame | None = None, params: dict | None = None,
+          **kwargs) -> None:
+    """``builder(*args, **kwargs)`` drawn (see chart_spec), then CSV / PNG / SVG downloads (the images are
     made by vl-convert only when clicked). The CSV is ``csv``, else the first argument."""
     try:
-        spec = _vega_lite(builder.__name__, args, kwargs)
+        spec = chart_spec(builder, *args, params=params, **kwargs)
     except Exception as e:  # noqa: BLE001 - one chart that cannot be drawn must not take the page down
         st.error(f"{name}: this chart cannot be drawn from the data ({e.__class__.__name__}: {e})")
         return

@@ -122,6 +122,22 @@ def batch_noise(xi: np.ndarray, batch: int, steps: int, *, replacement: bool, sh
     return means.reshape(-1, 2)[:steps]
 
 
+def noise_table(sigma: float, n: int) -> pd.DataFrame:
+    """noise_rms for B = 1, 2, 4, … N under both samplings (the noise chart's lines)."""
+    sizes = sorted({2**k for k in range(int(math.log2(n)) + 1)} | {n})
+    return pd.DataFrame([{"batch": b, "sampling": "with replacement" if r else "without replacement",
+                          "noise": noise_rms(sigma, n, b, r)} for r in (False, True) for b in sizes])
+
+
+def default_lr(surface: Surface, name: str) -> float:
+    """A starting learning rate that shows the surface's lesson: the surface's own for the SGD family; the
+    adaptive methods step a set distance whatever the gradient's size, so a share of the map's width."""
+    if name in ("sgd", "momentum", "nesterov"):
+        return surface.lr
+    width = surface.domain[0][1] - surface.domain[0][0]
+    return round({"adagrad": 0.08, "rmsprop": 0.005, "adam": 0.0125}[name] * width, 4)
+
+
 # ---------------------------------------------------------------- trajectories
 
 @dataclass(frozen=True)
