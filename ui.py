@@ -9,8 +9,9 @@ import argparse
 import hashlib
 import importlib
 import hmac
+import math
 import sys
-import time
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -18,6 +19,7 @@ import streamlit as st
 from studies import charts
 from studies.jobs import JobManager, device_slot
 from studies.store import Store, StoreError, open_store, resolve_root
+from studies.throttle import Throttle
 
 PAGES = {  # page file → title, for links between pages
     "dashboard.py": "Studies", "pages/1_New_study.py": "New study", "pages/2_Jobs.py": "Jobs",
@@ -42,19 +44,65 @@ def store_root() -> str:
 
 # ---------------------------------------------------------------- password gate
 
+class SecretsUnreadable(Exception):
+    """A secrets file exists but cannot be read: the dashboard stays closed (never open without a password)."""
+
+
+THROTTLE = Throttle()   # one per server process: wrong guesses are counted per client address and overall
+
+
+def _secrets_files() -> list[Path]:
+    from streamlit import config
+    return [Path(p).expanduser() for p in config.get_option("secrets.files")]
+
+
 def _expected_password() -> str | None:
+    """The ``password`` from .streamlit/secrets.toml; None when no secrets file exists. A secrets file that
+    exists but cannot be read raises SecretsUnreadable: failing open would share the dashboard unguarded."""
     try:
-        if not st.secrets.load_if_toml_exists():
-            return None
-        value = st.secrets.get("password")
-    except Exception:  # noqa: BLE001 - an unreadable secrets file means no password, not a crash
+        loaded = st.secrets.load_if_toml_exists()   # False for "no file" and for "a file that does not parse"
+        value = st.secrets.get("password") if loaded else None
+    except Exception as e:  # noqa: BLE001 - unreadable (permissions, encoding): closed, said once
+        raise SecretsUnreadable(f"{e.__class__.__name__}") from None
+    if not loaded:
+        for path in _secrets_files():
+            if path.exists():
+                raise SecretsUnreadable(_why_unreadable(path))
         return None
-    return str(value) if value else None
+    return str(value) if value not in (None, "") else None
+
+
+def _why_unreadable(path: Path) -> str:
+    """tomllib's one-line reason (line and column, never the file's text)."""
+    import tomllib
+    try:
+        tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        return f"{path}: {e}"
+    except (OSError, UnicodeDecodeError) as e:
+        return f"{path}: {e.__class__.__name__}"
+    return f"{path}: not readable as secrets"
+
+
+def _client_address() -> str | None:
+    """The browser's address as the server sees it (None on localhost): the unit of throttling."""
+    try:
+        return st.context.ip_address
+    except Exception:  # noqa: BLE001 - no session context (bare script runs)
+        return None
 
 
 def require_password() -> None:
-    """If .streamlit/secrets.toml sets `password`, every page asks for it once per browser session."""
-    expected = _expected_password()
+    """If .streamlit/secrets.toml sets `password`, every page asks for it once per browser session. Wrong
+    guesses lock the client's address out for a doubling time and, past a server-wide rate, everyone
+    (studies.throttle); a secrets file that cannot be read keeps every page closed."""
+    try:
+        expected = _expected_password()
+    except SecretsUnreadable as e:
+        st.error("This dashboard is closed: its secrets file cannot be read, so the password cannot be checked. "
+                 f"Whoever runs the server: fix {e} — a password is written in quotes, e.g. "
+                 'password = "…".')
+        st.stop()
     if not expected:
         return
     token = hashlib.sha256(expected.encode()).hexdigest()   # a changed password logs everyone out
@@ -66,11 +114,17 @@ def require_password() -> None:
                               help="Ask whoever shared this link")
         submitted = st.form_submit_button("Open the dashboard", key="login_submit")
     if submitted:
-        if hmac.compare_digest(given.encode(), expected.encode()):
+        address = _client_address()
+        wait = THROTTLE.wait_s(address)
+        if wait > 0:   # locked out: the guess is not even compared
+            st.error(f"Too many wrong passwords; try again in {math.ceil(wait)} s.")
+        elif hmac.compare_digest(given.encode(), expected.encode()):
+            THROTTLE.succeeded(address)
             st.session_state["_auth"] = token
             st.rerun()
-        time.sleep(1.0)   # slows guessing
-        st.error("Wrong password.")
+        else:
+            lock = THROTTLE.failed(address)
+            st.error(f"Wrong password. The next try is possible in {math.ceil(lock)} s.")
     st.stop()
 
 
