@@ -91,11 +91,9 @@ except ValueError as e:
     ui.fail(str(e))
 took = time.perf_counter() - t0
 
-scrubbed = st.session_state.get("pg_step")
-if scrubbed is not None and (scrubbed > steps or scrubbed == st.session_state.get("_pg_steps")):
-    st.session_state["pg_step"] = steps          # past the end, or at the old end: follow the new end
-st.session_state["_pg_steps"] = steps
-upto = st.slider("Show up to step", 0, steps, steps, key="pg_step", help="Scrub through the trajectories", **Q)
+# keyed by the number of steps: a new length is a new slider, which starts at its end
+upto = st.slider("Show up to step", 0, steps, steps, key=f"pg_step_{steps}",
+                 help="Scrub through the trajectories; Play animates them", **Q)
 size = {1: 440, 2: 360, 3: 290}.get(len(batches), 205)        # four panels fit a laptop's width
 kw = dict(n_examples=n, replacement=replacement, size=size)
 map_args = (pc.trajectory_map, background(name), path, summary, surface.domain)
