@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from .limits import MAX_SPEC_BYTES, LimitError, read_regular_file, toml_shape_problem
+
 # Bump when a change to training or measuring changes results: every cached run is then recomputed.
 SCHEMA_VERSION = 1
 
@@ -367,9 +369,11 @@ class StudySpec:
                                               and text_or_path.endswith(".toml")):
             path = Path(text_or_path)
             try:
-                text = path.read_text(encoding="utf-8")
+                text = read_regular_file(path, MAX_SPEC_BYTES, "spec file").decode("utf-8")
             except FileNotFoundError:
                 raise SpecError("spec", f"file {str(path)!r} not found; check the path") from None
+            except LimitError as e:
+                raise SpecError("spec", str(e)) from None
             except (OSError, UnicodeDecodeError) as e:
                 raise SpecError("spec", f"cannot read {str(path)!r} ({e.__class__.__name__}); "
                                         "give a UTF-8 TOML file") from None
@@ -379,7 +383,12 @@ class StudySpec:
 
     @classmethod
     def from_toml_text(cls, text: str) -> "StudySpec":
-        """Parse TOML text, never taken for a path: for text from a page or an upload."""
+        """Parse TOML text, never taken for a path: for text from a page or an upload. Its size and the
+        depth of its keys and brackets are bounded first (limits.py): tomllib's memory grows with the
+        square of a dotted key's depth."""
+        problem = toml_shape_problem(text)
+        if problem:
+            raise SpecError("toml", f"{problem}; this is not a study spec")
         try:
             d = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:

@@ -37,7 +37,8 @@ class OptimizerSpec:
     beta2: float = 0.999
 
     def label(self) -> str:
-        extra = {"momentum": f", β={self.beta:g}", "nesterov": f", β={self.beta:g}", "rmsprop": f", α={self.alpha:g}",
+        extra = {"momentum": f", β={self.beta:g}", "nesterov": f", β={self.beta:g}",
+                 "rmsprop": f", α={self.alpha:g}",
                  "adam": f", β1={self.beta1:g}, β2={self.beta2:g}"}.get(self.name, "")
         return f"{self.name} (lr={self.lr:g}{extra})"
 
@@ -120,6 +121,22 @@ def batch_noise(xi: np.ndarray, batch: int, steps: int, *, replacement: bool, sh
     cs = np.concatenate([np.zeros((epochs, 1, 2)), np.cumsum(xi[orders], 1)], 1)
     means = (cs[:, stops] - cs[:, starts]) / (stops - starts)[None, :, None]
     return means.reshape(-1, 2)[:steps]
+
+
+def noise_table(sigma: float, n: int) -> pd.DataFrame:
+    """noise_rms for B = 1, 2, 4, … N under both samplings (the noise chart's lines)."""
+    sizes = sorted({2**k for k in range(int(math.log2(n)) + 1)} | {n})
+    return pd.DataFrame([{"batch": b, "sampling": "with replacement" if r else "without replacement",
+                          "noise": noise_rms(sigma, n, b, r)} for r in (False, True) for b in sizes])
+
+
+def default_lr(surface: Surface, name: str) -> float:
+    """A starting learning rate that shows the surface's lesson: the surface's own for the SGD family; the
+    adaptive methods step a set distance whatever the gradient's size, so a share of the map's width."""
+    if name in ("sgd", "momentum", "nesterov"):
+        return surface.lr
+    width = surface.domain[0][1] - surface.domain[0][0]
+    return round({"adagrad": 0.08, "rmsprop": 0.005, "adam": 0.0125}[name] * width, 4)
 
 
 # ---------------------------------------------------------------- trajectories

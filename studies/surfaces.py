@@ -31,6 +31,7 @@ class Surface:
     noise: float                # default per-example gradient spread σ (batch noise)
     parts: Callable = field(repr=False)
     minima: tuple[tuple[float, float], ...] = ()
+    steps: int = 200            # enough steps to see the lesson
 
     def loss(self, x, y):
         return self.parts(np.asarray(x, float), np.asarray(y, float))[0]
@@ -138,11 +139,11 @@ SURFACES: dict[str, Surface] = {s.name: s for s in (
             "point out of the narrow one, and it settles in the wide one; large batches stay where they fall.",
             ((-2.5, 3.0), (-2.0, 2.0)), {"near the sharp minimum (-0.8, 0.3)": (-0.8, 0.3),
                                          "between them (0.2, 0)": (0.2, 0.0), "far (2.8, 1.8)": (2.8, 1.8)},
-            lr=0.03, noise=4.0, parts=_sharp_flat, minima=((SHARP[0], 0.0), (FLAT[0], 0.0))),
+            lr=0.03, noise=4.0, parts=_sharp_flat, minima=((SHARP[0], 0.0), (FLAT[0], 0.0)), steps=800),
     Surface("bumpy", "Bumpy plateau", "1 − exp(−r²/8) + small bumps",
             "A wide basin covered in small bumps that flattens into a plateau: plain gradient descent stops in "
             "the first dent; momentum keeps enough speed to roll over the bumps to the centre.",
-            ((-4.0, 4.0), (-4.0, 4.0)), {"on the slope (3, 2.5)": (3.0, 2.5), "on the plateau (3.8, -3.8)": (3.8, -3.8),
+            ((-4.0, 4.0), (-4.0, 4.0)), {"on the plateau (3.8, -3.8)": (3.8, -3.8), "on the slope (3, 2.5)": (3.0, 2.5),
                                          "near the centre (1, 1)": (1.0, 1.0)},
             lr=0.2, noise=0.3, parts=_bumpy, minima=((0.0, 0.0),)),
 )}
@@ -198,3 +199,4 @@ def grid(surface: Surface, n: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndar
     (x0, x1), (y0, y1) = surface.domain
     xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
     return xs, ys, surface.loss(*np.meshgrid(xs, ys))
+
