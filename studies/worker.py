@@ -71,6 +71,7 @@ def _row(run: RunSpec, result, device: torch.device, data) -> dict:
         "device_name": describe(device), "torch_version": torch.__version__,
         "status": result.status, "diverged_epoch": result.diverged_epoch,
         "reached_target": result.reached_target,
+        "target_train_acc": run.target_train_acc, "target_train_loss": run.target_train_loss,
         "train_loss": f["train_loss"], "train_acc": f["train_acc"],
         "test_loss": f["test_loss"], "test_acc": f["test_acc"],
         "gap_acc": f["train_acc"] - f["test_acc"], "gap_loss": f["test_loss"] - f["train_loss"],
