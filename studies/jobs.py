@@ -32,6 +32,7 @@ import uuid
 from pathlib import Path
 
 from .config import StudySpec
+from .limits import MAX_JSON_BYTES, is_regular, read_regular_file
 from .store import atomic_write_bytes, atomic_write_json, resolve_root
 
 try:
@@ -79,18 +80,26 @@ def _pid_alive(pid: int | None, token: str) -> bool:
 
 
 def _read_json(path: Path) -> dict:
+    """A job file's object; {} when missing, not a regular file, too big, or not a JSON object."""
     import json
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+        obj = json.loads(read_regular_file(path, MAX_JSON_BYTES, "job file"))
+    except (OSError, ValueError):   # LimitError is a ValueError
         return {}
+    return obj if isinstance(obj, dict) else {}
 
 
 def _tail(path: Path, n: int = 3) -> str:
+    """The last ``n`` non-empty lines of a log, reading at most its last 64 KiB (a regular file only)."""
+    if not is_regular(path):
+        return ""
     try:
-        lines = [ln.strip() for ln in path.read_text(errors="replace").replace("\r", "\n").splitlines()]
+        with open(path, "rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - 65536))
+            text = f.read().decode(errors="replace")
     except OSError:
         return ""
+    lines = [ln.strip() for ln in text.replace("\r", "\n").splitlines()]
     return " | ".join([ln for ln in lines if ln][-n:])
 
 
@@ -124,7 +133,7 @@ class JobQueue:
             finally:
                 self._depth -= 1
 
-    def submit(self, spec: StudySpec, executor: str = "local", address: str = "") -> dict:
+    def submit(self, spec: StudySpec, executor: str = "pool", address: str = "") -> dict:
         """Queue ``spec``; if the same study is already queued or running, return that job instead.
 
         ``executor="ray"`` (with an optional cluster ``address``) sends the runs to Ray: such a job does not
@@ -329,7 +338,7 @@ class JobManager:
         q, jid = self.queue, job["job_id"]
         argv = self.command + [str(q.path(jid, ".toml")), "--store", str(q.root),
                                "--progress-json", str(q.path(jid, ".progress.json")), "--quiet"]
-        if job.get("executor", "local") == "ray":
+        if job.get("executor", "pool") == "ray":
             argv += ["--executor", "ray"] + (["--address", job["address"]] if job.get("address") else [])
         return argv
 
@@ -344,7 +353,7 @@ class JobManager:
             self.queue.update(job["job_id"], cancel_sent=time.time())
 
     # ---- the page's actions (each followed by a round, so the page sees the result)
-    def submit(self, spec: StudySpec, executor: str = "local", address: str = "") -> dict:
+    def submit(self, spec: StudySpec, executor: str = "pool", address: str = "") -> dict:
         job = self.queue.submit(spec, executor, address)
         self.tick()
         return self.queue.get(job["job_id"]) or job

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .hvp import Objective
 from .lbfgsb import minimize_box
+from .objective import Objective
 from .landscape import filter_normalized_direction
 
 

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from studies.curvature import hessian_matrix, hessian_trace, top_eigenvalue
-from studies.hvp import objective
+from studies.objective import objective
 from studies.models import build_model
 from studies.optim import focal_loss
 
