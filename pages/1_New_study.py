@@ -6,13 +6,14 @@ studies.jobs. Launching writes the spec to the queue: training never runs in thi
 import streamlit as st
 
 import ui
+from studies.i18n import t
 from studies import design
 from studies.config import (DATASET_KINDS, DEVICES, LOSSES, LR_SCALINGS, MODELS, OPTIMIZERS, SCHEDULES,
                             SpecError, StudySpec)
 from studies.estimate import estimate, format_seconds
 from studies.jobs import device_slot
 
-store = ui.page("New study", ":material/science:")
+store = ui.page(t("nav.New_study"), ":material/science:")
 S = st.session_state
 CSV = "csv (upload your own)"
 

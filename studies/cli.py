@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .config import SpecError, StudySpec
 from .store import StoreError, atomic_write_json, open_store
+from .tidy import with_grid
 
 EXIT_BAD_INPUT = 2
 
@@ -126,6 +127,8 @@ def _cmd_export(args) -> int:
     store = open_store(args.store)
     sid = store.find_study(args.study)
     df = store.load_table(sid, args.table)
+    if args.table != "runs":   # tidy: each row says which grid point it belongs to
+        df = with_grid(df, store.load_table(sid, "runs"))
     if args.output:
         out = Path(args.output)
         if args.format == "csv":
