@@ -24,6 +24,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "frame.password_help": ("Ask whoever shared this link", "请向分享此链接的人索取"),
     "frame.open": ("Open the dashboard", "打开仪表盘"),
     "frame.wrong_password": ("Wrong password.", "密码错误。"),
+    "frame.wrong_password_wait": ("Wrong password. The next try is possible in {s} s.",
+                                  "密码错误。{s} 秒后可以再试。"),
+    "frame.locked_out": ("Too many wrong passwords; try again in {s} s.", "密码错误次数过多；请在 {s} 秒后再试。"),
     "frame.study": ("Study", "研究"),
     "frame.runs_state": ("{done}/{total} runs · {state}", "{done}/{total} 次运行 · {state}"),
     "frame.no_studies": ("No studies in `{root}` yet. Design one on **New study**, or run "
