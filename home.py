@@ -10,6 +10,8 @@ store = ui.page(t("nav.home"), ":material/straighten:")
 st.markdown(t("home.intro"))
 all_studies = ui.studies(store)
 sid = ui.study_picker(store, all_studies)
+if len(first := ui.table(store, sid, "runs")):
+    ui.fit_warning(first)   # at the top: the home page's charts compare these runs
 
 views = ui.page_files()[1:]
 for col, path in zip(st.columns(len(views)), views):
@@ -17,10 +19,10 @@ for col, path in zip(st.columns(len(views)), views):
                   query_params=None if ui.page_key(path) in ("New_study", "Jobs") else {"study": sid})
 
 st.dataframe(all_studies.assign(study_id=all_studies.study_id.str[:8]), hide_index=True, key="studies_table",
-             column_config={"name": t("home.col.name"), "runs_done": t("home.col.done"),
-                            "runs_total": t("home.col.runs"), "state": t("home.col.state"),
-                            "dataset": t("home.col.dataset")})
-runs = ui.runs_or_stop(store, sid)
+             column_order=["study_id", "name", "state", "fit", "dataset", "updated"],
+             column_config={"name": t("home.col.name"), "fit": t("home.col.runs"), "state": t("home.col.state"),
+                            "dataset": t("home.col.dataset"), "updated": t("home.col.updated")})
+runs = ui.lr_view(ui.runs_or_stop(store, sid), "home_every_lr")
 info = store.study_info(sid) or {}
 st.caption(t("home.study_line", name=info.get("name", sid), n=len(runs), dataset=runs.dataset.iloc[0],
              timing=charts.timing_note(runs)))

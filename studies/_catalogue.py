@@ -68,6 +68,7 @@ CATALOGUE.update({
     "home.col.runs": ("runs", "运行数"),
     "home.col.state": ("state", "状态"),
     "home.col.dataset": ("data set", "数据集"),
+    "home.col.updated": ("updated", "更新时间"),
     "home.study_line": ("**{name}** · {n} runs · {dataset} · {timing}", "**{name}** · {n} 次运行 · {dataset} · {timing}"),
     "home.runs_and_spec": ("Runs table and spec", "运行表与研究配置"),
     "home.spec_unreadable": ("The spec of this study cannot be read ({error}).", "无法读取此研究的配置（{error}）。"),
@@ -91,4 +92,18 @@ CATALOGUE.update({
         "after each run's last epoch; mean over seeds with a ± 1 std band.",
         "最终训练与测试准确率（比例，0–1，同一 y 轴）随批大小（log₂ 轴）变化，取每次运行最后一轮之后的值；"
         "各随机种子的均值与 ± 1 标准差带。"),
+})
+
+CATALOGUE.update({
+    # ---- matched-fit warnings and the best-lr toggle (ui.py)
+    "fit.not_matched": ("**Not a matched fit.** {message} Runs that missed are drawn hollow, stalled and diverged "
+                        "runs as red crosses; train to a target (New study) to compare like with like.",
+                        "**拟合程度不一致。** {message} 未达标的运行画成空心点，停滞和发散的运行画成红叉；"
+                        "要公平比较，请在新建研究中训练到同一目标。"),
+    "fit.pair_not_matched": ("**{a} vs {b}: not a matched fit.** {message}", "**{a} 与 {b}：拟合程度不一致。** {message}"),
+    "fit.every_lr": ("Show every learning rate", "显示所有学习率"),
+    "fit.every_lr_help": ("Default: the best lr, {rule}.", "默认：最佳学习率，{rule}。"),
+    "fit.every_lr_caption": ("Every learning rate of the sweep: one line per lr; the charts compare more than "
+                             "batch size.", "扫描中的所有学习率：每个学习率一条线；图中比较的不只是批大小。"),
+    "fit.best_lr_caption": ("Best learning rate per batch size ({rule}).", "每个批大小取最佳学习率（{rule}）。"),
 })

@@ -92,7 +92,7 @@ def spec_errors(d: dict, n_train=None) -> tuple[StudySpec | None, list[SpecError
 def form_errors(values: dict, build_dict, n_train=None) -> tuple[StudySpec | None, list[SpecError]]:
     """Every mistake in the form at once: the free-text fields are parsed one by one (a bad one is recorded and
     left at its default), then the spec is validated with ``spec_errors``. ``build_dict(values)`` is the
-    form's values -> spec dict (design.form_to_dict with its uploaded base)."""
+    form's values -> spec dict (form.form_to_dict with its uploaded base)."""
     errors: list[SpecError] = []
     values = dict(values)
     fallback = {"batch_sizes": "full", "hidden": "", "seeds": "0", "sharpness_eps": ""}
