@@ -11,14 +11,17 @@ from studies import charts
 store = ui.page("Batchscope", ":material/straighten:")
 all_studies = ui.studies(store)
 sid = ui.study_picker(store, all_studies)
+if len(first := ui.table(store, sid, "runs")):
+    ui.fit_warning(first)   # at the top: the home page's charts compare these runs
 
 links = st.columns(len(ui.PAGES) - 1)
 for col, (path, title) in zip(links, list(ui.PAGES.items())[1:]):
     col.page_link(path, label=title, query_params={"study": sid} if "New" not in title else None)
 
 st.dataframe(all_studies.assign(study_id=all_studies.study_id.str[:8]), hide_index=True, key="studies_table",
-             column_config={"runs_done": "done", "runs_total": "runs"})
-runs = ui.runs_or_stop(store, sid)
+             column_order=["study_id", "name", "state", "fit", "dataset", "updated"],
+             column_config={"fit": "runs"})
+runs = ui.lr_view(ui.runs_or_stop(store, sid), "home_every_lr")
 info = store.study_info(sid) or {}
 st.caption(f"**{info.get('name', sid)}** · {len(runs)} runs · {runs.dataset.iloc[0]} · {charts.timing_note(runs)}")
 left, right = st.columns(2)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from studies import charts
+from studies import charts, fairness
 from studies.jobs import JobManager, device_slot
 from studies.store import Store, StoreError, open_store, resolve_root
 from studies.throttle import Throttle
@@ -264,3 +264,39 @@ def chart(builder, *args, name: str, key: str, csv: pd.DataFrame | None = None, 
             st.download_button(fmt.upper(), lambda fmt=fmt: charts.to_image(spec, fmt), file_name=f"{name}.{fmt}",
                                mime=mime, key=f"{key}_{fmt}", on_click="ignore", icon=":material/image:",
                                type="tertiary")
+
+
+# ---------------------------------------------------------------- fair comparisons
+
+def fit_warning(runs: pd.DataFrame) -> fairness.FitCheck:
+    """At the top of a page: a loud warning when the compared runs (best lr) are not at a matched fit."""
+    check = fairness.matched_fit(fairness.compared_runs(runs))
+    if not check.matched:
+        st.warning(f"**Not a matched fit.** {check.message} Runs that missed are drawn hollow, stalled and "
+                   "diverged runs as red crosses; train to a target (New study) to compare like with like.",
+                   icon=":material/warning:")
+    return check
+
+
+def pair_warning(studies: dict[str, pd.DataFrame]) -> None:
+    """Compare: a warning for each pair of picked studies not at a matched fit with each other."""
+    names = list(studies)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            check = fairness.matched_pair(fairness.compared_runs(studies[a]), fairness.compared_runs(studies[b]))
+            if not check.matched:
+                st.warning(f"**{a} vs {b}: not a matched fit.** {check.message}", icon=":material/warning:")
+    if len(names) == 1:
+        fit_warning(studies[names[0]])
+
+
+def lr_view(runs: pd.DataFrame, key: str) -> pd.DataFrame:
+    """With an lr sweep: the best-lr runs (the default) or, toggled, every lr; otherwise ``runs`` as they are."""
+    if not fairness.sweeps_lr(runs):
+        return runs
+    every = st.toggle("Show every learning rate", key=key, help=f"Default: the best lr, {fairness.BEST_LR_RULE}.")
+    if every:
+        st.caption("Every learning rate of the sweep: one line per lr; the charts compare more than batch size.")
+        return runs
+    st.caption(f"Best learning rate per batch size ({fairness.BEST_LR_RULE}).")
+    return fairness.compared_runs(runs)

@@ -1,12 +1,12 @@
 """New study: design a batch-size study, see its grid size and a rough time, and queue it.
 
-Widgets only; parsing and checks are in studies.design, the estimate in studies.estimate, the queue in
+Widgets only; parsing and checks are in studies.form, the estimate in studies.estimate, the queue in
 studies.jobs. Launching writes the spec to the queue: training never runs in this page's script run.
 """
 import streamlit as st
 
 import ui
-from studies import design
+from studies import form
 from studies.config import (DATASET_KINDS, DEVICES, LOSSES, LR_SCALINGS, MODELS, OPTIMIZERS, SCHEDULES,
                             SpecError, StudySpec)
 from studies.estimate import estimate, format_seconds
@@ -26,12 +26,12 @@ if up is not None and S.get("_toml_id") != up.file_id:
     except SpecError as e:
         st.error(f"That TOML cannot be used — fix **{e.field}**: {str(e).removeprefix(f'{e.field}: ')}")
     else:
-        values = design.spec_to_form(spec)
+        values = form.spec_to_form(spec)
         S["_base"] = spec.to_dict()
         S["_csv"] = {"dataset": spec.dataset} if spec.dataset.startswith("csv:") else None
         values["dataset"] = CSV if spec.dataset.startswith("csv:") else spec.dataset
         S.update({f"f_{k}": v for k, v in values.items()})
-for k, v in design.form_defaults().items():
+for k, v in form.form_defaults().items():
     S.setdefault(f"f_{k}", v)
 errors = {}   # field → a placeholder under its widget, filled after validation
 
@@ -43,11 +43,11 @@ with data_col:
                  help="Built-in sets load offline (mnist, fashion_mnist and cifar10 need local files); "
                       "or upload a CSV with a header row and a label column")
     if S["f_dataset"] == CSV:
-        csv = st.file_uploader("Your CSV", type=["csv"], key="csv_upload", max_upload_size=design.MAX_CSV_BYTES >> 20,
-                               help=f"At most {design.MAX_CSV_BYTES >> 20} MiB; numeric features, one label column")
+        csv = st.file_uploader("Your CSV", type=["csv"], key="csv_upload", max_upload_size=form.MAX_CSV_BYTES >> 20,
+                               help=f"At most {form.MAX_CSV_BYTES >> 20} MiB; numeric features, one label column")
         if csv is not None and (S.get("_csv") or {}).get("file_id") != csv.file_id:
             try:
-                S["_csv"] = {**design.save_csv_upload(store.root, csv.getvalue()), "file_id": csv.file_id}
+                S["_csv"] = {**form.save_csv_upload(store.root, csv.getvalue()), "file_id": csv.file_id}
             except ValueError as e:
                 S["_csv"] = None
                 st.error(f"{csv.name}: {e}")
@@ -66,7 +66,7 @@ with data_col:
 
 with grid_col:
     st.subheader("The grid")
-    sizes = design.POWERS_OF_TWO + ["full"]
+    sizes = form.POWERS_OF_TWO + ["full"]
     sizes += [b for b in S["f_batch_sizes"] if b not in sizes]
     st.multiselect("Batch sizes", sizes, key="f_batch_sizes", accept_new_options=True,
                    help="Powers of two, or type any size and press Enter; full = the whole training set")
@@ -77,7 +77,7 @@ with grid_col:
         st.number_input(f"Learning rate: {opt}", min_value=0.0, format="%g", key=f"f_lr_{opt}",
                         help="At base_batch_size; the LR rule scales it for other batch sizes")
     errors["lr"] = st.empty()
-    st.radio("Shuffle", list(design.SHUFFLE_CHOICES), key="f_shuffle", horizontal=True,
+    st.radio("Shuffle", list(form.SHUFFLE_CHOICES), key="f_shuffle", horizontal=True,
              help="on: a new order every epoch; off: one fixed order; both: the grid has both")
     st.text_input("Seeds", key="f_seeds", help="e.g. 0, 1, 2: every grid point is trained once per seed; "
                                                "the charts draw a band over seeds")
@@ -124,7 +124,7 @@ values["dataset"] = S["_csv"]["dataset"] if S["f_dataset"] == CSV else S["f_data
 info = S.get("_csv") or {}
 shape = (info["rows"], info["features"], info["classes"]) if info.get("rows") else None
 try:
-    spec = design.build_spec(values, S.get("_base"), store.root, csv_shape=shape)
+    spec = form.build_spec(values, S.get("_base"), store.root, csv_shape=shape)
 except SpecError as e:
     spec = None
     why = str(e).removeprefix(f"{e.field}: ")
@@ -141,8 +141,8 @@ if spec is not None:
               "already has are reused and cost nothing")
     c3.metric("Weights per model", f"{est.n_params:,}")
     where, addr = st.columns([1, 2])
-    executor = where.radio("Run on", ["local", "ray"], key="executor", horizontal=True,
-                           format_func={"local": "this machine", "ray": "a Ray cluster"}.get,
+    executor = where.radio("Run on", ["pool", "ray"], key="executor", horizontal=True,
+                           format_func={"pool": "this machine", "ray": "a Ray cluster"}.get,
                            help="this machine: one study at a time per device, honest epoch times. "
                                 "Ray: one task per run on a cluster (README: Running a study on a Ray cluster)")
     address = addr.text_input("Ray address", key="ray_address", placeholder="empty = start Ray on this machine",

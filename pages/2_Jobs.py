@@ -40,7 +40,8 @@ def queue_view() -> None:
                     "Resume", key=f"resume_{jid}", help="Queue it again; the runs already finished are skipped"):
                 manager.resume(jid)
                 st.rerun(scope="app")
-            st.progress(p["fraction"], text=f"{p['done']} / {p['total']} runs")
+            fit = (store.study_info(job["study_id"]) or {}).get("fit") if state not in ACTIVE else None
+            st.progress(p["fraction"], text=fit or f"{p['done']} / {p['total']} runs")   # "12 done · 2 missed target"
             line = [f"elapsed {format_seconds(p['elapsed_s'])}"]
             if state == "running":
                 line.append(f"remaining ≈ {format_seconds(p['remaining_s'])}")

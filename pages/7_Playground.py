@@ -91,12 +91,10 @@ except ValueError as e:
     ui.fail(str(e))
 took = time.perf_counter() - t0
 
-scrubbed = st.session_state.get("pg_step")
-if scrubbed is not None and (scrubbed > steps or scrubbed == st.session_state.get("_pg_steps")):
-    st.session_state["pg_step"] = steps          # past the end, or at the old end: follow the new end
-st.session_state["_pg_steps"] = steps
-upto = st.slider("Show up to step", 0, steps, steps, key="pg_step", help="Scrub through the trajectories", **Q)
-size = {1: 440, 2: 380, 3: 300}.get(len(batches), 230)        # four panels fit a laptop's width
+# keyed by the number of steps: a new length is a new slider, which starts at its end
+upto = st.slider("Show up to step", 0, steps, steps, key=f"pg_step_{steps}",
+                 help="Scrub through the trajectories; Play animates them", **Q)
+size = {1: 440, 2: 360, 3: 290}.get(len(batches), 205)        # four panels fit a laptop's width
 kw = dict(n_examples=n, replacement=replacement, size=size)
 map_args = (pc.trajectory_map, background(name), path, summary, surface.domain)
 if st.button("Play", key="pg_play", icon=":material/play_arrow:", help="Animate the paths from step 0 to the "
@@ -119,15 +117,17 @@ st.caption("Full-batch loss L(θ) at every step (not the batch's loss), one pane
 st.subheader("Gradient noise")
 left, right = st.columns([3, 2])
 with left:
-    measured = summary.groupby("batch", as_index=False).noise_measured.first().rename(columns={"noise_measured": "noise"})
+    measured = summary.groupby("batch", as_index=False).noise_measured.first()
+    measured = measured.rename(columns={"noise_measured": "noise"})
     ui.chart(pc.noise_chart, noise_table(sigma, n), measured, name=f"playground-noise-{n}", key="pg_noise")
-    st.caption(f"RMS size of a batch's gradient error ‖ĝ − ∇L‖ vs B, log-log, σ = {sigma:g}, N = {n}: lines the "
-               "formula σ·√(2/B) (with replacement) or σ·√(2(N−B)/(B(N−1))) (without), points the steps above. "
-               "Slope −½: the noise shrinks like 1/√B; without replacement B = N has none.")
+    st.caption(f"RMS size of a batch's gradient error ‖ĝ − ∇L‖ vs B, log-log, σ = {sigma:g}, N = {n}: lines "
+               "the formula σ·√(2/B) (with replacement) or σ·√(2(N−B)/(B(N−1))) (without), points the steps "
+               "above. Slope −½: the noise shrinks like 1/√B; without replacement B = N has none.")
 with right:
     table = summary[["label", "batch", "noise_theory", "noise_measured", "final_loss", "small_step", "small_kind"]]
     st.dataframe(table, hide_index=True, key="pg_summary", column_config={
-        "label": "optimizer", "batch": "B", "noise_theory": st.column_config.NumberColumn("noise (formula)", format="%.3g"),
+        "label": "optimizer", "batch": "B",
+        "noise_theory": st.column_config.NumberColumn("noise (formula)", format="%.3g"),
         "noise_measured": st.column_config.NumberColumn("noise (measured)", format="%.3g"),
         "final_loss": st.column_config.NumberColumn("final loss", format="%.4g"),
         "small_step": "‖∇L‖ < 0.01 at step", "small_kind": "Hessian test there"})
@@ -142,7 +142,8 @@ pb.metric("‖∇L‖", f"{p.grad_norm:.3g}")
 pb.markdown(f"Hessian eigenvalues λ = **{p.eigenvalues[0]:.4g}**, **{p.eigenvalues[1]:.4g}** · {p.verdict()}")
 if not here.empty:
     tests = [probe(surface, x, y) for x, y in zip(here.x, here.y)]
-    st.dataframe(pd.DataFrame({"optimizer": here.label, "B": here.batch, "step": here.step, "x": here.x, "y": here.y,
+    st.dataframe(pd.DataFrame({"optimizer": here.label, "B": here.batch, "step": here.step, "x": here.x,
+                               "y": here.y,
                                "‖∇L‖": [t.grad_norm for t in tests],
                                "eigenvalues": [f"{t.eigenvalues[0]:.3g}, {t.eigenvalues[1]:.3g}" for t in tests],
                                "kind": [t.kind if t.critical else f"not critical ({t.kind}-shaped)" for t in tests]}),

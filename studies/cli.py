@@ -10,7 +10,7 @@ import threading
 import time
 from pathlib import Path
 
-from .config import SpecError, StudySpec
+from .config import BackendError, SpecError, StudySpec
 from .store import StoreError, atomic_write_json, open_store
 
 EXIT_BAD_INPUT = 2
@@ -27,7 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a study spec (TOML); finished runs are skipped")
     run.add_argument("spec", help="path to a StudySpec TOML file")
     run.add_argument("--store", help="results folder (default: $BATCHSCOPE_STORE or ./batchscope-results)")
-    run.add_argument("--executor", choices=["local", "ray"], default="local")
+    run.add_argument("--executor", choices=["pool", "serial", "ray", "local"], default="pool",
+                     help="pool: this machine, every core (default; 'local' is its old name); serial: one run "
+                          "after another in this process; ray: one task per run on a Ray cluster")
     run.add_argument("--address", help="Ray cluster address (with --executor ray; default: start a local Ray)")
     run.add_argument("--gpus-per-run", type=float, help="with --executor ray: share GPUs, e.g. 0.25 "
                      "(timings are then marked shared-gpu; default: one whole GPU per run)")
@@ -103,7 +105,6 @@ def _cmd_run(args, store) -> int:
     check_fits(spec)
     est = estimate(spec, "cpu" if args.executor == "ray" else device_slot(args.device or spec.device))
 
-    from .backends import BackendError
     from .data import DataError
     from .device import DeviceError
     from .runner import run_study

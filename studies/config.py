@@ -45,6 +45,10 @@ MAX_RUNS = 10_000  # a grid larger than this is almost certainly a typo
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
+class BackendError(ValueError):
+    """An executor (backends.py) that cannot start; the message says what to change."""
+
+
 class SpecError(ValueError):
     """A spec the user must fix; the message names the field and says what to change."""
 

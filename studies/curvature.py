@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 from torch.func import vmap
 
-from .hvp import Objective
+from .objective import Objective
 
 POWER_TOL = 1e-3          # relative change of the eigenvalue estimate between iterations (PyHessian's)
 POWER_MAX_ITERS = 100

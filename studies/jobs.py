@@ -133,7 +133,7 @@ class JobQueue:
             finally:
                 self._depth -= 1
 
-    def submit(self, spec: StudySpec, executor: str = "local", address: str = "") -> dict:
+    def submit(self, spec: StudySpec, executor: str = "pool", address: str = "") -> dict:
         """Queue ``spec``; if the same study is already queued or running, return that job instead.
 
         ``executor="ray"`` (with an optional cluster ``address``) sends the runs to Ray: such a job does not
@@ -338,7 +338,7 @@ class JobManager:
         q, jid = self.queue, job["job_id"]
         argv = self.command + [str(q.path(jid, ".toml")), "--store", str(q.root),
                                "--progress-json", str(q.path(jid, ".progress.json")), "--quiet"]
-        if job.get("executor", "local") == "ray":
+        if job.get("executor", "pool") == "ray":
             argv += ["--executor", "ray"] + (["--address", job["address"]] if job.get("address") else [])
         return argv
 
@@ -353,7 +353,7 @@ class JobManager:
             self.queue.update(job["job_id"], cancel_sent=time.time())
 
     # ---- the page's actions (each followed by a round, so the page sees the result)
-    def submit(self, spec: StudySpec, executor: str = "local", address: str = "") -> dict:
+    def submit(self, spec: StudySpec, executor: str = "pool", address: str = "") -> dict:
         job = self.queue.submit(spec, executor, address)
         self.tick()
         return self.queue.get(job["job_id"]) or job

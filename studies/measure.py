@@ -19,7 +19,7 @@ from torch import Tensor, nn
 
 from .config import MeasureSpec
 from .curvature import SPECTRUM_MAX_PARAMS, hessian_trace, spectrum, top_eigenvalue
-from .hvp import objective
+from .objective import objective
 from .noise import noise_scale
 from .sharpness import eps_sharpness, random_sharpness, sam_sharpness
 

@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .hvp import Objective
+from .objective import Objective
 
 B_SMALL = 32        # small batch: mostly noise, so tr Σ is well determined
 B_BIG = 4096        # big batch, capped at N (then it is the exact full-batch gradient, one draw)

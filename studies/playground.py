@@ -37,7 +37,8 @@ class OptimizerSpec:
     beta2: float = 0.999
 
     def label(self) -> str:
-        extra = {"momentum": f", β={self.beta:g}", "nesterov": f", β={self.beta:g}", "rmsprop": f", α={self.alpha:g}",
+        extra = {"momentum": f", β={self.beta:g}", "nesterov": f", β={self.beta:g}",
+                 "rmsprop": f", α={self.alpha:g}",
                  "adam": f", β1={self.beta1:g}, β2={self.beta2:g}"}.get(self.name, "")
         return f"{self.name} (lr={self.lr:g}{extra})"
 

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from scipy.optimize import Bounds, minimize
 
-from .hvp import Objective
+from .objective import Objective
 from .landscape import filter_normalized_direction
 
 

@@ -143,7 +143,7 @@ SURFACES: dict[str, Surface] = {s.name: s for s in (
     Surface("bumpy", "Bumpy plateau", "1 − exp(−r²/8) + small bumps",
             "A wide basin covered in small bumps that flattens into a plateau: plain gradient descent stops in "
             "the first dent; momentum keeps enough speed to roll over the bumps to the centre.",
-            ((-4.0, 4.0), (-4.0, 4.0)), {"on the slope (3, 2.5)": (3.0, 2.5), "on the plateau (3.8, -3.8)": (3.8, -3.8),
+            ((-4.0, 4.0), (-4.0, 4.0)), {"on the plateau (3.8, -3.8)": (3.8, -3.8), "on the slope (3, 2.5)": (3.0, 2.5),
                                          "near the centre (1, 1)": (1.0, 1.0)},
             lr=0.2, noise=0.3, parts=_bumpy, minima=((0.0, 0.0),)),
 )}

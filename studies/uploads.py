@@ -17,7 +17,7 @@ from .config import SpecError, StudySpec
 from .store import Store, open_store
 
 MAX_SPEC_BYTES = 64 * 1024            # a spec is a few hundred bytes; anything near this is not a spec
-MAX_CSV_BYTES = 50 * 1024 * 1024      # as design.MAX_CSV_BYTES; keep Streamlit's server.maxUploadSize ≥ this
+MAX_CSV_BYTES = 50 * 1024 * 1024      # as form.MAX_CSV_BYTES; keep Streamlit's server.maxUploadSize ≥ this
 
 
 class UploadError(SpecError):
@@ -55,8 +55,8 @@ def parse_spec_upload(data, max_bytes: int = MAX_SPEC_BYTES, *, store: str | os.
 
 def check_shared_spec(spec: StudySpec, store: str | os.PathLike | Store | None) -> StudySpec:
     """Refuse what lets a dashboard user reach the server's files: a csv: path outside the store's uploads
-    (design.check_csv_path), an image-data folder other than the server's default."""
-    from .design import check_csv_path
+    (form.check_csv_path), an image-data folder other than the server's default."""
+    from .form import check_csv_path
     try:
         check_csv_path(spec, open_store(store).root)
     except SpecError as e:
@@ -69,9 +69,9 @@ def check_shared_spec(spec: StudySpec, store: str | os.PathLike | Store | None) 
 
 def save_csv_upload(data, store: str | os.PathLike | Store | None, max_bytes: int = MAX_CSV_BYTES) -> dict:
     """Check an uploaded CSV (pandas, nothing executed) and keep it as ``<store>/uploads/<content hash>.csv``
-    (the user's file name is never used). Returns design.save_csv_upload's dict: ``dataset``
+    (the user's file name is never used). Returns form.save_csv_upload's dict: ``dataset``
     ("csv:<absolute path>", the spec's value), ``rows``, ``columns``, ``classes``, ``features``."""
-    from .design import save_csv_upload as save
+    from .form import save_csv_upload as save
     raw = _bytes(data, max_bytes, "CSV")
     try:
         return save(open_store(store).root, raw)

@@ -5,7 +5,7 @@ import torch
 
 from studies.config import OPTIMIZERS, StudySpec
 from studies.data import load_dataset
-from studies.ensemble import StackedTrainer, stack_key, stackable, train_stacked
+from studies.stacked import StackedTrainer, stack_key, stackable, train_stacked
 from studies.models import build_model
 from studies.optim import Update, make_optimizer
 from studies.train import train_run

@@ -47,11 +47,11 @@ def test_every_surface_draws_map_loss_and_noise(tmp_path, monkeypatch):
 def test_the_link_sets_surface_start_optimizers_and_batches(tmp_path, monkeypatch):
     at = open_playground(tmp_path, monkeypatch, {
         "pg_surface": "Saddle", "pg_start_saddle": "on the stable manifold (1.5, 0)",
-        "pg_optimizers": ["sgd", "rmsprop"], "pg_batches_256": ["1", "N = 256"], "pg_step": "60"})
+        "pg_optimizers": ["sgd", "rmsprop"], "pg_batches_256": ["1", "N = 256"], "pg_step_200": "60"})
     assert not at.exception and not at.error
     assert at.multiselect(key="pg_optimizers").value == ["sgd", "rmsprop"]
     assert at.multiselect(key="pg_batches_256").value == [1, 256]
-    assert at.slider(key="pg_step").value == 60
+    assert at.slider(key="pg_step_200").value == 60
     map_spec = specs(at)[0]
     assert json.loads(map_spec)["params"] == [{"name": "upto", "value": 60}]
     assert "B = N = 256 (full batch)" in map_spec and "rmsprop" in map_spec
@@ -63,12 +63,12 @@ def test_the_link_sets_surface_start_optimizers_and_batches(tmp_path, monkeypatc
 def test_scrubbing_changes_only_the_step(tmp_path, monkeypatch):
     at = open_playground(tmp_path, monkeypatch)
     before = json.loads(specs(at)[0])
-    at.slider(key="pg_step").set_value(20).run()
+    at.slider(key="pg_step_200").set_value(20).run()
     after = json.loads(specs(at)[0])
     assert not at.exception and after["params"] == [{"name": "upto", "value": 20}]
     assert {**after, "params": before["params"]} == before          # the same spec, another step
-    at.slider(key=next(k for k in (w.key for w in at.slider) if k.startswith("pg_steps_"))).set_value(100).run()
-    assert at.slider(key="pg_step").value <= 100 and not at.exception
+    at.slider(key="pg_steps_saddle").set_value(100).run()
+    assert at.slider(key="pg_step_100").value == 100 and not at.exception      # a new length: at its end
 
 
 def test_the_critical_point_probe(tmp_path, monkeypatch):
@@ -100,3 +100,13 @@ def test_the_dict_charts_are_valid_vega_lite():
                  pc.loss_chart(path, n_examples=256)):
         alt.HConcatChart.from_dict(spec)          # raises on anything the Vega-Lite schema refuses
         assert spec["params"] == [{"name": pc.UPTO, "value": 10**9}] and len(spec["hconcat"]) == 2
+
+
+def test_the_loss_axis_is_log_only_where_the_data_can_show_it():
+    s = SURFACES["bumpy"]
+    path, _ = explore(s, [OptimizerSpec("momentum", s.lr)], s.starts["on the plateau (3.8, -3.8)"], Setup(), [256])
+    assert path.loss.min() < 1e-9                                # converged: tinier than the data's decimals
+    assert pc.loss_chart(path, n_examples=256)["hconcat"][0]["layer"][0]["encoding"]["y"]["scale"]["type"] == "linear"
+    r = SURFACES["rosenbrock"]
+    path, _ = explore(r, [OptimizerSpec("adam", 0.05)], (0.0, 0.0), Setup(), [256])        # 1 → 6e-4
+    assert pc.loss_chart(path, n_examples=256)["hconcat"][0]["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"

@@ -18,6 +18,8 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, grad, grad_and_value, jvp, vmap
 
+from .results import evaluate
+
 DEFAULT_CHUNK = 2048   # examples per forward pass; bounds memory, does not change any result
 
 
@@ -55,24 +57,15 @@ def check_mode(model: nn.Module) -> None:
                              "call model.eval() before measuring")
 
 
-def accuracy_count(logits: Tensor, y: Tensor) -> Tensor:
-    return (logits.argmax(dim=-1) == y).sum()
-
-
 def loss_and_accuracy(model: nn.Module, state: Mapping[str, Tensor], x: Tensor, y: Tensor,
                       loss_fn: Callable, chunk: int = DEFAULT_CHUNK) -> tuple[float, float]:
     """Mean loss and accuracy of `model` evaluated with the tensors in `state` (params and/or buffers;
     missing ones come from the model), in chunks, without touching the model (which must be in eval mode
-    if it has dropout or batch norm)."""
+    if it has dropout or batch norm). The counting is results.evaluate's, as in training."""
     check_mode(model)
-    loss = torch.zeros((), device=x.device, dtype=torch.float64)
-    correct = torch.zeros((), device=x.device, dtype=torch.long)
-    with torch.no_grad():
-        for xc, yc, w in _chunks(x, y, chunk):
-            logits = functional_call(model, dict(state), (xc,))
-            loss += w * loss_fn(logits, yc).double()
-            correct += accuracy_count(logits, yc)
-    return float(loss), float(correct) / len(x)
+    state = dict(state)
+    loss, acc = evaluate(lambda xc: functional_call(model, state, (xc,)), x, y, loss_fn, chunk)
+    return float(loss), float(acc)
 
 
 # ---------------------------------------------------------------- the objective

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import statistics
 import time
 
 import torch
@@ -26,7 +25,7 @@ from .data import Dataset
 from .device import Stopwatch, denormals_flushed
 from .models import build_model
 from .optim import Update, lr_factor, make_loss
-from .train import DIVERGE_FACTOR, EVAL_CHUNK, TrainResult, target_met
+from .results import EVAL_CHUNK, TrainResult, diverged, evaluate, median_epoch_time, target_met
 
 GRAPH_WARMUP_STEPS = 3
 SOFTMAX_BY_HAND = 8192   # logits elements from which five element-wise ops beat torch.softmax's one
@@ -230,7 +229,8 @@ class StackedTrainer:
     @torch.no_grad()
     def metrics(self) -> list[dict]:
         """Each member's train and test loss and accuracy, in large chunks, one device sync."""
-        cols = [t for x, y in self.eval_sets for t in self._evaluate(x, y)]
+        chunk = max(1, EVAL_CHUNK // self.net.k)
+        cols = [t for x, y in self.eval_sets for t in evaluate(self.net.logits, x, y, self.loss_fn, chunk)]
         keys = ("train_loss", "train_acc", "test_loss", "test_acc")
         return [dict(zip(keys, row)) for row in torch.stack(cols, 1).tolist()]
 
@@ -276,10 +276,9 @@ def train_stacked(runs: list[RunSpec], data: Dataset, device: torch.device, *, o
     active = list(range(len(runs)))   # position in the stack → index in ``runs``
 
     def finish(k: int, pos: int, status: str, diverged_epoch=None, reached=False) -> None:
-        times = [r["epoch_time_s"] for r in rows[k][1:]]
-        timed = times[1:] or times or [math.nan]   # epoch 1 is warm-up
+        epoch_time_s, timed_epochs = median_epoch_time(rows[k])
         results[k] = TrainResult(
-            status=status, epoch_rows=rows[k], epoch_time_s=statistics.median(timed), timed_epochs=len(timed),
+            status=status, epoch_rows=rows[k], epoch_time_s=epoch_time_s, timed_epochs=timed_epochs,
             total_time_s=time.perf_counter() - t_start, steps=trainer.steps, samples_per_epoch=spe,
             reached_target=reached, diverged_epoch=diverged_epoch, state=trainer.net.state(pos), n_params=n_params)
 
@@ -292,7 +291,7 @@ def train_stacked(runs: list[RunSpec], data: Dataset, device: torch.device, *, o
             if on_epoch is not None:
                 on_epoch(runs[k], row)
             # weights that went NaN/inf make the train loss NaN, so no running loss is kept in the hot loop
-            if not math.isfinite(row["train_loss"]) or row["train_loss"] > DIVERGE_FACTOR * rows[k][0]["train_loss"]:
+            if diverged(row, rows[k][0]):
                 finish(k, pos, "diverged", diverged_epoch=epoch)
             elif target_met(runs[k], row):
                 finish(k, pos, "done", reached=True)
