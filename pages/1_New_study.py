@@ -1,15 +1,16 @@
 """New study: design a batch-size study, see its grid size and a rough time, and queue it.
 
-Widgets only; parsing and checks are in studies.form, the estimate in studies.estimate, the queue in
+Widgets only; parsing and checks are in studies.form and studies.uploads (every upload and every spec
+built here goes through the shared dashboard's guards), the estimate in studies.estimate, the queue in
 studies.jobs. Launching writes the spec to the queue: training never runs in this page's script run.
 """
 import streamlit as st
 
 import ui
-from studies import form
+from studies import form, uploads
 from studies.config import (DATASET_KINDS, DEVICES, LOSSES, LR_SCALINGS, MODELS, OPTIMIZERS, SCHEDULES,
-                            SpecError, StudySpec)
-from studies.estimate import estimate, format_seconds
+                            SpecError)
+from studies.estimate import confirm_above_s, estimate, format_seconds
 from studies.jobs import device_slot
 
 store = ui.page("New study", ":material/science:")
@@ -22,7 +23,7 @@ up = st.file_uploader("Start from a spec (TOML)", type=["toml"], key="toml_uploa
 if up is not None and S.get("_toml_id") != up.file_id:
     S["_toml_id"] = up.file_id
     try:
-        spec = StudySpec.from_toml_text(up.getvalue().decode("utf-8", errors="replace"))
+        spec = uploads.parse_spec_upload(up, store=store)   # size, depth, the shared dashboard's data rules
     except SpecError as e:
         st.error(f"That TOML cannot be used — fix **{e.field}**: {str(e).removeprefix(f'{e.field}: ')}")
     else:
@@ -43,14 +44,14 @@ with data_col:
                  help="Built-in sets load offline (mnist, fashion_mnist and cifar10 need local files); "
                       "or upload a CSV with a header row and a label column")
     if S["f_dataset"] == CSV:
-        csv = st.file_uploader("Your CSV", type=["csv"], key="csv_upload", max_upload_size=form.MAX_CSV_BYTES >> 20,
-                               help=f"At most {form.MAX_CSV_BYTES >> 20} MiB; numeric features, one label column")
+        csv = st.file_uploader("Your CSV", type=["csv"], key="csv_upload", max_upload_size=uploads.MAX_CSV_BYTES >> 20,
+                               help=f"At most {uploads.MAX_CSV_BYTES >> 20} MiB; numeric features, one label column")
         if csv is not None and (S.get("_csv") or {}).get("file_id") != csv.file_id:
             try:
-                S["_csv"] = {**form.save_csv_upload(store.root, csv.getvalue()), "file_id": csv.file_id}
-            except ValueError as e:
+                S["_csv"] = {**uploads.save_csv_upload(csv, store), "file_id": csv.file_id}
+            except SpecError as e:
                 S["_csv"] = None
-                st.error(f"{csv.name}: {e}")
+                st.error(f"{csv.name}: {str(e).removeprefix('upload: ')}")
         info = S.get("_csv") or {}
         if info.get("columns"):
             st.caption(f"{info['rows']} rows, {info['features']} features, {info['classes']} classes (last column)")
@@ -147,8 +148,15 @@ if spec is not None:
                                 "Ray: one task per run on a cluster (README: Running a study on a Ray cluster)")
     address = addr.text_input("Ray address", key="ray_address", placeholder="empty = start Ray on this machine",
                               disabled=executor != "ray", help="e.g. HEAD:6379 or ray://HEAD:10001")
+    long = est.seconds > confirm_above_s()   # a 10,000-run grid must not start on one click
+    if long:
+        st.warning(f"This study would take about **{format_seconds(est.seconds)}** ({est.n_runs:,} runs), more "
+                   f"than the {format_seconds(confirm_above_s())} this server launches without asking. Fewer batch "
+                   "sizes, optimizers, seeds or epochs make it shorter.")
+        st.checkbox(f"Yes, queue {est.n_runs:,} runs for about {format_seconds(est.seconds)}", key="confirm_long")
     go, dl = st.columns([1, 4])
-    if go.button("Launch", type="primary", key="launch", icon=":material/play_arrow:"):
+    if go.button("Launch", type="primary", key="launch", icon=":material/play_arrow:",
+                 disabled=long and not S.get("confirm_long")):
         job = ui.job_manager(str(store.root)).submit(spec, executor, address.strip() if executor == "ray" else "")
         st.success(f"Queued **{spec.name}** as job `{job['job_id']}` (state: {job['state']}).")
         st.page_link("pages/2_Jobs.py", label="Watch it on Jobs", icon=":material/queue:")
