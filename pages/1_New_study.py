@@ -8,12 +8,13 @@ import streamlit as st
 
 import ui
 from studies import form, uploads
+from studies.i18n import t
 from studies.config import (DATASET_KINDS, DEVICES, LOSSES, LR_SCALINGS, MODELS, OPTIMIZERS, SCHEDULES,
                             SpecError)
 from studies.estimate import confirm_above_s, estimate, format_seconds
 from studies.jobs import device_slot
 
-store = ui.page("New study", ":material/science:")
+store = ui.page(t("nav.New_study"), ":material/science:")
 S = st.session_state
 CSV = "csv (upload your own)"
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .config import BackendError, SpecError, StudySpec
 from .store import StoreError, atomic_write_json, open_store
+from .tidy import with_grid
 
 EXIT_BAD_INPUT = 2
 
@@ -138,6 +139,8 @@ def _cmd_list(args, store) -> int:
 def _cmd_export(args, store) -> int:
     sid = store.find_study(args.study)
     df = store.load_table(sid, args.table)
+    if args.table != "runs":   # tidy: each row says which grid point it belongs to
+        df = with_grid(df, store.load_table(sid, "runs"))
     if args.output:
         out = Path(args.output)
         if args.format == "csv":

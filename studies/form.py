@@ -29,7 +29,7 @@ def parse_numbers(field: str, text: str, kind=int) -> list:
             out.append(kind(part))
         except ValueError:
             what = "a whole number" if kind is int else "a number"
-            raise SpecError(field, f"{part.strip()!r} is not {what}; write numbers separated by commas") from None
+            raise SpecError(field, f"{part.strip()!r} is not {what}; type numbers separated by commas") from None
     return out
 
 
