@@ -1,16 +1,17 @@
 """New study: design a batch-size study, see its grid size and a rough time, and queue it.
 
-Widgets only; parsing and checks are in studies.form, the estimate in studies.estimate, the queue in
+Widgets only; parsing and checks are in studies.form and studies.uploads (every upload and every spec
+built here goes through the shared dashboard's guards), the estimate in studies.estimate, the queue in
 studies.jobs. Launching writes the spec to the queue: training never runs in this page's script run.
 """
 import streamlit as st
 
 import ui
+from studies import form, form_fields, uploads
 from studies.i18n import t
-from studies import form, form_fields
 from studies.config import (DATASET_KINDS, DEVICES, LOSSES, LR_SCALINGS, MODELS, OPTIMIZERS, SCHEDULES,
-                            SpecError, StudySpec)
-from studies.estimate import estimate, format_seconds
+                            SpecError)
+from studies.estimate import confirm_above_s, estimate, format_seconds
 from studies.jobs import device_slot
 
 store = ui.page(t("nav.New_study"), ":material/science:")
@@ -25,7 +26,7 @@ if up is None:
 if up is not None and S.get("_toml_id") != up.file_id:
     S["_toml_id"] = up.file_id
     try:
-        spec = StudySpec.from_toml_text(up.getvalue().decode("utf-8", errors="replace"))
+        spec = uploads.parse_spec_upload(up, store=store)   # size, depth, the shared dashboard's data rules
     except SpecError as e:
         S["_toml_bad"] = t("form.toml_bad", field=e.field, why=str(e).removeprefix(f"{e.field}: "))
     else:
@@ -51,14 +52,14 @@ with data_col:
                  format_func=lambda d: t("form.csv_choice") if d == CSV else d)
     if S["f_dataset"] == CSV:
         csv = st.file_uploader(t("form.your_csv"), type=["csv"], key="csv_upload",
-                               max_upload_size=form.MAX_CSV_BYTES >> 20,
-                               help=t("form.your_csv_help", mib=form.MAX_CSV_BYTES >> 20))
+                               max_upload_size=uploads.MAX_CSV_BYTES >> 20,
+                               help=t("form.your_csv_help", mib=uploads.MAX_CSV_BYTES >> 20))
         if csv is not None and (S.get("_csv") or {}).get("file_id") != csv.file_id:
             try:
-                S["_csv"] = {**form.save_csv_upload(store.root, csv.getvalue()), "file_id": csv.file_id}
-            except ValueError as e:
+                S["_csv"] = {**uploads.save_csv_upload(csv, store), "file_id": csv.file_id}
+            except SpecError as e:
                 S["_csv"] = None
-                st.error(f"{csv.name}: {e}")
+                st.error(f"{csv.name}: {str(e).removeprefix('upload: ')}")
         info = S.get("_csv") or {}
         if info.get("columns"):
             st.caption(t("form.csv_shape", rows=info["rows"], features=info["features"], classes=info["classes"]))
@@ -145,9 +146,10 @@ sized = not values["dataset"].startswith("csv:") or shape
 spec, problems = form_fields.form_errors(
     values, lambda v: form.form_to_dict(v, S.get("_base")),
     n_train=(lambda sp: form.data_shape(sp, shape)[0]) if sized else None)
-if spec is not None:
+if spec is not None:   # the shared dashboard's data rules and this machine's size limits, as build_spec checks
     try:
-        form.check_csv_path(spec, store.root)
+        uploads.check_shared_spec(spec, store.root)
+        form.check_fits(spec, shape)
     except SpecError as e:
         spec, problems = None, [e]
 under = {}   # every problem under its field, and all of them in one list above Launch
@@ -172,9 +174,15 @@ if spec is not None:
                            help=t("form.run_on_help"))
     address = addr.text_input(t("form.ray_address"), key="ray_address", placeholder=t("form.ray_placeholder"),
                               disabled=executor != "ray", help=t("form.ray_address_help"))
+    long = est.seconds > confirm_above_s()   # a 10,000-run grid must not start on one click
+    if long:
+        st.warning(t("form.long", time=format_seconds(est.seconds), n=f"{est.n_runs:,}",
+                     limit=format_seconds(confirm_above_s())))
+        st.checkbox(t("form.long_confirm", n=f"{est.n_runs:,}", time=format_seconds(est.seconds)), key="confirm_long")
     go, dl = st.columns([1, 4])
     blocked = bool(S.get("_toml_bad"))   # a rejected upload: launching the default form instead would surprise
-    if go.button(t("form.launch"), type="primary", key="launch", icon=":material/play_arrow:", disabled=blocked,
+    if go.button(t("form.launch"), type="primary", key="launch", icon=":material/play_arrow:",
+                 disabled=blocked or (long and not S.get("confirm_long")),
                  help=t("form.launch_blocked") if blocked else None):
         job = ui.job_manager(str(store.root)).submit(spec, executor, address.strip() if executor == "ray" else "")
         st.success(t("form.queued", name=spec.name, job=job["job_id"], state=job["state"]))

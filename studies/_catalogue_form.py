@@ -121,6 +121,11 @@ FORM = {
     "form.ray_placeholder": ("empty = start Ray on this machine", "留空 = 在本机启动 Ray"),
     "form.ray_address_help": ("e.g. HEAD:6379 or ray://HEAD:10001", "例如 HEAD:6379 或 ray://HEAD:10001"),
     "form.launch": ("Launch", "启动"),
+    "form.long": ("This study would take about **{time}** ({n} runs), more than the {limit} this server launches "
+                  "without asking. Fewer batch sizes, optimizers, seeds or epochs make it shorter.",
+                  "这个研究大约需要 **{time}**（{n} 次运行），超过了本服务器无需确认即可启动的 {limit}。"
+                  "减少批大小、优化器、随机种子或轮数可以缩短时间。"),
+    "form.long_confirm": ("Yes, queue {n} runs for about {time}", "是的，将 {n} 次运行加入队列（约 {time}）"),
     "form.launch_blocked": ("The uploaded TOML was rejected: upload a fixed file or clear it first",
                             "上传的 TOML 被拒绝：请先上传修正后的文件或清除它"),
     "form.queued": ("Queued **{name}** as job `{job}` (state: {state}).", "已将 **{name}** 加入队列，任务 `{job}`（状态：{state}）。"),
