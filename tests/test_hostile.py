@@ -248,3 +248,24 @@ def test_the_probes_through_the_real_cli_under_2_gb(tmp_path):
         lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
         assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith("error:"), (name, r.stderr[-800:])
         assert time.perf_counter() - t0 < 30, name
+
+
+# ---------------------------------------------------------------- a 10,000-run grid on the page
+
+@pytest.mark.usefixtures("restore_main")
+def test_a_grid_above_an_hour_needs_an_explicit_confirmation_on_the_page(tmp_path, monkeypatch):
+    """The probe: a 10,000-run grid showed "3200.7 h" next to a live Launch button."""
+    from streamlit.testing.v1 import AppTest
+    monkeypatch.setenv("BATCHSCOPE_STORE", str(tmp_path / "store"))
+    big = {**BASE, "name": "huge-grid", "batch_sizes": list(range(1, 101)), "optimizers": ["sgd", "adam"],
+           "shuffle": [True, False], "seeds": list(range(25)), "epochs": 20}
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60).switch_page("pages/1_New_study.py").run()
+    at.file_uploader(key="toml_upload").upload("big.toml", tomli_w.dumps(big).encode(), "application/toml").run()
+    launch = lambda: [b for b in at.button if b.key == "launch"][0]   # noqa: E731
+    assert not at.exception and "10,000 runs" in " ".join(w.value for w in at.warning)
+    assert launch().disabled
+    at.checkbox(key="confirm_long").check().run()
+    assert not launch().disabled
+    monkeypatch.setenv("BATCHSCOPE_CONFIRM_HOURS", "1e9")             # the owner's threshold is configurable
+    at.run()
+    assert not at.warning and not launch().disabled
