@@ -107,3 +107,7 @@ CATALOGUE.update({
                              "batch size.", "扫描中的所有学习率：每个学习率一条线；图中比较的不只是批大小。"),
     "fit.best_lr_caption": ("Best learning rate per batch size ({rule}).", "每个批大小取最佳学习率（{rule}）。"),
 })
+
+from ._catalogue_form import FORM  # noqa: E402 - the New-study page's strings, kept in their own file
+
+CATALOGUE.update(FORM)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .config import DEFAULT_LR, SpecError, StudySpec
 from .estimate import check_fits, data_shape
+from .form_fields import format_batch_sizes, parse_batch_sizes_text
 from .uploads import check_shared_spec
 
 POWERS_OF_TWO = [2 ** k for k in range(17)]            # 1 … 65536, the batch-size choices
@@ -33,17 +34,9 @@ def parse_numbers(field: str, text: str, kind=int) -> list:
     return out
 
 
-def parse_batch_sizes(choices: list) -> list:
-    """Multi-select values (ints, or typed text such as '96' or 'full') → the spec's batch_sizes."""
-    out = []
-    for c in choices:
-        if isinstance(c, str) and c.strip().lower() == "full":
-            out.append("full")
-        elif isinstance(c, int):
-            out.append(c)
-        else:
-            out.extend(parse_numbers("batch_sizes", c))
-    return sorted(set(out), key=lambda b: (b == "full", b if b != "full" else 0))
+def parse_batch_sizes(choices) -> list:
+    """The batch-size field's text ('8, 64, 512, full') or a list (ints, '96', 'full') → the spec's batch_sizes."""
+    return parse_batch_sizes_text(choices)
 
 
 def form_defaults() -> dict:
@@ -56,7 +49,7 @@ def spec_to_form(spec: StudySpec) -> dict:
     m = spec.measure
     return {
         "name": spec.name, "dataset": spec.dataset, "model": spec.model,
-        "hidden": ", ".join(map(str, spec.hidden)), "batch_sizes": list(spec.batch_sizes),
+        "hidden": ", ".join(map(str, spec.hidden)), "batch_sizes": format_batch_sizes(spec.batch_sizes),
         "optimizers": list(spec.optimizers),
         "shuffle": {(True,): "on", (False,): "off"}.get(tuple(spec.shuffle), "both"),
         "seeds": ", ".join(map(str, spec.seeds)), "epochs": spec.epochs,

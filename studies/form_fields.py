@@ -119,3 +119,17 @@ def field_of(error: SpecError) -> str:
     top = error.field.split(".")[0]
     return {"data": "dataset"}.get(top, top)
 
+
+
+def training_size(dataset: str, csv_shape: tuple[int, int, int] | None = None,
+                  n_samples: int | None = None) -> int | None:
+    """Training examples of a data set as the form has it (before any spec is valid): the batch-size choices
+    stop there. None for a CSV not yet uploaded or a data set the form cannot size."""
+    from .estimate import data_shape
+    if dataset.startswith("csv:") and not csv_shape:
+        return None
+    data = {"n_samples": int(n_samples)} if n_samples and dataset in ("synthetic", "moons") else {}
+    try:
+        return int(data_shape(StudySpec.from_dict({"dataset": dataset, "data": data}), csv_shape)[0])
+    except (SpecError, KeyError, ValueError):
+        return None
