@@ -111,3 +111,7 @@ CATALOGUE.update({
 from ._catalogue_form import FORM  # noqa: E402 - the New-study page's strings, kept in their own file
 
 CATALOGUE.update(FORM)
+
+from ._catalogue_playground import PLAYGROUND  # noqa: E402 - the Playground page's strings
+
+CATALOGUE.update(PLAYGROUND)
