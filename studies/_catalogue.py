@@ -144,3 +144,7 @@ CATALOGUE.update({
     "frame.state.stalled": ("stalled", "停滞"),
     "frame.state.measured": ("measured", "已测量"),
 })
+
+from ._catalogue_playground import PLAYGROUND  # noqa: E402 - the Playground page's strings
+
+CATALOGUE.update(PLAYGROUND)
