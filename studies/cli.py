@@ -127,6 +127,7 @@ def _cmd_run(args, store) -> int:
     from .estimate import check_fits, estimate, format_seconds
     from .jobs import device_slot
     check_fits(spec)
+    _check_csv_file(spec)
     est = estimate(spec, "cpu" if args.executor == "ray" else device_slot(args.device or spec.device))
 
     from .data import DataError
@@ -147,6 +148,19 @@ def _cmd_run(args, store) -> int:
         print(closing_note(runs, store.study_info(spec.study_id)))
     print(f"{spec.name} ({spec.study_id}): {summary} in {time.perf_counter() - t0:.1f} s; store {store.root}")
     return 0
+
+
+def _check_csv_file(spec: StudySpec) -> None:
+    """A csv: path that is not a regular file of a sane size is refused before torch is imported (a loaded
+    machine takes many seconds for that import; /dev/zero or a FIFO must be answered at once)."""
+    if spec.dataset.startswith("csv:"):
+        from .limits import MAX_CSV_BYTES, LimitError, regular_file_size
+        try:
+            regular_file_size(Path(spec.dataset[4:]).expanduser(), MAX_CSV_BYTES, "CSV file")
+        except FileNotFoundError:
+            raise SpecError("dataset", f"{spec.dataset[4:]} not found; check the path after csv:") from None
+        except (LimitError, OSError) as e:
+            raise SpecError("dataset", str(e)) from None
 
 
 def _cmd_list(args, store) -> int:
