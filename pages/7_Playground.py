@@ -28,12 +28,14 @@ def background(surface: str) -> str:
 
 
 top = st.columns([1.2, 1.5, 2])
-name = top[0].selectbox(t("pg.surface"), list(SURFACES), format_func=lambda n: t(f"pg.s.{n}.title"),
+# format functions that raise on anything but an option (AppTest and the URL may pass a label: that falls back)
+name = top[0].selectbox(t("pg.surface"), list(SURFACES), format_func=lambda n: t(f"pg.s.{SURFACES[n].name}.title"),
                         key="pg_surface", **Q)
 surface = SURFACES[name]
 presets = list(range(len(surface.starts))) + ["custom"]
 preset = top[1].selectbox(t("pg.start"), presets, key=f"pg_start_{name}", help=t("pg.start_help"), **Q,
-                          format_func=lambda i: t("pg.custom") if i == "custom" else t(f"pg.s.{name}.start{i}"))
+                          format_func=lambda i: t("pg.custom") if i == "custom" else
+                          t(f"pg.s.{name}.start{range(len(surface.starts))[i]}"))
 if preset == "custom":
     (x0, x1), (y0, y1) = surface.domain
     cx, cy = top[1].columns(2)

@@ -100,6 +100,14 @@ def test_the_page_speaks_chinese_with_every_key_in_the_catalogue(tmp_path, monke
     assert "全批量" in charts and "优化器" in charts              # the charts' titles and legends too
 
 
+def test_selects_take_their_labels_as_the_acceptance_check_and_the_frontend_send_them(tmp_path, monkeypatch):
+    at = open_playground(tmp_path, monkeypatch)
+    at.selectbox(key="pg_surface").set_value("Monkey saddle").run()
+    assert at.selectbox(key="pg_surface").value == "monkey" and not at.exception
+    at.selectbox(key="pg_start_monkey").set_value("in a valley (-0.5, 0.8)").run()
+    assert at.selectbox(key="pg_start_monkey").value == 2 and not at.exception and not at.error
+
+
 def test_empty_choices_say_what_to_do(tmp_path, monkeypatch):
     at = open_playground(tmp_path, monkeypatch)
     at.multiselect(key="pg_optimizers").set_value([]).run()
