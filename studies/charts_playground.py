@@ -149,7 +149,8 @@ def loss_chart(steps: pd.DataFrame, *, upto: int = 10**9, n_examples: int, repla
     panels = [{"title": batch_title(int(b), n_examples, replacement), "width": size, "height": 170, "layer": [
         {"data": {"name": "path"}, "transform": [{"filter": f"datum.batch == {int(b)}"}],
          "mark": {"type": "line", "strokeWidth": 1.6},
-         "encoding": {"x": _q("step", t("pg.chart.step"), axis={"tickCount": 4}), "y": y, "color": _color(steps.optimizer),
+         "encoding": {"x": _q("step", t("pg.chart.step"), axis={"tickCount": 4}), "y": y,
+                      "color": _color(steps.optimizer),
                       "detail": {"field": "optimizer", "type": "nominal"}, "tooltip": tips}},
         {"data": {"values": [{}]}, "transform": [{"calculate": UPTO, "as": "step"}],
          "mark": {"type": "rule", "color": "black", "strokeDash": [4, 3]}, "encoding": {"x": _q("step")}}]}
