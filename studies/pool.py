@@ -188,7 +188,8 @@ def _context():
     methods = mp.get_all_start_methods()
     ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
     if ctx.get_start_method() == "forkserver":
-        ctx.set_forkserver_preload(["studies.pool"])   # torch imported once, in the server; workers fork from it
+        # torch, the estimators and scipy's optimizer imported once, in the server; workers fork from it
+        ctx.set_forkserver_preload(["studies.pool", "studies.measure", "studies.landscape", "scipy.optimize"])
     return ctx
 
 
