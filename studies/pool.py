@@ -204,7 +204,11 @@ class PoolBackend:
         jobs = list(jobs)
         if not jobs:
             return
+        t0 = time.perf_counter()
         pool, driver = plan(jobs, resolve_device(jobs[0].run.device), self.workers, self.stack)
+        units = pool + driver   # the plan's cost (timing passes, stack races) is bounded by their budgets: say it
+        emit({"event": "timing_pass", "seconds": time.perf_counter() - t0,
+              "configs": len({id(u.timing) for u in units if u.timing is not None}), "pooled": len(pool)})
         if pool:
             yield from self._pool(pool, emit)
         for unit in driver:
