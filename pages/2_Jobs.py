@@ -8,13 +8,14 @@ import time
 import streamlit as st
 
 import ui
+from studies.i18n import t
 from studies.estimate import format_seconds
 from studies.jobs import ACTIVE, progress_view
 
 BADGE = {"queued": "gray", "running": "blue", "done": "green", "failed": "red", "cancelled": "orange",
          "interrupted": "orange"}
 
-store = ui.page("Jobs", ":material/queue:")
+store = ui.page(t("nav.Jobs"), ":material/queue:")
 manager = ui.job_manager(str(store.root))
 states_at_start = {j["job_id"]: j["state"] for j in manager.queue.jobs()}
 

@@ -3,11 +3,12 @@ and the steps and epochs needed to reach the training target (Shallue et al. 201
 import streamlit as st
 
 import ui
+from studies.i18n import t
 from studies import charts, charts_fit, fairness, scaling
 
 MAX_CURVES = 60   # more lines than this is a tangle, and slow to draw
 
-store = ui.page("Generalization", ":material/school:")
+store = ui.page(t("nav.Generalization"), ":material/school:")
 sid = ui.study_picker(store)
 runs = ui.runs_or_stop(store, sid)
 ui.fit_warning(runs)

@@ -3,9 +3,10 @@
 import streamlit as st
 
 import ui
+from studies.i18n import t
 from studies import charts
 
-store = ui.page("Sharpness", ":material/landscape:")
+store = ui.page(t("nav.Sharpness"), ":material/landscape:")
 sid = ui.study_picker(store)
 runs = ui.runs_or_stop(store, sid)
 ui.fit_warning(runs)

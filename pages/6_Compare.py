@@ -3,12 +3,13 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from studies.i18n import t
 from studies import charts, fairness
 
 METRICS = ["test_acc", "train_acc", "gap_acc", "test_loss", "train_loss", "epoch_time_s", "samples_per_s",
            "sharpness_eps", "sharpness_rand", "hessian_top_eig", "hessian_trace"]
 
-store = ui.page("Compare", ":material/compare_arrows:")
+store = ui.page(t("nav.Compare"), ":material/compare_arrows:")
 all_studies = ui.studies(store)
 if len(all_studies) < 1:
     ui.fail("No studies in this store yet.")

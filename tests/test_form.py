@@ -2,7 +2,8 @@
 import pytest
 
 from studies import SpecError, StudySpec
-from studies import form
+from studies import form, uploads
+from studies.limits import MAX_CSV_BYTES
 from studies.estimate import estimate, format_seconds
 
 
@@ -35,7 +36,7 @@ def test_free_text_errors_name_the_field():
 
 def test_a_csv_upload_is_checked_and_saved_under_the_store(tmp_path):
     good = "a,b,label\n" + "\n".join(f"{i},{i * 2},{i % 2}" for i in range(20))
-    info = form.save_csv_upload(tmp_path, good.encode())
+    info = uploads.save_csv_upload(good.encode(), tmp_path)
     path = info["dataset"][4:]
     assert path.startswith(str((tmp_path / "uploads").resolve())) and path.endswith(".csv")
     assert info["rows"] == 20 and info["classes"] == 2 and info["columns"][-1] == "label"
@@ -44,9 +45,10 @@ def test_a_csv_upload_is_checked_and_saved_under_the_store(tmp_path):
     with pytest.raises(SpecError, match="upload"):        # no paths elsewhere on the server
         form.build_spec({**values, "dataset": "csv:/etc/hosts"}, store_root=tmp_path)
     for bad, why in [(b"\xff\xfe\x00", "CSV"), (b"a,b\n1,2\n", "at least 10 rows"),
-                     (("x,y\n" + "a,b\n" * 12).encode(), "numeric"), (b"x" * (form.MAX_CSV_BYTES + 1), "limit")]:
+                     (("x,y\n" + "a,b\n" * 12).encode(), "numeric"), (b"x" * (MAX_CSV_BYTES + 1), "allowed"),
+                     (b",".join([b"c"] * 20_000) + b"\n", "20,000 columns")]:
         with pytest.raises(ValueError, match=why):
-            form.save_csv_upload(tmp_path, bad)
+            uploads.save_csv_upload(bad, tmp_path)
 
 
 def test_the_estimate_is_in_the_right_range_for_the_quick_study():
