@@ -99,7 +99,8 @@ def test_stalled_rule_on_hand_made_rows():
     assert stalled(rows((2.3, 0.1), (2.5, 0.6), (2.4, 0.7)), 10)            # loss never fell below its start
     assert stalled(rows((2.3, 0.1), (2.0, 0.3), (2.2, 0.1 + CHANCE_MARGIN)), 10)   # ends at chance
     assert not stalled(rows((2.3, 0.1), (1.0, 0.7)), 10) and not stalled(rows((2.3, 0.1)), 10)
-    assert stalled(rows((0.69, 0.5), (0.6, 0.54)), 2) and not stalled(rows((0.69, 0.5), (0.6, 0.56)), 2)
+    assert stalled(rows((0.69, 0.5), (0.6, 0.5 + CHANCE_MARGIN)), 2)
+    assert not stalled(rows((0.69, 0.5), (0.6, 0.5 + 2 * CHANCE_MARGIN)), 2)
     assert end_status(rows((2.3, 0.1), (2.5, 0.1)), 10, reached=False) == "stalled"
     assert end_status(rows((2.3, 0.1), (0.1, 0.99)), 10, reached=True) == "done"
 
@@ -112,7 +113,7 @@ def test_a_run_forced_to_collapse_is_stalled_not_done(digits, engine, lr, epochs
                  target_train_acc=1.0)
     res = train_run(run, digits, CPU, engine=engine)
     assert res.status == "stalled" and not res.reached_target and res.diverged_epoch is None
-    assert res.final["train_acc"] <= 0.15 and len(res.epoch_rows) == epochs + 1
+    assert res.final["train_acc"] <= 0.12 and len(res.epoch_rows) == epochs + 1
     if engine == "auto":
         from studies.config import MeasureSpec
         from studies.worker import execute_run
