@@ -122,7 +122,8 @@ with left:
              caption=t("pg.noise_caption", sigma=sigma, n=n))
 with right:
     table = summary[["label", "batch", "noise_theory", "noise_measured", "final_loss", "small_step", "small_kind"]]
-    st.dataframe(table.assign(small_kind=table.small_kind.map(lambda k: t(f"pg.short.{k}") if isinstance(k, str) else None)),
+    verdicts = table.small_kind.map(lambda k: t(f"pg.short.{k}") if isinstance(k, str) else None)
+    st.dataframe(table.assign(small_kind=verdicts),
                  hide_index=True, key="pg_summary", column_config={
         "label": t("pg.col.optimizer"), "batch": "B",
         "noise_theory": st.column_config.NumberColumn(t("pg.col.noise_theory"), format="%.3g"),

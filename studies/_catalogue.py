@@ -112,6 +112,39 @@ from ._catalogue_form import FORM  # noqa: E402 - the New-study page's strings, 
 
 CATALOGUE.update(FORM)
 
+CATALOGUE.update({
+    # ---- jobs
+    "jobs.none": ("No jobs yet. Launch a study on **New study**.", "还没有任务。请在 **新建研究** 页启动一个研究。"),
+    "jobs.study": ("study", "研究"),
+    "jobs.job": ("job", "任务"),
+    "jobs.cancel": ("Cancel", "取消"),
+    "jobs.cancel_help": ("Stop it; finished runs are kept", "停止它；已完成的运行会保留"),
+    "jobs.resume": ("Resume", "继续"),
+    "jobs.resume_help": ("Queue it again; the runs already finished are skipped", "重新加入队列；已完成的运行会被跳过"),
+    "jobs.runs_done": ("{done} / {total} runs done ({pct} % of the work)", "已完成 {done} / {total} 次运行（工作量的 {pct}%）"),
+    "jobs.elapsed": ("elapsed {time}", "已用 {time}"),
+    "jobs.remaining": ("remaining ≈ {time}", "剩余约 {time}"),
+    "jobs.estimated": ("estimated ≈ {time}", "预计约 {time}"),
+    "jobs.phase.training": ("phase: training", "阶段：训练"),
+    "jobs.phase.measuring": ("phase: measuring (sharpness, Hessian, noise scale)", "阶段：测量（尖锐度、Hessian、噪声尺度）"),
+    "jobs.phase.landscape": ("phase: landscape (small↔large interpolation)", "阶段：损失地形（小批↔大批插值）"),
+    "jobs.loss": (", loss {loss}", "，损失 {loss}"),
+    "jobs.now": ("now: {run} — epoch {epoch}/{epochs}{loss}", "当前：{run} — 第 {epoch}/{epochs} 轮{loss}"),
+    "jobs.failed": ("{n} runs failed", "{n} 次运行失败"),
+    "jobs.run_table": ("Runs of this attempt ({n})", "本次尝试的运行（{n}）"),
+    "jobs.col.run": ("run", "运行"),
+    "jobs.col.state": ("state", "状态"),
+    "jobs.col.epochs": ("epochs", "轮数"),
+    "jobs.col.target": ("reached target", "达到目标"),
+    "jobs.col.time": ("time", "用时"),
+    "jobs.open_results": ("Open its results", "打开其结果"),
+    "frame.state.training": ("training", "训练中"),
+    "frame.state.measuring": ("measuring", "测量中"),
+    "frame.state.diverged": ("diverged", "发散"),
+    "frame.state.stalled": ("stalled", "停滞"),
+    "frame.state.measured": ("measured", "已测量"),
+})
+
 from ._catalogue_playground import PLAYGROUND  # noqa: E402 - the Playground page's strings
 
 CATALOGUE.update(PLAYGROUND)

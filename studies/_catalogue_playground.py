@@ -100,7 +100,8 @@ PLAYGROUND: dict[str, tuple[str, str]] = {
                            "方向增长，从而逃离鞍点。"),
     "pg.s.monkey.title": ("Monkey saddle", "猴鞍"),
     "pg.s.monkey.lesson": ("At (0, 0) the gradient and the Hessian are both zero: the eigenvalue test cannot tell what "
-                           "the point is, and gradient descent creeps towards it ever slower (three valleys lead away).",
+                           "the point is, and gradient descent creeps towards it ever slower (three valleys lead "
+                           "away).",
                            "在 (0, 0) 处梯度和海森矩阵都为零：特征值检验无法判断这是什么点，梯度下降向它爬得越来越慢"
                            "（有三条山谷通向别处）。"),
     "pg.s.valley.title": ("Elongated valley", "狭长山谷"),
