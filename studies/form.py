@@ -14,10 +14,10 @@ from pathlib import Path
 
 from .config import DEFAULT_LR, SpecError, StudySpec
 from .estimate import data_shape
+from .limits import MAX_CSV_BYTES
 from .store import atomic_write_bytes
 
 POWERS_OF_TWO = [2 ** k for k in range(17)]            # 1 … 65536, the batch-size choices
-MAX_CSV_BYTES = 50 * 1024 * 1024                        # also server.maxUploadSize in .streamlit/config.toml
 SHUFFLE_CHOICES = {"on": [True], "off": [False], "both": [True, False]}
 MEASURES = ("sharpness_random", "sharpness_sam", "hessian", "landscape", "noise_scale", "spectrum")
 

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import platform
-import shutil
 import signal
 import subprocess
 import sys
@@ -32,6 +30,7 @@ import uuid
 from pathlib import Path
 
 from .config import StudySpec
+from .device import device_slot
 from .limits import MAX_JSON_BYTES, is_regular, read_regular_file
 from .store import atomic_write_bytes, atomic_write_json, resolve_root
 
@@ -40,24 +39,9 @@ try:
 except ImportError:  # Windows: one dashboard per store, the in-process lock only
     fcntl = None
 
-STATES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 ACTIVE = ("queued", "running")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]   # where `python -m studies` imports from
 KILL_AFTER_S = 10.0   # a worker that ignores SIGTERM this long after a cancel gets SIGKILL
-
-
-def device_slot(device: str) -> str:
-    """Which device a spec's device setting occupies: "auto" means the accelerator when there is one.
-
-    Decided without importing torch (an NVIDIA driver, or Apple silicon), so chart pages stay light.
-    """
-    if device != "auto":
-        return device
-    if Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi"):
-        return "cuda"
-    if sys.platform == "darwin" and platform.machine() == "arm64":
-        return "mps"
-    return "cpu"
 
 
 def _pid_alive(pid: int | None, token: str) -> bool:

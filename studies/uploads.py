@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 
 from .config import SpecError, StudySpec
+from .limits import MAX_CSV_BYTES
 from .store import Store, open_store
 
 MAX_SPEC_BYTES = 64 * 1024            # a spec is a few hundred bytes; anything near this is not a spec
-MAX_CSV_BYTES = 50 * 1024 * 1024      # as form.MAX_CSV_BYTES; keep Streamlit's server.maxUploadSize ≥ this
 
 
 class UploadError(SpecError):
