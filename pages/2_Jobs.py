@@ -8,13 +8,14 @@ import time
 import streamlit as st
 
 import ui
+from studies.i18n import t
 from studies.estimate import format_seconds
 from studies.jobs import ACTIVE, progress_view
 
 BADGE = {"queued": "gray", "running": "blue", "done": "green", "failed": "red", "cancelled": "orange",
          "interrupted": "orange"}
 
-store = ui.page("Jobs", ":material/queue:")
+store = ui.page(t("nav.Jobs"), ":material/queue:")
 manager = ui.job_manager(str(store.root))
 states_at_start = {j["job_id"]: j["state"] for j in manager.queue.jobs()}
 
@@ -40,7 +41,8 @@ def queue_view() -> None:
                     "Resume", key=f"resume_{jid}", help="Queue it again; the runs already finished are skipped"):
                 manager.resume(jid)
                 st.rerun(scope="app")
-            st.progress(p["fraction"], text=f"{p['done']} / {p['total']} runs")
+            fit = (store.study_info(job["study_id"]) or {}).get("fit") if state not in ACTIVE else None
+            st.progress(p["fraction"], text=fit or f"{p['done']} / {p['total']} runs")   # "12 done · 2 missed target"
             line = [f"elapsed {format_seconds(p['elapsed_s'])}"]
             if state == "running":
                 line.append(f"remaining ≈ {format_seconds(p['remaining_s'])}")

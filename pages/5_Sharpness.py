@@ -3,11 +3,14 @@
 import streamlit as st
 
 import ui
+from studies.i18n import t
 from studies import charts
 
-store = ui.page("Sharpness", ":material/landscape:")
+store = ui.page(t("nav.Sharpness"), ":material/landscape:")
 sid = ui.study_picker(store)
 runs = ui.runs_or_stop(store, sid)
+ui.fit_warning(runs)
+runs = ui.lr_view(runs, "sharp_every_lr")
 
 critical = charts.critical_batch_size(runs)
 if critical:

@@ -3,12 +3,13 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from studies import charts
+from studies.i18n import t
+from studies import charts, fairness
 
 METRICS = ["test_acc", "train_acc", "gap_acc", "test_loss", "train_loss", "epoch_time_s", "samples_per_s",
            "sharpness_eps", "sharpness_rand", "hessian_top_eig", "hessian_trace"]
 
-store = ui.page("Compare", ":material/compare_arrows:")
+store = ui.page(t("nav.Compare"), ":material/compare_arrows:")
 all_studies = ui.studies(store)
 if len(all_studies) < 1:
     ui.fail("No studies in this store yet.")
@@ -24,8 +25,10 @@ if not picked:
     ui.fail("Pick at least one study.")
 st.query_params["study"] = st.session_state["_study"] = current if current in picked else picked[0]
 
-runs = pd.concat([charts.with_speed(ui.table(store, s, "runs")).assign(study=labels[s]) for s in picked],
-                 ignore_index=True)
+per_study = {labels[s]: ui.table(store, s, "runs") for s in picked}
+ui.pair_warning({k: v for k, v in per_study.items() if len(v)})
+per_study = {k: (fairness.compared_runs(v) if len(v) else v) for k, v in per_study.items()}   # best lr each
+runs = pd.concat([charts.with_speed(v).assign(study=k) for k, v in per_study.items()], ignore_index=True)
 if runs.empty:
     ui.fail("The picked studies have no finished runs yet.")
 available = [m for m in METRICS if m in runs and runs[m].notna().any()]

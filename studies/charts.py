@@ -13,6 +13,7 @@ import altair as alt
 import pandas as pd
 
 from .config import OPTIMIZERS, run_label
+from .fairness import fitted
 
 # Distinct hues (Tableau 10 order, no two neighbouring blues): colours stay fixed per optimizer across charts.
 OPTIMIZER_COLORS = dict(zip(OPTIMIZERS, ["#4e79a7", "#e15759", "#59a14f", "#f28e2b", "#b07aa1", "#9c755f",
@@ -47,16 +48,27 @@ def _series(runs: pd.DataFrame) -> pd.DataFrame:
 
 def aggregate_over_seeds(runs: pd.DataFrame, y: str, by: tuple[str, ...] = ("optimizer", "shuffle_label",
                                                                               "batch_size")) -> pd.DataFrame:
-    """Mean, std, min, max and count of ``y`` over seeds for each line point (only finished runs)."""
+    """Mean, std, min, max and count of ``y`` over seeds for each line point (only finished runs), with how
+    many of them reached the study's fit (``fitted``, ``missed``) and their median epochs and steps.
+    Runs of several learning rates in one point (the "every lr" view) get one point per lr."""
     df = _series(runs)
+    df["fit_ok"] = fitted(df)
     by = [b for b in by if b in df.columns] + (["study"] if "study" in df.columns and "study" not in by else [])
+    if "lr" in df.columns and "lr" not in by and len(df) and df.groupby(by, dropna=False).lr.nunique().max() > 1:
+        by.append("lr")
     ok = df[df["status"] == "done"] if "status" in df.columns else df
     ok = ok[ok[y].notna()] if y in ok.columns else ok.iloc[:0]
-    g = ok.groupby(by, dropna=False)[y].agg(["mean", "std", "min", "max", "count"]).reset_index()
+    g = ok.groupby(by, dropna=False)[y].agg(["mean", "std", "min", "max", "count"])
+    extra = {"fitted": ("fit_ok", "sum")}
+    extra.update({c: (c, "median") for c in ("epochs", "steps") if c in ok.columns})
+    g = g.join(ok.groupby(by, dropna=False).agg(**extra)).reset_index()
     g["std"] = g["std"].fillna(0.0)
     g["lo"] = g["mean"] - g["std"]
     g["hi"] = g["mean"] + g["std"]
-    return g.rename(columns={"count": "seeds"})
+    g = g.rename(columns={"count": "seeds"})
+    g["missed"] = g["seeds"] - g["fitted"]
+    g["reached"] = g["fitted"].astype(int).astype(str) + " of " + g["seeds"].astype(str)
+    return g
 
 
 def _color(domain: list[str], field: str = "optimizer"):
@@ -94,7 +106,8 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
                      critical_batch: float | None = None, height: int = 280, color: str = "optimizer") -> alt.Chart:
     """``y`` against batch size: mean line over seeds with a ±std band, points with tooltips.
 
-    Diverged runs appear as red crosses at the bottom of the chart, so a missing point is never silent.
+    Diverged, stalled and failed runs appear as red crosses at the bottom of the chart (never as minima), so a
+    missing point is never silent; a point whose seeds did not all reach the fit is drawn hollow.
     ``color="study"`` overlays studies (the Compare page): one colour per study, optimizers as detail.
     """
     agg = aggregate_over_seeds(runs, y)
@@ -110,7 +123,11 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
     opacity = alt.condition(pick, alt.value(1.0), alt.value(0.12))
     tooltip = [alt.Tooltip("optimizer:N"), alt.Tooltip("shuffle_label:N", title="order"),
                alt.Tooltip("batch_size:Q", title="batch size"), alt.Tooltip("mean:Q", title=label(y), format=".4g"),
-               alt.Tooltip("std:Q", title="std over seeds", format=".2g"), alt.Tooltip("seeds:Q")]
+               alt.Tooltip("std:Q", title="std over seeds", format=".2g"), alt.Tooltip("seeds:Q"),
+               alt.Tooltip("reached:N", title="reached the fit (seeds)")]
+    tooltip += [alt.Tooltip(f"{c}:Q", title=f"{c} (median)", format=".0f") for c in ("epochs", "steps") if c in agg]
+    if "lr" in agg:
+        tooltip.insert(3, alt.Tooltip("lr:Q", format="g"))
     if agg["study"].nunique() > 1:
         tooltip.insert(0, alt.Tooltip("study:N"))
     base = alt.Chart(agg).encode(x=x, color=_color(domain, color), opacity=opacity)
@@ -119,14 +136,20 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
                                    detail=[detail, alt.Detail("shuffle_label:N")],
                                    opacity=alt.condition(pick, alt.value(0.15), alt.value(0.03))) \
         .transform_filter("datum.seeds > 1")
+    line_detail = [detail] + ([alt.Detail("lr:Q")] if "lr" in agg else [])
     line = base.mark_line(point=False, strokeWidth=2).encode(y=enc_y, strokeDash=_dash(series["shuffle_label"]),
-                                                             detail=detail)
-    points = base.mark_point(filled=True, size=60).encode(y=enc_y, tooltip=tooltip)
+                                                             detail=line_detail)
+    # filled: every seed reached the fit; hollow: some missed it (its gap and sharpness are not comparable)
+    points = base.mark_point(filled=True, size=60).encode(y=enc_y, tooltip=tooltip) \
+        .transform_filter("datum.missed == 0")
+    hollow = base.mark_point(filled=False, size=70, strokeWidth=2).encode(y=enc_y, tooltip=tooltip) \
+        .transform_filter("datum.missed > 0")
     if color == "study":   # one colour per study: optimizers by the points' shape
         points = points.encode(shape=alt.Shape("optimizer:N", title="optimizer"))
-    layers = [band, line, points]
+        hollow = hollow.encode(shape=alt.Shape("optimizer:N", title="optimizer"))
+    layers = [band, line, points, hollow]
     df = series
-    bad = df[df["status"].isin(["diverged", "failed"])] if "status" in df.columns else df.iloc[:0]
+    bad = df[df["status"].isin(["diverged", "stalled", "failed"])] if "status" in df.columns else df.iloc[:0]
     if len(bad):
         bad = bad[[c for c in ("optimizer", "batch_size", "shuffle_label", "seed", "status", "error") if c in bad]]
         marks = alt.Chart(bad).mark_point(shape="cross", color="#d62728", size=90, filled=True).encode(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .config import BackendError, SpecError, StudySpec
 from .store import StoreError, atomic_write_json, open_store
+from .tidy import with_grid
 
 EXIT_BAD_INPUT = 2
 
@@ -103,6 +104,7 @@ def _cmd_run(args, store) -> int:
     from .estimate import check_fits, estimate, format_seconds
     from .device import device_slot
     check_fits(spec)
+    _check_csv_file(spec)
     est = estimate(spec, "cpu" if args.executor == "ray" else device_slot(args.device or spec.device))
 
     from .data import DataError
@@ -125,6 +127,19 @@ def _cmd_run(args, store) -> int:
     return 0
 
 
+def _check_csv_file(spec: StudySpec) -> None:
+    """A csv: path that is not a regular file of a sane size is refused before torch is imported (a loaded
+    machine takes many seconds for that import; /dev/zero or a FIFO must be answered at once)."""
+    if spec.dataset.startswith("csv:"):
+        from .limits import MAX_CSV_BYTES, LimitError, regular_file_size
+        try:
+            regular_file_size(Path(spec.dataset[4:]).expanduser(), MAX_CSV_BYTES, "CSV file")
+        except FileNotFoundError:
+            raise SpecError("dataset", f"{spec.dataset[4:]} not found; check the path after csv:") from None
+        except (LimitError, OSError) as e:
+            raise SpecError("dataset", str(e)) from None
+
+
 def _cmd_list(args, store) -> int:
     df = store.list_studies()
     print(f"no studies in {store.root}" if df.empty else df.to_string(index=False))
@@ -138,6 +153,8 @@ def _cmd_list(args, store) -> int:
 def _cmd_export(args, store) -> int:
     sid = store.find_study(args.study)
     df = store.load_table(sid, args.table)
+    if args.table != "runs":   # tidy: each row says which grid point it belongs to
+        df = with_grid(df, store.load_table(sid, "runs"))
     if args.output:
         out = Path(args.output)
         if args.format == "csv":

@@ -39,7 +39,7 @@ from .timing import Timing, best_stack, timing_pass
 POOL_MIN_WORK_S = 6.0   # estimated training time below which starting worker processes does not pay
 STACK_TUNE_MIN_S = 5.0  # a group's estimated training time below which racing stack sizes (~1 s) does not pay
 THREAD_SCALING = 0.8    # below this parallel efficiency of more threads, one-thread runs side by side do more
-MEASURE_S = 2.0         # rough cost of measuring one run (quick.toml's [measure], one CPU thread), for the plan
+MEASURE_S = 0.7         # rough cost of measuring one run (the default [measure] on digits, one CPU thread), for the plan
 _EVENTS = None          # in a worker: the queue its progress events go to
 
 

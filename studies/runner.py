@@ -174,9 +174,12 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
         tables["landscape"]["__interpolation__"] = pd.concat([f for f in inter if f is not None], ignore_index=True) \
             if any(f is not None for f in inter) else None
     write(force=True)
+    from .fairness import compared_runs, matched_fit
     from .scaling import fit_study
+    table = store.load_table(sid, "runs")
+    check = matched_fit(compared_runs(table))
     save_info(state="done" if failed == 0 else "done with failures", runs_done=len(runs), failed=failed,
-              steps_fit=fit_study(store.load_table(sid, "runs")))
+              steps_fit=fit_study(table), fit=check.summary(), fit_matched=check.matched, fit_message=check.message)
     emit({"event": "study_end", "study_id": sid, "failed": failed})
     return store.load_study(sid)
 

@@ -66,3 +66,16 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path):
         assert len(r.stderr.strip().splitlines()) == 1, (args, r.stderr)
     r = cli("run", str(bad_spec))
     assert "batch_sizes: 0 is not a batch size" in r.stderr
+
+
+def test_export_epochs_carries_the_grid_columns(fixture_store, tmp_path):
+    """A tidy epochs table: no join with the runs table needed before plotting."""
+    import pandas as pd
+    from studies.cli import main
+    root, spec = fixture_store
+    out = tmp_path / "ep.csv"
+    assert main(["export", spec.study_id, "--store", str(root), "--table", "epochs", "-o", str(out)]) == 0
+    ep = pd.read_csv(out)
+    for col in ("batch_size", "optimizer", "shuffle", "seed", "lr"):
+        assert col in ep and ep[col].notna().all(), col
+    assert set(ep.batch_size) == {32, 512} and set(ep.optimizer) == {"sgd", "adam"}

@@ -11,6 +11,8 @@ from studies.optim import Update, make_optimizer
 from studies.train import train_run
 
 CPU = torch.device("cpu")
+# every test here compares two float32 computations that sum in different orders: one thread fixes the order
+pytestmark = pytest.mark.usefixtures("one_thread")
 METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")
 
 

@@ -86,6 +86,20 @@ def test_play_animates_and_leaves_the_page_whole(tmp_path, monkeypatch):
     assert not at.exception and len(specs(at)) >= 3
 
 
+def test_the_page_speaks_chinese_with_every_key_in_the_catalogue(tmp_path, monkeypatch):
+    from studies._catalogue import CATALOGUE
+    for name, surface in SURFACES.items():      # keys the page builds from the surface's name
+        assert {f"pg.s.{name}.title", f"pg.s.{name}.lesson"} | {f"pg.s.{name}.start{i}"
+                                                              for i in range(len(surface.starts))} <= set(CATALOGUE)
+    at = open_playground(tmp_path, monkeypatch, {"lang": "中文", "pg_surface": "猴鞍"})
+    assert not at.exception and not at.error
+    assert at.selectbox(key="pg_surface").value == "monkey"
+    shown = " ".join(c.value for c in at.caption) + " ".join(m.value for m in at.markdown)
+    assert "梯度" in shown and "pg." not in shown
+    charts = json.dumps([json.loads(spec) for spec in specs(at)], ensure_ascii=False)
+    assert "全批量" in charts and "优化器" in charts              # the charts' titles and legends too
+
+
 def test_empty_choices_say_what_to_do(tmp_path, monkeypatch):
     at = open_playground(tmp_path, monkeypatch)
     at.multiselect(key="pg_optimizers").set_value([]).run()
