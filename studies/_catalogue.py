@@ -148,3 +148,50 @@ CATALOGUE.update({
 from ._catalogue_playground import PLAYGROUND  # noqa: E402 - the Playground page's strings
 
 CATALOGUE.update(PLAYGROUND)
+
+CATALOGUE.update({
+    # ---- chart axes, legends and titles (studies/charts.py)
+    "chart.batch_size": ("batch size", "批大小"),
+    "chart.legend.optimizer": ("optimizer", "优化器"),
+    "chart.legend.order": ("order", "数据顺序"),
+    "chart.legend.run": ("run", "运行"),
+    "chart.x.epoch": ("epoch", "轮次"),
+    "chart.x.steps": ("steps (optimizer updates)", "步数（优化器更新次数）"),
+    "chart.x.examples": ("examples seen", "已见样本数"),
+    "chart.per_x": ("{y} per {x}", "{y}（按{x}）"),
+})
+
+CATALOGUE.update({
+    # ---- compare
+    "cmp.no_studies": ("No studies in this store yet.", "此存储中还没有研究。"),
+    "cmp.studies": ("Studies", "研究"),
+    "cmp.studies_help": ("Pick two or more; each gets one colour", "选择两个或更多；每个研究一种颜色"),
+    "cmp.pick_one": ("Pick at least one study.", "请至少选择一个研究。"),
+    "cmp.differ": ("**These studies differ in more than batch size**, so their curves also compare these:",
+                   "**这些研究的差别不只是批大小**，因此曲线同时也在比较以下方面："),
+    "cmp.aspect.dataset": ("data set", "数据集"),
+    "cmp.aspect.model": ("model", "模型"),
+    "cmp.aspect.stopping": ("stopping rule", "停止规则"),
+    "cmp.no_runs": ("The picked studies have no finished runs yet.", "所选研究还没有完成的运行。"),
+    "cmp.metric": ("Metric", "指标"),
+    "cmp.optimizers": ("Optimizers", "优化器"),
+    "cmp.title": ("{metric} vs batch size", "{metric} 随批大小的变化"),
+    "cmp.caption": ("{metric} against batch size (log₂ axis) for each picked study (one colour per study, "
+                    "point shape = optimizer); the best learning rate per batch size where a study swept it; "
+                    "mean over seeds with a ± 1 std band.",
+                    "每个所选研究的{metric}随批大小（log₂ 轴）的变化（每个研究一种颜色，点形状 = 优化器）；"
+                    "若研究扫描了学习率，则每个批大小取最佳学习率；各随机种子的均值与 ± 1 标准差带。"),
+    "cmp.curves": ("Learning curves of chosen runs", "所选运行的学习曲线"),
+    "cmp.runs": ("Runs", "运行"),
+    "cmp.runs_help": ("At most 10; the choice is kept in the link", "最多 10 个；所选内容保存在链接中"),
+    "cmp.x": ("x axis", "x 轴"),
+    "cmp.curves_caption": ("Test accuracy (fraction, 0–1) after each epoch of the chosen runs; colour = study (as "
+                           "in the chart above), one dash pattern per run. Steps and examples seen put small and "
+                           "large batches on a common budget.",
+                           "所选运行每轮之后的测试准确率（比例，0–1）；颜色 = 研究（与上图一致），每个运行一种虚线样式。"
+                           "以步数或已见样本数为横轴，可在相同预算下比较小批与大批。"),
+})
+
+from ._catalogue_results import RESULTS  # noqa: E402 - Speed, Generalization, Sharpness
+
+CATALOGUE.update(RESULTS)

@@ -196,3 +196,27 @@ def test_a_submitted_job_carries_the_forms_estimate(tmp_path):
     from studies import StudySpec
     job = JobQueue(tmp_path).submit(StudySpec.from_dict({"dataset": "digits", "batch_sizes": [64]}))
     assert job["estimate_s"] > 0
+
+
+# A real worker (`studies run`) that aborts with SIGABRT after its work (issue 15's exit), or before any.
+ABORTING_WORKER = """
+import os, signal, sys
+if sys.argv[1] == "after":
+    from studies.cli import main
+    main(["run", *sys.argv[2:]])
+os.kill(os.getpid(), signal.SIGABRT)
+"""
+
+
+@pytest.mark.slow
+def test_a_worker_that_aborts_after_storing_every_run_leaves_the_job_done(tmp_path):
+    states = {}
+    for when in ("after", "before"):
+        m = JobManager(tmp_path / when, command=[sys.executable, "-c", ABORTING_WORKER, when], poll_s=0.2)
+        jid = m.submit(spec(name=when))["job_id"]
+        wait_for(lambda: m.queue.get(jid)["state"] not in ("queued", "running"), timeout=120, tick=m.tick)
+        job = m.queue.get(jid)
+        states[when] = (job["state"], job["returncode"])
+        m.stop()
+    assert states["after"] == ("done", -signal.SIGABRT)      # every run stored: done, whatever the signal
+    assert states["before"] == ("failed", -signal.SIGABRT)   # nothing stored: the abort is a failure
