@@ -28,12 +28,14 @@ def background(surface: str) -> str:
 
 
 top = st.columns([1.2, 1.5, 2])
-name = top[0].selectbox(t("pg.surface"), list(SURFACES), format_func=lambda n: t(f"pg.s.{n}.title"),
+# format functions that raise on anything but an option (AppTest and the URL may pass a label: that falls back)
+name = top[0].selectbox(t("pg.surface"), list(SURFACES), format_func=lambda n: t(f"pg.s.{SURFACES[n].name}.title"),
                         key="pg_surface", **Q)
 surface = SURFACES[name]
 presets = list(range(len(surface.starts))) + ["custom"]
 preset = top[1].selectbox(t("pg.start"), presets, key=f"pg_start_{name}", help=t("pg.start_help"), **Q,
-                          format_func=lambda i: t("pg.custom") if i == "custom" else t(f"pg.s.{name}.start{i}"))
+                          format_func=lambda i: t("pg.custom") if i == "custom" else
+                          t(f"pg.s.{name}.start{range(len(surface.starts))[i]}"))
 if preset == "custom":
     (x0, x1), (y0, y1) = surface.domain
     cx, cy = top[1].columns(2)
@@ -120,7 +122,8 @@ with left:
              caption=t("pg.noise_caption", sigma=sigma, n=n))
 with right:
     table = summary[["label", "batch", "noise_theory", "noise_measured", "final_loss", "small_step", "small_kind"]]
-    st.dataframe(table.assign(small_kind=table.small_kind.map(lambda k: t(f"pg.short.{k}") if isinstance(k, str) else None)),
+    verdicts = table.small_kind.map(lambda k: t(f"pg.short.{k}") if isinstance(k, str) else None)
+    st.dataframe(table.assign(small_kind=verdicts),
                  hide_index=True, key="pg_summary", column_config={
         "label": t("pg.col.optimizer"), "batch": "B",
         "noise_theory": st.column_config.NumberColumn(t("pg.col.noise_theory"), format="%.3g"),

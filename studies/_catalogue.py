@@ -112,6 +112,82 @@ from ._catalogue_form import FORM  # noqa: E402 - the New-study page's strings, 
 
 CATALOGUE.update(FORM)
 
+CATALOGUE.update({
+    # ---- jobs
+    "jobs.none": ("No jobs yet. Launch a study on **New study**.", "还没有任务。请在 **新建研究** 页启动一个研究。"),
+    "jobs.study": ("study", "研究"),
+    "jobs.job": ("job", "任务"),
+    "jobs.cancel": ("Cancel", "取消"),
+    "jobs.cancel_help": ("Stop it; finished runs are kept", "停止它；已完成的运行会保留"),
+    "jobs.resume": ("Resume", "继续"),
+    "jobs.resume_help": ("Queue it again; the runs already finished are skipped", "重新加入队列；已完成的运行会被跳过"),
+    "jobs.runs_done": ("{done} / {total} runs done ({pct} % of the work)", "已完成 {done} / {total} 次运行（工作量的 {pct}%）"),
+    "jobs.elapsed": ("elapsed {time}", "已用 {time}"),
+    "jobs.remaining": ("remaining ≈ {time}", "剩余约 {time}"),
+    "jobs.estimated": ("estimated ≈ {time}", "预计约 {time}"),
+    "jobs.phase.training": ("phase: training", "阶段：训练"),
+    "jobs.phase.measuring": ("phase: measuring (sharpness, Hessian, noise scale)", "阶段：测量（尖锐度、Hessian、噪声尺度）"),
+    "jobs.phase.landscape": ("phase: landscape (small↔large interpolation)", "阶段：损失地形（小批↔大批插值）"),
+    "jobs.loss": (", loss {loss}", "，损失 {loss}"),
+    "jobs.now": ("now: {run} — epoch {epoch}/{epochs}{loss}", "当前：{run} — 第 {epoch}/{epochs} 轮{loss}"),
+    "jobs.failed": ("{n} runs failed", "{n} 次运行失败"),
+    "jobs.run_table": ("Runs of this attempt ({n})", "本次尝试的运行（{n}）"),
+    "jobs.col.run": ("run", "运行"),
+    "jobs.col.state": ("state", "状态"),
+    "jobs.col.epochs": ("epochs", "轮数"),
+    "jobs.col.target": ("reached target", "达到目标"),
+    "jobs.col.time": ("time", "用时"),
+    "jobs.open_results": ("Open its results", "打开其结果"),
+    "frame.state.training": ("training", "训练中"),
+    "frame.state.measuring": ("measuring", "测量中"),
+    "frame.state.diverged": ("diverged", "发散"),
+    "frame.state.stalled": ("stalled", "停滞"),
+    "frame.state.measured": ("measured", "已测量"),
+})
+
 from ._catalogue_playground import PLAYGROUND  # noqa: E402 - the Playground page's strings
 
 CATALOGUE.update(PLAYGROUND)
+
+CATALOGUE.update({
+    # ---- chart axes, legends and titles (studies/charts.py)
+    "chart.batch_size": ("batch size", "批大小"),
+    "chart.legend.optimizer": ("optimizer", "优化器"),
+    "chart.legend.order": ("order", "数据顺序"),
+    "chart.legend.run": ("run", "运行"),
+    "chart.x.epoch": ("epoch", "轮次"),
+    "chart.x.steps": ("steps (optimizer updates)", "步数（优化器更新次数）"),
+    "chart.x.examples": ("examples seen", "已见样本数"),
+    "chart.per_x": ("{y} per {x}", "{y}（按{x}）"),
+})
+
+CATALOGUE.update({
+    # ---- compare
+    "cmp.no_studies": ("No studies in this store yet.", "此存储中还没有研究。"),
+    "cmp.studies": ("Studies", "研究"),
+    "cmp.studies_help": ("Pick two or more; each gets one colour", "选择两个或更多；每个研究一种颜色"),
+    "cmp.pick_one": ("Pick at least one study.", "请至少选择一个研究。"),
+    "cmp.differ": ("**These studies differ in more than batch size**, so their curves also compare these:",
+                   "**这些研究的差别不只是批大小**，因此曲线同时也在比较以下方面："),
+    "cmp.aspect.dataset": ("data set", "数据集"),
+    "cmp.aspect.model": ("model", "模型"),
+    "cmp.aspect.stopping": ("stopping rule", "停止规则"),
+    "cmp.no_runs": ("The picked studies have no finished runs yet.", "所选研究还没有完成的运行。"),
+    "cmp.metric": ("Metric", "指标"),
+    "cmp.optimizers": ("Optimizers", "优化器"),
+    "cmp.title": ("{metric} vs batch size", "{metric} 随批大小的变化"),
+    "cmp.caption": ("{metric} against batch size (log₂ axis) for each picked study (one colour per study, "
+                    "point shape = optimizer); the best learning rate per batch size where a study swept it; "
+                    "mean over seeds with a ± 1 std band.",
+                    "每个所选研究的{metric}随批大小（log₂ 轴）的变化（每个研究一种颜色，点形状 = 优化器）；"
+                    "若研究扫描了学习率，则每个批大小取最佳学习率；各随机种子的均值与 ± 1 标准差带。"),
+    "cmp.curves": ("Learning curves of chosen runs", "所选运行的学习曲线"),
+    "cmp.runs": ("Runs", "运行"),
+    "cmp.runs_help": ("At most 10; the choice is kept in the link", "最多 10 个；所选内容保存在链接中"),
+    "cmp.x": ("x axis", "x 轴"),
+    "cmp.curves_caption": ("Test accuracy (fraction, 0–1) after each epoch of the chosen runs; colour = study (as "
+                           "in the chart above), one dash pattern per run. Steps and examples seen put small and "
+                           "large batches on a common budget.",
+                           "所选运行每轮之后的测试准确率（比例，0–1）；颜色 = 研究（与上图一致），每个运行一种虚线样式。"
+                           "以步数或已见样本数为横轴，可在相同预算下比较小批与大批。"),
+})

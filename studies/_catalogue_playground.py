@@ -100,7 +100,8 @@ PLAYGROUND: dict[str, tuple[str, str]] = {
                            "方向增长，从而逃离鞍点。"),
     "pg.s.monkey.title": ("Monkey saddle", "猴鞍"),
     "pg.s.monkey.lesson": ("At (0, 0) the gradient and the Hessian are both zero: the eigenvalue test cannot tell what "
-                           "the point is, and gradient descent creeps towards it ever slower (three valleys lead away).",
+                           "the point is, and gradient descent creeps towards it ever slower (three valleys lead "
+                           "away).",
                            "在 (0, 0) 处梯度和海森矩阵都为零：特征值检验无法判断这是什么点，梯度下降向它爬得越来越慢"
                            "（有三条山谷通向别处）。"),
     "pg.s.valley.title": ("Elongated valley", "狭长山谷"),
@@ -110,9 +111,9 @@ PLAYGROUND: dict[str, tuple[str, str]] = {
                            "Adam 会按方向分别调整步长。"),
     "pg.s.rosenbrock.title": ("Rosenbrock", "Rosenbrock 函数"),
     "pg.s.rosenbrock.lesson": ("A curved valley with a flat floor: reaching the floor is quick, following it to the "
-                               "minimum at (1, 1) is slow; momentum and Adam follow the bend faster.",
-                               "一条底部平坦的弯曲山谷：到达谷底很快，沿谷底走到 (1, 1) 处的极小值却很慢；动量法和 Adam "
-                               "沿弯道走得更快。"),
+                               "minimum at (1, 1) is slow; momentum carries its speed round the bend.",
+                               "一条底部平坦的弯曲山谷：到达谷底很快，沿谷底走到 (1, 1) 处的极小值却很慢；动量法"
+                               "带着速度绕过弯道。"),
     "pg.s.sharp_flat.title": ("Sharp and flat minima", "尖锐与平坦极小值"),
     "pg.s.sharp_flat.formula": ("two Gaussian dents, narrow at x = −1, wide at x = 1.2",
                                 "两个高斯凹坑，x = −1 处窄，x = 1.2 处宽"),

@@ -13,6 +13,7 @@ import altair as alt
 import pandas as pd
 
 from .config import OPTIMIZERS
+from .i18n import t
 from .fairness import fitted
 
 # Distinct hues (Tableau 10 order, no two neighbouring blues): colours stay fixed per optimizer across charts.
@@ -76,19 +77,21 @@ def _color(domain: list[str], field: str = "optimizer"):
     if field != "optimizer":
         domain = list(dict.fromkeys(domain))
         legend = alt.Legend(labelLimit=420, symbolOpacity=1, orient="bottom", direction="vertical", columns=2) \
-            if field == "run" else alt.Legend(labelLimit=260, symbolOpacity=1)
+            if field == "run" else alt.Legend(labelLimit=260, symbolOpacity=1, orient="bottom", columns=2)
         return alt.Color(f"{field}:N", title=field, legend=legend,
                          scale=alt.Scale(domain=domain, range=[PALETTE[i % len(PALETTE)] for i in range(len(domain))]))
     known = [o for o in OPTIMIZERS if o in domain] + [o for o in domain if o not in OPTIMIZERS]
-    return alt.Color("optimizer:N", title="optimizer", legend=alt.Legend(symbolOpacity=1),
+    return alt.Color("optimizer:N", title=t("chart.legend.optimizer"),   # below the plot: never clipped
+                     legend=alt.Legend(symbolOpacity=1, orient="bottom", direction="horizontal"),
                      scale=alt.Scale(domain=known, range=[OPTIMIZER_COLORS.get(o, "#888") for o in known]))
 
 
 def _dash(present=("shuffle", "fixed order")):
     """Solid for shuffle, dashed for fixed order; the legend lists only the orders the data has."""
     domain = [o for o in ("shuffle", "fixed order") if o in set(present)] or ["shuffle"]
-    return alt.StrokeDash("shuffle_label:N", title="order",
-                          legend=alt.Legend(symbolType="stroke", symbolSize=500, symbolStrokeWidth=2),
+    return alt.StrokeDash("shuffle_label:N", title=t("chart.legend.order"),
+                          legend=alt.Legend(symbolType="stroke", symbolSize=500, symbolStrokeWidth=2,
+                                            orient="bottom", direction="horizontal"),
                           scale=alt.Scale(domain=domain, range=[{"shuffle": [1, 0], "fixed order": [6, 4]}[o]
                                                                 for o in domain]))
 
@@ -100,6 +103,28 @@ def _powers_of_two(sizes: pd.Series, extra: float | None = None) -> list[int]:
         return [1]
     lo, hi = math.floor(math.log2(min(vals))), math.ceil(math.log2(max(vals)))
     return [2 ** k for k in range(lo, hi + 1)]
+
+
+def _full_batch(runs: pd.DataFrame) -> int | None:
+    """The training-set size when some run trained at full batch (batch_size == n_train), else None."""
+    if "n_train" not in runs.columns or runs.empty:
+        return None
+    full = runs.loc[pd.to_numeric(runs["batch_size"], errors="coerce") == runs["n_train"], "n_train"]
+    return int(full.iloc[0]) if len(full) else None
+
+
+def _batch_axis(runs: pd.DataFrame, critical_batch: float | None = None) -> alt.X:
+    """The log₂ batch axis: power-of-two ticks, the full-batch size labelled "full (1437)" in place of the
+    powers of two that would crowd it, and labels that overlap dropped rather than drawn over each other."""
+    values = _powers_of_two(runs["batch_size"], critical_batch)
+    full = _full_batch(runs)
+    expr = "datum.value"
+    if full:
+        values = sorted([v for v in values if not full / 1.45 < v < full * 1.45] + [full])
+        expr = f"datum.value == {full} ? 'full ({full})' : datum.value"
+    return alt.X("batch_size:Q", title=t("chart.batch_size"), scale=alt.Scale(type="log", base=2),
+                 axis=alt.Axis(format="d", values=values, labelExpr=expr, labelOverlap="greedy",
+                               labelSeparation=4))
 
 
 def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, log_y: bool = False,
@@ -116,8 +141,7 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
     series = _series(runs)
     domain = sorted(set(series[color])) if color == "optimizer" else list(dict.fromkeys(series[color]))
     pick = alt.selection_point(fields=[color], bind="legend")
-    x = alt.X("batch_size:Q", title="batch size", scale=alt.Scale(type="log", base=2),
-              axis=alt.Axis(format="d", values=_powers_of_two(series["batch_size"], critical_batch)))
+    x = _batch_axis(series, critical_batch)
     yscale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
     enc_y = alt.Y("mean:Q", title=label(y), scale=yscale)
     opacity = alt.condition(pick, alt.value(1.0), alt.value(0.12))
@@ -203,32 +227,61 @@ def gap_chart(runs: pd.DataFrame, **kw) -> alt.Chart:
     return batch_size_chart(runs, "gap_acc", title="generalisation gap vs batch size", **kw)
 
 
-def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc",
-                    color: str = "optimizer", width: int = 300) -> alt.Chart:
-    """Per-epoch curves, one line per run.
+RUN_DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [1, 3], [10, 4], [4, 2, 1, 2], [3, 5], [12, 2], [2, 6]]
+CURVE_X = {"epoch": "epoch", "steps": "steps (optimizer updates)", "examples": "examples seen"}
 
-    By optimizer (the default): one panel per batch size on a shared y axis, so small and large batches sit
-    side by side. ``color="run"``: one panel, one colour per run, labelled with its study (the Compare page).
+
+def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc",
+                    color: str = "optimizer", width: int = 300, x: str = "epoch",
+                    studies: list[str] | None = None) -> alt.Chart:
+    """Per-epoch curves, one line per run, against epochs, optimizer steps or examples seen (``x``).
+
+    By optimizer (the default): one panel per batch size on a shared y axis and its own x scale, so batch 8's
+    five epochs are not squashed beside full batch's hundred. ``color="run"`` (the Compare page): one panel,
+    colour = study (in the order ``studies``, as on the chart above it), one dash pattern per run.
     """
     df = epochs.merge(run_labels(runs)[["run_id", "run", "study", "optimizer", "batch_size", "seed",
-                                        "shuffle_label"]], on="run_id", how="inner")
+                                        "shuffle_label"] + [c for c in ("samples_per_epoch",) if c in runs]],
+                      on="run_id", how="inner")
+    per_epoch = df["samples_per_epoch"] if "samples_per_epoch" in df else pd.Series(float("nan"), index=df.index)
+    df["examples"] = df["epoch"] * per_epoch
+    df["steps"] = df["epoch"] * -(-per_epoch // df["batch_size"])
+    x = x if x in CURVE_X and df[x].notna().all() else "epoch"
+    x_enc = alt.X(f"{x}:Q", title=t(f"chart.x.{x}"),
+                  axis=alt.Axis(format="d" if x == "epoch" else "~s", tickMinStep=1 if x == "epoch" else None,
+                                labelOverlap="greedy"))
+    title = t("chart.per_x", y=label(y), x=t(f"chart.x.{x}"))
+    tooltip = ["run:N", alt.Tooltip(f"{x}:Q", title=t(f"chart.x.{x}")), alt.Tooltip(f"{y}:Q", format=".4g")]
     if color == "run":
         df["run"] = df["study"].astype(str) + " · " + df["run"]
+        order = [s for s in (studies or []) if s in set(df["study"])] + \
+            [s for s in dict.fromkeys(df["study"]) if s not in (studies or [])]
+        runs_in = list(dict.fromkeys(df.sort_values(["study", "batch_size"])["run"]))
+        pick = alt.selection_point(fields=["run"], bind="legend")
+        return alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=18)).encode(
+            x=x_enc, y=alt.Y(f"{y}:Q", title=label(y), scale=alt.Scale(zero=False)),
+            color=_color(order, "study"),
+            strokeDash=alt.StrokeDash("run:N", title=t("chart.legend.run"), scale=alt.Scale(
+                domain=runs_in, range=[RUN_DASHES[i % len(RUN_DASHES)] for i in range(len(runs_in))]),
+                legend=alt.Legend(labelLimit=420, orient="bottom", direction="vertical", columns=2,
+                                  symbolType="stroke", symbolSize=500, symbolStrokeWidth=2)),
+            detail="run_id:N", opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)), tooltip=tooltip,
+        ).add_params(pick).properties(title=title, height=300)
     pick = alt.selection_point(fields=[color], bind="legend")
     domain = sorted(set(df[color])) if color == "optimizer" else list(dict.fromkeys(df[color]))
     chart = alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=18)).encode(
-        x=alt.X("epoch:Q", axis=alt.Axis(format="d", tickMinStep=1)),
-        y=alt.Y(f"{y}:Q", title=label(y), scale=alt.Scale(zero=False)),
+        x=x_enc, y=alt.Y(f"{y}:Q", title=label(y), scale=alt.Scale(zero=False)),
         color=_color(domain, color), strokeDash=_dash(df["shuffle_label"]), detail="run_id:N",
-        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)),
-        tooltip=["run:N", "epoch:Q", alt.Tooltip(f"{y}:Q", format=".4g")],
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)), tooltip=tooltip,
     ).add_params(pick)
     if color != "optimizer":
-        return chart.properties(title=f"{label(y)} per epoch", height=300)
-    header = alt.Header(labelExpr="'batch size ' + datum.value", labelFontSize=12, labelFontWeight="bold")
+        return chart.properties(title=title, height=300)
+    full = _full_batch(runs)
+    expr = "'batch size ' + datum.value" + (f" + (datum.value == {full} ? ' (full)' : '')" if full else "")
+    header = alt.Header(labelExpr=expr, labelFontSize=12, labelFontWeight="bold")
     return chart.properties(width=width, height=240).facet(
         alt.Facet("batch_size:O", title=None, header=header), columns=min(df["batch_size"].nunique() or 1, 3),
-    ).properties(title=f"{label(y)} per epoch")
+    ).resolve_scale(x="independent").properties(title=title)
 
 
 # ---------------------------------------------------------------- more views of one study

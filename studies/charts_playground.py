@@ -3,8 +3,8 @@
 One panel per batch size side by side, one colour per optimizer (the colours of every other chart). The step
 shown is a Vega-Lite parameter ``upto``: a page caches a chart's spec and only sets that value when the user
 scrubs, so scrubbing rebuilds nothing. The map's background is one PNG (loss quantile bands, their edges as
-isolines), not thousands of rects, and the two many-layered charts are Vega-Lite dicts (milliseconds to build,
-where altair takes about a second of CPU); the noise chart is altair. No torch, no streamlit.
+isolines), not thousands of rects, and the charts are Vega-Lite dicts (milliseconds to build, where altair takes
+about a second of CPU for the many-layered map); tests validate them against the schema. No torch, no streamlit.
 """
 from __future__ import annotations
 
@@ -149,7 +149,8 @@ def loss_chart(steps: pd.DataFrame, *, upto: int = 10**9, n_examples: int, repla
     panels = [{"title": batch_title(int(b), n_examples, replacement), "width": size, "height": 170, "layer": [
         {"data": {"name": "path"}, "transform": [{"filter": f"datum.batch == {int(b)}"}],
          "mark": {"type": "line", "strokeWidth": 1.6},
-         "encoding": {"x": _q("step", t("pg.chart.step"), axis={"tickCount": 4}), "y": y, "color": _color(steps.optimizer),
+         "encoding": {"x": _q("step", t("pg.chart.step"), axis={"tickCount": 4}), "y": y,
+                      "color": _color(steps.optimizer),
                       "detail": {"field": "optimizer", "type": "nominal"}, "tooltip": tips}},
         {"data": {"values": [{}]}, "transform": [{"calculate": UPTO, "as": "step"}],
          "mark": {"type": "rule", "color": "black", "strokeDash": [4, 3]}, "encoding": {"x": _q("step")}}]}
@@ -160,16 +161,19 @@ def loss_chart(steps: pd.DataFrame, *, upto: int = 10**9, n_examples: int, repla
             "resolve": {"scale": {"color": "shared", "y": "shared"}}}
 
 
-def noise_chart(theory: pd.DataFrame, measured: pd.DataFrame) -> alt.Chart:
+def noise_chart(theory: pd.DataFrame, measured: pd.DataFrame) -> dict:
     """RMS norm of a batch's gradient error vs B (log-log): the formula for both samplings as lines, the
-    shown runs' measured values as points; slope −1/2 is the 1/√B rule, the drop at B = N the full batch."""
-    x = alt.X("batch:Q", title=t("pg.chart.batch"), scale=alt.Scale(type="log", base=2))
+    shown runs' measured values as points; slope −1/2 is the 1/√B rule, the drop at B = N the full batch.
+    A Vega-Lite dict, as trajectory_map."""
+    x = _q("batch", t("pg.chart.batch"), scale={"type": "log", "base": 2})
+    y = _q("noise", "RMS ‖ĝ − ∇L‖", scale={"type": "log"})
     theory = theory.assign(sampling=theory.sampling.map(
         {"with replacement": t("pg.chart.with"), "without replacement": t("pg.chart.without")}))
-    lines = alt.Chart(theory[theory.noise > 0]).mark_line(point=True).encode(
-        x=x, y=alt.Y("noise:Q", title="RMS ‖ĝ − ∇L‖", scale=alt.Scale(type="log")),
-        strokeDash=alt.StrokeDash("sampling:N", title=t("pg.chart.sampling")), color=alt.value("#777"),
-        tooltip=["sampling:N", "batch:Q", alt.Tooltip("noise:Q", format=".3g")])
-    pts = alt.Chart(measured[measured.noise > 0]).mark_point(size=110, filled=True, color="#e15759").encode(
-        x=x, y="noise:Q", tooltip=["batch:Q", alt.Tooltip("noise:Q", format=".3g", title=t("pg.chart.measured"))])
-    return alt.layer(lines, pts).properties(width=380, height=200)
+    sampling = {"field": "sampling", "type": "nominal", "title": t("pg.chart.sampling")}
+    return {"$schema": alt.SCHEMA_URL, "width": 380, "height": 200, "layer": [
+        {"data": {"values": records(theory[theory.noise > 0])}, "mark": {"type": "line", "point": True},
+         "encoding": {"x": x, "y": y, "strokeDash": sampling, "color": {"value": "#777"},
+                      "tooltip": [sampling, _q("batch"), _q("noise", fmt=".3g")]}},
+        {"data": {"values": records(measured[measured.noise > 0])},
+         "mark": {"type": "point", "size": 110, "filled": True, "color": "#e15759"},
+         "encoding": {"x": x, "y": y, "tooltip": [_q("batch"), _q("noise", t("pg.chart.measured"), ".3g")]}}]}

@@ -154,9 +154,11 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
             failed += outcome.failed
             collect(outcome.run_id)
             save_info(runs_done=len(runs) - len(todo) + i + 1, failed=failed)
+            done_row = outcome.row or {}
             emit({"event": "run_end", "run_id": outcome.run_id, "label": run.label,
-                  "status": (outcome.row or {}).get("status", "measured"), "done": info["runs_done"],
-                  "total": len(runs)})
+                  "status": done_row.get("status", "measured"), "done": info["runs_done"], "total": len(runs),
+                  **{k: _plain(done_row.get(c)) for k, c in (("epochs", "epochs"), ("time_s", "total_time_s"),
+                                                            ("reached_target", "reached_target"))}})
             write()
     except BaseException:   # Ctrl-C, SIGTERM (a cancel), a crash: keep what finished, say the study stopped
         try:   # best effort: on a full disk these fail too, and the first error is the one to report
@@ -203,3 +205,9 @@ def _interpolation(store: Store, small: RunSpec, large: RunSpec, measure: Measur
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _plain(v):
+    """A row value as JSON can carry it (the progress file): numpy scalars unwrapped, NaN as None."""
+    v = v.item() if hasattr(v, "item") else v
+    return None if isinstance(v, float) and v != v else v
