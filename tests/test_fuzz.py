@@ -91,6 +91,7 @@ def validate(d) -> StudySpec | None:
     return spec
 
 
+@pytest.mark.slow
 @FUZZ
 @given(specs())
 def test_generated_specs_validate_or_are_refused_in_one_line(d):
@@ -112,6 +113,7 @@ def test_random_text_as_toml(text):
         check_one_line(e)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(specs(), st.data())
 def test_broken_toml_files(d, data):
@@ -150,6 +152,7 @@ def test_known_hostile_cases():
         check_one_line(e.value)
 
 
+@pytest.mark.slow
 def test_a_sample_of_refused_specs_through_the_real_cli(tmp_path):
     """Each refused spec (one per field the fuzzing tripped) as a file given to `python -m studies run`."""
     sample = dict(list(REFUSED.items())[:8])
