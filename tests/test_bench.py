@@ -38,7 +38,7 @@ def test_tables_and_report_on_tiny_sizes(tmp_path):
     assert stacks[0]["parallel_us"] > 0 and stacks[0]["k"] >= 1
     res = {"machine": bench.machine(), "date": "today", "minutes": 0.1, "load_after": (0.0, 0.0, 0.0),
            "peaks": peaks, "single": {data.name: rows}, "stacks": stacks,
-           "study": {"runs": 2, "run_steps": 10, "previous_s": 2.0, "serial_s": 1.0, "local_s": 0.5, "what": "x"},
+           "study": {"runs": 2, "run_steps": 10, "previous_s": 2.0, "serial_s": 1.0, "pool_s": 0.5, "what": "x"},
            "quick": {"with_measure_s": 50.0, "no_measure_s": 20.0}}
     text = bench.markdown(res, "python bench.py")
     for heading in ("# Benchmarks", "## One run, epoch time", "## Eight seeds", "## A whole study",
