@@ -191,3 +191,7 @@ CATALOGUE.update({
                            "所选运行每轮之后的测试准确率（比例，0–1）；颜色 = 研究（与上图一致），每个运行一种虚线样式。"
                            "以步数或已见样本数为横轴，可在相同预算下比较小批与大批。"),
 })
+
+from ._catalogue_results import RESULTS  # noqa: E402 - Speed, Generalization, Sharpness
+
+CATALOGUE.update(RESULTS)

@@ -12,7 +12,7 @@ import warnings
 import altair as alt
 import pandas as pd
 
-from .config import OPTIMIZERS
+from .config import OPTIMIZERS, run_label
 from .i18n import t
 from .fairness import fitted
 
@@ -328,8 +328,9 @@ def target_chart(runs: pd.DataFrame, y: str = "steps", **kw) -> alt.Chart:
 
 def run_labels(runs: pd.DataFrame) -> pd.DataFrame:
     df = _series(runs)
-    df["run"] = (df["optimizer"] + " B=" + df["batch_size"].astype(str) + " " + df["shuffle_label"]
-                 + " seed=" + df["seed"].astype(str))
+    lrs = df["lr"] if "lr" in df else [None] * len(df)
+    df["run"] = [run_label(o, int(b), bool(s), int(seed), lr) for o, b, s, seed, lr
+                 in zip(df["optimizer"], df["batch_size"], df["shuffle"], df["seed"], lrs)]
     return df
 
 

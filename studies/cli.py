@@ -125,7 +125,7 @@ def _cmd_run(args, store) -> int:
     if options and args.executor != "ray":
         raise SpecError("executor", f"--{next(iter(options)).replace('_', '-')} needs --executor ray")
     from .estimate import check_fits, estimate, format_seconds
-    from .jobs import device_slot
+    from .device import device_slot
     check_fits(spec)
     _check_csv_file(spec)
     est = estimate(spec, "cpu" if args.executor == "ray" else device_slot(args.device or spec.device))

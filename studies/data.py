@@ -22,21 +22,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import DATASET_KINDS, DataSpec
+from .config import DataSpec
+from .dataset_facts import DATASETS, facts
 from .limits import MAX_CSV_BYTES, LimitError, csv_shape_problem, read_regular_file
 
 MIN_ROWS = 10  # a csv with fewer rows cannot be split into a meaningful train and test set
 _TORCHVISION_HINT = "pip install torchvision matching your torch, or use a built-in data set such as digits"
 # torchvision's folder layout: DIR/<folder>/raw/<idx files>
 _IDX_FOLDERS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}
-# DataSpec fields each set reads; the rest are reset to defaults in the cache key so they share entries.
-_USES = {
-    "moons": ("n_samples", "noise"),
-    "synthetic": ("n_samples", "n_features", "n_informative", "n_classes", "class_sep", "flip_y"),
-    "mnist": ("data_dir", "download"), "fashion_mnist": ("data_dir", "download"),
-    "cifar10": ("data_dir", "download"), "csv": ("target",),
-}
-_OWN_SPLIT = ("mnist1d", "mnist", "fashion_mnist", "cifar10")
 
 
 class DataError(ValueError):
@@ -327,19 +320,18 @@ def _load_cpu(name: str, data: DataSpec) -> Dataset:
 
 def _cache_key(name: str, data: DataSpec) -> DataSpec:
     """The DataSpec with the fields this set ignores reset, so e.g. digits loads once whatever n_samples is."""
-    uses = _USES.get("csv" if name.startswith("csv:") else name, ())
-    split = () if name in _OWN_SPLIT else ("test_fraction", "split_seed")
-    keep = {k: getattr(data, k) for k in uses + split}
+    f = facts(name)
+    keep = {k: getattr(data, k) for k in f.uses + (() if f.own_split else ("test_fraction", "split_seed"))}
     return DataSpec(**keep)
 
 
 def load_dataset(name: str, data: DataSpec | None = None, device="cpu") -> Dataset:
-    """The named data set (a DATASET_KINDS name or "csv:PATH") split, standardised and on ``device``."""
+    """The named data set (a dataset_facts.DATASETS name or "csv:PATH") split, standardised and on ``device``."""
     data = data or DataSpec()
     if name.startswith("csv:"):
         if len(name) <= 4:
             raise DataError("csv: needs a path, e.g. dataset = \"csv:data/my.csv\"")
         return _load_csv(name, _cache_key(name, data)).to(device)
-    if name not in DATASET_KINDS:
-        raise DataError(f"unknown data set {name!r}; use one of {', '.join(DATASET_KINDS)} or csv:PATH")
+    if name not in DATASETS:
+        raise DataError(f"unknown data set {name!r}; use one of {', '.join(DATASETS)} or csv:PATH")
     return _load_cpu(name, _cache_key(name, data)).to(device)

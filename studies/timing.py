@@ -185,8 +185,3 @@ def best_stack(run: RunSpec, data: Dataset, device: torch.device, members: int, 
                    threads, k) for k in sizes}
     per_run_step = {k: median for k, (median, _, _) in _race(entries, budget_s, repeats).items()}
     return min(per_run_step, key=per_run_step.get), per_run_step
-
-
-def best_threads(run: RunSpec, data: Dataset, device: torch.device) -> int:
-    """The thread count this run trains fastest with, alone on a CPU (measured by the timing pass)."""
-    return timing_pass(run, data, device).threads if device.type == "cpu" else torch.get_num_threads()

@@ -72,7 +72,7 @@ def wait_for_runs(proc, progress_json, k: int, timeout_s: float = 60) -> None:
 def complete(store, runs, mid) -> set[str]:
     out = set()
     for r in runs:
-        if store.has_run(r.run_id) and (store.read_run(r.run_id).status.iloc[0] == "diverged"
+        if store.has_run(r.run_id) and (store.read_run(r.run_id).status.iloc[0] in ("diverged", "stalled")
                                         or store.has_measure(r.run_id, mid)):
             out.add(r.run_id)
     return out

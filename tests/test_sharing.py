@@ -128,7 +128,9 @@ def test_a_csv_upload_is_checked_stored_under_its_hash_and_trains(tmp_path):
     assert path.parent == (store.root / "uploads").resolve() and HEX.match(path.stem)
     assert path.read_bytes() == raw and info["rows"] == 60
     assert save_csv_upload(raw, store)["dataset"] == info["dataset"]          # same bytes, same file
-    runs, _ = run_study(StudySpec.from_dict({**GOOD, "dataset": info["dataset"], "batch_sizes": [16]}), store)
+    # 20 epochs: one epoch of 4 steps leaves the 60-row set at chance, a "stalled" run
+    runs, _ = run_study(StudySpec.from_dict({**GOOD, "dataset": info["dataset"], "batch_sizes": [16], "epochs": 20}),
+                        store)
     assert list(runs.status) == ["done"]
     bad = {"empty": b"", "too big": b"a,b\n" + b"1,2\n" * 400, "one column": b"a\n" + b"1\n" * 20,
            "three rows": b"a,b\n1,2\n3,4\n5,6\n", "binary": bytes(range(256)) * 4, "text only": b"a,b\nx,y\n" * 20}
