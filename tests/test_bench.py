@@ -45,3 +45,15 @@ def test_tables_and_report_on_tiny_sizes(tmp_path):
                     "## examples/quick.toml", "## Goals", "## Notes"):
         assert heading in text
     assert "`python bench.py`" in text and "| sgd | 8 |" in text
+
+
+def test_each_writer_keeps_to_its_own_section_of_benchmarks_md(tmp_path):
+    from bench_md import sections, write_section
+    path = tmp_path / "BENCHMARKS.md"
+    write_section(path, "measure", "## Measurement cost\n\n`python bench_measure.py --write`: 1 s")
+    write_section(path, "engine", "Made by `python bench.py`: 3×", first=True)
+    write_section(path, "measure", "## Measurement cost\n\n`python bench_measure.py --write`: 0.5 s")
+    write_section(path, "engine", "Made by `python bench.py`: 4×", first=True)
+    text = path.read_text()
+    assert text.startswith("# Benchmarks\n") and sections(path) == ["engine", "measure"]
+    assert "4×" in text and "3×" not in text and "0.5 s" in text and ": 1 s" not in text
