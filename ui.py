@@ -94,13 +94,14 @@ def _expected_password() -> str | None:
 def _why_unreadable(path: Path) -> str:
     """tomllib's one-line reason (line and column, never the file's text)."""
     import tomllib
+    name = f"{path.parent.name}/{path.name}"   # viewers see this too: no full server path
     try:
         tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as e:
-        return f"{path}: {e}"
+        return f"{name}: {e}"
     except (OSError, UnicodeDecodeError) as e:
-        return f"{path}: {e.__class__.__name__}"
-    return f"{path}: not readable as secrets"
+        return f"{name}: {e.__class__.__name__}"
+    return f"{name}: not readable as secrets"
 
 
 def _client_address() -> str | None:
