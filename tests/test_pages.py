@@ -339,3 +339,12 @@ def test_a_1000_run_study_renders_in_under_2_s(big_store, monkeypatch, capsys):
     with capsys.disabled():
         print(f"\n1,000-run study, seconds per page (first view, next view): {timings}")
     assert all(warm < 2.0 for _, warm in timings.values()), timings
+
+
+def test_a_link_with_lang_zh_opens_in_chinese_and_keeps_it(fixture_store, monkeypatch):
+    root, spec = fixture_store
+    at = open_page("pages/3_Speed.py", root, monkeypatch, {"study": spec.study_id, "lang": "zh"})
+    assert not at.exception and at.title[0].value.endswith("速度")
+    assert at.query_params["lang"] == "zh" and "每轮" in text(at.caption)
+    at.run()
+    assert at.title[0].value.endswith("速度") and at.query_params["lang"] == "zh"
