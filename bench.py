@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
+from bench_md import write_section
 from studies import StudySpec, run_study
 from studies.config import RunSpec
 from studies.data import Dataset, load_dataset
@@ -505,7 +506,8 @@ def main(argv=None) -> int:
     if "quick" not in args.skip:
         res["quick"] = bench_quick_toml()
     res["load_after"], res["minutes"] = os.getloadavg(), (time.perf_counter() - t0) / 60
-    Path(args.output).write_text(markdown(res, command))
+    # its own section of BENCHMARKS.md; the other writers' sections (bench_measure.py ...) stay as they are
+    write_section(args.output, "engine", markdown(res, command).removeprefix("# Benchmarks\n").strip(), first=True)
     print(f"wrote {args.output} in {res['minutes']:.1f} min")
     return 0
 

@@ -133,6 +133,7 @@ def test_progress_view_extrapolates_the_pace_of_this_attempt():
     assert progress_view({"state": "queued", "n_runs": 3}, {})["remaining_s"] is None
 
 
+@pytest.mark.slow
 def test_a_study_killed_half_way_resumes_without_retraining(tmp_path):
     from studies.store import open_store
     m = JobManager(tmp_path, poll_s=0.2)
@@ -153,7 +154,9 @@ def test_a_study_killed_half_way_resumes_without_retraining(tmp_path):
     assert m.resume(jid)["state"] == "running"
     wait_for(lambda: m.queue.get(jid)["state"] == "done", timeout=180, tick=m.tick)
     runs = store.load_table(s.study_id, "runs")
-    assert len(runs) == len(first) and set(runs.status) == {"done"}
+    # sgd at lr 1e-5 barely moves: it may end at chance accuracy, "stalled" (results.stalled), still finished
+    assert len(runs) == len(first) and set(runs[runs.optimizer == "adam"].status) == {"done"}
+    assert set(runs.status) <= {"done", "stalled"}
     for rid, finished in kept.items():                  # finished runs were not trained again
         assert store.read_run(rid)["finished_at"].iloc[0] == finished
     m.stop()
