@@ -106,6 +106,11 @@ class _Progress:
             if bar is not None:
                 bar.set_postfix_str(ev["status"])
                 bar.close()
+        elif kind == "timing_pass":
+            self.state.update(timing_pass_s=ev["seconds"])
+            if not self.quiet:
+                print(f"timing pass: {ev['configs']} configuration(s) timed alone in {ev['seconds']:.1f} s",
+                      file=sys.stderr)
         elif kind == "interpolate":
             self.state.update(phase="landscape", current=None)
         elif kind == "study_end":
