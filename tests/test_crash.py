@@ -11,12 +11,15 @@ import tomllib
 
 import numpy as np
 import pandas as pd
+import pytest
 import tomli_w
 
 from studies import StudySpec, open_store, run_study
 from studies.runner import plan_study
 from studies.worker import measure_id_of
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow   # real processes killed with SIGKILL
 
 KILLS = 12
 # 48 one-epoch runs on digits with cheap measurements (SAM sharpness, 3-point landscapes): ~0.1 s a run after

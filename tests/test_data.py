@@ -83,6 +83,7 @@ def test_image_and_sequence_standardised_per_channel(name):
     assert abs(x.mean().item()) < 1e-4 and abs(x.std(correction=0).item() - 1) < 1e-3
 
 
+@pytest.mark.slow
 def test_mnist1d_keeps_global_rng_and_uses_its_caches(monkeypatch, tmp_path):
     monkeypatch.setenv("BATCHSCOPE_CACHE", str(tmp_path))
     D._mnist1d_arrays.cache_clear()
@@ -108,6 +109,7 @@ def test_mnist1d_keeps_global_rng_and_uses_its_caches(monkeypatch, tmp_path):
     assert torch.equal(again.x_train, first.x_train) and again.fingerprint == first.fingerprint
 
 
+@pytest.mark.slow
 def test_mnist1d_damaged_cache_file_is_regenerated(monkeypatch, tmp_path):
     monkeypatch.setenv("BATCHSCOPE_CACHE", str(tmp_path))
     D._mnist1d_arrays.cache_clear()

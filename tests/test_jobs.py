@@ -133,6 +133,7 @@ def test_progress_view_extrapolates_the_pace_of_this_attempt():
     assert progress_view({"state": "queued", "n_runs": 3}, {})["remaining_s"] is None
 
 
+@pytest.mark.slow
 def test_a_study_killed_half_way_resumes_without_retraining(tmp_path):
     from studies.store import open_store
     m = JobManager(tmp_path, poll_s=0.2)

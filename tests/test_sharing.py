@@ -116,6 +116,7 @@ def test_the_new_study_page_refuses_the_evil_upload_and_queues_nothing(tmp_path,
 
 # ---------------------------------------------------------------- csv uploads
 
+@pytest.mark.slow
 def test_a_csv_upload_is_checked_stored_under_its_hash_and_trains(tmp_path):
     store = Store(tmp_path / "store")
     rng = np.random.default_rng(0)
@@ -175,6 +176,7 @@ def test_no_module_unpickles_or_evaluates():
 
 # ---------------------------------------------------------------- names and ids never become paths
 
+@pytest.mark.slow
 def test_names_and_ids_never_become_paths(tmp_path, fixture_store):
     root, spec = fixture_store
     for d in ("runs", "studies"):
