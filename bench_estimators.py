@@ -1,0 +1,68 @@
+"""CPU seconds of each measurement on one trained keskar-digits run, first call in a fresh process and warm.
+
+    python bench_estimators.py [--batch 32] [--write]
+
+CPU time of this process (time.process_time, one thread), so another program's load barely changes it,
+unlike the wall times of bench_measure.py. --write puts the table into BENCHMARKS.md (section "estimators").
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from bench_md import write_section  # noqa: E402
+from studies.config import MeasureSpec, StudySpec  # noqa: E402
+from studies.data import load_dataset  # noqa: E402
+from studies.models import build_model  # noqa: E402
+from studies.optim import make_loss  # noqa: E402
+from studies.train import train_run  # noqa: E402
+
+ESTIMATORS = ["sharpness_eps", "sharpness_rand", "sharpness_sam", "hessian", "noise_scale", "noise_scale_init"]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--batch", type=int, default=32, help="32 or 1437 (full batch)")
+    p.add_argument("--write", action="store_true")
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    import studies.measure as M
+    from studies.landscape import random_slice_rows
+    spec = StudySpec.from_toml("examples/keskar-digits.toml")
+    data = load_dataset(spec.dataset, spec.data, "cpu")
+    run = next(r for r in spec.expand(n_train=data.n_train, device="cpu") if r.seed == 0
+               and min(r.batch_size, data.n_train) == min(args.batch, data.n_train))
+    model = build_model(run.model, run.hidden, data.input_shape, data.n_classes, run.seed)
+    init = {k: v.clone() for k, v in model.state_dict().items()}
+    model.load_state_dict(train_run(run, data, torch.device("cpu"), model=model).state)
+    model.eval()
+    M.time.perf_counter = time.process_time   # measure_run's own *_time_s, in CPU seconds
+    loss, rows = make_loss(run.loss), []
+    for call in ("first", "warm"):
+        c = time.process_time()
+        out = M.measure_run(model, data.x_train, data.y_train, loss, MeasureSpec(), init_state=init)
+        c1 = time.process_time()
+        random_slice_rows(model, (data.x_train, data.y_train), (data.x_test, data.y_test), loss,
+                          np.linspace(-1, 1, 21).tolist())
+        rows.append([call] + [f"{out[f'{e}_time_s']:.3f}" for e in ESTIMATORS]
+                    + [f"{time.process_time() - c1:.3f}", f"{c1 - c:.3f}"])
+    cols = ["call"] + [f"{e}_s" for e in ESTIMATORS] + ["landscape_slice_s", "measure_run_s"]
+    text = "\n".join([
+        "## Measurement cost in CPU seconds (keskar-digits, one run)", "",
+        f"`python bench_estimators.py --batch {args.batch}{' --write' if args.write else ''}` — "
+        f"{time.strftime('%Y-%m-%d %H:%M')}, torch {torch.__version__}, one thread, load average "
+        f"{os.getloadavg()[0]:.1f}; B={run.batch_size}, seed 0, the default [measure]. CPU time of this "
+        "process, so other programs' load inflates it far less than the wall times above.", "",
+        "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols),
+        *("| " + " | ".join(r) + " |" for r in rows)])
+    print(text)
+    if args.write:
+        write_section("BENCHMARKS.md", "estimators", text)
+
+
+if __name__ == "__main__":
+    main()
