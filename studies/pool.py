@@ -151,7 +151,8 @@ def execute_unit(unit: Unit, emit) -> list[RunOutcome]:
         torch.set_num_threads(unit.threads)
     try:
         data = load_dataset(unit.runs[0].dataset, unit.runs[0].data, device)
-        results = train_stacked(unit.runs, data, device, on_epoch=on_epoch)
+        results = train_stacked(unit.runs, data, device, on_epoch=on_epoch,
+                                probe=training_probe(unit.runs[0], data, unit.measure))
     except Exception as e:  # noqa: BLE001 - the stack's runs become failed rows, the study goes on
         return [failed_outcome(run, f"{e.__class__.__name__}: {e}") for run in unit.runs]
     return [_retime(unit, execute_run(run, unit.measure, trained=res, threads=unit.threads))

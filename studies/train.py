@@ -98,10 +98,13 @@ def plain_steps(model, opt, loss_fn, x, y, order, bounds, step: int = 0, lr_at=N
 
 
 def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=None,
-              model: torch.nn.Module | None = None, engine: str = "auto") -> TrainResult:
+              model: torch.nn.Module | None = None, engine: str = "auto", probe=None) -> TrainResult:
     """Train one run to its epoch budget or target; NaN/inf loss ends it as ``diverged``, never a crash.
 
     ``on_epoch(row)`` is called after every epoch with that epoch's metrics (for progress bars).
+    ``probe`` (e.g. noise.NoiseProbe): ``probe(epoch, state_dict)`` returns extra columns for the epoch row,
+    called before training, at the epochs where ``probe.wants(epoch)`` and at the last epoch (not after a
+    divergence); it runs outside the timed steps and must leave the model alone.
     ``engine``: "auto" trains MLPs with the stacked engine (ensemble.py, K = 1: hand-written backward,
     preallocated buffers, direct fused optimizer kernels) and other models with the plain loop below;
     "plain" always uses the plain loop (autograd, torch.optim), the reference the fast paths are tested against.
@@ -112,7 +115,7 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
         from .ensemble import stackable, train_stacked
         if stackable(model):
             report = None if on_epoch is None else (lambda _run, row: on_epoch(row))
-            return train_stacked([run], data, device, on_epoch=report, models=[model])[0]
+            return train_stacked([run], data, device, on_epoch=report, models=[model], probe=probe)[0]
     t_start = time.perf_counter()
     data = data.to(device)
     model = model.to(device).train()
@@ -132,6 +135,8 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
     rows = [{"epoch": 0, "epoch_time_s": math.nan, "lr": run.lr * lr_factor(
         0, total_steps=total_steps, warmup_steps=warmup_steps, schedule=run.schedule), "steps": 0,
         **_metrics(model, data, loss_fn)}]
+    if probe is not None:
+        rows[0].update(probe(0, model.state_dict()))
     status, diverged_epoch, reached, step = "done", None, False, 0
     for epoch in range(1, run.epochs + 1):
         order = next(orders)
@@ -140,14 +145,16 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
         row = {"epoch": epoch, "epoch_time_s": clock.seconds, "lr": opt.param_groups[0]["lr"],
                "steps": step, **_metrics(model, data, loss_fn)}
         rows.append(row)
-        if on_epoch is not None:
-            on_epoch(row)
         if not (math.isfinite(running.item()) and math.isfinite(row["train_loss"])) \
                 or row["train_loss"] > DIVERGE_FACTOR * rows[0]["train_loss"]:
             status, diverged_epoch = "diverged", epoch
-            break
-        if target_met(run, row):
-            reached = True
+        else:
+            reached = target_met(run, row)
+            if probe is not None and (reached or epoch == run.epochs or probe.wants(epoch)):
+                row.update(probe(epoch, model.state_dict()))
+        if on_epoch is not None:
+            on_epoch(row)
+        if status == "diverged" or reached:
             break
 
     times = [r["epoch_time_s"] for r in rows[1:]]
