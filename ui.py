@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import hmac
+import importlib
 import sys
 import time
 
@@ -173,17 +174,18 @@ def runs_or_stop(store: Store, study_id: str) -> pd.DataFrame:
 # ---------------------------------------------------------------- charts with downloads
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _vega_lite(builder: str, args: tuple, kwargs: dict) -> dict:
+def _vega_lite(builder: str, args: tuple, kwargs: dict, module: str = "studies.charts") -> dict:
     """The chart's Vega-Lite spec, built once per input (altair's build and validation cost more than
-    loading a 1,000-run study, so a rerun that changes nothing here costs only the hashing of the inputs)."""
-    return charts.to_vega_lite(getattr(charts, builder)(*args, **kwargs))
+    loading a 1,000-run study, so a rerun that changes nothing here costs only the hashing of the inputs).
+    ``module``: the torch-free chart module the builder lives in (studies.charts, studies.curvature_charts)."""
+    return charts.to_vega_lite(getattr(importlib.import_module(module), builder)(*args, **kwargs))
 
 
 def chart(builder, *args, name: str, key: str, csv: pd.DataFrame | None = None, **kwargs) -> None:
     """``builder(*args, **kwargs)`` from studies.charts, drawn, then CSV / PNG / SVG downloads (the images are
     made by vl-convert only when clicked). The CSV is ``csv``, else the first argument."""
     try:
-        spec = _vega_lite(builder.__name__, args, kwargs)
+        spec = _vega_lite(builder.__name__, args, kwargs, builder.__module__)
     except Exception as e:  # noqa: BLE001 - one chart that cannot be drawn must not take the page down
         st.error(f"{name}: this chart cannot be drawn from the data ({e.__class__.__name__}: {e})")
         return

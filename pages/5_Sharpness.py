@@ -9,10 +9,13 @@ store = ui.page("Sharpness", ":material/landscape:")
 sid = ui.study_picker(store)
 runs = ui.runs_or_stop(store, sid)
 
-critical = charts.critical_batch_size(runs)
+estimate = charts.critical_batch_estimate(runs)
+critical, critical_se = estimate if estimate else (None, None)
 if critical:
-    st.caption(f"Dashed rule: critical batch size ≈ {critical:,.0f}, the median gradient noise scale B_simple "
-               "over the runs (McCandlish et al. 2018): past it, larger batches stop paying off.")
+    st.caption(f"Dashed rule: critical batch size ≈ {critical:,.0f} ± {critical_se:,.0f}, {charts.CRITICAL_RULE} "
+               "(McCandlish et al. 2018): past it, larger batches stop paying off. Error bars on a point: ±1 "
+               "standard error of the estimator (mean over seeds), apart from the band, which is ±1 std over "
+               "seeds. The Curvature page follows B_simple over training.")
 measures = [c for c in charts.SHARPNESS_COLUMNS if c in runs and runs[c].notna().any()]
 if not measures:
     st.info("This study has no sharpness or curvature columns. Turn them on under *What to measure* on "
@@ -20,7 +23,8 @@ if not measures:
 cols = st.columns(2)
 for i, col in enumerate(measures):
     with cols[i % 2]:
-        ui.chart(charts.batch_size_chart, runs, col, critical_batch=critical, name=f"{sid}-{col}", key=f"sharp_{col}")
+        ui.chart(charts.batch_size_chart, runs, col, critical_batch=critical, critical_se=critical_se,
+                 name=f"{sid}-{col}", key=f"sharp_{col}")
 
 st.subheader("Loss landscape")
 land = ui.table(store, sid, "landscape")

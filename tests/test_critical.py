@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from studies.critical import (RATIO_CUT, dense_density, density_curve, extreme_eigenvalues, gradient_norm,
-                              lanczos_density, min_ratio)
+from studies.critical import (RATIO_CUT, dense_density, extreme_eigenvalues, gradient_norm, lanczos_density,
+                              min_ratio)
+from studies.curvature_charts import density_curve
 from tests.test_curvature import gen, quad_objective, sym_with_eigs
 
 
@@ -64,5 +65,5 @@ def test_density_curve_integrates_to_one_and_dense_density_is_uniform():
     d = dense_density(np.array([3.0, -1.0, 0.0, 1.0]))
     assert list(d.nodes) == [-1.0, 0.0, 1.0, 3.0] and d.weights.sum() == pytest.approx(1.0)
     grid = np.linspace(-3, 5, 4001)
-    y = density_curve(d, grid, width=0.1)
+    y = density_curve(d.nodes, d.weights, grid, width=0.1)
     assert float(np.trapezoid(y, grid)) == pytest.approx(1.0, rel=1e-6)
