@@ -15,7 +15,7 @@ from studies.jobs import JobQueue
 APP = str(Path(__file__).resolve().parents[1] / "dashboard.py")
 pytestmark = pytest.mark.usefixtures("restore_main")
 RESULT_PAGES = ["pages/3_Speed.py", "pages/4_Generalization.py", "pages/5_Sharpness.py", "pages/6_Compare.py",
-                "pages/7_Curvature.py"]
+                "pages/8_Curvature.py"]
 ALL_PAGES = [None, "pages/1_New_study.py", "pages/2_Jobs.py"] + RESULT_PAGES
 
 
@@ -64,7 +64,7 @@ def test_sharpness_page_draws_measurements_landscape_and_interpolation(measured_
 
 def test_curvature_draws_the_critical_point_test_noise_over_training_and_predictors(measured_store, monkeypatch):
     root, specs = measured_store
-    at = open_page("pages/7_Curvature.py", root, monkeypatch, {"study": specs[0].study_id})
+    at = open_page("pages/8_Curvature.py", root, monkeypatch, {"study": specs[0].study_id})
     assert not at.exception and not at.error, text(at.error)
     # gradient norm, λ_min, λ_max, the noise scale over training, the predictors; spectrum is off here
     assert len(charts(at)) >= 5, text(at.info)
