@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import hmac
 import importlib
+import hmac
+import math
 import sys
-import time
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -18,11 +19,12 @@ import streamlit as st
 from studies import charts
 from studies.jobs import JobManager, device_slot
 from studies.store import Store, StoreError, open_store, resolve_root
+from studies.throttle import Throttle
 
 PAGES = {  # page file → title, for links between pages
     "dashboard.py": "Studies", "pages/1_New_study.py": "New study", "pages/2_Jobs.py": "Jobs",
     "pages/3_Speed.py": "Speed", "pages/4_Generalization.py": "Generalization",
-    "pages/5_Sharpness.py": "Sharpness", "pages/6_Compare.py": "Compare",
+    "pages/5_Sharpness.py": "Sharpness", "pages/6_Compare.py": "Compare", "pages/7_Playground.py": "Playground",
 }
 
 
@@ -42,19 +44,65 @@ def store_root() -> str:
 
 # ---------------------------------------------------------------- password gate
 
+class SecretsUnreadable(Exception):
+    """A secrets file exists but cannot be read: the dashboard stays closed (never open without a password)."""
+
+
+THROTTLE = Throttle()   # one per server process: wrong guesses are counted per client address and overall
+
+
+def _secrets_files() -> list[Path]:
+    from streamlit import config
+    return [Path(p).expanduser() for p in config.get_option("secrets.files")]
+
+
 def _expected_password() -> str | None:
+    """The ``password`` from .streamlit/secrets.toml; None when no secrets file exists. A secrets file that
+    exists but cannot be read raises SecretsUnreadable: failing open would share the dashboard unguarded."""
     try:
-        if not st.secrets.load_if_toml_exists():
-            return None
-        value = st.secrets.get("password")
-    except Exception:  # noqa: BLE001 - an unreadable secrets file means no password, not a crash
+        loaded = st.secrets.load_if_toml_exists()   # False for "no file" and for "a file that does not parse"
+        value = st.secrets.get("password") if loaded else None
+    except Exception as e:  # noqa: BLE001 - unreadable (permissions, encoding): closed, said once
+        raise SecretsUnreadable(f"{e.__class__.__name__}") from None
+    if not loaded:
+        for path in _secrets_files():
+            if path.exists():
+                raise SecretsUnreadable(_why_unreadable(path))
         return None
-    return str(value) if value else None
+    return str(value) if value not in (None, "") else None
+
+
+def _why_unreadable(path: Path) -> str:
+    """tomllib's one-line reason (line and column, never the file's text)."""
+    import tomllib
+    try:
+        tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        return f"{path}: {e}"
+    except (OSError, UnicodeDecodeError) as e:
+        return f"{path}: {e.__class__.__name__}"
+    return f"{path}: not readable as secrets"
+
+
+def _client_address() -> str | None:
+    """The browser's address as the server sees it (None on localhost): the unit of throttling."""
+    try:
+        return st.context.ip_address
+    except Exception:  # noqa: BLE001 - no session context (bare script runs)
+        return None
 
 
 def require_password() -> None:
-    """If .streamlit/secrets.toml sets `password`, every page asks for it once per browser session."""
-    expected = _expected_password()
+    """If .streamlit/secrets.toml sets `password`, every page asks for it once per browser session. Wrong
+    guesses lock the client's address out for a doubling time and, past a server-wide rate, everyone
+    (studies.throttle); a secrets file that cannot be read keeps every page closed."""
+    try:
+        expected = _expected_password()
+    except SecretsUnreadable as e:
+        st.error("This dashboard is closed: its secrets file cannot be read, so the password cannot be checked. "
+                 f"Whoever runs the server: fix {e} — a password is written in quotes, e.g. "
+                 'password = "…".')
+        st.stop()
     if not expected:
         return
     token = hashlib.sha256(expected.encode()).hexdigest()   # a changed password logs everyone out
@@ -66,11 +114,17 @@ def require_password() -> None:
                               help="Ask whoever shared this link")
         submitted = st.form_submit_button("Open the dashboard", key="login_submit")
     if submitted:
-        if hmac.compare_digest(given.encode(), expected.encode()):
+        address = _client_address()
+        wait = THROTTLE.wait_s(address)
+        if wait > 0:   # locked out: the guess is not even compared
+            st.error(f"Too many wrong passwords; try again in {math.ceil(wait)} s.")
+        elif hmac.compare_digest(given.encode(), expected.encode()):
+            THROTTLE.succeeded(address)
             st.session_state["_auth"] = token
             st.rerun()
-        time.sleep(1.0)   # slows guessing
-        st.error("Wrong password.")
+        else:
+            lock = THROTTLE.failed(address)
+            st.error(f"Wrong password. The next try is possible in {math.ceil(lock)} s.")
     st.stop()
 
 
@@ -176,16 +230,28 @@ def runs_or_stop(store: Store, study_id: str) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=256)
 def _vega_lite(builder: str, args: tuple, kwargs: dict, module: str = "studies.charts") -> dict:
     """The chart's Vega-Lite spec, built once per input (altair's build and validation cost more than
-    loading a 1,000-run study, so a rerun that changes nothing here costs only the hashing of the inputs).
-    ``module``: the torch-free chart module the builder lives in (studies.charts, studies.curvature_charts)."""
-    return charts.to_vega_lite(getattr(importlib.import_module(module), builder)(*args, **kwargs))
+    loading a 1,000-run study, so a rerun that changes nothing here costs only the hashing of the inputs)."""
+    made = getattr(importlib.import_module(module), builder)(*args, **kwargs)
+    return made if isinstance(made, dict) else charts.to_vega_lite(made)     # a builder may return a Vega-Lite dict
 
 
-def chart(builder, *args, name: str, key: str, csv: pd.DataFrame | None = None, **kwargs) -> None:
-    """``builder(*args, **kwargs)`` from studies.charts, drawn, then CSV / PNG / SVG downloads (the images are
+def chart_spec(builder, *args, params: dict | None = None, **kwargs) -> dict:
+    """The cached Vega-Lite spec of ``builder(*args, **kwargs)`` (from any studies chart module: charts,
+    charts_playground), with ``params`` setting the values of its Vega-Lite parameters (the playground's
+    scrubbed step): changing those rebuilds nothing."""
+    spec = _vega_lite(builder.__name__, args, kwargs, builder.__module__)
+    if params:
+        spec = {**spec, "params": [{**p, "value": params[p["name"]]} if p.get("name") in params else p
+                                   for p in spec.get("params", [])]}
+    return spec
+
+
+def chart(builder, *args, name: str, key: str, csv: pd.DataFrame | None = None, params: dict | None = None,
+          **kwargs) -> None:
+    """``builder(*args, **kwargs)`` drawn (see chart_spec), then CSV / PNG / SVG downloads (the images are
     made by vl-convert only when clicked). The CSV is ``csv``, else the first argument."""
     try:
-        spec = _vega_lite(builder.__name__, args, kwargs, builder.__module__)
+        spec = chart_spec(builder, *args, params=params, **kwargs)
     except Exception as e:  # noqa: BLE001 - one chart that cannot be drawn must not take the page down
         st.error(f"{name}: this chart cannot be drawn from the data ({e.__class__.__name__}: {e})")
         return

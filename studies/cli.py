@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import signal
 import sys
@@ -52,8 +53,9 @@ class _Progress:
     """tqdm bar per run over its epochs, plus an optional atomically written JSON for the dashboard.
     Runs may train side by side (worker processes, stacks, Ray): bars are kept per run id."""
 
-    def __init__(self, quiet: bool, json_path: str | None):
+    def __init__(self, quiet: bool, json_path: str | None, estimate: str = ""):
         self.quiet, self.json_path, self.bars, self.state, self._last = quiet, json_path, {}, {}, 0.0
+        self.estimate = estimate
 
     def __call__(self, ev: dict) -> None:
         kind = ev["event"]
@@ -61,8 +63,9 @@ class _Progress:
             self.state.update(study_id=ev["study_id"], name=ev["name"], total=ev["total"],
                               done=ev["total"] - ev["todo"], started=time.time(), device=ev["device"])
             if not self.quiet:
+                rough = f"; all {ev['total']} would take about {self.estimate} (rough, ±3×)" if self.estimate else ""
                 print(f"study {ev['name']} ({ev['study_id']}): {ev['total']} runs, {ev['todo']} to do, "
-                      f"on {ev['device']}", file=sys.stderr)
+                      f"on {ev['device']}{rough}", file=sys.stderr)
         elif kind == "run_start":
             self.state.update(current=ev["label"], epoch=0, epochs=ev["epochs"], loss=None)
             if not self.quiet:
@@ -91,41 +94,49 @@ class _Progress:
             self._last = time.monotonic()
 
 
-def _cmd_run(args) -> int:
+def _cmd_run(args, store) -> int:
+    spec = StudySpec.from_toml(Path(args.spec))   # parsed and judged before torch is imported
+    ray_options = {"address": args.address, "gpus_per_run": args.gpus_per_run, "runtime_env": args.runtime_env}
+    options = {k: v for k, v in ray_options.items() if v is not None}
+    if options and args.executor != "ray":
+        raise SpecError("executor", f"--{next(iter(options)).replace('_', '-')} needs --executor ray")
+    from .estimate import check_fits, estimate, format_seconds
+    from .jobs import device_slot
+    check_fits(spec)
+    est = estimate(spec, "cpu" if args.executor == "ray" else device_slot(args.device or spec.device))
+
     from .backends import BackendError
     from .data import DataError
     from .device import DeviceError
     from .runner import run_study
 
-    spec = StudySpec.from_toml(Path(args.spec))
     t0 = time.perf_counter()
-    ray_options = {"address": args.address, "gpus_per_run": args.gpus_per_run, "runtime_env": args.runtime_env}
-    options = {k: v for k, v in ray_options.items() if v is not None}
-    if options and args.executor != "ray":
-        raise SpecError("executor", f"--{next(iter(options)).replace('_', '-')} needs --executor ray")
     try:
-        runs, _ = run_study(spec, args.store, executor=args.executor, device=args.device,
-                            progress=_Progress(args.quiet, args.progress_json), **options)
+        runs, _ = run_study(spec, store, executor=args.executor, device=args.device,
+                            progress=_Progress(args.quiet, args.progress_json, format_seconds(est.seconds)),
+                            **options)
     except (DataError, DeviceError, BackendError) as e:
         raise SpecError("spec", str(e)) from None
     counts = runs["status"].value_counts().to_dict() if len(runs) else {}
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no runs"
-    print(f"{spec.name} ({spec.study_id}): {summary} in {time.perf_counter() - t0:.1f} s; "
-          f"store {open_store(args.store).root}")
+    from .summary import closing_note
+    if not args.quiet:
+        print(closing_note(runs, store.study_info(spec.study_id)))
+    print(f"{spec.name} ({spec.study_id}): {summary} in {time.perf_counter() - t0:.1f} s; store {store.root}")
     return 0
 
 
-def _cmd_list(args) -> int:
-    df = open_store(args.store).list_studies()
-    if df.empty:
-        print(f"no studies in {open_store(args.store).root}")
-        return 0
-    print(df.to_string(index=False))
+def _cmd_list(args, store) -> int:
+    df = store.list_studies()
+    print(f"no studies in {store.root}" if df.empty else df.to_string(index=False))
+    aside = [p for p in store.corrupt_files() if not any(p.name in m for m in store.problems)]
+    if aside:
+        names = ", ".join(str(p.relative_to(store.root)) for p in aside[:3]) + (" …" if len(aside) > 3 else "")
+        print(f"note: {len(aside)} unreadable file(s) set aside earlier ({names}); safe to delete", file=sys.stderr)
     return 0
 
 
-def _cmd_export(args) -> int:
-    store = open_store(args.store)
+def _cmd_export(args, store) -> int:
     sid = store.find_study(args.study)
     if args.table == "predictors":
         from .predictors import predictors_table
@@ -149,6 +160,14 @@ def _cmd_export(args) -> int:
     return 0
 
 
+def _os_error(e: OSError, store) -> str:
+    """A file-system failure (read-only store, full disk, no permission) as one line saying what to do."""
+    where = f" {e.filename}" if e.filename else ""
+    fix = {errno.ENOSPC: "free some space", errno.EDQUOT: "free some space",
+           errno.EROFS: "choose a writable --store", errno.EACCES: "make it writable or choose another --store",
+           errno.EPERM: "make it writable or choose another --store"}.get(e.errno, "check the store folder")
+    return f"cannot use the store {store.root if store else ''}: {e.strerror or e}{where}; {fix}"
+
 def _sigterm_as_interrupt(signum, frame):
     raise KeyboardInterrupt   # a cancel from the dashboard stops like Ctrl-C: finished runs kept, state "stopped"
 
@@ -157,11 +176,19 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    store = None
     try:
-        return {"run": _cmd_run, "list": _cmd_list, "export": _cmd_export}[args.command](args)
+        store = open_store(getattr(args, "store", None))
+        return {"run": _cmd_run, "list": _cmd_list, "export": _cmd_export}[args.command](args, store)
     except (SpecError, StoreError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as e:   # read-only store, full disk: one line, and the state on disk says what happened
+        print(f"error: {_os_error(e, store)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("stopped; finished runs are kept, run the same command again to resume", file=sys.stderr)
         return 130
+    finally:
+        for problem in (store.problems if store else []):   # files set aside: said, not silently skipped
+            print(f"warning: {problem}", file=sys.stderr)

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from .limits import MAX_SPEC_BYTES, LimitError, read_regular_file, toml_shape_problem
+
 # Bump when a change to training or measuring changes results: every cached run is then recomputed.
 SCHEMA_VERSION = 1
 
@@ -293,7 +295,7 @@ class RunSpec:
     @property
     def label(self) -> str:
         return (f"{self.optimizer} B={self.batch_size} {'shuffle' if self.shuffle else 'fixed order'} "
-                f"seed={self.seed}")
+                f"seed={self.seed} lr={self.lr:g}")
 
 
 def content_hash(obj: Any, length: int = 16) -> str:
@@ -338,7 +340,8 @@ class StudySpec:
     loss: str = "cross_entropy"
     device: str = "auto"
     drop_last: bool = False       # keep the last partial batch by default: dropping it loses up to B−1 samples
-    lr: tuple[tuple[str, float], ...] = ()            # overrides of DEFAULT_LR, sorted pairs
+    # overrides of DEFAULT_LR, sorted pairs; a value that is a tuple is a sweep: every run at each lr
+    lr: tuple[tuple[str, float | tuple[float, ...]], ...] = ()
     weight_decay: tuple[tuple[str, float], ...] = ()  # overrides of DEFAULT_WEIGHT_DECAY
     measure: MeasureSpec = field(default_factory=MeasureSpec)
     data: DataSpec = field(default_factory=DataSpec)
@@ -366,9 +369,11 @@ class StudySpec:
                                               and text_or_path.endswith(".toml")):
             path = Path(text_or_path)
             try:
-                text = path.read_text(encoding="utf-8")
+                text = read_regular_file(path, MAX_SPEC_BYTES, "spec file").decode("utf-8")
             except FileNotFoundError:
                 raise SpecError("spec", f"file {str(path)!r} not found; check the path") from None
+            except LimitError as e:
+                raise SpecError("spec", str(e)) from None
             except (OSError, UnicodeDecodeError) as e:
                 raise SpecError("spec", f"cannot read {str(path)!r} ({e.__class__.__name__}); "
                                         "give a UTF-8 TOML file") from None
@@ -378,7 +383,12 @@ class StudySpec:
 
     @classmethod
     def from_toml_text(cls, text: str) -> "StudySpec":
-        """Parse TOML text, never taken for a path: for text from a page or an upload."""
+        """Parse TOML text, never taken for a path: for text from a page or an upload. Its size and the
+        depth of its keys and brackets are bounded first (limits.py): tomllib's memory grows with the
+        square of a dotted key's depth."""
+        problem = toml_shape_problem(text)
+        if problem:
+            raise SpecError("toml", f"{problem}; this is not a study spec")
         try:
             d = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:
@@ -412,7 +422,7 @@ class StudySpec:
         d["optimizers"] = list(self.optimizers)
         d["shuffle"] = list(self.shuffle)
         d["seeds"] = list(self.seeds)
-        d["lr"] = dict(self.lr)
+        d["lr"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.lr}
         d["weight_decay"] = dict(self.weight_decay)
         d["measure"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in d["measure"].items()}
         return d
@@ -429,10 +439,21 @@ class StudySpec:
 
     @property
     def n_runs(self) -> int:
-        return len(self.batch_sizes) * len(self.optimizers) * len(self.shuffle) * len(self.seeds)
+        n_lrs = sum(len(self.lrs_for(o)) for o in self.optimizers)
+        return len(self.batch_sizes) * n_lrs * len(self.shuffle) * len(self.seeds)
+
+    def lrs_for(self, optimizer: str) -> tuple[float, ...]:
+        """The optimizer's base learning rates: one, or the values of a sweep (``momentum = [0.003, 0.03]``)."""
+        v = dict(self.lr).get(optimizer, DEFAULT_LR[optimizer])
+        return v if isinstance(v, tuple) else (v,)
 
     def lr_for(self, optimizer: str) -> float:
-        return dict(self.lr).get(optimizer, DEFAULT_LR[optimizer])
+        """The optimizer's base learning rate (the first of a sweep)."""
+        return self.lrs_for(optimizer)[0]
+
+    @property
+    def sweeps_lr(self) -> bool:
+        return any(len(self.lrs_for(o)) > 1 for o in self.optimizers)
 
     def weight_decay_for(self, optimizer: str) -> float:
         return dict(self.weight_decay).get(optimizer, DEFAULT_WEIGHT_DECAY.get(optimizer, 0.0))
@@ -451,14 +472,16 @@ class StudySpec:
         return tuple(sorted(out))
 
     def expand(self, *, n_train: int, device: str = "cpu", data_fingerprint: str = "") -> list[RunSpec]:
-        """The grid in a stable order: batch size, optimizer (as listed), shuffle (on first), seed."""
+        """The grid in a stable order: batch size, optimizer (as listed), lr (as listed), shuffle (on first),
+        seed. An lr sweep gives one RunSpec per value; the lr is part of every run's identity (run_id)."""
         runs = []
         shuffles = sorted(self.shuffle, reverse=True)
-        for b, opt, sh, seed in itertools.product(self.resolve_batch_sizes(n_train), self.optimizers,
-                                                  shuffles, sorted(self.seeds)):
+        grid = [(opt, lr) for opt in self.optimizers for lr in self.lrs_for(opt)]
+        for b, (opt, base_lr), sh, seed in itertools.product(self.resolve_batch_sizes(n_train), grid,
+                                                             shuffles, sorted(self.seeds)):
             runs.append(RunSpec(
                 dataset=self.dataset, data=self.data, model=self.model, hidden=self.hidden, optimizer=opt,
-                lr=scaled_lr(self.lr_for(opt), b, self.base_batch_size, self.lr_scaling),
+                lr=scaled_lr(base_lr, b, self.base_batch_size, self.lr_scaling),
                 weight_decay=self.weight_decay_for(opt), batch_size=b, shuffle=sh, seed=seed,
                 epochs=self.epochs, target_train_acc=self.target_train_acc,
                 target_train_loss=self.target_train_loss, warmup_epochs=self.warmup_epochs,
@@ -516,6 +539,26 @@ def _read_pairs(table: str, v: Any, lo_open: bool) -> tuple:
                         for k, x in d.items()))
 
 
+MAX_LRS = 16   # values in one optimizer's lr sweep
+
+
+def _read_lr(v: Any) -> tuple:
+    """[lr]: a number per optimizer, or a list of numbers (a sweep, each value trained)."""
+    d = _table("lr", v)
+    _reject_unknown("lr", d, OPTIMIZERS)
+    out = []
+    for k, x in d.items():
+        key = f"lr.{k}"
+        if isinstance(x, (list, tuple)):
+            vals = _unique(key, [_float(key, e, 0.0, 1e3, lo_open=True) for e in _list(key, x)])
+            if len(vals) > MAX_LRS:
+                raise SpecError(key, f"{len(vals)} learning rates; sweep at most {MAX_LRS}")
+            out.append((k, vals))
+        else:
+            out.append((k, _float(key, x, 0.0, 1e3, lo_open=True)))
+    return tuple(sorted(out))
+
+
 _READERS = {
     "name": _read_name,
     "dataset": _read_dataset,
@@ -536,7 +579,7 @@ _READERS = {
     "loss": lambda v: _choice("loss", v, LOSSES),
     "device": lambda v: _choice("device", v, DEVICES),
     "drop_last": lambda v: _bool("drop_last", v),
-    "lr": lambda v: _read_pairs("lr", v, lo_open=True),
+    "lr": _read_lr,
     "weight_decay": lambda v: _read_pairs("weight_decay", v, lo_open=False),
     "measure": MeasureSpec.from_dict,
     "data": DataSpec.from_dict,

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from .config import DATASET_KINDS, DataSpec
+from .limits import MAX_CSV_BYTES, LimitError, csv_shape_problem, read_regular_file
 
 MIN_ROWS = 10  # a csv with fewer rows cannot be split into a meaningful train and test set
 _TORCHVISION_HINT = "pip install torchvision matching your torch, or use a built-in data set such as digits"
@@ -245,12 +246,17 @@ _csv_cache: OrderedDict = OrderedDict()  # (path, file hash, DataSpec) -> Datase
 def _load_csv(name: str, data: DataSpec) -> Dataset:
     import pandas as pd
     path = Path(name[4:]).expanduser()
-    try:
-        raw = path.read_bytes()
+    try:   # type and size judged before a byte is read: /dev/zero never ends, a FIFO blocks
+        raw = read_regular_file(path, MAX_CSV_BYTES, "CSV file")
     except FileNotFoundError:
         raise DataError(f"{path} not found; check the path after csv:") from None
+    except LimitError as e:
+        raise DataError(str(e)) from None
     except OSError as e:
         raise DataError(f"cannot read {path} ({e.__class__.__name__}); give a readable CSV file") from None
+    problem = csv_shape_problem(raw)
+    if problem:
+        raise DataError(f"{path}: {problem}; give a smaller CSV file")
     fingerprint = hashlib.sha256(raw).hexdigest()[:16]
     key = (str(path.resolve()), fingerprint, data)
     if key in _csv_cache:

@@ -10,9 +10,10 @@ No torch, no data loading: data-set sizes come from the table below.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
-from .config import StudySpec
+from .config import SpecError, StudySpec
 
 # name: (training examples, input features, classes); "synthetic" and "moons" read [data] instead.
 DATASET_SIZES = {
@@ -91,3 +92,60 @@ def estimate(spec: StudySpec, slot: str = "cpu", csv_shape: tuple[int, int, int]
     total = STARTUP_S + per_grid_point * sum(runs)
     return Estimate(n_runs=spec.n_runs, seconds=total, n_train=n_train, n_params=params,
                     slowest_run_s=max(runs) if runs else 0.0)
+
+
+# ---------------------------------------------------------------- will it fit in memory?
+
+BYTES_PER_WEIGHT = 32        # float32 weights, gradients, two optimizer states, the initial and final copies
+BYTES_PER_DATA_VALUE = 24    # float64 as generated/parsed, its split copy, the standardised float32 tensors
+
+
+def memory_limit_bytes() -> int:
+    """What one study may use: $BATCHSCOPE_MAX_MEMORY_GB, else half of this machine's physical memory."""
+    given = os.environ.get("BATCHSCOPE_MAX_MEMORY_GB")
+    if given:
+        try:
+            return int(float(given) * 2 ** 30)
+        except ValueError:
+            pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):   # no sysconf (Windows): assume 8 GB
+        return 4 * 2 ** 30
+
+
+def memory_bytes(spec: StudySpec, csv_shape: tuple[int, int, int] | None = None) -> tuple[int, int]:
+    """(bytes for the data, bytes for the largest stack of models) a study needs at its peak, roughly.
+    A csv: study without a known shape counts only its model (the loader bounds the file itself)."""
+    n_train, features, classes = data_shape(spec, csv_shape)
+    n_all = n_train / (1 - spec.data.test_fraction)
+    data = 0 if spec.dataset.startswith("csv:") and not csv_shape else int(n_all * features * BYTES_PER_DATA_VALUE)
+    stack = len(spec.seeds) * len(spec.shuffle)       # the stacked engine trains these as one model
+    widest = max([features, *spec.hidden, classes])
+    batch = max(n_train if b == "full" else min(b, n_train) for b in spec.batch_sizes)
+    activations = 3 * 4 * batch * widest * (len(spec.hidden) + 2)
+    model = n_params(spec, features, classes) * BYTES_PER_WEIGHT * stack + activations * stack
+    return data, model
+
+
+def check_fits(spec: StudySpec, csv_shape: tuple[int, int, int] | None = None, limit: int | None = None) -> None:
+    """Refuse, before anything is built, a study whose data or models cannot fit in memory: a SpecError
+    naming the field to change, with the size estimate (a 4×65,536 MLP: 12.9 G weights, about 412 GB)."""
+    limit = memory_limit_bytes() if limit is None else limit
+    data, model = memory_bytes(spec, csv_shape)
+    have = f"this machine allows {_gb(limit)} (half its memory; BATCHSCOPE_MAX_MEMORY_GB changes that)"
+    if data > limit:
+        n_train, features, _ = data_shape(spec, csv_shape)
+        field = "data.n_samples" if spec.dataset in ("synthetic", "moons") else "dataset"
+        raise SpecError(field, f"the data set has about {n_train / (1 - spec.data.test_fraction):,.0f} examples × "
+                               f"{features:,} features, about {_gb(data)} in memory, and {have}; use fewer "
+                               "examples or features")
+    if data + model > limit:
+        _, features, classes = data_shape(spec, csv_shape)
+        raise SpecError("hidden", f"the model has {n_params(spec, features, classes):,} weights; training "
+                                  f"{len(spec.seeds) * len(spec.shuffle)} of them side by side needs about "
+                                  f"{_gb(data + model)} of memory, and {have}; use smaller hidden widths")
+
+
+def _gb(n: float) -> str:
+    return f"{n / 2 ** 30:,.1f} GB" if n >= 2 ** 30 else f"{n / 2 ** 20:,.0f} MB"

@@ -32,6 +32,7 @@ import uuid
 from pathlib import Path
 
 from .config import StudySpec
+from .limits import MAX_JSON_BYTES, is_regular, read_regular_file
 from .store import atomic_write_bytes, atomic_write_json, resolve_root
 
 try:
@@ -79,18 +80,26 @@ def _pid_alive(pid: int | None, token: str) -> bool:
 
 
 def _read_json(path: Path) -> dict:
+    """A job file's object; {} when missing, not a regular file, too big, or not a JSON object."""
     import json
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+        obj = json.loads(read_regular_file(path, MAX_JSON_BYTES, "job file"))
+    except (OSError, ValueError):   # LimitError is a ValueError
         return {}
+    return obj if isinstance(obj, dict) else {}
 
 
 def _tail(path: Path, n: int = 3) -> str:
+    """The last ``n`` non-empty lines of a log, reading at most its last 64 KiB (a regular file only)."""
+    if not is_regular(path):
+        return ""
     try:
-        lines = [ln.strip() for ln in path.read_text(errors="replace").replace("\r", "\n").splitlines()]
+        with open(path, "rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - 65536))
+            text = f.read().decode(errors="replace")
     except OSError:
         return ""
+    lines = [ln.strip() for ln in text.replace("\r", "\n").splitlines()]
     return " | ".join([ln for ln in lines if ln][-n:])
 
 

@@ -18,6 +18,7 @@ import torch
 from .config import SCHEMA_VERSION, MeasureSpec, RunSpec, StudySpec, content_hash
 from .data import load_dataset
 from .device import describe, resolve_device
+from .estimate import check_fits
 from .locks import RunLocks, claimed_map
 from .models import build_model
 from .optim import make_loss
@@ -68,6 +69,7 @@ def _row(run: RunSpec, result, device: torch.device, data) -> dict:
         "device_name": describe(device), "torch_version": torch.__version__,
         "status": result.status, "diverged_epoch": result.diverged_epoch,
         "reached_target": result.reached_target,
+        "target_train_acc": run.target_train_acc, "target_train_loss": run.target_train_loss,
         "train_loss": f["train_loss"], "train_acc": f["train_acc"],
         "test_loss": f["test_loss"], "test_acc": f["test_acc"],
         "gap_acc": f["train_acc"] - f["test_acc"], "gap_loss": f["test_loss"] - f["train_loss"],
@@ -179,8 +181,12 @@ def interpolate_pair(small: RunSpec, large: RunSpec, state_a, state_b, measure: 
 def plan_study(spec: StudySpec, device: str | None = None, resolve=None) -> tuple[list[RunSpec], torch.device]:
     """The study's RunSpecs on the resolved device (loads the data set once to know its size); ``resolve``
     is the backend's device rule where runs train elsewhere (Ray: a GPU when the cluster has one)."""
+    check_fits(spec)   # before loading anything: the spec alone tells a 10⁷ × 10⁵ data set or a 4 × 65,536 MLP
     dev = (resolve or resolve_device)(device or spec.device)
     data = load_dataset(spec.dataset, spec.data, "cpu")
+    if spec.dataset.startswith("csv:"):
+        check_fits(spec, (int(len(data.y_train) + len(data.y_test)), int(math.prod(data.input_shape)),
+                          data.n_classes))
     fingerprint = data.fingerprint if spec.dataset.startswith("csv:") else ""
     return spec.expand(n_train=data.n_train, device=dev.type, data_fingerprint=fingerprint), dev
 
@@ -194,6 +200,7 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
     from .backends import get_backend
 
     store = open_store(store)
+    store.sweep_tmp()   # temporary files a killed writer left behind
     emit = progress or (lambda event: None)
     backend = get_backend(executor, **executor_options)
     runs, dev = plan_study(spec, device, getattr(backend, "resolve_device", None))
@@ -211,7 +218,9 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
         info.update(kw, updated=_now())
         store.save_study(spec.to_toml(), info)
 
-    tables = {"runs": {}, "epochs": {}, "landscape": {}}
+    # the study's tables as last written, per run: a run that cannot be read back now keeps its old rows,
+    # so a rewrite never shrinks a table (a read-only or flaky store, a file set aside mid-study)
+    tables = store.tables_by_run(sid, set(run_ids)) if old else {"runs": {}, "epochs": {}, "landscape": {}}
 
     def collect(rid):
         got = store.collect_run(rid, mid)
@@ -233,7 +242,13 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
             collect(r.run_id)
         else:
             todo.append((r, not trained))
-    save_info(runs_done=len(runs) - len(todo))
+    try:
+        save_info(runs_done=len(runs) - len(todo))
+    except OSError as e:   # a read-only store: fine when there is nothing to do and the study is complete
+        if todo or not old or old.get("state") != "done":
+            raise
+        store.problems.append(f"the store is not writable ({e.strerror}); nothing to do, nothing rewritten")
+        return store.load_study(sid)
     emit({"event": "study_start", "study_id": sid, "name": spec.name, "total": len(runs),
           "todo": len(todo), "device": dev.type})
 
@@ -242,7 +257,8 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
     def write(force=False):
         nonlocal last_write
         if force or time.monotonic() - last_write > 2.0:
-            store.write_tables(sid, {k: [v[rid] for rid in run_ids if rid in v] for k, v in tables.items()})
+            order = run_ids + ["__interpolation__"]
+            store.write_tables(sid, {k: [v[rid] for rid in order if rid in v] for k, v in tables.items()})
             last_write = time.monotonic()
 
     jobs = [(r, spec.measure, None if need_train else store.load_weights(r.run_id), need_train)
@@ -269,8 +285,11 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
                   "total": len(runs)})
             write()
     except BaseException:   # Ctrl-C, SIGTERM (a cancel), a crash: keep what finished, say the study stopped
-        write(force=True)
-        save_info(state="stopped")
+        try:   # best effort: on a full disk these fail too, and the first error is the one to report
+            write(force=True)
+            save_info(state="stopped")
+        except OSError as e:
+            store.problems.append(f"study.json could not be updated ({e.strerror}); it may still say 'running'")
         raise
 
     if spec.measure.landscape and mid:
@@ -280,9 +299,10 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
             inter.append(_interpolation(store, small, large, spec.measure, mid))
         tables["landscape"]["__interpolation__"] = pd.concat([f for f in inter if f is not None], ignore_index=True) \
             if any(f is not None for f in inter) else None
-        run_ids = run_ids + ["__interpolation__"]
     write(force=True)
-    save_info(state="done" if failed == 0 else "done with failures", runs_done=len(runs), failed=failed)
+    from .scaling import fit_study
+    save_info(state="done" if failed == 0 else "done with failures", runs_done=len(runs), failed=failed,
+              steps_fit=fit_study(store.load_table(sid, "runs")))
     emit({"event": "study_end", "study_id": sid, "failed": failed})
     return store.load_study(sid)
 

@@ -23,12 +23,16 @@ import io
 import json
 import os
 import re
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .fairness import with_best_lr
+from .limits import MAX_JSON_BYTES, MAX_TABLE_BYTES, LimitError, read_regular_file, regular_file_size
 
 DEFAULT_ROOT = "batchscope-results"
 _ID_RE = re.compile(r"^[0-9a-f]{8,64}$")
@@ -65,6 +69,26 @@ def atomic_write_parquet(path: Path, df: pd.DataFrame) -> None:
 
 def atomic_write_json(path: Path, obj) -> None:
     atomic_write_bytes(path, json.dumps(obj, indent=1, sort_keys=True, default=str).encode())
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
+def _count(v) -> int:
+    """A hand-edited counter read as a whole number (0 when it is not one)."""
+    return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else 0
 
 
 def _check_safetensors(path: Path) -> None:
@@ -104,22 +128,38 @@ class Store:
         return self.root / "studies" / _check_id("study id", study_id)
 
     # ---- reading with recovery
-    def _read_parquet(self, path: Path) -> pd.DataFrame | None:
-        if not path.exists():
-            return None
-        try:   # one open, one snapshot: pyarrow may open a path twice, across a writer's rename
-            return pd.read_parquet(io.BytesIO(path.read_bytes()))
+    def _read_bytes(self, path: Path, max_bytes: int) -> bytes | None:
+        """A store file's bytes, or None when it is missing. Its type and size are judged before reading
+        (a FIFO would block, a link to /dev/zero would never end, a huge file would fill the memory): such
+        a file is set aside and reported like an unreadable one."""
+        try:
+            return read_regular_file(path, max_bytes, "store file")
         except FileNotFoundError:
             return None
+        except LimitError as e:
+            self._set_aside(path, e)
+            return None
+
+    def _read_parquet(self, path: Path) -> pd.DataFrame | None:
+        raw = self._read_bytes(path, MAX_TABLE_BYTES)   # one open, one snapshot: never across a writer's rename
+        if raw is None:
+            return None
+        try:
+            return pd.read_parquet(io.BytesIO(raw))
         except Exception as e:  # noqa: BLE001 - any unreadable file is set aside, never fatal
             self._set_aside(path, e)
             return None
 
-    def _read_json(self, path: Path):
-        if not path.exists():
+    def _read_json(self, path: Path, kind: type = dict):
+        """A JSON file holding a ``kind`` (an object by default); anything else is set aside."""
+        raw = self._read_bytes(path, MAX_JSON_BYTES)
+        if raw is None:
             return None
         try:
-            return json.loads(path.read_text())
+            obj = json.loads(raw)
+            if not isinstance(obj, kind):
+                raise ValueError(f"holds a JSON {type(obj).__name__}, not an object")
+            return obj
         except Exception as e:  # noqa: BLE001
             self._set_aside(path, e)
             return None
@@ -128,10 +168,17 @@ class Store:
         dest = path.with_name(f"{path.name}.{int(time.time())}.corrupt")
         try:
             os.replace(path, dest)
-        except OSError:
-            pass
-        self.problems.append(f"{path.relative_to(self.root)} could not be read "
-                             f"({err.__class__.__name__}); moved aside, it will be recomputed")
+            where = f"moved aside to {dest.name}"
+        except OSError as e:   # a read-only store: the file stays, and is judged again next time
+            where = f"left in place ({e.strerror or e.__class__.__name__})"
+        why = str(err) if isinstance(err, LimitError) else f"{err.__class__.__name__}: {err}".rstrip(": ")
+        try:
+            name = path.relative_to(self.root)
+        except ValueError:
+            name = path
+        msg = f"{name} could not be read ({_one_line(why)}); {where}, the next run of its study rebuilds it"
+        if msg not in self.problems or where.startswith("moved"):   # a file left in place is said once
+            self.problems.append(msg)
 
     # ---- runs
     def has_run(self, run_id: str) -> bool:
@@ -147,8 +194,9 @@ class Store:
         if not path.exists():
             return None if bool(row.get("has_weights", pd.Series([False])).iloc[0]) else row
         try:
+            regular_file_size(path, MAX_TABLE_BYTES, "weights file")
             _check_safetensors(path)
-        except ValueError as e:
+        except ValueError as e:   # LimitError included
             self._set_aside(path, e)
             return None
         return row
@@ -176,10 +224,11 @@ class Store:
         """Final weights as numpy arrays (safetensors: nothing is unpickled); None if missing or corrupt."""
         from safetensors.numpy import load
         path = self.run_dir(run_id) / "weights.safetensors"
-        if not path.exists():
+        raw = self._read_bytes(path, MAX_TABLE_BYTES)
+        if raw is None:
             return None
         try:
-            return load(path.read_bytes())
+            return load(raw)
         except Exception as e:  # noqa: BLE001
             self._set_aside(path, e)
             return None
@@ -224,7 +273,7 @@ class Store:
         return self._read_json(self.study_dir(study_id) / "study.json")
 
     def spec_text(self, study_id: str) -> str:
-        return (self.study_dir(study_id) / "spec.toml").read_text()
+        return read_regular_file(self.study_dir(study_id) / "spec.toml", MAX_JSON_BYTES, "spec").decode()
 
     def list_studies(self) -> pd.DataFrame:
         """One row per study: id, name, state, runs done/total, updated time."""
@@ -236,9 +285,9 @@ class Store:
             info = self.study_info(d.name)
             if info is None:
                 continue
-            rows.append({"study_id": d.name, "name": info.get("name", ""), "state": info.get("state", "?"),
-                         "runs_done": info.get("runs_done", 0), "runs_total": info.get("runs_total", 0),
-                         "dataset": info.get("dataset", ""), "updated": info.get("updated", "")})
+            rows.append({"study_id": d.name, "name": str(info.get("name", "")), "state": str(info.get("state", "?")),
+                         "runs_done": _count(info.get("runs_done")), "runs_total": _count(info.get("runs_total")),
+                         "dataset": str(info.get("dataset", "")), "updated": str(info.get("updated", ""))})
         cols = ["study_id", "name", "state", "runs_done", "runs_total", "dataset", "updated"]
         return pd.DataFrame(rows, columns=cols).sort_values("updated", ascending=False, ignore_index=True)
 
@@ -292,21 +341,72 @@ class Store:
                 if "study_id" in df.columns:
                     df = df.drop(columns="study_id")
                 df.insert(0, "study_id", study_id)
+                if name == "runs":
+                    df = with_best_lr(df)
                 atomic_write_parquet(d / f"{name}.parquet", df)
+
+    def tables_by_run(self, study_id: str, run_ids: set[str]) -> dict[str, dict[str, pd.DataFrame]]:
+        """The study's consolidated tables as last written, split per run id (interpolation rows under
+        ``"__interpolation__"``): the driver starts from these, so a rewrite never drops a row it cannot
+        read back right now."""
+        out: dict[str, dict[str, pd.DataFrame]] = {"runs": {}, "epochs": {}, "landscape": {}}
+        for name, parts in out.items():
+            df = self._read_parquet(self.study_dir(study_id) / f"{name}.parquet")
+            if df is None or "run_id" not in df.columns:
+                continue
+            df = df.drop(columns="study_id", errors="ignore")
+            if name == "landscape" and "kind" in df.columns:
+                inter = df["kind"] == "interpolation"
+                if inter.any():
+                    parts["__interpolation__"] = df[inter].reset_index(drop=True)
+                df = df[~inter]
+            for rid, rows in df.groupby("run_id", sort=False):
+                if rid in run_ids:
+                    parts[rid] = rows.reset_index(drop=True)
+        return out
+
+    def sweep_tmp(self, older_than_s: float = 60.0) -> int:
+        """Delete the temporary files (``.*.tmp``) that a killed writer left behind; returns how many.
+
+        A writer names its temporary file after its PID: a file whose process is gone is swept at once, one
+        whose PID is alive (on this machine) only when older than ``older_than_s`` (a reused PID)."""
+        n = 0
+        if not self.root.is_dir():
+            return 0
+        now = time.time()
+        for path in self.root.glob("**/.*.tmp"):
+            m = re.match(r"^\..+\.(\d+)\.\d+\.tmp$", path.name)
+            try:
+                st = path.lstat()
+                if not stat.S_ISREG(st.st_mode):
+                    continue
+                if m and _pid_alive(int(m.group(1))) and now - st.st_mtime < older_than_s:
+                    continue
+                if not m and now - st.st_mtime < older_than_s:
+                    continue
+                path.unlink()
+                n += 1
+            except OSError:
+                continue
+        return n
 
     def load_table(self, study_id: str, table: str = "runs") -> pd.DataFrame:
         """A consolidated table of a study (runs | epochs | landscape); empty if nothing finished yet."""
         if table not in ("runs", "epochs", "landscape"):
             raise StoreError(f"table {table!r} is not one of runs, epochs, landscape")
         df = self._read_parquet(self.study_dir(study_id) / f"{table}.parquet")
-        return df if df is not None else self._assemble(study_id, table)
+        df = df if df is not None else self._assemble(study_id, table)
+        if table == "runs" and "best_lr" not in df.columns:
+            df = with_best_lr(df)   # a study written before best_lr, or assembled from its runs
+        return df
 
     def _assemble(self, study_id: str, table: str) -> pd.DataFrame:
         """A study's table read from its runs' own files, when the consolidated copy is missing or unreadable
         (read-only: the next ``run`` rewrites the copy; interpolation rows come back with it)."""
         info = self.study_info(study_id) or {}
         parts = []
-        for rid in info.get("run_ids", []):
+        ids = info.get("run_ids")
+        for rid in ids if isinstance(ids, list) else []:
             got = self.collect_run(rid, info.get("measure_id")) if _ID_RE.match(str(rid)) else None
             if got is not None:
                 parts.append(got[("runs", "epochs", "landscape").index(table)])

@@ -14,7 +14,8 @@ def modules_after_import(module: str) -> set[str]:
     return {m.split(".")[0] for m in out.stdout.split()}
 
 
-@pytest.mark.parametrize("module", ["studies.config", "studies.store", "studies.charts", "studies"])
+@pytest.mark.parametrize("module", ["studies.config", "studies.store", "studies.charts", "studies",
+                                    "studies.playground", "studies.charts_playground", "studies.schedule"])
 def test_light_modules_do_not_import_torch(module):
     assert "torch" not in modules_after_import(module)
 

@@ -188,7 +188,7 @@ def test_csv_non_numeric_column_is_named(tmp_path):
 def test_csv_errors(tmp_path):
     with pytest.raises(DataError, match="not found"):
         load_dataset(f"csv:{tmp_path / 'missing.csv'}")
-    with pytest.raises(DataError, match="cannot read"):
+    with pytest.raises(DataError, match="is a folder; give a regular CSV file"):
         load_dataset(f"csv:{tmp_path}")  # a folder
     gap = tmp_path / "gap.csv"
     gap.write_text("a,label\n" + "".join(f"{'' if i in (3, 5) else i},{i % 2}\n" for i in range(20)))

@@ -208,17 +208,80 @@ def test_jobs_page_resumes_an_interrupted_job_and_cancels_it(tmp_path, monkeypat
     assert q.get(job["job_id"])["state"] == "cancelled"
 
 
+class FakeClock:
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+
+@pytest.fixture
+def throttle(monkeypatch):
+    """ui's server-wide password throttle on a fake clock (no test waits), and a client address to set."""
+    import ui
+    from studies.throttle import Throttle
+    clock, address = FakeClock(), {"ip": "10.0.0.1"}
+    monkeypatch.setattr(ui, "THROTTLE", Throttle(clock=clock))
+    monkeypatch.setattr(ui, "_client_address", lambda: address["ip"])
+    return clock, address
+
+
+def login(at, password):
+    at.text_input(key="login_password").set_value(password)
+    return at.button(key="login_submit").click().run()
+
+
 @pytest.mark.parametrize("page", ALL_PAGES)
-def test_a_shared_password_guards_every_page(page, fixture_store, monkeypatch):
+def test_a_shared_password_guards_every_page(page, fixture_store, monkeypatch, throttle):
     root, spec = fixture_store
+    clock, _ = throttle
     at = open_page(page, root, monkeypatch, {"study": spec.study_id}, secrets={"password": "s3cret"})
     assert not charts(at) and at.text_input(key="login_password")
-    at.text_input(key="login_password").set_value("guess")
-    at.button(key="login_submit").click().run()
+    login(at, "guess")
     assert "Wrong password" in text(at.error) and not charts(at)
-    at.text_input(key="login_password").set_value("s3cret")
-    at.button(key="login_submit").click().run()
+    clock.t += 1.0                                   # the first lock-out is 1 s
+    login(at, "s3cret")
     assert not at.exception and not [t for t in at.text_input if t.key == "login_password"]
+
+
+def test_wrong_passwords_lock_out_the_address_not_the_session(fixture_store, monkeypatch, throttle):
+    """Eight sessions guessing in parallel from one machine share one lock-out; another address does not."""
+    root, spec = fixture_store
+    clock, address = throttle
+    sessions = [open_page(None, root, monkeypatch, secrets={"password": "s3cret"}) for _ in range(3)]
+    login(sessions[0], "guess-1")
+    for at in sessions[1:]:                          # a fresh session, same address: locked, not compared
+        login(at, "s3cret")
+        assert "try again in 1 s" in text(at.error) and at.text_input(key="login_password")
+    clock.t += 1.0
+    login(sessions[1], "guess-2")                     # the second failure doubles the lock-out
+    clock.t += 1.5
+    login(sessions[2], "s3cret")
+    assert "try again in 1 s" in text(sessions[2].error)
+    address["ip"] = "10.0.0.2"                        # someone else is not slowed by the guesser
+    login(sessions[2], "s3cret")
+    assert not [t for t in sessions[2].text_input if t.key == "login_password"]
+
+
+def test_a_malformed_secrets_file_keeps_every_page_closed(fixture_store, monkeypatch, tmp_path):
+    """`password = a long shared phrase` (unquoted) is not TOML: the pages must not open without a password."""
+    import streamlit as st
+    from streamlit import config
+    root, spec = fixture_store
+    bad = tmp_path / "secrets.toml"
+    bad.write_text("password = a long shared phrase\n")
+    before = config.get_option("secrets.files")
+    config.set_option("secrets.files", [str(bad)])
+    st.secrets._reset()
+    try:
+        for page in ALL_PAGES:
+            at = open_page(page, root, monkeypatch, {"study": spec.study_id})
+            assert not at.exception and not charts(at) and not at.dataframe, page
+            assert "closed" in text(at.error) and "line 1" in text(at.error) and "shared phrase" not in text(at.error)
+    finally:
+        config.set_option("secrets.files", before)
+        st.secrets._reset()
 
 
 def test_unreadable_files_are_shown_as_warnings(fixture_store, tmp_path, monkeypatch):

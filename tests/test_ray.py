@@ -82,7 +82,7 @@ def test_a_task_that_raises_or_a_worker_that_dies_is_a_failed_row_retried_next_t
     runs, _ = run_study(spec, tmp_path, executor="ray", progress=events.append)
     assert set(runs.status) == {"done"}
     assert sorted(ev["label"] for ev in events if ev["event"] == "run_start") == \
-        ["adam B=512 shuffle seed=0", "sgd B=64 shuffle seed=0"]
+        ["adam B=512 shuffle seed=0 lr=0.001", "sgd B=64 shuffle seed=0 lr=0.1"]
 
 
 def test_backend_options_are_checked():

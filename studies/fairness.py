@@ -1,0 +1,163 @@
+"""Fair comparisons: the learning rate each batch size is compared at (``best_lr``).
+
+A batch-size comparison at one learning rate for every batch size measures the learning rate as much as the
+batch size (Shallue et al. 2018 tune it per batch size). With an lr sweep the study picks, per
+(optimizer, batch_size, shuffle), one lr by a stated rule and marks every run (every seed) of it.
+Pure pandas, no torch: the store and the pages call it.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+GROUP = ["optimizer", "batch_size", "shuffle"]
+BEST_LR_RULE = ("per optimizer, batch size and shuffle: the lr with most seeds reaching the target, then the "
+                "fewest median steps to it; without a target (or when none reached it), the lowest median final "
+                "train loss; stalled, diverged and failed runs never win")
+
+
+def _has_target(runs: pd.DataFrame) -> bool:
+    """Whether the study trains to a target: the spec's columns when stored, else any run that reached one."""
+    cols = [c for c in ("target_train_acc", "target_train_loss") if c in runs.columns]
+    if cols:
+        return bool((runs[cols].fillna(0).astype(float) > 0).any().any())
+    return "reached_target" in runs.columns and bool(runs.reached_target.fillna(False).astype(bool).any())
+
+
+def _lr_key(rows: pd.DataFrame, with_target: bool) -> tuple | None:
+    """Sort key of one lr's runs (smaller is better); None when no run of it trained (it never wins)."""
+    done = rows[rows.status == "done"]
+    if done.empty:
+        return None
+    n_bad = len(rows) - len(done)
+    loss = done.train_loss.astype(float).median()
+    loss = math.inf if not math.isfinite(loss) else loss
+    if not with_target:
+        return (n_bad, loss)
+    reached = done[done.reached_target.fillna(False).astype(bool)] if "reached_target" in done else done.iloc[:0]
+    steps = reached.steps.astype(float).median() if len(reached) else math.inf
+    return (-len(reached), steps, n_bad, loss)
+
+
+def best_lr(runs: pd.DataFrame) -> pd.Series:
+    """Boolean Series aligned with ``runs``: True on every run of its group's chosen lr (BEST_LR_RULE).
+
+    Exactly one lr per (optimizer, batch_size, shuffle) group is marked, unless no run of the group trained
+    (all stalled, diverged or failed): then none is. With a single lr per group, its runs are marked when
+    any of them trained."""
+    out = pd.Series(False, index=runs.index, dtype=bool)
+    if runs.empty or "lr" not in runs.columns:
+        return out
+    with_target = _has_target(runs)
+    for _, group in runs.groupby(GROUP, sort=False, dropna=False):
+        keys = {lr: _lr_key(rows, with_target) for lr, rows in group.groupby("lr", sort=True)}
+        keys = {lr: k for lr, k in keys.items() if k is not None}
+        if keys:
+            chosen = min(keys, key=lambda lr: (keys[lr], lr))   # ties: the smaller lr
+            out[group.index[group.lr == chosen]] = True
+    return out
+
+
+def with_best_lr(runs: pd.DataFrame) -> pd.DataFrame:
+    """``runs`` with the boolean ``best_lr`` column (recomputed: runs may have been added since)."""
+    if runs.empty or not set(GROUP + ["lr", "status"]) <= set(runs.columns):
+        return runs
+    return runs.assign(best_lr=best_lr(runs))
+
+
+# ---------------------------------------------------------------- matched fit
+
+# Without a target, runs are at a matched fit when their final train losses lie within this band (nats) of
+# the best-fitted run: a wider spread compares solutions at different stages of training.
+LOSS_BAND = 0.1
+CONFOUND = "gap and sharpness are confounded with under-training"
+
+
+@dataclass(frozen=True)
+class FitCheck:
+    """Whether compared runs sit at a matched fit, and a one-line message for the top of a page."""
+
+    matched: bool
+    n_runs: int           # runs compared
+    n_missed: int         # runs that missed the target (or lie outside the loss band), untrained ones included
+    n_untrained: int      # stalled, diverged or failed runs among them
+    rule: str             # "target" | "loss band" | "different rules"
+    message: str
+
+    def summary(self) -> str:
+        """"12 done · 2 missed target" for the Jobs page and the studies table."""
+        done = self.n_runs - self.n_untrained
+        parts = [f"{done} done"]
+        if self.n_missed - self.n_untrained:
+            parts.append(f"{self.n_missed - self.n_untrained} missed " +
+                         ("target" if self.rule == "target" else "the loss band"))
+        if self.n_untrained:
+            parts.append(f"{self.n_untrained} not trained")
+        return " · ".join(parts)
+
+
+def _targets(runs: pd.DataFrame) -> set:
+    cols = [c for c in ("target_train_acc", "target_train_loss") if c in runs.columns]
+    if not cols:
+        return {("?",)} if _has_target(runs) else set()
+    return {tuple(r) for r in runs[cols].fillna(0).astype(float).itertuples(index=False) if any(v > 0 for v in r)}
+
+
+def matched_fit(runs: pd.DataFrame) -> FitCheck:
+    """Matched fit of the compared ``runs`` (pass the runs a chart shows): with a target, every run reached
+    it; without one, every final train loss lies within LOSS_BAND of the lowest. Stalled, diverged and failed
+    runs never count as fitted."""
+    n = len(runs)
+    if n == 0:
+        return FitCheck(True, 0, 0, 0, "target", "")
+    status = runs.status if "status" in runs.columns else pd.Series("done", index=runs.index)
+    untrained = status != "done"
+    targets = _targets(runs)
+    if targets:
+        reached = runs.reached_target.fillna(False).astype(bool) if "reached_target" in runs.columns \
+            else pd.Series(False, index=runs.index)
+        missed = ~reached | untrained
+        rule = "target"
+        why = "missed the target"
+    else:
+        loss = runs.train_loss.astype(float).where(~untrained)
+        best = loss.min()
+        missed = untrained | ~(loss <= best + LOSS_BAND)
+        rule = "loss band"
+        why = f"ended with a train loss more than {LOSS_BAND:g} above the best run's"
+    k, u = int(missed.sum()), int(untrained.sum())
+    if len(targets) > 1:
+        return FitCheck(False, n, k, u, "different rules",
+                        f"The runs were trained to different targets ({len(targets)}): {CONFOUND}.")
+    if k == 0:
+        return FitCheck(True, n, 0, 0, rule, "")
+    extra = f" ({u} stalled, diverged or failed)" if u else ""
+    return FitCheck(False, n, k, u, rule, f"{k} of {n} runs {why}{extra}: {CONFOUND}.")
+
+
+def matched_pair(runs_a: pd.DataFrame, runs_b: pd.DataFrame) -> FitCheck:
+    """Matched fit across two studies: each matched, and both trained by the same stopping rule."""
+    a, b = matched_fit(runs_a), matched_fit(runs_b)
+    both = matched_fit(pd.concat([runs_a, runs_b], ignore_index=True))
+    ta, tb = _targets(runs_a), _targets(runs_b)
+    n, k, u = a.n_runs + b.n_runs, a.n_missed + b.n_missed, a.n_untrained + b.n_untrained
+    if ta != tb:
+        rules = " vs ".join(_describe_targets(t) for t in (ta, tb))
+        return FitCheck(False, n, k, u, "different rules",
+                        f"The two studies stop by different rules ({rules}): {CONFOUND}.")
+    if a.matched and b.matched and both.matched:
+        return FitCheck(True, n, 0, 0, a.rule, "")
+    if a.matched and b.matched:   # each within its own loss band, not across
+        return both
+    return FitCheck(False, n, k, u, a.rule, f"{k} of {n} runs across the two studies "
+                    f"{'missed the target' if a.rule == 'target' else 'are outside the loss band'}: {CONFOUND}.")
+
+
+def _describe_targets(targets: set) -> str:
+    if not targets:
+        return "a fixed epoch budget"
+    acc, loss = next(iter(targets)) if len(next(iter(targets))) == 2 else (math.nan, math.nan)
+    parts = ([f"train acc ≥ {acc:g}"] if acc > 0 else []) + ([f"train loss ≤ {loss:g}"] if loss > 0 else [])
+    return " and ".join(parts) or "a target"

@@ -1,0 +1,290 @@
+"""The optimizer playground: torch.optim's update rules, mini-batch noise and trajectories on a 2-D surface.
+
+The update rules are torch.optim's (SGD with momentum/Nesterov, Adagrad, RMSprop, Adam: the formulas of their
+single-tensor paths, same defaults for eps), written in numpy so the page imports no torch and answers at once;
+tests check each against torch.optim and studies.optim step by step.
+
+Batch noise: the loss is the mean over N synthetic examples, L_i(θ) = L(θ) + ξ_i·θ with fixed vectors ξ_i of
+mean exactly 0 and spread σ per coordinate, so the full batch is exactly L and every example has L's Hessian.
+A batch of B examples (with or without replacement; without: one pass per epoch in a new order each epoch when
+shuffled, in one fixed order otherwise, as the studies' batches) has gradient ∇L + mean ξ, noise of RMS norm
+σ·√2·√(1/B) (with replacement) or σ·√2·√((N − B)/(B·(N − 1))) (without, a full batch: 0).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from .schedule import lr_factor
+from .surfaces import EIG_TOL, GRAD_TOL, Surface, kind_of
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+EPS = {"adagrad": 1e-10, "rmsprop": 1e-8, "adam": 1e-8}     # torch.optim's defaults
+DATA_SEED = 0                                              # the synthetic examples are fixed: one "dataset"
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """One optimizer and its hyperparameters (β: momentum, α: RMSProp's decay, β1/β2: Adam's)."""
+    name: str
+    lr: float
+    beta: float = 0.9
+    alpha: float = 0.99
+    beta1: float = 0.9
+    beta2: float = 0.999
+
+    def label(self) -> str:
+        extra = {"momentum": f", β={self.beta:g}", "nesterov": f", β={self.beta:g}",
+                 "rmsprop": f", α={self.alpha:g}",
+                 "adam": f", β1={self.beta1:g}, β2={self.beta2:g}"}.get(self.name, "")
+        return f"{self.name} (lr={self.lr:g}{extra})"
+
+    def check(self) -> None:
+        """One clear line for a setting torch.optim would refuse."""
+        if self.name not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.name!r}: pick one of {', '.join(OPTIMIZERS)}")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ValueError(f"{self.name}: the learning rate must be a positive number, not {self.lr}")
+        for key in ("beta", "alpha", "beta1", "beta2"):
+            if not 0.0 <= getattr(self, key) < 1.0:
+                raise ValueError(f"{self.name}: {key} must be in [0, 1), not {getattr(self, key)}")
+
+
+class Stepper:
+    """The state of one optimizer for K points at once; ``step(θ, g, lr)`` returns the next θ (K, 2)."""
+
+    def __init__(self, spec: OptimizerSpec, shape):
+        spec.check()
+        self.spec, self.t = spec, 0
+        self.buf = self.sq = None
+        self.m, self.v = np.zeros(shape), np.zeros(shape)
+        self.sum = np.zeros(shape)          # Adagrad's initial_accumulator_value = 0
+
+    def step(self, theta: np.ndarray, g: np.ndarray, lr: float) -> np.ndarray:
+        s, name = self.spec, self.spec.name
+        self.t += 1
+        if name == "sgd":
+            return theta - lr * g
+        if name in ("momentum", "nesterov"):        # torch: buf = g on the first step, then β·buf + g
+            self.buf = g.copy() if self.buf is None else s.beta * self.buf + g
+            return theta - lr * (g + s.beta * self.buf if name == "nesterov" else self.buf)
+        if name == "adagrad":
+            self.sum = self.sum + g * g
+            return theta - lr * g / (np.sqrt(self.sum) + EPS["adagrad"])
+        if name == "rmsprop":
+            self.v = s.alpha * self.v + (1 - s.alpha) * g * g
+            return theta - lr * g / (np.sqrt(self.v) + EPS["rmsprop"])
+        self.m = self.m + (1 - s.beta1) * (g - self.m)          # torch: exp_avg.lerp_(g, 1 − β1)
+        self.v = s.beta2 * self.v + (1 - s.beta2) * g * g
+        bc1, bc2 = 1 - s.beta1 ** self.t, 1 - s.beta2 ** self.t
+        return theta - (lr / bc1) * self.m / (np.sqrt(self.v) / math.sqrt(bc2) + EPS["adam"])
+
+
+# ---------------------------------------------------------------- batch noise
+
+def examples(n: int, sigma: float, seed: int = DATA_SEED) -> np.ndarray:
+    """N fixed example tilts ξ_i (N, 2): mean exactly 0, standard deviation exactly σ per coordinate."""
+    xi = np.random.default_rng(seed).standard_normal((n, 2))
+    xi -= xi.mean(0)
+    sd = xi.std(0)
+    return xi / np.where(sd > 0, sd, 1.0) * sigma
+
+
+def noise_rms(sigma: float, n: int, batch: int, replacement: bool) -> float:
+    """RMS of ‖mean ξ over a batch‖: the size of the batch's gradient error (1/√B, 0 for a full batch)."""
+    if replacement:
+        return sigma * math.sqrt(2 / batch)
+    return sigma * math.sqrt(2 * max(n - batch, 0) / (batch * (n - 1))) if n > 1 else 0.0
+
+
+def batch_noise(xi: np.ndarray, batch: int, steps: int, *, replacement: bool, shuffle: bool,
+                seed: int) -> np.ndarray:
+    """The gradient error mean ξ of each step's batch, (steps, 2). Without replacement the batches walk an
+    epoch's order (a new permutation every epoch if shuffled, else one drawn once), the last one partial."""
+    n = len(xi)
+    rng = np.random.default_rng(seed)
+    if not replacement and batch >= n:
+        return np.zeros((steps, 2))     # the full batch: exactly ∇L (the ξ sum to 0; a float sum would not)
+    if replacement:
+        return xi[rng.integers(0, n, (steps, batch))].mean(1)
+    bounds = [(a, min(a + batch, n)) for a in range(0, n, batch)]
+    starts = np.array([a for a, _ in bounds])
+    stops = np.array([b for _, b in bounds])
+    epochs = -(-steps // len(bounds))
+    first = rng.permutation(n)
+    orders = np.tile(first, (epochs, 1))
+    if shuffle and epochs > 1:
+        orders[1:] = rng.permuted(orders[1:], axis=1)
+    cs = np.concatenate([np.zeros((epochs, 1, 2)), np.cumsum(xi[orders], 1)], 1)
+    means = (cs[:, stops] - cs[:, starts]) / (stops - starts)[None, :, None]
+    return means.reshape(-1, 2)[:steps]
+
+
+def noise_table(sigma: float, n: int) -> pd.DataFrame:
+    """noise_rms for B = 1, 2, 4, … N under both samplings (the noise chart's lines)."""
+    sizes = sorted({2**k for k in range(int(math.log2(n)) + 1)} | {n})
+    return pd.DataFrame([{"batch": b, "sampling": "with replacement" if r else "without replacement",
+                          "noise": noise_rms(sigma, n, b, r)} for r in (False, True) for b in sizes])
+
+
+def default_lr(surface: Surface, name: str) -> float:
+    """A starting learning rate that shows the surface's lesson: the surface's own for the SGD family; the
+    adaptive methods step a set distance whatever the gradient's size, so a share of the map's width."""
+    if name in ("sgd", "momentum", "nesterov"):
+        return surface.lr
+    width = surface.domain[0][1] - surface.domain[0][0]
+    return round({"adagrad": 0.08, "rmsprop": 0.005, "adam": 0.0125}[name] * width, 4)
+
+
+# ---------------------------------------------------------------- trajectories
+
+@dataclass(frozen=True)
+class Setup:
+    """What one trajectory needs besides the optimizer (all in the page's URL)."""
+    steps: int = 200
+    batch: int = 256            # B; equal to n_examples without replacement: full-batch gradient descent
+    n_examples: int = 256
+    replacement: bool = False
+    shuffle: bool = True
+    sigma: float = 1.0
+    warmup: int = 0
+    schedule: str = "constant"
+
+    def check(self) -> None:
+        if not 1 <= self.steps <= 5000:
+            raise ValueError(f"steps must be between 1 and 5000, not {self.steps}")
+        if not 2 <= self.n_examples <= 100_000:
+            raise ValueError(f"N (examples) must be between 2 and 100000, not {self.n_examples}")
+        if not 1 <= self.batch <= self.n_examples:
+            raise ValueError(f"batch size B must be between 1 and N = {self.n_examples}, not {self.batch}")
+        if not (self.sigma >= 0 and math.isfinite(self.sigma)):
+            raise ValueError(f"the noise σ must be ≥ 0, not {self.sigma}")
+        if not 0 <= self.warmup <= self.steps:
+            raise ValueError(f"warm-up must be between 0 and the {self.steps} steps, not {self.warmup}")
+        if self.schedule not in ("constant", "cosine", "step"):
+            raise ValueError(f"schedule must be constant, cosine or step, not {self.schedule!r}")
+
+
+@dataclass
+class Paths:
+    """K trajectories: θ (K, T+1, 2), full-batch loss and ‖∇L‖ (K, T+1), each step's noise norm (K, T) and
+    learning rate (K, T); ``stop[k]``: the last step recorded (the point left the map, or T)."""
+    theta: np.ndarray
+    loss: np.ndarray
+    grad_norm: np.ndarray
+    noise_norm: np.ndarray
+    lr: np.ndarray
+    stop: np.ndarray
+
+
+def simulate(surface: Surface, opt: OptimizerSpec, starts, setup: Setup, seeds=(0,)) -> Paths:
+    """Run ``opt`` from each start (one per seed; a single start is shared) with the batches of ``setup``,
+    one trajectory per seed (the seed draws the batches)."""
+    setup.check()
+    seeds = list(seeds)
+    xi = examples(setup.n_examples, setup.sigma)
+    noise = np.stack([batch_noise(xi, setup.batch, setup.steps, replacement=setup.replacement,
+                                  shuffle=setup.shuffle, seed=s) for s in seeds])
+    return integrate(surface, [opt], np.zeros(len(seeds), int), starts, noise, schedule_factors(setup))
+
+
+def schedule_factors(setup: Setup) -> np.ndarray:
+    """The multiplier of each optimizer's peak learning rate at every step (warm-up, then the decay)."""
+    return np.array([lr_factor(t, total_steps=setup.steps, warmup_steps=setup.warmup, schedule=setup.schedule)
+                     for t in range(setup.steps)])
+
+
+def integrate(surface: Surface, opts: list[OptimizerSpec], which, starts, noise: np.ndarray,
+              factors: np.ndarray) -> Paths:
+    """K trajectories at once: row k follows ``opts[which[k]]`` from ``starts[k]`` (or one shared start) with
+    the gradient error ``noise[k, t]`` and learning rate lr·factors[t]. One gradient call per step for all
+    rows keeps a page's dozens of trajectories to milliseconds. A point that leaves the map (a domain width
+    beyond it) or overflows stops there: NaN afterwards."""
+    which = np.asarray(which, int)
+    k, steps = len(which), len(factors)
+    theta = np.broadcast_to(np.asarray(starts, float).reshape(-1, 2), (k, 2)).copy()
+    groups = [np.flatnonzero(which == i) for i in range(len(opts))]
+    steppers = [Stepper(o, (len(g), 2)) for o, g in zip(opts, groups)]
+    out = np.full((k, steps + 1, 2), np.nan)
+    out[:, 0] = theta
+    alive, stop = np.ones(k, bool), np.full(k, steps)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(steps):
+            g = np.stack(surface.grad(theta[:, 0], theta[:, 1]), -1) + noise[:, t]
+            for opt, rows, stepper in zip(opts, groups, steppers):
+                if len(rows):
+                    theta[rows] = stepper.step(theta[rows], g[rows], opt.lr * factors[t])
+            ok = np.isfinite(theta).all(1) & surface.in_view(theta[:, 0], theta[:, 1])
+            stop[alive & ~ok] = t
+            alive &= ok
+            if not alive.any():
+                break
+            out[alive, t + 1] = theta[alive]
+        x, y = out[..., 0], out[..., 1]
+        gx, gy = surface.grad(x, y)
+        lrs = np.array([o.lr for o in opts])[which][:, None] * factors[None]
+        return Paths(out, surface.loss(x, y), np.hypot(gx, gy), np.linalg.norm(noise, axis=-1), lrs, stop)
+
+
+def first_small_gradient(surface: Surface, paths: Paths, k: int = 0, grad_tol: float = GRAD_TOL,
+                         eig_tol: float = EIG_TOL) -> dict | None:
+    """The first step of trajectory k where the full-batch ‖∇L‖ fell below ``grad_tol``, and the notes'
+    verdict there; None if it never did."""
+    hits = np.flatnonzero(paths.grad_norm[k] < grad_tol)
+    if not len(hits):
+        return None
+    t = int(hits[0])
+    x, y = paths.theta[k, t]
+    lam = np.linalg.eigvalsh(surface.hessian(x, y))
+    return {"step": t, "x": float(x), "y": float(y), "grad_norm": float(paths.grad_norm[k, t]),
+            "eig_min": float(lam[0]), "eig_max": float(lam[1]), "kind": kind_of(lam, eig_tol)}
+
+
+def nearest_minimum(surface: Surface, points: np.ndarray) -> np.ndarray:
+    """Index into surface.minima of the minimum nearest to each point (K, 2); -1 for a point that left."""
+    centres = np.asarray(surface.minima, float)
+    d = np.linalg.norm(points[:, None, :] - centres[None], axis=-1)
+    return np.where(np.isfinite(points).all(1), np.nanargmin(np.where(np.isnan(d), np.inf, d), 1), -1)
+
+
+def last_points(paths: Paths) -> np.ndarray:
+    """Where each trajectory ended (its last recorded point)."""
+    return paths.theta[np.arange(len(paths.stop)), np.minimum(paths.stop, paths.theta.shape[1] - 1)]
+
+
+def explore(surface: Surface, optimizers: list[OptimizerSpec], start, setup: Setup, batches: list[int],
+            seed: int = 0, grad_tol: float = GRAD_TOL) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The page's one call: every optimizer × batch size from one start, the batches drawn by ``seed``.
+
+    Returns (steps, summary): one row per step (optimizer, label, batch, step, x, y, loss, grad_norm, noise,
+    lr) and one row per trajectory (final point and loss, steps run, the noise's theory and measured RMS, where
+    the gradient first became small and the verdict there)."""
+    setup.check()
+    for b in batches:
+        replace(setup, batch=int(b)).check()
+    xi = examples(setup.n_examples, setup.sigma)
+    per_batch = {b: batch_noise(xi, int(b), setup.steps, replacement=setup.replacement, shuffle=setup.shuffle,
+                                seed=seed) for b in batches}
+    pairs = [(b, i) for b in batches for i in range(len(optimizers))]
+    noise = np.stack([per_batch[b] for b, _ in pairs]) if pairs else np.zeros((0, setup.steps, 2))
+    p = integrate(surface, optimizers, [i for _, i in pairs], start, noise, schedule_factors(setup))
+    rows, summary = [], []
+    for k, (b, i) in enumerate(pairs):
+        opt, n = optimizers[i], int(p.stop[k]) + 1
+        rows.append(pd.DataFrame({
+            "optimizer": opt.name, "label": opt.label(), "batch": int(b), "step": np.arange(n),
+            "x": p.theta[k, :n, 0], "y": p.theta[k, :n, 1], "loss": p.loss[k, :n], "grad_norm": p.grad_norm[k, :n],
+            "noise": np.append(p.noise_norm[k, :n - 1], np.nan), "lr": np.append(p.lr[k, :n - 1], np.nan)}))
+        small = first_small_gradient(surface, p, k, grad_tol)
+        end = last_points(p)[k]
+        summary.append({
+            "optimizer": opt.name, "label": opt.label(), "batch": int(b), "steps_run": int(p.stop[k]),
+            "left_map": bool(p.stop[k] < setup.steps), "final_x": float(end[0]), "final_y": float(end[1]),
+            "final_loss": float(surface.loss(*end)),
+            "noise_theory": noise_rms(setup.sigma, setup.n_examples, int(b), setup.replacement),
+            "noise_measured": float(np.sqrt(np.mean(p.noise_norm[k, :max(n - 1, 1)] ** 2))),
+            **{f"small_{key}": (small or {}).get(key) for key in ("step", "kind", "x", "y", "grad_norm")}})
+    return pd.concat(rows, ignore_index=True), pd.DataFrame(summary)
