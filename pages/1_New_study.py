@@ -7,14 +7,16 @@ import streamlit as st
 
 import ui
 from studies import design
-from studies.config import (DATASET_KINDS, DEVICES, LOSSES, LR_SCALINGS, MODELS, OPTIMIZERS, SCHEDULES,
-                            SpecError, StudySpec)
+from studies.config import (DATASET_KINDS, DEVICES, LOSSES, LR_SCALINGS, MODELS, OPTIM_HYPER, OPTIMIZERS,
+                            SCHEDULES, SpecError, StudySpec)
 from studies.estimate import estimate, format_seconds
 from studies.jobs import device_slot
 
 store = ui.page("New study", ":material/science:")
 S = st.session_state
 CSV = "csv (upload your own)"
+OPTIM_LABELS = {"momentum": "Momentum β", "beta1": "Adam β1", "beta2": "Adam β2", "eps": "Adam ε",
+                "alpha": "RMSProp α"}
 
 # ---- start from an uploaded TOML (fills the form; fields the form lacks are kept)
 up = st.file_uploader("Start from a spec (TOML)", type=["toml"], key="toml_upload", max_upload_size=1,
@@ -77,6 +79,19 @@ with grid_col:
         st.number_input(f"Learning rate: {opt}", min_value=0.0, format="%g", key=f"f_lr_{opt}",
                         help="At base_batch_size; the LR rule scales it for other batch sizes")
     errors["lr"] = st.empty()
+    hyper = [k for k, (_, opts) in OPTIM_HYPER.items() if set(opts) & set(S["f_optimizers"])]
+    if hyper:
+        with st.expander("Optimizer hyperparameters"):
+            for k in hyper:
+                applies = ", ".join(o for o in OPTIM_HYPER[k][1] if o in S["f_optimizers"])
+                if k == "nesterov":
+                    st.checkbox("Nesterov momentum", key="f_optim_nesterov",
+                                help="Nesterov's look-ahead for momentum (the nesterov optimizer always uses it)")
+                else:
+                    st.number_input(f"{OPTIM_LABELS[k]} ({applies})", min_value=0.0, max_value=1.0,
+                                    format="%g", step=0.01 if k != "eps" else 1e-8, key=f"f_optim_{k}",
+                                    help="Default as torch's; a changed value enters the run ids")
+            errors["optim"] = st.empty()
     st.radio("Shuffle", list(design.SHUFFLE_CHOICES), key="f_shuffle", horizontal=True,
              help="on: a new order every epoch; off: one fixed order; both: the grid has both")
     st.text_input("Seeds", key="f_seeds", help="e.g. 0, 1, 2: every grid point is trained once per seed; "

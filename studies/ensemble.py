@@ -135,7 +135,7 @@ class StackedTrainer:
         if not all(stackable(m) for m in models):
             raise ValueError(f"only MLPs train stacked, not {run.model!r}")
         self.net = StackedMLP(models, device)
-        self.update = Update(run.optimizer, self.net.params, run.lr, run.weight_decay)
+        self.update = Update(run.optimizer, self.net.params, run.lr, run.weight_decay, dict(run.hyper))
         self.loss_fn = make_loss(run.loss)
         self.x, self.y = data.x_train.reshape(data.n_train, -1), data.y_train
         self.eval_sets = ((self.x, self.y), (data.x_test.reshape(len(data.y_test), -1), data.y_test))
