@@ -35,7 +35,9 @@ def noise_over_training_chart(epochs: pd.DataFrame, runs: pd.DataFrame, *, heigh
     df["lo"] = (df["noise_scale"] - se).clip(lower=df["noise_scale"] / 10)   # a log axis: never ≤ 0
     df["hi"] = df["noise_scale"] + se
     df = df[["run_id", "batch_size", "optimizer", "seed", "epoch", "noise_scale", "se", "lo", "hi"]]
-    x = alt.X("epoch:Q", title="epoch (symlog)", scale=alt.Scale(type="symlog"))
+    top = int(df["epoch"].max()) if len(df) else 1
+    ticks = [0] + [2 ** k for k in range(0, max(1, top).bit_length() + 1) if 2 ** k <= 2 * top]
+    x = alt.X("epoch:Q", title="epoch (symlog)", scale=alt.Scale(type="symlog"), axis=alt.Axis(values=ticks))
     y = alt.Y("noise_scale:Q", title="B_simple (log)", scale=alt.Scale(type="log"))
     base = alt.Chart(df).encode(x=x, color=_batch_color(df["batch_size"]))
     tooltip = ["optimizer:N", "batch_size:Q", "seed:Q", "epoch:Q",
@@ -94,7 +96,7 @@ def predictors_chart(table: pd.DataFrame, *, height: int | None = None) -> alt.C
     bars = alt.Chart(df).mark_bar().encode(
         x=x, y=y, tooltip=tooltip,
         color=alt.condition("datum.baseline", alt.value("#9c9c9c"), alt.value(PALETTE[0])))
-    ci = alt.Chart(df).mark_errorbar(ticks=True, color="#333").encode(
+    ci = alt.Chart(df).mark_errorbar(ticks=True, color="#e15759", thickness=2).encode(
         x=alt.X("ci_low:Q", title="Kendall τ with the gap (train − test accuracy)"), x2="ci_high:Q", y=y) \
         .transform_filter("isValid(datum.ci_low)")
     zero = alt.Chart(pd.DataFrame({"tau": [0.0]})).mark_rule(color="#555").encode(x="tau:Q")

@@ -112,3 +112,25 @@ def test_png_and_svg_need_no_browser_and_are_cheap(tables):
 def test_the_timing_note_names_device_torch_and_warm_up(tables):
     note = charts.timing_note(tables[0])
     assert "cpu (2 threads)" in note and "torch 2.x" in note and "warm-up" in note
+
+
+def test_precision_charts_build_valid_vega_lite():
+    import numpy as np
+    from studies import curvature_charts as cc
+    runs = pd.DataFrame({"run_id": ["a", "b"], "batch_size": [16, 512], "optimizer": "sgd", "seed": 0,
+                         "status": "done"})
+    epochs = pd.DataFrame({"run_id": ["a"] * 3 + ["b"] * 3, "epoch": [0, 1, 5] * 2,
+                           "noise_scale": [10.0, 50.0, 400.0, 12.0, np.nan, 900.0],
+                           "noise_scale_se": [2.0, 5.0, 90.0, 3.0, np.nan, 100.0]})
+    spec = charts.to_vega_lite(cc.noise_over_training_chart(epochs, runs))
+    assert sum(len(s.get("data", {}).get("values", [])) for s in [spec]) or spec["datasets"]
+    marks = [s.get("mark", {}).get("type") for s in layers(spec)]
+    assert "errorbar" in marks and "line" in marks
+    rows = pd.DataFrame({"eigenvalue": [-0.1, 0.0, 0.0, 2.0], "weight": [0.25] * 4})
+    frame, width = cc.density_frame(rows)
+    assert float(np.trapezoid(frame.density, frame.eigenvalue)) == pytest.approx(1.0, rel=0.02)
+    charts.to_vega_lite(cc.spectrum_chart(rows))
+    table = pd.DataFrame({"measure": ["sharpness_eps", "batch_size"], "label": ["ε", "B"], "tau": [0.6, -0.2],
+                          "ci_low": [0.3, -0.6], "ci_high": [0.9, 0.2], "n": [10, 10]})
+    spec = charts.to_vega_lite(cc.predictors_chart(table))
+    assert any(s.get("mark", {}).get("type") == "bar" for s in layers(spec))
