@@ -8,7 +8,7 @@ The same data, model (models.py's MLP 256-256, the same seed), optimizer, learni
            zero_grad / forward / backward / step, torch's default thread count (all cores);
   lean     the loop train.py had before this engine (data on the device, index_select batches, autograd,
            fused torch.optim, no .item()), one thread below batch 256 as the runner then chose;
-  engine   Batchscope's (ensemble.py with K = 1): hand-written MLP backward into preallocated buffers,
+  engine   Batchscope's (stacked.py with K = 1): hand-written MLP backward into preallocated buffers,
            direct fused optimizer kernels, the thread count its timing pass measured.
 Every figure is wall time around whole epochs or, where an epoch is long, around its first N steps
 scaled to the epoch (the tables give N); the loops run in alternation, REPEATS times; medians.
@@ -38,7 +38,7 @@ from studies import StudySpec, run_study
 from studies.config import RunSpec
 from studies.data import Dataset, load_dataset
 from studies.device import denormals_flushed
-from studies.ensemble import StackedTrainer
+from studies.stacked import StackedTrainer
 from studies.models import build_model
 from studies.timing import PlainTrainer, best_stack, timing_pass
 
@@ -267,7 +267,7 @@ def bench_stacks(batch_sizes=(1, 4, 16), optimizers=OPTIMIZERS, seeds: int = 8, 
             run = run_for(data, b, opt)
             runs = [run_for(data, b, opt, seed=s) for s in range(seeds)]
             size, _ = best_stack(run, data, CPU, seeds)
-            k = min(size, math.ceil(seeds / workers))   # the local executor's stacks: best size, every worker busy
+            k = min(size, math.ceil(seeds / workers))   # the pool executor's stacks: best size, every worker busy
             model = build_model(run.model, run.hidden, data.input_shape, data.n_classes, run.seed)
             typical = TypicalLoop(run, data)
             loops = {**{f"typical@{t}": (typical, t) for t in sorted({1, os.cpu_count() or 1})},
@@ -290,7 +290,7 @@ def bench_stacks(batch_sizes=(1, 4, 16), optimizers=OPTIMIZERS, seeds: int = 8, 
 
 def bench_study(batch_sizes=(1, 4, 16), seeds: int = 8, epochs: int = 3, optimizers=OPTIMIZERS) -> dict:
     """A whole study (digits, ``seeds`` seeds × batch sizes): the previous loop one run after another,
-    the serial executor (this engine, one by one), and the local executor (timing pass, stacks, workers)."""
+    the serial executor (this engine, one by one), and the pool executor (timing pass, stacks, workers)."""
     from studies.train import train_run
     spec = StudySpec.from_dict({"name": "bench-study", "dataset": "digits", "hidden": list(HIDDEN),
                                 "batch_sizes": list(batch_sizes), "optimizers": list(optimizers), "shuffle": [True],
@@ -305,7 +305,7 @@ def bench_study(batch_sizes=(1, 4, 16), seeds: int = 8, epochs: int = 3, optimiz
         torch.set_num_threads(1 if r.batch_size < 256 else os.cpu_count() or 1)
         train_run(r, data, CPU, engine="plain")
     out["previous_s"] = time.perf_counter() - t0
-    for executor in ("serial", "local"):
+    for executor in ("serial", "pool"):
         with tempfile.TemporaryDirectory() as store:
             t0 = time.perf_counter()
             run_study(spec, store, executor=executor)
@@ -364,7 +364,7 @@ def markdown(res: dict, command: str) -> str:
                "its defaults, zero_grad / forward / backward / step, torch's default threads (all cores);\n"
                "- **lean**: the loop train.py had before this engine (data on the device, `index_select` "
                "batches, autograd, fused torch.optim, no `.item()`), one thread below batch 256;\n"
-               "- **engine**: Batchscope's (studies/ensemble.py, K = 1): hand-written MLP backward into "
+               "- **engine**: Batchscope's (studies/stacked.py, K = 1): hand-written MLP backward into "
                "preallocated buffers, direct fused optimizer kernels, the thread count its timing pass measured."
                "\n\nWall time around whole epochs, or around the first N steps of long epochs scaled to the "
                f"epoch; the loops alternate, {REPEATS} repeats, medians.")
@@ -391,7 +391,7 @@ def markdown(res: dict, command: str) -> str:
     if res.get("stacks"):
         out.append("## Eight seeds at small batch (digits): µs per run-step\n\nOne by one (typical loop, "
                    "the previous lean loop, this engine alone), one stack of all eight (1 thread), and what the "
-                   "local executor does: one stack per worker process, one thread each, all started together.")
+                   "pool executor does: one stack per worker process, one thread each, all started together.")
         out.append(_table(["opt", "B", "typical", "lean", "engine alone", "stack of 8", "parallel stacks",
                            "best stack size", "× vs lean", "× vs typical"],
                           [[r["optimizer"], r["batch"], f"{r['typical_us']:.0f}", f"{r['lean_us']:.0f}",
@@ -408,7 +408,7 @@ def markdown(res: dict, command: str) -> str:
                             f"{s['previous_s'] / s[key]:.1f}×"]
                            for how, key in (("previous lean loop, one run after another", "previous_s"),
                                             ("executor serial (this engine, one by one)", "serial_s"),
-                                            ("executor local (timing pass, stacks, worker pool)", "local_s"))]))
+                                            ("executor pool (timing pass, stacks, worker pool)", "pool_s"))]))
     if res.get("quick"):
         q = res["quick"]
         out.append(f"## examples/quick.toml\n\n`python -m studies run examples/quick.toml` on a fresh store: "

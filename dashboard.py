@@ -1,36 +1,9 @@
-"""Batchscope dashboard: the studies in the store, one picked, and links to its views.
+"""Batchscope dashboard: `streamlit run dashboard.py [-- --store DIR]`.
 
-`streamlit run dashboard.py [-- --store DIR]`; the pages in pages/ are the views (classic multipage, so a link
-such as /Speed?study=<id> opens that view of that study, also as the first request after a server start).
+The router: the language switch, then st.navigation over home.py (the overview) and every file in pages/, so
+the sidebar names the first page "Home" in the chosen language. URLs are the classic ones (a link such as
+/Speed?study=<id>&lang=zh opens that view of that study, also as the first request after a server start).
 """
-import streamlit as st
-
 import ui
-from studies import charts
 
-store = ui.page("Batchscope", ":material/straighten:")
-all_studies = ui.studies(store)
-sid = ui.study_picker(store, all_studies)
-
-links = st.columns(len(ui.PAGES) - 1)
-for col, (path, title) in zip(links, list(ui.PAGES.items())[1:]):
-    col.page_link(path, label=title, query_params={"study": sid} if "New" not in title else None)
-
-st.dataframe(all_studies.assign(study_id=all_studies.study_id.str[:8]), hide_index=True, key="studies_table",
-             column_config={"runs_done": "done", "runs_total": "runs"})
-runs = ui.runs_or_stop(store, sid)
-info = store.study_info(sid) or {}
-st.caption(f"**{info.get('name', sid)}** · {len(runs)} runs · {runs.dataset.iloc[0]} · {charts.timing_note(runs)}")
-left, right = st.columns(2)
-with left:
-    ui.chart(charts.epoch_time_chart, runs, name=f"{sid}-epoch-time", key="home_time")
-with right:
-    ui.chart(charts.gap_chart, runs, name=f"{sid}-gap", key="home_gap")
-ui.chart(charts.accuracy_chart, runs, name=f"{sid}-accuracy", key="home_acc")
-with st.expander("Runs table and spec"):
-    st.dataframe(runs.astype({c: str for c in runs.columns if runs[c].dtype == object}), hide_index=True,
-                 key="runs_table")
-    try:
-        st.code(store.spec_text(sid), language="toml")
-    except OSError as e:
-        st.warning(f"The spec of this study cannot be read ({e.__class__.__name__}).")
+ui.navigation().run()

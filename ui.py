@@ -16,16 +16,35 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from studies import charts
+from studies import charts, fairness, i18n, tidy
+from studies.i18n import t
 from studies.jobs import JobManager, device_slot
 from studies.store import Store, StoreError, open_store, resolve_root
 from studies.throttle import Throttle
 
-PAGES = {  # page file → title, for links between pages
-    "dashboard.py": "Studies", "pages/1_New_study.py": "New study", "pages/2_Jobs.py": "Jobs",
-    "pages/3_Speed.py": "Speed", "pages/4_Generalization.py": "Generalization",
-    "pages/5_Sharpness.py": "Sharpness", "pages/6_Compare.py": "Compare", "pages/7_Playground.py": "Playground",
-}
+ROOT = Path(__file__).resolve().parent
+HOME = "home.py"
+
+
+def page_files() -> list[str]:
+    """home.py, then pages/*.py in Streamlit's order (by the number prefix), as paths relative to ROOT."""
+    from streamlit.source_util import page_sort_key
+    files = sorted((ROOT / "pages").glob("*.py"), key=page_sort_key)
+    return [HOME] + [f"pages/{f.name}" for f in files if not f.name.startswith((".", "_"))]
+
+
+def page_key(path: str) -> str:
+    """The page's URL name ("pages/1_New_study.py" -> "New_study"; home -> "home"), also its catalogue key."""
+    if path == HOME:
+        return "home"
+    stem = Path(path).stem
+    return stem.split("_", 1)[1] if "_" in stem and stem.split("_", 1)[0].isdigit() else stem
+
+
+def page_title(path: str) -> str:
+    key = f"nav.{page_key(path)}"
+    title = t(key)
+    return title if title != key else page_key(path).replace("_", " ")
 
 
 def fail(message: str) -> None:
@@ -110,21 +129,21 @@ def require_password() -> None:
         return
     st.title("Batchscope")
     with st.form("login"):
-        given = st.text_input("Password", type="password", key="login_password",
-                              help="Ask whoever shared this link")
-        submitted = st.form_submit_button("Open the dashboard", key="login_submit")
+        given = st.text_input(t("frame.password"), type="password", key="login_password",
+                              help=t("frame.password_help"))
+        submitted = st.form_submit_button(t("frame.open"), key="login_submit")
     if submitted:
         address = _client_address()
         wait = THROTTLE.wait_s(address)
         if wait > 0:   # locked out: the guess is not even compared
-            st.error(f"Too many wrong passwords; try again in {math.ceil(wait)} s.")
+            st.error(t("frame.locked_out", s=math.ceil(wait)))
         elif hmac.compare_digest(given.encode(), expected.encode()):
             THROTTLE.succeeded(address)
             st.session_state["_auth"] = token
             st.rerun()
         else:
             lock = THROTTLE.failed(address)
-            st.error(f"Wrong password. The next try is possible in {math.ceil(lock)} s.")
+            st.error(t("frame.wrong_password_wait", s=math.ceil(lock)))
     st.stop()
 
 
@@ -136,9 +155,37 @@ def job_manager(root: str) -> JobManager:
     return JobManager(root).start()
 
 
+def _classic_run() -> bool:
+    """True in a script run that Streamlit's classic pages/ discovery started instead of dashboard.py: with a
+    pages/ folder it decides so at server start (and AppTest on every run), so a deep link opened first never
+    reaches our st.navigation. st.navigation itself turns the discovery off for the later runs."""
+    from streamlit.runtime.pages_manager import PagesManager
+    return bool(PagesManager.uses_pages_directory)
+
+
+def language() -> str:
+    """The sidebar's English / 中文 switch, mirrored in ?lang= like every other view state; sets i18n's language."""
+    lang = st.sidebar.segmented_control(t("frame.language"), list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get,
+                                        default="en", key="lang", bind="query-params", required=True)
+    return i18n.set_language(lang)
+
+
+def navigation():
+    """The router dashboard.py runs: the language switch and the sidebar over home.py and pages/*.py."""
+    language()
+    pages = [st.Page(str(ROOT / p), title=page_title(p), default=p == HOME) for p in page_files()]
+    return st.navigation(pages)
+
+
 def page(title: str, icon: str) -> Store:
     """Page config, password gate, the shared sidebar; returns the store."""
-    st.set_page_config(page_title=f"{title} · Batchscope", page_icon=icon, layout="wide")
+    if _classic_run():   # run this page as the router would (our sidebar, the same widget ids), then stop
+        navigation().run()
+        st.stop()
+    else:
+        i18n.set_language(st.session_state.get("lang"))
+    name = t("app.name")
+    st.set_page_config(page_title=title if title == name else f"{title} · {name}", page_icon=icon, layout="wide")
     require_password()
     try:
         store = open_store(store_root())
@@ -155,11 +202,10 @@ def _sidebar(store: Store) -> None:
     queued = sum(j["state"] == "queued" for j in jobs)
     with st.sidebar:
         slots = sorted({"cpu", device_slot("auto")})
-        st.caption(f"Store `{store.root}` · {len(slots)} worker{'s' * (len(slots) > 1)} ({', '.join(slots)}): "
-                   "one study at a time per device, so epoch times are honest")
+        st.caption(t("frame.store", root=store.root, n=len(slots), slots=", ".join(slots)))
         if running or queued:
-            names = ", ".join(f"{j['name']} on {j['slot']}" for j in running) or "none"
-            st.caption(f"Queue: {len(running)} running ({names}), {queued} waiting")
+            names = ", ".join(t("frame.on", name=j["name"], slot=j["slot"]) for j in running) or t("frame.none")
+            st.caption(t("frame.queue", running=len(running), names=names, queued=queued))
 
 
 # ---------------------------------------------------------------- cached loaders
@@ -193,12 +239,17 @@ def study_label(row) -> str:
     return f"{row.name} · {row.study_id[:8]}"
 
 
+def state_label(state: str) -> str:
+    key = f"frame.state.{state}"
+    text = t(key)
+    return state if text == key else text
+
+
 def study_picker(store: Store, all_studies: pd.DataFrame | None = None) -> str:
     """The sidebar's study select, mirrored in ?study= (an id, id prefix or unique name also works)."""
     df = studies(store) if all_studies is None else all_studies
     if df.empty:
-        st.info(f"No studies in `{store.root}` yet. Design one on **New study**, or run "
-                "`python -m studies run examples/quick.toml`")
+        st.info(t("frame.no_studies", root=store.root))
         st.stop()
     ids = list(df.study_id)
     wanted = st.query_params.get("study") or st.session_state.get("_study")
@@ -206,12 +257,14 @@ def study_picker(store: Store, all_studies: pd.DataFrame | None = None) -> str:
         try:
             wanted = store.find_study(wanted)
         except StoreError as e:
-            st.warning(f"The study in the link is not here: {e}")
+            st.warning(t("frame.study_missing", error=e))
             wanted = None
-    labels = {r.study_id: f"{study_label(r)} · {r.runs_done}/{r.runs_total} runs · {r.state}"
+    labels = {r.study_id: study_label(r) for r in df.itertuples()}
+    states = {r.study_id: t("frame.runs_state", done=r.runs_done, total=r.runs_total, state=state_label(r.state))
               for r in df.itertuples()}
-    sid = st.sidebar.selectbox("Study", ids, index=ids.index(wanted) if wanted in ids else 0,
+    sid = st.sidebar.selectbox(t("frame.study"), ids, index=ids.index(wanted) if wanted in ids else 0,
                                format_func=labels.get, key="study")
+    st.sidebar.caption(states[sid])   # under the select, so a narrow sidebar never cuts it
     st.query_params["study"] = sid
     st.session_state["_study"] = sid
     return sid
@@ -220,7 +273,7 @@ def study_picker(store: Store, all_studies: pd.DataFrame | None = None) -> str:
 def runs_or_stop(store: Store, study_id: str) -> pd.DataFrame:
     runs = table(store, study_id, "runs")
     if runs.empty:
-        st.info("This study has no finished runs yet; the **Jobs** page shows its progress.")
+        st.info(t("frame.no_runs"))
         st.stop()
     return runs
 
@@ -228,10 +281,11 @@ def runs_or_stop(store: Store, study_id: str) -> pd.DataFrame:
 # ---------------------------------------------------------------- charts with downloads
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _vega_lite(builder: str, args: tuple, kwargs: dict, module: str = "studies.charts") -> dict:
-    """The chart's Vega-Lite spec, built once per input (altair's build and validation cost more than
-    loading a 1,000-run study, so a rerun that changes nothing here costs only the hashing of the inputs)."""
-    made = getattr(importlib.import_module(module), builder)(*args, **kwargs)
+def _vega_lite(builder: str, args: tuple, kwargs: dict, module: str = "studies.charts", lang: str = "en") -> dict:
+    """The chart's Vega-Lite spec, built once per input and language (altair's build and validation cost more
+    than loading a 1,000-run study, so a rerun that changes nothing here costs only the hashing of the inputs)."""
+    with i18n.language(lang):
+        made = getattr(importlib.import_module(module), builder)(*args, **kwargs)
     return made if isinstance(made, dict) else charts.to_vega_lite(made)     # a builder may return a Vega-Lite dict
 
 
@@ -239,7 +293,7 @@ def chart_spec(builder, *args, params: dict | None = None, **kwargs) -> dict:
     """The cached Vega-Lite spec of ``builder(*args, **kwargs)`` (from any studies chart module: charts,
     charts_playground), with ``params`` setting the values of its Vega-Lite parameters (the playground's
     scrubbed step): changing those rebuilds nothing."""
-    spec = _vega_lite(builder.__name__, args, kwargs, builder.__module__)
+    spec = _vega_lite(builder.__name__, args, kwargs, builder.__module__, i18n.current())
     if params:
         spec = {**spec, "params": [{**p, "value": params[p["name"]]} if p.get("name") in params else p
                                    for p in spec.get("params", [])]}
@@ -247,16 +301,21 @@ def chart_spec(builder, *args, params: dict | None = None, **kwargs) -> dict:
 
 
 def chart(builder, *args, name: str, key: str, csv: pd.DataFrame | None = None, params: dict | None = None,
-          **kwargs) -> None:
-    """``builder(*args, **kwargs)`` drawn (see chart_spec), then CSV / PNG / SVG downloads (the images are
-    made by vl-convert only when clicked). The CSV is ``csv``, else the first argument."""
+          caption: str | None = None, **kwargs) -> None:
+    """``builder(*args, **kwargs)`` drawn (see chart_spec), its one-line caption (what is plotted, unit or scale,
+    key parameter), then CSV / PNG / SVG downloads (the images are made by vl-convert only when clicked). The
+    CSV is ``csv``, else the first argument, with the grid columns added to per-run rows."""
     try:
         spec = chart_spec(builder, *args, params=params, **kwargs)
     except Exception as e:  # noqa: BLE001 - one chart that cannot be drawn must not take the page down
-        st.error(f"{name}: this chart cannot be drawn from the data ({e.__class__.__name__}: {e})")
+        st.error(t("frame.chart_failed", name=name, error=f"{e.__class__.__name__}: {e}"))
         return
     st.vega_lite_chart(spec, width="stretch", theme=None, key=f"{key}_chart")
+    if caption:
+        st.caption(caption)
     data = args[0] if csv is None else csv
+    if len(args) > 1 and isinstance(args[1], pd.DataFrame):   # per-epoch or landscape rows: add the grid columns
+        data = tidy.with_grid(data, args[1])
     with st.container(horizontal=True, gap="small", key=f"{key}_downloads"):
         st.download_button("CSV", lambda: data.to_csv(index=False), file_name=f"{name}.csv", mime="text/csv",
                            key=f"{key}_csv", on_click="ignore", icon=":material/download:", type="tertiary")
@@ -264,3 +323,37 @@ def chart(builder, *args, name: str, key: str, csv: pd.DataFrame | None = None, 
             st.download_button(fmt.upper(), lambda fmt=fmt: charts.to_image(spec, fmt), file_name=f"{name}.{fmt}",
                                mime=mime, key=f"{key}_{fmt}", on_click="ignore", icon=":material/image:",
                                type="tertiary")
+
+
+# ---------------------------------------------------------------- fair comparisons
+
+def fit_warning(runs: pd.DataFrame) -> fairness.FitCheck:
+    """At the top of a page: a loud warning when the compared runs (best lr) are not at a matched fit."""
+    check = fairness.matched_fit(fairness.compared_runs(runs))
+    if not check.matched:
+        st.warning(t("fit.not_matched", message=check.message), icon=":material/warning:")
+    return check
+
+
+def pair_warning(studies: dict[str, pd.DataFrame]) -> None:
+    """Compare: a warning for each pair of picked studies not at a matched fit with each other."""
+    names = list(studies)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            check = fairness.matched_pair(fairness.compared_runs(studies[a]), fairness.compared_runs(studies[b]))
+            if not check.matched:
+                st.warning(t("fit.pair_not_matched", a=a, b=b, message=check.message), icon=":material/warning:")
+    if len(names) == 1:
+        fit_warning(studies[names[0]])
+
+
+def lr_view(runs: pd.DataFrame, key: str) -> pd.DataFrame:
+    """With an lr sweep: the best-lr runs (the default) or, toggled, every lr; otherwise ``runs`` as they are."""
+    if not fairness.sweeps_lr(runs):
+        return runs
+    every = st.toggle(t("fit.every_lr"), key=key, help=t("fit.every_lr_help", rule=fairness.BEST_LR_RULE))
+    if every:
+        st.caption(t("fit.every_lr_caption"))
+        return runs
+    st.caption(t("fit.best_lr_caption", rule=fairness.BEST_LR_RULE))
+    return fairness.compared_runs(runs)

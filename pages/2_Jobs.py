@@ -5,16 +5,18 @@ re-reads their progress files every second while something is queued or running.
 """
 import time
 
+import pandas as pd
 import streamlit as st
 
 import ui
+from studies.i18n import t
 from studies.estimate import format_seconds
 from studies.jobs import ACTIVE, progress_view
 
 BADGE = {"queued": "gray", "running": "blue", "done": "green", "failed": "red", "cancelled": "orange",
          "interrupted": "orange"}
 
-store = ui.page("Jobs", ":material/queue:")
+store = ui.page(t("nav.Jobs"), ":material/queue:")
 manager = ui.job_manager(str(store.root))
 states_at_start = {j["job_id"]: j["state"] for j in manager.queue.jobs()}
 
@@ -23,37 +25,54 @@ states_at_start = {j["job_id"]: j["state"] for j in manager.queue.jobs()}
 def queue_view() -> None:
     jobs = sorted(manager.queue.jobs(), key=lambda j: j.get("created", 0), reverse=True)
     if not jobs:
-        st.info("No jobs yet. Launch a study on **New study**.")
+        st.info(t("jobs.none"))
         return
     for job in jobs:
         jid, state = job["job_id"], job["state"]
         p = progress_view(job, manager.queue.progress(jid))
         with st.container(border=True, key=f"job_{jid}"):
             head, actions = st.columns([5, 1])
-            head.markdown(f"**{job['name']}** · :{BADGE.get(state, 'gray')}-badge[{state}] · {job['slot']} · "
-                          f"study `{job['study_id'][:8]}` · job `{jid}`")
-            if state in ACTIVE and actions.button("Cancel", key=f"cancel_{jid}",
-                                                  help="Stop it; finished runs are kept"):
+            head.markdown(f"**{job['name']}** · :{BADGE.get(state, 'gray')}-badge[{ui.state_label(state)}] · "
+                          f"{job['slot']} · {t('jobs.study')} `{job['study_id'][:8]}` · {t('jobs.job')} `{jid}`")
+            if state in ACTIVE and actions.button(t("jobs.cancel"), key=f"cancel_{jid}", help=t("jobs.cancel_help")):
                 manager.cancel(jid)
                 st.rerun(scope="app")
             if state in ("interrupted", "cancelled", "failed") and actions.button(
-                    "Resume", key=f"resume_{jid}", help="Queue it again; the runs already finished are skipped"):
+                    t("jobs.resume"), key=f"resume_{jid}", help=t("jobs.resume_help")):
                 manager.resume(jid)
                 st.rerun(scope="app")
-            st.progress(p["fraction"], text=f"{p['done']} / {p['total']} runs")
-            line = [f"elapsed {format_seconds(p['elapsed_s'])}"]
+            fit = (store.study_info(job["study_id"]) or {}).get("fit") if state not in ACTIVE else None
+            runs_text = t("jobs.runs_done", done=p["done"], total=p["total"], pct=round(100 * p["fraction"]))
+            st.progress(p["fraction"], text=f"{runs_text} · {fit}" if fit else runs_text)
+            line = [t("jobs.elapsed", time=format_seconds(p["elapsed_s"]))]
             if state == "running":
-                line.append(f"remaining ≈ {format_seconds(p['remaining_s'])}")
-                if p["current"]:
-                    loss = f", loss {p['loss']:.3g}" if p["loss"] is not None else ""
-                    line.append(f"now: {p['current']} — epoch {p['epoch']}/{p['epochs']}{loss}")
+                if p["phase"]:
+                    line.append(t(f"jobs.phase.{p['phase']}"))
+                if p["remaining_s"] is not None:
+                    line.append(t("jobs.remaining", time=format_seconds(p["remaining_s"])))
+                if p["current"] and p["phase"] == "training":
+                    loss = t("jobs.loss", loss=f"{p['loss']:.3g}") if p["loss"] is not None else ""
+                    line.append(t("jobs.now", run=p["current"], epoch=p["epoch"], epochs=p["epochs"], loss=loss))
+            elif state == "queued" and p["remaining_s"] is not None:
+                line.append(t("jobs.estimated", time=format_seconds(p["remaining_s"])))
             if p["failed"]:
-                line.append(f"{p['failed']} runs failed")
+                line.append(t("jobs.failed", n=p["failed"]))
             st.caption(" · ".join(line))
             if job.get("message"):
                 st.caption(job["message"])
+            if p["runs"]:
+                with st.expander(t("jobs.run_table", n=len(p["runs"])), expanded=state == "running"):
+                    st.dataframe(pd.DataFrame(p["runs"]).assign(
+                        state=lambda d: d["state"].map(ui.state_label),
+                        time_s=lambda d: d["time_s"].map(lambda v: format_seconds(v) if v == v and v is not None
+                                                         else "")),
+                        hide_index=True, key=f"runs_{jid}",
+                        column_config={"run": t("jobs.col.run"), "state": t("jobs.col.state"),
+                                       "epochs": t("jobs.col.epochs"),
+                                       "reached_target": st.column_config.CheckboxColumn(t("jobs.col.target")),
+                                       "time_s": t("jobs.col.time")})
             if p["done"]:
-                st.page_link("pages/4_Generalization.py", label="Open its results",
+                st.page_link("pages/4_Generalization.py", label=t("jobs.open_results"),
                              query_params={"study": job["study_id"]}, icon=":material/insights:")
     if {j["job_id"]: j["state"] for j in jobs} != states_at_start:   # a job started or ended: redraw all
         time.sleep(0.2)

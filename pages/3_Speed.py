@@ -2,9 +2,10 @@
 import streamlit as st
 
 import ui
+from studies.i18n import t
 from studies import charts
 
-store = ui.page("Speed", ":material/speed:")
+store = ui.page(t("nav.Speed"), ":material/speed:")
 sid = ui.study_picker(store)
 runs = charts.with_speed(ui.runs_or_stop(store, sid))
 

@@ -3,19 +3,19 @@
 import streamlit as st
 
 import ui
+from studies.i18n import t
 from studies import charts
 
-store = ui.page("Sharpness", ":material/landscape:")
+store = ui.page(t("nav.Sharpness"), ":material/landscape:")
 sid = ui.study_picker(store)
 runs = ui.runs_or_stop(store, sid)
+ui.fit_warning(runs)
+runs = ui.lr_view(runs, "sharp_every_lr")
 
 estimate = charts.critical_batch_estimate(runs)
 critical, critical_se = estimate if estimate else (None, None)
 if critical:
-    st.caption(f"Dashed rule: critical batch size ≈ {critical:,.0f} ± {critical_se:,.0f}, {charts.CRITICAL_RULE} "
-               "(McCandlish et al. 2018): past it, larger batches stop paying off. Error bars on a point: ±1 "
-               "standard error of the estimator (mean over seeds), apart from the band, which is ±1 std over "
-               "seeds. The Curvature page follows B_simple over training.")
+    st.caption(t("sharp.critical", b=f"{critical:,.0f}", se=f"{critical_se:,.0f}"))
 measures = [c for c in charts.SHARPNESS_COLUMNS if c in runs and runs[c].notna().any()]
 if not measures:
     st.info("This study has no sharpness or curvature columns. Turn them on under *What to measure* on "

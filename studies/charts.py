@@ -13,6 +13,8 @@ import altair as alt
 import pandas as pd
 
 from .config import OPTIMIZERS
+from .i18n import t
+from .fairness import fitted
 
 # Distinct hues (Tableau 10 order, no two neighbouring blues): colours stay fixed per optimizer across charts.
 OPTIMIZER_COLORS = dict(zip(OPTIMIZERS, ["#4e79a7", "#e15759", "#59a14f", "#f28e2b", "#b07aa1", "#9c755f",
@@ -48,21 +50,33 @@ def _series(runs: pd.DataFrame) -> pd.DataFrame:
 
 def aggregate_over_seeds(runs: pd.DataFrame, y: str, by: tuple[str, ...] = ("optimizer", "shuffle_label",
                                                                               "batch_size")) -> pd.DataFrame:
-    """Mean, std, min, max and count of ``y`` over seeds for each line point (only finished runs)."""
+    """Mean, std, min, max and count of ``y`` over seeds for each line point (only finished runs), with how
+    many of them reached the study's fit (``fitted``, ``missed``) and their median epochs and steps.
+    Runs of several learning rates in one point (the "every lr" view) get one point per lr."""
     df = _series(runs)
+    df["fit_ok"] = fitted(df)
     by = [b for b in by if b in df.columns] + (["study"] if "study" in df.columns and "study" not in by else [])
+    if "lr" in df.columns and "lr" not in by and len(df) and df.groupby(by, dropna=False).lr.nunique().max() > 1:
+        by.append("lr")
     ok = df[df["status"] == "done"] if "status" in df.columns else df
     ok = ok[ok[y].notna()] if y in ok.columns else ok.iloc[:0]
-    g = ok.groupby(by, dropna=False)[y].agg(["mean", "std", "min", "max", "count"]).reset_index()
+    g = ok.groupby(by, dropna=False)[y].agg(["mean", "std", "min", "max", "count"])
+    extra = {"fitted": ("fit_ok", "sum")}
+    extra.update({c: (c, "median") for c in ("epochs", "steps") if c in ok.columns})
+    g = g.join(ok.groupby(by, dropna=False).agg(**extra)).reset_index()
     g["std"] = g["std"].fillna(0.0)
     g["lo"] = g["mean"] - g["std"]
     g["hi"] = g["mean"] + g["std"]
+    g = g.rename(columns={"count": "seeds"})
+    g["missed"] = g["seeds"] - g["fitted"]
+    g["reached"] = g["fitted"].astype(int).astype(str) + " of " + g["seeds"].astype(str)
     se_col = f"{y}_se"
     if se_col in ok.columns:   # the estimator's own error of the mean over seeds: √(Σ se²)/n
-        se = ok.assign(_v=pd.to_numeric(ok[se_col], errors="coerce") ** 2).groupby(by, dropna=False)["_v"]
-        g["se"] = (se.sum(min_count=1) ** 0.5 / se.count()).to_numpy()
+        v = ok.assign(_v=pd.to_numeric(ok[se_col], errors="coerce") ** 2).groupby(by, dropna=False)["_v"]
+        se = (v.sum(min_count=1) ** 0.5 / v.count()).rename("se").reset_index()
+        g = g.merge(se, on=by, how="left")
         g["se_lo"], g["se_hi"] = g["mean"] - g["se"], g["mean"] + g["se"]
-    return g.rename(columns={"count": "seeds"})
+    return g
 
 
 def _color(domain: list[str], field: str = "optimizer"):
@@ -70,19 +84,21 @@ def _color(domain: list[str], field: str = "optimizer"):
     if field != "optimizer":
         domain = list(dict.fromkeys(domain))
         legend = alt.Legend(labelLimit=420, symbolOpacity=1, orient="bottom", direction="vertical", columns=2) \
-            if field == "run" else alt.Legend(labelLimit=260, symbolOpacity=1)
+            if field == "run" else alt.Legend(labelLimit=260, symbolOpacity=1, orient="bottom", columns=2)
         return alt.Color(f"{field}:N", title=field, legend=legend,
                          scale=alt.Scale(domain=domain, range=[PALETTE[i % len(PALETTE)] for i in range(len(domain))]))
     known = [o for o in OPTIMIZERS if o in domain] + [o for o in domain if o not in OPTIMIZERS]
-    return alt.Color("optimizer:N", title="optimizer", legend=alt.Legend(symbolOpacity=1),
+    return alt.Color("optimizer:N", title=t("chart.legend.optimizer"),   # below the plot: never clipped
+                     legend=alt.Legend(symbolOpacity=1, orient="bottom", direction="horizontal"),
                      scale=alt.Scale(domain=known, range=[OPTIMIZER_COLORS.get(o, "#888") for o in known]))
 
 
 def _dash(present=("shuffle", "fixed order")):
     """Solid for shuffle, dashed for fixed order; the legend lists only the orders the data has."""
     domain = [o for o in ("shuffle", "fixed order") if o in set(present)] or ["shuffle"]
-    return alt.StrokeDash("shuffle_label:N", title="order",
-                          legend=alt.Legend(symbolType="stroke", symbolSize=500, symbolStrokeWidth=2),
+    return alt.StrokeDash("shuffle_label:N", title=t("chart.legend.order"),
+                          legend=alt.Legend(symbolType="stroke", symbolSize=500, symbolStrokeWidth=2,
+                                            orient="bottom", direction="horizontal"),
                           scale=alt.Scale(domain=domain, range=[{"shuffle": [1, 0], "fixed order": [6, 4]}[o]
                                                                 for o in domain]))
 
@@ -96,6 +112,28 @@ def _powers_of_two(sizes: pd.Series, extra: float | None = None) -> list[int]:
     return [2 ** k for k in range(lo, hi + 1)]
 
 
+def _full_batch(runs: pd.DataFrame) -> int | None:
+    """The training-set size when some run trained at full batch (batch_size == n_train), else None."""
+    if "n_train" not in runs.columns or runs.empty:
+        return None
+    full = runs.loc[pd.to_numeric(runs["batch_size"], errors="coerce") == runs["n_train"], "n_train"]
+    return int(full.iloc[0]) if len(full) else None
+
+
+def _batch_axis(runs: pd.DataFrame, critical_batch: float | None = None) -> alt.X:
+    """The log₂ batch axis: power-of-two ticks, the full-batch size labelled "full (1437)" in place of the
+    powers of two that would crowd it, and labels that overlap dropped rather than drawn over each other."""
+    values = _powers_of_two(runs["batch_size"], critical_batch)
+    full = _full_batch(runs)
+    expr = "datum.value"
+    if full:
+        values = sorted([v for v in values if not full / 1.45 < v < full * 1.45] + [full])
+        expr = f"datum.value == {full} ? 'full ({full})' : datum.value"
+    return alt.X("batch_size:Q", title=t("chart.batch_size"), scale=alt.Scale(type="log", base=2),
+                 axis=alt.Axis(format="d", values=values, labelExpr=expr, labelOverlap="greedy",
+                               labelSeparation=4))
+
+
 def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, log_y: bool = False,
                      critical_batch: float | None = None, height: int = 280, color: str = "optimizer",
                      critical_se: float | None = None) -> alt.Chart:
@@ -105,7 +143,8 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
     bar of ±√(Σ se²)/n: how sure the estimator is, apart from the band, which is the spread over seeds.
     ``critical_se`` shades ±1 SE around the critical-batch rule.
 
-    Diverged runs appear as red crosses at the bottom of the chart, so a missing point is never silent.
+    Diverged, stalled and failed runs appear as red crosses at the bottom of the chart (never as minima), so a
+    missing point is never silent; a point whose seeds did not all reach the fit is drawn hollow.
     ``color="study"`` overlays studies (the Compare page): one colour per study, optimizers as detail.
     """
     agg = aggregate_over_seeds(runs, y)
@@ -114,14 +153,17 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
     series = _series(runs)
     domain = sorted(set(series[color])) if color == "optimizer" else list(dict.fromkeys(series[color]))
     pick = alt.selection_point(fields=[color], bind="legend")
-    x = alt.X("batch_size:Q", title="batch size", scale=alt.Scale(type="log", base=2),
-              axis=alt.Axis(format="d", values=_powers_of_two(series["batch_size"], critical_batch)))
+    x = _batch_axis(series, critical_batch)
     yscale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
     enc_y = alt.Y("mean:Q", title=label(y), scale=yscale)
     opacity = alt.condition(pick, alt.value(1.0), alt.value(0.12))
     tooltip = [alt.Tooltip("optimizer:N"), alt.Tooltip("shuffle_label:N", title="order"),
                alt.Tooltip("batch_size:Q", title="batch size"), alt.Tooltip("mean:Q", title=label(y), format=".4g"),
-               alt.Tooltip("std:Q", title="std over seeds", format=".2g"), alt.Tooltip("seeds:Q")]
+               alt.Tooltip("std:Q", title="std over seeds", format=".2g"), alt.Tooltip("seeds:Q"),
+               alt.Tooltip("reached:N", title="reached the fit (seeds)")]
+    tooltip += [alt.Tooltip(f"{c}:Q", title=f"{c} (median)", format=".0f") for c in ("epochs", "steps") if c in agg]
+    if "lr" in agg:
+        tooltip.insert(3, alt.Tooltip("lr:Q", format="g"))
     if agg["study"].nunique() > 1:
         tooltip.insert(0, alt.Tooltip("study:N"))
     has_se = "se" in agg.columns and agg["se"].notna().any()
@@ -135,18 +177,24 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
                                    detail=[detail, alt.Detail("shuffle_label:N")],
                                    opacity=alt.condition(pick, alt.value(0.15), alt.value(0.03))) \
         .transform_filter("datum.seeds > 1")
+    line_detail = [detail] + ([alt.Detail("lr:Q")] if "lr" in agg else [])
     line = base.mark_line(point=False, strokeWidth=2).encode(y=enc_y, strokeDash=_dash(series["shuffle_label"]),
-                                                             detail=detail)
-    points = base.mark_point(filled=True, size=60).encode(y=enc_y, tooltip=tooltip)
+                                                             detail=line_detail)
+    # filled: every seed reached the fit; hollow: some missed it (its gap and sharpness are not comparable)
+    points = base.mark_point(filled=True, size=60).encode(y=enc_y, tooltip=tooltip) \
+        .transform_filter("datum.missed == 0")
+    hollow = base.mark_point(filled=False, size=70, strokeWidth=2).encode(y=enc_y, tooltip=tooltip) \
+        .transform_filter("datum.missed > 0")
     if color == "study":   # one colour per study: optimizers by the points' shape
         points = points.encode(shape=alt.Shape("optimizer:N", title="optimizer"))
-    layers = [band, line, points]
+        hollow = hollow.encode(shape=alt.Shape("optimizer:N", title="optimizer"))
+    layers = [band, line, points, hollow]
     if has_se:
         layers.append(base.mark_errorbar(ticks=True, thickness=1.5).encode(
-            y=alt.Y("se_lo:Q", scale=yscale, title=label(y)), y2="se_hi:Q", detail=detail)
+            y=alt.Y("se_lo:Q", scale=yscale, title=label(y)), y2="se_hi:Q", detail=line_detail)
             .transform_filter("isValid(datum.se)"))
     df = series
-    bad = df[df["status"].isin(["diverged", "failed"])] if "status" in df.columns else df.iloc[:0]
+    bad = df[df["status"].isin(["diverged", "stalled", "failed"])] if "status" in df.columns else df.iloc[:0]
     if len(bad):
         bad = bad[[c for c in ("optimizer", "batch_size", "shuffle_label", "seed", "status", "error") if c in bad]]
         marks = alt.Chart(bad).mark_point(shape="cross", color="#d62728", size=90, filled=True).encode(
@@ -205,32 +253,61 @@ def gap_chart(runs: pd.DataFrame, **kw) -> alt.Chart:
     return batch_size_chart(runs, "gap_acc", title="generalisation gap vs batch size", **kw)
 
 
-def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc",
-                    color: str = "optimizer", width: int = 300) -> alt.Chart:
-    """Per-epoch curves, one line per run.
+RUN_DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [1, 3], [10, 4], [4, 2, 1, 2], [3, 5], [12, 2], [2, 6]]
+CURVE_X = {"epoch": "epoch", "steps": "steps (optimizer updates)", "examples": "examples seen"}
 
-    By optimizer (the default): one panel per batch size on a shared y axis, so small and large batches sit
-    side by side. ``color="run"``: one panel, one colour per run, labelled with its study (the Compare page).
+
+def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc",
+                    color: str = "optimizer", width: int = 300, x: str = "epoch",
+                    studies: list[str] | None = None) -> alt.Chart:
+    """Per-epoch curves, one line per run, against epochs, optimizer steps or examples seen (``x``).
+
+    By optimizer (the default): one panel per batch size on a shared y axis and its own x scale, so batch 8's
+    five epochs are not squashed beside full batch's hundred. ``color="run"`` (the Compare page): one panel,
+    colour = study (in the order ``studies``, as on the chart above it), one dash pattern per run.
     """
     df = epochs.merge(run_labels(runs)[["run_id", "run", "study", "optimizer", "batch_size", "seed",
-                                        "shuffle_label"]], on="run_id", how="inner")
+                                        "shuffle_label"] + [c for c in ("samples_per_epoch",) if c in runs]],
+                      on="run_id", how="inner")
+    per_epoch = df["samples_per_epoch"] if "samples_per_epoch" in df else pd.Series(float("nan"), index=df.index)
+    df["examples"] = df["epoch"] * per_epoch
+    df["steps"] = df["epoch"] * -(-per_epoch // df["batch_size"])
+    x = x if x in CURVE_X and df[x].notna().all() else "epoch"
+    x_enc = alt.X(f"{x}:Q", title=t(f"chart.x.{x}"),
+                  axis=alt.Axis(format="d" if x == "epoch" else "~s", tickMinStep=1 if x == "epoch" else None,
+                                labelOverlap="greedy"))
+    title = t("chart.per_x", y=label(y), x=t(f"chart.x.{x}"))
+    tooltip = ["run:N", alt.Tooltip(f"{x}:Q", title=t(f"chart.x.{x}")), alt.Tooltip(f"{y}:Q", format=".4g")]
     if color == "run":
         df["run"] = df["study"].astype(str) + " · " + df["run"]
+        order = [s for s in (studies or []) if s in set(df["study"])] + \
+            [s for s in dict.fromkeys(df["study"]) if s not in (studies or [])]
+        runs_in = list(dict.fromkeys(df.sort_values(["study", "batch_size"])["run"]))
+        pick = alt.selection_point(fields=["run"], bind="legend")
+        return alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=18)).encode(
+            x=x_enc, y=alt.Y(f"{y}:Q", title=label(y), scale=alt.Scale(zero=False)),
+            color=_color(order, "study"),
+            strokeDash=alt.StrokeDash("run:N", title=t("chart.legend.run"), scale=alt.Scale(
+                domain=runs_in, range=[RUN_DASHES[i % len(RUN_DASHES)] for i in range(len(runs_in))]),
+                legend=alt.Legend(labelLimit=420, orient="bottom", direction="vertical", columns=2,
+                                  symbolType="stroke", symbolSize=500, symbolStrokeWidth=2)),
+            detail="run_id:N", opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)), tooltip=tooltip,
+        ).add_params(pick).properties(title=title, height=300)
     pick = alt.selection_point(fields=[color], bind="legend")
     domain = sorted(set(df[color])) if color == "optimizer" else list(dict.fromkeys(df[color]))
     chart = alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=18)).encode(
-        x=alt.X("epoch:Q", axis=alt.Axis(format="d", tickMinStep=1)),
-        y=alt.Y(f"{y}:Q", title=label(y), scale=alt.Scale(zero=False)),
+        x=x_enc, y=alt.Y(f"{y}:Q", title=label(y), scale=alt.Scale(zero=False)),
         color=_color(domain, color), strokeDash=_dash(df["shuffle_label"]), detail="run_id:N",
-        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)),
-        tooltip=["run:N", "epoch:Q", alt.Tooltip(f"{y}:Q", format=".4g")],
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)), tooltip=tooltip,
     ).add_params(pick)
     if color != "optimizer":
-        return chart.properties(title=f"{label(y)} per epoch", height=300)
-    header = alt.Header(labelExpr="'batch size ' + datum.value", labelFontSize=12, labelFontWeight="bold")
+        return chart.properties(title=title, height=300)
+    full = _full_batch(runs)
+    expr = "'batch size ' + datum.value" + (f" + (datum.value == {full} ? ' (full)' : '')" if full else "")
+    header = alt.Header(labelExpr=expr, labelFontSize=12, labelFontWeight="bold")
     return chart.properties(width=width, height=240).facet(
         alt.Facet("batch_size:O", title=None, header=header), columns=min(df["batch_size"].nunique() or 1, 3),
-    ).properties(title=f"{label(y)} per epoch")
+    ).resolve_scale(x="independent").properties(title=title)
 
 
 # ---------------------------------------------------------------- more views of one study

@@ -3,8 +3,8 @@
 One panel per batch size side by side, one colour per optimizer (the colours of every other chart). The step
 shown is a Vega-Lite parameter ``upto``: a page caches a chart's spec and only sets that value when the user
 scrubs, so scrubbing rebuilds nothing. The map's background is one PNG (loss quantile bands, their edges as
-isolines), not thousands of rects, and the two many-layered charts are Vega-Lite dicts (milliseconds to build,
-where altair takes about a second of CPU); the noise chart is altair. No torch, no streamlit.
+isolines), not thousands of rects, and the charts are Vega-Lite dicts (milliseconds to build, where altair takes
+about a second of CPU for the many-layered map); tests validate them against the schema. No torch, no streamlit.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .charts import OPTIMIZER_COLORS
+from .i18n import t
 
 KIND_SHAPES = {"minimum": "circle", "saddle": "cross", "maximum": "triangle-up", "undecided": "diamond"}
 UPTO = "upto"          # the parameter every chart here filters its steps by
@@ -25,7 +26,7 @@ MAX_POINTS = 400       # points drawn per trajectory (longer ones are thinned ev
 
 def batch_title(b: int, n: int, replacement: bool) -> str:
     if b == n:
-        return f"B = N = {n}" + (" (drawn with replacement: still noisy)" if replacement else " (full batch)")
+        return t("pg.chart.full_replacement" if replacement else "pg.chart.full_batch", n=n)
     return f"B = {b}"
 
 
@@ -64,7 +65,7 @@ def records(df: pd.DataFrame) -> list[dict]:
 
 def _color(names) -> dict:
     known = list(dict.fromkeys(names))
-    return {"field": "optimizer", "type": "nominal", "title": "optimizer", "legend": {"orient": "bottom"},
+    return {"field": "optimizer", "type": "nominal", "title": t("pg.chart.optimizer"), "legend": {"orient": "bottom"},
             "scale": {"domain": known, "range": [OPTIMIZER_COLORS.get(o, "#888") for o in known]}}
 
 
@@ -73,8 +74,9 @@ def _q(field: str, title: str | None = None, fmt: str | None = None, **kw) -> di
             **({"format": fmt} if fmt else {}), **kw}
 
 
-TIPS = [{"field": "label", "type": "nominal", "title": "optimizer"}, _q("step"), _q("x", fmt=".3f"),
-        _q("y", fmt=".3f"), _q("loss", fmt=".4g"), _q("grad_norm", "‖∇L‖", ".3g")]
+def _tips() -> list[dict]:
+    return [{"field": "label", "type": "nominal", "title": t("pg.chart.optimizer")}, _q("step", t("pg.chart.step")),
+            _q("x", fmt=".3f"), _q("y", fmt=".3f"), _q("loss", fmt=".4g"), _q("grad_norm", "‖∇L‖", ".3g")]
 
 
 def trajectory_map(image: str, steps: pd.DataFrame, summary: pd.DataFrame, domain, *, upto: int = 10**9,
@@ -96,9 +98,10 @@ def trajectory_map(image: str, steps: pd.DataFrame, summary: pd.DataFrame, domai
     cols = ["optimizer", "label", "batch", "step", "x", "y", "loss", "grad_norm"]
     found = summary.dropna(subset=["small_step"])[["optimizer", "label", "batch", "small_step", "small_kind",
                                                     "small_x", "small_y", "small_grad_norm"]]
-    shape = {"field": "small_kind", "type": "nominal", "title": "‖∇L‖ < 0.01 first at",
-             "legend": {"orient": "bottom"},
-             "scale": {"domain": list(KIND_SHAPES), "range": list(KIND_SHAPES.values())}}
+    found = found.assign(small_kind=found.small_kind.map(lambda k: t(f"pg.short.{k}")))
+    shape = {"field": "small_kind", "type": "nominal", "title": t("pg.chart.small"), "legend": {"orient": "bottom"},
+             "scale": {"domain": [t(f"pg.short.{k}") for k in KIND_SHAPES], "range": list(KIND_SHAPES.values())}}
+    tips = _tips()
     panels = []
     for b in sorted(steps.batch.unique()):
         mine = f"datum.batch == {int(b)}"
@@ -110,21 +113,22 @@ def trajectory_map(image: str, steps: pd.DataFrame, summary: pd.DataFrame, domai
             {"data": {"name": "path"}, "transform": [{"filter": shown}],
              "mark": {"type": "line", "strokeWidth": 2, "clip": True},
              "encoding": {"x": x, "y": y, "color": color, "order": _q("step"),
-                          "detail": {"field": "optimizer", "type": "nominal"}, "tooltip": TIPS}},
+                          "detail": {"field": "optimizer", "type": "nominal"}, "tooltip": tips}},
             {"data": {"name": "path"}, "transform": [{"filter": f"{mine} && datum.step == 0"}],
              "mark": {"type": "square", "size": 80, "color": "black", "clip": True},
              "encoding": {"x": x, "y": y}},
             {"data": {"name": "found"}, "transform": [{"filter": f"{mine} && datum.small_step <= {UPTO}"}],
              "mark": {"type": "point", "size": 170, "filled": False, "strokeWidth": 2.5, "clip": True},
              "encoding": {"x": {**x, "field": "small_x"}, "y": {**y, "field": "small_y"}, "color": color,
-                          "shape": shape, "tooltip": [TIPS[0], _q("small_step", "step"),
-                                                      {"field": "small_kind", "type": "nominal", "title": "verdict"},
+                          "shape": shape, "tooltip": [tips[0], _q("small_step", t("pg.chart.step")),
+                                                      {"field": "small_kind", "type": "nominal",
+                                                       "title": t("pg.chart.verdict")},
                                                       _q("small_grad_norm", "‖∇L‖", ".2g")]}},
             {"data": {"name": "path"}, "transform": [
                 {"filter": shown}, {"joinaggregate": [{"op": "max", "field": "step", "as": "last"}],
                                     "groupby": ["optimizer"]}, {"filter": "datum.step == datum.last"}],
              "mark": {"type": "circle", "size": 70, "opacity": 1, "stroke": "black", "strokeWidth": 1, "clip": True},
-             "encoding": {"x": x, "y": y, "color": color, "tooltip": TIPS}}]
+             "encoding": {"x": x, "y": y, "color": color, "tooltip": tips}}]
         panels.append({"title": batch_title(int(b), n_examples, replacement), "width": width, "height": height,
                        "layer": layers})
     return {"$schema": alt.SCHEMA_URL, "params": [{"name": UPTO, "value": upto}],
@@ -139,12 +143,14 @@ def loss_chart(steps: pd.DataFrame, *, upto: int = 10**9, n_examples: int, repla
     (Rosenbrock), else linear. A Vega-Lite dict, as trajectory_map."""
     loss = steps.loss.dropna()
     log = bool(len(loss)) and loss.min() > 1e-9 and loss.max() / loss.min() > 100
-    y = _q("loss", "full-batch loss L(θ)", scale={"type": "log" if log else "linear"})
-    tips = [TIPS[0], _q("step"), _q("loss", fmt=".4g"), _q("grad_norm", "‖∇L‖", ".3g"), _q("lr", fmt=".3g")]
+    y = _q("loss", t("pg.chart.loss"), scale={"type": "log" if log else "linear"})
+    tips = [_tips()[0], _q("step", t("pg.chart.step")), _q("loss", fmt=".4g"), _q("grad_norm", "‖∇L‖", ".3g"),
+            _q("lr", fmt=".3g")]
     panels = [{"title": batch_title(int(b), n_examples, replacement), "width": size, "height": 170, "layer": [
         {"data": {"name": "path"}, "transform": [{"filter": f"datum.batch == {int(b)}"}],
          "mark": {"type": "line", "strokeWidth": 1.6},
-         "encoding": {"x": _q("step", "step", axis={"tickCount": 4}), "y": y, "color": _color(steps.optimizer),
+         "encoding": {"x": _q("step", t("pg.chart.step"), axis={"tickCount": 4}), "y": y,
+                      "color": _color(steps.optimizer),
                       "detail": {"field": "optimizer", "type": "nominal"}, "tooltip": tips}},
         {"data": {"values": [{}]}, "transform": [{"calculate": UPTO, "as": "step"}],
          "mark": {"type": "rule", "color": "black", "strokeDash": [4, 3]}, "encoding": {"x": _q("step")}}]}
@@ -155,14 +161,19 @@ def loss_chart(steps: pd.DataFrame, *, upto: int = 10**9, n_examples: int, repla
             "resolve": {"scale": {"color": "shared", "y": "shared"}}}
 
 
-def noise_chart(theory: pd.DataFrame, measured: pd.DataFrame) -> alt.Chart:
+def noise_chart(theory: pd.DataFrame, measured: pd.DataFrame) -> dict:
     """RMS norm of a batch's gradient error vs B (log-log): the formula for both samplings as lines, the
-    shown runs' measured values as points; slope −1/2 is the 1/√B rule, the drop at B = N the full batch."""
-    x = alt.X("batch:Q", title="batch size B", scale=alt.Scale(type="log", base=2))
-    lines = alt.Chart(theory[theory.noise > 0]).mark_line(point=True).encode(
-        x=x, y=alt.Y("noise:Q", title="RMS ‖ĝ − ∇L‖", scale=alt.Scale(type="log")),
-        strokeDash=alt.StrokeDash("sampling:N", title="sampling"), color=alt.value("#777"),
-        tooltip=["sampling:N", "batch:Q", alt.Tooltip("noise:Q", format=".3g")])
-    pts = alt.Chart(measured[measured.noise > 0]).mark_point(size=110, filled=True, color="#e15759").encode(
-        x=x, y="noise:Q", tooltip=["batch:Q", alt.Tooltip("noise:Q", format=".3g", title="measured RMS")])
-    return alt.layer(lines, pts).properties(width=380, height=200)
+    shown runs' measured values as points; slope −1/2 is the 1/√B rule, the drop at B = N the full batch.
+    A Vega-Lite dict, as trajectory_map."""
+    x = _q("batch", t("pg.chart.batch"), scale={"type": "log", "base": 2})
+    y = _q("noise", "RMS ‖ĝ − ∇L‖", scale={"type": "log"})
+    theory = theory.assign(sampling=theory.sampling.map(
+        {"with replacement": t("pg.chart.with"), "without replacement": t("pg.chart.without")}))
+    sampling = {"field": "sampling", "type": "nominal", "title": t("pg.chart.sampling")}
+    return {"$schema": alt.SCHEMA_URL, "width": 380, "height": 200, "layer": [
+        {"data": {"values": records(theory[theory.noise > 0])}, "mark": {"type": "line", "point": True},
+         "encoding": {"x": x, "y": y, "strokeDash": sampling, "color": {"value": "#777"},
+                      "tooltip": [sampling, _q("batch"), _q("noise", fmt=".3g")]}},
+        {"data": {"values": records(measured[measured.noise > 0])},
+         "mark": {"type": "point", "size": 110, "filled": True, "color": "#e15759"},
+         "encoding": {"x": x, "y": y, "tooltip": [_q("batch"), _q("noise", t("pg.chart.measured"), ".3g")]}}]}

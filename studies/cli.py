@@ -10,8 +10,9 @@ import threading
 import time
 from pathlib import Path
 
-from .config import SpecError, StudySpec
+from .config import BackendError, SpecError, StudySpec
 from .store import StoreError, atomic_write_json, open_store
+from .tidy import with_grid
 
 EXIT_BAD_INPUT = 2
 
@@ -27,7 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a study spec (TOML); finished runs are skipped")
     run.add_argument("spec", help="path to a StudySpec TOML file")
     run.add_argument("--store", help="results folder (default: $BATCHSCOPE_STORE or ./batchscope-results)")
-    run.add_argument("--executor", choices=["local", "ray"], default="local")
+    run.add_argument("--executor", choices=["pool", "serial", "ray", "local"], default="pool",
+                     help="pool: this machine, every core (default; 'local' is its old name); serial: one run "
+                          "after another in this process; ray: one task per run on a Ray cluster")
     run.add_argument("--address", help="Ray cluster address (with --executor ray; default: start a local Ray)")
     run.add_argument("--gpus-per-run", type=float, help="with --executor ray: share GPUs, e.g. 0.25 "
                      "(timings are then marked shared-gpu; default: one whole GPU per run)")
@@ -53,40 +56,63 @@ class _Progress:
     """tqdm bar per run over its epochs, plus an optional atomically written JSON for the dashboard.
     Runs may train side by side (worker processes, stacks, Ray): bars are kept per run id."""
 
-    def __init__(self, quiet: bool, json_path: str | None, estimate: str = ""):
+    def __init__(self, quiet: bool, json_path: str | None, estimate: str = "", estimate_s: float | None = None):
         self.quiet, self.json_path, self.bars, self.state, self._last = quiet, json_path, {}, {}, 0.0
-        self.estimate = estimate
+        self.estimate, self.estimate_s = estimate, estimate_s
+        self.runs: dict[str, dict] = {}   # run_id -> the Jobs page's per-run row (state, epochs, target, time)
 
     def __call__(self, ev: dict) -> None:
         kind = ev["event"]
         if kind == "study_start":
             self.state.update(study_id=ev["study_id"], name=ev["name"], total=ev["total"],
-                              done=ev["total"] - ev["todo"], started=time.time(), device=ev["device"])
+                              done=ev["total"] - ev["todo"], todo=ev["todo"], started=time.time(),
+                              device=ev["device"], phase="training", runs=self.runs,
+                              estimate_s=None if self.estimate_s is None or not ev["total"]
+                              else self.estimate_s * ev["todo"] / ev["total"])
             if not self.quiet:
                 rough = f"; all {ev['total']} would take about {self.estimate} (rough, ±3×)" if self.estimate else ""
                 print(f"study {ev['name']} ({ev['study_id']}): {ev['total']} runs, {ev['todo']} to do, "
                       f"on {ev['device']}{rough}", file=sys.stderr)
         elif kind == "run_start":
-            self.state.update(current=ev["label"], epoch=0, epochs=ev["epochs"], loss=None)
+            self.state.update(current=ev["label"], epoch=0, epochs=ev["epochs"], loss=None, phase="training")
+            measuring = not ev["epochs"]   # a run trained before: only its measurements are to do
+            self.runs[ev["run_id"]] = {"run": ev["label"], "state": "measuring" if measuring else "training",
+                                       "epochs": 0, "budget": ev["epochs"], "reached_target": None,
+                                       "started": time.time()}
+            if measuring:
+                self.state["phase"] = "measuring"
             if not self.quiet:
                 from tqdm import tqdm
                 self.bars[ev["run_id"]] = tqdm(total=max(ev["epochs"], 1), desc=ev["label"], unit="ep",
                                                leave=True, file=sys.stderr, dynamic_ncols=True)
         elif kind == "epoch":
             self.state.update(epoch=ev["epoch"], loss=ev["train_loss"], test_acc=ev["test_acc"])
+            run = self.runs.get(ev.get("run_id"))
+            if run is not None and not ev.get("replayed"):
+                run["epochs"] = ev["epoch"]
+                if ev["epoch"] >= run["budget"]:   # the budget is spent: the measurements come next
+                    run["state"] = "measuring"
+                    self.state["phase"] = "measuring"
             bar = self.bars.get(ev.get("run_id"))
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(loss=f"{ev['train_loss']:.3g}", test_acc=f"{ev['test_acc']:.3f}")
         elif kind == "run_end":
             self.state.update(done=ev["done"], last_status=ev["status"])
+            run = self.runs.setdefault(ev["run_id"], {"run": ev.get("label", ""), "budget": None,
+                                                      "started": time.time()})
+            run.update(state=ev["status"], epochs=ev.get("epochs", run.get("epochs")),
+                       reached_target=ev.get("reached_target"),
+                       time_s=ev.get("time_s") or time.time() - run["started"])
             bar = self.bars.pop(ev.get("run_id"), None)
             if bar is not None:
                 bar.set_postfix_str(ev["status"])
                 bar.close()
+        elif kind == "interpolate":
+            self.state.update(phase="landscape", current=None)
         elif kind == "study_end":
             self.state.update(finished=time.time(), failed=ev["failed"], current=None)
-        self._write(force=kind in ("study_start", "run_end", "study_end"))
+        self._write(force=kind in ("study_start", "run_end", "interpolate", "study_end"))
 
     def _write(self, force: bool) -> None:
         if self.json_path and (force or time.monotonic() - self._last > 0.5):
@@ -103,9 +129,9 @@ def _cmd_run(args, store) -> int:
     from .estimate import check_fits, estimate, format_seconds
     from .jobs import device_slot
     check_fits(spec)
+    _check_csv_file(spec)
     est = estimate(spec, "cpu" if args.executor == "ray" else device_slot(args.device or spec.device))
 
-    from .backends import BackendError
     from .data import DataError
     from .device import DeviceError
     from .runner import run_study
@@ -113,7 +139,7 @@ def _cmd_run(args, store) -> int:
     t0 = time.perf_counter()
     try:
         runs, _ = run_study(spec, store, executor=args.executor, device=args.device,
-                            progress=_Progress(args.quiet, args.progress_json, format_seconds(est.seconds)),
+                            progress=_Progress(args.quiet, args.progress_json, format_seconds(est.seconds), est.seconds),
                             **options)
     except (DataError, DeviceError, BackendError) as e:
         raise SpecError("spec", str(e)) from None
@@ -124,6 +150,19 @@ def _cmd_run(args, store) -> int:
         print(closing_note(runs, store.study_info(spec.study_id)))
     print(f"{spec.name} ({spec.study_id}): {summary} in {time.perf_counter() - t0:.1f} s; store {store.root}")
     return 0
+
+
+def _check_csv_file(spec: StudySpec) -> None:
+    """A csv: path that is not a regular file of a sane size is refused before torch is imported (a loaded
+    machine takes many seconds for that import; /dev/zero or a FIFO must be answered at once)."""
+    if spec.dataset.startswith("csv:"):
+        from .limits import MAX_CSV_BYTES, LimitError, regular_file_size
+        try:
+            regular_file_size(Path(spec.dataset[4:]).expanduser(), MAX_CSV_BYTES, "CSV file")
+        except FileNotFoundError:
+            raise SpecError("dataset", f"{spec.dataset[4:]} not found; check the path after csv:") from None
+        except (LimitError, OSError) as e:
+            raise SpecError("dataset", str(e)) from None
 
 
 def _cmd_list(args, store) -> int:
@@ -138,7 +177,7 @@ def _cmd_list(args, store) -> int:
 
 def _cmd_export(args, store) -> int:
     sid = store.find_study(args.study)
-    if args.table == "predictors":
+    if args.table == "predictors":   # computed from the runs table, one row per measure
         from .predictors import predictors_table
         try:
             df = predictors_table(store.load_table(sid, "runs"))
@@ -146,6 +185,8 @@ def _cmd_export(args, store) -> int:
             raise StoreError(f"no predictors table: {e}") from None
     else:
         df = store.load_table(sid, args.table)
+        if args.table != "runs":   # tidy: each row says which grid point it belongs to
+            df = with_grid(df, store.load_table(sid, "runs"))
     if args.output:
         out = Path(args.output)
         if args.format == "csv":

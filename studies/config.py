@@ -55,6 +55,10 @@ MAX_RUNS = 10_000  # a grid larger than this is almost certainly a typo
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
+class BackendError(ValueError):
+    """An executor (backends.py) that cannot start; the message says what to change."""
+
+
 class SpecError(ValueError):
     """A spec the user must fix; the message names the field and says what to change."""
 
@@ -88,13 +92,13 @@ def _int(name: str, v: Any, lo: int, hi: int) -> int:
 
 def _float(name: str, v: Any, lo: float, hi: float, lo_open: bool = False) -> float:
     if isinstance(v, int) and not isinstance(v, bool) and not -1e300 < v < 1e300:
-        raise SpecError(name, f"{v} is out of range; use a number from {lo} to {hi}")   # float(v) overflows
+        raise SpecError(name, f"{v} is out of range; use a number from {lo:g} to {hi:g}")   # float(v) overflows
     if not (isinstance(v, (int, float)) and not isinstance(v, bool)) or not math.isfinite(v):
-        raise SpecError(name, f"{v!r} is not a number; use a number from {lo} to {hi}")
+        raise SpecError(name, f"{v!r} is not a number; use a number from {lo:g} to {hi:g}")
     v = float(v)
     if v < lo or v > hi or (lo_open and v == lo):
-        side = f"above {lo}" if lo_open else f"from {lo}"
-        raise SpecError(name, f"{v} is out of range; use a number {side} to {hi}")
+        side = f"above {lo:g} and at most {hi:g}" if lo_open else f"from {lo:g} to {hi:g}"
+        raise SpecError(name, f"{v:g} is out of range; use a number {side}")
     return v
 
 

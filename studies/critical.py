@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
-from .hvp import Objective
+from .objective import Objective
 
 EIG_TOL = 1e-4           # ARPACK's relative accuracy of the Ritz values
 EIG_MAX_HVPS = 3000      # the budget of HVPs for the two extreme eigenvalues

@@ -3,7 +3,8 @@ Yao et al. 2020, but three small functions):
 
 - `top_eigenvalue`: power iteration, stopped when the Rayleigh quotient changes by less than `tol`
   relative. Power iteration finds the eigenvalue of largest *magnitude*; at a minimum that is λ_max.
-- `hessian_trace`: Hutchinson's estimator tr H = E[zᵀHz] with Rademacher z, with its standard error.
+- `hessian_trace`: Hutchinson's estimator tr H = E[zᵀHz] with Rademacher z, with its standard error; for
+  models.py's MLP with cross-entropy the exact trace instead (Objective.exact_trace, se 0, no probes).
 - `spectrum`: every eigenvalue of the dense Hessian (models under ~5,000 weights), and the notes' "minimum
   ratio" = positive / all (critical.min_ratio: 1 at a strict minimum, lower at a saddle or a flat valley).
 """
@@ -16,16 +17,15 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import Tensor
-from torch.func import vmap
 
-from .hvp import Objective
+from .objective import Objective
 
 POWER_TOL = 1e-3          # relative change of the eigenvalue estimate between iterations (PyHessian's)
 POWER_MAX_ITERS = 100
 TRACE_MAX_PROBES = 30     # the budget: Hutchinson dominates measurement time; its se is reported with it
 TRACE_MIN_PROBES = 10     # never trust a standard error from fewer probes
 TRACE_RTOL = 0.05         # stop once the standard error is below 5 % of the estimate
-TRACE_BLOCK = 10          # probes per batched HVP (vmap): ~2× cheaper per probe than one at a time
+TRACE_BLOCK = 10          # probes per batched HVP (Objective.hvp_many): cheaper per probe than one at a time
 SPECTRUM_MAX_PARAMS = 5000
 SPECTRUM_ZERO_TOL = 1e-5  # |λ| below this × max|λ| counts as zero (float32 HVP noise), not negative
 
@@ -82,8 +82,11 @@ def top_eigenvalue(obj: Objective, *, tol: float = POWER_TOL, max_iters: int = P
 
 
 def hessian_trace(obj: Objective, *, max_probes: int = TRACE_MAX_PROBES, min_probes: int = TRACE_MIN_PROBES,
-                  rtol: float = TRACE_RTOL, generator: torch.Generator | None = None) -> Trace:
-    """Hutchinson's tr H ≈ mean of zᵀHz over Rademacher probes z, stopping early once se ≤ rtol·|mean|."""
+                  rtol: float = TRACE_RTOL, generator: torch.Generator | None = None, exact: bool = True) -> Trace:
+    """Hutchinson's tr H ≈ mean of zᵀHz over Rademacher probes z, stopping early once se ≤ rtol·|mean|;
+    the exact trace (se 0, probes 0) where the objective computes it (`exact=True`)."""
+    if exact and (value := obj.exact_trace()) is not None:
+        return Trace(value, 0.0, 0, True)
     samples: list[float] = []
     mean, se = math.nan, math.nan
     while len(samples) < max_probes:   # probes in blocks (one batched HVP each), checked after every block
@@ -101,10 +104,10 @@ def hessian_trace(obj: Objective, *, max_probes: int = TRACE_MAX_PROBES, min_pro
 
 
 def hessian_matrix(obj: Objective, *, block: int = 64) -> np.ndarray:
-    """The dense Hessian (float64, symmetrised) from HVPs with blocks of unit vectors, vmapped."""
+    """The dense Hessian (float64, symmetrised) from HVPs with blocks of unit vectors (hvp_many)."""
     n = obj.n_params
     eye = torch.eye(n, dtype=obj.theta.dtype, device=obj.theta.device)
-    cols = [vmap(obj.hvp)(eye[s:s + block]) for s in range(0, n, block)]
+    cols = [obj.hvp_many(eye[s:s + block]) for s in range(0, n, block)]
     h = torch.cat(cols).double().cpu().numpy()
     return (h + h.T) / 2
 

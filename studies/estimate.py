@@ -94,6 +94,15 @@ def estimate(spec: StudySpec, slot: str = "cpu", csv_shape: tuple[int, int, int]
                     slowest_run_s=max(runs) if runs else 0.0)
 
 
+def confirm_above_s() -> float:
+    """Estimated seconds above which the New-study page asks before launching: $BATCHSCOPE_CONFIRM_HOURS
+    (the server's owner sets it), default one hour."""
+    try:
+        return float(os.environ.get("BATCHSCOPE_CONFIRM_HOURS") or 1.0) * 3600
+    except ValueError:
+        return 3600.0
+
+
 # ---------------------------------------------------------------- will it fit in memory?
 
 BYTES_PER_WEIGHT = 32        # float32 weights, gradients, two optimizer states, the initial and final copies

@@ -60,6 +60,18 @@ def best_lr(runs: pd.DataFrame) -> pd.Series:
     return out
 
 
+def compared_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """The runs a batch-size comparison uses: the best-lr ones (all of them when there is no best_lr)."""
+    if "best_lr" in runs.columns and len(runs):
+        return runs[runs.best_lr.fillna(False).astype(bool)]
+    return runs
+
+
+def sweeps_lr(runs: pd.DataFrame) -> bool:
+    """Whether some (optimizer, batch_size, shuffle) was trained at more than one lr."""
+    return bool(len(runs)) and "lr" in runs and bool(runs.groupby(GROUP).lr.nunique().max() > 1)
+
+
 def with_best_lr(runs: pd.DataFrame) -> pd.DataFrame:
     """``runs`` with the boolean ``best_lr`` column (recomputed: runs may have been added since)."""
     if runs.empty or not set(GROUP + ["lr", "status"]) <= set(runs.columns):
@@ -105,6 +117,21 @@ def _targets(runs: pd.DataFrame) -> set:
     return {tuple(r) for r in runs[cols].fillna(0).astype(float).itertuples(index=False) if any(v > 0 for v in r)}
 
 
+def fitted(runs: pd.DataFrame) -> pd.Series:
+    """Per run: True when it sits at the study's fit (reached its target; without a target, a final train loss
+    within LOSS_BAND of the lowest). Stalled, diverged and failed runs never do."""
+    if runs.empty:
+        return pd.Series(True, index=runs.index, dtype=bool)
+    status = runs.status if "status" in runs.columns else pd.Series("done", index=runs.index)
+    done = status == "done"
+    if _targets(runs):
+        reached = runs.reached_target.fillna(False).astype(bool) if "reached_target" in runs.columns \
+            else pd.Series(False, index=runs.index)
+        return reached & done
+    loss = runs.train_loss.astype(float).where(done)
+    return done & (loss <= loss.min() + LOSS_BAND)
+
+
 def matched_fit(runs: pd.DataFrame) -> FitCheck:
     """Matched fit of the compared ``runs`` (pass the runs a chart shows): with a target, every run reached
     it; without one, every final train loss lies within LOSS_BAND of the lowest. Stalled, diverged and failed
@@ -115,18 +142,11 @@ def matched_fit(runs: pd.DataFrame) -> FitCheck:
     status = runs.status if "status" in runs.columns else pd.Series("done", index=runs.index)
     untrained = status != "done"
     targets = _targets(runs)
+    missed = ~fitted(runs)
     if targets:
-        reached = runs.reached_target.fillna(False).astype(bool) if "reached_target" in runs.columns \
-            else pd.Series(False, index=runs.index)
-        missed = ~reached | untrained
-        rule = "target"
-        why = "missed the target"
+        rule, why = "target", "missed the target"
     else:
-        loss = runs.train_loss.astype(float).where(~untrained)
-        best = loss.min()
-        missed = untrained | ~(loss <= best + LOSS_BAND)
-        rule = "loss band"
-        why = f"ended with a train loss more than {LOSS_BAND:g} above the best run's"
+        rule, why = "loss band", f"ended with a train loss more than {LOSS_BAND:g} above the best run's"
     k, u = int(missed.sum()), int(untrained.sum())
     if len(targets) > 1:
         return FitCheck(False, n, k, u, "different rules",

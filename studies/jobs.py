@@ -31,7 +31,9 @@ import time
 import uuid
 from pathlib import Path
 
-from .config import StudySpec
+from .config import SpecError, StudySpec
+from .estimate import estimate
+from .eta import remaining_s
 from .limits import MAX_JSON_BYTES, is_regular, read_regular_file
 from .store import atomic_write_bytes, atomic_write_json, resolve_root
 
@@ -133,7 +135,7 @@ class JobQueue:
             finally:
                 self._depth -= 1
 
-    def submit(self, spec: StudySpec, executor: str = "local", address: str = "") -> dict:
+    def submit(self, spec: StudySpec, executor: str = "pool", address: str = "") -> dict:
         """Queue ``spec``; if the same study is already queued or running, return that job instead.
 
         ``executor="ray"`` (with an optional cluster ``address``) sends the runs to Ray: such a job does not
@@ -150,6 +152,10 @@ class JobQueue:
                    "address": address, "n_runs": spec.n_runs, "state": "queued",
                    "created": time.time(), "started": None, "finished": None, "pid": None,
                    "returncode": None, "message": "", "attempts": 0, "cancel_requested": False}
+            try:   # the form's estimate: the Jobs page starts its time left from it
+                job["estimate_s"] = float(estimate(spec, job["slot"] if job["slot"] != "ray" else "cpu").seconds)
+            except (SpecError, KeyError, ValueError):
+                job["estimate_s"] = None
             atomic_write_json(self.path(job_id, ".json"), job)
             return job
 
@@ -203,10 +209,12 @@ class JobQueue:
 
 
 def progress_view(job: dict, progress: dict, now: float | None = None) -> dict:
-    """What the page shows for a job: runs done / total, current run and epoch, loss, elapsed and remaining.
+    """What the page shows for a job: runs done / total, the phase, the current run and epoch, loss, elapsed
+    and remaining, and one row per run of this attempt.
 
-    Remaining time extrapolates the pace of the runs trained in this attempt (the current run counts by its
-    share of epochs); it is None until there is a pace to extrapolate.
+    The work of this attempt is its runs to do; a running run counts by its share of epochs (a run whose
+    training is over and is being measured counts whole). Remaining time starts from the form's estimate and
+    is refined by the measured pace (studies.eta); None with neither.
     """
     now = time.time() if now is None else now
     total = progress.get("total") or job.get("n_runs") or 0
@@ -215,15 +223,33 @@ def progress_view(job: dict, progress: dict, now: float | None = None) -> dict:
     end = job.get("finished") or progress.get("finished") or now
     elapsed = max(0.0, end - started) if started else 0.0
     epochs, epoch = progress.get("epochs") or 0, progress.get("epoch") or 0
-    current_share = epoch / epochs if progress.get("current") and epochs else 0.0
+    runs = list((progress.get("runs") or {}).values())
+    active = [r for r in runs if r.get("state") in ("training", "measuring")]
+    if runs:
+        current_share = sum(1.0 if r["state"] == "measuring" or not r.get("budget")
+                            else min(1.0, (r.get("epochs") or 0) / r["budget"]) for r in active)
+    else:
+        current_share = epoch / epochs if progress.get("current") and epochs else 0.0
     at_start = job.get("done_at_start")
+    at_start = (total - progress["todo"]) if at_start is None and "todo" in progress else at_start
     done_here = done - (done if at_start is None else at_start) + current_share
+    todo = total - (done if at_start is None else at_start)
     remaining = None
-    if job.get("state") == "running" and done_here > 0 and total:
-        remaining = max(0.0, elapsed / done_here * (total - done - current_share))
-    return {"done": done, "total": total, "fraction": min(1.0, (done + current_share) / total) if total else 0.0,
+    estimate_s = progress.get("estimate_s", job.get("estimate_s"))
+    if job.get("state") == "running" and todo > 0:
+        remaining = remaining_s(estimate_s, done_here / todo if done_here > 0 else 0.0, elapsed)
+    elif job.get("state") == "queued":
+        remaining = estimate_s
+    fraction = min(1.0, (done + current_share) / total) if total else 0.0
+    return {"done": done, "total": total, "fraction": fraction,
             "current": progress.get("current"), "epoch": epoch, "epochs": epochs, "loss": progress.get("loss"),
             "test_acc": progress.get("test_acc"), "failed": progress.get("failed", 0),
+            "phase": progress.get("phase") if job.get("state") == "running" else None,
+            "runs": [{"run": r.get("run", ""), "state": r.get("state", ""),
+                      "epochs": f"{r.get('epochs') or 0}/{r['budget']}" if r.get("budget") else r.get("epochs"),
+                      "reached_target": r.get("reached_target"),
+                      "time_s": r.get("time_s") if r.get("time_s") is not None
+                      else (now - r["started"] if r.get("started") else None)} for r in runs],
             "elapsed_s": elapsed, "remaining_s": remaining}
 
 
@@ -338,7 +364,7 @@ class JobManager:
         q, jid = self.queue, job["job_id"]
         argv = self.command + [str(q.path(jid, ".toml")), "--store", str(q.root),
                                "--progress-json", str(q.path(jid, ".progress.json")), "--quiet"]
-        if job.get("executor", "local") == "ray":
+        if job.get("executor", "pool") == "ray":
             argv += ["--executor", "ray"] + (["--address", job["address"]] if job.get("address") else [])
         return argv
 
@@ -353,7 +379,7 @@ class JobManager:
             self.queue.update(job["job_id"], cancel_sent=time.time())
 
     # ---- the page's actions (each followed by a round, so the page sees the result)
-    def submit(self, spec: StudySpec, executor: str = "local", address: str = "") -> dict:
+    def submit(self, spec: StudySpec, executor: str = "pool", address: str = "") -> dict:
         job = self.queue.submit(spec, executor, address)
         self.tick()
         return self.queue.get(job["job_id"]) or job

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .hvp import DEFAULT_CHUNK, loss_and_accuracy, split_state
+from .objective import DEFAULT_CHUNK, loss_and_accuracy, split_state
 
 SLICE_ALPHAS = tuple(np.linspace(-1.0, 1.0, 21).round(10))
 INTERPOLATION_ALPHAS = tuple(np.linspace(-0.5, 1.5, 21).round(10))

@@ -82,7 +82,7 @@ class RunLocks:
 
 def claimed_map(locks: RunLocks, jobs: Iterable[tuple], run_jobs: Callable, emit: Callable,
                 finished: Callable, poll_s: float = 0.5) -> Iterator[tuple[object, object]]:
-    """Run ``jobs`` (tuples whose first item is a RunSpec) through ``run_jobs(jobs, emit)`` — a backend's
+    """Run ``jobs`` (worker.RunJob: anything with a ``.run``) through ``run_jobs(jobs, emit)`` — a backend's
     ``map`` — holding each run's lock while it runs.
 
     Yields ``(run, outcome)`` for each job run here (the lock is released when the caller asks for the next
@@ -94,23 +94,23 @@ def claimed_map(locks: RunLocks, jobs: Iterable[tuple], run_jobs: Callable, emit
         while pending:
             mine, theirs, done = [], [], []
             for job in pending:
-                if not locks.try_claim(job[0].run_id):
+                if not locks.try_claim(job.run.run_id):
                     theirs.append(job)
-                elif finished(job[0]):          # someone finished it since the caller looked
+                elif finished(job.run):          # someone finished it since the caller looked
                     done.append(job)
                 else:
                     mine.append(job)
             for job in done:
-                locks.release(job[0].run_id)
-                yield job[0], None
+                locks.release(job.run.run_id)
+                yield job.run, None
             if mine:
                 for run, outcome in run_jobs(mine, emit):
                     yield run, outcome
                     locks.release(run.run_id)
             for job in theirs:
-                if job[0].run_id not in told:
-                    told.add(job[0].run_id)
-                    emit({"event": "waiting", "run_id": job[0].run_id, "label": job[0].label,
+                if job.run.run_id not in told:
+                    told.add(job.run.run_id)
+                    emit({"event": "waiting", "run_id": job.run.run_id, "label": job.run.label,
                           "reason": "another process is training this run; its result will be used"})
             if theirs and not mine and not done:
                 time.sleep(poll_s)

@@ -26,8 +26,8 @@ from torch import Tensor, nn
 from .config import MeasureSpec
 from .critical import RATIO_CUT, dense_density, extreme_eigenvalues, gradient_norm, lanczos_density, min_ratio
 from .curvature import SPECTRUM_MAX_PARAMS, hessian_matrix, hessian_trace, top_eigenvalue
-from .hvp import objective
 from .noise import NoiseProbe, noise_scale
+from .objective import objective
 from .sharpness import eps_sharpness, random_sharpness, sam_sharpness
 
 # Offsets of the per-estimator seeds from spec.sample_seed, so no two estimators share a random stream.

@@ -29,7 +29,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import grad, vmap
 
-from .hvp import Objective, objective
+from .objective import Objective, objective
 
 B_SMALL = 32        # small batch: mostly noise, so tr Σ is well determined
 B_BIG = 4096        # big batch, capped at N (then it is the exact full-batch gradient, one draw)

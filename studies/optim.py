@@ -59,6 +59,10 @@ class Update:
     30-50 µs a step on a CPU, as much as a batch-1 forward and backward of a small MLP) and torch.optim's
     import of torch._dynamo (~1 s in every fresh process). Otherwise it is the optimizer of make_optimizer.
     Tests check it against torch.optim bit for bit.
+
+    ``lr`` may be one value per member of stacked parameters (dim 0): members that share a value are updated
+    by one kernel call on their rows (slices of the stacked tensors, step counters shared), so each member
+    gets exactly the update it would get alone; only the fused kernels can (see member_lrs_supported).
     """
 
     def __init__(self, name: str, params, lr: float, weight_decay: float = 0.0, hyper: Mapping | None = None):
@@ -84,8 +88,15 @@ class Update:
                 init = _default(torch.optim.Adagrad, "initial_accumulator_value")
                 st.update(step=step(p), sum=torch.full_like(p, init))
 
-    def __call__(self, lr: float) -> None:
+    def __call__(self, lr) -> None:
+        """One step with learning rate ``lr``: a number, or a sequence with one per member (stacked dim 0)."""
+        if not isinstance(lr, (int, float)):
+            lr = tuple(lr)
+            if len(set(lr)) == 1:
+                lr = lr[0]
         if self.opt is not None:
+            if isinstance(lr, tuple):
+                raise ValueError(f"{self.name}: per-member learning rates need the fused kernels")
             for group in self.opt.param_groups:
                 group["lr"] = lr
             self.opt.step()
@@ -93,20 +104,51 @@ class Update:
         if self.lists is None:   # the tensor lists, once: the grads are persistent buffers
             self.lists = {k: [st[k] for st in self.state] for k in self.state[0]}
             self.lists.update(params=self.params, grads=[p.grad for p in self.params])
-        t, wd, hp = self.lists, self.weight_decay, self.hyper
+        if isinstance(lr, tuple):
+            if "step" in self.lists:   # counted once per step; every group's kernel reads the same counters
+                torch._foreach_add_(self.lists["step"], 1)
+            for value, lists in self._member_lists(lr):
+                self._kernel(lists, value, step=False)
+        else:
+            self._kernel(self.lists, lr)
+        self.first = False
+
+    def _member_lists(self, lrs: tuple) -> list[tuple[float, dict]]:
+        """(lr, tensor lists of the members with that lr): row slices of every stacked tensor, made once per
+        pattern of equal values (it stays the same while training: each member's lr is its base × factor)."""
+        pattern = tuple(lrs.index(v) for v in lrs)
+        if getattr(self, "_members", (None,))[0] != pattern:
+            groups = []
+            for first in dict.fromkeys(pattern):
+                ks = [k for k, f in enumerate(pattern) if f == first]
+                merged: list[list[int]] = []   # consecutive members: one slice
+                for a in ks:
+                    if merged and merged[-1][1] == a:
+                        merged[-1][1] = a + 1
+                    else:
+                        merged.append([a, a + 1])
+                lists = {key: [t if key == "step" else t[a:b] for t in ts for a, b in merged]
+                         for key, ts in self.lists.items()}
+                groups.append((first, lists))
+            self._members = (pattern, groups)
+        return [(lrs[first], lists) for first, lists in self._members[1]]
+
+    def _kernel(self, t: dict, lr: float, step: bool = True) -> None:
+        wd, hp = self.weight_decay, self.hyper
         if self.name in ("sgd", "momentum", "nesterov"):
             torch._fused_sgd_(t["params"], t["grads"], t.get("momentum_buffer", []), weight_decay=wd, lr=lr,
                               maximize=False, is_first_step=self.first, **hp)
         elif self.name in ("adam", "adamw"):
             kernel = torch._fused_adamw_ if self.name == "adamw" else torch._fused_adam_
-            torch._foreach_add_(t["step"], 1)
+            if step:
+                torch._foreach_add_(t["step"], 1)
             kernel(t["params"], t["grads"], t["exp_avg"], t["exp_avg_sq"], [], t["step"], lr=lr, weight_decay=wd,
                    maximize=False, **hp)
         else:   # adagrad
-            torch._foreach_add_(t["step"], 1)
+            if step:
+                torch._foreach_add_(t["step"], 1)
             torch._fused_adagrad_(t["params"], t["grads"], t["sum"], t["step"], lr=lr, weight_decay=wd,
                                   maximize=False, **hp)
-        self.first = False
 
     def _states(self) -> list[dict]:
         return [self.opt.state.get(p, {}) for p in self.params] if self.opt is not None else self.state
@@ -136,6 +178,13 @@ class Update:
             if new.opt is not None:
                 new.opt.state[p] = st
         return new
+
+
+def member_lrs_supported(name: str, device_type: str) -> bool:
+    """Whether Update can give stacked members their own learning rates: the fused kernels (all optimizers
+    but rmsprop, float tensors on CPU or CUDA, torch ≥ 2.4); then runs that differ in lr stack."""
+    return name != "rmsprop" and device_type in ("cpu", "cuda") and hasattr(torch, "_fused_adamw_") \
+        and hasattr(torch, "_fused_sgd_") and hasattr(torch, "_fused_adagrad_")
 
 
 def _default(cls, name: str):

@@ -1,7 +1,7 @@
-"""The local executor: the whole machine for one study, with every epoch time still measured alone.
+"""The pool executor: the whole machine for one study, with every epoch time still measured alone.
 
 Planned in the driver before anything trains:
-  1. stacks: MLP runs that share every setting but the seed and the shuffle mode (ensemble.stack_key);
+  1. stacks: MLP runs that share every setting but the seed and the shuffle mode (stacked.stack_key);
   2. the timing pass (timing.py) per configuration: solo epoch time and best thread count, machine to itself;
   3. configurations that more threads speed up by less than THREAD_SCALING × the thread count (small
      batches: launch-bound) go to the pool, one thread each, in stacks of the size that measured fastest per
@@ -31,15 +31,15 @@ import torch
 from .config import MeasureSpec, RunSpec
 from .data import load_dataset
 from .device import resolve_device
-from .ensemble import stack_key, stackable, train_stacked
+from .stacked import stack_key, stackable, train_stacked
 from .models import build_model
-from .runner import RunOutcome, execute_run, failed_outcome, measure_id_of, training_probe
+from .worker import RunJob, RunOutcome, execute_run, failed_outcome, measure_id_of, training_probe
 from .timing import Timing, best_stack, timing_pass
 
 POOL_MIN_WORK_S = 6.0   # estimated training time below which starting worker processes does not pay
 STACK_TUNE_MIN_S = 5.0  # a group's estimated training time below which racing stack sizes (~1 s) does not pay
 THREAD_SCALING = 0.8    # below this parallel efficiency of more threads, one-thread runs side by side do more
-MEASURE_S = 2.0         # rough cost of measuring one run (quick.toml's [measure], one CPU thread), for the plan
+MEASURE_S = 0.7         # rough cost of measuring one run (the default [measure] on digits, one CPU thread), for the plan
 _EVENTS = None          # in a worker: the queue its progress events go to
 
 
@@ -51,7 +51,7 @@ class Unit:
     measure: MeasureSpec
     train: bool = True
     weights: dict | None = None        # measure-only: the stored weights
-    threads: int | None = 1            # None: runner.cpu_threads_for
+    threads: int | None = 1            # None: worker.cpu_threads_for
     timing: Timing | None = None
     est_s: float = 1.0                 # estimated training time (for ordering and the pool decision)
     pooled: bool = False
@@ -64,18 +64,18 @@ def _split(runs: list[RunSpec], size: int) -> list[list[RunSpec]]:
     return [runs[i::parts] for i in range(parts)]
 
 
-def plan(jobs, device: torch.device, workers: int, stack: bool = True) -> tuple[list[Unit], list[Unit]]:
-    """(pool units, driver units) for ``jobs`` = [(run, measure, weights, train)]; runs the timing passes."""
-    positions = {job[0].run_id: i for i, job in enumerate(jobs)}
+def plan(jobs: list[RunJob], device: torch.device, workers: int, stack: bool = True) -> tuple[list[Unit], list[Unit]]:
+    """(pool units, driver units) for ``jobs``; runs the timing passes."""
+    positions = {job.run.run_id: i for i, job in enumerate(jobs)}
     index = lambda runs: {"todo": len(jobs), **{r.run_id: positions[r.run_id] for r in runs}}  # noqa: E731
     groups: dict[str, list] = {}
     pool, driver = [], []
-    for run, measure, weights, train in jobs:
-        if train:
-            groups.setdefault(stack_key(run) if stack else run.run_id, []).append((run, measure))
+    for job in jobs:
+        if job.train:
+            groups.setdefault(stack_key(job.run) if stack else job.run.run_id, []).append((job.run, job.measure))
         else:
-            pool.append(Unit([run], measure, train=False, weights=weights, threads=None, est_s=MEASURE_S,
-                             index=index([run])))
+            pool.append(Unit([job.run], job.measure, train=False, weights=job.weights, threads=None,
+                             est_s=MEASURE_S, index=index([job.run])))
     # largest batches first: where one thread wins at a batch size, it wins at every smaller one (timing.py)
     for members in sorted(groups.values(), key=lambda m: -m[0][0].batch_size):
         runs, measure = [r for r, _ in members], members[0][1]
@@ -194,17 +194,17 @@ def _context():
 
 
 class PoolBackend:
-    """Local executor using every core: stacks, a worker pool for small batches, solo large batches."""
+    """The pool executor, using every core: stacks, a worker pool for small batches, solo large batches."""
 
     def __init__(self, workers: int | None = None, stack: bool = True):
         self.workers = (os.cpu_count() or 1) if workers is None else int(workers)
         self.stack = stack
 
-    def map(self, jobs, emit) -> Iterator[tuple[RunSpec, RunOutcome]]:
+    def map(self, jobs: list[RunJob], emit) -> Iterator[tuple[RunSpec, RunOutcome]]:
         jobs = list(jobs)
         if not jobs:
             return
-        pool, driver = plan(jobs, resolve_device(jobs[0][0].device), self.workers, self.stack)
+        pool, driver = plan(jobs, resolve_device(jobs[0].run.device), self.workers, self.stack)
         if pool:
             yield from self._pool(pool, emit)
         for unit in driver:

@@ -20,19 +20,20 @@ import socket
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .backends import BackendError
-from .runner import RunOutcome, failed_outcome
+from .config import BackendError
+from .worker import RunJob, RunOutcome, failed_outcome
 
 STUDIES_DIR = str(Path(__file__).resolve().parent)
 MAX_IN_FLIGHT = 1000   # tasks submitted ahead of the results; more wait in the driver (bounded memory)
 
 
-def _task(run, measure, weights, train, timing: str, cpus: int, run_fn: Callable | None):
+def _task(job: RunJob, timing: str, cpus: int, run_fn: Callable | None):
     """Runs on a worker: one run, timed on the resources Ray gave it."""
     import os
     os.environ["BATCHSCOPE_THREADS"] = str(cpus)        # torch threads = the CPUs this task holds
     from .data import load_dataset
-    from .runner import execute_run
+    from .worker import execute_run
+    run = job.run
     if run.dataset.startswith("csv:") and run.data_fingerprint:
         found = load_dataset(run.dataset, run.data, "cpu").fingerprint
         if found != run.data_fingerprint:
@@ -40,7 +41,7 @@ def _task(run, measure, weights, train, timing: str, cpus: int, run_fn: Callable
                              f"({found} != {run.data_fingerprint}); put the same file at the same path on "
                              "every node, or ship it with runtime_env working_dir")
     fn = run_fn or execute_run
-    outcome = fn(run, measure, weights=weights, train=train)
+    outcome = fn(run, job.measure, weights=job.weights, train=job.train)
     if outcome.row is not None and not outcome.failed:
         outcome.row["timing"] = timing
         outcome.row["executor"] = "ray"
@@ -141,7 +142,7 @@ class RayBackend:
         return {"num_cpus": self.cpus_per_run, "num_gpus": 0}, "shared-cpu"
 
     # ---- the runs
-    def map(self, jobs, emit) -> Iterator[tuple[object, RunOutcome]]:
+    def map(self, jobs: list[RunJob], emit) -> Iterator[tuple[object, RunOutcome]]:
         jobs = list(jobs)
         if not jobs:
             return
@@ -153,10 +154,11 @@ class RayBackend:
         try:
             while queue or refs:
                 while queue and len(refs) < MAX_IN_FLIGHT:
-                    i, (run, measure, weights, train) = queue.pop(0)
+                    i, job = queue.pop(0)
+                    run, train = job.run, job.train
                     opts, timing = self._options(run)
                     ref = remote.options(**opts, max_retries=self.max_retries, name=f"batchscope {run.label}").remote(
-                        run, measure, weights, train, timing, max(1, math.floor(opts["num_cpus"])), self.run_fn)
+                        job, timing, max(1, math.floor(opts["num_cpus"])), self.run_fn)
                     refs[ref] = (i, run, train)
                 ready, _ = ray.wait(list(refs), num_returns=1)
                 for ref in ready:

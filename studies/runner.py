@@ -1,154 +1,29 @@
-"""Run a study: expand the grid, skip what the store already has, train and measure the rest, store it.
+"""Run a study (the driver): expand the grid, skip what the store already has, hand the rest to a backend as
+RunJobs, and store each RunOutcome as it comes back.
 
-``execute_run`` is a pure function of a RunSpec (no store access), so any backend can run it where the
-device is, while the driver process stays the single writer of the store.
+Runs execute in worker.py (``execute_run``, no store access) wherever the backend puts them; this process
+stays the single writer of the store.
 """
 from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
 
-from .config import SCHEMA_VERSION, MeasureSpec, RunSpec, StudySpec, content_hash
+from .backends import get_backend
+from .config import MeasureSpec, RunSpec, StudySpec
 from .data import load_dataset
-from .device import describe, resolve_device
+from .device import resolve_device
 from .estimate import check_fits
 from .locks import RunLocks, claimed_map
 from .models import build_model
 from .optim import make_loss
 from .store import Store, open_store
-from .train import train_run
-
-
-@dataclass
-class RunOutcome:
-    """Everything one run produced, ready for the driver to write."""
-
-    run_id: str
-    row: dict | None = None                   # runs-table row (None when only measured)
-    epochs: pd.DataFrame | None = None
-    weights: dict[str, np.ndarray] | None = None
-    measure_row: dict | None = None
-    landscape: pd.DataFrame | None = None
-    failed: bool = False
-
-
-# Bump when an estimator changes its answer (2: antithetic random sharpness, SEs, the critical-point test):
-# stored measurements are then recomputed from the stored weights, without retraining.
-MEASURE_VERSION = 2
-
-
-def cpu_threads_for(batch_size: int) -> int:
-    """Small batches are launch-bound and lose to thread hand-offs; large ones are matmul-bound."""
-    budget = int(os.environ.get("BATCHSCOPE_THREADS") or 0) or os.cpu_count() or 1   # a Ray task's CPUs
-    return 1 if batch_size < 256 else budget
-
-
-def measure_id_of(measure: MeasureSpec) -> str | None:
-    """Hash of the measurement settings; None when nothing is measured."""
-    m = measure
-    if not (m.sharpness_eps or m.sharpness_random or m.sharpness_sam or m.hessian or m.landscape
-            or m.noise_scale or m.spectrum):
-        return None
-    return content_hash({"schema": SCHEMA_VERSION, "measure_version": MEASURE_VERSION, **m.identity()})
-
-
-def _row(run: RunSpec, result, device: torch.device, data) -> dict:
-    f = result.final
-    return {
-        "dataset": run.dataset, "model": run.model, "hidden": "-".join(map(str, run.hidden)),
-        "optimizer": run.optimizer, "lr": run.lr, "weight_decay": run.weight_decay,
-        "batch_size": run.batch_size, "shuffle": run.shuffle, "seed": run.seed,
-        "epochs": len(result.epoch_rows) - 1, "epoch_budget": run.epochs, "device": device.type,
-        "device_name": describe(device), "torch_version": torch.__version__,
-        "status": result.status, "diverged_epoch": result.diverged_epoch,
-        "reached_target": result.reached_target,
-        "target_train_acc": run.target_train_acc, "target_train_loss": run.target_train_loss,
-        "train_loss": f["train_loss"], "train_acc": f["train_acc"],
-        "test_loss": f["test_loss"], "test_acc": f["test_acc"],
-        "gap_acc": f["train_acc"] - f["test_acc"], "gap_loss": f["test_loss"] - f["train_loss"],
-        "epoch_time_s": result.epoch_time_s, "timed_epochs": result.timed_epochs,
-        "timing": "solo",   # how epoch_time_s was measured: this run alone on its device
-        "step_time_s": result.epoch_time_s / max(1, math.ceil(result.samples_per_epoch / run.batch_size)),
-        "total_time_s": result.total_time_s, "steps": result.steps,
-        "samples_per_epoch": result.samples_per_epoch, "n_train": data.n_train, "n_test": len(data.y_test),
-        "n_params": result.n_params, "schedule": run.schedule, "loss": run.loss,
-        "warmup_epochs": run.warmup_epochs, "error": "",
-        "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-    }
-
-
-def execute_run(run: RunSpec, measure: MeasureSpec, *, weights: dict[str, np.ndarray] | None = None,
-                train: bool = True, on_epoch=None, threads: int | None = None, trained=None) -> RunOutcome:
-    """Train (unless ``weights`` are given) and measure one run; failures come back as a row, not a raise.
-
-    ``threads``: CPU threads (default ``cpu_threads_for``); ``trained``: the run's TrainResult when it was
-    trained elsewhere (a member of a stack, ensemble.py): it is stored and measured like one trained here."""
-    out = RunOutcome(run.run_id)
-    device = resolve_device(run.device)
-    if device.type == "cpu":
-        torch.set_num_threads(threads or cpu_threads_for(run.batch_size))
-    try:
-        data = load_dataset(run.dataset, run.data, device)
-        model = build_model(run.model, run.hidden, data.input_shape, data.n_classes, run.seed)
-        init_state = {k: v.clone() for k, v in model.state_dict().items()}
-        if train:
-            result = trained or train_run(run, data, device, on_epoch=on_epoch, model=model,
-                                          probe=training_probe(run, data, measure))
-            out.row = _row(run, result, device, data)
-            out.epochs = pd.DataFrame(result.epoch_rows)
-            out.weights = {k: v.numpy() for k, v in result.state.items()}
-            state = result.state
-            if result.status == "diverged":
-                return out   # nothing to measure around a NaN
-        else:
-            state = {k: torch.from_numpy(np.array(v)) for k, v in weights.items()}
-        if measure_id_of(measure) is not None:
-            model.load_state_dict(state)
-            model.to(device).eval()
-            out.measure_row, out.landscape = _measure(model, data, run, measure, init_state)
-    except Exception as e:  # noqa: BLE001 - a failing run is a row with its message, the study goes on
-        out = failed_outcome(run, f"{e.__class__.__name__}: {e}")
-    return out
-
-
-def training_probe(run: RunSpec, data, measure: MeasureSpec):
-    """The hook that follows the noise scale over training (measure.training_probe), or None."""
-    from .measure import training_probe as probe
-
-    model = build_model(run.model, run.hidden, data.input_shape, data.n_classes, run.seed)
-    return probe(model.to(data.x_train.device), data.x_train, data.y_train, make_loss(run.loss), measure)
-
-
-def failed_outcome(run: RunSpec, error: str) -> RunOutcome:
-    """A run that failed (an exception, a dead worker): a row with the message, retried on the next run."""
-    return RunOutcome(run.run_id, failed=True, row={
-        "dataset": run.dataset, "model": run.model, "optimizer": run.optimizer, "lr": run.lr,
-        "batch_size": run.batch_size, "shuffle": run.shuffle, "seed": run.seed, "epochs": 0,
-        "device": run.device, "status": "failed", "error": error})
-
-
-def _measure(model, data, run: RunSpec, measure: MeasureSpec, init_state):
-    from .landscape import random_slice_rows
-    from .measure import measure_run
-
-    loss_fn = make_loss(run.loss)
-    density: list[dict] = []
-    row = measure_run(model, data.x_train, data.y_train, loss_fn, measure, density_rows=density,
-                      init_state={k: v.to(data.x_train.device) for k, v in init_state.items()})
-    parts = [pd.DataFrame(density)] if density else []
-    if measure.landscape:
-        alphas = np.linspace(-1.0, 1.0, measure.landscape_points).tolist()
-        parts.insert(0, pd.DataFrame(random_slice_rows(model, (data.x_train, data.y_train),
-                                                       (data.x_test, data.y_test), loss_fn, alphas,
-                                                       seed=measure.sample_seed)))
-    return row, (pd.concat(parts, ignore_index=True) if parts else None)
+from .worker import RunJob, RunOutcome, measure_id_of
 
 
 def interpolation_pairs(runs: list[RunSpec]) -> list[tuple[RunSpec, RunSpec]]:
@@ -191,14 +66,12 @@ def plan_study(spec: StudySpec, device: str | None = None, resolve=None) -> tupl
     return spec.expand(n_train=data.n_train, device=dev.type, data_fingerprint=fingerprint), dev
 
 
-def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: str = "local",
+def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: str = "pool",
               device: str | None = None, progress=None, **executor_options) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run every run of ``spec`` that the store lacks; return the study's ``runs`` and ``epochs`` tables.
 
     ``progress(event: dict)`` receives study/run/epoch events (for the CLI bars and the dashboard queue).
     """
-    from .backends import get_backend
-
     store = open_store(store)
     store.sweep_tmp()   # temporary files a killed writer left behind
     emit = progress or (lambda event: None)
@@ -261,10 +134,11 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
             store.write_tables(sid, {k: [v[rid] for rid in order if rid in v] for k, v in tables.items()})
             last_write = time.monotonic()
 
-    jobs = [(r, spec.measure, None if need_train else store.load_weights(r.run_id), need_train)
-            for r, need_train in todo]
-    # weights missing or corrupt for a measure-only job: retrain it
-    jobs = [(r, m, w, t or w is None) for r, m, w, t in jobs]
+    jobs = []
+    for r, need_train in todo:
+        weights = None if need_train else store.load_weights(r.run_id)
+        # weights missing or corrupt for a measure-only job: retrain it
+        jobs.append(RunJob(r, spec.measure, weights, train=need_train or weights is None))
     failed = 0
     # a lock per run: a run another live driver is training is waited for and read back (outcome None)
     claimed = claimed_map(RunLocks(store.root), jobs, backend.map, emit, finished=lambda r: all(stored(r)))
@@ -280,9 +154,11 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
             failed += outcome.failed
             collect(outcome.run_id)
             save_info(runs_done=len(runs) - len(todo) + i + 1, failed=failed)
+            done_row = outcome.row or {}
             emit({"event": "run_end", "run_id": outcome.run_id, "label": run.label,
-                  "status": (outcome.row or {}).get("status", "measured"), "done": info["runs_done"],
-                  "total": len(runs)})
+                  "status": done_row.get("status", "measured"), "done": info["runs_done"], "total": len(runs),
+                  **{k: _plain(done_row.get(c)) for k, c in (("epochs", "epochs"), ("time_s", "total_time_s"),
+                                                            ("reached_target", "reached_target"))}})
             write()
     except BaseException:   # Ctrl-C, SIGTERM (a cancel), a crash: keep what finished, say the study stopped
         try:   # best effort: on a full disk these fail too, and the first error is the one to report
@@ -300,9 +176,12 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
         tables["landscape"]["__interpolation__"] = pd.concat([f for f in inter if f is not None], ignore_index=True) \
             if any(f is not None for f in inter) else None
     write(force=True)
+    from .fairness import compared_runs, matched_fit
     from .scaling import fit_study
+    table = store.load_table(sid, "runs")
+    check = matched_fit(compared_runs(table))
     save_info(state="done" if failed == 0 else "done with failures", runs_done=len(runs), failed=failed,
-              steps_fit=fit_study(store.load_table(sid, "runs")))
+              steps_fit=fit_study(table), fit=check.summary(), fit_matched=check.matched, fit_message=check.message)
     emit({"event": "study_end", "study_id": sid, "failed": failed})
     return store.load_study(sid)
 
@@ -326,3 +205,9 @@ def _interpolation(store: Store, small: RunSpec, large: RunSpec, measure: Measur
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _plain(v):
+    """A row value as JSON can carry it (the progress file): numpy scalars unwrapped, NaN as None."""
+    v = v.item() if hasattr(v, "item") else v
+    return None if isinstance(v, float) and v != v else v

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy.optimize import Bounds, minimize
 
-from .hvp import Objective
+from .lbfgsb import minimize_box
+from .objective import Objective
 from .landscape import filter_normalized_direction
 
 
@@ -88,8 +88,7 @@ def eps_sharpness(obj: Objective, eps: float, *, iters: int = 10, subspace_dim: 
         gz = g if a is None else a.T @ g
         return -f, -gz.double().cpu().numpy()
 
-    res = minimize(neg_f, np.zeros(len(bound)), jac=True, method="L-BFGS-B", bounds=Bounds(-bound, bound),
-                   options={"maxiter": iters, "gtol": 0.0, "ftol": 0.0})
+    res = minimize_box(neg_f, np.zeros(len(bound)), -bound, bound, maxiter=iters)   # scipy's L-BFGS-B kernel
     phi = 100.0 * (best[0] - f0) / (1.0 + f0)
     return EpsSharpness(value=phi, base_loss=f0, max_loss=best[0], iters=int(res.nit), evals=int(res.nfev),
                         converged=bool(res.status == 0), subspace_dim=subspace_dim)

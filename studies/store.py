@@ -287,8 +287,11 @@ class Store:
                 continue
             rows.append({"study_id": d.name, "name": str(info.get("name", "")), "state": str(info.get("state", "?")),
                          "runs_done": _count(info.get("runs_done")), "runs_total": _count(info.get("runs_total")),
-                         "dataset": str(info.get("dataset", "")), "updated": str(info.get("updated", ""))})
-        cols = ["study_id", "name", "state", "runs_done", "runs_total", "dataset", "updated"]
+                         "dataset": str(info.get("dataset", "")), "updated": str(info.get("updated", "")),
+                         # "12 done · 2 missed target" once finished (fairness.FitCheck.summary)
+                         "fit": str(info.get("fit") or
+                                    f"{_count(info.get('runs_done'))}/{_count(info.get('runs_total'))} runs")})
+        cols = ["study_id", "name", "state", "runs_done", "runs_total", "dataset", "updated", "fit"]
         return pd.DataFrame(rows, columns=cols).sort_values("updated", ascending=False, ignore_index=True)
 
     def find_study(self, key: str) -> str:

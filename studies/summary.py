@@ -6,19 +6,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .fairness import matched_fit
+from .fairness import compared_runs, matched_fit
 from .scaling import describe_fit
 
 COLUMNS = {"batch_size": "B", "optimizer": "optimizer", "lr": "lr", "seed": "seed", "status": "status",
            "reached_target": "reached", "epochs": "epochs", "steps": "steps", "test_acc": "test acc",
            "gap_acc": "gap", "sharpness_eps": "ε-sharpness", "hessian_top_eig": "λ_max"}
-
-
-def compared_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """The runs a batch-size comparison uses: the best-lr ones (all of them when there is no best_lr)."""
-    if "best_lr" in runs.columns and len(runs):
-        return runs[runs.best_lr.fillna(False).astype(bool)]
-    return runs
 
 
 def runs_table(runs: pd.DataFrame) -> pd.DataFrame:

@@ -130,7 +130,7 @@ SURFACES: dict[str, Surface] = {s.name: s for s in (
             lr=0.15, noise=0.5, parts=_valley, minima=((0.0, 0.0),)),
     Surface("rosenbrock", "Rosenbrock", "(1 − x)² + 100·(y − x²)²",
             "A curved valley with a flat floor: reaching the floor is quick, following it to the minimum at "
-            "(1, 1) is slow; momentum and Adam follow the bend faster.",
+            "(1, 1) is slow; momentum carries its speed round the bend.",
             ((-2.0, 2.0), (-1.0, 3.0)), {"left (-1.5, 2)": (-1.5, 2.0), "origin (0, 0)": (0.0, 0.0),
                                          "right wall (1.8, 1)": (1.8, 1.0)},
             lr=1e-3, noise=5.0, parts=_rosenbrock, minima=((1.0, 1.0),)),

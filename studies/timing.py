@@ -21,7 +21,7 @@ from .batches import batch_bounds, epoch_orders
 from .config import RunSpec
 from .data import Dataset
 from .device import Stopwatch, denormals_flushed
-from .ensemble import StackedTrainer, stackable
+from .stacked import StackedTrainer, stackable
 from .models import build_model
 from .optim import make_loss, make_optimizer
 from .train import plain_steps

@@ -1,23 +1,29 @@
 """What a shared dashboard accepts from its users: spec files and CSV data, size-limited, parsed without
 executing anything (TOML by tomllib, CSV by pandas), and never turned into paths the user chose.
 
-    spec = parse_spec_upload(uploaded.getvalue(), store=store)       # StudySpec, or UploadError
-    info = save_csv_upload(uploaded.getvalue(), store)     # info["dataset"] = "csv:<store>/uploads/<sha>.csv"
-    check_shared_spec(spec, store)                                   # for specs built on the page
+    spec = parse_spec_upload(uploaded, store=store)          # StudySpec, or UploadError
+    info = save_csv_upload(uploaded, store)                  # info["dataset"] = "csv:<store>/uploads/<sha>.csv"
+    check_shared_spec(spec, store)                           # every spec the page builds (form.build_spec)
 
 Every refusal is an ``UploadError`` (a ``SpecError``: ``.field`` and a one-line message saying what to do).
-On a shared dashboard a spec may read CSV data only from the store's ``uploads/`` folder and image data only
-from the server's default folder, so nobody reads the server's files through a spec. No torch import here.
+The byte limit is checked before anything is decoded, a TOML's key depth before tomllib (config), a CSV's
+column and line counts before pandas (limits). On a shared dashboard a spec may read data only from the
+store's ``uploads/`` folder, from the server's default image folder, or from folders the server's owner
+lists in ``$BATCHSCOPE_DATA_DIRS`` (separated by ``os.pathsep``), and may never download: nobody reaches
+the server's files or network through a spec. No torch import here.
 """
 from __future__ import annotations
 
+import hashlib
+import io
 import os
+from pathlib import Path
 
 from .config import SpecError, StudySpec
-from .store import Store, open_store
+from .limits import MAX_CSV_BYTES, MAX_SPEC_BYTES, csv_shape_problem
+from .store import Store, atomic_write_bytes, open_store
 
-MAX_SPEC_BYTES = 64 * 1024            # a spec is a few hundred bytes; anything near this is not a spec
-MAX_CSV_BYTES = 50 * 1024 * 1024      # as design.MAX_CSV_BYTES; keep Streamlit's server.maxUploadSize ≥ this
+MIN_CSV_ROWS = 10
 
 
 class UploadError(SpecError):
@@ -25,6 +31,10 @@ class UploadError(SpecError):
 
 
 def _bytes(data, max_bytes: int, what: str) -> bytes:
+    size = getattr(data, "size", None)  # a Streamlit UploadedFile knows its size: judged before copying
+    if isinstance(size, int) and size > max_bytes:
+        raise UploadError("upload", f"the {what} file is {size:,} bytes, more than the {max_bytes:,} allowed; "
+                                    "upload a smaller file")
     if hasattr(data, "getvalue"):       # a Streamlit UploadedFile or a BytesIO
         data = data.getvalue()
     if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -53,27 +63,59 @@ def parse_spec_upload(data, max_bytes: int = MAX_SPEC_BYTES, *, store: str | os.
     return spec
 
 
-def check_shared_spec(spec: StudySpec, store: str | os.PathLike | Store | None) -> StudySpec:
-    """Refuse what lets a dashboard user reach the server's files: a csv: path outside the store's uploads
-    (design.check_csv_path), an image-data folder other than the server's default."""
-    from .design import check_csv_path
-    try:
-        check_csv_path(spec, open_store(store).root)
-    except SpecError as e:
-        raise UploadError(e.field, str(e).split(": ", 1)[-1]) from None
-    if spec.data.data_dir:
-        raise UploadError("data.data_dir", "a shared dashboard keeps image data in the server's default "
+def allowed_data_dirs() -> list[Path]:
+    """Folders the server's owner lets dashboard users read data from: $BATCHSCOPE_DATA_DIRS."""
+    given = os.environ.get("BATCHSCOPE_DATA_DIRS", "")
+    return [Path(p).expanduser().resolve() for p in given.split(os.pathsep) if p.strip()]
+
+
+def _inside(path: Path, folders: list[Path]) -> bool:
+    path = path.expanduser().resolve()
+    return any(path == f or f in path.parents for f in folders)
+
+
+def check_shared_spec(spec: StudySpec, store: str | os.PathLike | Store | None,
+                      allowed: list[Path] | None = None) -> StudySpec:
+    """Refuse what lets a dashboard user reach the server's files or network: a csv: path outside the store's
+    ``uploads/`` (and the allowed folders), a data_dir outside the allowed folders, ``download = true``."""
+    allowed = allowed_data_dirs() if allowed is None else allowed
+    uploads = (open_store(store).root / "uploads").resolve()
+    if spec.dataset.startswith("csv:") and not _inside(Path(spec.dataset[4:]), [uploads, *allowed]):
+        raise UploadError("dataset", "from the dashboard, a CSV must be uploaded on this page; upload the file "
+                                     "instead of giving a path")
+    if spec.data.download:
+        raise UploadError("data.download", "a shared dashboard never downloads data; remove download = true "
+                                           "(the server's owner puts data sets in place)")
+    if spec.data.data_dir and not _inside(Path(spec.data.data_dir), allowed):
+        raise UploadError("data.data_dir", "a shared dashboard reads image data only from the server's default "
                                            "folder; remove data_dir from the spec")
     return spec
 
 
 def save_csv_upload(data, store: str | os.PathLike | Store | None, max_bytes: int = MAX_CSV_BYTES) -> dict:
-    """Check an uploaded CSV (pandas, nothing executed) and keep it as ``<store>/uploads/<content hash>.csv``
-    (the user's file name is never used). Returns design.save_csv_upload's dict: ``dataset``
-    ("csv:<absolute path>", the spec's value), ``rows``, ``columns``, ``classes``, ``features``."""
-    from .design import save_csv_upload as save
+    """Check an uploaded CSV and keep it as ``<store>/uploads/<content hash>.csv`` (the user's file name is
+    never used). Size, columns and lines are counted in the bytes before pandas parses them (a 39 MiB CSV
+    of 1.5 M columns took 6 GB and 102 s in pandas). Returns ``dataset`` ("csv:<absolute path>", the spec's
+    value), ``rows``, ``columns`` (the last is the default target), ``classes``, ``features``."""
+    import pandas as pd
     raw = _bytes(data, max_bytes, "CSV")
+    problem = csv_shape_problem(raw)
+    if problem:
+        raise UploadError("upload", f"{problem}; upload a smaller CSV")
     try:
-        return save(open_store(store).root, raw)
-    except ValueError as e:
-        raise UploadError("upload", str(e)) from None
+        df = pd.read_csv(io.BytesIO(raw))
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as e:
+        raise UploadError("upload", f"not a readable CSV ({e.__class__.__name__}); save it as comma-separated "
+                                    "text with a header row") from None
+    if df.shape[1] < 2 or len(df) < MIN_CSV_ROWS:
+        raise UploadError("upload", f"the file has {len(df)} rows and {df.shape[1]} columns; give at least "
+                                    f"{MIN_CSV_ROWS} rows, one or more numeric feature columns and a label column")
+    text_cols = [str(c) for c in df.columns[:-1] if not pd.api.types.is_numeric_dtype(df[c])]
+    if text_cols and len(text_cols) == df.shape[1] - 1:
+        raise UploadError("upload", f"no numeric feature columns (text: {', '.join(text_cols[:5])}); encode "
+                                    "them as numbers")
+    path = open_store(store).root / "uploads" / f"{hashlib.sha256(raw).hexdigest()[:16]}.csv"
+    if not path.exists():
+        atomic_write_bytes(path, raw)
+    return {"dataset": f"csv:{path.resolve()}", "rows": len(df), "columns": [str(c) for c in df.columns],
+            "classes": int(df.iloc[:, -1].nunique()), "features": df.shape[1] - 1, "text_columns": text_cols}

@@ -8,6 +8,41 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("BATCHSCOPE_CACHE", str(ROOT / ".pytest_cache" / "batchscope-data"))
 
+# Thread count for torch's CPU kernels: BATCHSCOPE_TEST_THREADS=1 or =4 runs the suite at that count (float
+# comparisons must hold at any); each test gets it back, so a test that sets threads (execute_run does) never
+# changes the ones after it.
+_THREADS: dict[str, int] = {}
+
+
+def pytest_configure(config):
+    if os.environ.get("BATCHSCOPE_TEST_THREADS"):
+        import torch
+        torch.set_num_threads(int(os.environ["BATCHSCOPE_TEST_THREADS"]))
+
+
+@pytest.fixture(autouse=True)
+def _keep_torch_threads():
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        _THREADS.setdefault("n", torch.get_num_threads())
+    yield
+    torch = sys.modules.get("torch")
+    if torch is not None and "n" in _THREADS and torch.get_num_threads() != _THREADS["n"]:
+        torch.set_num_threads(_THREADS["n"])
+
+
+@pytest.fixture
+def one_thread():
+    """Bit-for-bit comparisons of two float32 computations that reduce in different orders (a stack of runs
+    vs each run alone): with several threads the order of a sum depends on the split, and RMSProp's division
+    by √v turns a 1e-7 difference into a whole step. One thread inside the test makes the order fixed."""
+    import torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 # Measurements off: engine tests stay fast; the measurement tests turn them on where they test them.
 NO_MEASURE = {"sharpness_eps": [], "sharpness_random": False, "sharpness_sam": False, "hessian": False,
               "landscape": False, "noise_scale": False}

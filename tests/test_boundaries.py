@@ -1,4 +1,13 @@
-"""Import rules (DESIGN.md): studies/ never imports streamlit; config, store, charts never import torch."""
+"""Import rules (DESIGN.md): studies/ never imports streamlit; the light modules (config, store, charts, the
+form, estimate, jobs and the other page-side modules) never import torch; train never imports store; nothing
+imports pages.
+
+All module-level imports are checked in ONE fresh interpreter (it used to start 29): torch and streamlit cannot
+be unloaded, so the light modules are imported first, one at a time, and torch must still be absent after
+each; then every other module, and streamlit must still be absent; "A never imports B" within studies/ is
+checked after unloading studies.* (pure Python, safe to import again), with the package's __init__ (which
+loads the store for ``from studies import open_store``) left out."""
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -6,26 +15,60 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+LIGHT = ["studies", "studies.config", "studies.store", "studies.charts", "studies.estimate", "studies.jobs",
+         "studies.uploads", "studies.limits", "studies.throttle", "studies.form", "studies.design",
+         "studies.fairness", "studies.scaling", "studies.schedule", "studies.playground",
+         "studies.charts_playground", "studies.i18n", "studies.summary"]
+NEVER = {"studies.train": ["studies.store"]}   # module → studies modules it must not pull in
+
+PROBE = r"""
+import importlib, json, sys, types
+from pathlib import Path
+light, never = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+exists = lambda m: m == "studies" or Path("studies", m.split(".", 1)[1] + ".py").exists()
+out = {"torch": {}, "streamlit": {}, "never": {}}
+for m in [m for m in light if exists(m)]:
+    importlib.import_module(m)
+    out["torch"][m] = "torch" in sys.modules
+for m in sorted("studies." + p.stem for p in Path("studies").glob("*.py") if p.stem != "__main__"):
+    importlib.import_module(m)
+    out["streamlit"][m] = "streamlit" in sys.modules
+for m, banned in never.items():
+    for k in [k for k in sys.modules if k == "studies" or k.startswith("studies.")]:
+        del sys.modules[k]
+    pkg = types.ModuleType("studies")      # the package without its __init__ (which loads store for users)
+    pkg.__path__ = [str(Path("studies").resolve())]
+    sys.modules["studies"] = pkg
+    importlib.import_module(m)
+    out["never"][m] = [b for b in banned if b in sys.modules]
+print(json.dumps(out))
+"""
 
 
-def modules_after_import(module: str) -> set[str]:
-    code = f"import sys, {module}; print('\\n'.join(sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    return {m.split(".")[0] for m in out.stdout.split()}
+@pytest.fixture(scope="module")
+def imports():
+    r = subprocess.run([sys.executable, "-c", PROBE, json.dumps(LIGHT), json.dumps(NEVER)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("module", ["studies.config", "studies.store", "studies.charts", "studies",
-                                    "studies.playground", "studies.charts_playground", "studies.schedule"])
-def test_light_modules_do_not_import_torch(module):
-    assert "torch" not in modules_after_import(module)
+def test_light_modules_do_not_import_torch(imports):
+    assert imports["torch"] and [m for m, loaded in imports["torch"].items() if loaded] == []
+    assert {"studies.config", "studies.store", "studies.charts", "studies.estimate", "studies.jobs"} <= \
+        set(imports["torch"])
+    assert {"studies.form", "studies.design"} & set(imports["torch"])   # the form logic, by either name
 
 
-def test_studies_never_imports_streamlit():
+def test_studies_never_imports_streamlit(imports):
+    assert len(imports["streamlit"]) > 20 and [m for m, loaded in imports["streamlit"].items() if loaded] == []
     for path in sorted((ROOT / "studies").glob("*.py")):
-        mods = modules_after_import(f"studies.{path.stem}") if path.stem != "__main__" else set()
-        assert "streamlit" not in mods, path.name
         text = path.read_text()
         assert "import streamlit" not in text and "from streamlit" not in text, path.name
+
+
+def test_train_never_imports_the_store(imports):
+    assert imports["never"] == {m: [] for m in NEVER}
 
 
 def test_nothing_imports_pages():

@@ -69,3 +69,36 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path):
         assert len(r.stderr.strip().splitlines()) == 1, (args, r.stderr)
     r = cli("run", str(bad_spec))
     assert "batch_sizes: 0 is not a batch size" in r.stderr
+
+
+def test_export_epochs_carries_the_grid_columns(fixture_store, tmp_path):
+    """A tidy epochs table: no join with the runs table needed before plotting."""
+    import pandas as pd
+    from studies.cli import main
+    root, spec = fixture_store
+    out = tmp_path / "ep.csv"
+    assert main(["export", spec.study_id, "--store", str(root), "--table", "epochs", "-o", str(out)]) == 0
+    ep = pd.read_csv(out)
+    for col in ("batch_size", "optimizer", "shuffle", "seed", "lr"):
+        assert col in ep and ep[col].notna().all(), col
+    assert set(ep.batch_size) == {32, 512} and set(ep.optimizer) == {"sgd", "adam"}
+
+
+def test_progress_file_tracks_phase_runs_and_the_estimate(tmp_path):
+    import json
+    from studies.cli import _Progress
+    path = tmp_path / "p.json"
+    p = _Progress(True, str(path), "2 min", 120.0)
+    p({"event": "study_start", "study_id": "s", "name": "n", "total": 4, "todo": 2, "device": "cpu"})
+    p({"event": "run_start", "run_id": "a", "label": "sgd B=8", "epochs": 2})
+    p({"event": "epoch", "run_id": "a", "epoch": 1, "train_loss": 1.0, "test_acc": 0.5})
+    assert p.state["phase"] == "training" and p.runs["a"]["epochs"] == 1
+    p({"event": "epoch", "run_id": "a", "epoch": 2, "train_loss": 0.5, "test_acc": 0.6})
+    assert p.state["phase"] == "measuring" and p.runs["a"]["state"] == "measuring"
+    p({"event": "run_end", "run_id": "a", "label": "sgd B=8", "status": "done", "done": 3, "total": 4,
+       "epochs": 2, "reached_target": True, "time_s": 3.5})
+    p({"event": "interpolate", "pairs": 1})
+    state = json.loads(path.read_text())
+    assert state["estimate_s"] == 60.0 and state["phase"] == "landscape"    # 2 of 4 runs to do: half the estimate
+    assert state["runs"]["a"] == {**state["runs"]["a"], "state": "done", "epochs": 2, "reached_target": True,
+                                  "time_s": 3.5}

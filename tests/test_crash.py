@@ -14,7 +14,8 @@ import pandas as pd
 import tomli_w
 
 from studies import StudySpec, open_store, run_study
-from studies.runner import measure_id_of, plan_study
+from studies.runner import plan_study
+from studies.worker import measure_id_of
 from tests.conftest import ROOT
 
 KILLS = 12

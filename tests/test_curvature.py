@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from studies.curvature import hessian_matrix, hessian_trace, spectrum, top_eigenvalue
-from studies.hvp import objective
+from studies.objective import objective
 
 
 class Quadratic(nn.Module):

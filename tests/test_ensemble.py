@@ -1,16 +1,20 @@
 """The fast paths compute what the plain loop computes: the stacked engine (solo and K members), the direct
 fused optimizer kernels. Not how fast they are (bench.py does that)."""
+import dataclasses
+
 import pytest
 import torch
 
 from studies.config import OPTIMIZERS, StudySpec
 from studies.data import load_dataset
-from studies.ensemble import StackedTrainer, stack_key, stackable, train_stacked
+from studies.stacked import StackedTrainer, stack_key, stackable, train_stacked
 from studies.models import build_model
 from studies.optim import Update, make_optimizer
 from studies.train import train_run
 
 CPU = torch.device("cpu")
+# every test here compares two float32 computations that sum in different orders: one thread fixes the order
+pytestmark = pytest.mark.usefixtures("one_thread")
 METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")
 
 
@@ -82,7 +86,7 @@ def test_members_that_stop_early_leave_the_stack_and_the_rest_go_on(digits):
 def test_a_diverging_member_is_diverged_and_the_others_are_not_disturbed(digits):
     runs = runs_of(digits, seeds=[0, 1], epochs=3, batch_sizes=[64], lr={"sgd": 0.5})
     big = runs_of(digits, seeds=[0], epochs=3, batch_sizes=[64], lr={"sgd": 50.0})[0]
-    assert stack_key(big) != stack_key(runs[0])   # the learning rate is part of the key
+    assert stack_key(big) == stack_key(runs[0])   # sgd takes a learning rate per member
     res = train_stacked([big], digits, CPU)[0]
     assert res.status == "diverged" and res.diverged_epoch is not None
     assert_same_run(res, train_run(big, digits, CPU, engine="plain"))
@@ -170,3 +174,39 @@ def test_update_select_keeps_the_chosen_members_state():
         update(0.1)
         smaller(0.1)
     torch.testing.assert_close(q, p.index_select(0, keep), rtol=0, atol=0)
+
+
+def test_learning_rates_stack_and_each_member_equals_its_run_alone_in_float64(digits):
+    """An lr sweep × seeds trains as one stack (per-member lr in the fused kernels): every member equals
+    the same run trained alone, in float64, for each optimizer family, with a schedule and a member
+    that diverges and leaves the stack."""
+    d64 = dataclasses.replace(digits, x_train=digits.x_train.double(), x_test=digits.x_test.double())
+    for opt, lrs, kw in [("momentum", [0.003, 0.03, 0.02, 0.01], {}),
+                         ("adam", [1e-3, 3e-3], {"schedule": "cosine", "warmup_epochs": 1}),
+                         ("adagrad", [0.01, 0.05], {}), ("sgd", [0.05, 80.0], {})]:
+        runs = runs_of(digits, optimizers=[opt], lr={opt: lrs}, seeds=[0, 1], epochs=2, **kw)
+        assert len(runs) == 2 * len(lrs) and len({stack_key(r) for r in runs}) == 1
+        models = lambda rs: [build_model(r.model, r.hidden, digits.input_shape, 10, r.seed).double()  # noqa: E731
+                             for r in rs]
+        together = train_stacked(runs, d64, CPU, models=models(runs))
+        for run, res in zip(runs, together):
+            alone = train_stacked([run], d64, CPU, models=models([run]))[0]
+            assert res.status == alone.status and len(res.epoch_rows) == len(alone.epoch_rows)
+            for a, b in zip(res.epoch_rows, alone.epoch_rows):
+                assert a["lr"] == b["lr"] and a["steps"] == b["steps"]
+                for key in METRICS:
+                    assert a[key] == pytest.approx(b[key], rel=1e-8, abs=1e-10, nan_ok=True), (opt, run.lr, key)
+            for key in alone.state:
+                # batched matmuls round differently per stack size (1e-16 after an epoch); float32 would miss this by far
+                torch.testing.assert_close(res.state[key], alone.state[key], rtol=1e-7, atol=1e-9, equal_nan=True)
+        if opt == "sgd":
+            assert {r.status for r in together} == {"done", "diverged"}
+
+
+def test_runs_that_differ_in_lr_stack_only_where_the_fused_kernels_take_each_its_own(digits):
+    a, b = runs_of(digits, optimizers=["adam"], lr={"adam": [1e-3, 1e-2]})
+    assert stack_key(a) == stack_key(b)
+    a, b = runs_of(digits, optimizers=["rmsprop"], lr={"rmsprop": [1e-3, 1e-2]})
+    assert stack_key(a) != stack_key(b)   # torch.optim's RMSprop: one lr per parameter tensor
+    with pytest.raises(ValueError, match="share every setting"):
+        StackedTrainer([a, b], digits, CPU)

@@ -96,7 +96,7 @@ def test_lr_list_is_a_sweep():
     assert [r.lr for r in lin.expand(n_train=1000)] == pytest.approx([0.2, 0.4])
 
 
-@pytest.mark.parametrize("lr, msg", [([], "empty"), ([0.1, 0.1], "twice"), ([0.1, -1], "above 0.0"),
+@pytest.mark.parametrize("lr, msg", [([], "empty"), ([0.1, 0.1], "twice"), ([0.1, -1], "above 0 and at most"),
                                      ([0.1, "x"], "not a number"), (list(range(1, 20)), "at most")])
 def test_bad_lr_sweeps_say_what_to_change(lr, msg):
     with pytest.raises(SpecError, match=msg) as e:

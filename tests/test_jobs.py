@@ -168,3 +168,29 @@ def test_a_ray_job_has_its_own_slot_and_passes_the_executor_to_the_worker(tmp_pa
     assert argv[-4:] == ["--executor", "ray", "--address", "head:6379"]
     local = JobQueue(tmp_path).submit(spec("other"))
     assert local["slot"] == "cpu" and "--executor" not in m.worker_argv(local)
+
+
+def test_progress_view_starts_from_the_estimate_and_lists_the_runs():
+    """The reported case: an 84 s job estimated at 2 min; 5 s in, 2 % done, the first ETA stays near 2 min
+    (the pace alone said hours). The per-run rows and the phase come from the progress file."""
+    job = {"state": "running", "started": 100.0, "n_runs": 6, "estimate_s": 120.0}
+    prog = {"total": 6, "todo": 6, "done": 0, "estimate_s": 120.0, "phase": "training",
+            "runs": {"a": {"run": "sgd B=8", "state": "training", "epochs": 1, "budget": 8, "started": 101.0}}}
+    v = progress_view(job, prog, now=105.0)
+    assert 100 < v["remaining_s"] < 130
+    assert v["fraction"] == pytest.approx(1 / 8 / 6) and v["phase"] == "training"
+    assert v["runs"] == [{"run": "sgd B=8", "state": "training", "epochs": "1/8", "reached_target": None,
+                          "time_s": 4.0}]
+    prog["runs"]["a"].update(state="done", epochs=5, reached_target=True, time_s=30.0)
+    prog.update(done=3, phase="measuring", runs={**prog["runs"], "b": {"run": "sgd B=64", "state": "measuring",
+                                                                      "epochs": 8, "budget": 8, "started": 130}})
+    v = progress_view(job, prog, now=142.0)            # 4 of 6 runs' work in 42 s: the pace decides, 21 s left
+    assert v["remaining_s"] == pytest.approx(21.0) and v["fraction"] == pytest.approx(4 / 6)
+    assert v["runs"][0]["reached_target"] is True and v["runs"][1]["state"] == "measuring"
+    assert progress_view({"state": "queued", "n_runs": 3, "estimate_s": 50.0}, {})["remaining_s"] == 50.0
+
+
+def test_a_submitted_job_carries_the_forms_estimate(tmp_path):
+    from studies import StudySpec
+    job = JobQueue(tmp_path).submit(StudySpec.from_dict({"dataset": "digits", "batch_sizes": [64]}))
+    assert job["estimate_s"] > 0

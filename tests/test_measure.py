@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from studies.config import MeasureSpec
-from studies.hvp import objective
+from studies.objective import objective
 from studies.measure import eps_column, measure_run, sample_indices
 from studies.sharpness import eps_sharpness
 

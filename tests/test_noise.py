@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from studies.hvp import objective
+from studies.objective import objective
 from studies.noise import batch_factor, gradient_sq_norms, noise_scale, noise_scale_from_norms
 
 

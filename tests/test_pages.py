@@ -114,8 +114,40 @@ def test_the_form_refuses_a_bad_spec_with_the_fields_message(tmp_path, monkeypat
     assert "hidden" in text(at.error) and "'wide'" in text(at.error)
     assert "launch" not in [b.key for b in at.button]                # nothing to launch until it is fixed
     at.text_input(key="f_hidden").set_value("64").run()
-    at.multiselect(key="f_batch_sizes").set_value([]).run()
+    at.text_input(key="f_batch_sizes").set_value("").run()
     assert "batch_sizes" in text(at.error)
+
+
+def test_the_form_shows_every_mistake_at_once(tmp_path, monkeypatch):
+    """'abc' in hidden, a batch larger than the training set, seeds 'x' and a width of −4: all four named."""
+    at = open_page("pages/1_New_study.py", tmp_path, monkeypatch)
+    at.text_input(key="f_batch_sizes").set_value("8, 5000").run()
+    at.text_input(key="f_seeds").set_value("x").run()
+    at.text_input(key="f_hidden").set_value("abc").run()
+    errors = text(at.error)
+    for needed in ("'abc'", "'x'", "seeds", "5000 is larger than the training set (1437 examples)"):
+        assert needed in errors, (needed, errors)
+    at.text_input(key="f_hidden").set_value("-4").run()
+    assert "hidden" in text(at.error) and "seeds" in text(at.error) and "5000" in text(at.error)
+    assert "launch" not in [b.key for b in at.button]
+
+
+def test_typed_batch_sizes_are_exact(tmp_path, monkeypatch):
+    at = open_page("pages/1_New_study.py", tmp_path, monkeypatch)
+    at.text_input(key="f_batch_sizes").set_value("8").run()
+    assert not at.error and [m.value for m in at.metric][0] == str(1 * 3 * 2)    # 8 only: × 3 optimizers × 2 orders
+    at.text_input(key="f_batch_sizes").set_value("8, full").run()
+    assert [m.value for m in at.metric][0] == str(2 * 3 * 2) and "full = 1437" in text(at.markdown)
+    assert "1024; or full (= 1437" in text(at.caption)          # the hint stops at the training set
+
+
+def test_a_rejected_toml_disables_launch_until_cleared(tmp_path, monkeypatch):
+    at = open_page("pages/1_New_study.py", tmp_path, monkeypatch)
+    at.file_uploader(key="toml_upload").upload("bad.toml", b"dataset = 'digits'\nepochs = 'ten'\n").run()
+    assert "epochs" in text(at.error)
+    assert at.button(key="launch").disabled
+    at.file_uploader(key="toml_upload").clear().run()
+    assert not at.button(key="launch").disabled and not at.error
 
 
 def test_a_toml_upload_fills_the_form(tmp_path, monkeypatch):
@@ -124,7 +156,7 @@ def test_a_toml_upload_fills_the_form(tmp_path, monkeypatch):
     at.file_uploader(key="toml_upload").upload("quick.toml", toml, "application/toml").run()
     assert at.text_input(key="f_name").value == "quick" and at.selectbox(key="f_dataset").value == "mnist1d"
     assert not at.error
-    assert [m.value for m in at.metric][0] == "8"        # the grid size
+    assert [m.value for m in at.metric][0] == "4"        # the grid size
     at = open_page("pages/1_New_study.py", tmp_path, monkeypatch)
     at.file_uploader(key="toml_upload").upload("bad.toml", b"dataset = 'digits'\nepochs = 'ten'\n").run()
     assert "epochs" in text(at.error)
@@ -141,7 +173,7 @@ def test_a_csv_upload_becomes_the_data_set(tmp_path, monkeypatch):
     at.file_uploader(key="csv_upload").upload("mine.csv", csv.encode(), "text/csv").run()
     assert "40 rows" in text(at.caption) and list((tmp_path / "uploads").glob("*.csv"))
     assert "32 examples" in text(at.error)           # 40 rows → 32 to train on: batch sizes 128 and 512 are refused
-    at.multiselect(key="f_batch_sizes").set_value([4, 16, "full"]).run()
+    at.text_input(key="f_batch_sizes").set_value("4, 16, full").run()
     assert [m.value for m in at.metric][0] == "18" and "launch" in [b.key for b in at.button]   # a valid spec
     at.file_uploader(key="csv_upload").upload("bad.csv", b"only,two\n1,2\n", "text/csv").run()
     assert "at least 10 rows" in text(at.error)
@@ -150,7 +182,7 @@ def test_a_csv_upload_becomes_the_data_set(tmp_path, monkeypatch):
 def fill_tiny_form(at):
     for key, value in [("f_name", "tiny"), ("f_hidden", "8"), ("f_seeds", "0"), ("f_sharpness_eps", "")]:
         at.text_input(key=key).set_value(value)
-    at.multiselect(key="f_batch_sizes").set_value([512])
+    at.text_input(key="f_batch_sizes").set_value("512")
     at.multiselect(key="f_optimizers").set_value(["sgd"])
     at.radio(key="f_shuffle").set_value("on")
     at.number_input(key="f_epochs").set_value(1)
@@ -184,7 +216,7 @@ def test_launch_queues_a_job_that_the_jobs_page_watches_to_the_end(tmp_path, mon
         at.run()                                   # what run_every="1s" does in a browser
     at.run()
     assert JobQueue(tmp_path).jobs()[0]["state"] == "done", JobQueue(tmp_path).log_tail(jobs[0]["job_id"])
-    assert "1 / 1 runs" in " ".join(p.proto.text for p in at.get("progress"))
+    assert "1 done" in " ".join(p.proto.text for p in at.get("progress"))   # the fit summary once finished
     at = open_page("pages/3_Speed.py", tmp_path, monkeypatch, {"study": jobs[0]["study_id"]})
     assert len(charts(at)) >= 3
 

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from studies import charts_playground as pc
-from studies.playground import OptimizerSpec, Setup, explore
+from studies.playground import OptimizerSpec, Setup, explore, noise_table
 from studies.surfaces import SURFACES, grid
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard.py")
@@ -86,6 +86,28 @@ def test_play_animates_and_leaves_the_page_whole(tmp_path, monkeypatch):
     assert not at.exception and len(specs(at)) >= 3
 
 
+def test_the_page_speaks_chinese_with_every_key_in_the_catalogue(tmp_path, monkeypatch):
+    from studies._catalogue import CATALOGUE
+    for name, surface in SURFACES.items():      # keys the page builds from the surface's name
+        assert {f"pg.s.{name}.title", f"pg.s.{name}.lesson"} | {f"pg.s.{name}.start{i}"
+                                                              for i in range(len(surface.starts))} <= set(CATALOGUE)
+    at = open_playground(tmp_path, monkeypatch, {"lang": "中文", "pg_surface": "猴鞍"})
+    assert not at.exception and not at.error
+    assert at.selectbox(key="pg_surface").value == "monkey"
+    shown = " ".join(c.value for c in at.caption) + " ".join(m.value for m in at.markdown)
+    assert "梯度" in shown and "pg." not in shown
+    charts = json.dumps([json.loads(spec) for spec in specs(at)], ensure_ascii=False)
+    assert "全批量" in charts and "优化器" in charts              # the charts' titles and legends too
+
+
+def test_selects_take_their_labels_as_the_acceptance_check_and_the_frontend_send_them(tmp_path, monkeypatch):
+    at = open_playground(tmp_path, monkeypatch)
+    at.selectbox(key="pg_surface").set_value("Monkey saddle").run()
+    assert at.selectbox(key="pg_surface").value == "monkey" and not at.exception
+    at.selectbox(key="pg_start_monkey").set_value("in a valley (-0.5, 0.8)").run()
+    assert at.selectbox(key="pg_start_monkey").value == 2 and not at.exception and not at.error
+
+
 def test_empty_choices_say_what_to_do(tmp_path, monkeypatch):
     at = open_playground(tmp_path, monkeypatch)
     at.multiselect(key="pg_optimizers").set_value([]).run()
@@ -100,6 +122,11 @@ def test_the_dict_charts_are_valid_vega_lite():
                  pc.loss_chart(path, n_examples=256)):
         alt.HConcatChart.from_dict(spec)          # raises on anything the Vega-Lite schema refuses
         assert spec["params"] == [{"name": pc.UPTO, "value": 10**9}] and len(spec["hconcat"]) == 2
+    measured = summary.groupby("batch", as_index=False).noise_measured.first()
+    measured = measured.rename(columns={"noise_measured": "noise"})
+    noise = pc.noise_chart(noise_table(1.0, 256), measured)           # B = 256 without replacement: no noise
+    alt.LayerChart.from_dict(noise)
+    assert len(noise["layer"][0]["data"]["values"]) == 17 and len(noise["layer"][1]["data"]["values"]) == 1
 
 
 def test_the_loss_axis_is_log_only_where_the_data_can_show_it():

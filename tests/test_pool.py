@@ -1,4 +1,4 @@
-"""The local executor: how it plans (stacks, pool, driver), and that pooled and stacked runs store what
+"""The pool executor: how it plans (stacks, pool, driver), and that pooled and stacked runs store what
 the serial executor stores, with honest timing columns; stopping it leaves no worker behind."""
 import os
 import time
@@ -9,6 +9,7 @@ import torch
 
 import studies.pool as pool
 from studies import StudySpec, run_study
+from studies.worker import RunJob
 from studies.timing import Timing
 from tests.conftest import NO_MEASURE
 
@@ -36,7 +37,7 @@ def forced_pool(monkeypatch):
 
 def jobs_of(spec_dict):
     spec = StudySpec.from_dict(spec_dict)
-    return [(r, spec.measure, None, True) for r in spec.expand(n_train=1437)]
+    return [RunJob(r, spec.measure) for r in spec.expand(n_train=1437)]
 
 
 def test_plan_stacks_small_batches_into_the_pool_and_runs_large_ones_alone(forced_pool):

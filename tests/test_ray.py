@@ -1,4 +1,4 @@
-"""The Ray executor on a real local Ray (no mocks): same results as the local executor, incremental storage,
+"""The Ray executor on a real local Ray (no mocks): same results as the pool executor, incremental storage,
 failures as rows, the CLI path. About 40 s on 2 cores (two Ray start-ups)."""
 import os
 import subprocess
@@ -67,7 +67,7 @@ def test_a_task_that_raises_or_a_worker_that_dies_is_a_failed_row_retried_next_t
             os._exit(3)                                    # the worker process dies
         if run.optimizer == "adam" and run.batch_size == 512:
             raise RuntimeError("boom on the worker")
-        from studies.runner import execute_run
+        from studies.worker import execute_run
         return execute_run(run, measure, weights=weights, train=train)
 
     spec = StudySpec.from_dict(SPEC)

@@ -68,6 +68,52 @@ def test_a_shared_spec_cannot_reach_the_servers_files(tmp_path):
     assert parse_spec_upload(tomli_w.dumps(ok).encode(), store=store).dataset == info["dataset"]
 
 
+def test_a_shared_spec_never_downloads_and_reads_only_allowed_folders(tmp_path, monkeypatch):
+    """The probe: dataset = "mnist", data_dir = "/some/folder", download = true was queued and trained on
+    files planted outside the store. Only folders the server's owner lists are readable, downloads never."""
+    store, planted = Store(tmp_path / "store"), tmp_path / "planted"
+    (planted / "MNIST" / "raw").mkdir(parents=True)
+    evil = {**GOOD, "dataset": "mnist", "data": {"data_dir": str(planted), "download": True}}
+    for spec, field in ((evil, "data.download"), ({**evil, "data": {"data_dir": str(planted)}}, "data.data_dir"),
+                        ({**GOOD, "dataset": "mnist", "data": {"download": True}}, "data.download")):
+        with pytest.raises(UploadError) as e:
+            parse_spec_upload(tomli_w.dumps(spec).encode(), store=store)
+        assert e.value.field == field and "\n" not in str(e.value)
+    monkeypatch.setenv("BATCHSCOPE_DATA_DIRS", f"/nonexistent{os.pathsep}{planted}")   # the owner allows it
+    mine = {**GOOD, "dataset": "mnist", "data": {"data_dir": str(planted / "MNIST")}}
+    assert check_shared_spec(StudySpec.from_dict(mine), store).data.data_dir == str(planted / "MNIST")
+    (planted / "d.csv").write_text("a,label\n" + "".join(f"{i},{i % 2}\n" for i in range(20)))
+    assert check_shared_spec(StudySpec.from_dict({**GOOD, "dataset": f"csv:{planted}/d.csv"}), store)
+    for outside in (f"csv:{planted}/../x.csv", "csv:/etc/passwd"):
+        with pytest.raises(UploadError):
+            check_shared_spec(StudySpec.from_dict({**GOOD, "dataset": outside}), store)
+    with pytest.raises(UploadError, match="never downloads"):
+        check_shared_spec(StudySpec.from_dict(evil), store)
+
+
+@pytest.mark.usefixtures("restore_main")
+def test_the_new_study_page_refuses_the_evil_upload_and_queues_nothing(tmp_path, monkeypatch):
+    """The upload goes through uploads.parse_spec_upload on the page: refused with one message; whatever is
+    clicked afterwards, no spec naming a server folder or a download reaches the queue."""
+    from streamlit.testing.v1 import AppTest
+    monkeypatch.setenv("BATCHSCOPE_STORE", str(tmp_path / "store"))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60).switch_page("pages/1_New_study.py").run()
+    evil = (b'name = "evil"\ndataset = "mnist"\nbatch_sizes = [32]\noptimizers = ["sgd"]\nepochs = 1\n'
+            b'[data]\ndata_dir = "/etc"\ndownload = true\n')
+    at.file_uploader(key="toml_upload").upload("evil.toml", evil, "application/toml").run()
+    refusal = " ".join(e.value for e in at.error)
+    assert not at.exception and "cannot be used" in refusal and "download" in refusal
+    assert at.session_state["f_dataset"] == "digits"      # refused at the upload: the form was not filled
+    deep = b'dataset = "digits"\n' + b"a" + b".a" * 20000 + b" = 1\n"                 # 1.6 GB in tomllib
+    at.file_uploader(key="toml_upload").upload("deep.toml", deep, "application/toml").run()
+    assert not at.exception and "levels deep" in " ".join(e.value for e in at.error)
+    for b in [b for b in at.button if b.key == "launch" and not b.disabled]:
+        b.click().run()
+    queued = [p.read_text() for p in (tmp_path / "store" / "jobs").glob("*.toml")] \
+        if (tmp_path / "store" / "jobs").exists() else []
+    assert not any("/etc" in q or "download = true" in q for q in queued)
+
+
 # ---------------------------------------------------------------- csv uploads
 
 def test_a_csv_upload_is_checked_stored_under_its_hash_and_trains(tmp_path):

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from studies.curvature import top_eigenvalue
-from studies.hvp import objective
+from studies.objective import objective
 from studies.sharpness import eps_sharpness, random_sharpness, sam_sharpness, subspace_basis
 
 

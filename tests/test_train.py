@@ -52,11 +52,16 @@ def test_early_stop_at_target_train_accuracy(digits):
 
 
 def test_both_targets_must_hold(digits):
-    res = train_run(run_of(optimizers=["adam"], epochs=60, target_train_acc=0.5, target_train_loss=0.05),
-                    digits, CPU)
-    assert res.final["train_loss"] <= 0.05 or not res.reached_target
-    if res.reached_target:
-        assert res.final["train_acc"] >= 0.5
+    """The accuracy target is met at epoch 1, the loss target only later: the run must go on until both hold
+    and stop at the first epoch where they do (the old test passed without checking when neither was met)."""
+    res = train_run(run_of(optimizers=["adam"], lr={"adam": 0.01}, epochs=40, target_train_acc=0.8,
+                           target_train_loss=0.05), digits, CPU)
+    rows = res.epoch_rows[1:]
+    both = [r["train_acc"] >= 0.8 and r["train_loss"] <= 0.05 for r in rows]
+    acc_only = [r["train_acc"] >= 0.8 and r["train_loss"] > 0.05 for r in rows]
+    assert res.reached_target and res.status == "done" and len(rows) < 40
+    assert both[-1] and not any(both[:-1])      # stopped at the first epoch where both hold, not before
+    assert acc_only[0]                          # accuracy alone would have stopped it at epoch 1
 
 
 def test_same_seed_same_result_and_shuffle_modes_differ(digits):

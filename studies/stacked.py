@@ -1,4 +1,4 @@
-"""Stacked training: MLP runs that differ only in seed and shuffle mode train as ONE model.
+"""Stacked training: MLP runs that differ only in seed, shuffle mode and learning rate train as ONE model.
 
 Member k's Linear layers become rows of stacked tensors (weights [K, out, in], biases [K, 1, out]). A step
 gathers a [K, B] block of indices (each member keeps its own permutation), runs the K forward passes as
@@ -6,14 +6,14 @@ batched matmuls (``baddbmm``) and writes the gradient of Σ_k mean_b loss_kb, wh
 member's own gradient, by hand: an MLP's backward is two matmuls, a sum and a mask per layer, so no
 autograd graph is built (half the cost of a batch-1 step on a CPU), the first layer computes no input
 gradient, and every buffer is allocated once per batch shape. Element-wise optimizers (all seven) applied
-to stacked tensors are exactly per member. A solo MLP run is the case K = 1 (``train_run`` uses it).
+to stacked tensors are exactly per member; members with their own learning rate are updated by one fused
+kernel call per distinct lr on their rows (optim.Update). A solo MLP run is K = 1 (``train_run`` uses it).
 On CUDA, with a constant learning rate, a whole step (gather, forward, backward, update) is one CUDA graph.
 """
 from __future__ import annotations
 
 import itertools
 import math
-import statistics
 import time
 
 import torch
@@ -25,8 +25,8 @@ from .config import RunSpec, content_hash
 from .data import Dataset
 from .device import Stopwatch, denormals_flushed
 from .models import build_model
-from .optim import Update, lr_factor, make_loss
-from .train import DIVERGE_FACTOR, EVAL_CHUNK, TrainResult, target_met
+from .optim import Update, lr_factor, make_loss, member_lrs_supported
+from .results import EVAL_CHUNK, TrainResult, diverged, evaluate, median_epoch_time, target_met
 
 GRAPH_WARMUP_STEPS = 3
 SOFTMAX_BY_HAND = 8192   # logits elements from which five element-wise ops beat torch.softmax's one
@@ -42,8 +42,12 @@ def stackable(model: nn.Module) -> bool:
 
 
 def stack_key(run: RunSpec) -> str:
-    """Runs with equal keys can train stacked: every setting equal but the seed and the shuffle mode."""
-    return content_hash({**run.identity(), "seed": None, "shuffle": None})
+    """Runs with equal keys can train stacked: every setting equal but the seed, the shuffle mode and, where
+    the fused optimizer kernels give each member its own (optim.member_lrs_supported), the learning rate."""
+    free = {"seed": None, "shuffle": None}
+    if member_lrs_supported(run.optimizer, run.device):
+        free["lr"] = None
+    return content_hash({**run.identity(), **free})
 
 
 class StackedMLP:
@@ -129,13 +133,14 @@ class StackedTrainer:
     def __init__(self, runs: list[RunSpec], data: Dataset, device: torch.device,
                  models: list[nn.Module] | None = None):
         if len({stack_key(r) for r in runs}) != 1:
-            raise ValueError("stacked runs must share every setting but the seed and the shuffle mode")
+            raise ValueError("stacked runs must share every setting but the seed, the shuffle mode and the lr")
         self.runs, self.device, run = list(runs), device, runs[0]
         models = models or [build_model(r.model, r.hidden, data.input_shape, data.n_classes, r.seed) for r in runs]
         if not all(stackable(m) for m in models):
             raise ValueError(f"only MLPs train stacked, not {run.model!r}")
         self.net = StackedMLP(models, device)
-        self.update = Update(run.optimizer, self.net.params, run.lr, run.weight_decay, dict(run.hyper))
+        self.update = Update(run.optimizer, self.net.params, run.lr, run.weight_decay,   # lr: see lrs_at
+                             dict(run.hyper))
         self.loss_fn = make_loss(run.loss)
         self.x, self.y = data.x_train.reshape(data.n_train, -1), data.y_train
         self.eval_sets = ((self.x, self.y), (data.x_test.reshape(len(data.y_test), -1), data.y_test))
@@ -151,10 +156,11 @@ class StackedTrainer:
         use_graphs = device.type == "cuda" and not self.scheduled and self.update.opt is None
         self.graphs: dict[int, tuple] | None = {} if use_graphs else None
 
-    def lr_at(self, step: int) -> float:
-        run = self.runs[0]
-        return run.lr * lr_factor(step, total_steps=self.total_steps, warmup_steps=self.warmup_steps,
-                                  schedule=run.schedule)
+    def lrs_at(self, step: int) -> tuple[float, ...]:
+        """Each member's learning rate at ``step``: its own base lr × the schedule's factor (as train_run)."""
+        factor = lr_factor(step, total_steps=self.total_steps, warmup_steps=self.warmup_steps,
+                           schedule=self.runs[0].schedule)
+        return tuple(r.lr * factor for r in self.runs)
 
     def epoch(self, max_steps: int | None = None) -> float:
         """Train one epoch (or its first ``max_steps`` steps); return the synchronised wall time of the steps."""
@@ -164,17 +170,18 @@ class StackedTrainer:
         full = sum(b - a == size for a, b in bounds)          # full batches come first, a partial one last
         blocks = order[:, :full * size].reshape(len(order), full, size).transpose(0, 1).contiguous()
         tail = [order[:, a:b].contiguous() for a, b in bounds[full:]]
-        lr = self.runs[0].lr
+        lr = self.lrs_at(self.steps)
+        lr = lr[0] if len(set(lr)) == 1 else lr   # one number where all members share it
         with denormals_flushed(self.device), Stopwatch(self.device) as clock:
             for idx in itertools.chain(blocks.unbind(0), tail):
                 if self.scheduled:
-                    lr = self.lr_at(self.steps)
+                    lr = self.lrs_at(self.steps)
                 self.step(idx, lr)
                 self.steps += 1
-        self.last_lr = lr
+        self.last_lrs = lr if isinstance(lr, tuple) else (lr,) * len(self.runs)
         return clock.seconds
 
-    def step(self, idx: torch.Tensor, lr: float) -> None:
+    def step(self, idx: torch.Tensor, lr) -> None:
         if self.graphs is None:
             return self._step(idx, lr)
         if idx.shape[1] not in self.graphs:
@@ -183,7 +190,7 @@ class StackedTrainer:
         static.copy_(idx)
         graph.replay()
 
-    def _step(self, idx: torch.Tensor, lr: float) -> None:
+    def _step(self, idx: torch.Tensor, lr) -> None:
         k, b = idx.shape
         buf = self.net.buffers(b)
         x = torch.index_select(self.x, 0, idx.view(-1), out=buf["x"])
@@ -207,7 +214,7 @@ class StackedTrainer:
             loss = self.loss_fn(z.view(k * b, c), self.y[idx.view(-1)]) * k   # K · mean over K·B = Σ_k mean_b
             return torch.autograd.grad(loss, z)[0]
 
-    def _capture(self, idx: torch.Tensor, lr: float):
+    def _capture(self, idx: torch.Tensor, lr):
         """Record one whole step for this batch shape as a CUDA graph (torch's whole-network recipe): warm up
         on a side stream, put the weights and optimizer state back exactly as they were, capture."""
         static, fresh = idx.clone(), self.update.first
@@ -230,7 +237,8 @@ class StackedTrainer:
     @torch.no_grad()
     def metrics(self) -> list[dict]:
         """Each member's train and test loss and accuracy, in large chunks, one device sync."""
-        cols = [t for x, y in self.eval_sets for t in self._evaluate(x, y)]
+        chunk = max(1, EVAL_CHUNK // self.net.k)
+        cols = [t for x, y in self.eval_sets for t in evaluate(self.net.logits, x, y, self.loss_fn, chunk)]
         keys = ("train_loss", "train_acc", "test_loss", "test_acc")
         return [dict(zip(keys, row)) for row in torch.stack(cols, 1).tolist()]
 
@@ -271,8 +279,8 @@ def train_stacked(runs: list[RunSpec], data: Dataset, device: torch.device, *, o
     trainer = StackedTrainer(runs, data, device, models)
     n_params = sum(p[0].numel() for p in trainer.net.params)
     spe = sum(b - a for a, b in trainer.bounds)
-    rows = [[{"epoch": 0, "epoch_time_s": math.nan, "lr": trainer.lr_at(0), "steps": 0, **m}]
-            for m in trainer.metrics()]
+    rows = [[{"epoch": 0, "epoch_time_s": math.nan, "lr": lr, "steps": 0, **m}]
+            for lr, m in zip(trainer.lrs_at(0), trainer.metrics())]
     if probe is not None:
         for k, r in enumerate(rows):
             r[0].update(probe(0, trainer.net.state(k)))
@@ -280,10 +288,9 @@ def train_stacked(runs: list[RunSpec], data: Dataset, device: torch.device, *, o
     active = list(range(len(runs)))   # position in the stack → index in ``runs``
 
     def finish(k: int, pos: int, status: str, diverged_epoch=None, reached=False) -> None:
-        times = [r["epoch_time_s"] for r in rows[k][1:]]
-        timed = times[1:] or times or [math.nan]   # epoch 1 is warm-up
+        epoch_time_s, timed_epochs = median_epoch_time(rows[k])
         results[k] = TrainResult(
-            status=status, epoch_rows=rows[k], epoch_time_s=statistics.median(timed), timed_epochs=len(timed),
+            status=status, epoch_rows=rows[k], epoch_time_s=epoch_time_s, timed_epochs=timed_epochs,
             total_time_s=time.perf_counter() - t_start, steps=trainer.steps, samples_per_epoch=spe,
             reached_target=reached, diverged_epoch=diverged_epoch, state=trainer.net.state(pos), n_params=n_params)
 
@@ -291,16 +298,16 @@ def train_stacked(runs: list[RunSpec], data: Dataset, device: torch.device, *, o
         seconds = trainer.epoch()
         keep = []
         for pos, (k, m) in enumerate(zip(active, trainer.metrics())):
-            row = {"epoch": epoch, "epoch_time_s": seconds, "lr": trainer.last_lr, "steps": trainer.steps, **m}
+            row = {"epoch": epoch, "epoch_time_s": seconds, "lr": trainer.last_lrs[pos], "steps": trainer.steps, **m}
             rows[k].append(row)
             # weights that went NaN/inf make the train loss NaN, so no running loss is kept in the hot loop
-            diverged = not math.isfinite(row["train_loss"]) or row["train_loss"] > DIVERGE_FACTOR * rows[k][0]["train_loss"]
-            reached = not diverged and target_met(runs[k], row)
-            if probe is not None and not diverged and (reached or epoch == runs[k].epochs or probe.wants(epoch)):
+            blown = diverged(row, rows[k][0])
+            reached = not blown and target_met(runs[k], row)
+            if probe is not None and not blown and (reached or epoch == runs[k].epochs or probe.wants(epoch)):
                 row.update(probe(epoch, trainer.net.state(pos)))
             if on_epoch is not None:
                 on_epoch(runs[k], row)
-            if diverged:
+            if blown:
                 finish(k, pos, "diverged", diverged_epoch=epoch)
             elif reached:
                 finish(k, pos, "done", reached=True)

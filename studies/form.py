@@ -1,4 +1,4 @@
-"""The New-study form's logic: form values ↔ a StudySpec dict, and the user's own CSV saved under the store.
+"""The New-study form's logic: form values ↔ a StudySpec dict, checked by the shared dashboard's rules.
 
 The page keeps only widgets; here the free-text fields are parsed (errors are SpecErrors naming the field, as
 StudySpec's own), an uploaded TOML becomes form values, and form values become the dict that
@@ -8,16 +8,14 @@ from an uploaded TOML, so "upload, change a field, launch" loses nothing. No str
 from __future__ import annotations
 
 import copy
-import hashlib
-import io
 from pathlib import Path
 
 from .config import DEFAULT_LR, OPTIM_HYPER, SpecError, StudySpec
-from .estimate import data_shape
-from .store import atomic_write_bytes
+from .estimate import check_fits, data_shape
+from .form_fields import format_batch_sizes, parse_batch_sizes_text
+from .uploads import check_shared_spec
 
 POWERS_OF_TWO = [2 ** k for k in range(17)]            # 1 … 65536, the batch-size choices
-MAX_CSV_BYTES = 50 * 1024 * 1024                        # also server.maxUploadSize in .streamlit/config.toml
 SHUFFLE_CHOICES = {"on": [True], "off": [False], "both": [True, False]}
 MEASURES = ("sharpness_random", "sharpness_sam", "hessian", "landscape", "noise_scale", "spectrum")
 
@@ -32,21 +30,13 @@ def parse_numbers(field: str, text: str, kind=int) -> list:
             out.append(kind(part))
         except ValueError:
             what = "a whole number" if kind is int else "a number"
-            raise SpecError(field, f"{part.strip()!r} is not {what}; write numbers separated by commas") from None
+            raise SpecError(field, f"{part.strip()!r} is not {what}; type numbers separated by commas") from None
     return out
 
 
-def parse_batch_sizes(choices: list) -> list:
-    """Multi-select values (ints, or typed text such as '96' or 'full') → the spec's batch_sizes."""
-    out = []
-    for c in choices:
-        if isinstance(c, str) and c.strip().lower() == "full":
-            out.append("full")
-        elif isinstance(c, int):
-            out.append(c)
-        else:
-            out.extend(parse_numbers("batch_sizes", c))
-    return sorted(set(out), key=lambda b: (b == "full", b if b != "full" else 0))
+def parse_batch_sizes(choices) -> list:
+    """The batch-size field's text ('8, 64, 512, full') or a list (ints, '96', 'full') → the spec's batch_sizes."""
+    return parse_batch_sizes_text(choices)
 
 
 def form_defaults() -> dict:
@@ -59,7 +49,7 @@ def spec_to_form(spec: StudySpec) -> dict:
     m = spec.measure
     return {
         "name": spec.name, "dataset": spec.dataset, "model": spec.model,
-        "hidden": ", ".join(map(str, spec.hidden)), "batch_sizes": list(spec.batch_sizes),
+        "hidden": ", ".join(map(str, spec.hidden)), "batch_sizes": format_batch_sizes(spec.batch_sizes),
         "optimizers": list(spec.optimizers),
         "shuffle": {(True,): "on", (False,): "off"}.get(tuple(spec.shuffle), "both"),
         "seeds": ", ".join(map(str, spec.seeds)), "epochs": spec.epochs,
@@ -115,46 +105,9 @@ def build_spec(values: dict, base: dict | None = None, store_root: str | Path | 
     """Form values → a validated StudySpec; SpecError names the field to fix. Batch sizes larger than the
     training set are refused here, before launching (the size comes from studies.estimate's table)."""
     spec = StudySpec.from_dict(form_to_dict(values, base))
-    if store_root is not None:
-        check_csv_path(spec, store_root)
+    if store_root is not None:   # the shared dashboard's rules: data only from uploads or allowed folders
+        check_shared_spec(spec, store_root)
     if not spec.dataset.startswith("csv:") or csv_shape:
         spec.resolve_batch_sizes(data_shape(spec, csv_shape)[0])
+    check_fits(spec, csv_shape)   # a model or data set too big for this machine is refused with its size
     return spec
-
-
-def check_csv_path(spec: StudySpec, store_root: str | Path) -> None:
-    """A dashboard user may train only on CSV files uploaded through the page (no paths on the server)."""
-    if spec.dataset.startswith("csv:"):
-        uploads = (Path(store_root) / "uploads").resolve()
-        path = Path(spec.dataset[4:]).expanduser().resolve()
-        if uploads not in path.parents:
-            raise SpecError("dataset", "from the dashboard, a CSV must be uploaded on this page; "
-                                       "upload the file instead of giving a path")
-
-
-def save_csv_upload(store_root: str | Path, data: bytes) -> dict:
-    """Check an uploaded CSV and save it as <store>/uploads/<sha>.csv; ValueError says what is wrong.
-
-    Returns dataset ("csv:<path>"), rows, columns (the last is the default target) and classes.
-    """
-    import pandas as pd
-    if len(data) > MAX_CSV_BYTES:
-        raise ValueError(f"the file has {len(data) / 2**20:.0f} MiB; the limit is {MAX_CSV_BYTES // 2**20} MiB")
-    try:
-        df = pd.read_csv(io.BytesIO(data))
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as e:
-        raise ValueError(f"not a readable CSV ({e.__class__.__name__}); save it as comma-separated text "
-                         "with a header row") from None
-    if df.shape[1] < 2 or len(df) < 10:
-        raise ValueError(f"the file has {len(df)} rows and {df.shape[1]} columns; give at least 10 rows, "
-                         "one or more numeric feature columns and a label column")
-    text_cols = [str(c) for c in df.columns[:-1] if not pd.api.types.is_numeric_dtype(df[c])]
-    if text_cols and len(text_cols) == df.shape[1] - 1:
-        raise ValueError(f"no numeric feature columns (text: {', '.join(text_cols[:5])}); encode them as numbers")
-    sha = hashlib.sha256(data).hexdigest()[:16]
-    path = Path(store_root) / "uploads" / f"{sha}.csv"
-    if not path.exists():
-        atomic_write_bytes(path, data)
-    return {"dataset": f"csv:{path.resolve()}", "rows": len(df), "columns": [str(c) for c in df.columns],
-            "classes": int(df.iloc[:, -1].nunique()), "features": df.shape[1] - 1,
-            "text_columns": text_cols}

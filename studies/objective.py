@@ -4,8 +4,10 @@ its flattened parameter vector θ, with its gradient and Hessian-vector products
 Everything goes through `torch.func.functional_call` on tensors we own, so the module's weights are never
 touched and its train/eval mode is never flipped (the caller sets eval mode). Big batches are cut into
 chunks of `chunk` examples and the chunk means are summed with weights n_c/N, so memory stays bounded and
-the result is still the mean over the whole batch. HVPs are forward-over-reverse (`jvp(grad(f))`), which
-composes with `vmap` for the dense Hessian of small models.
+the result is still the mean over the whole batch. Gradients and HVPs are plain autograd (double backward),
+not torch.func, whose first grad/jvp imports torch._dynamo (1-3 s in every fresh process). models.py's MLP
+with cross-entropy takes a hand-written path (mlp_hvp.py: k HVPs as one batched pass, the forward pass at θ
+computed once and shared by every estimator); tests check it against this general one.
 """
 
 from __future__ import annotations
@@ -16,7 +18,11 @@ from typing import Callable, Iterator, Mapping
 
 import torch
 from torch import Tensor, nn
-from torch.func import functional_call, grad, grad_and_value, jvp, vmap
+from torch.func import functional_call
+
+from .mlp_hvp import MLPCalculus, supports
+
+from .results import evaluate
 
 DEFAULT_CHUNK = 2048   # examples per forward pass; bounds memory, does not change any result
 
@@ -55,24 +61,15 @@ def check_mode(model: nn.Module) -> None:
                              "call model.eval() before measuring")
 
 
-def accuracy_count(logits: Tensor, y: Tensor) -> Tensor:
-    return (logits.argmax(dim=-1) == y).sum()
-
-
 def loss_and_accuracy(model: nn.Module, state: Mapping[str, Tensor], x: Tensor, y: Tensor,
                       loss_fn: Callable, chunk: int = DEFAULT_CHUNK) -> tuple[float, float]:
     """Mean loss and accuracy of `model` evaluated with the tensors in `state` (params and/or buffers;
     missing ones come from the model), in chunks, without touching the model (which must be in eval mode
-    if it has dropout or batch norm)."""
+    if it has dropout or batch norm). The counting is results.evaluate's, as in training."""
     check_mode(model)
-    loss = torch.zeros((), device=x.device, dtype=torch.float64)
-    correct = torch.zeros((), device=x.device, dtype=torch.long)
-    with torch.no_grad():
-        for xc, yc, w in _chunks(x, y, chunk):
-            logits = functional_call(model, dict(state), (xc,))
-            loss += w * loss_fn(logits, yc).double()
-            correct += accuracy_count(logits, yc)
-    return float(loss), float(correct) / len(x)
+    state = dict(state)
+    loss, acc = evaluate(lambda xc: functional_call(model, state, (xc,)), x, y, loss_fn, chunk)
+    return float(loss), float(acc)
 
 
 # ---------------------------------------------------------------- the objective
@@ -93,6 +90,7 @@ class Objective:
     shapes: tuple[torch.Size, ...]
     consts: dict[str, Tensor]
     chunk: int = DEFAULT_CHUNK
+    calc: MLPCalculus | None = None   # the hand-written path for models.py's MLP with cross-entropy
 
     @property
     def n_params(self) -> int:
@@ -100,7 +98,7 @@ class Objective:
 
     def on(self, x: Tensor, y: Tensor) -> "Objective":
         """The same function of θ on other data (a sub-batch, another split)."""
-        return dataclasses.replace(self, x=x, y=y)
+        return dataclasses.replace(self, x=x, y=y, calc=self.calc and MLPCalculus(self.shapes))
 
     def unflatten(self, flat: Tensor) -> dict[str, Tensor]:
         parts = torch.split(flat, [s.numel() for s in self.shapes])
@@ -114,41 +112,60 @@ class Objective:
         return self.loss_fn(out, y)
 
     def loss(self, flat: Tensor | None = None) -> float:
-        flat = self.theta if flat is None else flat
+        keep, flat = flat is None or flat is self.theta, self.theta if flat is None else flat
         total = torch.zeros((), device=flat.device, dtype=torch.float64)
         with torch.no_grad():
             for xc, yc, w in _chunks(self.x, self.y, self.chunk):
-                total += w * self._f(flat, xc, yc).double()
+                f = self.calc.loss(flat, xc, yc, keep) if self.calc else self._f(flat, xc, yc)
+                total += w * f.double()
         return float(total)
 
     def loss_grad(self, flat: Tensor | None = None) -> tuple[float, Tensor]:
-        flat = self.theta if flat is None else flat
+        keep, flat = flat is None or flat is self.theta, self.theta if flat is None else flat
         total = torch.zeros((), device=flat.device, dtype=torch.float64)
         g = torch.zeros_like(flat)
         for xc, yc, w in _chunks(self.x, self.y, self.chunk):
-            gc, fc = grad_and_value(lambda p: self._f(p, xc, yc))(flat)
+            if self.calc:
+                with torch.no_grad():
+                    fc, gc = self.calc.loss_grad(flat, xc, yc, keep)
+            else:
+                p = flat.detach().requires_grad_()
+                with torch.enable_grad():
+                    fc = self._f(p, xc, yc)
+                    gc, = torch.autograd.grad(fc, p)
             total += w * fc.detach().double()
             g += w * gc
         return float(total), g
 
-    def hvp(self, v: Tensor, flat: Tensor | None = None) -> Tensor:
-        """H(θ)·v by forward-over-reverse differentiation, summed over weighted chunks."""
-        flat = self.theta if flat is None else flat
-        out = torch.zeros_like(v)
-        for xc, yc, w in _chunks(self.x, self.y, self.chunk):
-            _, hv = jvp(grad(lambda p: self._f(p, xc, yc)), (flat,), (v,))
-            out = out + w * hv
-        return out
+    def exact_trace(self) -> float | None:
+        """tr H(θ) computed exactly where the hand-written path knows how (mlp_hvp.py), else None."""
+        if self.calc is None:
+            return None
+        total = torch.zeros((), device=self.theta.device, dtype=torch.float64)
+        with torch.no_grad():
+            for xc, yc, w in _chunks(self.x, self.y, self.chunk):
+                total += w * self.calc.trace(self.theta, xc, yc, True).double()
+        return float(total)
 
+    def hvp(self, v: Tensor, flat: Tensor | None = None) -> Tensor:
+        """H(θ)·v, summed over weighted chunks."""
+        return self.hvp_many(v.unsqueeze(0), flat)[0]
 
     def hvp_many(self, vs: Tensor, flat: Tensor | None = None) -> Tensor:
-        """H(θ)·v for each row v of ``vs`` [k, n] at once (vmap over the tangents): one batched pass instead
-        of k, about twice as fast per vector on a CPU."""
-        flat = self.theta if flat is None else flat
+        """H(θ)·v for each row v of ``vs`` [k, n]: one batched pass for the MLP; otherwise double backward
+        through one graph per chunk, shared by the k vectors."""
+        keep, flat = flat is None or flat is self.theta, self.theta if flat is None else flat
         out = torch.zeros_like(vs)
         for xc, yc, w in _chunks(self.x, self.y, self.chunk):
-            g = grad(lambda p: self._f(p, xc, yc))
-            out = out + w * vmap(lambda v: jvp(g, (flat,), (v,))[1])(vs)
+            if self.calc:
+                with torch.no_grad():
+                    out += w * self.calc.hvp_many(flat, xc, yc, vs, keep)
+                continue
+            p = flat.detach().requires_grad_()
+            with torch.enable_grad():
+                g, = torch.autograd.grad(self._f(p, xc, yc), p, create_graph=True)
+                for i, v in enumerate(vs):
+                    out[i] += w * torch.autograd.grad(g, p, v, retain_graph=i < len(vs) - 1)[0]
         return out
 
 
@@ -164,5 +181,7 @@ def objective(model: nn.Module, x: Tensor, y: Tensor, loss_fn: Callable, *,
         raise ValueError("the model has no trainable parameters")
     names = tuple(params)
     theta = torch.cat([params[n].reshape(-1) for n in names]).clone()
-    return Objective(model=model, x=x, y=y, loss_fn=loss_fn, theta=theta, names=names,
-                     shapes=tuple(params[n].shape for n in names), consts=consts, chunk=chunk)
+    shapes = tuple(params[n].shape for n in names)
+    return Objective(model=model, x=x, y=y, loss_fn=loss_fn, theta=theta, names=names, shapes=shapes,
+                     consts=consts, chunk=chunk,
+                     calc=MLPCalculus(shapes) if supports(model, loss_fn, consts) else None)

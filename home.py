@@ -1,0 +1,42 @@
+"""Home: what Batchscope shows, the studies in the store, one picked with its three overview charts, and links
+to its views. dashboard.py routes here for the root URL."""
+import streamlit as st
+
+import ui
+from studies import charts
+from studies.i18n import t
+
+store = ui.page(t("nav.home"), ":material/straighten:")
+st.markdown(t("home.intro"))
+all_studies = ui.studies(store)
+sid = ui.study_picker(store, all_studies)
+if len(first := ui.table(store, sid, "runs")):
+    ui.fit_warning(first)   # at the top: the home page's charts compare these runs
+
+views = ui.page_files()[1:]
+for col, path in zip(st.columns(len(views)), views):
+    col.page_link(path, label=ui.page_title(path),
+                  query_params=None if ui.page_key(path) in ("New_study", "Jobs") else {"study": sid})
+
+st.dataframe(all_studies.assign(study_id=all_studies.study_id.str[:8]), hide_index=True, key="studies_table",
+             column_order=["study_id", "name", "state", "fit", "dataset", "updated"],
+             column_config={"name": t("home.col.name"), "fit": t("home.col.runs"), "state": t("home.col.state"),
+                            "dataset": t("home.col.dataset"), "updated": t("home.col.updated")})
+runs = ui.lr_view(ui.runs_or_stop(store, sid), "home_every_lr")
+info = store.study_info(sid) or {}
+st.caption(t("home.study_line", name=info.get("name", sid), n=len(runs), dataset=runs.dataset.iloc[0],
+             timing=charts.timing_note(runs)))
+left, right = st.columns(2)
+with left:
+    ui.chart(charts.epoch_time_chart, runs, name=f"{sid}-epoch-time", key="home_time",
+             caption=t("caption.epoch_time"))
+with right:
+    ui.chart(charts.gap_chart, runs, name=f"{sid}-gap", key="home_gap", caption=t("caption.gap"))
+ui.chart(charts.accuracy_chart, runs, name=f"{sid}-accuracy", key="home_acc", caption=t("caption.accuracy"))
+with st.expander(t("home.runs_and_spec")):
+    st.dataframe(runs.astype({c: str for c in runs.columns if runs[c].dtype == object}), hide_index=True,
+                 key="runs_table")
+    try:
+        st.code(store.spec_text(sid), language="toml")
+    except OSError as e:
+        st.warning(t("home.spec_unreadable", error=e.__class__.__name__))

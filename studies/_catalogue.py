@@ -1,0 +1,197 @@
+"""The dashboard's strings: key -> (English, 中文). Data only; see i18n.py. Grouped by page, keys prefixed
+by the page (nav., frame., home., form., jobs., speed., gen., sharp., cmp., chart., how.)."""
+
+CATALOGUE: dict[str, tuple[str, str]] = {
+    # ---- navigation and the shared frame
+    "app.name": ("Batchscope", "Batchscope"),
+    "nav.home": ("Home", "首页"),
+    "nav.New_study": ("New study", "新建研究"),
+    "nav.Jobs": ("Jobs", "任务"),
+    "nav.Speed": ("Speed", "速度"),
+    "nav.Generalization": ("Generalization", "泛化"),
+    "nav.Sharpness": ("Sharpness", "尖锐度"),
+    "nav.Compare": ("Compare", "比较"),
+    "nav.Curvature": ("Curvature", "曲率"),
+    "nav.Playground": ("Playground", "优化器演示"),
+    "frame.language": ("Language · 语言", "Language · 语言"),
+    "frame.store": ("Store `{root}` · {n} worker(s) ({slots}): one study at a time per device, so epoch times "
+                    "are honest", "存储 `{root}` · {n} 个工作进程（{slots}）：每个设备一次只跑一个研究，因此每轮时间可信"),
+    "frame.queue": ("Queue: {running} running ({names}), {queued} waiting",
+                    "队列：{running} 个运行中（{names}），{queued} 个等待"),
+    "frame.none": ("none", "无"),
+    "frame.on": ("{name} on {slot}", "{name}（在 {slot} 上）"),
+    "frame.password": ("Password", "密码"),
+    "frame.password_help": ("Ask whoever shared this link", "请向分享此链接的人索取"),
+    "frame.open": ("Open the dashboard", "打开仪表盘"),
+    "frame.wrong_password": ("Wrong password.", "密码错误。"),
+    "frame.wrong_password_wait": ("Wrong password. The next try is possible in {s} s.",
+                                  "密码错误。{s} 秒后可以再试。"),
+    "frame.locked_out": ("Too many wrong passwords; try again in {s} s.", "密码错误次数过多；请在 {s} 秒后再试。"),
+    "frame.study": ("Study", "研究"),
+    "frame.runs_state": ("{done}/{total} runs · {state}", "{done}/{total} 次运行 · {state}"),
+    "frame.no_studies": ("No studies in `{root}` yet. Design one on **New study**, or run "
+                         "`python -m studies run examples/quick.toml`",
+                         "`{root}` 中还没有研究。在 **新建研究** 页设计一个，或运行 "
+                         "`python -m studies run examples/quick.toml`"),
+    "frame.study_missing": ("The study in the link is not here: {error}", "链接中的研究不在此存储中：{error}"),
+    "frame.no_runs": ("This study has no finished runs yet; the **Jobs** page shows its progress.",
+                      "这个研究还没有完成的运行；**任务** 页显示其进度。"),
+    "frame.chart_failed": ("{name}: this chart cannot be drawn from the data ({error})",
+                           "{name}：无法用这些数据画出此图（{error}）"),
+    "frame.state.done": ("done", "已完成"),
+    "frame.state.running": ("running", "运行中"),
+    "frame.state.queued": ("queued", "排队中"),
+    "frame.state.stopped": ("stopped", "已停止"),
+    "frame.state.failed": ("failed", "失败"),
+    "frame.state.cancelled": ("cancelled", "已取消"),
+    "frame.state.interrupted": ("interrupted", "已中断"),
+    "frame.state.partial": ("partial", "部分完成"),
+}
+
+CATALOGUE.update({
+    # ---- home
+    "home.intro": (
+        "**Batchscope** trains the same model at several batch sizes (with the optimizers, orders and seeds you "
+        "choose) and shows what the batch size changes: how long an epoch takes, how well the model fits and "
+        "generalises, and how sharp the minimum it finds is. Below, the picked study's three overview charts: "
+        "**epoch time** (does a larger batch make an epoch faster on this machine?), the **generalisation gap** "
+        "(train − test accuracy: do large batches generalise worse?) and **train and test accuracy** at the end of "
+        "training. Next: open **Speed**, **Generalization** or **Sharpness** for the full picture of one study, "
+        "launch your own on **New study** (progress on **Jobs**), or overlay studies on **Compare**.",
+        "**Batchscope** 用多个批大小（以及你选择的优化器、数据顺序和随机种子）训练同一个模型，展示批大小带来的变化："
+        "每轮训练要多久、模型拟合与泛化得如何、找到的极小值有多尖锐。下方是所选研究的三张概览图："
+        "**每轮时间**（在这台机器上，更大的批能让一轮更快吗？）、**泛化差距**（训练准确率 − 测试准确率：大批泛化更差吗？）"
+        "以及训练结束时的**训练与测试准确率**。下一步：打开 **速度**、**泛化** 或 **尖锐度** 查看一个研究的全貌，"
+        "在 **新建研究** 中启动你自己的研究（进度见 **任务**），或在 **比较** 中叠加多个研究。"),
+    "home.col.name": ("name", "名称"),
+    "home.col.done": ("done", "已完成"),
+    "home.col.runs": ("runs", "运行数"),
+    "home.col.state": ("state", "状态"),
+    "home.col.dataset": ("data set", "数据集"),
+    "home.col.updated": ("updated", "更新时间"),
+    "home.study_line": ("**{name}** · {n} runs · {dataset} · {timing}", "**{name}** · {n} 次运行 · {dataset} · {timing}"),
+    "home.runs_and_spec": ("Runs table and spec", "运行表与研究配置"),
+    "home.spec_unreadable": ("The spec of this study cannot be read ({error}).", "无法读取此研究的配置（{error}）。"),
+})
+
+CATALOGUE.update({
+    # ---- chart captions: what is plotted, unit / scale, key parameter
+    "caption.epoch_time": (
+        "Wall-clock seconds per epoch (log scale) against batch size (log₂ axis): the median over the timed "
+        "epochs, epoch 1 excluded as a warm-up; lines are optimizers, dashed = fixed order, band = ± 1 std over "
+        "seeds.",
+        "每轮训练的实际耗时（秒，对数坐标）随批大小（log₂ 轴）的变化：取计时轮次的中位数，第 1 轮作为预热不计；"
+        "每条线是一个优化器，虚线为固定顺序，阴影带为各随机种子的 ± 1 标准差。"),
+    "caption.gap": (
+        "Generalisation gap = final train accuracy − test accuracy (fraction, 0–1) against batch size (log₂ "
+        "axis); mean over seeds with a ± 1 std band. Above 0: the model fits the training set better than new data.",
+        "泛化差距 = 最终训练准确率 − 测试准确率（比例，0–1），随批大小（log₂ 轴）变化；各随机种子的均值与 ± 1 "
+        "标准差带。大于 0 表示模型对训练集的拟合好于新数据。"),
+    "caption.accuracy": (
+        "Final train and test accuracy (fraction, 0–1) on one shared y scale against batch size (log₂ axis), "
+        "after each run's last epoch; mean over seeds with a ± 1 std band.",
+        "最终训练与测试准确率（比例，0–1，同一 y 轴）随批大小（log₂ 轴）变化，取每次运行最后一轮之后的值；"
+        "各随机种子的均值与 ± 1 标准差带。"),
+})
+
+CATALOGUE.update({
+    # ---- matched-fit warnings and the best-lr toggle (ui.py)
+    "fit.not_matched": ("**Not a matched fit.** {message} Runs that missed are drawn hollow, stalled and diverged "
+                        "runs as red crosses; train to a target (New study) to compare like with like.",
+                        "**拟合程度不一致。** {message} 未达标的运行画成空心点，停滞和发散的运行画成红叉；"
+                        "要公平比较，请在新建研究中训练到同一目标。"),
+    "fit.pair_not_matched": ("**{a} vs {b}: not a matched fit.** {message}", "**{a} 与 {b}：拟合程度不一致。** {message}"),
+    "fit.every_lr": ("Show every learning rate", "显示所有学习率"),
+    "fit.every_lr_help": ("Default: the best lr, {rule}.", "默认：最佳学习率，{rule}。"),
+    "fit.every_lr_caption": ("Every learning rate of the sweep: one line per lr; the charts compare more than "
+                             "batch size.", "扫描中的所有学习率：每个学习率一条线；图中比较的不只是批大小。"),
+    "fit.best_lr_caption": ("Best learning rate per batch size ({rule}).", "每个批大小取最佳学习率（{rule}）。"),
+})
+
+from ._catalogue_form import FORM  # noqa: E402 - the New-study page's strings, kept in their own file
+
+CATALOGUE.update(FORM)
+
+CATALOGUE.update({
+    # ---- jobs
+    "jobs.none": ("No jobs yet. Launch a study on **New study**.", "还没有任务。请在 **新建研究** 页启动一个研究。"),
+    "jobs.study": ("study", "研究"),
+    "jobs.job": ("job", "任务"),
+    "jobs.cancel": ("Cancel", "取消"),
+    "jobs.cancel_help": ("Stop it; finished runs are kept", "停止它；已完成的运行会保留"),
+    "jobs.resume": ("Resume", "继续"),
+    "jobs.resume_help": ("Queue it again; the runs already finished are skipped", "重新加入队列；已完成的运行会被跳过"),
+    "jobs.runs_done": ("{done} / {total} runs done ({pct} % of the work)", "已完成 {done} / {total} 次运行（工作量的 {pct}%）"),
+    "jobs.elapsed": ("elapsed {time}", "已用 {time}"),
+    "jobs.remaining": ("remaining ≈ {time}", "剩余约 {time}"),
+    "jobs.estimated": ("estimated ≈ {time}", "预计约 {time}"),
+    "jobs.phase.training": ("phase: training", "阶段：训练"),
+    "jobs.phase.measuring": ("phase: measuring (sharpness, Hessian, noise scale)", "阶段：测量（尖锐度、Hessian、噪声尺度）"),
+    "jobs.phase.landscape": ("phase: landscape (small↔large interpolation)", "阶段：损失地形（小批↔大批插值）"),
+    "jobs.loss": (", loss {loss}", "，损失 {loss}"),
+    "jobs.now": ("now: {run} — epoch {epoch}/{epochs}{loss}", "当前：{run} — 第 {epoch}/{epochs} 轮{loss}"),
+    "jobs.failed": ("{n} runs failed", "{n} 次运行失败"),
+    "jobs.run_table": ("Runs of this attempt ({n})", "本次尝试的运行（{n}）"),
+    "jobs.col.run": ("run", "运行"),
+    "jobs.col.state": ("state", "状态"),
+    "jobs.col.epochs": ("epochs", "轮数"),
+    "jobs.col.target": ("reached target", "达到目标"),
+    "jobs.col.time": ("time", "用时"),
+    "jobs.open_results": ("Open its results", "打开其结果"),
+    "frame.state.training": ("training", "训练中"),
+    "frame.state.measuring": ("measuring", "测量中"),
+    "frame.state.diverged": ("diverged", "发散"),
+    "frame.state.stalled": ("stalled", "停滞"),
+    "frame.state.measured": ("measured", "已测量"),
+})
+
+from ._catalogue_playground import PLAYGROUND  # noqa: E402 - the Playground page's strings
+
+CATALOGUE.update(PLAYGROUND)
+
+CATALOGUE.update({
+    # ---- chart axes, legends and titles (studies/charts.py)
+    "chart.batch_size": ("batch size", "批大小"),
+    "chart.legend.optimizer": ("optimizer", "优化器"),
+    "chart.legend.order": ("order", "数据顺序"),
+    "chart.legend.run": ("run", "运行"),
+    "chart.x.epoch": ("epoch", "轮次"),
+    "chart.x.steps": ("steps (optimizer updates)", "步数（优化器更新次数）"),
+    "chart.x.examples": ("examples seen", "已见样本数"),
+    "chart.per_x": ("{y} per {x}", "{y}（按{x}）"),
+})
+
+CATALOGUE.update({
+    # ---- compare
+    "cmp.no_studies": ("No studies in this store yet.", "此存储中还没有研究。"),
+    "cmp.studies": ("Studies", "研究"),
+    "cmp.studies_help": ("Pick two or more; each gets one colour", "选择两个或更多；每个研究一种颜色"),
+    "cmp.pick_one": ("Pick at least one study.", "请至少选择一个研究。"),
+    "cmp.differ": ("**These studies differ in more than batch size**, so their curves also compare these:",
+                   "**这些研究的差别不只是批大小**，因此曲线同时也在比较以下方面："),
+    "cmp.aspect.dataset": ("data set", "数据集"),
+    "cmp.aspect.model": ("model", "模型"),
+    "cmp.aspect.stopping": ("stopping rule", "停止规则"),
+    "cmp.no_runs": ("The picked studies have no finished runs yet.", "所选研究还没有完成的运行。"),
+    "cmp.metric": ("Metric", "指标"),
+    "cmp.optimizers": ("Optimizers", "优化器"),
+    "cmp.title": ("{metric} vs batch size", "{metric} 随批大小的变化"),
+    "cmp.caption": ("{metric} against batch size (log₂ axis) for each picked study (one colour per study, "
+                    "point shape = optimizer); the best learning rate per batch size where a study swept it; "
+                    "mean over seeds with a ± 1 std band.",
+                    "每个所选研究的{metric}随批大小（log₂ 轴）的变化（每个研究一种颜色，点形状 = 优化器）；"
+                    "若研究扫描了学习率，则每个批大小取最佳学习率；各随机种子的均值与 ± 1 标准差带。"),
+    "cmp.curves": ("Learning curves of chosen runs", "所选运行的学习曲线"),
+    "cmp.runs": ("Runs", "运行"),
+    "cmp.runs_help": ("At most 10; the choice is kept in the link", "最多 10 个；所选内容保存在链接中"),
+    "cmp.x": ("x axis", "x 轴"),
+    "cmp.curves_caption": ("Test accuracy (fraction, 0–1) after each epoch of the chosen runs; colour = study (as "
+                           "in the chart above), one dash pattern per run. Steps and examples seen put small and "
+                           "large batches on a common budget.",
+                           "所选运行每轮之后的测试准确率（比例，0–1）；颜色 = 研究（与上图一致），每个运行一种虚线样式。"
+                           "以步数或已见样本数为横轴，可在相同预算下比较小批与大批。"),
+})
+
+from ._catalogue_curvature import CURVATURE  # noqa: E402 - the Curvature page's and [optim]'s strings
+
+CATALOGUE.update(CURVATURE)

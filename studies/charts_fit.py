@@ -1,0 +1,119 @@
+"""Charts of a fair comparison: the learning rate × batch size map and steps-to-target with the S(B) fit.
+
+DataFrame (and the fit stored with the study) in, altair chart out; no torch, no streamlit. The heat map
+shows where the best learning rate moves with the batch size (Goyal et al.'s linear scaling and where it
+breaks); the steps chart draws McCandlish et al.'s S(B) = S_min·(1 + B_noise/B) through the measured points.
+"""
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from .charts import OPTIMIZER_COLORS, _powers_of_two, label
+from .scaling import REGIME_FACTOR, steps_points
+
+REGIME_COLORS = {"perfect scaling": "#59a14f", "diminishing returns": "#edc948", "no further gain": "#e15759"}
+
+
+def lr_grid(runs: pd.DataFrame, value: str) -> pd.DataFrame:
+    """One cell per (optimizer, batch_size, lr): the median ``value`` over the seeds that reached the fit
+    (steps: only those that reached the target), how many did, and whether the cell is the best lr."""
+    df = runs.copy()
+    done = df.status == "done"
+    reached = df.reached_target.fillna(False).astype(bool) if "reached_target" in df else pd.Series(False, df.index)
+    use = done & reached if value in ("steps", "epochs") else done
+    df["v"] = df[value].where(use)
+    df["ok"] = (done & reached).astype(int)
+    df["untrained"] = (~done).astype(int)
+    best = df.best_lr.fillna(False).astype(bool) if "best_lr" in df else pd.Series(False, df.index)
+    df["best"] = best.astype(int)
+    g = df.groupby(["optimizer", "batch_size", "lr"]).agg(value=("v", "median"), reached=("ok", "sum"),
+                                                           untrained=("untrained", "sum"), seeds=("seed", "count"),
+                                                           best=("best", "max")).reset_index()
+    g["best"] = g.best.astype(bool)
+    g["note"] = np.where(g.untrained == g.seeds, "stalled/diverged",
+                         np.where(g.reached == 0, "missed target", ""))
+    return g
+
+
+def lr_heatmap(runs: pd.DataFrame, value: str = "steps", *, optimizer: str | None = None) -> alt.Chart:
+    """Heat map of ``value`` (steps to target, or test accuracy) over lr × batch size for one optimizer,
+    with the best lr per batch size traced as a line. Empty cells: no seed reached the target."""
+    opt = optimizer or sorted(runs.optimizer.unique())[0]
+    g = lr_grid(runs[runs.optimizer == opt], value)
+    lrs = sorted(g.lr.unique())
+    sizes = sorted(g.batch_size.unique())
+    x = alt.X("batch_size:O", title="batch size", sort=sizes)
+    y = alt.Y("lr:O", title="learning rate", sort=list(reversed(lrs)), axis=alt.Axis(format="g"))
+    scheme = "viridis" if value != "steps" else "viridis"
+    color = alt.Color("value:Q", title=label(value),
+                      scale=alt.Scale(type="log" if value in ("steps", "epochs") else "linear", scheme=scheme,
+                                      reverse=value in ("steps", "epochs")))
+    tooltip = [alt.Tooltip("batch_size:O", title="batch size"), alt.Tooltip("lr:Q", format="g"),
+               alt.Tooltip("value:Q", title=f"{label(value)} (median)", format=".4g"),
+               alt.Tooltip("reached:Q", title="seeds reaching the target"), alt.Tooltip("seeds:Q"),
+               alt.Tooltip("best:N", title="best lr"), alt.Tooltip("note:N")]
+    cells = alt.Chart(g).mark_rect(stroke="#fff", strokeWidth=1).encode(x=x, y=y, color=color, tooltip=tooltip)
+    empty = alt.Chart(g[g.value.isna()]).mark_text(fontSize=10, color="#666").encode(x=x, y=y, text="note:N")
+    best = g[g.best]
+    ridge = alt.Chart(best).mark_line(color="#d62728", strokeWidth=2.5, point=alt.OverlayMarkDef(
+        color="#d62728", size=70, shape="diamond")).encode(x=x, y=y, tooltip=tooltip)
+    return alt.layer(cells, empty, ridge).properties(
+        title=f"{opt}: {label(value)} over learning rate × batch size (red: best lr)", height=40 * len(lrs) + 60,
+        width=max(260, 70 * len(sizes)))
+
+
+def steps_fit_chart(runs: pd.DataFrame, fits: list[dict] | None, *, b_simple: float | None = None) -> alt.Chart:
+    """Steps to target vs batch size (best-lr runs, log–log) with the fitted S(B) per optimizer, B_crit and
+    the measured B_simple as rules, and the three regimes of the first fit shaded."""
+    pts = steps_points(runs)
+    pts = pts.assign(shuffle_label=pts["shuffle"].map({True: "shuffle", False: "fixed order"}))
+    sizes = pd.to_numeric(pts.batch_size, errors="coerce")
+    fits = [f for f in (fits or []) if f.get("s_min")]
+    lo_b = float(sizes.min()) if len(sizes) else 1.0
+    hi_b = float(sizes.max()) if len(sizes) else 2.0
+    grid = np.geomspace(lo_b / 2, hi_b * 2, 80)
+    known = sorted(set(pts.optimizer) | {f["optimizer"] for f in fits})
+    colour = alt.Color("optimizer:N", scale=alt.Scale(domain=known, range=[OPTIMIZER_COLORS.get(o, "#888")
+                                                                         for o in known]))
+    x = alt.X("batch_size:Q", title="batch size", scale=alt.Scale(type="log", base=2, domain=[grid[0], grid[-1]]),
+              axis=alt.Axis(format="d", values=_powers_of_two(pd.Series([lo_b / 2, hi_b * 2]))))
+    y = alt.Y("steps:Q", title="steps to reach the target", scale=alt.Scale(type="log"))
+    layers = []
+    if fits:
+        f0 = fits[0]
+        bands = [(name, max(a, grid[0]), min(b, grid[-1])) for name, a, b in
+                 [("perfect scaling", 0.0, f0["b_noise"] / REGIME_FACTOR),
+                  ("diminishing returns", f0["b_noise"] / REGIME_FACTOR, f0["b_noise"] * REGIME_FACTOR),
+                  ("no further gain", f0["b_noise"] * REGIME_FACTOR, math.inf)]]
+        bands = pd.DataFrame([{"regime": n, "from": a, "to": b} for n, a, b in bands if b > a])
+        layers.append(alt.Chart(bands).mark_rect(opacity=0.12).encode(
+            x=alt.X("from:Q", scale=alt.Scale(type="log", base=2, domain=[grid[0], grid[-1]])), x2="to:Q",
+            color=alt.Color("regime:N", title=f"regime ({f0['optimizer']} fit)",
+                            scale=alt.Scale(domain=list(REGIME_COLORS), range=list(REGIME_COLORS.values()))),
+            tooltip=["regime:N", alt.Tooltip("from:Q", format=".0f"), alt.Tooltip("to:Q", format=".0f")]))
+        curve = pd.concat([pd.DataFrame({"optimizer": f["optimizer"], "batch_size": grid,
+                                         "steps": f["s_min"] * (1 + f["b_noise"] / grid),
+                                         "fit": f"S = {f['s_min']:.0f}·(1 + {f['b_noise']:.0f}/B)"})
+                           for f in fits], ignore_index=True)
+        layers.append(alt.Chart(curve).mark_line(strokeWidth=2, opacity=0.8).encode(
+            x=x, y=y, color=colour, detail="optimizer:N", tooltip=["optimizer:N", "fit:N"]))
+        rules = pd.DataFrame([{"batch_size": f["b_noise"], "what": f"B_crit ({f['optimizer']} fit)",
+                               "optimizer": f["optimizer"]} for f in fits])
+        layers.append(alt.Chart(rules).mark_rule(strokeDash=[6, 3], strokeWidth=1.5).encode(
+            x=alt.X("batch_size:Q", scale=alt.Scale(type="log", base=2, domain=[grid[0], grid[-1]])), color=colour,
+            tooltip=["what:N", alt.Tooltip("batch_size:Q", format=".0f")]))
+    if b_simple and b_simple > 0:
+        rs = pd.DataFrame({"batch_size": [b_simple], "what": ["measured B_simple (gradient noise scale)"]})
+        layers.append(alt.Chart(rs).mark_rule(color="#333", strokeDash=[2, 2], strokeWidth=1.5).encode(
+            x=alt.X("batch_size:Q", scale=alt.Scale(type="log", base=2, domain=[grid[0], grid[-1]])),
+            tooltip=["what:N", alt.Tooltip("batch_size:Q", format=".0f")]))
+    tooltip = ["optimizer:N", "shuffle_label:N", "batch_size:Q", alt.Tooltip("lr:Q", format="g"), "seed:Q",
+               "steps:Q"] + (["epochs:Q"] if "epochs" in pts else [])
+    layers.append(alt.Chart(pts).mark_point(filled=True, size=60).encode(x=x, y=y, color=colour,
+                                                                        tooltip=tooltip))
+    return alt.layer(*layers).resolve_scale(color="independent").properties(
+        title="steps to reach the target vs batch size, with S(B) = S_min·(1 + B_noise/B)", height=320)

@@ -1,0 +1,51 @@
+"""Compare: what differs between studies besides the batch size. Overlaying a study on mnist1d trained for a
+fixed 10 epochs with one on digits trained to a target compares data sets and stopping rules, not batch
+sizes; the Compare page warns with the differences found here. Pure pandas, no streamlit, no torch."""
+from __future__ import annotations
+
+import pandas as pd
+
+# What a study's setup is, read from its runs table: (name, columns). One value per study is expected.
+SETUP = (("dataset", ("dataset",)), ("model", ("model", "hidden")),
+         ("stopping", ("epoch_budget", "target_train_acc", "target_train_loss")))
+
+
+def stopping_rule(row: pd.Series) -> str:
+    """'10 epochs' or 'train acc ≥ 0.99 within 30 epochs' (what decides when a run stops)."""
+    budget = row.get("epoch_budget", row.get("epochs"))
+    targets = []
+    acc, loss = row.get("target_train_acc"), row.get("target_train_loss")
+    if pd.notna(acc) and float(acc) > 0:
+        targets.append(f"train acc ≥ {float(acc):g}")
+    if pd.notna(loss) and float(loss) > 0:
+        targets.append(f"train loss ≤ {float(loss):g}")
+    budget_text = f"{int(budget)} epochs" if pd.notna(budget) else "? epochs"
+    return f"{' and '.join(targets)} within {budget_text}" if targets else budget_text
+
+
+def _describe(runs: pd.DataFrame, what: str) -> str:
+    if runs.empty:
+        return "?"
+    if what == "stopping":
+        rules = sorted({stopping_rule(r) for _, r in runs.iterrows()})
+        return " / ".join(rules)
+    if what == "model":
+        parts = sorted({f"{r.get('model', '?')} [{r.get('hidden', '')}]" for _, r in runs.iterrows()})
+        return " / ".join(parts)
+    return " / ".join(sorted({str(v) for v in runs[what].dropna()})) if what in runs else "?"
+
+
+def setup_differences(studies: dict[str, pd.DataFrame]) -> list[tuple[str, dict[str, str]]]:
+    """For each setup aspect (dataset, model, stopping) on which the picked studies differ: (aspect,
+    {study: its value}). Empty when they agree on all, or fewer than two studies have runs."""
+    have = {name: runs for name, runs in studies.items() if len(runs)}
+    if len(have) < 2:
+        return []
+    out = []
+    for what, cols in SETUP:
+        if not any(c in runs for runs in have.values() for c in cols):
+            continue
+        values = {name: _describe(runs, what) for name, runs in have.items()}
+        if len(set(values.values())) > 1:
+            out.append((what, values))
+    return out

@@ -1,0 +1,86 @@
+"""What every training loop returns, and the rules the plain loop (train.py) and the stacked loop
+(stacked.py) share: evaluation of loss and accuracy, divergence, the target, the epoch-time median.
+
+One module for both loops, so a rule changed here changes for every run, and neither loop imports the other.
+"""
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+
+from .config import RunSpec
+
+EVAL_CHUNK = 8192  # examples per forward pass when evaluating: big chunks, few launches
+# A run has diverged when its loss is NaN/inf or has blown up past this multiple of the loss before training
+# (cross-entropy saturates instead of overflowing, so a huge step size often leaves a large finite loss).
+DIVERGE_FACTOR = 4.0
+
+
+@dataclass
+class TrainResult:
+    status: str                                   # done | diverged
+    epoch_rows: list[dict]                        # epoch 0 (before training) .. last epoch
+    epoch_time_s: float                           # median over timed epochs (the first is warm-up)
+    timed_epochs: int                             # how many epochs the median is over
+    total_time_s: float                           # wall time of the whole run, evaluation included
+    steps: int
+    samples_per_epoch: int
+    reached_target: bool
+    diverged_epoch: int | None
+    state: dict[str, torch.Tensor] = field(repr=False)   # final weights, on CPU
+    n_params: int = 0
+
+    @property
+    def final(self) -> dict:
+        return self.epoch_rows[-1]
+
+
+def evaluate(forward: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor, loss_fn,
+             chunk: int = EVAL_CHUNK) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean loss and accuracy over a whole split, in chunks of ``chunk`` examples, without a device sync.
+
+    ``forward(x_chunk)`` gives logits ``[n, C]`` (one model) or ``[K, n, C]`` (K stacked models); the result
+    is two float64 tensors of shape ``[]`` or ``[K]``. ``loss_fn(logits, y, reduction="none")`` gives one
+    loss per example (optim.make_loss). The caller chooses the model's mode (eval, for dropout/batch norm)."""
+    n = max(1, len(y))
+    loss = correct = None
+    with torch.no_grad():
+        for a in range(0, len(y), chunk):
+            logits, yb = forward(x[a:a + chunk]), y[a:a + chunk]
+            lead = logits.shape[:-2]
+            per = loss_fn(logits.reshape(-1, logits.shape[-1]), yb.expand(*lead, -1).reshape(-1), reduction="none")
+            part_loss = per.view(*lead, -1).double().sum(-1)
+            part_correct = (logits.argmax(-1) == yb).sum(-1).double()
+            loss = part_loss if loss is None else loss + part_loss
+            correct = part_correct if correct is None else correct + part_correct
+    if loss is None:   # an empty split
+        loss = correct = torch.zeros((), device=x.device, dtype=torch.float64)
+    return loss / n, correct / n
+
+
+def diverged(row: dict, start: dict) -> bool:
+    """NaN/inf train loss (weights that went NaN make it NaN), or a loss DIVERGE_FACTOR × the loss before
+    training (``start``, epoch 0's row)."""
+    return not math.isfinite(row["train_loss"]) or row["train_loss"] > DIVERGE_FACTOR * start["train_loss"]
+
+
+def target_met(run: RunSpec, row: dict) -> bool:
+    """Keskar-style stop: train accuracy and/or loss targets (0 = off); when both are set, both must hold."""
+    checks = []
+    if run.target_train_acc > 0:
+        checks.append(row["train_acc"] >= run.target_train_acc)
+    if run.target_train_loss > 0:
+        checks.append(row["train_loss"] <= run.target_train_loss)
+    return bool(checks) and all(checks)
+
+
+def median_epoch_time(rows: list[dict]) -> tuple[float, int]:
+    """(median epoch time, epochs it is over) of ``rows`` (epoch 0 first): epoch 1 is warm-up and left out
+    unless it is the only one; NaN when nothing trained."""
+    times = [r["epoch_time_s"] for r in rows[1:]]
+    timed = times[1:] or times
+    return (statistics.median(timed) if timed else math.nan), len(timed)

@@ -1,0 +1,160 @@
+"""The worker side of a study: one run job in, one RunOutcome out, with no store access.
+
+Whatever executes runs — this process (the serial backend), a pool process (pool.py), a Ray task
+(ray_backend.py) — calls ``execute_run`` here and hands the RunOutcome back to the driver (runner.py), which
+alone writes the store. This module never imports the driver or a backend, so every backend can import it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .config import SCHEMA_VERSION, MeasureSpec, RunSpec, content_hash
+from .data import load_dataset
+from .device import describe, resolve_device
+from .models import build_model
+from .optim import make_loss
+from .train import train_run
+
+
+@dataclass
+class RunJob:
+    """One run for a backend: train and measure it, or (``train=False``) only measure stored ``weights``."""
+
+    run: RunSpec
+    measure: MeasureSpec
+    weights: dict[str, np.ndarray] | None = None   # measure-only: the weights the store holds
+    train: bool = True
+
+
+@dataclass
+class RunOutcome:
+    """Everything one run produced, ready for the driver to write."""
+
+    run_id: str
+    row: dict | None = None                   # runs-table row (None when only measured)
+    epochs: pd.DataFrame | None = None
+    weights: dict[str, np.ndarray] | None = None
+    measure_row: dict | None = None
+    landscape: pd.DataFrame | None = None
+    failed: bool = False
+
+
+# Bump when an estimator changes its answer (2: antithetic random sharpness, SEs, the critical-point test):
+# stored measurements are then recomputed from the stored weights, without retraining.
+MEASURE_VERSION = 2
+
+
+def cpu_threads_for(batch_size: int) -> int:
+    """Small batches are launch-bound and lose to thread hand-offs; large ones are matmul-bound."""
+    budget = int(os.environ.get("BATCHSCOPE_THREADS") or 0) or os.cpu_count() or 1   # a Ray task's CPUs
+    return 1 if batch_size < 256 else budget
+
+
+def measure_id_of(measure: MeasureSpec) -> str | None:
+    """Hash of the measurement settings; None when nothing is measured."""
+    m = measure
+    if not (m.sharpness_eps or m.sharpness_random or m.sharpness_sam or m.hessian or m.landscape
+            or m.noise_scale or m.spectrum):
+        return None
+    return content_hash({"schema": SCHEMA_VERSION, "measure_version": MEASURE_VERSION, **m.identity()})
+
+
+def _row(run: RunSpec, result, device: torch.device, data) -> dict:
+    f = result.final
+    return {
+        "dataset": run.dataset, "model": run.model, "hidden": "-".join(map(str, run.hidden)),
+        "optimizer": run.optimizer, "lr": run.lr, "weight_decay": run.weight_decay,
+        "batch_size": run.batch_size, "shuffle": run.shuffle, "seed": run.seed,
+        "epochs": len(result.epoch_rows) - 1, "epoch_budget": run.epochs, "device": device.type,
+        "device_name": describe(device), "torch_version": torch.__version__,
+        "status": result.status, "diverged_epoch": result.diverged_epoch,
+        "reached_target": result.reached_target,
+        "target_train_acc": run.target_train_acc, "target_train_loss": run.target_train_loss,
+        "train_loss": f["train_loss"], "train_acc": f["train_acc"],
+        "test_loss": f["test_loss"], "test_acc": f["test_acc"],
+        "gap_acc": f["train_acc"] - f["test_acc"], "gap_loss": f["test_loss"] - f["train_loss"],
+        "epoch_time_s": result.epoch_time_s, "timed_epochs": result.timed_epochs,
+        "timing": "solo",   # how epoch_time_s was measured: this run alone on its device
+        "step_time_s": result.epoch_time_s / max(1, math.ceil(result.samples_per_epoch / run.batch_size)),
+        "total_time_s": result.total_time_s, "steps": result.steps,
+        "samples_per_epoch": result.samples_per_epoch, "n_train": data.n_train, "n_test": len(data.y_test),
+        "n_params": result.n_params, "schedule": run.schedule, "loss": run.loss,
+        "warmup_epochs": run.warmup_epochs, "error": "",
+        "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def execute_run(run: RunSpec, measure: MeasureSpec, *, weights: dict[str, np.ndarray] | None = None,
+                train: bool = True, on_epoch=None, threads: int | None = None, trained=None) -> RunOutcome:
+    """Train (unless ``weights`` are given) and measure one run; failures come back as a row, not a raise.
+
+    ``threads``: CPU threads (default ``cpu_threads_for``); ``trained``: the run's TrainResult when it was
+    trained elsewhere (a member of a stack, stacked.py): it is stored and measured like one trained here."""
+    out = RunOutcome(run.run_id)
+    device = resolve_device(run.device)
+    if device.type == "cpu":
+        torch.set_num_threads(threads or cpu_threads_for(run.batch_size))
+    try:
+        data = load_dataset(run.dataset, run.data, device)
+        model = build_model(run.model, run.hidden, data.input_shape, data.n_classes, run.seed)
+        init_state = {k: v.clone() for k, v in model.state_dict().items()}
+        if train:
+            result = trained or train_run(run, data, device, on_epoch=on_epoch, model=model,
+                                          probe=training_probe(run, data, measure))
+            out.row = _row(run, result, device, data)
+            out.epochs = pd.DataFrame(result.epoch_rows)
+            out.weights = {k: v.numpy() for k, v in result.state.items()}
+            state = result.state
+            if result.status == "diverged":
+                return out   # nothing to measure around a NaN
+        else:
+            state = {k: torch.from_numpy(np.array(v)) for k, v in weights.items()}
+        if measure_id_of(measure) is not None:
+            model.load_state_dict(state)
+            model.to(device).eval()
+            out.measure_row, out.landscape = _measure(model, data, run, measure, init_state)
+    except Exception as e:  # noqa: BLE001 - a failing run is a row with its message, the study goes on
+        out = failed_outcome(run, f"{e.__class__.__name__}: {e}")
+    return out
+
+
+def training_probe(run: RunSpec, data, measure: MeasureSpec):
+    """The hook that follows the noise scale over training (measure.training_probe), or None."""
+    from .measure import training_probe as probe
+
+    model = build_model(run.model, run.hidden, data.input_shape, data.n_classes, run.seed)
+    return probe(model.to(data.x_train.device), data.x_train, data.y_train, make_loss(run.loss), measure)
+
+
+def failed_outcome(run: RunSpec, error: str) -> RunOutcome:
+    """A run that failed (an exception, a dead worker): a row with the message, retried on the next run."""
+    return RunOutcome(run.run_id, failed=True, row={
+        "dataset": run.dataset, "model": run.model, "optimizer": run.optimizer, "lr": run.lr,
+        "batch_size": run.batch_size, "shuffle": run.shuffle, "seed": run.seed, "epochs": 0,
+        "device": run.device, "status": "failed", "error": error})
+
+
+def _measure(model, data, run: RunSpec, measure: MeasureSpec, init_state):
+    from .landscape import random_slice_rows
+    from .measure import measure_run
+
+    loss_fn = make_loss(run.loss)
+    density: list[dict] = []
+    row = measure_run(model, data.x_train, data.y_train, loss_fn, measure, density_rows=density,
+                      init_state={k: v.to(data.x_train.device) for k, v in init_state.items()})
+    parts = [pd.DataFrame(density)] if density else []
+    if measure.landscape:
+        alphas = np.linspace(-1.0, 1.0, measure.landscape_points).tolist()
+        parts.insert(0, pd.DataFrame(random_slice_rows(model, (data.x_train, data.y_train),
+                                                       (data.x_test, data.y_test), loss_fn, alphas,
+                                                       seed=measure.sample_seed)))
+    return row, (pd.concat(parts, ignore_index=True) if parts else None)
+
+

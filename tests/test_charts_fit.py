@@ -1,0 +1,64 @@
+"""The fair-comparison charts: hollow points for runs that missed the fit, stalled runs marked, the lr × batch
+size map with the best lr traced, and steps to target with the stored S(B) fit."""
+import json
+
+import pandas as pd
+
+from studies import charts, charts_fit
+from studies.fairness import with_best_lr
+from studies.scaling import fit_study
+
+
+def _sweep():
+    rows = []
+    for b, best, steps in ((16, 0.03, 850), (128, 0.1, 150), (512, 0.3, 63)):
+        for lr in (0.003, 0.03, 0.1, 0.3):
+            for seed in (0, 1):
+                stalled = lr == 0.3 and b == 16
+                reached = not stalled and (lr == best or (lr == 0.03 and b == 128))
+                rows.append(dict(run_id=f"{b}-{lr}-{seed}", optimizer="momentum", shuffle=True, batch_size=b,
+                                 lr=lr, seed=seed, status="stalled" if stalled else "done",
+                                 reached_target=reached, steps=steps * (1 if lr == best else 3) if reached else 9000,
+                                 epochs=10, train_loss=0.001 if reached else 0.5, test_acc=0.9 - b / 5000,
+                                 gap_acc=0.05 + b / 5000, target_train_acc=1.0, target_train_loss=0.0,
+                                 noise_scale=100.0))
+    return with_best_lr(pd.DataFrame(rows))
+
+
+def _data(spec):
+    return [v for v in spec["datasets"].values()]
+
+
+def test_points_that_missed_the_fit_are_hollow_and_stalled_runs_are_marked():
+    runs = _sweep()
+    agg = charts.aggregate_over_seeds(runs, "test_acc")
+    assert "lr" in agg and set(agg.missed[agg.lr == 0.003]) == {2}          # every lr: one point per lr
+    assert agg.loc[(agg.lr == 0.03) & (agg.batch_size == 16), "reached"].item() == "2 of 2"
+    spec = charts.to_vega_lite(charts.batch_size_chart(runs, "gap_acc"))
+    marks = {json.dumps(s.get("transform", "")): s["mark"] for s in spec["layer"] if "mark" in s}
+    assert any("datum.missed > 0" in k and m.get("filled") is False for k, m in marks.items())
+    crosses = [d for d in _data(spec) if d and d[0].get("status") == "stalled"]
+    assert crosses and len(crosses[0]) == 2                                  # the two stalled seeds
+    best = charts.aggregate_over_seeds(runs[runs.best_lr], "gap_acc")
+    assert "lr" not in best and (best.missed == 0).all() and len(best) == 3
+
+
+def test_lr_heatmap_traces_the_best_lr_and_marks_missing_cells():
+    runs = _sweep()
+    grid = charts_fit.lr_grid(runs, "steps")
+    assert grid[grid.best].sort_values("batch_size").lr.tolist() == [0.03, 0.1, 0.3]
+    assert grid.loc[(grid.batch_size == 16) & (grid.lr == 0.3), "note"].item() == "stalled/diverged"
+    assert grid.loc[(grid.batch_size == 16) & (grid.lr == 0.003), "note"].item() == "missed target"
+    for value in ("steps", "test_acc"):
+        assert json.dumps(charts.to_vega_lite(charts_fit.lr_heatmap(runs, value)))
+
+
+def test_steps_fit_chart_draws_the_stored_fit_and_regimes():
+    runs = _sweep()
+    fits = fit_study(runs)
+    spec = charts.to_vega_lite(charts_fit.steps_fit_chart(runs, fits, b_simple=100.0))
+    text = json.dumps(spec)
+    assert "perfect scaling" in text and "B_crit (momentum fit)" in text and "measured B_simple" in text
+    pts = [d for d in _data(spec) if d and "seed" in d[0]][0]
+    assert len(pts) == 6 and {p["lr"] for p in pts} == {0.03, 0.1, 0.3}     # best-lr runs that reached
+    assert json.dumps(charts.to_vega_lite(charts_fit.steps_fit_chart(runs.iloc[:0], [])))

@@ -1,0 +1,99 @@
+"""The hand-written MLP path of the objective computes what the general autograd path computes (float64)."""
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from studies.curvature import hessian_matrix, hessian_trace, top_eigenvalue
+from studies.objective import objective
+from studies.models import build_model
+from studies.optim import focal_loss
+
+
+def case(hidden=(7, 6), n=23, d_in=(2, 3), classes=4, seed=0, chunk=5):
+    """A models.py MLP (ReLU) in float64 on random data whose input is an image-shaped tensor (Flatten),
+    and the same objective forced onto the general autograd path."""
+    model = build_model("mlp", hidden, d_in, classes, seed).double().eval()
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, *d_in, generator=g, dtype=torch.float64)
+    y = torch.randint(0, classes, (n,), generator=g)
+    fast = objective(model, x, y, F.cross_entropy, chunk=chunk)
+    return fast, dataclasses.replace(fast, calc=None)
+
+
+def test_the_mlp_takes_the_fast_path_and_nothing_else_does():
+    fast, plain = case()
+    assert fast.calc is not None and plain.calc is None
+    model = build_model("mlp", (4,), (3,), 2, 0)
+    x, y = torch.randn(5, 3), torch.randint(0, 2, (5,))
+    assert objective(model, x, y, focal_loss).calc is None                      # another loss
+    tanh = nn.Sequential(nn.Flatten(), nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    assert objective(tanh, x, y, F.cross_entropy).calc is None                   # another activation
+    cnn = build_model("cnn", (), (1, 8, 8), 2, 0)
+    assert objective(cnn, torch.randn(5, 1, 8, 8), y, F.cross_entropy).calc is None
+
+
+@pytest.mark.parametrize("hidden", [(), (7,), (7, 6), (5, 4, 3)])
+@pytest.mark.parametrize("chunk", [5, 1000])
+def test_loss_gradient_and_hvps_equal_autograd(hidden, chunk):
+    fast, plain = case(hidden=hidden, chunk=chunk)
+    g = torch.Generator().manual_seed(1)
+    elsewhere = fast.theta + 0.3 * torch.randn(fast.n_params, generator=g, dtype=torch.float64)
+    vs = torch.randn(3, fast.n_params, generator=g, dtype=torch.float64)
+    for flat in (None, fast.theta, elsewhere):
+        assert fast.loss(flat) == pytest.approx(plain.loss(flat), rel=1e-13)
+        (fl, fg), (pl, pg) = fast.loss_grad(flat), plain.loss_grad(flat)
+        assert fl == pytest.approx(pl, rel=1e-13)
+        torch.testing.assert_close(fg, pg, rtol=1e-11, atol=1e-13)
+        torch.testing.assert_close(fast.hvp_many(vs, flat), plain.hvp_many(vs, flat), rtol=1e-10, atol=1e-12)
+        torch.testing.assert_close(fast.hvp(vs[0], flat), plain.hvp(vs[0], flat), rtol=1e-10, atol=1e-12)
+    # a sub-batch (SAM's chunks, the noise scale's draws) is the same function on other data
+    torch.testing.assert_close(fast.on(fast.x[:7], fast.y[:7]).hvp_many(vs), plain.on(plain.x[:7], plain.y[:7])
+                               .hvp_many(vs), rtol=1e-10, atol=1e-12)
+
+
+def test_dense_hessian_and_estimators_equal_the_general_path():
+    fast, plain = case(hidden=(6, 5), n=31)
+    ref = torch.autograd.functional.hessian(lambda t: torch.tensor(0.0, dtype=torch.float64) + _f(plain, t),
+                                            plain.theta.clone()).numpy()
+    np.testing.assert_allclose(hessian_matrix(fast, block=16), ref, atol=1e-11)
+    gen = lambda: torch.Generator().manual_seed(3)  # noqa: E731
+    a, b = top_eigenvalue(fast, max_iters=30, generator=gen()), top_eigenvalue(plain, max_iters=30, generator=gen())
+    assert (a.iters, a.converged) == (b.iters, b.converged) and a.value == pytest.approx(b.value, rel=1e-9)
+    a, b = (hessian_trace(fast, max_probes=20, generator=gen(), exact=False),
+            hessian_trace(plain, max_probes=20, generator=gen()))
+    assert a.probes == b.probes and a.value == pytest.approx(b.value, rel=1e-9)
+    # the exact trace: the dense Hessian's, inside Hutchinson's estimate ± 4 se
+    exact = hessian_trace(fast)
+    assert (exact.probes, exact.se, exact.converged) == (0, 0.0, True)
+    assert exact.value == pytest.approx(np.trace(ref), rel=1e-11)
+    assert abs(exact.value - b.value) < 4 * b.se
+
+
+@pytest.mark.parametrize("hidden", [(), (9,), (8, 7, 6)])
+def test_exact_trace_equals_the_dense_hessians_across_chunks(hidden):
+    fast, plain = case(hidden=hidden, n=17, chunk=6)
+    ref = torch.autograd.functional.hessian(lambda t: _f(plain, t), plain.theta.clone())
+    assert fast.exact_trace() == pytest.approx(float(torch.trace(ref)), rel=1e-11)
+    assert plain.exact_trace() is None
+
+
+def _f(obj, flat):
+    parts = torch.split(flat, [s.numel() for s in obj.shapes])
+    d = {n: p.view(s) for n, p, s in zip(obj.names, parts, obj.shapes)}
+    return F.cross_entropy(torch.func.functional_call(obj.model, d, (obj.x,)), obj.y)
+
+
+def test_the_shared_forward_pass_never_goes_stale():
+    """The forward pass at θ is kept; θ changed in place (or another point) must not reuse it."""
+    fast, plain = case(chunk=1000)
+    v = torch.randn(1, fast.n_params, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    first = fast.hvp_many(v)
+    torch.testing.assert_close(fast.hvp_many(v), first)   # from the kept forward pass
+    fast.theta.mul_(0.9)
+    plain.theta.copy_(fast.theta)
+    torch.testing.assert_close(fast.hvp_many(v), plain.hvp_many(v), rtol=1e-10, atol=1e-12)
+    assert fast.loss() == pytest.approx(plain.loss(), rel=1e-13)
