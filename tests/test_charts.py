@@ -65,7 +65,9 @@ def test_critical_batch_rule_by_hand_and_error_bars_apart_from_the_seed_band():
                          "optimizer": "sgd", "shuffle": True, "seed": [0, 1, 0, 1, 0],
                          "noise_scale": [100.0, 140.0, 900.0, 1000.0, 5.0],
                          "noise_scale_se": [30.0, 40.0, 50.0, 60.0, 1.0],
-                         "sharpness_rand": [1.0, 3.0, 5.0, 7.0, 0.0], "sharpness_rand_se": [0.3, 0.4, 0.1, 0.1, 0.0]})
+                         "sharpness_rand": [1.0, 3.0, 5.0, 7.0, 0.0], "sharpness_rand_se": [0.3, 0.4, 0.1, 0.1, 0.0],
+                         "train_loss": 0.01, "train_acc": 1.0, "reached_target": True, "target_train_acc": 1.0,
+                         "target_train_loss": 0.0})
     b, se = charts.critical_batch_estimate(runs)
     assert b == pytest.approx(120.0) and se == pytest.approx((30 ** 2 + 40 ** 2) ** 0.5 / 2)
     agg = charts.aggregate_over_seeds(runs, "sharpness_rand").set_index("batch_size")

@@ -63,14 +63,14 @@ def test_the_estimate_is_in_the_right_range_for_the_quick_study():
 
 
 def test_optimizer_hyperparameters_round_trip_through_the_form_and_stay_implicit_at_their_defaults():
-    v = design.form_defaults()
+    v = form.form_defaults()
     assert v["optim_momentum"] == 0.9 and v["optim_nesterov"] is False and v["optim_alpha"] == 0.99
-    assert "optim" not in design.form_to_dict(v)                   # defaults: no [optim], same run ids
+    assert "optim" not in form.form_to_dict(v)                   # defaults: no [optim], same run ids
     v.update(optim_momentum=0.5, optim_nesterov=True, optim_beta2=0.95)
-    spec = design.build_spec(v)
+    spec = form.build_spec(v)
     assert dict(spec.optim) == {"momentum": 0.5, "nesterov": True, "beta2": 0.95}
-    back = design.spec_to_form(spec)
+    back = form.spec_to_form(spec)
     assert (back["optim_momentum"], back["optim_beta2"], back["optim_eps"]) == (0.5, 0.95, 1e-8)
-    assert design.build_spec(back, spec.to_dict()) == spec
+    assert form.build_spec(back, spec.to_dict()) == spec
     with pytest.raises(SpecError, match="optim.beta1"):
-        design.build_spec({**v, "optim_beta1": 1.0})
+        form.build_spec({**v, "optim_beta1": 1.0})
