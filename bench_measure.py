@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import argparse
 import platform
-import re
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 
+from bench_md import write_section
 from studies import StudySpec, run_study
 
 ESTIMATORS = ["sharpness_eps", "sharpness_rand", "sharpness_sam", "hessian", "noise_scale", "noise_scale_init"]
-START, END = "<!-- measure:start -->", "<!-- measure:end -->"
 
 
 def table(runs) -> str:
@@ -60,12 +59,7 @@ def main() -> None:
     ])
     print(text)
     if args.write:
-        path = Path("BENCHMARKS.md")
-        old = path.read_text() if path.exists() else "# Benchmarks\n"
-        block = f"{START}\n{text}\n{END}"
-        new = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, old, flags=re.S) \
-            if START in old else old.rstrip() + "\n\n" + block + "\n"
-        path.write_text(new)
+        write_section("BENCHMARKS.md", "measure", text)   # only its own section; bench.py keeps its own
 
 
 if __name__ == "__main__":

@@ -94,13 +94,14 @@ def _expected_password() -> str | None:
 def _why_unreadable(path: Path) -> str:
     """tomllib's one-line reason (line and column, never the file's text)."""
     import tomllib
+    name = f"{path.parent.name}/{path.name}"   # viewers see this too: no full server path
     try:
         tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as e:
-        return f"{path}: {e}"
+        return f"{name}: {e}"
     except (OSError, UnicodeDecodeError) as e:
-        return f"{path}: {e.__class__.__name__}"
-    return f"{path}: not readable as secrets"
+        return f"{name}: {e.__class__.__name__}"
+    return f"{name}: not readable as secrets"
 
 
 def _client_address() -> str | None:
@@ -165,9 +166,19 @@ def _classic_run() -> bool:
 
 def language() -> str:
     """The sidebar's English / 中文 switch, mirrored in ?lang= like every other view state; sets i18n's language."""
+    wanted = st.query_params.get("lang")
+    wanted = {name: code for code, name in i18n.LANGUAGES.items()}.get(wanted, wanted)   # ?lang=中文 works too
+    if "lang" not in st.session_state and wanted in i18n.LANGUAGES:   # a shared link opens in its language
+        st.session_state["lang"] = wanted
     lang = st.sidebar.segmented_control(t("frame.language"), list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get,
-                                        default="en", key="lang", bind="query-params", required=True)
-    return i18n.set_language(lang)
+                                        key="lang", required=True, default=None if "lang" in st.session_state
+                                        else "en")
+    lang = i18n.set_language(lang)
+    if lang == "en":
+        st.query_params.pop("lang", None)
+    else:
+        st.query_params["lang"] = lang
+    return lang
 
 
 def navigation():

@@ -96,8 +96,7 @@ with grid_col:
     st.multiselect(t("form.optimizers"), OPTIMIZERS, key="f_optimizers")
     errors["optimizers"] = st.empty()
     for opt in S["f_optimizers"]:
-        st.number_input(t("form.lr", opt=opt), min_value=0.0, format="%g", key=f"f_lr_{opt}",
-                        help=t("form.lr_help"))
+        st.text_input(t("form.lr", opt=opt), key=f"f_lr_{opt}", help=t("form.lr_help"))
     errors["lr"] = st.empty()
     hyper = [k for k, (_, opts) in OPTIM_HYPER.items() if set(opts) & set(S["f_optimizers"])]
     if hyper:
@@ -118,12 +117,16 @@ with grid_col:
 
 with train_col:
     st.subheader(t("form.training"))
-    st.number_input(t("form.epochs"), 1, 10_000, key="f_epochs", help=t("form.epochs_help"))
+    st.radio(t("form.stopping"), form.STOPPING, key="f_stopping", help=t("form.stopping_help"),
+             format_func=lambda c: t(f"form.stopping.{c}"))
+    budget = S["f_stopping"] == "budget"
+    st.number_input(t("form.epochs" if budget else "form.epochs_cap"), 1, 10_000, key="f_epochs",
+                    help=t("form.epochs_help"))
     errors["epochs"] = st.empty()
     st.number_input(t("form.target_acc"), 0.0, 1.0, step=0.01, key="f_target_train_acc",
-                    help=t("form.target_acc_help"))
+                    help=t("form.target_acc_help"), disabled=budget)
     st.number_input(t("form.target_loss"), 0.0, 1e6, step=0.01, format="%g", key="f_target_train_loss",
-                    help=t("form.target_loss_help"))
+                    help=t("form.target_loss_help"), disabled=budget)
     a, b = st.columns(2)
     a.selectbox(t("form.lr_rule"), LR_SCALINGS, key="f_lr_scaling", help=t("form.lr_rule_help"))
     b.number_input(t("form.base_batch"), 1, 1 << 24, key="f_base_batch_size")

@@ -14,60 +14,57 @@ runs = ui.runs_or_stop(store, sid)
 ui.fit_warning(runs)
 all_runs, runs = runs, ui.lr_view(runs, "gen_every_lr")
 
-ui.chart(charts.accuracy_chart, runs, name=f"{sid}-accuracy", key="gen_acc")
+ui.chart(charts.accuracy_chart, runs, name=f"{sid}-accuracy", key="gen_acc", caption=t("caption.accuracy"))
 left, right = st.columns(2)
 with left:
-    ui.chart(charts.gap_chart, runs, name=f"{sid}-gap", key="gen_gap")
+    ui.chart(charts.gap_chart, runs, name=f"{sid}-gap", key="gen_gap", caption=t("caption.gap"))
 with right:
-    ui.chart(charts.batch_size_chart, runs, "gap_loss", title="test − train loss vs batch size",
-             name=f"{sid}-gap-loss", key="gen_gap_loss")
-ui.chart(charts.split_chart, runs, "loss", name=f"{sid}-loss", key="gen_loss")
+    ui.chart(charts.batch_size_chart, runs, "gap_loss", title=t("gen.gap_loss_title"),
+             name=f"{sid}-gap-loss", key="gen_gap_loss", caption=t("caption.gap_loss"))
+ui.chart(charts.split_chart, runs, "loss", name=f"{sid}-loss", key="gen_loss", caption=t("caption.loss"))
 
-st.subheader("Learning curves")
+st.subheader(t("gen.curves"))
 sizes = sorted(int(b) for b in runs.batch_size.unique())
-left, right = st.columns([2, 1])
-picked = left.multiselect("Batch sizes", sizes, default=[sizes[0], sizes[-1]], key="gen_sizes",
-                          bind="query-params", help="Runs of these batch sizes (all optimizers, orders and seeds)")
-metric = right.selectbox("Metric", ["test_acc", "train_acc", "test_loss", "train_loss"], key="gen_metric",
-                         format_func=charts.label, bind="query-params")
+left, mid, right = st.columns([2, 1, 1])
+picked = left.multiselect(t("gen.batch_sizes"), sizes, default=[sizes[0], sizes[-1]], key="gen_sizes",
+                          bind="query-params", help=t("gen.batch_sizes_help"))
+metric = mid.selectbox(t("gen.metric"), ["test_acc", "train_acc", "test_loss", "train_loss"], key="gen_metric",
+                       format_func=charts.label, bind="query-params")
+x_axis = right.segmented_control(t("cmp.x"), list(charts.CURVE_X), default="epoch", key="gen_x", required=True,
+                                 format_func=lambda x: t(f"chart.x.{x}"), bind="query-params")
 chosen = runs[runs.batch_size.isin(picked)].head(MAX_CURVES)
 if chosen.empty:
-    st.info("Pick at least one batch size.")
+    st.info(t("gen.pick_size"))
 else:
     epochs = ui.table(store, sid, "epochs")
     curves = epochs[epochs.run_id.isin(chosen.run_id)]
-    ui.chart(charts.learning_curves, curves, chosen, metric, name=f"{sid}-curves", key="gen_curves")
+    ui.chart(charts.learning_curves, curves, chosen, metric, name=f"{sid}-curves", key="gen_curves",
+             x=x_axis or "epoch", caption=t("caption.curves", n=len(chosen), max=MAX_CURVES))
 
-st.subheader("Steps and epochs to reach the target")
+st.subheader(t("gen.target"))
 if "reached_target" not in runs or not runs.reached_target.fillna(False).astype(bool).any():
-    st.info("No run reached a training target. Set target_train_acc (e.g. 0.99) or target_train_loss on "
-            "**New study**: each run then stops at the target and this chart shows the steps it took.")
+    st.info(t("gen.no_target"))
 else:
     reached = runs[runs.reached_target.fillna(False).astype(bool)]
     fits = (store.study_info(sid) or {}).get("steps_fit") or scaling.fit_study(all_runs)
     ui.chart(charts_fit.steps_fit_chart, all_runs, fits, b_simple=charts.critical_batch_size(all_runs),
              csv=reached, name=f"{sid}-steps-fit", key="gen_steps_fit")
-    st.caption(f"{len(reached)} of {len(runs)} runs reached the target. Points: steps to the target of each "
-               "best-lr run (log–log). Line: S(B) = S_min·(1 + B_noise/B) fitted in log space (McCandlish et "
-               "al. 2018); coloured rule: its B_crit = B_noise; black dotted rule: the measured gradient noise "
-               "scale B_simple. Shaded: perfect scaling (B < B_crit/10), diminishing returns, no further gain "
-               "(B > 10·B_crit).")
+    st.caption(t("caption.steps_fit", n=len(reached), total=len(runs)))
     for f in fits:
         st.caption(scaling.describe_fit(f))
     ui.chart(charts.target_chart, runs, "epochs", csv=reached, name=f"{sid}-epochs-to-target", key="gen_epochs")
-    st.caption("Epochs to reach the target vs batch size (log–log, mean over seeds): a large batch takes fewer "
-               "steps but more passes over the data.")
+    st.caption(t("caption.epochs_to_target"))
 
 if fairness.sweeps_lr(all_runs):
-    st.subheader("Learning rate × batch size")
-    opt = st.selectbox("Optimizer", sorted(all_runs.optimizer.unique()), key="gen_heat_opt", bind="query-params")
+    st.subheader(t("gen.lr_grid"))
+    opt = st.selectbox(t("gen.optimizer"), sorted(all_runs.optimizer.unique()), key="gen_heat_opt", bind="query-params")
     left, right = st.columns(2)
     with left:
         ui.chart(charts_fit.lr_heatmap, all_runs, "steps", optimizer=opt, name=f"{sid}-lr-steps", key="gen_heat_steps")
     with right:
         ui.chart(charts_fit.lr_heatmap, all_runs, "test_acc", optimizer=opt, name=f"{sid}-lr-test-acc",
                  key="gen_heat_acc")
-    st.caption(f"{opt}: median steps to the target (left, log colour scale, darker = more steps) and test "
-               "accuracy (right) over each learning rate × batch size; the red line traces the best lr per batch "
-               "size (Goyal et al.'s linear scaling holds while it climbs with B). Blank cells: no seed reached "
-               "the target, or every run stalled or diverged.")
+    st.caption(t("caption.lr_heatmap", opt=opt))
+
+with st.expander(t("how.title")):
+    st.markdown(t("how.generalization"))

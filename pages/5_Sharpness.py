@@ -5,46 +5,67 @@ import streamlit as st
 import ui
 from studies.i18n import t
 from studies import charts
+from studies.config import MeasureSpec, SpecError, StudySpec
 
 store = ui.page(t("nav.Sharpness"), ":material/landscape:")
 sid = ui.study_picker(store)
 runs = ui.runs_or_stop(store, sid)
+
+
+def measure_fields(m: MeasureSpec, col: str) -> dict:
+    """The key parameters a sharpness caption names (ε from the column, e.g. sharpness_eps@0.0005)."""
+    eps = f"{m.sharpness_eps[0]:g}" if m.sharpness_eps else "—"
+    return {"eps": eps, "iters": m.lbfgs_iters, "sample": f"{m.sample:,}", "m": m.random_directions,
+            "sigma": f"{m.random_sigma:g}", "rho": f"{m.sam_rho:g}", "chunk": m.sam_m}
+
+
+def how() -> None:
+    with st.expander(t("how.title")):
+        st.markdown(t("how.sharpness"))
+
 ui.fit_warning(runs)
 runs = ui.lr_view(runs, "sharp_every_lr")
 
 estimate = charts.critical_batch_estimate(runs)
 critical, critical_se = estimate if estimate else (None, None)
+try:
+    measure = StudySpec.from_toml_text(store.spec_text(sid)).measure
+except (OSError, SpecError):
+    measure = MeasureSpec()   # the defaults: what a spec without [measure] ran with
 if critical:
     st.caption(t("sharp.critical", b=f"{critical:,.0f}", se=f"{critical_se:,.0f}"))
 measures = [c for c in charts.SHARPNESS_COLUMNS if c in runs and runs[c].notna().any()]
 if not measures:
-    st.info("This study has no sharpness or curvature columns. Turn them on under *What to measure* on "
-            "**New study** (or in the spec's [measure] table) and run it again: finished training is reused.")
+    st.info(t("sharp.none"))
 cols = st.columns(2)
 for i, col in enumerate(measures):
     with cols[i % 2]:
         ui.chart(charts.batch_size_chart, runs, col, critical_batch=critical, critical_se=critical_se,
-                 name=f"{sid}-{col}", key=f"sharp_{col}")
+                 name=f"{sid}-{col}", key=f"sharp_{col}", caption=t(f"caption.{col}", **measure_fields(measure, col)))
 
-st.subheader("Loss landscape")
+st.subheader(t("sharp.landscape"))
 land = ui.table(store, sid, "landscape")
 if land.empty or "kind" not in land:
-    st.info("This study has no landscape rows. Turn on *landscape* under *What to measure* on **New study**.")
+    st.info(t("sharp.no_landscape"))
+    how()
     st.stop()
 left, right = st.columns([1, 1])
 optimizers = sorted(runs.optimizer.unique())
-opt = left.selectbox("Optimizer", optimizers, key="sharp_optimizer", bind="query-params",
-                     help="The slices and the interpolation of this optimizer's runs")
-y = right.selectbox("Metric", ["train_loss", "test_loss", "train_acc", "test_acc"], format_func=charts.label,
+opt = left.selectbox(t("gen.optimizer"), optimizers, key="sharp_optimizer", bind="query-params",
+                     help=t("sharp.optimizer_help"))
+y = right.selectbox(t("gen.metric"), ["train_loss", "test_loss", "train_acc", "test_acc"], format_func=charts.label,
                     key="sharp_metric", bind="query-params")
 mine = runs[runs.optimizer == opt]
 random_rows = land[(land.kind == "random") & land.run_id.isin(mine.run_id)]
 if random_rows.empty:
-    st.info("No random slices for these runs.")
+    st.info(t("sharp.no_slices"))
 else:
-    ui.chart(charts.landscape_chart, random_rows, mine, y, name=f"{sid}-slices", key="sharp_slices")
+    ui.chart(charts.landscape_chart, random_rows, mine, y, name=f"{sid}-slices", key="sharp_slices",
+             caption=t("caption.slices", points=measure.landscape_points))
 inter = land[(land.kind == "interpolation") & land.run_id.isin(mine.run_id)]
 if inter.empty:
-    st.info("No small↔large interpolation: it needs two batch sizes that share optimizer, order and seed.")
+    st.info(t("sharp.no_interp"))
 else:
-    ui.chart(charts.interpolation_chart, inter, runs, name=f"{sid}-interpolation", key="sharp_interp")
+    ui.chart(charts.interpolation_chart, inter, runs, name=f"{sid}-interpolation", key="sharp_interp",
+             caption=t("caption.interpolation"))
+how()

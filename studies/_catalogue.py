@@ -192,6 +192,49 @@ CATALOGUE.update({
                            "以步数或已见样本数为横轴，可在相同预算下比较小批与大批。"),
 })
 
+from ._catalogue_results import RESULTS  # noqa: E402 - Speed, Generalization, Sharpness
+
+CATALOGUE.update(RESULTS)
+
+CATALOGUE.update({
+    # ---- chart labels and titles (studies/charts.py label() and builders)
+    "label.epoch_time_s": ("epoch time (s)", "每轮时间（秒）"),
+    "label.step_time_s": ("time per step (s)", "每步时间（秒）"),
+    "label.samples_per_s": ("samples / s", "每秒样本数"),
+    "label.train_acc": ("train accuracy", "训练准确率"),
+    "label.test_acc": ("test accuracy", "测试准确率"),
+    "label.gap_acc": ("train − test accuracy", "训练 − 测试准确率"),
+    "label.train_loss": ("train loss", "训练损失"),
+    "label.test_loss": ("test loss", "测试损失"),
+    "label.gap_loss": ("test − train loss", "测试 − 训练损失"),
+    "label.sharpness_eps": ("ε-sharpness (Keskar, %)", "ε-尖锐度（Keskar，%）"),
+    "label.sharpness_rand": ("random sharpness", "随机尖锐度"),
+    "label.sharpness_sam": ("SAM sharpness", "SAM 尖锐度"),
+    "label.hessian_top_eig": ("Hessian λ_max", "Hessian 最大特征值 λ_max"),
+    "label.hessian_trace": ("Hessian trace", "Hessian 的迹"),
+    "label.noise_scale": ("gradient noise scale B_simple", "梯度噪声尺度 B_simple"),
+    "label.epochs": ("epochs", "轮数"),
+    "label.steps": ("steps", "步数"),
+    "label.acc": ("accuracy", "准确率"),
+    "label.loss": ("loss", "损失"),
+    "chart.std": ("std over seeds", "各种子的标准差"),
+    "chart.reached": ("reached the fit (seeds)", "达到拟合的种子数"),
+    "chart.title.epoch_time": ("epoch time vs batch size", "每轮时间随批大小的变化"),
+    "chart.title.gap": ("generalisation gap vs batch size", "泛化差距随批大小的变化"),
+    "chart.split.train": ("train {what}", "训练{what}"),
+    "chart.split.test": ("test {what}", "测试{what}"),
+    "chart.title.to_target": ("{what} to reach the target", "达到目标所需{what}"),
+    "chart.alpha_random": ("α (step along a filter-normalised random direction)", "α（沿滤波器归一化随机方向的步长）"),
+    "chart.title.slice": ("{what} along a random direction", "沿随机方向的{what}"),
+    "chart.alpha_interp": ("α  (0 = small batch, 1 = large batch)", "α（0 = 小批解，1 = 大批解）"),
+    "chart.pair": ("small → large batch", "小批 → 大批"),
+    "chart.title.between": ("{what} between the two solutions", "两个解之间的{what}"),
+    "chart.timing": ("Device: {devices} · torch {torch} · epoch time is the median over {over} timed epochs (epoch 1 "
+                     "is a warm-up, reported but not counted) · LR warm-up epochs: {warmup}",
+                     "设备：{devices} · torch {torch} · 每轮时间取 {over} 个计时轮次的中位数（第 1 轮为预热，报告但不计入）"
+                     " · 学习率预热轮数：{warmup}"),
+})
+
 from ._catalogue_curvature import CURVATURE  # noqa: E402 - the Curvature page's and [optim]'s strings
 
 CATALOGUE.update(CURVATURE)

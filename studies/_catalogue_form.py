@@ -41,8 +41,21 @@ FORM = {
                            "不超过训练集的 2 的幂：{sizes}；或 full（= {n} 个训练样本）。"),
     "form.optimizers": ("Optimizers", "优化器"),
     "form.lr": ("Learning rate: {opt}", "学习率：{opt}"),
-    "form.lr_help": ("At base_batch_size; the LR rule scales it for other batch sizes",
-                     "对应基准批大小 B0；学习率规则按批大小缩放它"),
+    "form.lr_help": ("At base_batch_size; the LR rule scales it for other batch sizes. Several values "
+                     "(0.003, 0.03, 0.3) are a sweep: every run at each lr, and the charts use the best lr per "
+                     "batch size",
+                     "对应基准批大小 B0；学习率规则按批大小缩放它。多个值（0.003, 0.03, 0.3）即扫描：每个运行在每个"
+                     "学习率下训练，图表按每个批大小使用最佳学习率"),
+    "form.stopping": ("Stopping rule", "停止规则"),
+    "form.stopping.target": ("train to a target (matched fit)", "训练到目标（匹配拟合）"),
+    "form.stopping.budget": ("fixed epoch budget (runs may end at different fits)",
+                             "固定轮数预算（各运行的拟合程度可能不同）"),
+    "form.stopping_help": ("Batch sizes compare fairly only at a matched fit (Keskar et al.): every run trains "
+                           "until the target, the epochs are a cap. A fixed budget leaves large batches "
+                           "under-trained, and their gap and sharpness are confounded with it",
+                           "只有在匹配拟合下比较批大小才公平（Keskar 等）：每个运行训练到目标，轮数只是上限。"
+                           "固定预算会让大批次训练不足，其泛化差距与锐度因此混杂"),
+    "form.epochs_cap": ("Epochs (cap)", "轮数（上限）"),
     "form.shuffle": ("Shuffle", "打乱顺序"),
     "form.shuffle_help": ("on: a new order every epoch; off: one fixed order; both: the grid has both",
                           "开：每轮一个新顺序；关：固定一个顺序；两者：网格中两种都有"),

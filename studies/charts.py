@@ -12,7 +12,7 @@ import warnings
 import altair as alt
 import pandas as pd
 
-from .config import OPTIMIZERS
+from .config import OPTIMIZERS, run_label
 from .i18n import t
 from .fairness import fitted
 
@@ -37,7 +37,10 @@ LABELS = {
 
 
 def label(col: str) -> str:
-    return LABELS.get(col, col.replace("_", " "))
+    """A column's axis / legend name in the current language (English LABELS for what the catalogue lacks)."""
+    key = f"label.{col}"
+    text = t(key)
+    return text if text != key else LABELS.get(col, col.replace("_", " "))
 
 
 def _series(runs: pd.DataFrame) -> pd.DataFrame:
@@ -157,10 +160,10 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
     yscale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
     enc_y = alt.Y("mean:Q", title=label(y), scale=yscale)
     opacity = alt.condition(pick, alt.value(1.0), alt.value(0.12))
-    tooltip = [alt.Tooltip("optimizer:N"), alt.Tooltip("shuffle_label:N", title="order"),
-               alt.Tooltip("batch_size:Q", title="batch size"), alt.Tooltip("mean:Q", title=label(y), format=".4g"),
-               alt.Tooltip("std:Q", title="std over seeds", format=".2g"), alt.Tooltip("seeds:Q"),
-               alt.Tooltip("reached:N", title="reached the fit (seeds)")]
+    tooltip = [alt.Tooltip("optimizer:N"), alt.Tooltip("shuffle_label:N", title=t("chart.legend.order")),
+               alt.Tooltip("batch_size:Q", title=t("chart.batch_size")), alt.Tooltip("mean:Q", title=label(y), format=".4g"),
+               alt.Tooltip("std:Q", title=t("chart.std"), format=".2g"), alt.Tooltip("seeds:Q"),
+               alt.Tooltip("reached:N", title=t("chart.reached"))]
     tooltip += [alt.Tooltip(f"{c}:Q", title=f"{c} (median)", format=".0f") for c in ("epochs", "steps") if c in agg]
     if "lr" in agg:
         tooltip.insert(3, alt.Tooltip("lr:Q", format="g"))
@@ -186,8 +189,8 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
     hollow = base.mark_point(filled=False, size=70, strokeWidth=2).encode(y=enc_y, tooltip=tooltip) \
         .transform_filter("datum.missed > 0")
     if color == "study":   # one colour per study: optimizers by the points' shape
-        points = points.encode(shape=alt.Shape("optimizer:N", title="optimizer"))
-        hollow = hollow.encode(shape=alt.Shape("optimizer:N", title="optimizer"))
+        points = points.encode(shape=alt.Shape("optimizer:N", title=t("chart.legend.optimizer")))
+        hollow = hollow.encode(shape=alt.Shape("optimizer:N", title=t("chart.legend.optimizer")))
     layers = [band, line, points, hollow]
     if has_se:
         layers.append(base.mark_errorbar(ticks=True, thickness=1.5).encode(
@@ -224,7 +227,7 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
 
 def epoch_time_chart(runs: pd.DataFrame, **kw) -> alt.Chart:
     """Epoch time vs batch size: big batches finish an epoch sooner until the device is saturated."""
-    return batch_size_chart(runs, "epoch_time_s", log_y=True, title="epoch time vs batch size", **kw)
+    return batch_size_chart(runs, "epoch_time_s", log_y=True, title=t("chart.title.epoch_time"), **kw)
 
 
 def split_chart(runs: pd.DataFrame, metric: str = "acc", *, width: int = 420, **kw) -> alt.Chart:
@@ -236,7 +239,7 @@ def split_chart(runs: pd.DataFrame, metric: str = "acc", *, width: int = 420, **
         part["split"] = split
         long.append(part)
     df = pd.concat(long, ignore_index=True)
-    charts = [batch_size_chart(df[df.split == s], metric, title=f"{s} {label(metric)}", **kw).properties(width=width)
+    charts = [batch_size_chart(df[df.split == s], metric, title=t(f"chart.split.{s}", what=label(metric)), **kw).properties(width=width)
               for s in ("train", "test")]
     with warnings.catch_warnings():   # the panels' identical legend selections merge into one: what we want
         warnings.filterwarnings("ignore", message="Automatically deduplicated selection")
@@ -250,7 +253,7 @@ def accuracy_chart(runs: pd.DataFrame, **kw) -> alt.Chart:
 
 def gap_chart(runs: pd.DataFrame, **kw) -> alt.Chart:
     """Generalisation gap (train − test accuracy) vs batch size: large batches tend to generalise worse."""
-    return batch_size_chart(runs, "gap_acc", title="generalisation gap vs batch size", **kw)
+    return batch_size_chart(runs, "gap_acc", title=t("chart.title.gap"), **kw)
 
 
 RUN_DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [1, 3], [10, 4], [4, 2, 1, 2], [3, 5], [12, 2], [2, 6]]
@@ -359,7 +362,7 @@ def target_chart(runs: pd.DataFrame, y: str = "steps", **kw) -> alt.Chart:
     Only runs with ``reached_target`` count; perfect scaling is a slope of −1 in steps."""
     reached = runs[runs["reached_target"].fillna(False).astype(bool)] if "reached_target" in runs.columns \
         else runs.iloc[:0]
-    chart = batch_size_chart(reached, y, log_y=True, title=f"{label(y)} to reach the target", **kw)
+    chart = batch_size_chart(reached, y, log_y=True, title=t("chart.title.to_target", what=label(y)), **kw)
     sizes = sorted(set(reached["batch_size"]))
     if y != "steps" or len(sizes) < 2:
         return chart
@@ -374,8 +377,9 @@ def target_chart(runs: pd.DataFrame, y: str = "steps", **kw) -> alt.Chart:
 
 def run_labels(runs: pd.DataFrame) -> pd.DataFrame:
     df = _series(runs)
-    df["run"] = (df["optimizer"] + " B=" + df["batch_size"].astype(str) + " " + df["shuffle_label"]
-                 + " seed=" + df["seed"].astype(str))
+    lrs = df["lr"] if "lr" in df else [None] * len(df)
+    df["run"] = [run_label(o, int(b), bool(s), int(seed), lr) for o, b, s, seed, lr
+                 in zip(df["optimizer"], df["batch_size"], df["shuffle"], df["seed"], lrs)]
     return df
 
 
@@ -385,12 +389,12 @@ def landscape_chart(landscape: pd.DataFrame, runs: pd.DataFrame, y: str = "train
     df = landscape[landscape["kind"] == "random"].merge(run_labels(runs)[keep], on="run_id", how="inner")
     sizes = sorted(set(df["batch_size"]))
     return alt.Chart(df).mark_line(strokeWidth=2).encode(
-        x=alt.X("alpha:Q", title="α (step along a filter-normalised random direction)"),
+        x=alt.X("alpha:Q", title=t("chart.alpha_random")),
         y=alt.Y(f"{y}:Q", title=label(y), scale=alt.Scale(zero=False)),
-        color=alt.Color("batch_size:O", title="batch size", scale=alt.Scale(domain=sizes, scheme="viridis")),
+        color=alt.Color("batch_size:O", title=t("chart.batch_size"), scale=alt.Scale(domain=sizes, scheme="viridis")),
         strokeDash=_dash(df["shuffle_label"]), detail="run_id:N",
         tooltip=["run:N", alt.Tooltip("alpha:Q", format=".2f"), alt.Tooltip(f"{y}:Q", format=".4g")],
-    ).properties(title=f"{label(y)} along a random direction", height=280)
+    ).properties(title=t("chart.title.slice", what=label(y)), height=280)
 
 
 def interpolation_chart(landscape: pd.DataFrame, runs: pd.DataFrame | None = None, *,
@@ -417,8 +421,8 @@ def interpolation_chart(landscape: pd.DataFrame, runs: pd.DataFrame | None = Non
         [PALETTE[i % len(PALETTE)] for i in range(len(pairs))]
     bottom = {"orient": "bottom", "direction": "vertical"}
     base = alt.Chart(long).encode(
-        x=alt.X("alpha:Q", title="α  (0 = small batch, 1 = large batch)"),
-        color=alt.Color("pair:N", title="small → large batch", scale=alt.Scale(domain=pairs, range=colors),
+        x=alt.X("alpha:Q", title=t("chart.alpha_interp")),
+        color=alt.Color("pair:N", title=t("chart.pair"), scale=alt.Scale(domain=pairs, range=colors),
                         legend=alt.Legend(labelLimit=400, columns=2, symbolOpacity=1, **bottom)),
         strokeDash=alt.StrokeDash("split:N", title="split", scale=alt.Scale(domain=["train", "test"],
                                                                          range=[[1, 0], [6, 4]]),
@@ -435,7 +439,7 @@ def interpolation_chart(landscape: pd.DataFrame, runs: pd.DataFrame | None = Non
                      alt.Tooltip(f"{metric}:Q", format=".4g")])
         chart = alt.layer(ends, line)
         panels.append((chart.add_params(pick) if metric == "loss" else chart)
-                      .properties(title=f"{label(metric)} between the two solutions", width=width, height=280))
+                      .properties(title=t("chart.title.between", what=label(metric)), width=width, height=280))
     return alt.hconcat(*panels)
 
 
@@ -466,8 +470,7 @@ def timing_note(runs: pd.DataFrame) -> str:
     def values(col):
         return sorted(set(runs[col].dropna().astype(str))) if col in runs.columns else ["?"]
     devices = sorted({d.split(", torch")[0] for d in values("device_name")})
-    timed = sorted({int(float(t)) for t in values("timed_epochs") if t != "?"})
-    over = "–".join(map(str, sorted({timed[0], timed[-1]}))) if timed else "the"
-    return (f"Device: {'; '.join(devices)} · torch {', '.join(values('torch_version'))} · epoch time is the median "
-            f"over {over} timed epochs (epoch 1 is a warm-up, reported but not counted) · "
-            f"LR warm-up epochs: {', '.join(values('warmup_epochs'))}")
+    timed = sorted({int(float(v)) for v in values("timed_epochs") if v != "?"})
+    over = "–".join(map(str, sorted({timed[0], timed[-1]}))) if timed else "?"
+    return t("chart.timing", devices="; ".join(devices), torch=", ".join(values("torch_version")), over=over,
+             warmup=", ".join(values("warmup_epochs")))

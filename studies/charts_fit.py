@@ -44,13 +44,13 @@ def lr_heatmap(runs: pd.DataFrame, value: str = "steps", *, optimizer: str | Non
     with the best lr per batch size traced as a line. Empty cells: no seed reached the target."""
     opt = optimizer or sorted(runs.optimizer.unique())[0]
     g = lr_grid(runs[runs.optimizer == opt], value)
-    lrs = sorted(g.lr.unique())
+    g["lr_label"] = g.lr.map(lambda v: format(v, "g"))   # 0.003, not 0.00300000 on an ordinal axis
+    lrs = [format(v, "g") for v in sorted(g.lr.unique())]
     sizes = sorted(g.batch_size.unique())
     x = alt.X("batch_size:O", title="batch size", sort=sizes)
-    y = alt.Y("lr:O", title="learning rate", sort=list(reversed(lrs)), axis=alt.Axis(format="g"))
-    scheme = "viridis" if value != "steps" else "viridis"
+    y = alt.Y("lr_label:O", title="learning rate", sort=list(reversed(lrs)))
     color = alt.Color("value:Q", title=label(value),
-                      scale=alt.Scale(type="log" if value in ("steps", "epochs") else "linear", scheme=scheme,
+                      scale=alt.Scale(type="log" if value in ("steps", "epochs") else "linear", scheme="viridis",
                                       reverse=value in ("steps", "epochs")))
     tooltip = [alt.Tooltip("batch_size:O", title="batch size"), alt.Tooltip("lr:Q", format="g"),
                alt.Tooltip("value:Q", title=f"{label(value)} (median)", format=".4g"),
@@ -77,8 +77,9 @@ def steps_fit_chart(runs: pd.DataFrame, fits: list[dict] | None, *, b_simple: fl
     hi_b = float(sizes.max()) if len(sizes) else 2.0
     grid = np.geomspace(lo_b / 2, hi_b * 2, 80)
     known = sorted(set(pts.optimizer) | {f["optimizer"] for f in fits})
-    colour = alt.Color("optimizer:N", scale=alt.Scale(domain=known, range=[OPTIMIZER_COLORS.get(o, "#888")
-                                                                         for o in known]))
+    scale = alt.Scale(domain=known, range=[OPTIMIZER_COLORS.get(o, "#888") for o in known])
+    colour = alt.Color("optimizer:N", scale=scale)
+    quiet = alt.Color("optimizer:N", scale=scale, legend=None)   # the points' legend names the optimizers
     x = alt.X("batch_size:Q", title="batch size", scale=alt.Scale(type="log", base=2, domain=[grid[0], grid[-1]]),
               axis=alt.Axis(format="d", values=_powers_of_two(pd.Series([lo_b / 2, hi_b * 2]))))
     y = alt.Y("steps:Q", title="steps to reach the target", scale=alt.Scale(type="log"))
@@ -100,11 +101,11 @@ def steps_fit_chart(runs: pd.DataFrame, fits: list[dict] | None, *, b_simple: fl
                                          "fit": f"S = {f['s_min']:.0f}·(1 + {f['b_noise']:.0f}/B)"})
                            for f in fits], ignore_index=True)
         layers.append(alt.Chart(curve).mark_line(strokeWidth=2, opacity=0.8).encode(
-            x=x, y=y, color=colour, detail="optimizer:N", tooltip=["optimizer:N", "fit:N"]))
+            x=x, y=y, color=quiet, detail="optimizer:N", tooltip=["optimizer:N", "fit:N"]))
         rules = pd.DataFrame([{"batch_size": f["b_noise"], "what": f"B_crit ({f['optimizer']} fit)",
                                "optimizer": f["optimizer"]} for f in fits])
         layers.append(alt.Chart(rules).mark_rule(strokeDash=[6, 3], strokeWidth=1.5).encode(
-            x=alt.X("batch_size:Q", scale=alt.Scale(type="log", base=2, domain=[grid[0], grid[-1]])), color=colour,
+            x=alt.X("batch_size:Q", scale=alt.Scale(type="log", base=2, domain=[grid[0], grid[-1]])), color=quiet,
             tooltip=["what:N", alt.Tooltip("batch_size:Q", format=".0f")]))
     if b_simple and b_simple > 0:
         rs = pd.DataFrame({"batch_size": [b_simple], "what": ["measured B_simple (gradient noise scale)"]})

@@ -108,6 +108,11 @@ class _Progress:
             if bar is not None:
                 bar.set_postfix_str(ev["status"])
                 bar.close()
+        elif kind == "timing_pass":
+            self.state.update(timing_pass_s=ev["seconds"])
+            if not self.quiet:
+                print(f"timing pass: {ev['configs']} configuration(s) timed alone in {ev['seconds']:.1f} s",
+                      file=sys.stderr)
         elif kind == "interpolate":
             self.state.update(phase="landscape", current=None)
         elif kind == "study_end":
@@ -127,7 +132,7 @@ def _cmd_run(args, store) -> int:
     if options and args.executor != "ray":
         raise SpecError("executor", f"--{next(iter(options)).replace('_', '-')} needs --executor ray")
     from .estimate import check_fits, estimate, format_seconds
-    from .jobs import device_slot
+    from .device import device_slot
     check_fits(spec)
     _check_csv_file(spec)
     est = estimate(spec, "cpu" if args.executor == "ray" else device_slot(args.device or spec.device))

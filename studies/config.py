@@ -18,17 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from .dataset_facts import DATASETS, facts
 from .limits import MAX_SPEC_BYTES, LimitError, read_regular_file, toml_shape_problem
 
 # Bump when a change to training or measuring changes results: every cached run is then recomputed.
 SCHEMA_VERSION = 1
 
-# Data sets and the shape of one example: "tabular" (features), "image" (C, H, W), "sequence" (C, L).
-DATASET_KINDS = {
-    "digits": "image", "wine": "tabular", "breast_cancer": "tabular", "moons": "tabular",
-    "synthetic": "tabular", "mnist1d": "sequence", "mnist": "image", "fashion_mnist": "image",
-    "cifar10": "image",
-}
+# Data set name → the shape of one example ("tabular", "image", "sequence"): a view of dataset_facts.DATASETS.
+DATASET_KINDS = {name: f.kind for name, f in DATASETS.items()}
 MODELS = ("mlp", "cnn")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 # Defaults give every optimizer about the same effective step on standardised data:
@@ -313,8 +310,13 @@ class RunSpec:
 
     @property
     def label(self) -> str:
-        return (f"{self.optimizer} B={self.batch_size} {'shuffle' if self.shuffle else 'fixed order'} "
-                f"seed={self.seed} lr={self.lr:g}")
+        return run_label(self.optimizer, self.batch_size, self.shuffle, self.seed, self.lr)
+
+
+def run_label(optimizer: str, batch_size: int, shuffle: bool, seed: int, lr: float | None = None) -> str:
+    """How a run is named to people (progress bars, chart legends): the settings that vary in a study."""
+    text = f"{optimizer} B={batch_size} {'shuffle' if shuffle else 'fixed order'} seed={seed}"
+    return text if lr is None or lr != lr else f"{text} lr={lr:g}"
 
 
 def content_hash(obj: Any, length: int = 16) -> str:
@@ -330,11 +332,6 @@ def scaled_lr(base_lr: float, batch_size: int, base_batch_size: int, rule: str) 
 
 
 # ---------------------------------------------------------------- the study
-
-_FIELDS_HELP = {
-    "name": "shown in lists; the study id is a hash of the whole spec",
-    "dataset": "digits | wine | breast_cancer | moons | mnist1d | synthetic | mnist | fashion_mnist | cifar10 | csv:PATH",
-}
 
 
 @dataclass(frozen=True)
@@ -519,7 +516,7 @@ class StudySpec:
 
 
 def dataset_kind(dataset: str) -> str:
-    return "tabular" if dataset.startswith("csv:") else DATASET_KINDS[dataset]
+    return facts(dataset).kind
 
 
 def _read_dataset(v: Any) -> str:

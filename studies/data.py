@@ -22,21 +22,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import DATASET_KINDS, DataSpec
+from .config import DataSpec
+from .dataset_facts import DATASETS, facts
 from .limits import MAX_CSV_BYTES, LimitError, csv_shape_problem, read_regular_file
 
 MIN_ROWS = 10  # a csv with fewer rows cannot be split into a meaningful train and test set
 _TORCHVISION_HINT = "pip install torchvision matching your torch, or use a built-in data set such as digits"
 # torchvision's folder layout: DIR/<folder>/raw/<idx files>
 _IDX_FOLDERS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}
-# DataSpec fields each set reads; the rest are reset to defaults in the cache key so they share entries.
-_USES = {
-    "moons": ("n_samples", "noise"),
-    "synthetic": ("n_samples", "n_features", "n_informative", "n_classes", "class_sep", "flip_y"),
-    "mnist": ("data_dir", "download"), "fashion_mnist": ("data_dir", "download"),
-    "cifar10": ("data_dir", "download"), "csv": ("target",),
-}
-_OWN_SPLIT = ("mnist1d", "mnist", "fashion_mnist", "cifar10")
 
 
 class DataError(ValueError):
@@ -302,15 +295,46 @@ def _load_csv(name: str, data: DataSpec) -> Dataset:
 
 @lru_cache(maxsize=8)
 def _load_cpu(name: str, data: DataSpec) -> Dataset:
+    if name in ("digits", "wine", "breast_cancer", "moons", "synthetic"):
+        return _build(name, *_sklearn_split(name, data))
+    if name == "mnist1d":
+        a = _mnist1d_arrays()
+        return _build(name, a["x"][:, None], a["y"], a["x_test"][:, None], a["y_test"])
+    return _load_torchvision_set(name, data)
+
+
+def _sklearn_split(name: str, data: DataSpec) -> tuple[np.ndarray, ...]:
+    """(x_train, y_train, x_test, y_test) of a scikit-learn set, kept in cache_dir() after the first build:
+    importing scikit-learn costs ~1 CPU s in every process (driver, workers), reading the arrays a few ms.
+    The file is named by the set, its DataSpec fields and scikit-learn's version, so it never goes stale."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        sk = version("scikit-learn")
+    except PackageNotFoundError:
+        sk = "?"
+    key = hashlib.sha256(f"1|{name}|{sorted(dataclasses.asdict(data).items())}|{sk}".encode()).hexdigest()[:16]
+    path = cache_dir() / f"sklearn-{name}-{key}.npz"
+    try:
+        with np.load(path) as f:
+            return f["x_tr"], f["y_tr"], f["x_te"], f["y_te"]
+    except (OSError, KeyError, ValueError):
+        pass
+    arrays = _sklearn_arrays(name, data)
+    try:
+        _save_npz_atomic(path, **dict(zip(("x_tr", "y_tr", "x_te", "y_te"), arrays)))
+    except OSError:
+        pass   # a read-only cache: build it each time
+    return arrays
+
+
+def _sklearn_arrays(name: str, data: DataSpec) -> tuple[np.ndarray, ...]:
     from sklearn import datasets as skd
     if name in ("digits", "wine", "breast_cancer"):
         bunch = getattr(skd, f"load_{name}")()
-        x = bunch.data.reshape(-1, 1, 8, 8) if name == "digits" else bunch.data
-        return _split_and_build(name, x, bunch.target, data)
-    if name == "moons":
+        x, y = (bunch.data.reshape(-1, 1, 8, 8) if name == "digits" else bunch.data), bunch.target
+    elif name == "moons":
         x, y = skd.make_moons(n_samples=data.n_samples, noise=data.noise, random_state=data.split_seed)
-        return _split_and_build(name, x, y, data)
-    if name == "synthetic":
+    else:
         try:  # n_redundant=0: the features beyond n_informative are pure noise
             x, y = skd.make_classification(
                 n_samples=data.n_samples, n_features=data.n_features, n_informative=data.n_informative,
@@ -318,28 +342,24 @@ def _load_cpu(name: str, data: DataSpec) -> Dataset:
                 random_state=data.split_seed)
         except ValueError as e:
             raise DataError(f"synthetic: {e}; change the [data] table") from None
-        return _split_and_build(name, x, y, data)
-    if name == "mnist1d":
-        a = _mnist1d_arrays()
-        return _build(name, a["x"][:, None], a["y"], a["x_test"][:, None], a["y_test"])
-    return _load_torchvision_set(name, data)
+    tr, te = _split(y, data)
+    return x[tr], y[tr], x[te], y[te]
 
 
 def _cache_key(name: str, data: DataSpec) -> DataSpec:
     """The DataSpec with the fields this set ignores reset, so e.g. digits loads once whatever n_samples is."""
-    uses = _USES.get("csv" if name.startswith("csv:") else name, ())
-    split = () if name in _OWN_SPLIT else ("test_fraction", "split_seed")
-    keep = {k: getattr(data, k) for k in uses + split}
+    f = facts(name)
+    keep = {k: getattr(data, k) for k in f.uses + (() if f.own_split else ("test_fraction", "split_seed"))}
     return DataSpec(**keep)
 
 
 def load_dataset(name: str, data: DataSpec | None = None, device="cpu") -> Dataset:
-    """The named data set (a DATASET_KINDS name or "csv:PATH") split, standardised and on ``device``."""
+    """The named data set (a dataset_facts.DATASETS name or "csv:PATH") split, standardised and on ``device``."""
     data = data or DataSpec()
     if name.startswith("csv:"):
         if len(name) <= 4:
             raise DataError("csv: needs a path, e.g. dataset = \"csv:data/my.csv\"")
         return _load_csv(name, _cache_key(name, data)).to(device)
-    if name not in DATASET_KINDS:
-        raise DataError(f"unknown data set {name!r}; use one of {', '.join(DATASET_KINDS)} or csv:PATH")
+    if name not in DATASETS:
+        raise DataError(f"unknown data set {name!r}; use one of {', '.join(DATASETS)} or csv:PATH")
     return _load_cpu(name, _cache_key(name, data)).to(device)

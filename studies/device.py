@@ -1,18 +1,38 @@
-"""The only module that knows about CUDA and MPS: pick a device, synchronise it, time it honestly."""
+"""The only module that knows about CUDA and MPS: pick a device, synchronise it, time it honestly.
+
+torch is imported inside the functions that need it, so the torch-free modules (jobs.py, the pages) can ask
+``device_slot`` which device a spec will occupy without paying for a torch import.
+"""
 from __future__ import annotations
 
 import contextlib
+import platform
+import shutil
+import sys
 import time
-
-import torch
+from pathlib import Path
 
 
 class DeviceError(ValueError):
     """The requested device is not available here; the message says what to use instead."""
 
 
+def device_slot(device: str) -> str:
+    """Which device a spec's device setting occupies, decided without importing torch: "auto" is the
+    accelerator when there is one (an NVIDIA driver, or Apple silicon). The cheap probe of resolve_device's
+    rule, for the job queue's one-worker-per-device slots and the time estimate."""
+    if device != "auto":
+        return device
+    if Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi"):
+        return "cuda"
+    if sys.platform == "darwin" and platform.machine() == "arm64":
+        return "mps"
+    return "cpu"
+
+
 def resolve_device(requested: str = "auto") -> torch.device:
     """auto picks CUDA, then MPS, then CPU; an explicit device that is missing is an error, not a fallback."""
+    import torch
     if requested == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -30,6 +50,7 @@ def resolve_device(requested: str = "auto") -> torch.device:
 
 def synchronize(device: torch.device) -> None:
     """Wait for queued kernels so a clock read measures finished work."""
+    import torch
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     elif device.type == "mps":
@@ -38,6 +59,7 @@ def synchronize(device: torch.device) -> None:
 
 def describe(device: torch.device) -> str:
     """A human label recorded with every timing: device name and torch version."""
+    import torch
     if device.type == "cuda":
         name = torch.cuda.get_device_name(device)
     elif device.type == "cpu":
@@ -59,6 +81,7 @@ def denormals_flushed(device: torch.device):
     if device.type != "cpu":
         yield
         return
+    import torch
     torch.set_flush_denormal(True)
     try:
         yield

@@ -14,12 +14,8 @@ import os
 from dataclasses import dataclass
 
 from .config import SpecError, StudySpec
+from .dataset_facts import facts
 
-# name: (training examples, input features, classes); "synthetic" and "moons" read [data] instead.
-DATASET_SIZES = {
-    "digits": (1437, 64, 10), "wine": (142, 13, 3), "breast_cancer": (455, 30, 2), "mnist1d": (4000, 40, 10),
-    "mnist": (60000, 784, 10), "fashion_mnist": (60000, 784, 10), "cifar10": (50000, 3072, 10),
-}
 # Per device slot: (sustained FLOP/s on small models, seconds of overhead per step).
 DEVICE_SPEED = {"cpu": (5e10, 4e-4), "cuda": (5e12, 1.5e-4), "mps": (1e12, 3e-4)}
 STARTUP_S = 5.0            # python + torch import + data load, once per study
@@ -61,7 +57,7 @@ def data_shape(spec: StudySpec, csv_shape: tuple[int, int, int] | None = None) -
         return round(d.n_samples * (1 - d.test_fraction)), d.n_features, d.n_classes
     if spec.dataset == "moons":
         return round(d.n_samples * (1 - d.test_fraction)), 2, 2
-    return DATASET_SIZES[spec.dataset]
+    return facts(spec.dataset).size
 
 
 def n_params(spec: StudySpec, features: int, classes: int) -> int:

@@ -26,37 +26,33 @@ def _has_target(runs: pd.DataFrame) -> bool:
     return "reached_target" in runs.columns and bool(runs.reached_target.fillna(False).astype(bool).any())
 
 
-def _lr_key(rows: pd.DataFrame, with_target: bool) -> tuple | None:
-    """Sort key of one lr's runs (smaller is better); None when no run of it trained (it never wins)."""
-    done = rows[rows.status == "done"]
-    if done.empty:
-        return None
-    n_bad = len(rows) - len(done)
-    loss = done.train_loss.astype(float).median()
-    loss = math.inf if not math.isfinite(loss) else loss
-    if not with_target:
-        return (n_bad, loss)
-    reached = done[done.reached_target.fillna(False).astype(bool)] if "reached_target" in done else done.iloc[:0]
-    steps = reached.steps.astype(float).median() if len(reached) else math.inf
-    return (-len(reached), steps, n_bad, loss)
-
-
 def best_lr(runs: pd.DataFrame) -> pd.Series:
     """Boolean Series aligned with ``runs``: True on every run of its group's chosen lr (BEST_LR_RULE).
 
     Exactly one lr per (optimizer, batch_size, shuffle) group is marked, unless no run of the group trained
     (all stalled, diverged or failed): then none is. With a single lr per group, its runs are marked when
-    any of them trained."""
+    any of them trained. Vectorised: a 1,000-run study takes milliseconds (the runner writes it often)."""
     out = pd.Series(False, index=runs.index, dtype=bool)
     if runs.empty or "lr" not in runs.columns:
         return out
-    with_target = _has_target(runs)
-    for _, group in runs.groupby(GROUP, sort=False, dropna=False):
-        keys = {lr: _lr_key(rows, with_target) for lr, rows in group.groupby("lr", sort=True)}
-        keys = {lr: k for lr, k in keys.items() if k is not None}
-        if keys:
-            chosen = min(keys, key=lambda lr: (keys[lr], lr))   # ties: the smaller lr
-            out[group.index[group.lr == chosen]] = True
+    keys = GROUP + ["lr"]
+    df = runs[keys].copy()
+    done = (runs.status == "done").to_numpy()
+    reached = done & (runs.reached_target.fillna(False).astype(bool).to_numpy() if "reached_target" in runs
+                      else False)
+    df["done"], df["bad"], df["reached"] = done.astype(int), (~done).astype(int), reached.astype(int)
+    df["loss"] = runs.train_loss.astype(float).where(done) if "train_loss" in runs else math.nan
+    df["rsteps"] = runs.steps.astype(float).where(reached) if "steps" in runs else math.nan
+    g = df.groupby(keys, dropna=False).agg(done=("done", "sum"), bad=("bad", "sum"), reached=("reached", "sum"),
+                                           loss=("loss", "median"), rsteps=("rsteps", "median")).reset_index()
+    g = g[g.done > 0]                                   # an lr none of whose runs trained never wins
+    g["loss"] = g.loss.fillna(math.inf)
+    g["rsteps"] = g.rsteps.fillna(math.inf)
+    g["neg_reached"] = -g.reached
+    order = (["neg_reached", "rsteps", "bad", "loss"] if _has_target(runs) else ["bad", "loss"]) + ["lr"]
+    winners = g.sort_values(order, kind="mergesort").drop_duplicates(GROUP, keep="first")[keys]
+    pos = runs[keys].assign(_pos=range(len(runs))).merge(winners, on=keys, how="inner")["_pos"]
+    out.iloc[pos.to_numpy()] = True
     return out
 
 

@@ -39,9 +39,18 @@ def parse_batch_sizes(choices) -> list:
     return parse_batch_sizes_text(choices)
 
 
+# The form starts at a matched fit: every run to 99 % train accuracy, at most 100 epochs (fairness.py).
+DEFAULT_TARGET = {"target_train_acc": 0.99, "epochs": 100}
+STOPPING = ("target", "budget")
+
+
 def form_defaults() -> dict:
-    """The form's starting values: StudySpec's defaults (dataset: digits, ready offline)."""
-    return spec_to_form(StudySpec.from_dict({"dataset": "digits"}))
+    """The form's starting values: StudySpec's defaults (dataset: digits, ready offline), trained to a target."""
+    return spec_to_form(StudySpec.from_dict({"dataset": "digits", **DEFAULT_TARGET}))
+
+
+def format_lrs(values) -> str:
+    return ", ".join(format(x, "g") for x in values)
 
 
 def spec_to_form(spec: StudySpec) -> dict:
@@ -54,10 +63,11 @@ def spec_to_form(spec: StudySpec) -> dict:
         "shuffle": {(True,): "on", (False,): "off"}.get(tuple(spec.shuffle), "both"),
         "seeds": ", ".join(map(str, spec.seeds)), "epochs": spec.epochs,
         "target_train_acc": spec.target_train_acc, "target_train_loss": spec.target_train_loss,
+        "stopping": "target" if spec.target_train_acc > 0 or spec.target_train_loss > 0 else "budget",
         "lr_scaling": spec.lr_scaling, "base_batch_size": spec.base_batch_size,
         "warmup_epochs": spec.warmup_epochs, "schedule": spec.schedule, "loss": spec.loss,
         "device": spec.device, "drop_last": spec.drop_last,
-        **{f"lr_{o}": spec.lr_for(o) for o in DEFAULT_LR},
+        **{f"lr_{o}": format_lrs(spec.lrs_for(o)) for o in DEFAULT_LR},
         **{f"optim_{k}": dict(spec.optim).get(k, default) for k, (default, _) in OPTIM_HYPER.items()},
         "sharpness_eps": ", ".join(format(e, "g") for e in m.sharpness_eps), "sample": m.sample,
         **{k: getattr(m, k) for k in MEASURES},
@@ -78,9 +88,11 @@ def form_to_dict(v: dict, base: dict | None = None) -> dict:
         "warmup_epochs": v["warmup_epochs"], "schedule": v["schedule"], "loss": v["loss"],
         "device": v["device"], "drop_last": v["drop_last"],
     })
+    if v.get("stopping", "target") == "budget":   # a fixed epoch budget: no target
+        d["target_train_acc"] = d["target_train_loss"] = 0.0
     given = d.get("lr", {})   # an LR equal to the default stays implicit, so the study id matches the TOML's
-    d["lr"] = {**given, **{o: v[f"lr_{o}"] for o in v["optimizers"]
-                           if o in given or v[f"lr_{o}"] != DEFAULT_LR[o]}}
+    lrs = {o: _lr_value(o, v[f"lr_{o}"]) for o in v["optimizers"]}
+    d["lr"] = {**given, **{o: x for o, x in lrs.items() if o in given or x != DEFAULT_LR[o]}}
     given = d.get("optim", {})   # like the LRs: a default value stays implicit, so run ids do not change
     optim = {**given, **{k: v[f"optim_{k}"] for k, (default, _) in OPTIM_HYPER.items()
                          if f"optim_{k}" in v and (k in given or v[f"optim_{k}"] != default)}}
@@ -98,6 +110,16 @@ def form_to_dict(v: dict, base: dict | None = None) -> dict:
     if data:
         d["data"] = data
     return d
+
+
+def _lr_value(opt: str, text) -> float | list[float]:
+    """One number, or several (a sweep) from '0.003, 0.03, 0.3'; an empty field is the default lr."""
+    if isinstance(text, (int, float)):
+        return float(text)
+    vals = parse_numbers(f"lr.{opt}", text, float)
+    if not vals:
+        return DEFAULT_LR[opt]
+    return vals[0] if len(vals) == 1 else vals
 
 
 def build_spec(values: dict, base: dict | None = None, store_root: str | Path | None = None,

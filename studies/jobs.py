@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import platform
-import shutil
 import signal
 import subprocess
 import sys
@@ -32,6 +30,7 @@ import uuid
 from pathlib import Path
 
 from .config import SpecError, StudySpec
+from .device import device_slot
 from .estimate import estimate
 from .eta import remaining_s
 from .limits import MAX_JSON_BYTES, is_regular, read_regular_file
@@ -42,24 +41,9 @@ try:
 except ImportError:  # Windows: one dashboard per store, the in-process lock only
     fcntl = None
 
-STATES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 ACTIVE = ("queued", "running")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]   # where `python -m studies` imports from
 KILL_AFTER_S = 10.0   # a worker that ignores SIGTERM this long after a cancel gets SIGKILL
-
-
-def device_slot(device: str) -> str:
-    """Which device a spec's device setting occupies: "auto" means the accelerator when there is one.
-
-    Decided without importing torch (an NVIDIA driver, or Apple silicon), so chart pages stay light.
-    """
-    if device != "auto":
-        return device
-    if Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi"):
-        return "cuda"
-    if sys.platform == "darwin" and platform.machine() == "arm64":
-        return "mps"
-    return "cpu"
 
 
 def _pid_alive(pid: int | None, token: str) -> bool:
@@ -336,12 +320,33 @@ class JobManager:
         q, jid = self.queue, job["job_id"]
         if job.get("cancel_requested"):
             state, msg = "cancelled", "cancelled; finished runs are kept, resume to finish"
-        elif rc == 0:
+        elif rc == 0 or self._all_stored(job):
+            # a worker that stored every run and then died on its way out (a native thread pool torn down at
+            # exit, issue 15) finished its study: judged by the store, not by the exit signal
             failed = q.progress(jid).get("failed", 0)
             state, msg = "done", (f"{failed} runs failed; see the runs table" if failed else "")
+            if rc != 0:
+                msg = (msg + "; " if msg else "") + f"every run is stored (the worker then exited with code {rc})"
         else:
             state, msg = "failed", q.log_tail(jid) or f"the worker exited with code {rc}"
         return q.update(jid, state=state, returncode=rc, finished=time.time(), pid=None, message=msg)
+
+    def _all_stored(self, job: dict) -> bool:
+        """Every run of the job's study is in the store: trained (or failed, a stored row) and, when the study
+        measures, measured — what ``run_study`` checks before it skips a run."""
+        from .store import open_store
+        store = open_store(self.queue.root)
+        info = store.study_info(job.get("study_id", "")) if job.get("study_id") else None
+        if not info or not info.get("run_ids"):
+            return False
+        mid = info.get("measure_id")
+        for rid in info["run_ids"]:
+            row = store.complete_run(rid)
+            if row is None:
+                return False
+            if mid and row["status"].iloc[0] == "done" and not store.has_measure(rid, mid):
+                return False
+        return True
 
     def _launch(self, job: dict) -> None:
         q, jid = self.queue, job["job_id"]

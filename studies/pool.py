@@ -189,7 +189,8 @@ def _context():
     methods = mp.get_all_start_methods()
     ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
     if ctx.get_start_method() == "forkserver":
-        ctx.set_forkserver_preload(["studies.pool"])   # torch imported once, in the server; workers fork from it
+        # torch, the estimators and scipy's optimizer imported once, in the server; workers fork from it
+        ctx.set_forkserver_preload(["studies.pool", "studies.measure", "studies.landscape", "scipy.optimize"])
     return ctx
 
 
@@ -204,7 +205,11 @@ class PoolBackend:
         jobs = list(jobs)
         if not jobs:
             return
+        t0 = time.perf_counter()
         pool, driver = plan(jobs, resolve_device(jobs[0].run.device), self.workers, self.stack)
+        units = pool + driver   # the plan's cost (timing passes, stack races) is bounded by their budgets: say it
+        emit({"event": "timing_pass", "seconds": time.perf_counter() - t0,
+              "configs": len({id(u.timing) for u in units if u.timing is not None}), "pooled": len(pool)})
         if pool:
             yield from self._pool(pool, emit)
         for unit in driver:

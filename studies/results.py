@@ -18,11 +18,17 @@ EVAL_CHUNK = 8192  # examples per forward pass when evaluating: big chunks, few 
 # A run has diverged when its loss is NaN/inf or has blown up past this multiple of the loss before training
 # (cross-entropy saturates instead of overflowing, so a huge step size often leaves a large finite loss).
 DIVERGE_FACTOR = 4.0
+# A run has stalled (it did not train, status "stalled") when its train loss never fell below the loss before
+# training, or its final train accuracy is at chance: at most 1/classes + this margin. Collapsed runs sit at
+# 0.10 ± 0.01 on digits (10 classes); a wider margin would also flag runs that are merely short (a 6-step
+# test run ends near 0.15).
+CHANCE_MARGIN = 0.02
+UNTRAINED = ("diverged", "stalled")   # statuses the measurements skip: there is no minimum to measure
 
 
 @dataclass
 class TrainResult:
-    status: str                                   # done | diverged
+    status: str                                   # done | diverged | stalled
     epoch_rows: list[dict]                        # epoch 0 (before training) .. last epoch
     epoch_time_s: float                           # median over timed epochs (the first is warm-up)
     timed_epochs: int                             # how many epochs the median is over
@@ -66,6 +72,22 @@ def diverged(row: dict, start: dict) -> bool:
     """NaN/inf train loss (weights that went NaN make it NaN), or a loss DIVERGE_FACTOR × the loss before
     training (``start``, epoch 0's row)."""
     return not math.isfinite(row["train_loss"]) or row["train_loss"] > DIVERGE_FACTOR * start["train_loss"]
+
+
+def stalled(rows: list[dict], n_classes: int) -> bool:
+    """A run that did not train (rows: epoch 0 first): its train loss never fell below the loss before
+    training, or its final train accuracy is at chance (≤ 1/n_classes + CHANCE_MARGIN). A too-large lr on
+    digits leaves train accuracy at 0.10 for 300 epochs: a point that is no minimum, never to be measured."""
+    if len(rows) < 2:
+        return False
+    start = rows[0]["train_loss"]
+    never_fell = not any(r["train_loss"] < start for r in rows[1:])
+    return never_fell or rows[-1]["train_acc"] <= 1.0 / max(1, n_classes) + CHANCE_MARGIN
+
+
+def end_status(rows: list[dict], n_classes: int, reached: bool) -> str:
+    """Status of a run that ran to its end without diverging: done, or stalled when it did not train."""
+    return "stalled" if not reached and stalled(rows, n_classes) else "done"
 
 
 def target_met(run: RunSpec, row: dict) -> bool:

@@ -23,6 +23,7 @@ from .locks import RunLocks, claimed_map
 from .models import build_model
 from .optim import make_loss
 from .store import Store, open_store
+from .results import UNTRAINED
 from .worker import RunJob, RunOutcome, measure_id_of
 
 
@@ -105,7 +106,7 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
     def stored(r):  # (trained, measured) as the store has it now
         row = store.complete_run(r.run_id)
         trained = row is not None and row["status"].iloc[0] != "failed"
-        return trained, mid is None or (trained and row["status"].iloc[0] == "diverged") or store.has_measure(
+        return trained, mid is None or (trained and row["status"].iloc[0] in UNTRAINED) or store.has_measure(
             r.run_id, mid)
 
     todo = []

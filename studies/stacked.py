@@ -26,7 +26,7 @@ from .data import Dataset
 from .device import Stopwatch, denormals_flushed
 from .models import build_model
 from .optim import Update, lr_factor, make_loss, member_lrs_supported
-from .results import EVAL_CHUNK, TrainResult, diverged, evaluate, median_epoch_time, target_met
+from .results import EVAL_CHUNK, TrainResult, diverged, end_status, evaluate, median_epoch_time, target_met
 
 GRAPH_WARMUP_STEPS = 3
 SOFTMAX_BY_HAND = 8192   # logits elements from which five element-wise ops beat torch.softmax's one
@@ -320,5 +320,5 @@ def train_stacked(runs: list[RunSpec], data: Dataset, device: torch.device, *, o
             active = [active[p] for p in keep]
     for pos, k in enumerate(active):
         if results[k] is None:
-            finish(k, pos, "done")
+            finish(k, pos, end_status(rows[k], data.n_classes, reached=False))
     return results

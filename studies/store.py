@@ -38,6 +38,25 @@ DEFAULT_ROOT = "batchscope-results"
 _ID_RE = re.compile(r"^[0-9a-f]{8,64}$")
 
 
+def parquet_frame(raw: bytes) -> pd.DataFrame:
+    """A parquet file's bytes as a DataFrame (what ``pd.read_parquet`` gives), read on this thread alone.
+
+    Why not ``pd.read_parquet``: it reads through Arrow's dataset scanner with pre-buffering and converts
+    with ``use_threads=True``, which starts Arrow's global CPU and I/O thread pools (three native threads
+    here). Those C++ ``std::thread``s are never joined before the interpreter exits; under load a worker is
+    still joinable when the pools are torn down at exit, and ``std::terminate`` aborts a process that has
+    finished its work ("terminate called without an active exception", SIGABRT, exit 134 — issue 15,
+    apache/arrow#34314). Our tables are small (≤ MAX_TABLE_BYTES), so threads buy nothing: read this way,
+    no Arrow pool thread is ever started, and there is nothing left to abort at exit
+    (tests/test_store.py checks that no thread is started)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.ParquetFile(pa.BufferReader(raw), pre_buffer=False).read(use_threads=False,
+                                                                        use_pandas_metadata=True)
+    return table.to_pandas(use_threads=False)
+
+
 class StoreError(ValueError):
     """A store problem the user can act on (unknown study, ambiguous name, unusable folder)."""
 
@@ -145,7 +164,7 @@ class Store:
         if raw is None:
             return None
         try:
-            return pd.read_parquet(io.BytesIO(raw))
+            return parquet_frame(raw)
         except Exception as e:  # noqa: BLE001 - any unreadable file is set aside, never fatal
             self._set_aside(path, e)
             return None

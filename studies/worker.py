@@ -20,6 +20,7 @@ from .data import load_dataset
 from .device import describe, resolve_device
 from .models import build_model
 from .optim import make_loss
+from .results import UNTRAINED
 from .train import train_run
 
 
@@ -112,8 +113,8 @@ def execute_run(run: RunSpec, measure: MeasureSpec, *, weights: dict[str, np.nda
             out.epochs = pd.DataFrame(result.epoch_rows)
             out.weights = {k: v.numpy() for k, v in result.state.items()}
             state = result.state
-            if result.status == "diverged":
-                return out   # nothing to measure around a NaN
+            if result.status in UNTRAINED:
+                return out   # no minimum to measure: a NaN, or a run that never trained
         else:
             state = {k: torch.from_numpy(np.array(v)) for k, v in weights.items()}
         if measure_id_of(measure) is not None:

@@ -1,6 +1,7 @@
 """bench.py's parts run on tiny sizes and the report has its tables (a smoke test, not a timing)."""
 import os
 
+import pytest
 import torch
 
 import bench
@@ -12,6 +13,7 @@ def test_flops_count_no_input_gradient_for_the_first_layer():
     assert bench.mlp_flops_per_sample(data, hidden=(4,)) == 2 * 52 + 2 * 52 + 2 * 12
 
 
+@pytest.mark.slow
 def test_loops_train_the_same_run_and_race_reports_every_loop():
     data = bench.synthetic_mnist(n=256, n_test=32, features=16, classes=4)
     run = bench.run_for(data, 32, "adam", hidden=(8,))
@@ -22,6 +24,7 @@ def test_loops_train_the_same_run_and_race_reports_every_loop():
     assert any(not torch.equal(a, b) for a, b in zip(before, typical.model.parameters()))   # it trained
 
 
+@pytest.mark.slow
 def test_tables_and_report_on_tiny_sizes(tmp_path):
     rate = bench.matmul_rate(1, shapes=((64, 64, 64),), seconds=0.01)
     peaks = {t: rate for t in range(1, (os.cpu_count() or 1) + 1)}
@@ -35,10 +38,22 @@ def test_tables_and_report_on_tiny_sizes(tmp_path):
     assert stacks[0]["parallel_us"] > 0 and stacks[0]["k"] >= 1
     res = {"machine": bench.machine(), "date": "today", "minutes": 0.1, "load_after": (0.0, 0.0, 0.0),
            "peaks": peaks, "single": {data.name: rows}, "stacks": stacks,
-           "study": {"runs": 2, "run_steps": 10, "previous_s": 2.0, "serial_s": 1.0, "local_s": 0.5, "what": "x"},
+           "study": {"runs": 2, "run_steps": 10, "previous_s": 2.0, "serial_s": 1.0, "pool_s": 0.5, "what": "x"},
            "quick": {"with_measure_s": 50.0, "no_measure_s": 20.0}}
     text = bench.markdown(res, "python bench.py")
     for heading in ("# Benchmarks", "## One run, epoch time", "## Eight seeds", "## A whole study",
                     "## examples/quick.toml", "## Goals", "## Notes"):
         assert heading in text
     assert "`python bench.py`" in text and "| sgd | 8 |" in text
+
+
+def test_each_writer_keeps_to_its_own_section_of_benchmarks_md(tmp_path):
+    from bench_md import sections, write_section
+    path = tmp_path / "BENCHMARKS.md"
+    write_section(path, "measure", "## Measurement cost\n\n`python bench_measure.py --write`: 1 s")
+    write_section(path, "engine", "Made by `python bench.py`: 3×", first=True)
+    write_section(path, "measure", "## Measurement cost\n\n`python bench_measure.py --write`: 0.5 s")
+    write_section(path, "engine", "Made by `python bench.py`: 4×", first=True)
+    text = path.read_text()
+    assert text.startswith("# Benchmarks\n") and sections(path) == ["engine", "measure"]
+    assert "4×" in text and "3×" not in text and "0.5 s" in text and ": 1 s" not in text

@@ -102,6 +102,7 @@ def test_every_chart_is_valid_vega_lite(tables):
         assert json.dumps(spec)
 
 
+@pytest.mark.slow
 def test_png_and_svg_need_no_browser_and_are_cheap(tables):
     chart = charts.epoch_time_chart(tables[0], critical_batch=300.0)
     t = time.perf_counter()

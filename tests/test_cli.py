@@ -3,9 +3,12 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import tomli_w
 
 from tests.conftest import NO_MEASURE
+
+pytestmark = pytest.mark.slow   # the real CLI training in subprocesses
 
 ROOT = Path(__file__).resolve().parents[1]
 

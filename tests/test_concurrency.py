@@ -16,6 +16,8 @@ from studies.locks import RunLocks
 from studies.store import Store, atomic_write_parquet
 from tests.conftest import NO_MEASURE, ROOT
 
+pytestmark = pytest.mark.slow   # concurrent driver processes
+
 SPEC = {"name": "twice", "dataset": "digits", "hidden": [16], "batch_sizes": [32, 64, 128, 256],
         "optimizers": ["sgd", "adam"], "shuffle": [True, False], "seeds": [0], "epochs": 2,
         "measure": dict(NO_MEASURE)}
@@ -24,6 +26,7 @@ SPEC = {"name": "twice", "dataset": "digits", "hidden": [16], "batch_sizes": [32
 DRIVER = """
 import json, sys
 from studies import StudySpec, run_study
+
 spec, store, log = StudySpec.from_dict(json.loads(sys.argv[1])), sys.argv[2], open(sys.argv[3], "w")
 def event(ev):
     if ev["event"] in ("study_start", "run_start", "run_end", "waiting"):

@@ -11,12 +11,15 @@ import tomllib
 
 import numpy as np
 import pandas as pd
+import pytest
 import tomli_w
 
 from studies import StudySpec, open_store, run_study
 from studies.runner import plan_study
 from studies.worker import measure_id_of
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow   # real processes killed with SIGKILL
 
 KILLS = 12
 # 48 one-epoch runs on digits with cheap measurements (SAM sharpness, 3-point landscapes): ~0.1 s a run after
@@ -69,7 +72,7 @@ def wait_for_runs(proc, progress_json, k: int, timeout_s: float = 60) -> None:
 def complete(store, runs, mid) -> set[str]:
     out = set()
     for r in runs:
-        if store.has_run(r.run_id) and (store.read_run(r.run_id).status.iloc[0] == "diverged"
+        if store.has_run(r.run_id) and (store.read_run(r.run_id).status.iloc[0] in ("diverged", "stalled")
                                         or store.has_measure(r.run_id, mid)):
             out.add(r.run_id)
     return out

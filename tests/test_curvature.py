@@ -104,6 +104,7 @@ def test_spectrum_refuses_big_models():
         spectrum(obj, max_params=5)
 
 
+@pytest.mark.slow
 def test_dense_hessian_matches_autograd_reference_on_mlp_with_chunks():
     model = mlp(dtype=torch.float64).eval()
     g = torch.Generator().manual_seed(0)

@@ -83,6 +83,7 @@ def test_image_and_sequence_standardised_per_channel(name):
     assert abs(x.mean().item()) < 1e-4 and abs(x.std(correction=0).item() - 1) < 1e-3
 
 
+@pytest.mark.slow
 def test_mnist1d_keeps_global_rng_and_uses_its_caches(monkeypatch, tmp_path):
     monkeypatch.setenv("BATCHSCOPE_CACHE", str(tmp_path))
     D._mnist1d_arrays.cache_clear()
@@ -108,6 +109,7 @@ def test_mnist1d_keeps_global_rng_and_uses_its_caches(monkeypatch, tmp_path):
     assert torch.equal(again.x_train, first.x_train) and again.fingerprint == first.fingerprint
 
 
+@pytest.mark.slow
 def test_mnist1d_damaged_cache_file_is_regenerated(monkeypatch, tmp_path):
     monkeypatch.setenv("BATCHSCOPE_CACHE", str(tmp_path))
     D._mnist1d_arrays.cache_clear()
@@ -321,3 +323,24 @@ def test_cifar10_through_torchvision_is_channels_first(tmp_path, monkeypatch):
     _check(ds, (3, 32, 32), 30, 10)
     assert ds.n_train == 20
     assert torch.allclose(ds.x_train.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-4)  # per channel
+
+
+@pytest.mark.parametrize("name", ["digits", "moons"])
+def test_scikit_learn_sets_come_back_from_the_cache_unchanged(monkeypatch, tmp_path, name):
+    """The first load builds with scikit-learn and keeps the split arrays; later loads (other processes)
+    read them without scikit-learn and give the same tensors and fingerprint."""
+    import studies.data as data_mod
+    monkeypatch.setenv("BATCHSCOPE_CACHE", str(tmp_path))
+    spec = data_mod._cache_key(name, data_mod.DataSpec())
+    fresh = data_mod._load_cpu.__wrapped__(name, spec)
+    assert len(list(tmp_path.glob(f"sklearn-{name}-*.npz"))) == 1
+    monkeypatch.setattr(data_mod, "_sklearn_arrays", lambda *a: pytest.fail("rebuilt with scikit-learn"))
+    cached = data_mod._load_cpu.__wrapped__(name, spec)
+    assert cached.fingerprint == fresh.fingerprint and cached.input_shape == fresh.input_shape
+    for field in ("x_train", "y_train", "x_test", "y_test"):
+        assert torch.equal(getattr(cached, field), getattr(fresh, field)), field
+    other = data_mod._cache_key(name, data_mod.DataSpec(split_seed=7))   # other fields: another file
+    monkeypatch.undo()
+    monkeypatch.setenv("BATCHSCOPE_CACHE", str(tmp_path))
+    data_mod._load_cpu.__wrapped__(name, other)
+    assert len(list(tmp_path.glob(f"sklearn-{name}-*.npz"))) == 2

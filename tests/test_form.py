@@ -8,7 +8,23 @@ from studies.estimate import estimate, format_seconds
 
 
 def test_form_defaults_round_trip_to_the_default_spec():
-    assert form.build_spec(form.form_defaults()) == StudySpec.from_dict({"dataset": "digits"})
+    """The form starts at a matched fit (train to a target, epochs a cap); a fixed budget stays available."""
+    values = form.form_defaults()
+    assert values["stopping"] == "target"
+    assert form.build_spec(values) == StudySpec.from_dict({"dataset": "digits", **form.DEFAULT_TARGET})
+    budget = form.build_spec({**values, "stopping": "budget"})
+    assert budget.target_train_acc == 0 and budget.target_train_loss == 0 and budget.epochs == 100
+
+
+def test_the_form_takes_several_learning_rates_per_optimizer():
+    values = {**form.form_defaults(), "optimizers": ["momentum", "adam"], "lr_momentum": "0.003, 0.03, 0.3",
+              "lr_adam": "0.001"}
+    spec = form.build_spec(values)
+    assert spec.lrs_for("momentum") == (0.003, 0.03, 0.3) and spec.lrs_for("adam") == (0.001,)
+    assert dict(spec.lr) == {"momentum": (0.003, 0.03, 0.3)}      # the default adam lr stays implicit
+    assert form.spec_to_form(spec)["lr_momentum"] == "0.003, 0.03, 0.3"
+    with pytest.raises(SpecError, match="lr.momentum"):
+        form.build_spec({**values, "lr_momentum": "0.1, fast"})
 
 
 def test_an_uploaded_spec_fills_the_form_and_keeps_what_the_form_lacks():

@@ -133,6 +133,7 @@ def test_progress_view_extrapolates_the_pace_of_this_attempt():
     assert progress_view({"state": "queued", "n_runs": 3}, {})["remaining_s"] is None
 
 
+@pytest.mark.slow
 def test_a_study_killed_half_way_resumes_without_retraining(tmp_path):
     from studies.store import open_store
     m = JobManager(tmp_path, poll_s=0.2)
@@ -153,7 +154,9 @@ def test_a_study_killed_half_way_resumes_without_retraining(tmp_path):
     assert m.resume(jid)["state"] == "running"
     wait_for(lambda: m.queue.get(jid)["state"] == "done", timeout=180, tick=m.tick)
     runs = store.load_table(s.study_id, "runs")
-    assert len(runs) == len(first) and set(runs.status) == {"done"}
+    # sgd at lr 1e-5 barely moves: it may end at chance accuracy, "stalled" (results.stalled), still finished
+    assert len(runs) == len(first) and set(runs[runs.optimizer == "adam"].status) == {"done"}
+    assert set(runs.status) <= {"done", "stalled"}
     for rid, finished in kept.items():                  # finished runs were not trained again
         assert store.read_run(rid)["finished_at"].iloc[0] == finished
     m.stop()
@@ -194,3 +197,27 @@ def test_a_submitted_job_carries_the_forms_estimate(tmp_path):
     from studies import StudySpec
     job = JobQueue(tmp_path).submit(StudySpec.from_dict({"dataset": "digits", "batch_sizes": [64]}))
     assert job["estimate_s"] > 0
+
+
+# A real worker (`studies run`) that aborts with SIGABRT after its work (issue 15's exit), or before any.
+ABORTING_WORKER = """
+import os, signal, sys
+if sys.argv[1] == "after":
+    from studies.cli import main
+    main(["run", *sys.argv[2:]])
+os.kill(os.getpid(), signal.SIGABRT)
+"""
+
+
+@pytest.mark.slow
+def test_a_worker_that_aborts_after_storing_every_run_leaves_the_job_done(tmp_path):
+    states = {}
+    for when in ("after", "before"):
+        m = JobManager(tmp_path / when, command=[sys.executable, "-c", ABORTING_WORKER, when], poll_s=0.2)
+        jid = m.submit(spec(name=when))["job_id"]
+        wait_for(lambda: m.queue.get(jid)["state"] not in ("queued", "running"), timeout=120, tick=m.tick)
+        job = m.queue.get(jid)
+        states[when] = (job["state"], job["returncode"])
+        m.stop()
+    assert states["after"] == ("done", -signal.SIGABRT)      # every run stored: done, whatever the signal
+    assert states["before"] == ("failed", -signal.SIGABRT)   # nothing stored: the abort is a failure

@@ -55,6 +55,7 @@ def test_loss_gradient_and_hvps_equal_autograd(hidden, chunk):
                                .hvp_many(vs), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_dense_hessian_and_estimators_equal_the_general_path():
     fast, plain = case(hidden=(6, 5), n=31)
     ref = torch.autograd.functional.hessian(lambda t: torch.tensor(0.0, dtype=torch.float64) + _f(plain, t),

@@ -17,6 +17,8 @@ pytestmark = pytest.mark.usefixtures("restore_main")
 RESULT_PAGES = ["pages/3_Speed.py", "pages/4_Generalization.py", "pages/5_Sharpness.py", "pages/6_Compare.py",
                 "pages/8_Curvature.py"]
 ALL_PAGES = [None, "pages/1_New_study.py", "pages/2_Jobs.py"] + RESULT_PAGES
+# the fast tier opens the home page; the full suite every page
+EACH_PAGE = [ALL_PAGES[0]] + [pytest.param(p, marks=pytest.mark.slow) for p in ALL_PAGES[1:]]
 
 
 def open_page(page, store, monkeypatch, query=None, secrets=None, run=True):
@@ -37,7 +39,7 @@ def text(elements):
     return " ".join(e.value for e in elements)
 
 
-@pytest.mark.parametrize("page", ALL_PAGES)
+@pytest.mark.parametrize("page", EACH_PAGE)
 def test_every_page_runs_on_the_fixture_store(page, fixture_store, monkeypatch):
     root, spec = fixture_store
     at = open_page(page, root, monkeypatch, {"study": spec.study_id})
@@ -54,6 +56,7 @@ def test_results_pages_draw_their_charts(page, least, fixture_store, monkeypatch
     assert at.query_params["study"] == spec.study_id
 
 
+@pytest.mark.slow
 def test_sharpness_page_draws_measurements_landscape_and_interpolation(measured_store, monkeypatch):
     root, specs = measured_store
     at = open_page("pages/5_Sharpness.py", root, monkeypatch, {"study": specs[0].study_id})
@@ -78,6 +81,7 @@ def test_sharpness_without_measurements_says_how_to_get_them(fixture_store, monk
     assert "What to measure" in text(at.info) and not at.exception
 
 
+@pytest.mark.slow
 def test_generalization_draws_steps_to_target(measured_store, monkeypatch):
     root, specs = measured_store
     at = open_page("pages/4_Generalization.py", root, monkeypatch, {"study": specs[0].study_id})
@@ -89,6 +93,7 @@ def test_generalization_draws_steps_to_target(measured_store, monkeypatch):
     assert at.multiselect(key="gen_sizes").value == [32] and at.selectbox(key="gen_metric").value == "train_loss"
 
 
+@pytest.mark.slow
 def test_a_link_opens_the_study_it_names(measured_store, monkeypatch):
     root, specs = measured_store
     for key in (specs[1].study_id, "measured-b", specs[1].study_id[:6]):     # id, unique name, id prefix
@@ -98,6 +103,7 @@ def test_a_link_opens_the_study_it_names(measured_store, monkeypatch):
     assert "not here" in text(at.warning) and not at.exception
 
 
+@pytest.mark.slow
 def test_compare_overlays_two_studies(measured_store, monkeypatch):
     root, specs = measured_store
     ids = ",".join(s.study_id for s in specs)
@@ -201,6 +207,7 @@ def test_launch_on_a_ray_cluster_queues_a_ray_job(tmp_path, monkeypatch):
     # (its worker finds no Ray at that address and exits 2 within seconds; the job then shows as failed)
 
 
+@pytest.mark.slow
 def test_launch_queues_a_job_that_the_jobs_page_watches_to_the_end(tmp_path, monkeypatch):
     at = fill_tiny_form(open_page("pages/1_New_study.py", tmp_path, monkeypatch))
     assert not at.error, text(at.error)
@@ -221,6 +228,7 @@ def test_launch_queues_a_job_that_the_jobs_page_watches_to_the_end(tmp_path, mon
     assert len(charts(at)) >= 3
 
 
+@pytest.mark.slow
 def test_jobs_page_resumes_an_interrupted_job_and_cancels_it(tmp_path, monkeypatch):
     from studies import StudySpec
     q = JobQueue(tmp_path)
@@ -264,7 +272,7 @@ def login(at, password):
     return at.button(key="login_submit").click().run()
 
 
-@pytest.mark.parametrize("page", ALL_PAGES)
+@pytest.mark.parametrize("page", EACH_PAGE)
 def test_a_shared_password_guards_every_page(page, fixture_store, monkeypatch, throttle):
     root, spec = fixture_store
     clock, _ = throttle
@@ -326,6 +334,7 @@ def test_unreadable_files_are_shown_as_warnings(fixture_store, tmp_path, monkeyp
     assert "could not be read" in text(at.warning) and not at.exception
 
 
+@pytest.mark.slow
 def test_a_1000_run_study_renders_in_under_2_s(big_store, monkeypatch, capsys):
     root, spec = big_store
     timings = {}
@@ -341,3 +350,12 @@ def test_a_1000_run_study_renders_in_under_2_s(big_store, monkeypatch, capsys):
     with capsys.disabled():
         print(f"\n1,000-run study, seconds per page (first view, next view): {timings}")
     assert all(warm < 2.0 for _, warm in timings.values()), timings
+
+
+def test_a_link_with_lang_zh_opens_in_chinese_and_keeps_it(fixture_store, monkeypatch):
+    root, spec = fixture_store
+    at = open_page("pages/3_Speed.py", root, monkeypatch, {"study": spec.study_id, "lang": "zh"})
+    assert not at.exception and at.title[0].value.endswith("速度")
+    assert at.query_params["lang"] == "zh" and "每轮" in text(at.caption)
+    at.run()
+    assert at.title[0].value.endswith("速度") and at.query_params["lang"] == "zh"

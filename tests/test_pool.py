@@ -13,6 +13,8 @@ from studies.worker import RunJob
 from studies.timing import Timing
 from tests.conftest import NO_MEASURE
 
+pytestmark = pytest.mark.slow   # worker process pools
+
 CPU = torch.device("cpu")
 SPEC = {"name": "pooled", "dataset": "digits", "hidden": [32], "batch_sizes": [16, 512], "optimizers": ["sgd"],
         "shuffle": [True, False], "seeds": [0, 1], "epochs": 2, "measure": dict(NO_MEASURE)}

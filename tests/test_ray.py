@@ -12,6 +12,8 @@ from studies import StudySpec, open_store, run_study
 from tests.conftest import NO_MEASURE, ROOT
 from tests.test_cli import write_spec
 
+pytestmark = pytest.mark.slow   # a real local Ray
+
 ray = pytest.importorskip("ray")
 
 SPEC = {"name": "raytiny", "dataset": "digits", "hidden": [16], "batch_sizes": [64, 512],

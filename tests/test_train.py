@@ -91,3 +91,31 @@ def test_training_restores_ieee_subnormals(digits):
     train_run(run_of(epochs=1, optimizers=["adam"]), digits, CPU)
     train_run(run_of(epochs=1, optimizers=["adam"]), digits, CPU, engine="plain")
     assert (torch.tensor([1e-39], dtype=torch.float32) * 1.0).item() != 0.0
+
+
+def test_stalled_rule_on_hand_made_rows():
+    from studies.results import CHANCE_MARGIN, end_status, stalled
+    rows = lambda *pairs: [{"train_loss": l, "train_acc": a} for l, a in pairs]   # noqa: E731
+    assert stalled(rows((2.3, 0.1), (2.5, 0.6), (2.4, 0.7)), 10)            # loss never fell below its start
+    assert stalled(rows((2.3, 0.1), (2.0, 0.3), (2.2, 0.1 + CHANCE_MARGIN)), 10)   # ends at chance
+    assert not stalled(rows((2.3, 0.1), (1.0, 0.7)), 10) and not stalled(rows((2.3, 0.1)), 10)
+    assert stalled(rows((0.69, 0.5), (0.6, 0.5 + CHANCE_MARGIN)), 2)
+    assert not stalled(rows((0.69, 0.5), (0.6, 0.5 + 2 * CHANCE_MARGIN)), 2)
+    assert end_status(rows((2.3, 0.1), (2.5, 0.1)), 10, reached=False) == "stalled"
+    assert end_status(rows((2.3, 0.1), (0.1, 0.99)), 10, reached=True) == "done"
+
+
+@pytest.mark.parametrize("engine, lr, epochs", [("plain", 0.3, 5), ("auto", 1.0, 6)])
+def test_a_run_forced_to_collapse_is_stalled_not_done(digits, engine, lr, epochs):
+    """momentum at lr 0.3 on digits (B=16, MLP 64-64) collapses to chance accuracy without a NaN: the plain
+    loop and the stacked loop (engine auto for an MLP) both call it stalled, and the worker measures nothing."""
+    run = run_of(hidden=[64, 64], optimizers=["momentum"], lr={"momentum": lr}, batch_sizes=[16], epochs=epochs,
+                 target_train_acc=1.0)
+    res = train_run(run, digits, CPU, engine=engine)
+    assert res.status == "stalled" and not res.reached_target and res.diverged_epoch is None
+    assert res.final["train_acc"] <= 0.12 and len(res.epoch_rows) == epochs + 1
+    if engine == "auto":
+        from studies.config import MeasureSpec
+        from studies.worker import execute_run
+        out = execute_run(run, MeasureSpec(sharpness_eps=(1e-3,), hessian=True), trained=res)
+        assert out.row["status"] == "stalled" and out.measure_row is None

@@ -1,0 +1,176 @@
+"""The results pages' strings (Speed, Generalization, Sharpness): labels, chart captions and the "How it is
+measured" texts. key -> (English, 中文). Data only; merged into the catalogue by _catalogue.py."""
+
+RESULTS = {
+    # ---- Speed
+    "speed.optimizers": ("Optimizers", "优化器"),
+    "speed.optimizers_help": ("Also a click on the chart legend highlights one", "点击图例也可以突出显示某个优化器"),
+    "speed.order": ("Order", "数据顺序"),
+    "speed.order_help": ("shuffle: a new permutation every epoch; fixed order: one order for all epochs",
+                         "shuffle：每轮一个新排列；fixed order：所有轮次使用同一顺序"),
+    "speed.nothing": ("Nothing to show: pick at least one optimizer and one order.",
+                      "没有可显示的内容：请至少选择一个优化器和一种顺序。"),
+    "speed.step_title": ("time per step vs batch size", "每步时间随批大小的变化"),
+    "speed.throughput_title": ("samples / s vs batch size", "每秒样本数随批大小的变化"),
+    "caption.step_time": ("Seconds per optimizer step (log scale) = epoch time / steps per epoch, against batch "
+                          "size (log₂ axis). Flat while the device has idle parallelism; rising in proportion to "
+                          "B once it is saturated.",
+                          "每个优化器步的秒数（对数坐标）= 每轮时间 / 每轮步数，随批大小（log₂ 轴）变化。"
+                          "设备尚有空闲并行能力时基本持平；饱和后随 B 成比例上升。"),
+    "caption.throughput": ("Training examples per second (log scale) = examples per epoch / epoch time, against "
+                           "batch size (log₂ axis): the hardware's side of the batch-size trade-off.",
+                           "每秒训练样本数（对数坐标）= 每轮样本数 / 每轮时间，随批大小（log₂ 轴）变化："
+                           "批大小权衡中硬件的一面。"),
+    "caption.bcrit": ("Dashed rule: the critical batch size B_crit ≈ {b}, the gradient noise scale B_simple = tr(Σ)/|G|² "
+                      "at the end of training of the smallest-batch runs, mean over their seeds (McCandlish et al. "
+                      "2018): below it, doubling the batch nearly halves the steps needed; past it, larger batches "
+                      "stop paying off.",
+                      "虚线：临界批大小 B_crit ≈ {b}，即最小批运行在训练结束时梯度噪声尺度 B_simple = tr(Σ)/|G|² 的"
+                      "种子均值（McCandlish 等 2018）：低于它时，批大小加倍几乎使所需步数减半；超过它后，更大的批不再划算。"),
+    "how.title": ("How it is measured", "如何测量"),
+    "how.speed": (
+        "**Epoch time** is measured in a timing pass with the device to itself: each configuration trains "
+        "alone, epoch 1 is a warm-up (reported, not counted), and the epoch time is the median over the timed "
+        "epochs (short epochs are timed several at a time). The batch order lives on the device "
+        "(`randperm` per epoch or one fixed permutation): no DataLoader. **Time per step** = epoch time / "
+        "⌈n_train / B⌉; **samples / s** = examples per epoch / epoch time.\n\n"
+        "**B_crit** is the gradient noise scale B_simple = tr(Σ) / |G|², with G the full-batch gradient and Σ the "
+        "per-example gradient covariance, estimated from gradient norms at two batch sizes (McCandlish et al. "
+        "2018, *An Empirical Model of Large-Batch Training*, Appendix A).",
+        "**每轮时间**在独占设备的计时阶段测量：每个配置单独训练，第 1 轮作为预热（报告但不计入），每轮时间取计时轮次的"
+        "中位数（很短的轮次会多轮合并计时）。批的顺序保存在设备上（每轮 `randperm` 或一个固定排列），不使用 DataLoader。"
+        "**每步时间** = 每轮时间 / ⌈n_train / B⌉；**每秒样本数** = 每轮样本数 / 每轮时间。\n\n"
+        "**B_crit** 是梯度噪声尺度 B_simple = tr(Σ) / |G|²，G 为全批梯度，Σ 为单样本梯度的协方差，"
+        "由两个批大小下的梯度范数估计（McCandlish 等 2018，*An Empirical Model of Large-Batch Training*，附录 A）。"),
+    # ---- Generalization
+    "gen.gap_loss_title": ("test − train loss vs batch size", "测试损失 − 训练损失随批大小的变化"),
+    "caption.gap_loss": ("Test loss − train loss (cross-entropy, nats) at the end of training against batch size "
+                         "(log₂ axis); mean over seeds with a ± 1 std band.",
+                         "训练结束时的测试损失 − 训练损失（交叉熵，nats），随批大小（log₂ 轴）变化；各种子的均值与 ± 1 标准差带。"),
+    "caption.loss": ("Final train and test loss (cross-entropy, nats) on one shared y scale against batch size "
+                     "(log₂ axis); mean over seeds with a ± 1 std band.",
+                     "最终训练与测试损失（交叉熵，nats，同一 y 轴）随批大小（log₂ 轴）变化；各种子的均值与 ± 1 标准差带。"),
+    "gen.curves": ("Learning curves", "学习曲线"),
+    "gen.batch_sizes": ("Batch sizes", "批大小"),
+    "gen.batch_sizes_help": ("Runs of these batch sizes (all optimizers, orders and seeds)",
+                             "这些批大小的运行（所有优化器、顺序和种子）"),
+    "gen.metric": ("Metric", "指标"),
+    "gen.optimizer": ("Optimizer", "优化器"),
+    "gen.pick_size": ("Pick at least one batch size.", "请至少选择一个批大小。"),
+    "caption.curves": ("The chosen metric after each epoch, one line per run ({n} runs, at most {max}), one panel "
+                       "per batch size, each with its own x scale; against steps or examples seen, small and "
+                       "large batches share a budget.",
+                       "每轮之后的所选指标，每个运行一条线（{n} 个运行，最多 {max} 个），每个批大小一个面板，各自有独立的"
+                       " x 轴；以步数或已见样本数为横轴时，小批与大批在同一预算下比较。"),
+    "gen.target": ("Steps and epochs to reach the target", "达到目标所需的步数与轮数"),
+    "gen.no_target": ("No run reached a training target. Set target_train_acc (e.g. 0.99) or target_train_loss "
+                      "on **New study**: each run then stops at the target and this chart shows the steps it took.",
+                      "没有运行达到训练目标。在 **新建研究** 中设置 target_train_acc（如 0.99）或 target_train_loss："
+                      "每个运行会在达到目标时停止，此图显示它用了多少步。"),
+    "caption.steps_fit": ("{n} of {total} runs reached the target. Points: steps to the target of each best-lr run "
+                          "(log–log). Line: S(B) = S_min·(1 + B_noise/B) fitted in log space (McCandlish et al. "
+                          "2018); coloured rule: its B_crit = B_noise; black dotted rule: the measured gradient "
+                          "noise scale B_simple. Shaded: perfect scaling (B < B_crit/10), diminishing returns, no "
+                          "further gain (B > 10·B_crit).",
+                          "{total} 个运行中有 {n} 个达到目标。点：每个最佳学习率运行达到目标的步数（双对数）。"
+                          "线：在对数空间拟合的 S(B) = S_min·(1 + B_noise/B)（McCandlish 等 2018）；彩色竖线：其 "
+                          "B_crit = B_noise；黑色点线：实测梯度噪声尺度 B_simple。阴影：完美缩放（B < B_crit/10）、"
+                          "收益递减、不再有收益（B > 10·B_crit）。"),
+    "caption.epochs_to_target": ("Epochs to reach the target vs batch size (log–log, mean over seeds): a large "
+                                 "batch takes fewer steps but more passes over the data.",
+                                 "达到目标所需轮数随批大小的变化（双对数，各种子均值）：大批需要的步数更少，但需要更多遍数据。"),
+    "gen.lr_grid": ("Learning rate × batch size", "学习率 × 批大小"),
+    "caption.lr_heatmap": ("{opt}: median steps to the target (left, log colour scale, darker = more steps) and "
+                           "test accuracy (right) over each learning rate × batch size; the red line traces the "
+                           "best lr per batch size (Goyal et al.'s linear scaling holds while it climbs with B). "
+                           "Blank cells: no seed reached the target, or every run stalled or diverged.",
+                           "{opt}：每个学习率 × 批大小组合达到目标的中位步数（左，对数色标，越深步数越多）和测试准确率"
+                           "（右）；红线描出每个批大小的最佳学习率（它随 B 上升时，Goyal 等的线性缩放成立）。"
+                           "空白格：没有种子达到目标，或所有运行停滞或发散。"),
+    "how.generalization": (
+        "**Accuracy and loss** are evaluated on the whole training set and the held-out test set (a fixed split) "
+        "after the last epoch, in evaluation mode, without the optimizer's noise. **Gap** = train − test accuracy "
+        "(and test − train loss). A band is ± 1 standard deviation over seeds.\n\n"
+        "**Steps to target**: a run stops the first epoch its training accuracy (or loss) meets the target; "
+        "steps = optimizer updates until then. Shallue et al. 2019 (*Measuring the Effects of Data Parallelism "
+        "on Neural Network Training*) show the three regimes; McCandlish et al. 2018 predict "
+        "S(B) = S_min·(1 + B_noise/B). Keskar et al. 2017 (*On Large-Batch Training for Deep Learning*) report "
+        "the generalisation gap of large batches.",
+        "**准确率和损失**在最后一轮之后、以评估模式在整个训练集和留出的测试集（固定划分）上计算，不含优化器的噪声。"
+        "**差距** = 训练准确率 − 测试准确率（以及测试损失 − 训练损失）。阴影带为各种子的 ± 1 标准差。\n\n"
+        "**达到目标的步数**：运行在训练准确率（或损失）首次达到目标的那一轮停止；步数 = 此前的优化器更新次数。"
+        "Shallue 等 2019（*Measuring the Effects of Data Parallelism on Neural Network Training*）给出了三个区间；"
+        "McCandlish 等 2018 预测 S(B) = S_min·(1 + B_noise/B)。Keskar 等 2017（*On Large-Batch Training for Deep "
+        "Learning*）报告了大批训练的泛化差距。"),
+    # ---- Sharpness
+    "sharp.none": ("This study has no sharpness or curvature columns. Turn them on under *What to measure* on "
+                   "**New study** (or in the spec's [measure] table) and run it again: finished training is reused.",
+                   "此研究没有尖锐度或曲率数据。在 **新建研究** 的 *训练后测量什么* 中打开它们（或在配置的 [measure] "
+                   "表中），再运行一次：已完成的训练会被复用。"),
+    "caption.sharpness_eps": ("ε-sharpness (Keskar Metric 2.1, % of 1 + loss) against batch size (log₂ axis): the "
+                              "largest train-loss rise within the box |y_i| ≤ ε·(|θ_i| + 1), ε = {eps}, found by "
+                              "L-BFGS-B in {iters} iterations on {sample} training examples.",
+                              "ε-尖锐度（Keskar 指标 2.1，以 1 + 损失的百分比计）随批大小（log₂ 轴）变化：在盒子 "
+                              "|y_i| ≤ ε·(|θ_i| + 1)（ε = {eps}）内训练损失的最大升幅，用 L-BFGS-B 迭代 {iters} 次、"
+                              "在 {sample} 个训练样本上求得。"),
+    "caption.sharpness_rand": ("Random sharpness (loss units) against batch size (log₂ axis): the mean antithetic "
+                               "train-loss rise (f(θ+σd) + f(θ−σd))/2 − f(θ) over {m} filter-normalised random "
+                               "directions of relative size σ = {sigma} (Li et al. 2018), on {sample} training "
+                               "examples; error bars: ±1 standard error over the directions.",
+                               "随机尖锐度（损失单位）随批大小（log₂ 轴）变化：沿 {m} 个滤波器归一化、相对大小 σ = {sigma} "
+                               "的随机方向的对称训练损失升幅 (f(θ+σd) + f(θ−σd))/2 − f(θ) 的均值（Li 等 2018），在 {sample} "
+                               "个训练样本上计算；误差棒：方向间的 ±1 标准误。"),
+    "caption.sharpness_sam": ("SAM sharpness (loss units) against batch size (log₂ axis): f(θ + ρ·g/|g|) − f(θ), "
+                              "ρ = {rho}, averaged over chunks of m = {chunk} examples (Foret et al. 2021).",
+                              "SAM 尖锐度（损失单位）随批大小（log₂ 轴）变化：f(θ + ρ·g/|g|) − f(θ)，ρ = {rho}，"
+                              "在每块 m = {chunk} 个样本上平均（Foret 等 2021）。"),
+    "caption.hessian_top_eig": ("Largest Hessian eigenvalue λ_max of the train loss (loss / weight², linear scale) "
+                                "against batch size (log₂ axis), by power iteration on Hessian-vector products over "
+                                "{sample} training examples.",
+                                "训练损失 Hessian 的最大特征值 λ_max（损失 / 权重²）随批大小（log₂ 轴）变化，"
+                                "由 Hessian-向量积的幂迭代在 {sample} 个训练样本上求得。"),
+    "caption.hessian_trace": ("Hessian trace (sum of all curvatures, loss / weight²) against batch size (log₂ "
+                              "axis), by Hutchinson's estimator (Rademacher probes) over {sample} training examples.",
+                              "Hessian 的迹（所有曲率之和，损失 / 权重²）随批大小（log₂ 轴）变化，"
+                              "由 Hutchinson 估计（Rademacher 探针）在 {sample} 个训练样本上求得。"),
+    "sharp.landscape": ("Loss landscape", "损失地形"),
+    "sharp.no_landscape": ("This study has no landscape rows. Turn on *landscape* under *What to measure* on "
+                           "**New study**.", "此研究没有损失地形数据。在 **新建研究** 的 *训练后测量什么* 中打开 *损失地形*。"),
+    "sharp.optimizer_help": ("The slices and the interpolation of this optimizer's runs", "此优化器运行的切片与插值"),
+    "sharp.no_slices": ("No random slices for these runs.", "这些运行没有随机切片。"),
+    "caption.slices": ("The chosen metric along f(θ + α·d), d one filter-normalised random direction (Li et al. "
+                       "2018), α from −1 to 1 in {points} points; one line per run, colour = batch size "
+                       "(small → large). A wider valley is a flatter minimum.",
+                       "沿 f(θ + α·d) 的所选指标，d 为一个滤波器归一化的随机方向（Li 等 2018），α 从 −1 到 1 共 {points} "
+                       "个点；每个运行一条线，颜色 = 批大小（小 → 大）。谷越宽，极小值越平坦。"),
+    "sharp.no_interp": ("No small↔large interpolation: it needs two batch sizes that share optimizer, order and "
+                        "seed.", "没有小批↔大批插值：需要两个共享优化器、顺序和种子的批大小。"),
+    "caption.interpolation": ("Loss (left) and accuracy (right) along (1 − α)·θ_small + α·θ_large: α = 0 is the "
+                              "small-batch solution, α = 1 the large-batch one; train solid, test dashed (Keskar "
+                              "et al. 2017, Figure 3).",
+                              "沿 (1 − α)·θ_small + α·θ_large 的损失（左）与准确率（右）：α = 0 为小批解，α = 1 为大批解；"
+                              "实线为训练，虚线为测试（Keskar 等 2017，图 3）。"),
+    "how.sharpness": (
+        "All measurements use a fixed, seeded sample of training examples and the trained weights θ; none "
+        "retrains.\n\n"
+        "- **ε-sharpness** (Keskar et al. 2017, *On Large-Batch Training for Deep Learning*, Metric 2.1): "
+        "φ = 100 · (max over y in C_ε of f(θ + y) − f(θ)) / (1 + f(θ)), with the box "
+        "C_ε = {y : |y_i| ≤ ε·(|θ_i| + 1)}; the max by L-BFGS-B.\n"
+        "- **Random sharpness**: mean of f(θ + σ·d) − f(θ) over filter-normalised random directions d (Li et al. "
+        "2018, *Visualizing the Loss Landscape of Neural Nets*).\n"
+        "- **SAM sharpness**: f(θ + ρ·g/|g|) − f(θ) with g the gradient, averaged over chunks of m examples "
+        "(Foret et al. 2021, *Sharpness-Aware Minimization*).\n"
+        "- **λ_max and trace** of the Hessian: power iteration and Hutchinson's estimator on Hessian-vector "
+        "products (no Hessian is formed).\n"
+        "- **B_crit**: the gradient noise scale B_simple = tr(Σ)/|G|² (McCandlish et al. 2018).",
+        "所有测量都使用固定、带种子的训练样本和训练好的权重 θ；不会重新训练。\n\n"
+        "- **ε-尖锐度**（Keskar 等 2017，*On Large-Batch Training for Deep Learning*，指标 2.1）："
+        "φ = 100 · (在 C_ε 内 f(θ + y) 的最大值 − f(θ)) / (1 + f(θ))，盒子 C_ε = {y : |y_i| ≤ ε·(|θ_i| + 1)}；"
+        "最大值由 L-BFGS-B 求得。\n"
+        "- **随机尖锐度**：沿滤波器归一化随机方向 d 的 f(θ + σ·d) − f(θ) 的平均值（Li 等 2018，*Visualizing the "
+        "Loss Landscape of Neural Nets*）。\n"
+        "- **SAM 尖锐度**：f(θ + ρ·g/|g|) − f(θ)，g 为梯度，在每块 m 个样本上平均（Foret 等 2021，"
+        "*Sharpness-Aware Minimization*）。\n"
+        "- Hessian 的 **λ_max 与迹**：基于 Hessian-向量积的幂迭代与 Hutchinson 估计（不构造 Hessian 矩阵）。\n"
+        "- **B_crit**：梯度噪声尺度 B_simple = tr(Σ)/|G|²（McCandlish 等 2018）。"),
+}
