@@ -42,6 +42,7 @@ from studies.device import denormals_flushed
 from studies.stacked import StackedTrainer
 from studies.models import build_model
 from studies.timing import PlainTrainer, best_stack, timing_pass
+from studies.timing import race as timing_race
 
 CPU = torch.device("cpu")
 HIDDEN = (256, 256)
@@ -112,31 +113,12 @@ class Wall:
 
 
 def race(loops: dict, budget_s: float = BUDGET_S, repeats: int = REPEATS) -> dict:
-    """name → (epoch seconds, steps timed) for ``name: (loop, threads)``, timed in alternation, medians.
-    Whole epochs (as many as fit the budget) where one takes at most 2 × budget; else the first steps of an
-    epoch, in eight pieces (each piece of the engine and lean loops starts a new epoch: its preparation is
-    counted eight times), stopping early past 3 × budget (a count that stalls costs seconds, not minutes)."""
-    steps, times = {}, {name: [] for name in loops}
-    for name, (loop, threads) in loops.items():   # warm up; size each measurement to the budget
-        torch.set_num_threads(threads)
-        loop.epoch(max_steps=2)
-        per_step = loop.epoch(max_steps=3) / min(3, len(loop.bounds))
-        steps[name] = max(1, math.ceil(budget_s / per_step))
-    for _ in range(repeats):
-        for name, (loop, threads) in loops.items():
-            torch.set_num_threads(threads)
-            if 2 * steps[name] >= len(loop.bounds):   # whole epochs (the last, partial batch included)
-                epochs = max(1, round(steps[name] / len(loop.bounds)))
-                times[name].append(sum(loop.epoch() for _ in range(epochs)) / epochs)
-                continue
-            done, seconds, piece = 0, 0.0, max(1, steps[name] // 8)
-            while done < steps[name] and not (done and seconds > 3 * budget_s):
-                n = min(piece, steps[name] - done)
-                seconds, done = seconds + loop.epoch(max_steps=n), done + n
-            times[name].append(seconds / done * len(loop.bounds))
-    spe = {name: len(loop.bounds) for name, (loop, _) in loops.items()}
-    return {name: (statistics.median(v), spe[name] if 2 * steps[name] >= spe[name] else steps[name])
-            for name, v in times.items()}
+    """name → (epoch seconds, steps timed) for ``name: (loop, threads)``: studies.timing.race (the timing pass's
+    harness: warm-up, measurements sized to the budget, timed in alternation, medians) with every loop timed,
+    none eliminated; a per-step median scaled to the whole epoch."""
+    raced = timing_race({name: (loop, threads, 1) for name, (loop, threads) in loops.items()}, budget_s, repeats,
+                        eliminate=math.inf)
+    return {name: (median * len(loops[name][0].bounds), steps) for name, (median, _, steps) in raced.items()}
 
 
 # ---------------------------------------------------------------- FLOPs and the matmul rate

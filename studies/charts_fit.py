@@ -44,10 +44,11 @@ def lr_heatmap(runs: pd.DataFrame, value: str = "steps", *, optimizer: str | Non
     with the best lr per batch size traced as a line. Empty cells: no seed reached the target."""
     opt = optimizer or sorted(runs.optimizer.unique())[0]
     g = lr_grid(runs[runs.optimizer == opt], value)
-    lrs = sorted(g.lr.unique())
+    g["lr_label"] = g.lr.map(lambda v: format(v, "g"))   # 0.003, not 0.00300000 on an ordinal axis
+    lrs = [format(v, "g") for v in sorted(g.lr.unique())]
     sizes = sorted(g.batch_size.unique())
     x = alt.X("batch_size:O", title="batch size", sort=sizes)
-    y = alt.Y("lr:O", title="learning rate", sort=list(reversed(lrs)), axis=alt.Axis(format="g"))
+    y = alt.Y("lr_label:O", title="learning rate", sort=list(reversed(lrs)))
     color = alt.Color("value:Q", title=label(value),
                       scale=alt.Scale(type="log" if value in ("steps", "epochs") else "linear", scheme="viridis",
                                       reverse=value in ("steps", "epochs")))

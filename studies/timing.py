@@ -88,11 +88,12 @@ def trainer_for(run: RunSpec, data: Dataset, device: torch.device):
     return PlainTrainer(run, data, device, model)
 
 
-def _race(entries: dict, budget_s: float, repeats: int) -> dict:
+def race(entries: dict, budget_s: float, repeats: int, eliminate: float = ELIMINATE) -> dict:
     """Seconds per unit of work (a step, or a run-step of a stack) of each ``label: (trainer, threads,
     units per step)``: (median, worst, steps timed). Each is warmed up and its measurement sized to
-    ``budget_s``; one whose warm-up is more than ELIMINATE × the best one's is out (its warm-up figure
-    stands), the rest are timed ``repeats`` times in alternation."""
+    ``budget_s``; one whose warm-up is more than ``eliminate`` × the best one's is out (its warm-up figure
+    stands), the rest are timed ``repeats`` times in alternation. The one timing harness: the timing pass
+    races thread counts and stack sizes with it, bench.py races whole training loops (eliminate=inf)."""
     before = torch.get_num_threads()
     try:
         warm: dict = {}   # label → seconds per step
@@ -102,12 +103,12 @@ def _race(entries: dict, budget_s: float, repeats: int) -> dict:
             best, seconds = min((w / entries[k][2] for k, w in warm.items()), default=math.inf), 0.0
             for n in range(1, min(len(trainer.bounds), 3) + 1):   # step by step: a stalled count stops early
                 seconds += trainer.epoch(max_steps=1)
-                if seconds / n / units > ELIMINATE * best:
+                if seconds / n / units > eliminate * best:
                     break
             warm[label] = seconds / n
         best = min(w / entries[k][2] for k, w in warm.items())
         steps = {label: max(1, math.ceil(budget_s / max(w, 1e-9)))   # more than an epoch: whole epochs
-                 for label, w in warm.items() if w / entries[label][2] <= ELIMINATE * best}
+                 for label, w in warm.items() if w / entries[label][2] <= eliminate * best}
         times: dict = {label: [] for label in steps}
         sized = dict(steps)
         for _ in range(repeats):
@@ -158,7 +159,7 @@ def timing_pass(run: RunSpec, data: Dataset, device: torch.device, *, threads: l
     if key not in _cache:
         trainer = trainer_for(run, data.to(device), device)
         spe = len(trainer.bounds)
-        raced = _race({t: (trainer, t, 1) for t in threads}, budget_s, repeats)
+        raced = race({t: (trainer, t, 1) for t in threads}, budget_s, repeats)
         by_threads = {t: median * spe for t, (median, _, _) in raced.items()}   # first steps scaled to the epoch
         best = min(threads)
         for t in sorted(threads):
@@ -183,5 +184,5 @@ def best_stack(run: RunSpec, data: Dataset, device: torch.device, members: int, 
     data = data.to(device)
     entries = {k: (StackedTrainer([dataclasses.replace(run, seed=run.seed + i) for i in range(k)], data, device),
                    threads, k) for k in sizes}
-    per_run_step = {k: median for k, (median, _, _) in _race(entries, budget_s, repeats).items()}
+    per_run_step = {k: median for k, (median, _, _) in race(entries, budget_s, repeats).items()}
     return min(per_run_step, key=per_run_step.get), per_run_step
