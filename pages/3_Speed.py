@@ -7,7 +7,7 @@ from studies import charts
 
 store = ui.page(t("nav.Speed"), ":material/speed:")
 sid = ui.study_picker(store)
-runs = charts.with_speed(ui.runs_or_stop(store, sid))
+runs = ui.lr_view(charts.with_speed(ui.runs_or_stop(store, sid)), "speed_every_lr")   # best lr by default
 
 optimizers = sorted(runs.optimizer.unique())
 left, right = st.columns(2)

@@ -12,6 +12,7 @@ import argparse
 import collections
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -39,6 +40,10 @@ seeds = [0, 1]
 epochs = 40
 device = "cpu"
 """
+
+
+def _stop(signum, frame):
+    raise KeyboardInterrupt
 
 
 def main() -> int:
@@ -80,8 +85,9 @@ def main() -> int:
         else:
             plan.append("export"); e += 1
     t0 = time.monotonic()
+    signal.signal(signal.SIGTERM, _stop)   # a stopped stress run still prints what it counted
     try:
-        for kind in plan:
+        for i, kind in enumerate(plan, 1):
             if kind == "export":
                 res = call("export", "stress-complete", "--store", str(tmp / "store"), "--table", "epochs",
                            "--format", "csv", "-o", str(tmp / "epochs.csv"))
@@ -93,6 +99,11 @@ def main() -> int:
                 last[kind] = (res.stderr.strip().splitlines() or [""])[-1][:200]
             if load is not None and load.poll() is not None:
                 load = start_load()
+            if i % 50 == 0:
+                print(f"{i} invocations, {sum(sum(c.values()) for c in bad.values())} non-zero, "
+                      f"{time.monotonic() - t0:.0f} s", flush=True)
+    except KeyboardInterrupt:
+        print("stopped early; the counts below are for the invocations that ran", flush=True)
     finally:
         if load is not None:
             load.terminate()

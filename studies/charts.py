@@ -88,7 +88,8 @@ def _color(domain: list[str], field: str = "optimizer"):
         domain = list(dict.fromkeys(domain))
         legend = alt.Legend(labelLimit=420, symbolOpacity=1, orient="bottom", direction="vertical", columns=2) \
             if field == "run" else alt.Legend(labelLimit=260, symbolOpacity=1, orient="bottom", columns=2)
-        return alt.Color(f"{field}:N", title=field, legend=legend,
+        name = t(f"chart.legend.{field}")
+        return alt.Color(f"{field}:N", title=field if name == f"chart.legend.{field}" else name, legend=legend,
                          scale=alt.Scale(domain=domain, range=[PALETTE[i % len(PALETTE)] for i in range(len(domain))]))
     known = [o for o in OPTIMIZERS if o in domain] + [o for o in domain if o not in OPTIMIZERS]
     return alt.Color("optimizer:N", title=t("chart.legend.optimizer"),   # below the plot: never clipped
@@ -158,7 +159,8 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
     pick = alt.selection_point(fields=[color], bind="legend")
     x = _batch_axis(series, critical_batch)
     yscale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
-    enc_y = alt.Y("mean:Q", title=label(y), scale=yscale)
+    enc_y = alt.Y("mean:Q", title=label(y), scale=yscale,   # 100k, not 100,000: a narrow axis
+                  axis=alt.Axis(format="~s") if y == "samples_per_s" else alt.Axis())
     opacity = alt.condition(pick, alt.value(1.0), alt.value(0.12))
     tooltip = [alt.Tooltip("optimizer:N"), alt.Tooltip("shuffle_label:N", title=t("chart.legend.order")),
                alt.Tooltip("batch_size:Q", title=t("chart.batch_size")), alt.Tooltip("mean:Q", title=label(y), format=".4g"),
@@ -213,15 +215,16 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
         sizes = pd.to_numeric(df["batch_size"], errors="coerce").dropna()
         right_half = len(sizes) and critical_batch > (sizes.min() * sizes.max()) ** 0.5   # log-scale middle
         text = alt.Chart(rule_df.assign(text=f"B_crit ≈ {critical_batch:,.0f}")).mark_text(
-            align="right" if right_half else "left", dx=-4 if right_half else 4, dy=8, color="#555",
-            fontSize=11).encode(x=rule_x, y=alt.value(0), text="text:N")
+            align="right" if right_half else "left", dx=-4 if right_half else 4, dy=4, baseline="top",
+            color="#555", fontSize=11).encode(x=rule_x, y=alt.value(0), text="text:N")   # inside the plot
         if critical_se is not None and critical_se > 0:
             lo = max(critical_batch - critical_se, critical_batch / 4)   # a log axis: never at or below 0
             shade = alt.Chart(pd.DataFrame({"a": [lo], "b": [critical_batch + critical_se]})).mark_rect(
                 color="#888", opacity=0.12).encode(x=alt.X("a:Q", scale=alt.Scale(type="log", base=2)), x2="b:Q")
             layers.append(shade)
         layers += [rule, text]
-    return alt.layer(*layers).add_params(pick).properties(title=title or label(y), height=height) \
+    return alt.layer(*layers).add_params(pick).properties(   # offset: the title clears the top tick label
+        title=alt.TitleParams(title or label(y), offset=10), height=height) \
         .resolve_scale(shape="independent")
 
 

@@ -87,13 +87,15 @@ def plan(jobs: list[RunJob], device: torch.device, workers: int, stack: bool = T
         mlp = stackable(build_model(runs[0].model, runs[0].hidden, data.input_shape, data.n_classes, 0))
         solo_s = timing.by_threads.get(1, timing.epoch_time_s) * runs[0].epochs
         scaling = timing.by_threads.get(1, timing.epoch_time_s) / timing.epoch_time_s / timing.threads
-        if device.type == "cpu" and timing.threads > 1 and scaling >= THREAD_SCALING:
-            # matmul-bound: threads scale nearly as well as side-by-side runs; alone, all threads, timed solo
-            driver += [unit([r], timing.threads, timing.epoch_time_s * r.epochs) for r in runs]
-            continue
         tune = mlp and len(runs) > 1 and (solo_s * len(runs) > STACK_TUNE_MIN_S or device.type != "cpu")
         size, per_run_step = best_stack(runs[0], data, device, len(runs)) if tune else (1, {})
         stack_ratio = per_run_step[size] / per_run_step[1] if per_run_step else 1.0   # per run-step, vs alone
+        if device.type == "cpu" and timing.threads > 1 and scaling * stack_ratio >= THREAD_SCALING:
+            # matmul-bound: threads scale nearly as well as side-by-side runs in their best stacks (a noisy
+            # timing on a busy machine cannot send a launch-bound sweep here: stacking halves its cost);
+            # alone, all threads, timed solo
+            driver += [unit([r], timing.threads, timing.epoch_time_s * r.epochs) for r in runs]
+            continue
         target = pool if device.type == "cpu" else driver
         target += [unit(part, 1 if device.type == "cpu" else timing.threads, solo_s * len(part) * stack_ratio)
                    for part in _split(runs, size)]

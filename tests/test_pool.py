@@ -34,7 +34,8 @@ def forced_pool(monkeypatch):
     monkeypatch.setattr(pool, "POOL_MIN_WORK_S", 0.0)
     monkeypatch.setattr(pool, "STACK_TUNE_MIN_S", 0.0)
     monkeypatch.setattr(pool, "timing_pass", fake_timing({16: 1, 512: 2, 64: 1}))
-    monkeypatch.setattr(pool, "best_stack", lambda run, data, device, members: (2, {1: 1.0, 2: 0.6}))
+    monkeypatch.setattr(pool, "best_stack", lambda run, data, device, members:   # stacks pay at small batch
+                        (2, {1: 1.0, 2: 0.6}) if run.batch_size < 256 else (1, {1: 1.0, 2: 1.1}))
 
 
 def jobs_of(spec_dict):
@@ -50,6 +51,19 @@ def test_plan_stacks_small_batches_into_the_pool_and_runs_large_ones_alone(force
     assert [(len(u.runs), u.threads, u.pooled) for u in driver] == [(1, 2, False)] * 4   # batch 512: solo
     one_worker, driver1 = pool.plan(jobs_of(SPEC), CPU, workers=1)
     assert one_worker == [] and len(driver1) == 6   # no pool: the stacks train here
+
+
+def test_a_sweep_that_stacking_halves_stays_in_the_pool_though_its_timing_says_threads_scale(forced_pool,
+                                                                                             monkeypatch):
+    """A busy machine can make two threads look twice as fast at batch 16 (launch-bound); the stacks'
+    per-run-step gain (0.5) still makes side-by-side one-thread stacks the better plan."""
+    monkeypatch.setattr(pool, "timing_pass", fake_timing({16: 2}))
+    monkeypatch.setattr(pool, "best_stack", lambda run, data, device, members: (4, {1: 1.0, 4: 0.5}))
+    sweep = {**SPEC, "batch_sizes": [16], "shuffle": [True], "seeds": [0, 1, 2, 3],
+             "lr": {"sgd": [0.01, 0.03]}}
+    pooled, driver = pool.plan(jobs_of(sweep), CPU, workers=2)
+    assert driver == [] and sorted(len(u.runs) for u in pooled) == [4, 4]
+    assert len({r.lr for u in pooled for r in u.runs}) == 2   # one stack key for both learning rates
 
 
 def test_plan_fills_the_workers_and_skips_the_pool_for_small_work(forced_pool, monkeypatch):
