@@ -78,7 +78,9 @@ def main() -> None:
         "measurements of the run (ε-sharpness and SAM included).", "",
         *lines, "",
         f"Study: {wall:.1f} s wall; training {runs.total_time_s.sum():.1f} s (probes {runs.probe_s.sum():.1f} s "
-        f"of it), measurements {runs.measure_time_s.sum():.1f} s.",
+        f"of it), measurements {runs.measure_time_s.sum():.1f} s. The first probe in a worker process pays "
+        "torch.func's first-call set-up (vmap of grad: seconds on a loaded 2-core machine), so `probe_s` varies "
+        "between runs trained in different processes.",
     ])
     print(text)
     if args.write:
