@@ -148,6 +148,7 @@ def test_jackknife_by_hand_and_one_exact_big_draw():
     assert math.isnan(noise_scale_from_norms([3.0], [1.0], 8, 64).se)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["plain", "auto"])
 def test_probe_follows_training_at_log_spaced_epochs_without_changing_it(engine):
     """Both loops call the probe at epoch 0, powers of two and the last epoch; the weights and metrics

@@ -65,6 +65,7 @@ def test_sharpness_page_draws_measurements_landscape_and_interpolation(measured_
     assert "critical batch size" in text(at.caption)
 
 
+@pytest.mark.slow
 def test_curvature_draws_the_critical_point_test_noise_over_training_and_predictors(measured_store, monkeypatch):
     root, specs = measured_store
     at = open_page("pages/8_Curvature.py", root, monkeypatch, {"study": specs[0].study_id})
