@@ -33,6 +33,9 @@ with left:
 with right:
     ui.chart(charts.gap_chart, runs, name=f"{sid}-gap", key="home_gap", caption=t("caption.gap"))
 ui.chart(charts.accuracy_chart, runs, name=f"{sid}-accuracy", key="home_acc", caption=t("caption.accuracy"))
+with st.expander(t("how.title")):
+    st.markdown(t("how.speed"))
+    st.markdown(t("how.generalization"))
 with st.expander(t("home.runs_and_spec")):
     st.dataframe(runs.astype({c: str for c in runs.columns if runs[c].dtype == object}), hide_index=True,
                  key="runs_table")

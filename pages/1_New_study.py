@@ -9,8 +9,8 @@ import streamlit as st
 import ui
 from studies import form, form_fields, uploads
 from studies.i18n import t
-from studies.config import (DATASET_KINDS, DEVICES, LOSSES, LR_SCALINGS, MODELS, OPTIMIZERS, SCHEDULES,
-                            SpecError)
+from studies.config import (DATASET_KINDS, DEVICES, LOSSES, LR_SCALINGS, MODELS, OPTIM_HYPER, OPTIMIZERS,
+                            SCHEDULES, SpecError)
 from studies.estimate import confirm_above_s, estimate, format_seconds
 from studies.jobs import device_slot
 
@@ -98,6 +98,18 @@ with grid_col:
     for opt in S["f_optimizers"]:
         st.text_input(t("form.lr", opt=opt), key=f"f_lr_{opt}", help=t("form.lr_help"))
     errors["lr"] = st.empty()
+    hyper = [k for k, (_, opts) in OPTIM_HYPER.items() if set(opts) & set(S["f_optimizers"])]
+    if hyper:
+        with st.expander(t("form.optim")):
+            for k in hyper:
+                applies = ", ".join(o for o in OPTIM_HYPER[k][1] if o in S["f_optimizers"])
+                if k == "nesterov":
+                    st.checkbox(t("form.optim.nesterov"), key="f_optim_nesterov", help=t("form.optim.nesterov_help"))
+                else:
+                    st.number_input(f"{t(f'form.optim.{k}')} ({applies})", min_value=0.0, max_value=1.0,
+                                    format="%g", step=0.01 if k != "eps" else 1e-8, key=f"f_optim_{k}",
+                                    help=t("form.optim_help"))
+            errors["optim"] = st.empty()
     st.radio(t("form.shuffle"), list(form.SHUFFLE_CHOICES), key="f_shuffle", horizontal=True,
              help=t("form.shuffle_help"), format_func=lambda c: t(f"form.shuffle.{c}"))
     st.text_input(t("form.seeds"), key="f_seeds", help=t("form.seeds_help"))

@@ -155,6 +155,8 @@ CATALOGUE.update({
     "chart.legend.optimizer": ("optimizer", "优化器"),
     "chart.legend.order": ("order", "数据顺序"),
     "chart.legend.run": ("run", "运行"),
+    "chart.legend.study": ("study", "研究"),
+    "chart.legend.pair": ("small → large batch", "小批 → 大批"),
     "chart.x.epoch": ("epoch", "轮次"),
     "chart.x.steps": ("steps (optimizer updates)", "步数（优化器更新次数）"),
     "chart.x.examples": ("examples seen", "已见样本数"),
@@ -234,3 +236,7 @@ CATALOGUE.update({
                      "设备：{devices} · torch {torch} · 每轮时间取 {over} 个计时轮次的中位数（第 1 轮为预热，报告但不计入）"
                      " · 学习率预热轮数：{warmup}"),
 })
+
+from ._catalogue_curvature import CURVATURE  # noqa: E402 - the Curvature page's and [optim]'s strings
+
+CATALOGUE.update(CURVATURE)

@@ -21,11 +21,12 @@ RESULTS = {
                            "batch size (log₂ axis): the hardware's side of the batch-size trade-off.",
                            "每秒训练样本数（对数坐标）= 每轮样本数 / 每轮时间，随批大小（log₂ 轴）变化："
                            "批大小权衡中硬件的一面。"),
-    "caption.bcrit": ("Dashed rule: the critical batch size B_crit ≈ {b}, the median gradient noise scale B_simple = tr(Σ)/|G|² over the "
-                      "runs (McCandlish et al. 2018): below it, doubling the batch nearly halves the steps needed; "
-                      "past it, larger batches stop paying off.",
-                      "虚线：临界批大小 B_crit ≈ {b}，即各运行梯度噪声尺度 B_simple = tr(Σ)/|G|² 的中位数（McCandlish 等 2018）："
-                      "低于它时，批大小加倍几乎使所需步数减半；超过它后，更大的批不再划算。"),
+    "caption.bcrit": ("Dashed rule: the critical batch size B_crit ≈ {b}, the gradient noise scale B_simple = tr(Σ)/|G|² "
+                      "at the end of training of the smallest-batch runs, mean over their seeds (McCandlish et al. "
+                      "2018): below it, doubling the batch nearly halves the steps needed; past it, larger batches "
+                      "stop paying off.",
+                      "虚线：临界批大小 B_crit ≈ {b}，即最小批运行在训练结束时梯度噪声尺度 B_simple = tr(Σ)/|G|² 的"
+                      "种子均值（McCandlish 等 2018）：低于它时，批大小加倍几乎使所需步数减半；超过它后，更大的批不再划算。"),
     "how.title": ("How it is measured", "如何测量"),
     "how.speed": (
         "**Epoch time** is measured in a timing pass with the device to itself: each configuration trains "
@@ -112,11 +113,13 @@ RESULTS = {
                               "ε-尖锐度（Keskar 指标 2.1，以 1 + 损失的百分比计）随批大小（log₂ 轴）变化：在盒子 "
                               "|y_i| ≤ ε·(|θ_i| + 1)（ε = {eps}）内训练损失的最大升幅，用 L-BFGS-B 迭代 {iters} 次、"
                               "在 {sample} 个训练样本上求得。"),
-    "caption.sharpness_rand": ("Random sharpness (loss units) against batch size (log₂ axis): the mean train-loss "
-                               "rise over {m} filter-normalised random directions of relative size σ = {sigma} "
-                               "(Li et al. 2018), on {sample} training examples.",
+    "caption.sharpness_rand": ("Random sharpness (loss units) against batch size (log₂ axis): the mean antithetic "
+                               "train-loss rise (f(θ+σd) + f(θ−σd))/2 − f(θ) over {m} filter-normalised random "
+                               "directions of relative size σ = {sigma} (Li et al. 2018), on {sample} training "
+                               "examples; error bars: ±1 standard error over the directions.",
                                "随机尖锐度（损失单位）随批大小（log₂ 轴）变化：沿 {m} 个滤波器归一化、相对大小 σ = {sigma} "
-                               "的随机方向的平均训练损失升幅（Li 等 2018），在 {sample} 个训练样本上计算。"),
+                               "的随机方向的对称训练损失升幅 (f(θ+σd) + f(θ−σd))/2 − f(θ) 的均值（Li 等 2018），在 {sample} "
+                               "个训练样本上计算；误差棒：方向间的 ±1 标准误。"),
     "caption.sharpness_sam": ("SAM sharpness (loss units) against batch size (log₂ axis): f(θ + ρ·g/|g|) − f(θ), "
                               "ρ = {rho}, averaged over chunks of m = {chunk} examples (Foret et al. 2021).",
                               "SAM 尖锐度（损失单位）随批大小（log₂ 轴）变化：f(θ + ρ·g/|g|) − f(θ)，ρ = {rho}，"

@@ -31,6 +31,7 @@ LABELS = {
     "sharpness_eps": "ε-sharpness (Keskar)", "sharpness_rand": "random sharpness",
     "sharpness_sam": "SAM sharpness", "hessian_top_eig": "Hessian λ_max", "hessian_trace": "Hessian trace",
     "noise_scale": "gradient noise scale B_simple", "epochs": "epochs", "steps": "steps",
+    "grad_norm": "gradient norm ‖∇f‖", "hessian_min_eig": "Hessian λ_min", "min_ratio": "minimum ratio (λ>0 / all)",
     "acc": "accuracy", "loss": "loss",
 }
 
@@ -72,6 +73,12 @@ def aggregate_over_seeds(runs: pd.DataFrame, y: str, by: tuple[str, ...] = ("opt
     g = g.rename(columns={"count": "seeds"})
     g["missed"] = g["seeds"] - g["fitted"]
     g["reached"] = g["fitted"].astype(int).astype(str) + " of " + g["seeds"].astype(str)
+    se_col = f"{y}_se"
+    if se_col in ok.columns:   # the estimator's own error of the mean over seeds: √(Σ se²)/n
+        v = ok.assign(_v=pd.to_numeric(ok[se_col], errors="coerce") ** 2).groupby(by, dropna=False)["_v"]
+        se = (v.sum(min_count=1) ** 0.5 / v.count()).rename("se").reset_index()
+        g = g.merge(se, on=by, how="left")
+        g["se_lo"], g["se_hi"] = g["mean"] - g["se"], g["mean"] + g["se"]
     return g
 
 
@@ -81,7 +88,8 @@ def _color(domain: list[str], field: str = "optimizer"):
         domain = list(dict.fromkeys(domain))
         legend = alt.Legend(labelLimit=420, symbolOpacity=1, orient="bottom", direction="vertical", columns=2) \
             if field == "run" else alt.Legend(labelLimit=260, symbolOpacity=1, orient="bottom", columns=2)
-        return alt.Color(f"{field}:N", title=field, legend=legend,
+        name = t(f"chart.legend.{field}")
+        return alt.Color(f"{field}:N", title=field if name == f"chart.legend.{field}" else name, legend=legend,
                          scale=alt.Scale(domain=domain, range=[PALETTE[i % len(PALETTE)] for i in range(len(domain))]))
     known = [o for o in OPTIMIZERS if o in domain] + [o for o in domain if o not in OPTIMIZERS]
     return alt.Color("optimizer:N", title=t("chart.legend.optimizer"),   # below the plot: never clipped
@@ -131,8 +139,13 @@ def _batch_axis(runs: pd.DataFrame, critical_batch: float | None = None) -> alt.
 
 
 def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, log_y: bool = False,
-                     critical_batch: float | None = None, height: int = 280, color: str = "optimizer") -> alt.Chart:
+                     critical_batch: float | None = None, height: int = 280, color: str = "optimizer",
+                     critical_se: float | None = None) -> alt.Chart:
     """``y`` against batch size: mean line over seeds with a ±std band, points with tooltips.
+
+    Where the runs table has ``<y>_se`` (a stochastic estimate's standard error), each point gets an error
+    bar of ±√(Σ se²)/n: how sure the estimator is, apart from the band, which is the spread over seeds.
+    ``critical_se`` shades ±1 SE around the critical-batch rule.
 
     Diverged, stalled and failed runs appear as red crosses at the bottom of the chart (never as minima), so a
     missing point is never silent; a point whose seeds did not all reach the fit is drawn hollow.
@@ -146,7 +159,8 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
     pick = alt.selection_point(fields=[color], bind="legend")
     x = _batch_axis(series, critical_batch)
     yscale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
-    enc_y = alt.Y("mean:Q", title=label(y), scale=yscale)
+    enc_y = alt.Y("mean:Q", title=label(y), scale=yscale,   # 100k, not 100,000: a narrow axis
+                  axis=alt.Axis(format="~s") if y == "samples_per_s" else alt.Axis())
     opacity = alt.condition(pick, alt.value(1.0), alt.value(0.12))
     tooltip = [alt.Tooltip("optimizer:N"), alt.Tooltip("shuffle_label:N", title=t("chart.legend.order")),
                alt.Tooltip("batch_size:Q", title=t("chart.batch_size")), alt.Tooltip("mean:Q", title=label(y), format=".4g"),
@@ -157,6 +171,11 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
         tooltip.insert(3, alt.Tooltip("lr:Q", format="g"))
     if agg["study"].nunique() > 1:
         tooltip.insert(0, alt.Tooltip("study:N"))
+    has_se = "se" in agg.columns and agg["se"].notna().any()
+    if has_se:
+        tooltip.append(alt.Tooltip("se:Q", title="estimator SE of the mean", format=".2g"))
+        if log_y:   # a log axis cannot show a bar below 0: it stops at a tenth of the mean
+            agg["se_lo"] = agg[["se_lo"]].assign(f=agg["mean"] / 10).max(axis=1)
     base = alt.Chart(agg).encode(x=x, color=_color(domain, color), opacity=opacity)
     detail = alt.Detail("optimizer:N" if color == "study" else "study:N")
     band = base.mark_area().encode(y=alt.Y("lo:Q", scale=yscale), y2="hi:Q",
@@ -175,6 +194,10 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
         points = points.encode(shape=alt.Shape("optimizer:N", title=t("chart.legend.optimizer")))
         hollow = hollow.encode(shape=alt.Shape("optimizer:N", title=t("chart.legend.optimizer")))
     layers = [band, line, points, hollow]
+    if has_se:
+        layers.append(base.mark_errorbar(ticks=True, thickness=1.5).encode(
+            y=alt.Y("se_lo:Q", scale=yscale, title=label(y)), y2="se_hi:Q", detail=line_detail)
+            .transform_filter("isValid(datum.se)"))
     df = series
     bad = df[df["status"].isin(["diverged", "stalled", "failed"])] if "status" in df.columns else df.iloc[:0]
     if len(bad):
@@ -192,10 +215,16 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
         sizes = pd.to_numeric(df["batch_size"], errors="coerce").dropna()
         right_half = len(sizes) and critical_batch > (sizes.min() * sizes.max()) ** 0.5   # log-scale middle
         text = alt.Chart(rule_df.assign(text=f"B_crit ≈ {critical_batch:,.0f}")).mark_text(
-            align="right" if right_half else "left", dx=-4 if right_half else 4, dy=8, color="#555",
-            fontSize=11).encode(x=rule_x, y=alt.value(0), text="text:N")
+            align="right" if right_half else "left", dx=-4 if right_half else 4, dy=4, baseline="top",
+            color="#555", fontSize=11).encode(x=rule_x, y=alt.value(0), text="text:N")   # inside the plot
+        if critical_se is not None and critical_se > 0:
+            lo = max(critical_batch - critical_se, critical_batch / 4)   # a log axis: never at or below 0
+            shade = alt.Chart(pd.DataFrame({"a": [lo], "b": [critical_batch + critical_se]})).mark_rect(
+                color="#888", opacity=0.12).encode(x=alt.X("a:Q", scale=alt.Scale(type="log", base=2)), x2="b:Q")
+            layers.append(shade)
         layers += [rule, text]
-    return alt.layer(*layers).add_params(pick).properties(title=title or label(y), height=height) \
+    return alt.layer(*layers).add_params(pick).properties(   # offset: the title clears the top tick label
+        title=alt.TitleParams(title or label(y), offset=10), height=height) \
         .resolve_scale(shape="independent")
 
 
@@ -300,14 +329,34 @@ def with_speed(runs: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def critical_batch_size(runs: pd.DataFrame) -> float | None:
-    """Median gradient noise scale B_simple over the finished runs (McCandlish et al.); None without one."""
+CRITICAL_RULE = ("the gradient noise scale B_simple at the end of training of the smallest-batch runs "
+                 "(mean over their seeds, shaded ±1 SE)")
+
+
+def critical_batch_estimate(runs: pd.DataFrame) -> tuple[float, float] | None:
+    """(B_crit, its SE) by CRITICAL_RULE: B_simple (McCandlish et al.) at the final weights of the done runs
+    with the smallest batch size that has a finite estimate; their mean, SE √(Σ se²)/n. The smallest batch
+    size, because that run has descended furthest in the noise-dominated regime the rule is about, and one
+    batch size, because B_simple depends on where training ended (a median over every run mixed estimates
+    from 180 to 21,000). None without an estimate."""
     if "noise_scale" not in runs.columns:
         return None
     ok = runs[runs["status"] == "done"] if "status" in runs.columns else runs
     vals = pd.to_numeric(ok["noise_scale"], errors="coerce")
-    vals = vals[vals.gt(0) & vals.lt(float("inf"))]
-    return float(vals.median()) if len(vals) else None
+    ok = ok[vals.gt(0) & vals.lt(float("inf"))]
+    if ok.empty:
+        return None
+    small = ok[ok["batch_size"] == ok["batch_size"].min()]
+    mean = float(pd.to_numeric(small["noise_scale"]).mean())
+    se = pd.to_numeric(small.get("noise_scale_se", pd.Series(math.nan, index=small.index)), errors="coerce")
+    se = float((se ** 2).sum() ** 0.5 / len(se)) if se.notna().all() else math.nan
+    return mean, se
+
+
+def critical_batch_size(runs: pd.DataFrame) -> float | None:
+    """B_crit by CRITICAL_RULE (critical_batch_estimate without its SE); None without one."""
+    got = critical_batch_estimate(runs)
+    return None if got is None else got[0]
 
 
 def target_chart(runs: pd.DataFrame, y: str = "steps", **kw) -> alt.Chart:

@@ -44,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("export", help="write a study's table as CSV or parquet")
     ex.add_argument("study", help="study id (or a prefix of it) or a unique study name")
     ex.add_argument("--store")
-    ex.add_argument("--table", choices=["runs", "epochs", "landscape"], default="runs")
+    ex.add_argument("--table", choices=["runs", "epochs", "landscape", "predictors"], default="runs",
+                    help="predictors: Kendall τ of each measure vs the gap (gap_acc) over the done runs, with a "
+                         "95%% bootstrap interval")
     ex.add_argument("--format", choices=["csv", "parquet"], default="csv")
     ex.add_argument("-o", "--output", help="output file (default: standard output, CSV only)")
     return p
@@ -180,9 +182,16 @@ def _cmd_list(args, store) -> int:
 
 def _cmd_export(args, store) -> int:
     sid = store.find_study(args.study)
-    df = store.load_table(sid, args.table)
-    if args.table != "runs":   # tidy: each row says which grid point it belongs to
-        df = with_grid(df, store.load_table(sid, "runs"))
+    if args.table == "predictors":   # computed from the runs table, one row per measure
+        from .predictors import predictors_table
+        try:
+            df = predictors_table(store.load_table(sid, "runs"))
+        except ValueError as e:
+            raise StoreError(f"no predictors table: {e}") from None
+    else:
+        df = store.load_table(sid, args.table)
+        if args.table != "runs":   # tidy: each row says which grid point it belongs to
+            df = with_grid(df, store.load_table(sid, "runs"))
     if args.output:
         out = Path(args.output)
         if args.format == "csv":

@@ -33,6 +33,16 @@ OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adam
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01, "rmsprop": 0.001,
               "adam": 0.001, "adamw": 0.001}
 DEFAULT_WEIGHT_DECAY = {"adamw": 0.01}  # torch's AdamW default; every other optimizer 0
+# The [optim] table: optimizer hyperparameters the notes discuss, name -> (default, the optimizers it applies to).
+# Defaults are today's (torch's, momentum 0.9); a value enters a run's id only when the spec sets it.
+OPTIM_HYPER = {
+    "momentum": (0.9, ("momentum", "nesterov")),     # β of heavy-ball / Nesterov momentum
+    "nesterov": (False, ("momentum",)),              # Nesterov's look-ahead for "momentum" ("nesterov" always has it)
+    "beta1": (0.9, ("adam", "adamw")),               # Adam's first-moment decay
+    "beta2": (0.999, ("adam", "adamw")),             # Adam's second-moment decay
+    "eps": (1e-8, ("adam", "adamw")),                # Adam's denominator guard
+    "alpha": (0.99, ("rmsprop",)),                   # RMSProp's squared-gradient decay
+}
 LR_SCALINGS = ("none", "linear", "sqrt")
 SCHEDULES = ("constant", "cosine", "step")
 LOSSES = ("cross_entropy", "focal")
@@ -282,11 +292,16 @@ class RunSpec:
     drop_last: bool
     device: str               # resolved kind: cpu | cuda | mps
     data_fingerprint: str = ""  # csv: hash of the file's bytes
+    hyper: tuple[tuple[str, float | bool], ...] = ()   # the [optim] values set for this optimizer (sorted)
 
     def identity(self) -> dict:
         d = dataclasses.asdict(self)
         d["data"] = self.data.identity()
         d["schema"] = SCHEMA_VERSION
+        if not self.hyper:   # unset hyperparameters keep every earlier run id
+            del d["hyper"]
+        else:
+            d["hyper"] = dict(self.hyper)
         return d
 
     @property
@@ -344,6 +359,7 @@ class StudySpec:
     # overrides of DEFAULT_LR, sorted pairs; a value that is a tuple is a sweep: every run at each lr
     lr: tuple[tuple[str, float | tuple[float, ...]], ...] = ()
     weight_decay: tuple[tuple[str, float], ...] = ()  # overrides of DEFAULT_WEIGHT_DECAY
+    optim: tuple[tuple[str, float | bool], ...] = ()  # [optim]: OPTIM_HYPER values set (sorted pairs)
     measure: MeasureSpec = field(default_factory=MeasureSpec)
     data: DataSpec = field(default_factory=DataSpec)
 
@@ -425,6 +441,10 @@ class StudySpec:
         d["seeds"] = list(self.seeds)
         d["lr"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.lr}
         d["weight_decay"] = dict(self.weight_decay)
+        if self.optim:
+            d["optim"] = dict(self.optim)
+        else:   # an empty [optim] keeps every earlier study id
+            del d["optim"]
         d["measure"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in d["measure"].items()}
         return d
 
@@ -455,6 +475,10 @@ class StudySpec:
     @property
     def sweeps_lr(self) -> bool:
         return any(len(self.lrs_for(o)) > 1 for o in self.optimizers)
+
+    def hyper_for(self, optimizer: str) -> tuple[tuple[str, float | bool], ...]:
+        """The [optim] values that apply to `optimizer` (empty: torch's defaults, as before [optim])."""
+        return tuple((k, v) for k, v in self.optim if optimizer in OPTIM_HYPER[k][1])
 
     def weight_decay_for(self, optimizer: str) -> float:
         return dict(self.weight_decay).get(optimizer, DEFAULT_WEIGHT_DECAY.get(optimizer, 0.0))
@@ -487,7 +511,7 @@ class StudySpec:
                 epochs=self.epochs, target_train_acc=self.target_train_acc,
                 target_train_loss=self.target_train_loss, warmup_epochs=self.warmup_epochs,
                 schedule=self.schedule, loss=self.loss, drop_last=self.drop_last, device=device,
-                data_fingerprint=data_fingerprint))
+                data_fingerprint=data_fingerprint, hyper=self.hyper_for(opt)))
         return runs
 
 
@@ -560,6 +584,25 @@ def _read_lr(v: Any) -> tuple:
     return tuple(sorted(out))
 
 
+def _read_optim(v: Any) -> tuple:
+    """[optim]: momentum, nesterov, beta1, beta2, eps, alpha (OPTIM_HYPER), each optional."""
+    d = _table("optim", v)
+    _reject_unknown("optim", d, tuple(OPTIM_HYPER))
+    out = []
+    for k, x in d.items():
+        key = f"optim.{k}"
+        if k == "nesterov":
+            out.append((k, _bool(key, x)))
+        elif k == "eps":
+            out.append((k, _float(key, x, 0.0, 1.0, lo_open=True)))
+        else:   # decays and momentum: in [0, 1)
+            val = _float(key, x, 0.0, 1.0)
+            if val >= 1.0:
+                raise SpecError(key, f"{val:g} would never forget a gradient; use a value below 1, e.g. 0.9")
+            out.append((k, val))
+    return tuple(sorted(out))
+
+
 _READERS = {
     "name": _read_name,
     "dataset": _read_dataset,
@@ -582,6 +625,7 @@ _READERS = {
     "drop_last": lambda v: _bool("drop_last", v),
     "lr": _read_lr,
     "weight_decay": lambda v: _read_pairs("weight_decay", v, lo_open=False),
+    "optim": _read_optim,
     "measure": MeasureSpec.from_dict,
     "data": DataSpec.from_dict,
 }

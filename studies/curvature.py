@@ -5,8 +5,8 @@ Yao et al. 2020, but three small functions):
   relative. Power iteration finds the eigenvalue of largest *magnitude*; at a minimum that is λ_max.
 - `hessian_trace`: Hutchinson's estimator tr H = E[zᵀHz] with Rademacher z, with its standard error; for
   models.py's MLP with cross-entropy the exact trace instead (Objective.exact_trace, se 0, no probes).
-- `spectrum`: every eigenvalue of the dense Hessian (models under ~5,000 weights), and the share of
-  non-negative ones (the "minimum ratio": 1 at a minimum, lower at a saddle).
+- `spectrum`: every eigenvalue of the dense Hessian (models under ~5,000 weights), and the notes' "minimum
+  ratio" = positive / all (critical.min_ratio: 1 at a strict minimum, lower at a saddle or a flat valley).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class Trace:
 @dataclass(frozen=True)
 class Spectrum:
     eigenvalues: np.ndarray   # ascending, float64
-    min_ratio: float          # share of eigenvalues ≥ −zero_tol·max|λ|
+    min_ratio: float          # share of eigenvalues > zero_tol·max|λ| (the notes' positive / all)
     n_negative: int
     n_positive: int           # > zero_tol·max|λ|
 
@@ -121,5 +121,5 @@ def spectrum(obj: Objective, *, max_params: int = SPECTRUM_MAX_PARAMS,
     eig = np.linalg.eigvalsh(hessian_matrix(obj))
     cut = zero_tol * float(np.abs(eig).max(initial=0.0))
     n_neg = int((eig < -cut).sum())
-    return Spectrum(eigenvalues=eig, min_ratio=1.0 - n_neg / len(eig), n_negative=n_neg,
-                    n_positive=int((eig > cut).sum()))
+    n_pos = int((eig > cut).sum())
+    return Spectrum(eigenvalues=eig, min_ratio=n_pos / len(eig), n_negative=n_neg, n_positive=n_pos)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from .config import DEFAULT_LR, SpecError, StudySpec
+from .config import DEFAULT_LR, OPTIM_HYPER, SpecError, StudySpec
 from .estimate import check_fits, data_shape
 from .form_fields import format_batch_sizes, parse_batch_sizes_text
 from .uploads import check_shared_spec
@@ -68,6 +68,7 @@ def spec_to_form(spec: StudySpec) -> dict:
         "warmup_epochs": spec.warmup_epochs, "schedule": spec.schedule, "loss": spec.loss,
         "device": spec.device, "drop_last": spec.drop_last,
         **{f"lr_{o}": format_lrs(spec.lrs_for(o)) for o in DEFAULT_LR},
+        **{f"optim_{k}": dict(spec.optim).get(k, default) for k, (default, _) in OPTIM_HYPER.items()},
         "sharpness_eps": ", ".join(format(e, "g") for e in m.sharpness_eps), "sample": m.sample,
         **{k: getattr(m, k) for k in MEASURES},
         "target": spec.data.target, "n_samples": spec.data.n_samples,
@@ -92,6 +93,12 @@ def form_to_dict(v: dict, base: dict | None = None) -> dict:
     given = d.get("lr", {})   # an LR equal to the default stays implicit, so the study id matches the TOML's
     lrs = {o: _lr_value(o, v[f"lr_{o}"]) for o in v["optimizers"]}
     d["lr"] = {**given, **{o: x for o, x in lrs.items() if o in given or x != DEFAULT_LR[o]}}
+    given = d.get("optim", {})   # like the LRs: a default value stays implicit, so run ids do not change
+    optim = {**given, **{k: v[f"optim_{k}"] for k, (default, _) in OPTIM_HYPER.items()
+                         if f"optim_{k}" in v and (k in given or v[f"optim_{k}"] != default)}}
+    d.pop("optim", None)
+    if optim:
+        d["optim"] = optim
     d["measure"] = {**d.get("measure", {}), "sharpness_eps": parse_numbers("measure.sharpness_eps",
                                                                            v["sharpness_eps"], float),
                     "sample": v["sample"], **{k: v[k] for k in MEASURES}}

@@ -8,30 +8,39 @@ population correction gives c_B = (1/B − 1/N)·N/(N−1). Two batch sizes b < 
     |G|²  ≈ (c_b·|G_B|² − c_B·|G_b|²) / (c_b − c_B)      (= (B|G_B|² − b|G_b|²)/(B − b) when c = 1/B)
     tr Σ  ≈ (|G_b|² − |G_B|²) / (c_b − c_B)
 
-The squared norms are averaged over several draws before the division (as the paper averages numerator
-and denominator separately), and both are reported. The MNIST reference value is B_simple ≈ 900.
+The squared norms are averaged over many draws before the division (as the paper averages numerator
+and denominator separately), and both are reported. The standard error of the ratio is the delete-one
+jackknife over the draws of both batch sizes (the draws are independent). The MNIST reference value is
+B_simple ≈ 900. `NoiseProbe` is the hook the training loops call at log-spaced epochs, so that B_simple
+is followed over training (McCandlish et al. report it grows ≥ 10× as the loss falls).
 """
 
 from __future__ import annotations
 
+import copy
 import math
+import time
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
 
-from .objective import Objective
+from torch import Tensor, nn
+from torch.func import grad, vmap
+
+from .objective import Objective, objective
 
 B_SMALL = 32        # small batch: mostly noise, so tr Σ is well determined
 B_BIG = 4096        # big batch, capped at N (then it is the exact full-batch gradient, one draw)
-DRAWS_SMALL = 32
+DRAWS_SMALL = 64   # the spread of |G_small|² over draws sets the standard error (∝ 1/√draws)
 DRAWS_BIG = 4
 
 
 @dataclass(frozen=True)
 class NoiseScale:
     value: float          # B_simple = trace_sigma / g2 (nan when g2 ≤ 0 or trace_sigma < 0: unresolved)
+    se: float             # jackknife standard error of value (nan when a delete-one estimate is unresolved)
     g2: float             # |G|² estimate (the denominator)
     trace_sigma: float    # tr Σ estimate (the numerator)
     b_small: int
@@ -59,28 +68,53 @@ def noise_scale_from_norms(sq_small: Sequence[float], sq_big: Sequence[float], b
     if s.size == 0 or b.size == 0:
         raise ValueError("need at least one draw at each batch size")
     cs, cb = batch_factor(b_small, n), batch_factor(b_big, n)
+
+    def estimate(ms: float, mb: float) -> tuple[float, float, float]:
+        g2 = (cs * mb - cb * ms) / (cs - cb)
+        tr = (ms - mb) / (cs - cb)
+        return (tr / g2 if g2 > 0 and tr >= 0 else math.nan), g2, tr
+
     ms, mb = float(s.mean()), float(b.mean())
-    g2 = (cs * mb - cb * ms) / (cs - cb)
-    tr = (ms - mb) / (cs - cb)
-    value = tr / g2 if g2 > 0 and tr >= 0 else math.nan
-    return NoiseScale(value=value, g2=g2, trace_sigma=tr, b_small=b_small, b_big=b_big,
-                      draws_small=int(s.size), draws_big=int(b.size), n=n)
+    value, g2, tr = estimate(ms, mb)
+    return NoiseScale(value=value, se=_jackknife_se(s, b, estimate), g2=g2, trace_sigma=tr, b_small=b_small,
+                      b_big=b_big, draws_small=int(s.size), draws_big=int(b.size), n=n)
 
 
-def gradient_sq_norms(obj: Objective, batch_size: int, draws: int, generator: torch.Generator | None = None
-                      ) -> np.ndarray:
+def _jackknife_se(s: np.ndarray, b: np.ndarray, estimate) -> float:
+    """Delete-one jackknife over two independent groups of draws: Σ_groups (k−1)/k·Σ_i (θ_(i) − θ̄)²."""
+    var = 0.0
+    for arr, other, small in ((s, b, True), (b, s, False)):
+        k = arr.size
+        if k < 2:
+            continue   # one draw (e.g. the exact full-batch gradient): no spread to account for
+        loo = (arr.sum() - arr) / (k - 1)
+        om = float(other.mean())
+        vals = np.array([estimate(m, om)[0] if small else estimate(om, m)[0] for m in loo])
+        if not np.isfinite(vals).all():
+            return math.nan
+        var += (k - 1) / k * float(((vals - vals.mean()) ** 2).sum())
+    return math.sqrt(var) if s.size > 1 or b.size > 1 else math.nan
+
+
+def gradient_sq_norms(obj: Objective, batch_size: int, draws: int, generator: torch.Generator | None = None,
+                      block: int = 16) -> np.ndarray:
     """|G_B|² at obj.theta for `draws` batches of `batch_size` examples of obj's data, each drawn without
-    replacement (seeded CPU permutation). A batch of all N examples is exact: computed once."""
+    replacement (seeded CPU permutation). A batch of all N examples is exact: computed once. Batches that
+    fit one forward chunk are differentiated `block` at a time through one vmapped gradient."""
     n = len(obj.x)
     if not 1 <= batch_size <= n:
         raise ValueError(f"batch size {batch_size} must lie in 1..{n}")
     if batch_size == n:
         return np.array([float(obj.loss_grad()[1].double().pow(2).sum())])
+    idx = torch.stack([torch.randperm(n, generator=generator)[:batch_size] for _ in range(draws)]).to(obj.x.device)
+    if batch_size > obj.chunk:
+        out = [float(obj.on(obj.x[i], obj.y[i]).loss_grad()[1].double().pow(2).sum()) for i in idx]
+        return np.array(out)
+    batched = vmap(grad(obj._f), in_dims=(None, 0, 0))
     out = []
-    for _ in range(draws):
-        idx = torch.randperm(n, generator=generator)[:batch_size].to(obj.x.device)
-        _, g = obj.on(obj.x[idx], obj.y[idx]).loss_grad()
-        out.append(float(g.double().pow(2).sum()))
+    for s in range(0, draws, block):
+        g = batched(obj.theta, obj.x[idx[s:s + block]], obj.y[idx[s:s + block]])
+        out += g.double().pow(2).sum(1).tolist()
     return np.array(out)
 
 
@@ -96,3 +130,34 @@ def noise_scale(obj: Objective, *, b_small: int = B_SMALL, b_big: int = B_BIG, d
     sq_small = gradient_sq_norms(obj, b_small, draws_small, generator)
     sq_big = gradient_sq_norms(obj, b_big, draws_big, generator)
     return noise_scale_from_norms(sq_small, sq_big, b_small, b_big, n)
+
+
+def probe_epoch(epoch: int) -> bool:
+    """The epochs at which training is probed: 0 and every power of two (log-spaced, because B_simple
+    changes fastest early), plus the last epoch, which only the loop knows (it calls the probe then too).
+    A run stopped early by its target still gets ≥ 3 points once it trains ≥ 2 epochs."""
+    return epoch == 0 or epoch & (epoch - 1) == 0
+
+
+class NoiseProbe:
+    """The hook both training loops call: ``probe(epoch, state)`` → the epochs-table columns noise_scale,
+    noise_scale_se, noise_scale_time_s for the weights `state` (a state_dict, any device), on the whole
+    training set. It evaluates a private eval-mode copy of the model through functional_call, draws from its
+    own seeded generator (the same batches at every epoch: common random numbers), and never touches the
+    training model, its RNG or its mode. ``wants(epoch)`` says when to call it."""
+
+    def __init__(self, model: nn.Module, x: Tensor, y: Tensor, loss_fn: Callable, *, seed: int = 0,
+                 b_small: int = B_SMALL, b_big: int = B_BIG, draws_small: int = DRAWS_SMALL,
+                 draws_big: int = DRAWS_BIG):
+        self.model = copy.deepcopy(model).eval()
+        self.x, self.y, self.loss_fn, self.seed = x, y, loss_fn, seed
+        self.kw = dict(b_small=b_small, b_big=b_big, draws_small=draws_small, draws_big=draws_big)
+
+    wants = staticmethod(probe_epoch)
+
+    def __call__(self, epoch: int, state: Mapping[str, Tensor]) -> dict[str, float]:
+        t = time.perf_counter()
+        state = {k: v.detach().to(self.x.device) for k, v in state.items()}
+        obj = objective(self.model, self.x, self.y, self.loss_fn, state=state)
+        r = noise_scale(obj, generator=torch.Generator().manual_seed(self.seed), **self.kw)
+        return {"noise_scale": r.value, "noise_scale_se": r.se, "noise_scale_time_s": time.perf_counter() - t}

@@ -12,22 +12,41 @@ MOMENTUM = 0.9
 FOCAL_GAMMA = 2.0
 
 
-def make_optimizer(name: str, params, lr: float, weight_decay: float = 0.0) -> torch.optim.Optimizer:
-    """The seven optimizers of a study, with fused kernels where torch has them (fewer kernel launches)."""
+def sgd_hyper(name: str, hyper: Mapping | None = None) -> dict:
+    """momentum and nesterov of the SGD family: sgd has none; [optim] momentum/nesterov override 0.9/False."""
+    hyper = hyper or {}
+    if name == "sgd":
+        return {"momentum": 0.0, "nesterov": False}
+    return {"momentum": float(hyper.get("momentum", MOMENTUM)),
+            "nesterov": name == "nesterov" or bool(hyper.get("nesterov", False))}
+
+
+def adam_hyper(name: str, hyper: Mapping | None = None) -> dict:
+    """betas and eps of Adam/AdamW: torch's defaults unless [optim] beta1/beta2/eps set them."""
+    hyper = hyper or {}
+    cls = torch.optim.AdamW if name == "adamw" else torch.optim.Adam
+    b1, b2 = _default(cls, "betas")
+    return {"betas": (float(hyper.get("beta1", b1)), float(hyper.get("beta2", b2))),
+            "eps": float(hyper.get("eps", _default(cls, "eps")))}
+
+
+def make_optimizer(name: str, params, lr: float, weight_decay: float = 0.0,
+                   hyper: Mapping | None = None) -> torch.optim.Optimizer:
+    """The seven optimizers of a study, with fused kernels where torch has them (fewer kernel launches).
+    ``hyper``: the run's [optim] values (config.OPTIM_HYPER); what is not given keeps torch's default."""
     params = list(params)
     fast = _fast_flags(params)
     if name in ("sgd", "momentum", "nesterov"):
-        momentum = 0.0 if name == "sgd" else MOMENTUM
-        return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=name == "nesterov",
-                               weight_decay=weight_decay, **fast)
+        return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay, **sgd_hyper(name, hyper), **fast)
     if name == "adagrad":
         return torch.optim.Adagrad(params, lr=lr, weight_decay=weight_decay, **fast)
     if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, weight_decay=weight_decay, foreach=True)
+        alpha = float((hyper or {}).get("alpha", _default(torch.optim.RMSprop, "alpha")))
+        return torch.optim.RMSprop(params, lr=lr, alpha=alpha, weight_decay=weight_decay, foreach=True)
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, **fast)
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, **adam_hyper(name, hyper), **fast)
     if name == "adamw":
-        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, **fast)
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, **adam_hyper(name, hyper), **fast)
     raise ValueError(f"unknown optimizer {name!r}")
 
 
@@ -46,19 +65,17 @@ class Update:
     gets exactly the update it would get alone; only the fused kernels can (see member_lrs_supported).
     """
 
-    def __init__(self, name: str, params, lr: float, weight_decay: float = 0.0):
-        self.name, self.params, self.weight_decay = name, list(params), weight_decay
+    def __init__(self, name: str, params, lr: float, weight_decay: float = 0.0, hyper: Mapping | None = None):
+        self.name, self.params, self.weight_decay, self.hyper_given = name, list(params), weight_decay, hyper
         self.opt, self.first, self.state, self.lists = None, True, [{} for _ in self.params], None
         if name == "rmsprop" or "fused" not in _fast_flags(self.params) or not hasattr(torch, "_fused_adamw_"):
-            self.opt = make_optimizer(name, self.params, lr, weight_decay)
+            self.opt = make_optimizer(name, self.params, lr, weight_decay, hyper)
             return
         if name in ("sgd", "momentum", "nesterov"):
-            self.hyper = dict(momentum=0.0 if name == "sgd" else MOMENTUM, nesterov=name == "nesterov",
-                              dampening=_default(torch.optim.SGD, "dampening"))
+            self.hyper = dict(**sgd_hyper(name, hyper), dampening=_default(torch.optim.SGD, "dampening"))
         elif name in ("adam", "adamw"):
-            cls = torch.optim.AdamW if name == "adamw" else torch.optim.Adam
-            beta1, beta2 = _default(cls, "betas")
-            self.hyper = dict(beta1=beta1, beta2=beta2, eps=_default(cls, "eps"), amsgrad=False)
+            ah = adam_hyper(name, hyper)
+            self.hyper = dict(beta1=ah["betas"][0], beta2=ah["betas"][1], eps=ah["eps"], amsgrad=False)
         else:
             self.hyper = {k: _default(torch.optim.Adagrad, k) for k in ("lr_decay", "eps")}
         step = lambda p: torch.zeros((), dtype=torch.float32, device=p.device)  # noqa: E731 - fused: on the device
@@ -150,7 +167,7 @@ class Update:
         """The same optimizer for ``params``, the rows ``keep`` of stacked parameters, with those rows'
         state (the stacked engine drops members that finished)."""
         lr = self.opt.param_groups[0]["lr"] if self.opt is not None else 0.0
-        new = Update(self.name, params, lr, self.weight_decay)
+        new = Update(self.name, params, lr, self.weight_decay, self.hyper_given)
         new.first = self.first
         for old_p, p, old, st in zip(self.params, new.params, self._states(), new._states()):
             if not old:

@@ -33,7 +33,7 @@ from .data import load_dataset
 from .device import resolve_device
 from .stacked import stack_key, stackable, train_stacked
 from .models import build_model
-from .worker import RunJob, RunOutcome, execute_run, failed_outcome, measure_id_of
+from .worker import RunJob, RunOutcome, execute_run, failed_outcome, measure_id_of, training_probe
 from .timing import Timing, best_stack, timing_pass
 
 POOL_MIN_WORK_S = 6.0   # estimated training time below which starting worker processes does not pay
@@ -153,7 +153,8 @@ def execute_unit(unit: Unit, emit) -> list[RunOutcome]:
         torch.set_num_threads(unit.threads)
     try:
         data = load_dataset(unit.runs[0].dataset, unit.runs[0].data, device)
-        results = train_stacked(unit.runs, data, device, on_epoch=on_epoch)
+        results = train_stacked(unit.runs, data, device, on_epoch=on_epoch,
+                                probe=training_probe(unit.runs[0], data, unit.measure))
     except Exception as e:  # noqa: BLE001 - the stack's runs become failed rows, the study goes on
         return [failed_outcome(run, f"{e.__class__.__name__}: {e}") for run in unit.runs]
     return [_retime(unit, execute_run(run, unit.measure, trained=res, threads=unit.threads))

@@ -139,7 +139,8 @@ class StackedTrainer:
         if not all(stackable(m) for m in models):
             raise ValueError(f"only MLPs train stacked, not {run.model!r}")
         self.net = StackedMLP(models, device)
-        self.update = Update(run.optimizer, self.net.params, run.lr, run.weight_decay)   # lr: see lrs_at
+        self.update = Update(run.optimizer, self.net.params, run.lr, run.weight_decay,   # lr: see lrs_at
+                             dict(run.hyper))
         self.loss_fn = make_loss(run.loss)
         self.x, self.y = data.x_train.reshape(data.n_train, -1), data.y_train
         self.eval_sets = ((self.x, self.y), (data.x_test.reshape(len(data.y_test), -1), data.y_test))
@@ -265,12 +266,13 @@ class StackedTrainer:
 
 
 def train_stacked(runs: list[RunSpec], data: Dataset, device: torch.device, *, on_epoch=None,
-                  models: list[nn.Module] | None = None) -> list[TrainResult]:
+                  models: list[nn.Module] | None = None, probe=None) -> list[TrainResult]:
     """Train ``runs`` (one stack key) together; one TrainResult per run, as ``train_run`` would give alone.
 
     A member that diverges or reaches its target stops there (its rows and weights are final) and leaves
     the stack; the others go on. ``epoch_time_s`` is the stack's wall time per epoch, shared by all members.
-    ``on_epoch(run, row)`` is called after every epoch of every member.
+    ``on_epoch(run, row)`` is called after every epoch of every member. ``probe`` adds columns to a
+    member's epoch row before training, where ``probe.wants(epoch)`` and at its last epoch (train_run's rule).
     """
     t_start = time.perf_counter()
     data = data.to(device)
@@ -279,6 +281,9 @@ def train_stacked(runs: list[RunSpec], data: Dataset, device: torch.device, *, o
     spe = sum(b - a for a, b in trainer.bounds)
     rows = [[{"epoch": 0, "epoch_time_s": math.nan, "lr": lr, "steps": 0, **m}]
             for lr, m in zip(trainer.lrs_at(0), trainer.metrics())]
+    if probe is not None:
+        for k, r in enumerate(rows):
+            r[0].update(probe(0, trainer.net.state(k)))
     results: list[TrainResult | None] = [None] * len(runs)
     active = list(range(len(runs)))   # position in the stack → index in ``runs``
 
@@ -295,12 +300,16 @@ def train_stacked(runs: list[RunSpec], data: Dataset, device: torch.device, *, o
         for pos, (k, m) in enumerate(zip(active, trainer.metrics())):
             row = {"epoch": epoch, "epoch_time_s": seconds, "lr": trainer.last_lrs[pos], "steps": trainer.steps, **m}
             rows[k].append(row)
+            # weights that went NaN/inf make the train loss NaN, so no running loss is kept in the hot loop
+            blown = diverged(row, rows[k][0])
+            reached = not blown and target_met(runs[k], row)
+            if probe is not None and not blown and (reached or epoch == runs[k].epochs or probe.wants(epoch)):
+                row.update(probe(epoch, trainer.net.state(pos)))
             if on_epoch is not None:
                 on_epoch(runs[k], row)
-            # weights that went NaN/inf make the train loss NaN, so no running loss is kept in the hot loop
-            if diverged(row, rows[k][0]):
+            if blown:
                 finish(k, pos, "diverged", diverged_epoch=epoch)
-            elif target_met(runs[k], row):
+            elif reached:
                 finish(k, pos, "done", reached=True)
             else:
                 keep.append(pos)

@@ -66,7 +66,7 @@ class PlainTrainer:
 
     def __init__(self, run: RunSpec, data: Dataset, device: torch.device, model: torch.nn.Module):
         self.model, self.device, self.data = model.to(device).train(), device, data
-        self.opt = make_optimizer(run.optimizer, self.model.parameters(), run.lr, run.weight_decay)
+        self.opt = make_optimizer(run.optimizer, self.model.parameters(), run.lr, run.weight_decay, dict(run.hyper))
         self.loss_fn = make_loss(run.loss)
         self.bounds = batch_bounds(data.n_train, run.batch_size, run.drop_last)
         self.orders = epoch_orders(data.n_train, shuffle=run.shuffle,

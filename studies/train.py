@@ -48,11 +48,14 @@ def plain_steps(model, opt, loss_fn, x, y, order, bounds, step: int = 0, lr_at=N
 
 
 def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=None,
-              model: torch.nn.Module | None = None, engine: str = "auto") -> TrainResult:
+              model: torch.nn.Module | None = None, engine: str = "auto", probe=None) -> TrainResult:
     """Train one run to its epoch budget or target; NaN/inf loss ends it as ``diverged``, never a crash;
     a run that never trained ends ``stalled`` (results.stalled).
 
     ``on_epoch(row)`` is called after every epoch with that epoch's metrics (for progress bars).
+    ``probe`` (e.g. noise.NoiseProbe): ``probe(epoch, state_dict)`` returns extra columns for the epoch row,
+    called before training, at the epochs where ``probe.wants(epoch)`` and at the last epoch (not after a
+    divergence); it runs outside the timed steps and must leave the model alone.
     ``engine``: "auto" trains MLPs with the stacked engine (stacked.py, K = 1: hand-written backward,
     preallocated buffers, direct fused optimizer kernels) and other models with the plain loop below;
     "plain" always uses the plain loop (autograd, torch.optim), the reference the fast paths are tested against.
@@ -63,12 +66,12 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
         from .stacked import stackable, train_stacked
         if stackable(model):
             report = None if on_epoch is None else (lambda _run, row: on_epoch(row))
-            return train_stacked([run], data, device, on_epoch=report, models=[model])[0]
+            return train_stacked([run], data, device, on_epoch=report, models=[model], probe=probe)[0]
     t_start = time.perf_counter()
     data = data.to(device)
     model = model.to(device).train()
     loss_fn = make_loss(run.loss)
-    opt = make_optimizer(run.optimizer, model.parameters(), run.lr, run.weight_decay)
+    opt = make_optimizer(run.optimizer, model.parameters(), run.lr, run.weight_decay, dict(run.hyper))
     n = data.n_train
     bounds = batch_bounds(n, run.batch_size, run.drop_last)
     steps_per_epoch = len(bounds)
@@ -83,6 +86,8 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
     rows = [{"epoch": 0, "epoch_time_s": math.nan, "lr": run.lr * lr_factor(
         0, total_steps=total_steps, warmup_steps=warmup_steps, schedule=run.schedule), "steps": 0,
         **_metrics(model, data, loss_fn)}]
+    if probe is not None:
+        rows[0].update(probe(0, model.state_dict()))
     status, diverged_epoch, reached, step = "done", None, False, 0
     for epoch in range(1, run.epochs + 1):
         order = next(orders)
@@ -91,13 +96,15 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
         row = {"epoch": epoch, "epoch_time_s": clock.seconds, "lr": opt.param_groups[0]["lr"],
                "steps": step, **_metrics(model, data, loss_fn)}
         rows.append(row)
-        if on_epoch is not None:
-            on_epoch(row)
         if not math.isfinite(running.item()) or diverged(row, rows[0]):
             status, diverged_epoch = "diverged", epoch
-            break
-        if target_met(run, row):
-            reached = True
+        else:
+            reached = target_met(run, row)
+            if probe is not None and (reached or epoch == run.epochs or probe.wants(epoch)):
+                row.update(probe(epoch, model.state_dict()))
+        if on_epoch is not None:
+            on_epoch(row)
+        if status == "diverged" or reached:
             break
 
     if status == "done":

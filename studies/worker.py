@@ -47,6 +47,11 @@ class RunOutcome:
     failed: bool = False
 
 
+# Bump when an estimator changes its answer (2: antithetic random sharpness, SEs, the critical-point test):
+# stored measurements are then recomputed from the stored weights, without retraining.
+MEASURE_VERSION = 2
+
+
 def cpu_threads_for(batch_size: int) -> int:
     """Small batches are launch-bound and lose to thread hand-offs; large ones are matmul-bound."""
     budget = int(os.environ.get("BATCHSCOPE_THREADS") or 0) or os.cpu_count() or 1   # a Ray task's CPUs
@@ -59,7 +64,7 @@ def measure_id_of(measure: MeasureSpec) -> str | None:
     if not (m.sharpness_eps or m.sharpness_random or m.sharpness_sam or m.hessian or m.landscape
             or m.noise_scale or m.spectrum):
         return None
-    return content_hash({"schema": SCHEMA_VERSION, **m.identity()})
+    return content_hash({"schema": SCHEMA_VERSION, "measure_version": MEASURE_VERSION, **m.identity()})
 
 
 def _row(run: RunSpec, result, device: torch.device, data) -> dict:
@@ -102,7 +107,8 @@ def execute_run(run: RunSpec, measure: MeasureSpec, *, weights: dict[str, np.nda
         model = build_model(run.model, run.hidden, data.input_shape, data.n_classes, run.seed)
         init_state = {k: v.clone() for k, v in model.state_dict().items()}
         if train:
-            result = trained or train_run(run, data, device, on_epoch=on_epoch, model=model)
+            result = trained or train_run(run, data, device, on_epoch=on_epoch, model=model,
+                                          probe=training_probe(run, data, measure))
             out.row = _row(run, result, device, data)
             out.epochs = pd.DataFrame(result.epoch_rows)
             out.weights = {k: v.numpy() for k, v in result.state.items()}
@@ -120,6 +126,14 @@ def execute_run(run: RunSpec, measure: MeasureSpec, *, weights: dict[str, np.nda
     return out
 
 
+def training_probe(run: RunSpec, data, measure: MeasureSpec):
+    """The hook that follows the noise scale over training (measure.training_probe), or None."""
+    from .measure import training_probe as probe
+
+    model = build_model(run.model, run.hidden, data.input_shape, data.n_classes, run.seed)
+    return probe(model.to(data.x_train.device), data.x_train, data.y_train, make_loss(run.loss), measure)
+
+
 def failed_outcome(run: RunSpec, error: str) -> RunOutcome:
     """A run that failed (an exception, a dead worker): a row with the message, retried on the next run."""
     return RunOutcome(run.run_id, failed=True, row={
@@ -133,13 +147,15 @@ def _measure(model, data, run: RunSpec, measure: MeasureSpec, init_state):
     from .measure import measure_run
 
     loss_fn = make_loss(run.loss)
-    row = measure_run(model, data.x_train, data.y_train, loss_fn, measure,
+    density: list[dict] = []
+    row = measure_run(model, data.x_train, data.y_train, loss_fn, measure, density_rows=density,
                       init_state={k: v.to(data.x_train.device) for k, v in init_state.items()})
-    land = None
+    parts = [pd.DataFrame(density)] if density else []
     if measure.landscape:
         alphas = np.linspace(-1.0, 1.0, measure.landscape_points).tolist()
-        land = pd.DataFrame(random_slice_rows(model, (data.x_train, data.y_train), (data.x_test, data.y_test),
-                                              loss_fn, alphas, seed=measure.sample_seed))
-    return row, land
+        parts.insert(0, pd.DataFrame(random_slice_rows(model, (data.x_train, data.y_train),
+                                                       (data.x_test, data.y_test), loss_fn, alphas,
+                                                       seed=measure.sample_seed)))
+    return row, (pd.concat(parts, ignore_index=True) if parts else None)
 
 

@@ -50,13 +50,31 @@ def test_no_two_colours_are_hard_to_tell_apart():
                 assert sum((x - y) ** 2 for x, y in zip(rgb(a), rgb(b))) ** 0.5 > 60, (a, b)
 
 
-def test_aggregates_give_a_band_over_seeds_and_the_critical_batch_is_the_median_noise_scale(tables):
+def test_aggregates_give_a_band_over_seeds_and_the_critical_batch_is_the_smallest_batch_estimate(tables):
     runs = tables[0]
     agg = charts.aggregate_over_seeds(runs, "test_acc")
     assert len(agg) == 10 * 5 * 2 and agg.seeds.max() == 10 and (agg.hi >= agg.lo).all()
-    done = runs[runs.status == "done"]
-    assert charts.critical_batch_size(runs) == pytest.approx(done.noise_scale.median())
+    done = runs[(runs.status == "done") & (runs.noise_scale > 0)]
+    small = done[done.batch_size == done.batch_size.min()]
+    assert charts.critical_batch_size(runs) == pytest.approx(small.noise_scale.mean())
     assert charts.critical_batch_size(runs.drop(columns="noise_scale")) is None
+
+
+def test_critical_batch_rule_by_hand_and_error_bars_apart_from_the_seed_band():
+    runs = pd.DataFrame({"status": ["done"] * 4 + ["diverged"], "batch_size": [16, 16, 512, 512, 8],
+                         "optimizer": "sgd", "shuffle": True, "seed": [0, 1, 0, 1, 0],
+                         "noise_scale": [100.0, 140.0, 900.0, 1000.0, 5.0],
+                         "noise_scale_se": [30.0, 40.0, 50.0, 60.0, 1.0],
+                         "sharpness_rand": [1.0, 3.0, 5.0, 7.0, 0.0], "sharpness_rand_se": [0.3, 0.4, 0.1, 0.1, 0.0],
+                         "train_loss": 0.01, "train_acc": 1.0, "reached_target": True, "target_train_acc": 1.0,
+                         "target_train_loss": 0.0})
+    b, se = charts.critical_batch_estimate(runs)
+    assert b == pytest.approx(120.0) and se == pytest.approx((30 ** 2 + 40 ** 2) ** 0.5 / 2)
+    agg = charts.aggregate_over_seeds(runs, "sharpness_rand").set_index("batch_size")
+    assert agg.loc[16, "se"] == pytest.approx(0.5 / 2) and agg.loc[16, "std"] == pytest.approx(2 ** 0.5)
+    spec = charts.to_vega_lite(charts.batch_size_chart(runs, "sharpness_rand", critical_batch=b, critical_se=se))
+    marks = [s.get("mark", {}).get("type") for s in layers(spec)]
+    assert "errorbar" in marks and "area" in marks and "rect" in marks
 
 
 def test_speed_columns_and_steps_to_target(tables):
@@ -97,3 +115,25 @@ def test_png_and_svg_need_no_browser_and_are_cheap(tables):
 def test_the_timing_note_names_device_torch_and_warm_up(tables):
     note = charts.timing_note(tables[0])
     assert "cpu (2 threads)" in note and "torch 2.x" in note and "warm-up" in note
+
+
+def test_precision_charts_build_valid_vega_lite():
+    import numpy as np
+    from studies import curvature_charts as cc
+    runs = pd.DataFrame({"run_id": ["a", "b"], "batch_size": [16, 512], "optimizer": "sgd", "seed": 0,
+                         "status": "done"})
+    epochs = pd.DataFrame({"run_id": ["a"] * 3 + ["b"] * 3, "epoch": [0, 1, 5] * 2,
+                           "noise_scale": [10.0, 50.0, 400.0, 12.0, np.nan, 900.0],
+                           "noise_scale_se": [2.0, 5.0, 90.0, 3.0, np.nan, 100.0]})
+    spec = charts.to_vega_lite(cc.noise_over_training_chart(epochs, runs))
+    assert sum(len(s.get("data", {}).get("values", [])) for s in [spec]) or spec["datasets"]
+    marks = [s.get("mark", {}).get("type") for s in layers(spec)]
+    assert "errorbar" in marks and "line" in marks
+    rows = pd.DataFrame({"eigenvalue": [-0.1, 0.0, 0.0, 2.0], "weight": [0.25] * 4})
+    frame, width = cc.density_frame(rows)
+    assert float(np.trapezoid(frame.density, frame.eigenvalue)) == pytest.approx(1.0, rel=0.02)
+    charts.to_vega_lite(cc.spectrum_chart(rows))
+    table = pd.DataFrame({"measure": ["sharpness_eps", "batch_size"], "label": ["ε", "B"], "tau": [0.6, -0.2],
+                          "ci_low": [0.3, -0.6], "ci_high": [0.9, 0.2], "n": [10, 10]})
+    spec = charts.to_vega_lite(cc.predictors_chart(table))
+    assert any(s.get("mark", {}).get("type") == "bar" for s in layers(spec))

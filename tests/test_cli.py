@@ -48,6 +48,9 @@ def test_run_list_export_and_cached_rerun(tmp_path):
     assert len(pd.read_parquet(pq)) == 2 * 3
     stdout_csv = cli("export", "clitest", "--store", store)
     assert stdout_csv.stdout.startswith("study_id,")
+    pred = cli("export", "clitest", "--store", store, "--table", "predictors")
+    assert pred.returncode == 0, pred.stderr
+    assert pred.stdout.startswith("measure,label,tau,ci_low,ci_high,p_value,n,gap") and "batch_size" in pred.stdout
 
 
 def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path):

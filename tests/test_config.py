@@ -126,6 +126,31 @@ def test_run_id_is_stable_and_sensitive_to_what_matters_only():
         n_train=1000, device="cuda")[0].run_id != one.run_id
 
 
+def test_optim_hyperparameters_enter_the_run_id_only_when_set_and_only_for_their_optimizer():
+    grid = dict(batch_sizes=[32], optimizers=["momentum", "adam", "rmsprop"], shuffle=[True])
+    base = {r.optimizer: r for r in spec(**grid).expand(n_train=1000)}
+    assert all(r.hyper == () and "hyper" not in r.identity() for r in base.values())
+    assert "optim" not in spec(**grid).to_dict()            # earlier study ids are kept
+    tuned = {r.optimizer: r for r in spec(**grid, optim={"momentum": 0.5, "nesterov": True, "beta2": 0.95,
+                                                         "alpha": 0.9}).expand(n_train=1000)}
+    assert dict(tuned["momentum"].hyper) == {"momentum": 0.5, "nesterov": True}
+    assert dict(tuned["adam"].hyper) == {"beta2": 0.95} and dict(tuned["rmsprop"].hyper) == {"alpha": 0.9}
+    assert all(tuned[o].run_id != base[o].run_id for o in base)
+    # a value for another optimizer leaves this one's id alone
+    only_adam = {r.optimizer: r for r in spec(**grid, optim={"eps": 1e-6}).expand(n_train=1000)}
+    assert only_adam["momentum"].run_id == base["momentum"].run_id != only_adam["adam"].run_id
+    s = spec(**grid, optim={"beta1": 0.8})
+    assert StudySpec.from_toml(s.to_toml()) == s
+
+
+@pytest.mark.parametrize("optim, words", [({"beta1": 1.0}, "below 1"), ({"momentum": -0.1}, "optim.momentum"),
+                                          ({"nesterov": "yes"}, "optim.nesterov"), ({"beta3": 0.9}, "unknown field"),
+                                          ({"eps": 0}, "optim.eps")])
+def test_bad_optim_values_name_the_field(optim, words):
+    with pytest.raises(SpecError, match=words.replace(".", r"\.")):
+        spec(optim=optim)
+
+
 def test_run_id_includes_schema_version(monkeypatch):
     import studies.config as cfg
     run = spec(batch_sizes=[32], optimizers=["sgd"], shuffle=[True]).expand(n_train=1000)[0]

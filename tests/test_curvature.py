@@ -95,7 +95,7 @@ def test_spectrum_matches_eigvalsh_and_min_ratio():
     s = spectrum(obj)
     np.testing.assert_allclose(s.eigenvalues, np.linalg.eigvalsh(a), atol=1e-10)
     assert s.n_negative == 3 and s.n_positive == 9
-    assert s.min_ratio == pytest.approx(1 - 3 / 12)
+    assert s.min_ratio == pytest.approx(9 / 12)   # the notes' positive / all
 
 
 def test_spectrum_refuses_big_models():

@@ -136,6 +136,30 @@ def test_direct_fused_update_equals_torch_optim_bit_for_bit(name, weight_decay):
     assert (update.opt is None) == (name != "rmsprop")   # torch.optim only where there is no fused kernel
 
 
+@pytest.mark.parametrize("name,hyper", [("momentum", {"momentum": 0.5, "nesterov": True}),
+                                        ("nesterov", {"momentum": 0.7}), ("adam", {"beta1": 0.8, "beta2": 0.99,
+                                                                                    "eps": 1e-6}),
+                                        ("adamw", {"beta2": 0.95}), ("rmsprop", {"alpha": 0.9})])
+def test_direct_fused_update_with_optim_hyperparameters_equals_torch_optim(name, hyper):
+    torch.manual_seed(1)
+    ps = [torch.randn(3, 4), torch.randn(4)]
+    qs = [p.clone().requires_grad_() for p in ps]
+    for p in ps:
+        p.grad = torch.zeros_like(p)
+    update, opt = Update(name, ps, 0.05, 0.0, hyper), make_optimizer(name, qs, 0.05, 0.0, hyper)
+    for _ in range(4):
+        for p, q in zip(ps, qs):
+            g = torch.randn_like(p)
+            p.grad.copy_(g)
+            q.grad = g.clone()
+        update(0.05)
+        opt.step()
+    assert all(torch.equal(p, q.detach()) for p, q in zip(ps, qs))
+    plain = [p.clone().requires_grad_() for p in ps]
+    default = make_optimizer(name, plain, 0.05)
+    assert default.defaults != opt.defaults   # the hyperparameters did reach torch.optim
+
+
 def test_update_select_keeps_the_chosen_members_state():
     torch.manual_seed(0)
     p = torch.randn(3, 4)

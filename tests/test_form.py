@@ -76,3 +76,17 @@ def test_the_estimate_is_in_the_right_range_for_the_quick_study():
     assert estimate(StudySpec.from_dict({"dataset": "mnist"}), "cuda").seconds < \
         estimate(StudySpec.from_dict({"dataset": "mnist"}), "cpu").seconds
     assert [format_seconds(s) for s in (5, 600, 7200, None)] == ["5 s", "10 min", "2.0 h", "—"]
+
+
+def test_optimizer_hyperparameters_round_trip_through_the_form_and_stay_implicit_at_their_defaults():
+    v = form.form_defaults()
+    assert v["optim_momentum"] == 0.9 and v["optim_nesterov"] is False and v["optim_alpha"] == 0.99
+    assert "optim" not in form.form_to_dict(v)                   # defaults: no [optim], same run ids
+    v.update(optim_momentum=0.5, optim_nesterov=True, optim_beta2=0.95)
+    spec = form.build_spec(v)
+    assert dict(spec.optim) == {"momentum": 0.5, "nesterov": True, "beta2": 0.95}
+    back = form.spec_to_form(spec)
+    assert (back["optim_momentum"], back["optim_beta2"], back["optim_eps"]) == (0.5, 0.95, 1e-8)
+    assert form.build_spec(back, spec.to_dict()) == spec
+    with pytest.raises(SpecError, match="optim.beta1"):
+        form.build_spec({**v, "optim_beta1": 1.0})

@@ -16,12 +16,13 @@ BASE = {"measure_sample", "measure_sample_seed", "measure_time_s"}
 OFF = dict(sharpness_eps=(), sharpness_random=False, sharpness_sam=False, hessian=False, landscape=False,
            noise_scale=False, spectrum=False)
 COLUMNS = {
-    "sharpness_random": {"sharpness_rand", "sharpness_rand_time_s"},
+    "sharpness_random": {"sharpness_rand", "sharpness_rand_se", "sharpness_rand_time_s"},
     "sharpness_sam": {"sharpness_sam", "sharpness_sam_time_s"},
     "hessian": {"hessian_top_eig", "hessian_iters", "hessian_converged", "hessian_trace", "hessian_trace_se",
-                "hessian_trace_probes", "hessian_time_s"},
-    "spectrum": {"min_ratio", "spectrum_time_s"},
-    "noise_scale": {"noise_scale", "noise_scale_time_s"},
+                "hessian_trace_probes", "hessian_time_s", "grad_norm", "hessian_min_eig", "hessian_max_eig_lanczos",
+                "hessian_min_hvps", "hessian_min_converged", "hessian_min_time_s"},
+    "spectrum": {"min_ratio", "min_ratio_cut", "n_eig_positive", "n_eig_negative", "spectrum_time_s"},
+    "noise_scale": {"noise_scale", "noise_scale_se", "noise_scale_time_s"},
     "landscape": set(),      # landscape rows are their own table, not columns
 }
 FAST = dict(sample=128, lbfgs_iters=3, random_directions=2, sam_m=32)
@@ -52,7 +53,7 @@ def test_all_on_gives_every_column_with_types():
     out = measure_run(model, x, y, F.cross_entropy,
                       MeasureSpec(**FAST, sharpness_eps=(1e-3, 5e-4), spectrum=True), init_state=init)
     expected = BASE | {"sharpness_eps", "sharpness_eps_0.0005", "sharpness_eps_iters", "sharpness_eps_time_s",
-                       "noise_scale_init", "noise_scale_init_time_s"}
+                       "noise_scale_init", "noise_scale_init_se", "noise_scale_init_time_s"}
     for cols in COLUMNS.values():
         expected |= cols
     assert set(out) == expected
@@ -151,3 +152,25 @@ def test_train_mode_without_mode_dependent_layers_is_fine():
     x, y = data()
     out = measure_run(model, x, y, F.cross_entropy, spec(hessian=True))
     assert model.training and math.isfinite(out["hessian_top_eig"])
+
+
+def test_critical_point_columns_agree_with_the_dense_hessian_and_density_rows_sum_to_one():
+    """λ_min/λ_max by Lanczos and the min ratio against numpy's eigvalsh of the same (dense) Hessian."""
+    import numpy as np
+    from studies.critical import RATIO_CUT
+    from studies.curvature import hessian_matrix
+    model = mlp().double().eval()
+    x, y = data()
+    rows: list[dict] = []
+    out = measure_run(model, x.double(), y, F.cross_entropy, spec(hessian=True, spectrum=True), density_rows=rows)
+    idx = sample_indices(300, 128, 0)
+    obj = objective(model, x.double()[idx], y[idx], F.cross_entropy)
+    ev = np.linalg.eigvalsh(hessian_matrix(obj))
+    assert out["hessian_min_eig"] == pytest.approx(ev[0], rel=1e-4, abs=1e-6 * ev[-1])
+    assert out["hessian_max_eig_lanczos"] == pytest.approx(ev[-1], rel=1e-6)
+    assert out["grad_norm"] == pytest.approx(float(obj.loss_grad()[1].norm()), rel=1e-9)
+    pos = int((ev > RATIO_CUT * np.abs(ev).max()).sum())
+    assert out["n_eig_positive"] == pos and out["min_ratio"] == pytest.approx(pos / len(ev))
+    assert out["min_ratio_cut"] == RATIO_CUT
+    assert len(rows) == len(ev) and {r["kind"] for r in rows} == {"spectrum"}
+    assert sum(r["weight"] for r in rows) == pytest.approx(1.0)

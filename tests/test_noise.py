@@ -121,3 +121,59 @@ def test_noise_scale_leaves_weights_and_mode_alone():
     assert model.training
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k]), k
+
+
+def test_jackknife_standard_error_matches_the_spread_over_repeats():
+    """The reported SE of B_simple is honest: over independent repeats, the spread of the estimates is
+    about the mean reported SE, and the estimates centre on the population value."""
+    g = per_example_gradients(n=400, dim=30, b_simple=20.0, seed=5)
+    g2, tr = population(g)
+    obj = objective(LinearLoss(g.shape[1]), torch.tensor(g), torch.zeros(len(g)), mean_loss, chunk=400)
+    runs = [noise_scale(obj, b_small=8, b_big=400, draws_small=64, generator=torch.Generator().manual_seed(s))
+            for s in range(60)]
+    vals, ses = np.array([r.value for r in runs]), np.array([r.se for r in runs])
+    assert np.isfinite(ses).all() and (ses > 0).all()
+    assert vals.std(ddof=1) == pytest.approx(ses.mean(), rel=0.3)
+    assert abs(vals.mean() - tr / g2) < 4 * vals.std(ddof=1) / math.sqrt(len(vals))
+
+
+def test_jackknife_by_hand_and_one_exact_big_draw():
+    """With one exact big-batch draw only the small draws vary: the jackknife over them, by hand."""
+    s, b = np.array([3.0, 5.0, 4.0, 6.0]), np.array([1.0])
+    r = noise_scale_from_norms(s, b, 8, 64)
+    f = lambda ms: (ms - 1.0) / (1 / 8 - 1 / 64) / ((1 / 8 * 1.0 - 1 / 64 * ms) / (1 / 8 - 1 / 64))  # noqa: E731
+    loo = np.array([f((s.sum() - v) / 3) for v in s])
+    assert r.value == pytest.approx(f(s.mean()))
+    assert r.se == pytest.approx(math.sqrt(3 / 4 * ((loo - loo.mean()) ** 2).sum()))
+    assert math.isnan(noise_scale_from_norms([3.0], [1.0], 8, 64).se)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["plain", "auto"])
+def test_probe_follows_training_at_log_spaced_epochs_without_changing_it(engine):
+    """Both loops call the probe at epoch 0, powers of two and the last epoch; the weights and metrics
+    are exactly those of training without it."""
+    from studies.config import StudySpec
+    from studies.data import load_dataset
+    from studies.measure import training_probe
+    from studies.models import build_model
+    from studies.noise import probe_epoch
+    from studies.optim import make_loss
+    from studies.train import train_run
+    spec = StudySpec.from_dict({"dataset": "digits", "hidden": [16], "batch_sizes": [256], "optimizers": ["sgd"],
+                                "shuffle": [True], "seeds": [0], "epochs": 6})
+    data = load_dataset("digits", spec.data, "cpu")
+    run = spec.expand(n_train=data.n_train)[0]
+    torch.set_num_threads(1)
+    plain = train_run(run, data, torch.device("cpu"), engine=engine)
+    model = build_model(run.model, run.hidden, data.input_shape, data.n_classes, run.seed)
+    probe = training_probe(model, data.x_train, data.y_train, make_loss(run.loss), spec.measure)
+    probed = train_run(run, data, torch.device("cpu"), engine=engine, probe=probe)
+    for k, v in plain.state.items():
+        assert torch.equal(v, probed.state[k]), k
+    got = [r["epoch"] for r in probed.epoch_rows if "noise_scale" in r]
+    assert got == [0, 1, 2, 4, 6] and [e for e in range(7) if probe_epoch(e)] == [0, 1, 2, 4]
+    for r in probed.epoch_rows:
+        if "noise_scale" in r:
+            assert math.isfinite(r["noise_scale"]) and r["noise_scale_se"] > 0 and r["noise_scale_time_s"] > 0
+    assert [r["train_loss"] for r in plain.epoch_rows] == [r["train_loss"] for r in probed.epoch_rows]

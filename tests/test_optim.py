@@ -26,6 +26,12 @@ def test_optimizer_settings():
     assert make_optimizer("nesterov", w, 0.1).defaults["nesterov"] is True
     assert make_optimizer("sgd", w, 0.1).defaults["momentum"] == 0.0
     assert isinstance(make_optimizer("adamw", w, 0.1, 0.01), torch.optim.AdamW)
+    d = make_optimizer("momentum", w, 0.1, hyper={"momentum": 0.5, "nesterov": True}).defaults
+    assert (d["momentum"], d["nesterov"]) == (0.5, True)
+    d = make_optimizer("adam", w, 0.1, hyper={"beta1": 0.8, "beta2": 0.95, "eps": 1e-6}).defaults
+    assert (d["betas"], d["eps"]) == ((0.8, 0.95), 1e-6)
+    assert make_optimizer("rmsprop", w, 0.1, hyper={"alpha": 0.9}).defaults["alpha"] == 0.9
+    assert make_optimizer("sgd", w, 0.1, hyper={"momentum": 0.5}).defaults["momentum"] == 0.0   # sgd has none
 
 
 def test_schedules_and_warmup():

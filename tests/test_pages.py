@@ -14,7 +14,8 @@ from studies.jobs import JobQueue
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard.py")
 pytestmark = pytest.mark.usefixtures("restore_main")
-RESULT_PAGES = ["pages/3_Speed.py", "pages/4_Generalization.py", "pages/5_Sharpness.py", "pages/6_Compare.py"]
+RESULT_PAGES = ["pages/3_Speed.py", "pages/4_Generalization.py", "pages/5_Sharpness.py", "pages/6_Compare.py",
+                "pages/8_Curvature.py"]
 ALL_PAGES = [None, "pages/1_New_study.py", "pages/2_Jobs.py"] + RESULT_PAGES
 # the fast tier opens the home page; the full suite every page
 EACH_PAGE = [ALL_PAGES[0]] + [pytest.param(p, marks=pytest.mark.slow) for p in ALL_PAGES[1:]]
@@ -62,6 +63,17 @@ def test_sharpness_page_draws_measurements_landscape_and_interpolation(measured_
     assert not at.exception and not at.error
     assert len(charts(at)) >= 4 + 2, text(at.info)            # ε, random, λ_max, trace, slices, interpolation
     assert "critical batch size" in text(at.caption)
+
+
+@pytest.mark.slow
+def test_curvature_draws_the_critical_point_test_noise_over_training_and_predictors(measured_store, monkeypatch):
+    root, specs = measured_store
+    at = open_page("pages/8_Curvature.py", root, monkeypatch, {"study": specs[0].study_id})
+    assert not at.exception and not at.error, text(at.error)
+    # gradient norm, λ_min, λ_max, the noise scale over training, the predictors; spectrum is off here
+    assert len(charts(at)) >= 5, text(at.info)
+    assert "minimum ratio" in text(at.markdown) and "Kendall" in text(at.caption)
+    assert "spectrum" in text(at.info)
 
 
 def test_sharpness_without_measurements_says_how_to_get_them(fixture_store, monkeypatch):

@@ -128,6 +128,29 @@ def test_random_sharpness_exact_on_centred_bowl():
     assert r.directions == 5 and r.sigma == 0.1 and r.base_loss == pytest.approx(0.0)
 
 
+class TiltedBowl(CentredLinear):
+    """½c‖θ − θ0‖² plus a slope t·Σ(W − W0): at θ0 the gradient is t·1, not 0."""
+
+    def __init__(self, c=3.0, t=5.0, seed=0):
+        super().__init__(c, seed)
+        self.t = t
+
+    def forward(self, x):
+        return super().forward(x) + self.t * (self.lin.weight - self.w0).sum()
+
+
+def test_random_sharpness_is_antithetic_so_the_slope_cancels():
+    """With a slope, one-sided f(θ0 + σd) − f(θ0) = σ·t·Σd + ½cσ²‖d‖² varies from draw to draw (and goes
+    negative); (f(θ0 + σd) + f(θ0 − σd))/2 − f(θ0) is exactly ½cσ²‖W0‖² for every d: standard error 0."""
+    model = TiltedBowl(c=3.0, t=5.0)
+    obj = objective(model, *data(), mean_loss)
+    r = random_sharpness(obj, sigma=0.1, directions=6, generator=torch.Generator().manual_seed(1))
+    expected = 0.5 * 3.0 * 0.1 ** 2 * float((model.lin.weight.detach() ** 2).sum())
+    assert r.value == pytest.approx(expected, rel=1e-9)
+    assert r.se == pytest.approx(0.0, abs=1e-10)
+    assert np.isnan(random_sharpness(obj, directions=1).se)
+
+
 def test_random_sharpness_scales_with_sigma_squared_like_a_std():
     model = CentredLinear(c=1.0)
     obj = objective(model, *data(), mean_loss)

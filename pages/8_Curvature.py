@@ -1,0 +1,56 @@
+"""Curvature: the notes' Hessian test at each run's end point (gradient norm, λ_min, λ_max, minimum ratio),
+one run's spectral density, the gradient noise scale over training, and which measure predicts the gap."""
+import streamlit as st
+
+import ui
+from studies import charts
+from studies import curvature_charts as cc
+from studies.i18n import t
+from studies.predictors import RESAMPLES, predictors_table
+
+store = ui.page(t("nav.Curvature"), ":material/ssid_chart:")
+sid = ui.study_picker(store)
+runs = ui.runs_or_stop(store, sid)
+st.markdown(t("curv.explain"))
+
+columns = [c for c in ("grad_norm", "hessian_min_eig", "hessian_top_eig", "min_ratio") if c in runs
+           and runs[c].notna().any()]
+if not columns:
+    st.info(t("curv.none"))
+else:
+    cut = runs["min_ratio_cut"].dropna().iloc[0] if "min_ratio_cut" in runs and runs["min_ratio_cut"].notna().any() \
+        else None
+    st.caption(t("curv.caption", cut=t("curv.cut", cut=f"{cut:g}") if cut else ""))
+    cols = st.columns(2)
+    for i, col in enumerate(columns):
+        with cols[i % 2]:
+            ui.chart(charts.batch_size_chart, runs, col, name=f"{sid}-{col}", key=f"curv_{col}")
+
+st.subheader(t("curv.density"))
+land = ui.table(store, sid, "landscape")
+spectra = land[land["kind"] == "spectrum"] if "kind" in land and "eigenvalue" in land else land.iloc[:0]
+if spectra.empty:
+    st.info(t("curv.no_spectrum"))
+else:
+    have = runs[runs.run_id.isin(spectra.run_id.unique())].sort_values(["batch_size", "optimizer", "seed"])
+    labels = dict(zip(have.run_id, charts.run_labels(have)["run"]))
+    rid = st.selectbox(t("curv.run"), list(labels), format_func=labels.get, key="curv_run", bind="query-params",
+                       help=t("curv.run_help"))
+    ui.chart(cc.spectrum_chart, spectra[spectra.run_id == rid], name=f"{sid}-spectrum", key="curv_spectrum")
+    st.caption(t("curv.density_caption"))
+
+st.subheader(t("curv.noise"))
+epochs = ui.table(store, sid, "epochs")
+if "noise_scale" not in epochs or not epochs["noise_scale"].notna().any():
+    st.info(t("curv.no_noise"))
+else:
+    ui.chart(cc.noise_over_training_chart, epochs, runs, name=f"{sid}-noise-over-training", key="curv_noise")
+    st.caption(t("curv.noise_caption"))
+
+st.subheader(t("curv.pred"))
+table = predictors_table(runs)
+if table.empty or table["tau"].isna().all():
+    st.info(t("curv.pred_few"))
+else:
+    ui.chart(cc.predictors_chart, table, name=f"{sid}-predictors", key="curv_predictors")
+    st.caption(t("curv.pred_caption", n=int(table["n"].max()), resamples=RESAMPLES))

@@ -1,0 +1,87 @@
+"""The Curvature page's strings (pages/8_Curvature.py) and the New-study form's optimizer hyperparameters:
+key -> (English, 中文). Data only; merged into the catalogue by _catalogue.py."""
+
+CURVATURE: dict[str, tuple[str, str]] = {
+    "nav.Curvature": ("Curvature", "曲率"),
+    "form.optim": ("Optimizer hyperparameters", "优化器超参数"),
+    "form.optim_help": ("Default as torch's; a changed value enters the run ids of the optimizers it applies to",
+                        "默认值同 torch；修改后的值会进入其适用优化器的运行 id"),
+    "form.optim.nesterov": ("Nesterov momentum", "Nesterov 动量"),
+    "form.optim.nesterov_help": ("Nesterov's look-ahead for momentum (the nesterov optimizer always uses it)",
+                                 "为 momentum 使用 Nesterov 前瞻（nesterov 优化器总是使用）"),
+    "form.optim.momentum": ("Momentum β", "动量 β"),
+    "form.optim.beta1": ("Adam β1", "Adam β1"),
+    "form.optim.beta2": ("Adam β2", "Adam β2"),
+    "form.optim.eps": ("Adam ε", "Adam ε"),
+    "form.optim.alpha": ("RMSProp α", "RMSProp α"),
+    "curv.explain": (
+        "**The Hessian test at a critical point** (notes 000/001). Near a point θ′ the loss is "
+        "L(θ) ≈ L(θ′) + gᵀ(θ − θ′) + ½(θ − θ′)ᵀH(θ − θ′). At a critical point the gradient g is 0, and the "
+        "eigenvalues of the Hessian H say which kind it is: all positive, a local minimum; all negative, a local "
+        "maximum; both signs, a saddle point, from which a step along the eigenvector u of a negative eigenvalue "
+        "λ still lowers the loss (by ½λ‖u‖²). So read the **gradient norm** first (is it a critical point at "
+        "all?), then **λ_min** (below 0: a saddle, or a valley that is flat up to noise) and **λ_max** (the "
+        "sharpest direction). The notes' **minimum ratio** = (number of positive eigenvalues) / (number of "
+        "eigenvalues) is 1 at a strict minimum; trained networks stop at points with a ratio well below 1, "
+        "because most directions are flat or slightly negative: in practice training ends near saddles, rarely "
+        "at true minima.",
+        "**临界点处的海森矩阵检验**（笔记 000/001）。在点 θ′ 附近，损失 L(θ) ≈ L(θ′) + gᵀ(θ − θ′) + "
+        "½(θ − θ′)ᵀH(θ − θ′)。在临界点处梯度 g 为 0，海森矩阵 H 的特征值决定它的种类：全为正，是局部极小值；"
+        "全为负，是局部极大值；有正有负，是鞍点——沿负特征值 λ 对应的特征向量 u 走一步，损失仍会下降"
+        "（下降 ½λ‖u‖²）。所以先看**梯度范数**（这到底是不是临界点？），再看 **λ_min**（小于 0：鞍点，"
+        "或在噪声范围内平坦的山谷）和 **λ_max**（最陡的方向）。笔记中的**最小值比例** = 正特征值数量 / "
+        "特征值总数，在严格局部极小值处为 1；训练好的网络停在比例远小于 1 的点上，因为大多数方向是平坦的"
+        "或略为负：实践中训练结束在鞍点附近，很少在真正的极小值处。"),
+    "curv.none": ("This study has no curvature columns. Turn on *hessian* (and *spectrum* for the minimum ratio) "
+                  "under *What to measure* on **New study** and run it again: finished training is reused.",
+                  "这个研究没有曲率列。在**新建研究**的*测量内容*中打开 *hessian*（最小值比例还需 *spectrum*）"
+                  "再运行一次：已完成的训练会被复用。"),
+    "curv.caption": ("Per batch size, at the end of training, on the fixed measurement sample: gradient norm, "
+                     "λ_min and λ_max of the Hessian by Lanczos (scipy eigsh), and the minimum ratio from the "
+                     "dense spectrum{cut}. Line: mean over seeds, band: ±1 std over seeds.",
+                     "按批量大小，在训练结束时、固定的测量样本上：梯度范数、用 Lanczos（scipy eigsh）求得的海森"
+                     "矩阵 λ_min 与 λ_max，以及由完整谱得到的最小值比例{cut}。线：各种子的均值，带：±1 个种子标准差。"),
+    "curv.cut": (" (|λ| ≤ {cut}·max|λ| counts as zero, not positive)", "（|λ| ≤ {cut}·max|λ| 视为零，不算正）"),
+    "curv.density": ("Spectral density of one run", "单次运行的谱密度"),
+    "curv.no_spectrum": ("No spectrum rows: turn on *spectrum* under *What to measure* (dense for models under "
+                         "5,000 weights, stochastic Lanczos quadrature above).",
+                         "没有谱数据：在*测量内容*中打开 *spectrum*（5,000 个权重以下用完整谱，以上用随机 Lanczos 求积）。"),
+    "curv.run": ("Run", "运行"),
+    "curv.run_help": ("The run whose Hessian spectrum is drawn", "画出其海森谱的运行"),
+    "curv.density_caption": ("Density of the Hessian's eigenvalues at the end of this run (log scale), each "
+                             "eigenvalue (or Lanczos node) smoothed by a Gaussian of the width in the title; the "
+                             "red rule is λ = 0. Mass left of it: negative curvature directions.",
+                             "该运行结束时海森矩阵特征值的密度（对数刻度），每个特征值（或 Lanczos 节点）用标题中"
+                             "宽度的高斯平滑；红线为 λ = 0，其左侧的质量即负曲率方向。"),
+    "curv.noise": ("Gradient noise scale over training", "训练过程中的梯度噪声尺度"),
+    "curv.no_noise": ("No noise-scale points in the epochs table: turn on *noise scale* and train the runs again "
+                      "(it is measured during training, at epoch 0, every power of two and the last epoch).",
+                      "epochs 表中没有噪声尺度点：打开 *noise scale* 并重新训练（它在训练中测量：第 0 轮、"
+                      "每个 2 的幂轮次和最后一轮）。"),
+    "curv.noise_caption": ("B_simple = tr Σ / |G|² (McCandlish et al. 2018) on the whole training set, at epoch 0, "
+                           "every power of two and the last epoch; one line per run, one colour per batch size; "
+                           "log y, symlog x. Bars: ±1 jackknife SE of each estimate (64 small-batch draws), not a "
+                           "spread over seeds.",
+                           "B_simple = tr Σ / |G|²（McCandlish 等 2018），在整个训练集上，于第 0 轮、每个 2 的幂轮次"
+                           "和最后一轮测量；每个运行一条线，每个批量大小一种颜色；y 为对数轴，x 为 symlog 轴。误差棒："
+                           "每个估计的 ±1 刀切法标准误（64 次小批量抽样），不是种子间的离散。"),
+    "curv.pred": ("Which measure predicts the gap", "哪个度量能预测泛化差距"),
+    "curv.pred_few": ("Too few finished runs to rank the measures (Kendall τ needs at least two with different "
+                      "values).", "完成的运行太少，无法给度量排序（Kendall τ 至少需要两个取值不同的运行）。"),
+    "curv.pred_caption": ("Kendall rank correlation τ between each measure and the gap (train − test accuracy) over "
+                          "the {n} done runs, ranked by |τ|; red bars: 95 % percentile bootstrap interval over runs "
+                          "({resamples} resamples). Grey: batch size itself, the baseline a measure has to beat "
+                          "(Jiang et al. 2019). Same table: `python -m studies export STUDY --table predictors`.",
+                          "每个度量与泛化差距（训练 − 测试准确率）之间的 Kendall 秩相关 τ，基于 {n} 个完成的运行，"
+                          "按 |τ| 排序；红色误差棒：对运行做 95 % 百分位自助法区间（{resamples} 次重抽样）。灰色：批量"
+                          "大小本身，是度量必须超过的基线（Jiang 等 2019）。同一张表：`python -m studies export STUDY "
+                          "--table predictors`。"),
+    "sharp.critical": ("Dashed rule: critical batch size ≈ {b} ± {se}, the gradient noise scale B_simple at the "
+                       "end of training of the smallest-batch runs (mean over their seeds, shaded ±1 SE; McCandlish "
+                       "et al. 2018): past it, larger batches stop paying off. Error bars on a point: ±1 standard "
+                       "error of the estimator (mean over seeds), apart from the band, which is ±1 std over seeds. "
+                       "The Curvature page follows B_simple over training.",
+                       "虚线：临界批量大小 ≈ {b} ± {se}，即最小批量运行在训练结束时的梯度噪声尺度 B_simple（各种子"
+                       "的均值，阴影为 ±1 标准误；McCandlish 等 2018）：超过它，更大的批量不再带来收益。点上的误差棒："
+                       "估计量的 ±1 标准误（种子均值），与表示 ±1 个种子标准差的带不同。曲率页展示训练过程中的 B_simple。"),
+}

@@ -1,0 +1,69 @@
+"""The critical-point test against known answers: on f(w) = ½wᵀAw with A's eigenvalues chosen (both signs),
+the Hessian is A, its gradient at w is Aw, and the spectral density is A's."""
+
+import numpy as np
+import pytest
+import torch
+
+from studies.critical import (RATIO_CUT, dense_density, extreme_eigenvalues, gradient_norm, lanczos_density,
+                              min_ratio)
+from studies.curvature_charts import density_curve
+from tests.test_curvature import gen, quad_objective, sym_with_eigs
+
+
+def test_extreme_eigenvalues_of_an_indefinite_quadratic():
+    """Both ends at once, including a small negative bottom that power iteration could never find."""
+    eigs = np.concatenate([[-0.3], np.linspace(1e-4, 0.2, 60), [5.0]])
+    _, obj = quad_objective(sym_with_eigs(eigs, seed=1))
+    r = extreme_eigenvalues(obj, generator=gen(0))
+    assert r.converged and r.hvps > 0
+    assert r.min == pytest.approx(-0.3, rel=1e-6)
+    assert r.max == pytest.approx(5.0, rel=1e-6)
+
+
+def test_extreme_eigenvalues_at_a_minimum_and_on_a_tiny_model():
+    _, obj = quad_objective(sym_with_eigs([0.5, 1.0, 2.0, 3.0, 8.0], seed=2))
+    r = extreme_eigenvalues(obj, generator=gen(1))
+    assert (r.min, r.max) == (pytest.approx(0.5, rel=1e-8), pytest.approx(8.0, rel=1e-8))
+    _, tiny = quad_objective(np.diag([-2.0, 4.0]))
+    t = extreme_eigenvalues(tiny)
+    assert (t.min, t.max, t.converged) == (pytest.approx(-2.0), pytest.approx(4.0), True)
+
+
+def test_gradient_norm_is_norm_of_aw():
+    a = sym_with_eigs([-1.0, 0.5, 2.0, 3.0])
+    m, obj = quad_objective(a)
+    w = m.w.detach().numpy()
+    assert gradient_norm(obj) == pytest.approx(np.linalg.norm(a @ w), rel=1e-10)
+
+
+def test_min_ratio_is_the_notes_positive_over_all_with_zero_cut():
+    ev = np.array([-1.0, -1e-6, 0.0, 1e-6, 0.5, 2.0, 10.0])   # three within the cut of 10·1e-3
+    ratio, pos, neg = min_ratio(ev)
+    assert (pos, neg) == (3, 1) and ratio == pytest.approx(3 / 7)
+    assert min_ratio(np.array([1.0, 2.0, 3.0]))[0] == 1.0             # a strict minimum
+    assert min_ratio(ev, cut=0.0)[1:] == (4, 2)                        # no cut: 1e-6 is positive
+    assert RATIO_CUT > 0
+
+
+def test_lanczos_density_recovers_a_known_spectrum():
+    """Five distinct eigenvalues, 20 each: Lanczos with ≥ 5 steps finds exactly them, and the weights,
+    averaged over Rademacher starts, estimate each one's share (0.2)."""
+    levels = np.array([-0.5, 0.1, 1.0, 2.0, 4.0])
+    _, obj = quad_objective(sym_with_eigs(np.repeat(levels, 20), seed=3))
+    d = lanczos_density(obj, steps=10, runs=20, generator=gen(4))
+    assert d.weights.sum() == pytest.approx(1.0, rel=1e-10)
+    big = d.weights > 1e-6
+    assert np.abs(d.nodes[big][:, None] - levels[None, :]).min(1).max() < 1e-8
+    share = [d.weights[np.isclose(d.nodes, lv, atol=1e-6)].sum() for lv in levels]
+    assert share == pytest.approx([0.2] * 5, abs=0.07)
+    # moments: E[Σ τ_j θ_j^k] = tr(A^k)/n
+    assert float((d.weights * d.nodes).sum()) == pytest.approx(levels.mean(), abs=0.15)
+
+
+def test_density_curve_integrates_to_one_and_dense_density_is_uniform():
+    d = dense_density(np.array([3.0, -1.0, 0.0, 1.0]))
+    assert list(d.nodes) == [-1.0, 0.0, 1.0, 3.0] and d.weights.sum() == pytest.approx(1.0)
+    grid = np.linspace(-3, 5, 4001)
+    y = density_curve(d.nodes, d.weights, grid, width=0.1)
+    assert float(np.trapezoid(y, grid)) == pytest.approx(1.0, rel=1e-6)
