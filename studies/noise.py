@@ -107,9 +107,10 @@ def gradient_sq_norms(obj: Objective, batch_size: int, draws: int, generator: to
     if batch_size == n:
         return np.array([float(obj.loss_grad()[1].double().pow(2).sum())])
     idx = torch.stack([torch.randperm(n, generator=generator)[:batch_size] for _ in range(draws)]).to(obj.x.device)
-    if batch_size > obj.chunk:
+    if batch_size > obj.chunk or obj.calc is not None:   # the MLP's hand-written gradients: no torch.func,
         out = [float(obj.on(obj.x[i], obj.y[i]).loss_grad()[1].double().pow(2).sum()) for i in idx]
         return np.array(out)
+    # whose first grad imports torch._dynamo (1-3 s in every fresh process, objective.py)
     batched = vmap(grad(obj._f), in_dims=(None, 0, 0))
     out = []
     for s in range(0, draws, block):
