@@ -21,7 +21,8 @@ from studies.models import build_model  # noqa: E402
 from studies.optim import make_loss  # noqa: E402
 from studies.train import train_run  # noqa: E402
 
-ESTIMATORS = ["sharpness_eps", "sharpness_rand", "sharpness_sam", "hessian", "noise_scale", "noise_scale_init"]
+ESTIMATORS = ["sharpness_eps", "sharpness_rand", "sharpness_sam", "hessian", "hessian_min", "noise_scale",
+              "noise_scale_init"]
 
 
 def main() -> None:
@@ -48,7 +49,7 @@ def main() -> None:
         c1 = time.process_time()
         random_slice_rows(model, (data.x_train, data.y_train), (data.x_test, data.y_test), loss,
                           np.linspace(-1, 1, 21).tolist())
-        rows.append([call] + [f"{out[f'{e}_time_s']:.3f}" for e in ESTIMATORS]
+        rows.append([call] + [f"{out.get(f'{e}_time_s', float('nan')):.3f}" for e in ESTIMATORS]
                     + [f"{time.process_time() - c1:.3f}", f"{c1 - c:.3f}"])
     cols = ["call"] + [f"{e}_s" for e in ESTIMATORS] + ["landscape_slice_s", "measure_run_s"]
     text = "\n".join([
