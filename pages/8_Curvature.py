@@ -6,7 +6,15 @@ import ui
 from studies import charts
 from studies import curvature_charts as cc
 from studies.i18n import t
-from studies.predictors import RESAMPLES, predictors_table
+from studies.predictors import predictors_table, resamples_for
+
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _predictors(runs):
+    """A bootstrap per measure: computed once per runs table, not on every rerun."""
+    return predictors_table(runs)
+
 
 store = ui.page(t("nav.Curvature"), ":material/ssid_chart:")
 sid = ui.study_picker(store)
@@ -48,9 +56,10 @@ else:
     st.caption(t("curv.noise_caption"))
 
 st.subheader(t("curv.pred"))
-table = predictors_table(runs)
+table = _predictors(runs)
 if table.empty or table["tau"].isna().all():
     st.info(t("curv.pred_few"))
 else:
     ui.chart(cc.predictors_chart, table, name=f"{sid}-predictors", key="curv_predictors")
-    st.caption(t("curv.pred_caption", n=int(table["n"].max()), resamples=RESAMPLES))
+    st.caption(t("curv.pred_caption", n=int(table["n"].max()),
+                                   resamples=resamples_for(int(table["n"].max()))))

@@ -26,6 +26,11 @@ MEASURES = (
     ("batch_size", "batch size (baseline)"),
 )
 RESAMPLES = 2000
+# Above this many runs the vectorised τ's [resamples, n, n] sign arrays cost O(n²) each (190 s for 7 measures of a
+# 1,000-run study): each resample then takes scipy's O(n log n) τ, and LARGE_RESAMPLES of them (a 1,000-run
+# interval is narrow; 200 percentile resamples place its ends to about ±0.01 in τ).
+VECTOR_MAX_N = 200
+LARGE_RESAMPLES = 200
 CONFIDENCE = 0.95
 COLUMNS = ["measure", "label", "tau", "ci_low", "ci_high", "p_value", "n", "gap"]
 
@@ -53,6 +58,11 @@ def _tau_b(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
 
 
+def resamples_for(n: int, resamples: int = RESAMPLES) -> int:
+    """The bootstrap resamples used for n runs (fewer above VECTOR_MAX_N, where each costs O(n log n))."""
+    return resamples if n <= VECTOR_MAX_N else min(resamples, LARGE_RESAMPLES)
+
+
 def tau_with_ci(x, y, *, resamples: int = RESAMPLES, confidence: float = CONFIDENCE, seed: int = 0
                 ) -> tuple[float, float, float, float]:
     """(τ, ci_low, ci_high, p) with a percentile bootstrap over pairs (scipy.stats.bootstrap, paired)."""
@@ -60,9 +70,14 @@ def tau_with_ci(x, y, *, resamples: int = RESAMPLES, confidence: float = CONFIDE
     tau = kendall_tau(x, y)
     if math.isnan(tau) or x.size < 3:
         return tau, math.nan, math.nan, math.nan
-    batch = max(1, 4_000_000 // (x.size * x.size))   # bounds the [batch, n, n] sign arrays
-    res = stats.bootstrap((x, y), _tau_b, paired=True, vectorized=True, n_resamples=resamples, batch=batch,
-                          confidence_level=confidence, method="percentile", rng=np.random.default_rng(seed))
+    if x.size > VECTOR_MAX_N:
+        res = stats.bootstrap((x, y), lambda a, b: stats.kendalltau(a, b).statistic, paired=True, vectorized=False,
+                              n_resamples=resamples_for(x.size, resamples), confidence_level=confidence,
+                              method="percentile", rng=np.random.default_rng(seed))
+    else:
+        batch = max(1, 4_000_000 // (x.size * x.size))   # bounds the [batch, n, n] sign arrays
+        res = stats.bootstrap((x, y), _tau_b, paired=True, vectorized=True, n_resamples=resamples, batch=batch,
+                              confidence_level=confidence, method="percentile", rng=np.random.default_rng(seed))
     p = float(stats.kendalltau(x, y).pvalue)
     return tau, float(res.confidence_interval.low), float(res.confidence_interval.high), p
 
