@@ -113,17 +113,15 @@ def test_stacked_init_is_each_members_own_init(digits):
         assert all(torch.equal(trainer.net.state(pos)[k], ref[k]) for k in ref)
 
 
-@pytest.mark.parametrize("name", OPTIMIZERS)
-@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
-def test_direct_fused_update_equals_torch_optim_bit_for_bit(name, weight_decay):
-    torch.manual_seed(0)
+def _step_side_by_side(name, weight_decay, hyper, lrs, seed):
+    """The fused Update and torch.optim on copies of the same parameters, fed the same gradients at each lr."""
+    torch.manual_seed(seed)
     ps = [torch.randn(3, 4), torch.randn(4)]
     qs = [p.clone().requires_grad_() for p in ps]
     for p in ps:
         p.grad = torch.zeros_like(p)
-    update, opt = Update(name, ps, 0.05, weight_decay), make_optimizer(name, qs, 0.05, weight_decay)
-    for i in range(5):
-        lr = 0.01 * (i + 1)
+    update, opt = Update(name, ps, 0.05, weight_decay, hyper), make_optimizer(name, qs, 0.05, weight_decay, hyper)
+    for lr in lrs:
         for p, q in zip(ps, qs):
             g = torch.randn_like(p)
             p.grad.copy_(g)
@@ -132,6 +130,13 @@ def test_direct_fused_update_equals_torch_optim_bit_for_bit(name, weight_decay):
         for group in opt.param_groups:
             group["lr"] = lr
         opt.step()
+    return ps, qs, update, opt
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
+def test_direct_fused_update_equals_torch_optim_bit_for_bit(name, weight_decay):
+    ps, qs, update, _ = _step_side_by_side(name, weight_decay, None, [0.01 * (i + 1) for i in range(5)], seed=0)
     assert all(torch.equal(p, q.detach()) for p, q in zip(ps, qs))
     assert (update.opt is None) == (name != "rmsprop")   # torch.optim only where there is no fused kernel
 
@@ -141,19 +146,7 @@ def test_direct_fused_update_equals_torch_optim_bit_for_bit(name, weight_decay):
                                                                                     "eps": 1e-6}),
                                         ("adamw", {"beta2": 0.95}), ("rmsprop", {"alpha": 0.9})])
 def test_direct_fused_update_with_optim_hyperparameters_equals_torch_optim(name, hyper):
-    torch.manual_seed(1)
-    ps = [torch.randn(3, 4), torch.randn(4)]
-    qs = [p.clone().requires_grad_() for p in ps]
-    for p in ps:
-        p.grad = torch.zeros_like(p)
-    update, opt = Update(name, ps, 0.05, 0.0, hyper), make_optimizer(name, qs, 0.05, 0.0, hyper)
-    for _ in range(4):
-        for p, q in zip(ps, qs):
-            g = torch.randn_like(p)
-            p.grad.copy_(g)
-            q.grad = g.clone()
-        update(0.05)
-        opt.step()
+    ps, qs, _, opt = _step_side_by_side(name, 0.0, hyper, [0.05] * 4, seed=1)
     assert all(torch.equal(p, q.detach()) for p, q in zip(ps, qs))
     plain = [p.clone().requires_grad_() for p in ps]
     default = make_optimizer(name, plain, 0.05)
