@@ -10,6 +10,7 @@ back to `minimize`.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable
 
@@ -45,9 +46,33 @@ class _Unsupported(Exception):
     pass
 
 
+@functools.cache
+def _kernel():
+    """scipy's compiled L-BFGS-B module, loaded from its file without running scipy/optimize/__init__.py,
+    which imports all of scipy.optimize (linprog, fft, interpolative: 0.6 s in every fresh process)."""
+    import sys
+    if "scipy.optimize" in sys.modules:   # already paid for: take it the ordinary way
+        from scipy.optimize import _lbfgsb
+        return _lbfgsb
+    import importlib.machinery
+    import importlib.util
+    import pathlib
+
+    import scipy
+    for path in sorted((pathlib.Path(scipy.__file__).parent / "optimize").glob("_lbfgsb.*")):
+        if path.suffix in (".so", ".pyd"):
+            spec = importlib.util.spec_from_file_location(
+                "_lbfgsb", path, loader=importlib.machinery.ExtensionFileLoader("_lbfgsb", str(path)))
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return module
+    from scipy.optimize import _lbfgsb
+    return _lbfgsb
+
+
 def _direct(fun, x0, lo, hi, maxiter, ftol, gtol, m, maxls, maxfun) -> BoxResult:
     try:
-        from scipy.optimize import _lbfgsb
+        _lbfgsb = _kernel()
     except ImportError as e:
         raise _Unsupported from e
     n = len(x0)
