@@ -103,6 +103,34 @@ class MLPCalculus:
                 delta = (delta @ wb[i][0]) * masks[i - 1]
         return loss, self._flatten(grads[::-1], None)
 
+    def grad_sq_norms(self, theta: Tensor, xs: Tensor, ys: Tensor) -> Tensor:
+        """|∇f_d|² (float64) of the mean loss on each of D batches xs [D, b, ...], ys [D, b], in one batched
+        pass, without forming any batch's gradient: for a layer, |∇W|²_F = |δᵀa|²_F = Σ (δδᵀ) ⊙ (aaᵀ) (two
+        b×b Gram matrices) and |∇b|² = |Σ_i δ_i|². The noise scale's 64 small batches cost one pass, not 64."""
+        d, b = ys.shape
+        a = xs.reshape(d, b, -1)
+        wb = self._unflatten(theta)
+        acts, masks = [], []
+        for i, (w, bias) in enumerate(wb):
+            acts.append(a)
+            z = torch.matmul(a, w.T).add_(bias)
+            if i < self.layers - 1:
+                masks.append((z > 0).to(z.dtype))
+                a = z.relu_()
+            else:
+                a = z
+        delta = torch.softmax(a, -1)
+        delta.scatter_add_(-1, ys.unsqueeze(-1), torch.full_like(delta[..., :1], -1.0))
+        delta /= b
+        total = torch.zeros(d, dtype=torch.float64, device=theta.device)
+        for i in range(self.layers - 1, -1, -1):
+            gram_d = torch.matmul(delta, delta.mT).double()
+            gram_a = torch.matmul(acts[i], acts[i].mT).double()
+            total += (gram_d * gram_a).sum((1, 2)) + delta.sum(1).double().pow(2).sum(1)
+            if i:
+                delta = torch.matmul(delta, wb[i][0]).mul_(masks[i - 1])
+        return total
+
     def trace(self, theta: Tensor, x: Tensor, y: Tensor, keep: bool = False) -> Tensor:
         """tr H(θ), exactly. The net is affine in each single layer's parameters (the ReLU masks fixed), so
         the Hessian's diagonal is the Gauss-Newton matrix's, and tr H = (1/N) Σ_i tr(A_i J_i J_iᵀ) with

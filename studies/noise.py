@@ -107,6 +107,13 @@ def gradient_sq_norms(obj: Objective, batch_size: int, draws: int, generator: to
     if batch_size == n:
         return np.array([float(obj.loss_grad()[1].double().pow(2).sum())])
     idx = torch.stack([torch.randperm(n, generator=generator)[:batch_size] for _ in range(draws)]).to(obj.x.device)
+    if obj.calc is not None and batch_size <= obj.chunk:   # the MLP: every draw in one batched pass
+        out = []
+        for s in range(0, draws, max(1, obj.chunk // batch_size)):
+            part = idx[s:s + max(1, obj.chunk // batch_size)]
+            with torch.no_grad():
+                out += obj.calc.grad_sq_norms(obj.theta, obj.x[part], obj.y[part]).tolist()
+        return np.array(out)
     if batch_size > obj.chunk or obj.calc is not None:   # the MLP's hand-written gradients: no torch.func,
         out = [float(obj.on(obj.x[i], obj.y[i]).loss_grad()[1].double().pow(2).sum()) for i in idx]
         return np.array(out)

@@ -55,6 +55,22 @@ def test_loss_gradient_and_hvps_equal_autograd(hidden, chunk):
                                .hvp_many(vs), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("hidden", [(), (7,), (5, 4, 3)])
+def test_batched_gradient_norms_of_many_draws_equal_one_autograd_gradient_per_draw(hidden):
+    """The noise scale's draws: |∇f|² of each small batch, all in one pass, against autograd per batch; and
+    gradient_sq_norms takes that pass for the MLP and gets what the general path gets, draw for draw."""
+    from studies.noise import gradient_sq_norms
+    fast, plain = case(hidden=hidden, n=40, chunk=12)
+    idx = torch.stack([torch.randperm(40, generator=torch.Generator().manual_seed(s))[:6] for s in range(9)])
+    got = fast.calc.grad_sq_norms(fast.theta, fast.x[idx], fast.y[idx])
+    want = torch.stack([plain.on(plain.x[i], plain.y[i]).loss_grad()[1].pow(2).sum() for i in idx])
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=0)
+    for b in (5, 12):   # one chunk holds 2 draws / 1 draw
+        a = gradient_sq_norms(fast, b, 7, torch.Generator().manual_seed(3))
+        p = gradient_sq_norms(plain, b, 7, torch.Generator().manual_seed(3))
+        np.testing.assert_allclose(a, p, rtol=1e-12)
+
+
 @pytest.mark.slow
 def test_dense_hessian_and_estimators_equal_the_general_path():
     fast, plain = case(hidden=(6, 5), n=31)
