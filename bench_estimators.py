@@ -21,7 +21,7 @@ from studies.models import build_model  # noqa: E402
 from studies.optim import make_loss  # noqa: E402
 from studies.train import train_run  # noqa: E402
 
-ESTIMATORS = ["sharpness_eps", "sharpness_rand", "sharpness_sam", "hessian", "hessian_min", "noise_scale",
+ESTIMATORS = ["sharpness_eps", "sharpness_rand", "sharpness_sam", "hessian", "noise_scale",
               "noise_scale_init"]
 
 

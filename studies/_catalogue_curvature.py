@@ -37,10 +37,12 @@ CURVATURE: dict[str, tuple[str, str]] = {
                   "这个研究没有曲率列。在**新建研究**的*测量内容*中打开 *hessian*（最小值比例还需 *spectrum*）"
                   "再运行一次：已完成的训练会被复用。"),
     "curv.caption": ("Per batch size, at the end of training, on the fixed measurement sample: gradient norm, "
-                     "λ_min and λ_max of the Hessian by Lanczos (scipy eigsh), and the minimum ratio from the "
-                     "dense spectrum{cut}. Line: mean over seeds, band: ±1 std over seeds.",
-                     "按批量大小，在训练结束时、固定的测量样本上：梯度范数、用 Lanczos（scipy eigsh）求得的海森"
-                     "矩阵 λ_min 与 λ_max，以及由完整谱得到的最小值比例{cut}。线：各种子的均值，带：±1 个种子标准差。"),
+                     "λ_min and λ_max of the Hessian by Lanczos (error bars: the Lanczos error bound, within 0.2 % of "
+                     "λ_max), and the minimum ratio from the dense spectrum{cut}. Line: mean over seeds, band: ±1 std "
+                     "over seeds.",
+                     "按批量大小，在训练结束时、固定的测量样本上：梯度范数、用 Lanczos 求得的海森矩阵 λ_min 与 λ_max"
+                     "（误差条：Lanczos 误差界，不超过 λ_max 的 0.2%），以及由完整谱得到的最小值比例{cut}。"
+                     "线：各种子的均值，带：±1 个种子标准差。"),
     "curv.cut": (" (|λ| ≤ {cut}·max|λ| counts as zero, not positive)", "（|λ| ≤ {cut}·max|λ| 视为零，不算正）"),
     "curv.density": ("Spectral density of one run", "单次运行的谱密度"),
     "curv.no_spectrum": ("No spectrum rows: turn on *spectrum* under *What to measure* (dense for models under "

@@ -99,9 +99,9 @@ FORM = {
     "form.sam": ("SAM sharpness", "SAM 尖锐度"),
     "form.sam_help": ("f(x + ρ·g/|g|) − f(x): the loss rise one gradient step uphill, cheap",
                       "f(x + ρ·g/|g|) − f(x)：沿梯度方向上坡一步的损失升幅，计算便宜"),
-    "form.hessian": ("Hessian λ_max and trace", "Hessian λ_max 与迹"),
-    "form.hessian_help": ("Power iteration and Hutchinson on Hessian-vector products",
-                          "基于 Hessian-向量积的幂迭代与 Hutchinson 估计"),
+    "form.hessian": ("Hessian λ_max, λ_min and trace", "Hessian λ_max、λ_min 与迹"),
+    "form.hessian_help": ("Lanczos (both ends of the spectrum, with error bounds) and the trace, on Hessian-vector "
+                          "products", "基于 Hessian-向量积的 Lanczos（谱的两端，带误差界）与迹"),
     "form.spectrum": ("Full Hessian spectrum", "完整 Hessian 谱"),
     "form.spectrum_help": ("Only for models under ~5,000 weights", "仅适用于约 5,000 个权重以下的模型"),
     "form.landscape": ("Landscape slices and interpolation", "损失地形切片与插值"),

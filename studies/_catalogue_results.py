@@ -125,10 +125,10 @@ RESULTS = {
                               "SAM 尖锐度（损失单位）随批大小（log₂ 轴）变化：f(θ + ρ·g/|g|) − f(θ)，ρ = {rho}，"
                               "在每块 m = {chunk} 个样本上平均（Foret 等 2021）。"),
     "caption.hessian_top_eig": ("Largest Hessian eigenvalue λ_max of the train loss (loss / weight², linear scale) "
-                                "against batch size (log₂ axis), by power iteration on Hessian-vector products over "
+                                "against batch size (log₂ axis), by Lanczos on Hessian-vector products (error bars: its error bound) over "
                                 "{sample} training examples.",
                                 "训练损失 Hessian 的最大特征值 λ_max（损失 / 权重²）随批大小（log₂ 轴）变化，"
-                                "由 Hessian-向量积的幂迭代在 {sample} 个训练样本上求得。"),
+                                "由 Hessian-向量积的 Lanczos 在 {sample} 个训练样本上求得（误差条：其误差界）。"),
     "caption.hessian_trace": ("Hessian trace (sum of all curvatures, loss / weight²) against batch size (log₂ "
                               "axis), by Hutchinson's estimator (Rademacher probes) over {sample} training examples.",
                               "Hessian 的迹（所有曲率之和，损失 / 权重²）随批大小（log₂ 轴）变化，"
@@ -160,8 +160,8 @@ RESULTS = {
         "2018, *Visualizing the Loss Landscape of Neural Nets*).\n"
         "- **SAM sharpness**: f(θ + ρ·g/|g|) − f(θ) with g the gradient, averaged over chunks of m examples "
         "(Foret et al. 2021, *Sharpness-Aware Minimization*).\n"
-        "- **λ_max and trace** of the Hessian: power iteration and Hutchinson's estimator on Hessian-vector "
-        "products (no Hessian is formed).\n"
+        "- **λ_max, λ_min and trace** of the Hessian: Lanczos (both ends, each with its error bound) and the exact "
+        "trace (MLPs) or Hutchinson's estimator, on Hessian-vector products (no Hessian is formed).\n"
         "- **B_crit**: the gradient noise scale B_simple = tr(Σ)/|G|² (McCandlish et al. 2018).",
         "所有测量都使用固定、带种子的训练样本和训练好的权重 θ；不会重新训练。\n\n"
         "- **ε-尖锐度**（Keskar 等 2017，*On Large-Batch Training for Deep Learning*，指标 2.1）："
@@ -171,6 +171,6 @@ RESULTS = {
         "Loss Landscape of Neural Nets*）。\n"
         "- **SAM 尖锐度**：f(θ + ρ·g/|g|) − f(θ)，g 为梯度，在每块 m 个样本上平均（Foret 等 2021，"
         "*Sharpness-Aware Minimization*）。\n"
-        "- Hessian 的 **λ_max 与迹**：基于 Hessian-向量积的幂迭代与 Hutchinson 估计（不构造 Hessian 矩阵）。\n"
+        "- Hessian 的 **λ_max、λ_min 与迹**：基于 Hessian-向量积的 Lanczos（两端，各带误差界）与精确迹（MLP）或 Hutchinson 估计（不构造 Hessian 矩阵）。\n"
         "- **B_crit**：梯度噪声尺度 B_simple = tr(Σ)/|G|²（McCandlish 等 2018）。"),
 }

@@ -78,6 +78,11 @@ def aggregate_over_seeds(runs: pd.DataFrame, y: str, by: tuple[str, ...] = ("opt
         v = ok.assign(_v=pd.to_numeric(ok[se_col], errors="coerce") ** 2).groupby(by, dropna=False)["_v"]
         se = (v.sum(min_count=1) ** 0.5 / v.count()).rename("se").reset_index()
         g = g.merge(se, on=by, how="left")
+    elif f"{y}_err" in ok.columns:   # a deterministic error bound (Lanczos): the mean's is the mean bound
+        err = ok.assign(_e=pd.to_numeric(ok[f"{y}_err"], errors="coerce")).groupby(by, dropna=False)["_e"]
+        g = g.merge(err.mean().rename("se").reset_index(), on=by, how="left")
+        g["se_kind"] = "bound"
+    if "se" in g.columns:
         g["se_lo"], g["se_hi"] = g["mean"] - g["se"], g["mean"] + g["se"]
     return g
 
@@ -145,6 +150,7 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
 
     Where the runs table has ``<y>_se`` (a stochastic estimate's standard error), each point gets an error
     bar of ±√(Σ se²)/n: how sure the estimator is, apart from the band, which is the spread over seeds.
+    ``<y>_err`` (a deterministic bound, the Lanczos eigenvalues') gives a bar of ± the mean bound.
     ``critical_se`` shades ±1 SE around the critical-batch rule.
 
     Diverged, stalled and failed runs appear as red crosses at the bottom of the chart (never as minima), so a
@@ -173,7 +179,9 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
         tooltip.insert(0, alt.Tooltip("study:N"))
     has_se = "se" in agg.columns and agg["se"].notna().any()
     if has_se:
-        tooltip.append(alt.Tooltip("se:Q", title="estimator SE of the mean", format=".2g"))
+        bound = "se_kind" in agg.columns
+        tooltip.append(alt.Tooltip("se:Q", format=".2g", title="Lanczos error bound (mean over seeds)" if bound
+                                   else "estimator SE of the mean"))
         if log_y:   # a log axis cannot show a bar below 0: it stops at a tenth of the mean
             agg["se_lo"] = agg[["se_lo"]].assign(f=agg["mean"] / 10).max(axis=1)
     base = alt.Chart(agg).encode(x=x, color=_color(domain, color), opacity=opacity)

@@ -7,8 +7,10 @@ from `spec.sample_seed` too, so runs are compared on the same directions and pro
 and train/eval mode are left as they were (the caller puts it in eval mode first). Landscape rows are a
 table of their own: the runner gets them from `landscape.random_slice_rows` / `interpolation_rows`.
 
-The critical-point test (notes 000/001) comes with `hessian`: the gradient norm on the sample (`grad_norm`)
-and both extreme eigenvalues by Lanczos (`hessian_min_eig`, `hessian_max_eig_lanczos`); `spectrum` adds the
+`hessian` is the critical-point test (notes 000/001) and the curvature: the gradient norm on the sample
+(`grad_norm`), both extreme eigenvalues from one Lanczos run (`hessian_top_eig`, `hessian_min_eig`, each
+with `_err`, its residual bound: an eigenvalue lies within ± it; Lanczos finds λ_max in fewer HVPs than
+power iteration, and λ_min, which power iteration cannot), and the trace; `spectrum` adds the
 notes' minimum ratio (dense, small models) and a spectral density (dense eigenvalues, or stochastic
 Lanczos quadrature for big models) as `spectrum` rows (eigenvalue, weight) for the landscape table.
 """
@@ -25,13 +27,13 @@ from torch import Tensor, nn
 
 from .config import MeasureSpec
 from .critical import RATIO_CUT, dense_density, extreme_eigenvalues, gradient_norm, lanczos_density, min_ratio
-from .curvature import SPECTRUM_MAX_PARAMS, hessian_matrix, hessian_trace, top_eigenvalue
+from .curvature import SPECTRUM_MAX_PARAMS, hessian_matrix, hessian_trace
 from .noise import NoiseProbe, noise_scale
 from .objective import objective
 from .sharpness import eps_sharpness, random_sharpness, sam_sharpness
 
 # Offsets of the per-estimator seeds from spec.sample_seed, so no two estimators share a random stream.
-_SEED_EPS, _SEED_RAND, _SEED_EIG, _SEED_TRACE, _SEED_NOISE, _SEED_LANCZOS, _SEED_SLQ = 1, 2, 3, 4, 5, 6, 7
+_SEED_EPS, _SEED_RAND, _SEED_TRACE, _SEED_NOISE, _SEED_LANCZOS, _SEED_SLQ = 1, 2, 4, 5, 6, 7
 
 
 def sample_indices(n_train: int, sample: int, seed: int) -> Tensor:
@@ -87,16 +89,13 @@ def measure_run(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: Cal
     def sam() -> None:
         out["sharpness_sam"] = sam_sharpness(obj, rho=spec.sam_rho, m=spec.sam_m).value
 
-    def hessian() -> None:
-        top = top_eigenvalue(obj, generator=_gen(spec, _SEED_EIG))
-        tr = hessian_trace(obj, generator=_gen(spec, _SEED_TRACE))
-        out.update(hessian_top_eig=top.value, hessian_iters=top.iters, hessian_converged=top.converged,
-                   hessian_trace=tr.value, hessian_trace_se=tr.se, hessian_trace_probes=tr.probes)
-
-    def critical() -> None:   # the notes' test: is it a critical point, and of which kind?
+    def hessian() -> None:   # λ_max, λ_min (the notes' critical-point test) and the trace
         ext = extreme_eigenvalues(obj, generator=_gen(spec, _SEED_LANCZOS))
-        out.update(grad_norm=gradient_norm(obj), hessian_min_eig=ext.min, hessian_max_eig_lanczos=ext.max,
-                   hessian_min_hvps=ext.hvps, hessian_min_converged=ext.converged)
+        tr = hessian_trace(obj, generator=_gen(spec, _SEED_TRACE))
+        out.update(hessian_top_eig=ext.max, hessian_top_eig_err=ext.max_err, hessian_min_eig=ext.min,
+                   hessian_min_eig_err=ext.min_err, hessian_iters=ext.hvps, hessian_converged=ext.converged,
+                   grad_norm=gradient_norm(obj),
+                   hessian_trace=tr.value, hessian_trace_se=tr.se, hessian_trace_probes=tr.probes)
 
     def spec_min_ratio() -> None:   # dense for small models; SLQ (no min ratio) for big ones
         out["min_ratio_cut"] = RATIO_CUT
@@ -127,7 +126,6 @@ def measure_run(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: Cal
         timed("sharpness_sam", sam)
     if spec.hessian:
         timed("hessian", hessian)
-        timed("hessian_min", critical)
     if spec.spectrum:
         timed("spectrum", spec_min_ratio)
     if spec.noise_scale:

@@ -47,9 +47,10 @@ class RunOutcome:
     failed: bool = False
 
 
-# Bump when an estimator changes its answer (2: antithetic random sharpness, SEs, the critical-point test):
+# Bump when an estimator changes its answer (2: antithetic random sharpness, SEs, the critical-point test;
+# 3: λ_max and λ_min from one Lanczos run with error bounds, the MLP noise scale in one batched pass):
 # stored measurements are then recomputed from the stored weights, without retraining.
-MEASURE_VERSION = 2
+MEASURE_VERSION = 3
 
 
 def cpu_threads_for(batch_size: int) -> int:

@@ -77,6 +77,18 @@ def test_critical_batch_rule_by_hand_and_error_bars_apart_from_the_seed_band():
     assert "errorbar" in marks and "area" in marks and "rect" in marks
 
 
+def test_lanczos_error_bounds_are_bars_of_the_mean_bound_and_say_so():
+    runs = pd.DataFrame({"status": "done", "batch_size": [16, 16, 512], "optimizer": "sgd", "shuffle": True,
+                         "seed": [0, 1, 0], "hessian_min_eig": [-0.01, -0.02, -0.005],
+                         "hessian_min_eig_err": [0.002, 0.004, 0.001], "train_loss": 0.01, "train_acc": 1.0,
+                         "reached_target": True, "target_train_acc": 1.0, "target_train_loss": 0.0})
+    agg = charts.aggregate_over_seeds(runs, "hessian_min_eig").set_index("batch_size")
+    assert agg.loc[16, "se"] == pytest.approx(0.003) and agg.loc[16, "se_lo"] == pytest.approx(-0.018)
+    spec = charts.to_vega_lite(charts.batch_size_chart(runs, "hessian_min_eig"))
+    assert "errorbar" in [s.get("mark", {}).get("type") for s in layers(spec)]
+    assert "Lanczos error bound" in json.dumps(spec)
+
+
 def test_speed_columns_and_steps_to_target(tables):
     runs = charts.with_speed(tables[0])
     assert (runs.samples_per_s == runs.samples_per_epoch / runs.epoch_time_s).all()

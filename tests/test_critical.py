@@ -30,6 +30,39 @@ def test_extreme_eigenvalues_at_a_minimum_and_on_a_tiny_model():
     assert (t.min, t.max, t.converged) == (pytest.approx(-2.0), pytest.approx(4.0), True)
 
 
+def trained_net_like_spectrum(n=400, seed=7):
+    """A few large outliers over a dense cluster around 0 with a small negative tail, as a trained net's
+    Hessian has (keskar-digits: λ_max 0.63..5.3, λ_min ≈ −0.01, most of 85,002 eigenvalues near 0)."""
+    rng = np.random.default_rng(seed)
+    return np.sort(np.concatenate([[5.0, 3.1, 2.2, 1.4], rng.uniform(0.05, 0.8, 30),
+                                   rng.normal(0.0, 0.003, n - 35), [-0.012]]))
+
+
+def test_default_lanczos_states_honest_bounds_on_a_trained_net_like_spectrum():
+    """With the default tolerance both ends stop early, and each lies within its stated bound of an
+    eigenvalue, within EIG_TOL·λ_max of the true end, and λ_min ≤ the reported minimum (interlacing)."""
+    from studies.critical import EIG_MIN_STEPS, EIG_TOL
+    ev = trained_net_like_spectrum()
+    _, obj = quad_objective(sym_with_eigs(ev, seed=4))
+    r = extreme_eigenvalues(obj, generator=gen(2))
+    assert r.converged and EIG_MIN_STEPS <= r.hvps < 60
+    for value, err in ((r.min, r.min_err), (r.max, r.max_err)):
+        assert np.abs(ev - value).min() <= err + 1e-12
+        assert err <= EIG_TOL * ev[-1]
+    assert abs(r.max - ev[-1]) <= 1e-6 * ev[-1]
+    assert ev[0] - 1e-12 <= r.min <= ev[0] + EIG_TOL * ev[-1]
+
+
+def test_lanczos_stops_no_sooner_than_its_floor_and_says_when_its_budget_ran_out():
+    ev = trained_net_like_spectrum()
+    _, obj = quad_objective(sym_with_eigs(ev, seed=4))
+    early = extreme_eigenvalues(obj, tol=0.5, min_steps=1, generator=gen(2))     # a loose tolerance alone
+    floored = extreme_eigenvalues(obj, tol=0.5, min_steps=25, generator=gen(2))  # stops at once; the floor
+    assert early.hvps < 25 == floored.hvps and floored.min <= early.min
+    short = extreme_eigenvalues(obj, tol=1e-12, max_hvps=8, generator=gen(2))
+    assert (short.converged, short.hvps) == (False, 8) and short.min_err > 0 and np.isfinite(short.min)
+
+
 def test_gradient_norm_is_norm_of_aw():
     a = sym_with_eigs([-1.0, 0.5, 2.0, 3.0])
     m, obj = quad_objective(a)
