@@ -44,7 +44,7 @@ class MLPCalculus:
         self.shapes = list(shapes)
         self.sizes = [s.numel() for s in self.shapes]
         self.layers = len(self.shapes) // 2
-        self.cache: dict = {}   # (id(θ), θ's version, id(x)) → forward pass, at the objective's own θ only
+        self.cache: dict = {}   # (id(θ), θ's version, x's memory) → forward pass, at the objective's own θ only
         self.cached_bytes = 0
 
     def _unflatten(self, flat: Tensor) -> list[tuple[Tensor, Tensor]]:
@@ -65,7 +65,8 @@ class MLPCalculus:
     def forward(self, theta: Tensor, x: Tensor, keep: bool = False) -> tuple[list[Tensor], list[Tensor], Tensor]:
         """(layer inputs a_0..a_{L-1}, ReLU masks, logits); ``keep``: remember it for the next call at the
         same θ and x (within CACHE_MAX_BYTES)."""
-        key = (id(theta), theta._version, id(x))
+        # x by its memory, not its id: the objective's chunks are fresh views (x[s:e]) on every call
+        key = (id(theta), theta._version, x.data_ptr(), tuple(x.shape), tuple(x.stride()), x._version)
         if key in self.cache:
             return self.cache[key][0]
         a, acts, masks = x.reshape(len(x), -1), [], []

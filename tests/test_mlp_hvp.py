@@ -104,6 +104,24 @@ def _f(obj, flat):
     return F.cross_entropy(torch.func.functional_call(obj.model, d, (obj.x,)), obj.y)
 
 
+@pytest.mark.parametrize("chunk", [5, 1000])
+def test_the_forward_pass_at_theta_is_computed_once_per_chunk_and_shared(chunk):
+    """The chunks are fresh views on every call; the kept forward pass must still be found (it was not:
+    every HVP recomputed it, a third of its cost), and data changed in place must not find it."""
+    fast, plain = case(chunk=chunk)
+    v = torch.randn(2, fast.n_params, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    fast.hvp_many(v)
+    kept = len(fast.calc.cache)
+    assert kept == -(-len(fast.x) // chunk)
+    for _ in range(3):
+        fast.hvp_many(v)
+        fast.loss_grad()
+    assert len(fast.calc.cache) == kept
+    fast.x.mul_(1.5)
+    plain.x.copy_(fast.x)
+    torch.testing.assert_close(fast.hvp_many(v), plain.hvp_many(v), rtol=1e-10, atol=1e-12)
+
+
 def test_the_shared_forward_pass_never_goes_stale():
     """The forward pass at θ is kept; θ changed in place (or another point) must not reuse it."""
     fast, plain = case(chunk=1000)
