@@ -33,7 +33,7 @@ from .data import load_dataset
 from .device import resolve_device
 from .stacked import stack_key, stackable, train_stacked
 from .models import build_model
-from .worker import RunJob, RunOutcome, execute_run, failed_outcome, measure_id_of, training_probe
+from .worker import RunJob, RunOutcome, cpu_budget, execute_run, failed_outcome, measure_id_of, training_probe
 from .timing import Timing, best_stack, timing_pass
 
 POOL_MIN_WORK_S = 6.0   # estimated training time below which starting worker processes does not pay
@@ -142,11 +142,13 @@ def execute_unit(unit: Unit, emit) -> list[RunOutcome]:
               "run_id": run.run_id, "label": run.label, "epochs": run.epochs if unit.train else 0,
               "train": unit.train, "stack_size": len(unit.runs), "pid": os.getpid()})
     on_epoch = lambda run, row: emit({"event": "epoch", "run_id": run.run_id, **row})  # noqa: E731
+    mt = unit.threads if unit.pooled else cpu_budget()   # in the driver nothing else runs: every core
     if not unit.train:
-        return [execute_run(unit.runs[0], unit.measure, weights=unit.weights, train=False, threads=unit.threads)]
+        return [execute_run(unit.runs[0], unit.measure, weights=unit.weights, train=False, threads=unit.threads,
+                            measure_threads=mt)]
     if len(unit.runs) == 1:
         run = unit.runs[0]
-        return [_retime(unit, execute_run(run, unit.measure, threads=unit.threads,
+        return [_retime(unit, execute_run(run, unit.measure, threads=unit.threads, measure_threads=mt,
                                           on_epoch=lambda row: on_epoch(run, row)))]
     device = resolve_device(unit.runs[0].device)
     if device.type == "cpu":
@@ -157,7 +159,7 @@ def execute_unit(unit: Unit, emit) -> list[RunOutcome]:
                                 probe=training_probe(unit.runs[0], data, unit.measure))
     except Exception as e:  # noqa: BLE001 - the stack's runs become failed rows, the study goes on
         return [failed_outcome(run, f"{e.__class__.__name__}: {e}") for run in unit.runs]
-    return [_retime(unit, execute_run(run, unit.measure, trained=res, threads=unit.threads))
+    return [_retime(unit, execute_run(run, unit.measure, trained=res, threads=unit.threads, measure_threads=mt))
             for run, res in zip(unit.runs, results)]
 
 

@@ -53,10 +53,14 @@ class RunOutcome:
 MEASURE_VERSION = 3
 
 
+def cpu_budget() -> int:
+    """The CPU threads this process may use: BATCHSCOPE_THREADS (a Ray task's CPUs), else every core."""
+    return int(os.environ.get("BATCHSCOPE_THREADS") or 0) or os.cpu_count() or 1
+
+
 def cpu_threads_for(batch_size: int) -> int:
     """Small batches are launch-bound and lose to thread hand-offs; large ones are matmul-bound."""
-    budget = int(os.environ.get("BATCHSCOPE_THREADS") or 0) or os.cpu_count() or 1   # a Ray task's CPUs
-    return 1 if batch_size < 256 else budget
+    return 1 if batch_size < 256 else cpu_budget()
 
 
 def measure_id_of(measure: MeasureSpec) -> str | None:
@@ -94,11 +98,15 @@ def _row(run: RunSpec, result, device: torch.device, data) -> dict:
 
 
 def execute_run(run: RunSpec, measure: MeasureSpec, *, weights: dict[str, np.ndarray] | None = None,
-                train: bool = True, on_epoch=None, threads: int | None = None, trained=None) -> RunOutcome:
+                train: bool = True, on_epoch=None, threads: int | None = None, trained=None,
+                measure_threads: int | None = None) -> RunOutcome:
     """Train (unless ``weights`` are given) and measure one run; failures come back as a row, not a raise.
 
     ``threads``: CPU threads (default ``cpu_threads_for``); ``trained``: the run's TrainResult when it was
-    trained elsewhere (a member of a stack, stacked.py): it is stored and measured like one trained here."""
+    trained elsewhere (a member of a stack, stacked.py): it is stored and measured like one trained here.
+    ``measure_threads``: CPU threads for the measurements (default: as training). They are matmul-bound
+    over the whole measurement sample, so a run measured with the machine to itself takes every core even
+    when it trained on one (a small batch)."""
     out = RunOutcome(run.run_id)
     device = resolve_device(run.device)
     if device.type == "cpu":
@@ -119,6 +127,8 @@ def execute_run(run: RunSpec, measure: MeasureSpec, *, weights: dict[str, np.nda
         else:
             state = {k: torch.from_numpy(np.array(v)) for k, v in weights.items()}
         if measure_id_of(measure) is not None:
+            if device.type == "cpu" and measure_threads:
+                torch.set_num_threads(measure_threads)
             model.load_state_dict(state)
             model.to(device).eval()
             out.measure_row, out.landscape = _measure(model, data, run, measure, init_state)
