@@ -57,14 +57,14 @@ CURVATURE: dict[str, tuple[str, str]] = {
                              "宽度的高斯平滑；红线为 λ = 0，其左侧的质量即负曲率方向。"),
     "curv.noise": ("Gradient noise scale over training", "训练过程中的梯度噪声尺度"),
     "curv.no_noise": ("No noise-scale points in the epochs table: turn on *noise scale* and train the runs again "
-                      "(it is measured during training, at epoch 0, every power of two and the last epoch).",
+                      "(it is measured during training, at epoch 0, every power of four and the last epoch).",
                       "epochs 表中没有噪声尺度点：打开 *noise scale* 并重新训练（它在训练中测量：第 0 轮、"
-                      "每个 2 的幂轮次和最后一轮）。"),
+                      "每个 4 的幂轮次和最后一轮）。"),
     "curv.noise_caption": ("B_simple = tr Σ / |G|² (McCandlish et al. 2018) on the whole training set, at epoch 0, "
-                           "every power of two and the last epoch; one line per run, one colour per batch size; "
+                           "every power of four and the last epoch; one line per run, one colour per batch size; "
                            "log y, symlog x. Bars: ±1 jackknife SE of each estimate (64 small-batch draws), not a "
                            "spread over seeds.",
-                           "B_simple = tr Σ / |G|²（McCandlish 等 2018），在整个训练集上，于第 0 轮、每个 2 的幂轮次"
+                           "B_simple = tr Σ / |G|²（McCandlish 等 2018），在整个训练集上，于第 0 轮、每个 4 的幂轮次"
                            "和最后一轮测量；每个运行一条线，每个批量大小一种颜色；y 为对数轴，x 为 symlog 轴。误差棒："
                            "每个估计的 ±1 刀切法标准误（64 次小批量抽样），不是种子间的离散。"),
     "curv.pred": ("Which measure predicts the gap", "哪个度量能预测泛化差距"),
