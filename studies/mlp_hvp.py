@@ -86,6 +86,30 @@ class MLPCalculus:
             self.cached_bytes += size
         return value
 
+    def deltas(self, theta: Tensor, x: Tensor, y: Tensor, keep: bool = False) -> list[Tensor]:
+        """The backward pass at θ: δ_l = ∂f/∂z_l for every layer (index l−1), kept beside the forward pass,
+        so that the HVPs at θ (Lanczos: one after another) do not redo it."""
+        key = ("deltas", id(theta), theta._version, x.data_ptr(), tuple(x.shape), tuple(x.stride()), x._version,
+               y.data_ptr(), tuple(y.shape), y._version)
+        if key in self.cache:
+            return self.cache[key][0]
+        acts, masks, logits = self.forward(theta, x, keep)
+        n = len(y)
+        delta = torch.softmax(logits, -1)
+        delta[torch.arange(n, device=y.device), y] -= 1.0
+        delta /= n
+        wb = self._unflatten(theta)
+        out = [delta]
+        for i in range(self.layers - 1, 0, -1):
+            delta = (delta @ wb[i][0]) * masks[i - 1]
+            out.append(delta)
+        out = out[::-1]
+        size = sum(t.numel() * t.element_size() for t in out)
+        if keep and self.cached_bytes + size <= CACHE_MAX_BYTES:
+            self.cache[key] = (out, theta, x, y)
+            self.cached_bytes += size
+        return out
+
     def loss(self, theta: Tensor, x: Tensor, y: Tensor, keep: bool = False) -> Tensor:
         """Mean cross-entropy (a 0-d tensor in θ's dtype)."""
         return F.cross_entropy(self.forward(theta, x, keep)[2], y)
@@ -167,18 +191,15 @@ class MLPCalculus:
             if i < self.layers - 1:
                 r_acts.append(rz.mul_(masks[i]))
         p = torch.softmax(logits, -1)
-        delta = p.clone()
-        delta[torch.arange(n, device=y.device), y] -= 1.0
-        delta /= n                                              # δ_L [n, C]
+        deltas = self.deltas(theta, x, y, keep)                 # δ_l at θ (kept)
         r_delta = (p * rz - p * (p * rz).sum(-1, keepdim=True)) / n   # Rδ_L [k, n, C]
         out = []
         for i in range(self.layers - 1, -1, -1):
             w, u = wb[i][0], uc[i][0]
             rw = torch.matmul(r_delta.mT, acts[i])              # Rδ_lᵀ a_{l-1}   [k, out, in]
             if r_acts[i] is not None:
-                rw.add_(torch.matmul(delta.T, r_acts[i]))       # + δ_lᵀ Ra_{l-1}
+                rw.add_(torch.matmul(deltas[i].T, r_acts[i]))   # + δ_lᵀ Ra_{l-1}
             out.append((rw, r_delta.sum(1)))
             if i:
-                r_delta = torch.matmul(r_delta, w).add_(torch.matmul(delta, u)).mul_(masks[i - 1])
-                delta = (delta @ w) * masks[i - 1]
+                r_delta = torch.matmul(r_delta, w).add_(torch.matmul(deltas[i], u)).mul_(masks[i - 1])
         return self._flatten(out[::-1], k)
