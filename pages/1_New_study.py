@@ -144,6 +144,7 @@ with st.expander(t("form.measure")):
     m1.checkbox(t("form.random"), key="f_sharpness_random", help=t("form.random_help"))
     m1.checkbox(t("form.sam"), key="f_sharpness_sam", help=t("form.sam_help"))
     m2.checkbox(t("form.hessian"), key="f_hessian", help=t("form.hessian_help"))
+    m2.checkbox(t("form.critical"), key="f_critical", help=t("form.critical_help"))
     m2.checkbox(t("form.spectrum"), key="f_spectrum", help=t("form.spectrum_help"))
     m3.checkbox(t("form.landscape"), key="f_landscape", help=t("form.landscape_help"))
     m3.checkbox(t("form.noise"), key="f_noise_scale", help=t("form.noise_help"))

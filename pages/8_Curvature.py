@@ -33,6 +33,8 @@ else:
     for i, col in enumerate(columns):
         with cols[i % 2]:
             ui.chart(charts.batch_size_chart, runs, col, name=f"{sid}-{col}", key=f"curv_{col}")
+    if "hessian_min_eig" not in columns:
+        st.info(t("curv.no_min"))
 
 st.subheader(t("curv.density"))
 land = ui.table(store, sid, "landscape")

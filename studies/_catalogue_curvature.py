@@ -43,6 +43,11 @@ CURVATURE: dict[str, tuple[str, str]] = {
                      "按批量大小，在训练结束时、固定的测量样本上：梯度范数、用 Lanczos 求得的海森矩阵 λ_min 与 λ_max"
                      "（误差条：Lanczos 误差界，不超过 λ_max 的 0.2%），以及由完整谱得到的最小值比例{cut}。"
                      "线：各种子的均值，带：±1 个种子标准差。"),
+    "curv.no_min": ("No λ_min in this study, so no verdict on minimum or saddle: turn on *Critical-point test "
+                    "(λ_min)* under *What to measure* on **New study** and run it again (finished training is "
+                    "reused; about 20 Hessian-vector products a run).",
+                    "这个研究没有 λ_min，因此无法判断极小点还是鞍点：在**新建研究**的*测量内容*中打开*临界点检验"
+                    "（λ_min）*再运行一次（已完成的训练会被复用；每次运行约 20 次 Hessian-向量积）。"),
     "curv.cut": (" (|λ| ≤ {cut}·max|λ| counts as zero, not positive)", "（|λ| ≤ {cut}·max|λ| 视为零，不算正）"),
     "curv.density": ("Spectral density of one run", "单次运行的谱密度"),
     "curv.no_spectrum": ("No spectrum rows: turn on *spectrum* under *What to measure* (dense for models under "

@@ -217,7 +217,8 @@ class MeasureSpec:
     sharpness_eps: tuple[float, ...] = (1e-3,)   # Keskar ε; one column per ε
     sharpness_random: bool = True                # filter-normalised random perturbations
     sharpness_sam: bool = True                   # f(x + ρ g/|g|) − f(x), cheap
-    hessian: bool = True                         # top eigenvalue and trace
+    hessian: bool = True                         # λ_max (Lanczos) and trace
+    critical: bool = False                       # the critical-point test's λ_min (Lanczos, ≥ 20 HVPs)
     landscape: bool = True                       # random 1-D slices and small↔large interpolation
     noise_scale: bool = True                     # McCandlish B_simple
     spectrum: bool = False                       # full Hessian spectrum (models under ~5,000 weights)
@@ -243,7 +244,8 @@ class MeasureSpec:
                 given = v if isinstance(v, (list, tuple)) and not v else _list(key, v)   # [] turns it off
                 vals = [_float(key, e, 0.0, 1.0, lo_open=True) for e in given]
                 out[k] = _unique(key, vals)
-            elif k in ("sharpness_random", "sharpness_sam", "hessian", "landscape", "noise_scale", "spectrum"):
+            elif k in ("sharpness_random", "sharpness_sam", "hessian", "critical", "landscape", "noise_scale",
+                       "spectrum"):
                 out[k] = _bool(key, v)
             elif k == "sample":
                 out[k] = _int(key, v, 16, 1_000_000)

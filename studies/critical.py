@@ -55,15 +55,20 @@ def gradient_norm(obj: Objective) -> float:
     return float(obj.loss_grad()[1].double().norm())
 
 
-def extreme_eigenvalues(obj: Objective, *, tol: float = EIG_TOL, max_hvps: int = EIG_MAX_HVPS,
-                        min_steps: int = EIG_MIN_STEPS, generator: torch.Generator | None = None) -> Extremes:
+def extreme_eigenvalues(obj: Objective, *, ends: str = "both", tol: float = EIG_TOL, max_hvps: int = EIG_MAX_HVPS,
+                        min_steps: int | None = None, generator: torch.Generator | None = None) -> Extremes:
     """λ_min and λ_max of the Hessian by Lanczos with full re-orthogonalisation from a seeded start, stopped
     once both end Ritz values are within tol·(spectrum scale) of an eigenvalue (their residual bounds
     β_m·|s_mi|, stored as min_err/max_err). The scale, max|θ|, is the one a "λ_min ≈ 0?" question is asked
     against; a tolerance relative to λ_min itself (ARPACK's) asks ~200 HVPs for a λ_min near zero, where
     ~20 put it within 0.2 % of λ_max (keskar-digits, 85,002 weights). The bound holds for the eigenvalue
     nearest each Ritz value; the bottom Ritz value is also an upper bound on λ_min (interlacing), so
-    λ_min ≤ min always. An exhausted budget returns the current Ritz values, bounds and converged=False."""
+    λ_min ≤ min always. An exhausted budget returns the current Ritz values, bounds and converged=False.
+    ``ends="top"`` stops once λ_max alone is within tolerance (no step floor; min is then not converged)."""
+    if ends not in ("both", "top"):
+        raise ValueError(f"ends must be 'both' or 'top', got {ends!r}")
+    if min_steps is None:
+        min_steps = EIG_MIN_STEPS if ends == "both" else 2
     n = obj.n_params
     m_max = max(1, min(max_hvps, n))
     dtype = torch.float64 if m_max * n * 8 <= _BASIS_BYTES else obj.theta.dtype
@@ -85,7 +90,8 @@ def extreme_eigenvalues(obj: Objective, *, tol: float = EIG_TOL, max_hvps: int =
         res = np.zeros_like(theta) if exact else b * np.abs(s[-1])
         lo, hi = (float(theta[0]), float(res[0])), (float(theta[-1]), float(res[-1]))
         scale = float(np.abs(theta).max())
-        if exact or (j + 1 >= min_steps and max(lo[1], hi[1]) <= tol * scale):
+        if exact or (j + 1 >= min_steps and (lo[1] if ends == "both" else 0.0) <= tol * scale
+                     and hi[1] <= tol * scale):
             return Extremes(lo[0], hi[0], j + 1, True, lo[1], hi[1])
         if j + 1 < m_max:
             beta.append(b)

@@ -17,7 +17,7 @@ from .uploads import check_shared_spec
 
 POWERS_OF_TWO = [2 ** k for k in range(17)]            # 1 … 65536, the batch-size choices
 SHUFFLE_CHOICES = {"on": [True], "off": [False], "both": [True, False]}
-MEASURES = ("sharpness_random", "sharpness_sam", "hessian", "landscape", "noise_scale", "spectrum")
+MEASURES = ("sharpness_random", "sharpness_sam", "hessian", "critical", "landscape", "noise_scale", "spectrum")
 
 
 def parse_numbers(field: str, text: str, kind=int) -> list:

@@ -7,10 +7,11 @@ from `spec.sample_seed` too, so runs are compared on the same directions and pro
 and train/eval mode are left as they were (the caller puts it in eval mode first). Landscape rows are a
 table of their own: the runner gets them from `landscape.random_slice_rows` / `interpolation_rows`.
 
-`hessian` is the critical-point test (notes 000/001) and the curvature: the gradient norm on the sample
-(`grad_norm`), both extreme eigenvalues from one Lanczos run (`hessian_top_eig`, `hessian_min_eig`, each
-with `_err`, its residual bound: an eigenvalue lies within ± it; Lanczos finds λ_max in fewer HVPs than
-power iteration, and λ_min, which power iteration cannot), and the trace; `spectrum` adds the
+`hessian` is the curvature: λ_max by Lanczos (`hessian_top_eig`, with `_err`, its residual bound: an
+eigenvalue lies within ± it; Lanczos needs fewer HVPs than power iteration), the trace and the gradient
+norm on the sample (`grad_norm`). `critical` (or `spectrum`) completes the notes' critical-point test
+(000/001) with λ_min from the same Lanczos run (`hessian_min_eig`, `_err`), which takes ≥ 20 steps
+where λ_max alone converges in ~8, so it is off by default; `spectrum` adds the
 notes' minimum ratio (dense, small models) and a spectral density (dense eigenvalues, or stochastic
 Lanczos quadrature for big models) as `spectrum` rows (eigenvalue, weight) for the landscape table.
 """
@@ -89,13 +90,15 @@ def measure_run(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: Cal
     def sam() -> None:
         out["sharpness_sam"] = sam_sharpness(obj, rho=spec.sam_rho, m=spec.sam_m).value
 
-    def hessian() -> None:   # λ_max, λ_min (the notes' critical-point test) and the trace
-        ext = extreme_eigenvalues(obj, generator=_gen(spec, _SEED_LANCZOS))
-        tr = hessian_trace(obj, generator=_gen(spec, _SEED_TRACE))
-        out.update(hessian_top_eig=ext.max, hessian_top_eig_err=ext.max_err, hessian_min_eig=ext.min,
-                   hessian_min_eig_err=ext.min_err, hessian_iters=ext.hvps, hessian_converged=ext.converged,
-                   grad_norm=gradient_norm(obj),
-                   hessian_trace=tr.value, hessian_trace_se=tr.se, hessian_trace_probes=tr.probes)
+    def hessian() -> None:   # λ_max, the trace, the gradient norm (and λ_min, with the critical-point test)
+        ext = extreme_eigenvalues(obj, ends="both" if bottom else "top", generator=_gen(spec, _SEED_LANCZOS))
+        out.update(hessian_top_eig=ext.max, hessian_top_eig_err=ext.max_err, hessian_iters=ext.hvps,
+                   hessian_converged=ext.converged, grad_norm=gradient_norm(obj))
+        if spec.hessian:
+            tr = hessian_trace(obj, generator=_gen(spec, _SEED_TRACE))
+            out.update(hessian_trace=tr.value, hessian_trace_se=tr.se, hessian_trace_probes=tr.probes)
+        if bottom:
+            out.update(hessian_min_eig=ext.min, hessian_min_eig_err=ext.min_err)
 
     def spec_min_ratio() -> None:   # dense for small models; SLQ (no min ratio) for big ones
         out["min_ratio_cut"] = RATIO_CUT
@@ -124,7 +127,8 @@ def measure_run(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: Cal
         timed("sharpness_rand", rand)
     if spec.sharpness_sam:
         timed("sharpness_sam", sam)
-    if spec.hessian:
+    bottom = spec.critical or spec.spectrum   # λ_min: ≥ 20 Lanczos steps where λ_max alone takes ~8
+    if spec.hessian or bottom:
         timed("hessian", hessian)
     if spec.spectrum:
         timed("spectrum", spec_min_ratio)

@@ -66,7 +66,7 @@ def cpu_threads_for(batch_size: int) -> int:
 def measure_id_of(measure: MeasureSpec) -> str | None:
     """Hash of the measurement settings; None when nothing is measured."""
     m = measure
-    if not (m.sharpness_eps or m.sharpness_random or m.sharpness_sam or m.hessian or m.landscape
+    if not (m.sharpness_eps or m.sharpness_random or m.sharpness_sam or m.hessian or m.critical or m.landscape
             or m.noise_scale or m.spectrum):
         return None
     return content_hash({"schema": SCHEMA_VERSION, "measure_version": MEASURE_VERSION, **m.identity()})

@@ -63,6 +63,18 @@ def test_lanczos_stops_no_sooner_than_its_floor_and_says_when_its_budget_ran_out
     assert (short.converged, short.hvps) == (False, 8) and short.min_err > 0 and np.isfinite(short.min)
 
 
+def test_the_top_end_alone_stops_as_soon_as_lambda_max_is_within_tolerance():
+    """What `hessian` asks by default: λ_max alone, in far fewer HVPs than both ends, to the same value."""
+    ev = trained_net_like_spectrum()
+    _, obj = quad_objective(sym_with_eigs(ev, seed=4))
+    top = extreme_eigenvalues(obj, ends="top", generator=gen(2))
+    both = extreme_eigenvalues(obj, generator=gen(2))
+    assert top.converged and top.hvps < both.hvps / 2
+    assert abs(top.max - ev[-1]) <= top.max_err and top.max == pytest.approx(ev[-1], rel=1e-6)
+    with pytest.raises(ValueError, match="ends"):
+        extreme_eigenvalues(obj, ends="bottom")
+
+
 def test_gradient_norm_is_norm_of_aw():
     a = sym_with_eigs([-1.0, 0.5, 2.0, 3.0])
     m, obj = quad_objective(a)

@@ -13,15 +13,16 @@ from studies.measure import eps_column, measure_run, sample_indices
 from studies.sharpness import eps_sharpness
 
 BASE = {"measure_sample", "measure_sample_seed", "measure_time_s"}
-OFF = dict(sharpness_eps=(), sharpness_random=False, sharpness_sam=False, hessian=False, landscape=False,
-           noise_scale=False, spectrum=False)
+OFF = dict(sharpness_eps=(), sharpness_random=False, sharpness_sam=False, hessian=False, critical=False,
+           landscape=False, noise_scale=False, spectrum=False)
+LANCZOS = {"hessian_top_eig", "hessian_top_eig_err", "hessian_iters", "hessian_converged", "hessian_time_s", "grad_norm"}
+BOTTOM = LANCZOS | {"hessian_min_eig", "hessian_min_eig_err"}
 COLUMNS = {
     "sharpness_random": {"sharpness_rand", "sharpness_rand_se", "sharpness_rand_time_s"},
     "sharpness_sam": {"sharpness_sam", "sharpness_sam_time_s"},
-    "hessian": {"hessian_top_eig", "hessian_top_eig_err", "hessian_iters", "hessian_converged", "hessian_trace",
-                "hessian_trace_se", "hessian_trace_probes", "hessian_time_s", "grad_norm", "hessian_min_eig",
-                "hessian_min_eig_err"},
-    "spectrum": {"min_ratio", "min_ratio_cut", "n_eig_positive", "n_eig_negative", "spectrum_time_s"},
+    "hessian": LANCZOS | {"hessian_trace", "hessian_trace_se", "hessian_trace_probes"},
+    "critical": BOTTOM,    # the critical-point test: λ_min (and λ_max) by Lanczos, no trace
+    "spectrum": BOTTOM | {"min_ratio", "min_ratio_cut", "n_eig_positive", "n_eig_negative", "spectrum_time_s"},
     "noise_scale": {"noise_scale", "noise_scale_se", "noise_scale_time_s"},
     "landscape": set(),      # landscape rows are their own table, not columns
 }
