@@ -7,9 +7,10 @@ Planned in the driver before anything trains:
      batches: launch-bound) go to the pool, one thread each, in stacks of the size that measured fastest per
      run-step; the others (large batches: matmul-bound) train afterwards in the driver, one run at a time,
      with their measured thread count.
-The pool is worker processes, one thread each, as many as cores, started by forkserver (never a fork of
-this process) and used only where its work outweighs the start-up; otherwise those units train here on
-one thread. Workers return RunOutcomes; only the driver writes the store. A run that trained in company (a
+The pool is this process and cores − 1 worker processes, one thread each, sharing the units through a
+flag per unit: workers take them longest first, this process shortest first, starting at once while the
+workers (forkserver, never a fork of this process) still import torch, so the ~2 s start-up is not idle
+time; work too small to be worth a worker (POOL_MIN_WORK_S) trains here on one thread. Workers return RunOutcomes; only the driver writes the store. A run that trained in company (a
 stack, or beside other workers) reports the timing pass's epoch time (``timing = "timing-pass"``) and
 keeps its own wall time per epoch as ``shared_epoch_time_s`` (runs) and ``wall_time_s`` (epochs).
 """
@@ -36,11 +37,12 @@ from .models import build_model
 from .worker import RunJob, RunOutcome, cpu_budget, execute_run, failed_outcome, measure_id_of, training_probe
 from .timing import Timing, best_stack, timing_pass
 
-POOL_MIN_WORK_S = 6.0   # estimated training time below which starting worker processes does not pay
+POOL_MIN_WORK_S = 4.0   # estimated work below which this process alone is as fast (a worker starts in ~2 s)
 STACK_TUNE_MIN_S = 5.0  # a group's estimated training time below which racing stack sizes (~1 s) does not pay
 THREAD_SCALING = 0.8    # below this parallel efficiency of more threads, one-thread runs side by side do more
 MEASURE_S = 0.7         # rough cost of measuring one run (the default [measure] on digits, one CPU thread), for the plan
 _EVENTS = None          # in a worker: the queue its progress events go to
+_CLAIMED = None         # in a worker: the shared flags saying which units are taken
 
 
 @dataclass
@@ -165,9 +167,9 @@ def execute_unit(unit: Unit, emit) -> list[RunOutcome]:
 
 # ---------------------------------------------------------------- the worker processes
 
-def _init_worker(events, driver_pid: int) -> None:
-    global _EVENTS
-    _EVENTS = events
+def _init_worker(events, claimed, driver_pid: int) -> None:
+    global _EVENTS, _CLAIMED
+    _EVENTS, _CLAIMED = events, claimed
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the driver's to handle
     os.environ["BATCHSCOPE_THREADS"] = "1"
     torch.set_num_threads(1)
@@ -182,11 +184,29 @@ def _init_worker(events, driver_pid: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def _work(unit: Unit, token: int) -> list[RunOutcome]:
+def _claim(claimed, token: int) -> bool:
+    """Take unit `token` unless the driver or another worker already has: each unit runs exactly once."""
+    with claimed.get_lock():
+        if claimed[token]:
+            return False
+        claimed[token] = 1
+        return True
+
+
+def _work(unit: Unit, token: int) -> list[RunOutcome] | None:
+    """A worker's unit, or None when the driver took it first."""
+    if not _claim(_CLAIMED, token):
+        return None
     try:
         return execute_unit(unit, _EVENTS.put)
     finally:
         _EVENTS.put({"event": "_unit_done", "token": token})
+
+
+def _stop(ex: ProcessPoolExecutor) -> None:
+    for proc in list((getattr(ex, "_processes", None) or {}).values()):
+        proc.terminate()
+    ex.shutdown(wait=False, cancel_futures=True)
 
 
 def _context():
@@ -221,10 +241,15 @@ class PoolBackend:
             yield from zip(unit.runs, execute_unit(unit, emit))
 
     def _pool(self, units: list[Unit], emit) -> Iterator[tuple[RunSpec, RunOutcome]]:
+        """The units on every core: workers − 1 worker processes take them longest first, and this process
+        takes them shortest first meanwhile (a shared flag per unit says who has it). The driver starts at
+        once, while the workers still import torch (~2 s), so the pool's start-up is not idle time, and work
+        too small to wait for a worker is simply done here."""
         ctx = _context()
         events = ctx.Queue()
-        ex = ProcessPoolExecutor(max_workers=min(self.workers, len(units)), mp_context=ctx,
-                                 initializer=_init_worker, initargs=(events, os.getpid()))
+        claimed = ctx.Array("b", len(units))
+        ex = ProcessPoolExecutor(max_workers=max(1, min(self.workers - 1, len(units) - 1)), mp_context=ctx,
+                                 initializer=_init_worker, initargs=(events, claimed, os.getpid()))
         finished: set[int] = set()
 
         def drain(until: int | None = None) -> None:   # progress events; a unit's come before its outcomes
@@ -241,23 +266,47 @@ class PoolBackend:
                 else:
                     emit(ev)
 
+        def collect(done) -> Iterator[tuple[RunSpec, RunOutcome]]:
+            for fut in done:
+                token, unit = futures[fut]
+                try:
+                    outcomes = fut.result()
+                    if outcomes is None:   # the driver took it
+                        continue
+                    drain(until=token)
+                except Exception as e:  # noqa: BLE001 - a dead worker: its runs are failed rows
+                    outcomes = [failed_outcome(r, f"worker: {e.__class__.__name__}: {e}") for r in unit.runs]
+                yield from zip(unit.runs, outcomes)
+
+        futures: dict = {}
+
+        def submit() -> None:   # in a thread: starting the first worker waits for the forkserver's imports
+            for i, u in enumerate(units):
+                futures[ex.submit(_work, u, i)] = (i, u)
+
+        starter = threading.Thread(target=submit, name="pool-start", daemon=True)
         try:
-            futures = {ex.submit(_work, u, i): (i, u) for i, u in enumerate(units)}
-            pending = set(futures)
+            starter.start()
+            seen: set = set()
+            for token in reversed(range(len(units))):   # this process: shortest first, while any is left
+                if not _claim(claimed, token):
+                    break   # the workers, going the other way, have reached this one: the rest is theirs
+                yield from zip(units[token].runs, execute_unit(units[token], emit))
+                done = {f for f in list(futures) if f.done()} - seen
+                seen |= done
+                drain()
+                yield from collect(done)
+            else:   # this process did every unit before a worker took one: their tasks are all no-ops
+                starter.join()
+                _stop(ex)
+                return
+            starter.join()
+            pending = set(futures) - seen
             while pending:
                 done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 drain()
-                for fut in done:
-                    token, unit = futures[fut]
-                    try:
-                        outcomes = fut.result()
-                        drain(until=token)
-                    except Exception as e:  # noqa: BLE001 - a dead worker: its runs are failed rows
-                        outcomes = [failed_outcome(r, f"worker: {e.__class__.__name__}: {e}") for r in unit.runs]
-                    yield from zip(unit.runs, outcomes)
+                yield from collect(done)
         except BaseException:   # stopped (Ctrl-C, the caller closed us): no worker trains on
-            for proc in list((getattr(ex, "_processes", None) or {}).values()):
-                proc.terminate()
-            ex.shutdown(wait=False, cancel_futures=True)
+            _stop(ex)
             raise
         ex.shutdown(wait=True)

@@ -93,8 +93,22 @@ def test_pooled_and_stacked_runs_store_what_the_serial_executor_stores(forced_po
     assert (ep.epoch_time_s == 1.0).all() and ep.wall_time_s.notna().all()
     kinds = [e["event"] for e in events]
     assert kinds.count("run_start") == 8 and kinds.count("run_end") == 8 and kinds.count("epoch") == 16
-    worker_pids = {e["pid"] for e in events if e["event"] == "run_start" and e["run_id"] in set(small.run_id)}
-    assert os.getpid() not in worker_pids   # the small batches trained in worker processes
+    starts = [e["run_id"] for e in events if e["event"] == "run_start" and e["run_id"] in set(small.run_id)]
+    assert sorted(starts) == sorted(small.run_id)   # each pooled run trained once, here or in a worker
+
+
+def test_the_driver_and_the_workers_share_the_units_each_taking_a_unit_once(forced_pool, tmp_path):
+    """Units long enough that the worker is up before the driver is through: both take some (the driver from
+    the short end, the worker from the long end), none twice, and every run is stored once."""
+    spec = StudySpec.from_dict({**SPEC, "batch_sizes": [16], "shuffle": [True], "seeds": list(range(8)),
+                                "hidden": [128], "epochs": 12})
+    events = []
+    runs, _ = run_study(spec, tmp_path, progress=events.append)
+    assert len(runs) == 8 and set(runs.status) == {"done"} and runs.run_id.is_unique
+    starts = [(e["pid"], e["run_id"]) for e in events if e["event"] == "run_start"]
+    assert len(starts) == 8 and len({r for _, r in starts}) == 8
+    pids = {p for p, _ in starts}
+    assert os.getpid() in pids and len(pids) == 2, pids
 
 
 def test_stopping_leaves_no_worker_and_resume_trains_only_the_rest(forced_pool, tmp_path):
