@@ -41,7 +41,7 @@ sharpness_eps = [1e-3]
 landscape = false
 spectrum = true
 """
-COLS = ["sharpness_rand", "noise_scale", "hessian", "hessian_min", "spectrum"]
+COLS = ["sharpness_rand", "noise_scale", "hessian", "spectrum"]
 START, END = "<!-- precision:start -->", "<!-- precision:end -->"
 
 
@@ -72,9 +72,9 @@ def main() -> None:
         "inflated; compare columns within a row.", "",
         "`train_s`: the run's training wall time, the noise-scale probes included (`probes` points, `probe_s` "
         "seconds in all); `sharpness_rand_s`: antithetic random sharpness (20 loss evaluations); `noise_scale_s`: "
-        "B_simple at the final weights (64 small-batch gradients, vmapped, and the exact full gradient); "
-        "`hessian_s`: power iteration and Hutchinson trace; `hessian_min_s`: gradient norm and λ_min/λ_max by "
-        "Lanczos; `spectrum_s`: the dense Hessian (2,410 HVPs, vmapped) and its eigenvalues; `measure_s`: all "
+        "B_simple at the final weights (64 small-batch gradients in one batched pass, and the exact full "
+        "gradient); `hessian_s`: λ_max and λ_min by one Lanczos run, the exact trace and the gradient norm; "
+        "`spectrum_s`: the dense Hessian (2,410 HVPs, vmapped) and its eigenvalues; `measure_s`: all "
         "measurements of the run (ε-sharpness and SAM included).", "",
         *lines, "",
         f"Study: {wall:.1f} s wall; training {runs.total_time_s.sum():.1f} s (probes {runs.probe_s.sum():.1f} s "
