@@ -37,11 +37,13 @@ CURVATURE: dict[str, tuple[str, str]] = {
                   "这个研究没有曲率列。在**新建研究**的*测量内容*中打开 *hessian*（最小值比例还需 *spectrum*）"
                   "再运行一次：已完成的训练会被复用。"),
     "curv.caption": ("Per batch size, at the end of training, on the fixed measurement sample: gradient norm, "
-                     "λ_min and λ_max of the Hessian by Lanczos (error bars: the Lanczos error bound, within 0.2 % of "
-                     "λ_max), and the minimum ratio from the dense spectrum{cut}. Line: mean over seeds, band: ±1 std "
+                     "λ_min and λ_max of the Hessian by Lanczos (error bars: its residual bound, within 0.2 % of λ_max; "
+                     "λ_min is never above the value shown, so a negative one proves a saddle; exact from the dense "
+                     "spectrum for small models), and the minimum ratio from the dense spectrum{cut}. Line: mean over seeds, band: ±1 std "
                      "over seeds.",
                      "按批量大小，在训练结束时、固定的测量样本上：梯度范数、用 Lanczos 求得的海森矩阵 λ_min 与 λ_max"
-                     "（误差条：Lanczos 误差界，不超过 λ_max 的 0.2%），以及由完整谱得到的最小值比例{cut}。"
+                     "（误差条：其残差界，不超过 λ_max 的 0.2%；真实 λ_min 不会高于所示值，负值即证明是鞍点；小模型由完整谱精确求得），"
+                     "以及由完整谱得到的最小值比例{cut}。"
                      "线：各种子的均值，带：±1 个种子标准差。"),
     "curv.no_min": ("No λ_min in this study, so no verdict on minimum or saddle: turn on *Critical-point test "
                     "(λ_min)* under *What to measure* on **New study** and run it again (finished training is "
