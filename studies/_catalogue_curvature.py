@@ -47,9 +47,9 @@ CURVATURE: dict[str, tuple[str, str]] = {
                      "线：各种子的均值，带：±1 个种子标准差。"),
     "curv.no_min": ("No λ_min in this study, so no verdict on minimum or saddle: turn on *Critical-point test "
                     "(λ_min)* under *What to measure* on **New study** and run it again (finished training is "
-                    "reused; about 20 Hessian-vector products a run).",
+                    "reused; about 40 Hessian-vector products a run).",
                     "这个研究没有 λ_min，因此无法判断极小点还是鞍点：在**新建研究**的*测量内容*中打开*临界点检验"
-                    "（λ_min）*再运行一次（已完成的训练会被复用；每次运行约 20 次 Hessian-向量积）。"),
+                    "（λ_min）*再运行一次（已完成的训练会被复用；每次运行约 40 次 Hessian-向量积）。"),
     "curv.cut": (" (|λ| ≤ {cut}·max|λ| counts as zero, not positive)", "（|λ| ≤ {cut}·max|λ| 视为零，不算正）"),
     "curv.density": ("Spectral density of one run", "单次运行的谱密度"),
     "curv.no_spectrum": ("No spectrum rows: turn on *spectrum* under *What to measure* (dense for models under "

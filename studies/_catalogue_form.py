@@ -104,10 +104,10 @@ FORM = {
                           "Hessian-vector products", "基于 Hessian-向量积：Lanczos 求 λ_max（带误差界）、迹与梯度范数"),
     "form.critical": ("Critical-point test (λ_min)", "临界点检验（λ_min）"),
     "form.critical_help": ("The bottom Hessian eigenvalue by Lanczos: is the end point a minimum (λ_min ≥ 0) or a "
-                           "saddle? About 20 Hessian-vector products a run, as much as all other measurements "
+                           "saddle? About 40 Hessian-vector products a run, more than all other measurements "
                            "together, so it is off by default; the full spectrum turns it on too.",
-                           "用 Lanczos 求 Hessian 最小特征值：终点是极小点（λ_min ≥ 0）还是鞍点？每次运行约 20 次 "
-                           "Hessian-向量积，相当于其余全部测量之和，因此默认关闭；打开完整谱也会打开它。"),
+                           "用 Lanczos 求 Hessian 最小特征值：终点是极小点（λ_min ≥ 0）还是鞍点？每次运行约 40 次 "
+                           "Hessian-向量积，多于其余全部测量之和，因此默认关闭；打开完整谱也会打开它。"),
     "form.spectrum": ("Full Hessian spectrum", "完整 Hessian 谱"),
     "form.spectrum_help": ("Only for models under ~5,000 weights", "仅适用于约 5,000 个权重以下的模型"),
     "form.landscape": ("Landscape slices and interpolation", "损失地形切片与插值"),

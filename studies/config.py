@@ -218,7 +218,7 @@ class MeasureSpec:
     sharpness_random: bool = True                # filter-normalised random perturbations
     sharpness_sam: bool = True                   # f(x + ρ g/|g|) − f(x), cheap
     hessian: bool = True                         # λ_max (Lanczos) and trace
-    critical: bool = False                       # the critical-point test's λ_min (Lanczos, ≥ 20 HVPs)
+    critical: bool = False                       # the critical-point test's λ_min (Lanczos, ≥ 40 HVPs)
     landscape: bool = True                       # random 1-D slices and small↔large interpolation
     noise_scale: bool = True                     # McCandlish B_simple
     spectrum: bool = False                       # full Hessian spectrum (models under ~5,000 weights)

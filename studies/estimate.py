@@ -75,7 +75,7 @@ def estimate(spec: StudySpec, slot: str = "cpu", csv_shape: tuple[int, int, int]
     eval_s = (n_train + n_test) * per_example / 3 / flops
     m = spec.measure
     hvps = (len(m.sharpness_eps) * m.lbfgs_iters * 3 + m.random_directions * m.sharpness_random
-            + HVPS_PER_ESTIMATE * 2 * m.hessian + 20 * (m.critical or m.spectrum)
+            + HVPS_PER_ESTIMATE * 2 * m.hessian + 40 * (m.critical or m.spectrum)
             + HVPS_PER_ESTIMATE // 2 * m.noise_scale
             + m.landscape_points * 2 * m.landscape + 20 * m.sharpness_sam)
     measure_s = hvps * (min(m.sample, n_train) * per_example / flops + 5 * overhead)

@@ -10,7 +10,7 @@ table of their own: the runner gets them from `landscape.random_slice_rows` / `i
 `hessian` is the curvature: λ_max by Lanczos (`hessian_top_eig`, with `_err`, its residual bound: an
 eigenvalue lies within ± it; Lanczos needs fewer HVPs than power iteration), the trace and the gradient
 norm on the sample (`grad_norm`). `critical` (or `spectrum`) completes the notes' critical-point test
-(000/001) with λ_min from the same Lanczos run (`hessian_min_eig`, `_err`), which takes ≥ 20 steps
+(000/001) with λ_min from the same Lanczos run (`hessian_min_eig`, `_err`), which takes ≥ 40 steps
 where λ_max alone converges in ~8, so it is off by default; `spectrum` adds the
 notes' minimum ratio (dense, small models) and a spectral density (dense eigenvalues, or stochastic
 Lanczos quadrature for big models) as `spectrum` rows (eigenvalue, weight) for the landscape table.
@@ -130,7 +130,7 @@ def measure_run(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: Cal
         timed("sharpness_rand", rand)
     if spec.sharpness_sam:
         timed("sharpness_sam", sam)
-    bottom = spec.critical or spec.spectrum   # λ_min: ≥ 20 Lanczos steps where λ_max alone takes ~8
+    bottom = spec.critical or spec.spectrum   # λ_min: ≥ 40 Lanczos steps where λ_max alone takes ~8
     if spec.hessian or bottom:
         timed("hessian", hessian)
     if spec.spectrum:
