@@ -97,11 +97,16 @@ def test_pooled_and_stacked_runs_store_what_the_serial_executor_stores(forced_po
     assert sorted(starts) == sorted(small.run_id)   # each pooled run trained once, here or in a worker
 
 
-def test_the_driver_and_the_workers_share_the_units_each_taking_a_unit_once(forced_pool, tmp_path):
+def test_the_driver_and_the_workers_share_the_units_each_taking_a_unit_once(forced_pool, tmp_path, monkeypatch):
     """Units long enough that the worker is up before the driver is through: both take some (the driver from
     the short end, the worker from the long end), none twice, and every run is stored once."""
-    spec = StudySpec.from_dict({**SPEC, "batch_sizes": [16], "shuffle": [True], "seeds": list(range(8)),
-                                "hidden": [128], "epochs": 12})
+    spec = StudySpec.from_dict({**SPEC, "batch_sizes": [16], "shuffle": [True], "seeds": list(range(8))})
+    real = pool.execute_unit
+
+    def slow_here(unit, emit):   # this process only (workers import their own pool module): 2.5 s a unit, so
+        time.sleep(2.5)          # a worker is up and claiming before the driver could finish all four alone
+        return real(unit, emit)
+    monkeypatch.setattr(pool, "execute_unit", slow_here)
     events = []
     runs, _ = run_study(spec, tmp_path, progress=events.append)
     assert len(runs) == 8 and set(runs.status) == {"done"} and runs.run_id.is_unique
