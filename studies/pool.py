@@ -34,10 +34,11 @@ from .data import load_dataset
 from .device import resolve_device
 from .stacked import stack_key, stackable, train_stacked
 from .models import build_model
-from .worker import RunJob, RunOutcome, cpu_budget, execute_run, failed_outcome, measure_id_of, training_probe
+from .worker import (RunJob, RunOutcome, cpu_budget, cpu_threads_for, execute_run, failed_outcome, measure_id_of,
+                     training_probe)
 from .timing import Timing, best_stack, timing_pass
 
-POOL_MIN_WORK_S = 4.0   # estimated work below which this process alone is as fast (a worker starts in ~2 s)
+POOL_MIN_WORK_S = 2.0   # estimated work below which this process alone is as fast (a worker starts in ~2 s)
 STACK_TUNE_MIN_S = 5.0  # a group's estimated training time below which racing stack sizes (~1 s) does not pay
 THREAD_SCALING = 0.8    # below this parallel efficiency of more threads, one-thread runs side by side do more
 MEASURE_S = 0.7         # rough cost of measuring one run (the default [measure] on digits, one CPU thread), for the plan
@@ -92,10 +93,12 @@ def plan(jobs: list[RunJob], device: torch.device, workers: int, stack: bool = T
         tune = mlp and len(runs) > 1 and (solo_s * len(runs) > STACK_TUNE_MIN_S or device.type != "cpu")
         size, per_run_step = best_stack(runs[0], data, device, len(runs)) if tune else (1, {})
         stack_ratio = per_run_step[size] / per_run_step[1] if per_run_step else 1.0   # per run-step, vs alone
-        if device.type == "cpu" and timing.threads > 1 and scaling * stack_ratio >= THREAD_SCALING:
-            # matmul-bound: threads scale nearly as well as side-by-side runs in their best stacks (a noisy
-            # timing on a busy machine cannot send a launch-bound sweep here: stacking halves its cost);
-            # alone, all threads, timed solo
+        if device.type == "cpu" and timing.threads > 1 and cpu_threads_for(runs[0].batch_size) > 1 \
+                and scaling * stack_ratio >= THREAD_SCALING:
+            # matmul-bound: threads scale nearly as well as side-by-side runs in their best stacks; alone,
+            # all threads, timed solo. Batches under 256 (launch-bound, worker.cpu_threads_for) never come
+            # here: a noisy two-thread timing sent a 32-run sweep at batch 4 through here one run at a time
+            # (20 s where the pool takes ~12 s)
             driver += [unit([r], timing.threads, timing.epoch_time_s * r.epochs) for r in runs]
             continue
         target = pool if device.type == "cpu" else driver
@@ -106,7 +109,8 @@ def plan(jobs: list[RunJob], device: torch.device, workers: int, stack: bool = T
         for u in pool:   # no pool: they train here, one after another, with their best thread count
             u.threads = u.timing.threads if u.timing is not None else u.threads
         return [], pool + driver
-    while 0 < len(pool) < workers:   # halve the largest stack until every worker has a unit
+    while 0 < len(pool) < 2 * workers:   # halve the largest stack until each worker (the driver one of
+        # them) has two units: the driver starts ~2 s before the workers, and units share out evenly
         big = max(pool, key=lambda u: len(u.runs))
         if len(big.runs) < 2:
             break

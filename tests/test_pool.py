@@ -46,7 +46,7 @@ def jobs_of(spec_dict):
 def test_plan_stacks_small_batches_into_the_pool_and_runs_large_ones_alone(forced_pool):
     pooled, driver = pool.plan(jobs_of(SPEC), CPU, workers=2)
     assert all(u.pooled and u.threads == 1 and u.runs[0].batch_size == 16 for u in pooled)
-    assert sorted(len(u.runs) for u in pooled) == [2, 2]                  # 4 runs, stacks of 2
+    assert sorted(len(u.runs) for u in pooled) == [1, 1, 1, 1]   # 4 runs: stacks of 2, halved to 2 units a worker
     assert all(len({r.seed for r in u.runs} | {None}) > 1 for u in pooled)
     assert [(len(u.runs), u.threads, u.pooled) for u in driver] == [(1, 2, False)] * 4   # batch 512: solo
     one_worker, driver1 = pool.plan(jobs_of(SPEC), CPU, workers=1)
@@ -62,7 +62,7 @@ def test_a_sweep_that_stacking_halves_stays_in_the_pool_though_its_timing_says_t
     sweep = {**SPEC, "batch_sizes": [16], "shuffle": [True], "seeds": [0, 1, 2, 3],
              "lr": {"sgd": [0.01, 0.03]}}
     pooled, driver = pool.plan(jobs_of(sweep), CPU, workers=2)
-    assert driver == [] and sorted(len(u.runs) for u in pooled) == [4, 4]
+    assert driver == [] and sorted(len(u.runs) for u in pooled) == [2, 2, 2, 2]
     assert len({r.lr for u in pooled for r in u.runs}) == 2   # one stack key for both learning rates
 
 
@@ -70,14 +70,14 @@ def test_plan_fills_the_workers_and_skips_the_pool_for_small_work(forced_pool, m
     single = {**SPEC, "batch_sizes": [16], "shuffle": [True], "seeds": [0, 1, 2, 3]}
     monkeypatch.setattr(pool, "best_stack", lambda run, data, device, members: (4, {1: 1.0, 4: 0.5}))
     pooled, _ = pool.plan(jobs_of(single), CPU, workers=2)
-    assert sorted(len(u.runs) for u in pooled) == [2, 2]   # one stack of 4 halved: both workers busy
+    assert sorted(len(u.runs) for u in pooled) == [1, 1, 1, 1]   # one stack of 4 halved: two units a worker
     monkeypatch.setattr(pool, "POOL_MIN_WORK_S", 1e9)
     pooled, driver = pool.plan(jobs_of(single), CPU, workers=2)
     assert pooled == [] and [len(u.runs) for u in driver] == [4]
 
 
 def test_pooled_and_stacked_runs_store_what_the_serial_executor_stores(forced_pool, tmp_path):
-    spec = StudySpec.from_dict(SPEC)
+    spec = StudySpec.from_dict({**SPEC, "seeds": [0, 1, 2, 3]})   # 8 small runs: 4 stacks of 2, no halving
     events = []
     runs, epochs = run_study(spec, tmp_path / "local", progress=events.append)
     serial, serial_epochs = run_study(spec, tmp_path / "serial", executor="serial")
@@ -92,7 +92,7 @@ def test_pooled_and_stacked_runs_store_what_the_serial_executor_stores(forced_po
     ep = epochs[epochs.run_id.isin(small.run_id) & (epochs.epoch > 0)]
     assert (ep.epoch_time_s == 1.0).all() and ep.wall_time_s.notna().all()
     kinds = [e["event"] for e in events]
-    assert kinds.count("run_start") == 8 and kinds.count("run_end") == 8 and kinds.count("epoch") == 16
+    assert kinds.count("run_start") == 16 and kinds.count("run_end") == 16 and kinds.count("epoch") == 32
     starts = [e["run_id"] for e in events if e["event"] == "run_start" and e["run_id"] in set(small.run_id)]
     assert sorted(starts) == sorted(small.run_id)   # each pooled run trained once, here or in a worker
 
