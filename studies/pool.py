@@ -91,7 +91,11 @@ def plan(jobs: list[RunJob], device: torch.device, workers: int, stack: bool = T
         solo_s = timing.by_threads.get(1, timing.epoch_time_s) * runs[0].epochs
         scaling = timing.by_threads.get(1, timing.epoch_time_s) / timing.epoch_time_s / timing.threads
         tune = mlp and len(runs) > 1 and (solo_s * len(runs) > STACK_TUNE_MIN_S or device.type != "cpu")
-        size, per_run_step = best_stack(runs[0], data, device, len(runs)) if tune else (1, {})
+        # where the pool will take them it halves stacks until every worker has two units: larger stacks are
+        # not worth racing
+        pooling = device.type == "cpu" and workers > 1 and solo_s * len(runs) >= POOL_MIN_WORK_S
+        top = math.ceil(len(runs) / (2 * workers)) if pooling else len(runs)
+        size, per_run_step = best_stack(runs[0], data, device, top) if tune and top > 1 else (1, {})
         stack_ratio = per_run_step[size] / per_run_step[1] if per_run_step else 1.0   # per run-step, vs alone
         if device.type == "cpu" and timing.threads > 1 and cpu_threads_for(runs[0].batch_size) > 1 \
                 and scaling * stack_ratio >= THREAD_SCALING:
