@@ -8,7 +8,7 @@ Planned in the driver before anything trains:
      run-step; the others (large batches: matmul-bound) train afterwards in the driver, one run at a time,
      with their measured thread count.
 The pool is this process and cores − 1 worker processes, one thread each, sharing the units through a
-flag per unit: workers take them longest first, this process shortest first, starting at once while the
+flag per unit, each taking the next free one, longest first; this process starts at once, while the
 workers (forkserver, never a fork of this process) still import torch, so the ~2 s start-up is not idle
 time; work too small to be worth a worker (POOL_MIN_WORK_S) trains here on one thread. Workers return RunOutcomes; only the driver writes the store. A run that trained in company (a
 stack, or beside other workers) reports the timing pass's epoch time (``timing = "timing-pass"``) and
@@ -249,10 +249,12 @@ class PoolBackend:
             yield from zip(unit.runs, execute_unit(unit, emit))
 
     def _pool(self, units: list[Unit], emit) -> Iterator[tuple[RunSpec, RunOutcome]]:
-        """The units on every core: workers − 1 worker processes take them longest first, and this process
-        takes them shortest first meanwhile (a shared flag per unit says who has it). The driver starts at
-        once, while the workers still import torch (~2 s), so the pool's start-up is not idle time, and work
-        too small to wait for a worker is simply done here."""
+        """The units on every core: workers − 1 worker processes and this process each take the next free
+        unit, longest (estimated) first (a shared flag per unit says who has it). The driver starts at once,
+        while the workers still import torch (~2 s), so the pool's start-up is not idle time, and work too
+        small to wait for a worker is simply done here. (The driver once took the short end instead: with
+        runs that stop at a target long before their epoch budget the estimates were upside down, and a
+        worker sat idle beside the driver's long unit.)"""
         ctx = _context()
         events = ctx.Queue()
         claimed = ctx.Array("b", len(units))
@@ -296,16 +298,18 @@ class PoolBackend:
         try:
             starter.start()
             seen: set = set()
-            for token in reversed(range(len(units))):   # this process: shortest first, while any is left
+            mine = 0
+            for token in range(len(units)):   # this process takes the next free unit too, longest first
                 if not _claim(claimed, token):
-                    break   # the workers, going the other way, have reached this one: the rest is theirs
+                    continue
+                mine += 1
                 yield from zip(units[token].runs, execute_unit(units[token], emit))
                 done = {f for f in list(futures) if f.done()} - seen
                 seen |= done
                 drain()
                 yield from collect(done)
-            else:   # this process did every unit before a worker took one: their tasks are all no-ops
-                starter.join()
+            if mine == len(units):   # this process did every unit before a worker took one: their tasks are
+                starter.join()       # all no-ops; do not wait for them
                 _stop(ex)
                 return
             starter.join()

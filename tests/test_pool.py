@@ -99,7 +99,7 @@ def test_pooled_and_stacked_runs_store_what_the_serial_executor_stores(forced_po
 
 def test_the_driver_and_the_workers_share_the_units_each_taking_a_unit_once(forced_pool, tmp_path, monkeypatch):
     """Units long enough that the worker is up before the driver is through: both take some (the driver from
-    the short end, the worker from the long end), none twice, and every run is stored once."""
+    the front, as the worker does), none twice, and every run is stored once."""
     spec = StudySpec.from_dict({**SPEC, "batch_sizes": [16], "shuffle": [True], "seeds": list(range(8))})
     real = pool.execute_unit
 
