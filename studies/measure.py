@@ -60,7 +60,8 @@ def training_probe(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: 
 
 def measure_run(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: Callable[[Tensor, Tensor], Tensor],
                 spec: MeasureSpec, *, init_state: Mapping[str, Tensor] | None = None,
-                density_rows: list[dict] | None = None) -> dict[str, float | int | bool]:
+                density_rows: list[dict] | None = None,
+                probed: Mapping[str, tuple[float, float]] | None = None) -> dict[str, float | int | bool]:
     """Measure the trained `model` on its training data; returns only the columns `spec` turns on, plus
     measure_sample, measure_sample_seed, measure_time_s and a <name>_time_s per estimator. With `spectrum`
     on, the spectral density's (eigenvalue, weight) pairs are appended to `density_rows` when given."""
@@ -119,6 +120,9 @@ def measure_run(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: Cal
 
     def noise_at(column: str, state: Mapping[str, Tensor] | None) -> Callable[[], None]:
         def run() -> None:   # on the whole training set, at the final weights or at `state`
+            if probed and column in probed:   # the training probe computed exactly this (same weights,
+                out[column], out[f"{column}_se"] = probed[column]   # data and draws): not twice
+                return
             full = objective(model, x_train, y_train, loss_fn, state=state)
             r = noise_scale(full, generator=_gen(spec, _SEED_NOISE))
             out[column], out[f"{column}_se"] = r.value, r.se

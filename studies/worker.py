@@ -131,7 +131,8 @@ def execute_run(run: RunSpec, measure: MeasureSpec, *, weights: dict[str, np.nda
                 torch.set_num_threads(measure_threads)
             model.load_state_dict(state)
             model.to(device).eval()
-            out.measure_row, out.landscape = _measure(model, data, run, measure, init_state)
+            out.measure_row, out.landscape = _measure(model, data, run, measure, init_state,
+                                                      probed_noise(result.epoch_rows) if train else None)
     except Exception as e:  # noqa: BLE001 - a failing run is a row with its message, the study goes on
         out = failed_outcome(run, f"{e.__class__.__name__}: {e}")
     return out
@@ -153,14 +154,25 @@ def failed_outcome(run: RunSpec, error: str) -> RunOutcome:
         "device": run.device, "status": "failed", "error": error})
 
 
-def _measure(model, data, run: RunSpec, measure: MeasureSpec, init_state):
+def probed_noise(rows: list[dict]) -> dict[str, tuple[float, float]]:
+    """The noise scale the training probe measured at the initial weights (epoch 0) and at the final ones
+    (the last epoch, which the loops always probe): measure_run's noise_scale_init and noise_scale, with the
+    same weights, data and seeded draws (tests check they are equal), so they are not computed twice."""
+    out = {}
+    for column, row in (("noise_scale_init", rows[0] if rows else {}), ("noise_scale", rows[-1] if rows else {})):
+        if "noise_scale" in row and math.isfinite(row["noise_scale"]):
+            out[column] = (row["noise_scale"], row["noise_scale_se"])
+    return out
+
+
+def _measure(model, data, run: RunSpec, measure: MeasureSpec, init_state, probed=None):
     from .landscape import random_slice_rows
     from .measure import measure_run
 
     loss_fn = make_loss(run.loss)
     density: list[dict] = []
     row = measure_run(model, data.x_train, data.y_train, loss_fn, measure, density_rows=density,
-                      init_state={k: v.to(data.x_train.device) for k, v in init_state.items()})
+                      init_state={k: v.to(data.x_train.device) for k, v in init_state.items()}, probed=probed)
     parts = [pd.DataFrame(density)] if density else []
     if measure.landscape:
         alphas = np.linspace(-1.0, 1.0, measure.landscape_points).tolist()

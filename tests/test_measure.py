@@ -179,3 +179,34 @@ def test_critical_point_columns_agree_with_the_dense_hessian_and_density_rows_su
     assert out["min_ratio_cut"] == RATIO_CUT
     assert len(rows) == len(ev) and {r["kind"] for r in rows} == {"spectrum"}
     assert sum(r["weight"] for r in rows) == pytest.approx(1.0)
+
+
+@pytest.mark.slow
+def test_the_noise_scale_reused_from_the_training_probe_is_what_measuring_computes():
+    """execute_run takes noise_scale and noise_scale_init from the probe's first and last rows instead of
+    computing them again; measuring the stored weights afresh gives exactly the same numbers."""
+    from studies import StudySpec
+    from studies.data import load_dataset
+    from studies.models import build_model
+    from studies.optim import make_loss
+    from studies.worker import execute_run
+    spec = StudySpec.from_dict({"dataset": "digits", "hidden": [16], "batch_sizes": [64], "optimizers": ["sgd"],
+                                "seeds": [0, 1], "epochs": 3, "measure": {**OFF, "noise_scale": True}})
+    from studies.stacked import train_stacked
+    from studies.worker import training_probe
+    runs = spec.expand(n_train=1437)
+    data = load_dataset("digits", spec.data)
+    torch.set_num_threads(1)
+    stacked = train_stacked(runs, data, torch.device("cpu"), probe=training_probe(runs[0], data, spec.measure))
+    outs = [execute_run(runs[0], spec.measure, threads=1)]                          # the plain loop
+    outs += [execute_run(r, spec.measure, threads=1, trained=res) for r, res in zip(runs, stacked)]   # a stack
+    for run, out in zip([runs[0], *runs], outs):
+        assert out.epochs.noise_scale.notna().sum() >= 3
+        assert out.measure_row["noise_scale_time_s"] < 0.01 and out.measure_row["noise_scale_init_time_s"] < 0.01
+        model = build_model("mlp", (16,), data.input_shape, data.n_classes, run.seed)
+        init = {k: v.clone() for k, v in model.state_dict().items()}
+        model.load_state_dict({k: torch.from_numpy(v) for k, v in out.weights.items()})
+        fresh = measure_run(model.eval(), data.x_train, data.y_train, make_loss(run.loss), spec.measure,
+                            init_state=init)
+        for col in ("noise_scale", "noise_scale_se", "noise_scale_init", "noise_scale_init_se"):
+            assert out.measure_row[col] == fresh[col], (run.seed, col)
