@@ -114,6 +114,17 @@ class MLPCalculus:
         """Mean cross-entropy (a 0-d tensor in θ's dtype)."""
         return F.cross_entropy(self.forward(theta, x, keep)[2], y)
 
+    def loss_many(self, thetas: Tensor, x: Tensor, y: Tensor) -> Tensor:
+        """Mean cross-entropy at each row of ``thetas`` [k, n] on (x, y), as one batched forward pass
+        (random sharpness: 2 × directions points; each point alone is launch- and Python-bound)."""
+        k, n = thetas.shape[0], len(y)
+        a = x.reshape(n, -1)
+        for i, (w, b) in enumerate(self._unflatten(thetas)):
+            a = torch.matmul(a, w.mT).add_(b)          # [k, n, out]
+            if i < self.layers - 1:
+                a = a.relu_()
+        return F.cross_entropy(a.reshape(k * n, -1), y.repeat(k), reduction="none").view(k, n).mean(1)
+
     def loss_grad(self, theta: Tensor, x: Tensor, y: Tensor, keep: bool = False) -> tuple[Tensor, Tensor]:
         acts, masks, logits = self.forward(theta, x, keep)
         loss = F.cross_entropy(logits, y)

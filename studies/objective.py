@@ -120,6 +120,24 @@ class Objective:
                 total += w * f.double()
         return float(total)
 
+    def loss_many(self, flats: Tensor, block_bytes: int = 64 << 20) -> list[float]:
+        """f at each row of ``flats`` [k, n]: for the MLP, blocks of rows in one batched forward pass each
+        (activations within ``block_bytes``); otherwise one ``loss`` per row."""
+        if self.calc is None:
+            return [self.loss(f) for f in flats]
+        width = max(s[0] for s in self.shapes[0::2])
+        per_row = min(len(self.x), self.chunk) * width * flats.element_size()
+        step = max(1, block_bytes // max(1, per_row))
+        out: list[float] = []
+        with torch.no_grad():
+            for s in range(0, len(flats), step):
+                block = flats[s:s + step]
+                total = torch.zeros(len(block), device=flats.device, dtype=torch.float64)
+                for xc, yc, w in _chunks(self.x, self.y, self.chunk):
+                    total += w * self.calc.loss_many(block, xc, yc).double()
+                out += total.tolist()
+        return out
+
     def loss_grad(self, flat: Tensor | None = None) -> tuple[float, Tensor]:
         keep, flat = flat is None or flat is self.theta, self.theta if flat is None else flat
         total = torch.zeros((), device=flat.device, dtype=torch.float64)

@@ -71,6 +71,22 @@ def test_batched_gradient_norms_of_many_draws_equal_one_autograd_gradient_per_dr
         np.testing.assert_allclose(a, p, rtol=1e-12)
 
 
+@pytest.mark.parametrize("hidden", [(), (7,), (5, 4, 3)])
+@pytest.mark.parametrize("chunk", [5, 1000])
+def test_many_points_in_one_pass_equal_one_loss_each_and_random_sharpness_is_unchanged(hidden, chunk):
+    from studies.sharpness import random_sharpness
+    fast, plain = case(hidden=hidden, chunk=chunk)
+    g = torch.Generator().manual_seed(4)
+    pts = fast.theta + 0.2 * torch.randn(7, fast.n_params, generator=g, dtype=torch.float64)
+    want = [plain.loss(p) for p in pts]
+    np.testing.assert_allclose(fast.loss_many(pts), want, rtol=1e-12)
+    np.testing.assert_allclose(fast.loss_many(pts, block_bytes=1), want, rtol=1e-12)   # one row a block
+    assert plain.loss_many(pts) == want
+    a = random_sharpness(fast, sigma=0.1, directions=4, generator=torch.Generator().manual_seed(5))
+    b = random_sharpness(plain, sigma=0.1, directions=4, generator=torch.Generator().manual_seed(5))
+    assert a.value == pytest.approx(b.value, rel=1e-9) and a.se == pytest.approx(b.se, rel=1e-9)
+
+
 @pytest.mark.slow
 def test_dense_hessian_and_estimators_equal_the_general_path():
     fast, plain = case(hidden=(6, 5), n=31)
