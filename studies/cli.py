@@ -137,6 +137,10 @@ def _cmd_run(args, store) -> int:
     _check_csv_file(spec)
     est = estimate(spec, "cpu" if args.executor == "ray" else device_slot(args.device or spec.device))
 
+    if args.executor in ("pool", "local") and device_slot(args.device or spec.device) == "cpu":
+        from .forkserver import start_early
+        start_early()   # the pool's workers import torch beside this process's import, not after it
+
     from .data import DataError
     from .device import DeviceError
     from .runner import run_study

@@ -31,6 +31,7 @@ import torch
 
 from .config import MeasureSpec, RunSpec
 from .data import load_dataset
+from . import forkserver
 from .device import resolve_device
 from .stacked import stack_key, stackable, train_stacked
 from .models import build_model
@@ -38,7 +39,8 @@ from .worker import (RunJob, RunOutcome, cpu_budget, cpu_threads_for, execute_ru
                      training_probe)
 from .timing import Timing, best_stack, timing_pass
 
-POOL_MIN_WORK_S = 2.0   # estimated work below which this process alone is as fast (a worker starts in ~2 s)
+POOL_MIN_WORK_S = 3.0   # estimated one-thread work below which a worker saves < ~1 s (its first unit pays
+                        # first-call costs; the CLI starts the forkserver early, so not its imports)
 STACK_TUNE_MIN_S = 5.0  # a group's estimated training time below which racing stack sizes (~1 s) does not pay
 THREAD_SCALING = 0.8    # below this parallel efficiency of more threads, one-thread runs side by side do more
 MEASURE_S = 0.7         # rough cost of measuring one run (the default [measure] on digits, one CPU thread), for the plan
@@ -73,12 +75,14 @@ def plan(jobs: list[RunJob], device: torch.device, workers: int, stack: bool = T
     index = lambda runs: {"todo": len(jobs), **{r.run_id: positions[r.run_id] for r in runs}}  # noqa: E731
     groups: dict[str, list] = {}
     pool, driver = [], []
+    work = 0.0   # the pool's work without the stacks' discount (a race's gain is an optimistic estimate)
     for job in jobs:
         if job.train:
             groups.setdefault(stack_key(job.run) if stack else job.run.run_id, []).append((job.run, job.measure))
         else:
             pool.append(Unit([job.run], job.measure, train=False, weights=job.weights, threads=None,
                              est_s=MEASURE_S, index=index([job.run])))
+            work += MEASURE_S
     # largest batches first: where one thread wins at a batch size, it wins at every smaller one (timing.py)
     for members in sorted(groups.values(), key=lambda m: -m[0][0].batch_size):
         runs, measure = [r for r, _ in members], members[0][1]
@@ -108,8 +112,9 @@ def plan(jobs: list[RunJob], device: torch.device, workers: int, stack: bool = T
         target = pool if device.type == "cpu" else driver
         target += [unit(part, 1 if device.type == "cpu" else timing.threads, solo_s * len(part) * stack_ratio)
                    for part in _split(runs, size)]
+        work += (solo_s + measure_s) * len(runs)
     pool.sort(key=lambda u: -u.est_s)   # longest first: the pool ends evenly
-    if workers < 2 or device.type != "cpu" or sum(u.est_s for u in pool) < POOL_MIN_WORK_S:
+    if workers < 2 or device.type != "cpu" or work < POOL_MIN_WORK_S:
         for u in pool:   # no pool: they train here, one after another, with their best thread count
             u.threads = u.timing.threads if u.timing is not None else u.threads
         return [], pool + driver
@@ -218,13 +223,7 @@ def _stop(ex: ProcessPoolExecutor) -> None:
 
 
 def _context():
-    methods = mp.get_all_start_methods()
-    ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
-    if ctx.get_start_method() == "forkserver":
-        # torch and the estimators imported once, in the server; workers fork from it (lbfgsb loads scipy's
-        # L-BFGS-B kernel alone, without the 0.6 s scipy.optimize package)
-        ctx.set_forkserver_preload(["studies.pool", "studies.measure", "studies.landscape", "studies.lbfgsb"])
-    return ctx
+    return forkserver.context()
 
 
 class PoolBackend:
