@@ -284,10 +284,14 @@ class PoolBackend:
                         continue
                     drain(until=token)
                 except Exception as e:  # noqa: BLE001 - a dead worker: its runs are failed rows
+                    if token in mine:   # a broken pool fails every task, also those this process took
+                        continue
+                    _claim(claimed, token)   # (so that this process does not take it up afterwards)
                     outcomes = [failed_outcome(r, f"worker: {e.__class__.__name__}: {e}") for r in unit.runs]
                 yield from zip(unit.runs, outcomes)
 
         futures: dict = {}
+        mine: set[int] = set()   # the units this process took
 
         def submit() -> None:   # in a thread: starting the first worker waits for the forkserver's imports
             for i, u in enumerate(units):
@@ -297,17 +301,16 @@ class PoolBackend:
         try:
             starter.start()
             seen: set = set()
-            mine = 0
             for token in range(len(units)):   # this process takes the next free unit too, longest first
                 if not _claim(claimed, token):
                     continue
-                mine += 1
+                mine.add(token)
                 yield from zip(units[token].runs, execute_unit(units[token], emit))
                 done = {f for f in list(futures) if f.done()} - seen
                 seen |= done
                 drain()
                 yield from collect(done)
-            if mine == len(units):   # this process did every unit before a worker took one: their tasks are
+            if len(mine) == len(units):   # this process did every unit before a worker took one: their tasks are
                 starter.join()       # all no-ops; do not wait for them
                 _stop(ex)
                 return

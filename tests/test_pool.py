@@ -116,6 +116,48 @@ def test_the_driver_and_the_workers_share_the_units_each_taking_a_unit_once(forc
     assert os.getpid() in pids and len(pids) == 2, pids
 
 
+def _workers() -> list[int]:
+    """Pids of this test's pool workers: the forkserver's children (Linux /proc)."""
+    from multiprocessing import forkserver
+    server = getattr(forkserver._forkserver, "_forkserver_pid", None)
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == server:
+                    out.append(int(pid))
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
+
+
+def test_a_killed_worker_fails_its_units_once_and_the_driver_still_finishes_its_own(forced_pool, tmp_path):
+    """A worker killed mid-unit breaks the pool: every task then fails, also those of units this process
+    took or will take. Each run is still reported exactly once: failed where the worker had it, done where
+    this process trained it (a failed task no longer duplicates the driver's outcome)."""
+    import signal
+    import threading
+    spec = StudySpec.from_dict({**SPEC, "batch_sizes": [16], "shuffle": [True], "seeds": list(range(8)),
+                                "hidden": [256], "epochs": 300})
+    killed = []
+
+    def kill_when_busy():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not killed:
+            time.sleep(0.5)
+            for pid in _workers():
+                if open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "R":   # training
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+    threading.Thread(target=kill_when_busy, daemon=True).start()
+    jobs = [RunJob(r, spec.measure) for r in spec.expand(n_train=1437)]
+    out = list(pool.PoolBackend(workers=2).map(jobs, lambda ev: None))
+    ids = [run.run_id for run, _ in out]
+    assert killed and sorted(ids) == sorted(j.run.run_id for j in jobs), (killed, len(ids))   # once each
+    status = [o.row["status"] for _, o in out]
+    assert "failed" in status and "done" in status
+
+
 def test_stopping_leaves_no_worker_and_resume_trains_only_the_rest(forced_pool, tmp_path):
     spec = StudySpec.from_dict({**SPEC, "batch_sizes": [16], "seeds": [0, 1, 2, 3], "epochs": 3})
     pids = set()
