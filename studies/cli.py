@@ -135,9 +135,10 @@ def _cmd_run(args, store) -> int:
     from .device import device_slot
     check_fits(spec)
     _check_csv_file(spec)
-    est = estimate(spec, "cpu" if args.executor == "ray" else device_slot(args.device or spec.device))
+    slot = device_slot(args.device or spec.device)
+    est = estimate(spec, "cpu" if args.executor == "ray" else slot)
 
-    if args.executor in ("pool", "local") and device_slot(args.device or spec.device) == "cpu":
+    if args.executor in ("pool", "local") and slot == "cpu":
         from .forkserver import start_early
         start_early()   # the pool's workers import torch beside this process's import, not after it
 

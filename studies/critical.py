@@ -62,8 +62,8 @@ def extreme_eigenvalues(obj: Objective, *, ends: str = "both", tol: float = EIG_
     once both end Ritz values are within tol·(spectrum scale) of an eigenvalue (their residual bounds
     β_m·|s_mi|, stored as min_err/max_err). The scale, max|θ|, is the one a "λ_min ≈ 0?" question is asked
     against; a tolerance relative to λ_min itself (ARPACK's) asks ~200 HVPs for a λ_min near zero, where
-    ~40 put it within 2.5 % of λ_min itself (keskar-digits, 85,002 weights, both batch sizes). The bound holds for the eigenvalue
-    nearest each Ritz value; the bottom Ritz value is also an upper bound on λ_min (interlacing), so
+    ~40 put it within 2.5 % of λ_min itself (keskar-digits, 85,002 weights, both batch sizes). The bound
+    holds for the eigenvalue nearest each Ritz value; the bottom Ritz value is also an upper bound on λ_min (interlacing), so
     λ_min ≤ min always. An exhausted budget returns the current Ritz values, bounds and converged=False.
     ``ends="top"`` stops once λ_max alone is within tolerance (no step floor; min is then not converged)."""
     if ends not in ("both", "top"):

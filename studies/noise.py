@@ -108,9 +108,9 @@ def gradient_sq_norms(obj: Objective, batch_size: int, draws: int, generator: to
         return np.array([float(obj.loss_grad()[1].double().pow(2).sum())])
     idx = torch.stack([torch.randperm(n, generator=generator)[:batch_size] for _ in range(draws)]).to(obj.x.device)
     if obj.calc is not None and batch_size <= obj.chunk:   # the MLP: every draw in one batched pass
-        out = []
-        for s in range(0, draws, max(1, obj.chunk // batch_size)):
-            part = idx[s:s + max(1, obj.chunk // batch_size)]
+        out, per_pass = [], max(1, obj.chunk // batch_size)
+        for s in range(0, draws, per_pass):
+            part = idx[s:s + per_pass]
             with torch.no_grad():
                 out += obj.calc.grad_sq_norms(obj.theta, obj.x[part], obj.y[part]).tolist()
         return np.array(out)

@@ -9,15 +9,15 @@ Planned in the driver before anything trains:
      with their measured thread count.
 The pool is this process and cores − 1 worker processes, one thread each, sharing the units through a
 flag per unit, each taking the next free one, longest first; this process starts at once, while the
-workers (forkserver, never a fork of this process) still import torch, so the ~2 s start-up is not idle
-time; work too small to be worth a worker (POOL_MIN_WORK_S) trains here on one thread. Workers return RunOutcomes; only the driver writes the store. A run that trained in company (a
+workers (forkserver.py, never a fork of this process) may still be importing torch; work too small to be
+worth a worker (POOL_MIN_WORK_S) trains here on one thread. Workers return RunOutcomes; only the driver
+writes the store. A run that trained in company (a
 stack, or beside other workers) reports the timing pass's epoch time (``timing = "timing-pass"``) and
 keeps its own wall time per epoch as ``shared_epoch_time_s`` (runs) and ``wall_time_s`` (epochs).
 """
 from __future__ import annotations
 
 import math
-import multiprocessing as mp
 import os
 import queue
 import signal
@@ -222,10 +222,6 @@ def _stop(ex: ProcessPoolExecutor) -> None:
     ex.shutdown(wait=False, cancel_futures=True)
 
 
-def _context():
-    return forkserver.context()
-
-
 class PoolBackend:
     """The pool executor, using every core: stacks, a worker pool for small batches, solo large batches."""
 
@@ -254,7 +250,7 @@ class PoolBackend:
         small to wait for a worker is simply done here. (The driver once took the short end instead: with
         runs that stop at a target long before their epoch budget the estimates were upside down, and a
         worker sat idle beside the driver's long unit.)"""
-        ctx = _context()
+        ctx = forkserver.context()
         events = ctx.Queue()
         claimed = ctx.Array("b", len(units))
         ex = ProcessPoolExecutor(max_workers=max(1, min(self.workers - 1, len(units) - 1)), mp_context=ctx,
