@@ -92,18 +92,19 @@ def measure_run(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: Cal
         out["sharpness_sam"] = sam_sharpness(obj, rho=spec.sam_rho, m=spec.sam_m).value
 
     def hessian() -> None:   # λ_max, the trace, the gradient norm (and λ_min, with the critical-point test)
-        ext = extreme_eigenvalues(obj, ends="both" if bottom else "top", generator=_gen(spec, _SEED_LANCZOS))
+        ext = extreme_eigenvalues(obj, ends="both" if bottom and not dense else "top",
+                                  generator=_gen(spec, _SEED_LANCZOS))
         out.update(hessian_top_eig=ext.max, hessian_top_eig_err=ext.max_err, hessian_iters=ext.hvps,
                    hessian_converged=ext.converged, grad_norm=gradient_norm(obj))
         if spec.hessian:
             tr = hessian_trace(obj, generator=_gen(spec, _SEED_TRACE))
             out.update(hessian_trace=tr.value, hessian_trace_se=tr.se, hessian_trace_probes=tr.probes)
-        if bottom:
+        if bottom and not dense:
             out.update(hessian_min_eig=ext.min, hessian_min_eig_err=ext.min_err)
 
     def spec_min_ratio() -> None:   # dense for small models; SLQ (no min ratio) for big ones
         out["min_ratio_cut"] = RATIO_CUT
-        if obj.n_params <= SPECTRUM_MAX_PARAMS:
+        if dense:
             # torch's LAPACK: ~18× faster than numpy's eigvalsh for 2,410 weights on this machine
             eig = torch.linalg.eigvalsh(torch.from_numpy(hessian_matrix(obj))).numpy()
             out["min_ratio"], out["n_eig_positive"], out["n_eig_negative"] = min_ratio(eig)
@@ -134,7 +135,8 @@ def measure_run(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: Cal
         timed("sharpness_rand", rand)
     if spec.sharpness_sam:
         timed("sharpness_sam", sam)
-    bottom = spec.critical or spec.spectrum   # λ_min: ≥ 40 Lanczos steps where λ_max alone takes ~8
+    bottom = spec.critical or spec.spectrum   # λ_min: ≥ 40 Lanczos steps where λ_max alone takes ~8 ...
+    dense = spec.spectrum and obj.n_params <= SPECTRUM_MAX_PARAMS   # ... unless the dense spectrum gives both ends
     if spec.hessian or bottom:
         timed("hessian", hessian)
     if spec.spectrum:
