@@ -9,6 +9,7 @@ import streamlit as st
 import ui
 from studies import form, form_fields, uploads
 from studies.i18n import t
+from studies.clusters import ClusterError, configured_clusters
 from studies.config import (DATASET_KINDS, DEVICES, LOSSES, LR_SCALINGS, MODELS, OPTIM_HYPER, OPTIMIZERS,
                             SCHEDULES, SpecError)
 from studies.estimate import confirm_above_s, estimate, format_seconds
@@ -184,12 +185,19 @@ if spec is not None:
     c1.metric(t("form.n_runs"), est.n_runs, help=t("form.n_runs_help"))
     c2.metric(t("form.rough_time"), format_seconds(est.seconds), help=t("form.rough_time_help"))
     c3.metric(t("form.n_params"), f"{est.n_params:,}")
-    where, addr = st.columns([1, 2])
-    executor = where.radio(t("form.run_on"), ["pool", "ray"], key="executor", horizontal=True,
-                           format_func={"pool": t("form.this_machine"), "ray": t("form.ray_cluster")}.get,
-                           help=t("form.run_on_help"))
-    address = addr.text_input(t("form.ray_address"), key="ray_address", placeholder=t("form.ray_placeholder"),
-                              disabled=executor != "ray", help=t("form.ray_address_help"))
+    executor, cluster = "pool", ""
+    try:
+        clusters = list(configured_clusters())     # only the clusters this server's owner listed
+    except ClusterError as e:
+        clusters = []
+        st.warning(str(e))
+    if clusters:
+        where, which = st.columns([1, 2])
+        executor = where.radio(t("form.run_on"), ["pool", "ray"], key="executor", horizontal=True,
+                               format_func={"pool": t("form.this_machine"), "ray": t("form.ray_cluster")}.get,
+                               help=t("form.run_on_help"))
+        cluster = which.selectbox(t("form.ray_which"), clusters, key="ray_cluster", disabled=executor != "ray",
+                                  help=t("form.ray_which_help"))
     long = est.seconds > confirm_above_s()   # a 10,000-run grid must not start on one click
     if long:
         st.warning(t("form.long", time=format_seconds(est.seconds), n=f"{est.n_runs:,}",
@@ -200,7 +208,7 @@ if spec is not None:
     if go.button(t("form.launch"), type="primary", key="launch", icon=":material/play_arrow:",
                  disabled=blocked or (long and not S.get("confirm_long")),
                  help=t("form.launch_blocked") if blocked else None):
-        job = ui.job_manager(str(store.root)).submit(spec, executor, address.strip() if executor == "ray" else "")
+        job = ui.job_manager(str(store.root)).submit(spec, executor, cluster if executor == "ray" else "")
         st.success(t("form.queued", name=spec.name, job=job["job_id"], state=job["state"]))
         st.page_link("pages/2_Jobs.py", label=t("form.watch"), icon=":material/queue:")
     dl.download_button(t("form.download_toml"), spec.to_toml(), file_name=f"{spec.name}.toml", mime="application/toml",

@@ -136,9 +136,11 @@ FORM = {
                          "run on a cluster (README: Running a study on a Ray cluster)",
                          "本机：每个设备一次一个研究，每轮时间可信。Ray：集群上每次运行一个任务"
                          "（见 README：Running a study on a Ray cluster）"),
-    "form.ray_address": ("Ray address", "Ray 地址"),
-    "form.ray_placeholder": ("empty = start Ray on this machine", "留空 = 在本机启动 Ray"),
-    "form.ray_address_help": ("e.g. HEAD:6379 or ray://HEAD:10001", "例如 HEAD:6379 或 ray://HEAD:10001"),
+    "form.ray_which": ("Ray cluster", "Ray 集群"),
+    "form.ray_which_help": ("The clusters this server's owner listed in BATCHSCOPE_RAY_CLUSTERS; a page never "
+                            "takes an address (README: Running a study on a Ray cluster)",
+                            "本服务器所有者在 BATCHSCOPE_RAY_CLUSTERS 中列出的集群；页面从不接受地址"
+                            "（见 README：Running a study on a Ray cluster）"),
     "form.launch": ("Launch", "启动"),
     "form.long": ("This study would take about **{time}** ({n} runs), more than the {limit} this server launches "
                   "without asking. Fewer batch sizes, optimizers, seeds or epochs make it shorter.",

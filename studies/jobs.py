@@ -29,6 +29,7 @@ import time
 import uuid
 from pathlib import Path
 
+from .clusters import ClusterError, cluster_address, runs_on_this_machine
 from .config import SpecError, StudySpec
 from .device import device_slot
 from .estimate import estimate
@@ -63,6 +64,21 @@ def _pid_alive(pid: int | None, token: str) -> bool:
         except OSError:
             return False
     return True
+
+
+def job_slot(job: dict) -> str:
+    """The device a job occupies, worked out from what it runs (not a stored field): one running study per
+    device, whatever the executor. A remote Ray cluster is its own slot; a local Ray is this machine's."""
+    if job.get("executor") == "ray":
+        name = str(job.get("cluster", ""))
+        try:
+            remote = not runs_on_this_machine(name)
+        except ClusterError:
+            remote = True                       # refused when it would start; it holds no device meanwhile
+        if remote:
+            return f"ray:{name}"
+    device = job.get("device")
+    return device_slot(device if device in ("auto", "cpu", "cuda", "mps") else "auto")
 
 
 def _read_json(path: Path) -> dict:
@@ -119,12 +135,17 @@ class JobQueue:
             finally:
                 self._depth -= 1
 
-    def submit(self, spec: StudySpec, executor: str = "pool", address: str = "") -> dict:
+    def submit(self, spec: StudySpec, executor: str = "pool", cluster: str = "") -> dict:
         """Queue ``spec``; if the same study is already queued or running, return that job instead.
 
-        ``executor="ray"`` (with an optional cluster ``address``) sends the runs to Ray: such a job does not
-        occupy this machine's device, so it has a slot of its own ("ray").
+        ``executor="ray"`` sends the runs to the Ray cluster the server's owner configured under the name
+        ``cluster`` (studies.clusters; never an address from the caller). A remote cluster does not occupy
+        this machine's device, so its job has a slot of its own; a local Ray shares the device's slot.
         """
+        if executor not in ("pool", "ray"):
+            raise ValueError(f"executor {executor!r}: choose pool or ray")
+        if executor == "ray":
+            cluster_address(cluster)            # refuses a name the server does not list
         with self.locked():
             for job in self.jobs():
                 if job["study_id"] == spec.study_id and job["state"] in ACTIVE:
@@ -132,12 +153,13 @@ class JobQueue:
             job_id = uuid.uuid4().hex[:12]
             atomic_write_bytes(self.path(job_id, ".toml"), spec.to_toml().encode())
             job = {"job_id": job_id, "name": spec.name, "study_id": spec.study_id, "device": spec.device,
-                   "slot": "ray" if executor == "ray" else device_slot(spec.device), "executor": executor,
-                   "address": address, "n_runs": spec.n_runs, "state": "queued",
+                   "executor": executor, "cluster": cluster if executor == "ray" else "",
+                   "n_runs": spec.n_runs, "state": "queued",
                    "created": time.time(), "started": None, "finished": None, "pid": None,
                    "returncode": None, "message": "", "attempts": 0, "cancel_requested": False}
+            job["slot"] = job_slot(job)
             try:   # the form's estimate: the Jobs page starts its time left from it
-                job["estimate_s"] = float(estimate(spec, job["slot"] if job["slot"] != "ray" else "cpu").seconds)
+                job["estimate_s"] = float(estimate(spec, job["slot"] if not job["slot"].startswith("ray:") else "cpu").seconds)
             except (SpecError, KeyError, ValueError):
                 job["estimate_s"] = None
             atomic_write_json(self.path(job_id, ".json"), job)
@@ -280,9 +302,9 @@ class JobManager:
                 if job["state"] == "running":
                     job = self._watch(job)
                     if job["state"] == "running":
-                        busy.add(job.get("slot", "cpu"))
+                        busy.add(job_slot(job))
             for job in q.jobs():
-                slot = job.get("slot", "cpu")
+                slot = job_slot(job)
                 if job["state"] == "queued" and slot not in busy:
                     self._launch(job)
                     busy.add(slot)
@@ -350,7 +372,11 @@ class JobManager:
 
     def _launch(self, job: dict) -> None:
         q, jid = self.queue, job["job_id"]
-        argv = self.worker_argv(job)
+        try:
+            argv = self.worker_argv(job)
+        except ClusterError as e:
+            q.update(jid, state="failed", finished=time.time(), message=str(e))
+            return
         path = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p)
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
         with open(q.path(jid, ".log"), "ab") as log:
@@ -365,12 +391,15 @@ class JobManager:
                  attempts=job.get("attempts", 0) + 1)
 
     def worker_argv(self, job: dict) -> list[str]:
-        """The worker's command line: ``python -m studies run`` on the queued spec, with its executor."""
+        """The worker's command line: ``python -m studies run`` on the queued spec, with its executor. A Ray
+        job's address comes from the server's configuration by the job's cluster name (ClusterError if the
+        name is not configured), never from the job file."""
         q, jid = self.queue, job["job_id"]
         argv = self.command + [str(q.path(jid, ".toml")), "--store", str(q.root),
                                "--progress-json", str(q.path(jid, ".progress.json")), "--quiet"]
         if job.get("executor", "pool") == "ray":
-            argv += ["--executor", "ray"] + (["--address", job["address"]] if job.get("address") else [])
+            address = cluster_address(job.get("cluster", ""))
+            argv += ["--executor", "ray"] + (["--address", address] if address else [])
         return argv
 
     def _signal(self, job: dict, proc: subprocess.Popen | None) -> None:
@@ -384,8 +413,8 @@ class JobManager:
             self.queue.update(job["job_id"], cancel_sent=time.time())
 
     # ---- the page's actions (each followed by a round, so the page sees the result)
-    def submit(self, spec: StudySpec, executor: str = "pool", address: str = "") -> dict:
-        job = self.queue.submit(spec, executor, address)
+    def submit(self, spec: StudySpec, executor: str = "pool", cluster: str = "") -> dict:
+        job = self.queue.submit(spec, executor, cluster)
         self.tick()
         return self.queue.get(job["job_id"]) or job
 

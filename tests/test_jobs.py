@@ -8,6 +8,7 @@ import time
 import pytest
 
 from studies import StudySpec
+from studies.clusters import ClusterError, cluster_address, configured_clusters
 from studies.jobs import JobManager, JobQueue, device_slot, progress_view
 
 NO_MEASURE = {"sharpness_eps": [], "sharpness_random": False, "sharpness_sam": False, "hessian": False,
@@ -162,15 +163,58 @@ def test_a_study_killed_half_way_resumes_without_retraining(tmp_path):
     m.stop()
 
 
-def test_a_ray_job_has_its_own_slot_and_passes_the_executor_to_the_worker(tmp_path):
+def test_a_ray_job_takes_its_address_from_the_servers_list_by_name(tmp_path, monkeypatch):
+    monkeypatch.setenv("BATCHSCOPE_RAY_CLUSTERS", "lab=head:6379,here=local")
     m = JobManager(tmp_path, command=["worker"])
-    job = JobQueue(tmp_path).submit(spec(), "ray", "head:6379")
-    assert job["slot"] == "ray" and job["executor"] == "ray"
+    job = JobQueue(tmp_path).submit(spec(), "ray", "lab")
+    assert job["slot"] == "ray:lab" and job["executor"] == "ray" and job["cluster"] == "lab"
     argv = m.worker_argv(job)
     assert argv[:2] == ["worker", str(tmp_path / "jobs" / f"{job['job_id']}.toml")]
     assert argv[-4:] == ["--executor", "ray", "--address", "head:6379"]
     local = JobQueue(tmp_path).submit(spec("other"))
     assert local["slot"] == "cpu" and "--executor" not in m.worker_argv(local)
+
+
+def test_a_local_ray_job_waits_for_the_device_like_a_pool_job(tmp_path, monkeypatch):
+    """One device, one running study, whatever the executor: a local Ray trains on these cores."""
+    monkeypatch.setenv("BATCHSCOPE_RAY_CLUSTERS", "here=local")
+    m = JobManager(tmp_path, command=[sys.executable, "-c", "import time; time.sleep(30)"])
+    q = JobQueue(tmp_path)
+    pool = q.submit(spec("pool-job"))
+    ray = q.submit(spec("ray-job"), "ray", "here")
+    assert ray["slot"] == pool["slot"] == "cpu"
+    assert m.worker_argv(ray)[-2:] == ["--executor", "ray"]          # no address: Ray starts here
+    try:
+        m.tick()
+        assert q.get(pool["job_id"])["state"] == "running" and q.get(ray["job_id"])["state"] == "queued"
+    finally:
+        m.cancel(pool["job_id"])
+
+
+def test_no_address_from_a_visitor_or_a_job_file_reaches_ray(tmp_path, monkeypatch):
+    """Unlisted names are refused at submit; a job file edited in a shared store (an "address" field, a
+    cluster the server does not list) fails with a message instead of connecting anywhere."""
+    monkeypatch.delenv("BATCHSCOPE_RAY_CLUSTERS", raising=False)
+    q = JobQueue(tmp_path)
+    with pytest.raises(ClusterError, match="not configured on this server"):
+        q.submit(spec(), "ray", "evil.example:6379")
+    assert q.jobs() == []
+    job = q.submit(spec())
+    q.update(job["job_id"], executor="ray", cluster="x", address="evil.example:6379")
+    m = JobManager(tmp_path, command=["worker"])
+    m.tick()
+    failed = q.get(job["job_id"])
+    assert failed["state"] == "failed" and "not configured" in failed["message"] and failed["pid"] is None
+
+
+def test_the_cluster_setting_is_parsed_strictly():
+    assert configured_clusters({"BATCHSCOPE_RAY_CLUSTERS": " a=h:1 , b=ray://h:10001,c=local"}) == \
+        {"a": "h:1", "b": "ray://h:10001", "c": "local"}
+    assert configured_clusters({}) == {}
+    assert cluster_address("c", {"BATCHSCOPE_RAY_CLUSTERS": "c=local"}) == ""
+    for bad in ("justaname", "a=h:1,a=h:2", "a=h 1", "a=$(rm -rf)", "=h:1"):
+        with pytest.raises(ClusterError):
+            configured_clusters({"BATCHSCOPE_RAY_CLUSTERS": bad})
 
 
 def test_progress_view_starts_from_the_estimate_and_lists_the_runs():

@@ -7,6 +7,8 @@ import shutil
 import time
 from pathlib import Path
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -198,14 +200,28 @@ def fill_tiny_form(at):
     return at.run()
 
 
-def test_launch_on_a_ray_cluster_queues_a_ray_job(tmp_path, monkeypatch):
+def test_new_study_offers_no_cluster_address_and_no_ray_by_default(tmp_path, monkeypatch):
+    """A visitor cannot name a cluster (Ray unpickles what it returns: a stranger's cluster runs code here)."""
+    monkeypatch.delenv("BATCHSCOPE_RAY_CLUSTERS", raising=False)
     at = fill_tiny_form(open_page("pages/1_New_study.py", tmp_path, monkeypatch))
-    at.radio(key="executor").set_value("ray").run()
-    at.text_input(key="ray_address").set_value("127.0.0.1:1").run()
+    assert not [w for w in at.text_input if "address" in (w.label or "").lower()]
+    assert not [r for r in at.radio if r.key == "executor"]          # this machine only
     at.button(key="launch").click().run()
     job = JobQueue(tmp_path).jobs()[0]
-    assert (job["executor"], job["address"], job["slot"]) == ("ray", "127.0.0.1:1", "ray")
-    # (its worker finds no Ray at that address and exits 2 within seconds; the job then shows as failed)
+    assert (job["executor"], job["cluster"], job["slot"]) == ("pool", "", "cpu")
+
+
+def test_launch_on_a_configured_ray_cluster_queues_it_by_name(tmp_path, monkeypatch):
+    monkeypatch.setenv("BATCHSCOPE_RAY_CLUSTERS", "lab=127.0.0.1:1,here=local")
+    at = fill_tiny_form(open_page("pages/1_New_study.py", tmp_path, monkeypatch))
+    assert not [w for w in at.text_input if "address" in (w.label or "").lower()]
+    at.radio(key="executor").set_value("ray").run()
+    assert at.selectbox(key="ray_cluster").options == ["lab", "here"]
+    at.selectbox(key="ray_cluster").set_value("lab").run()
+    at.button(key="launch").click().run()
+    job = JobQueue(tmp_path).jobs()[0]
+    assert (job["executor"], job["cluster"], job["slot"]) == ("ray", "lab", "ray:lab")
+    assert "address" not in job and "127.0.0.1" not in json.dumps(job)
 
 
 @pytest.mark.slow
