@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from studies import charts, fairness, i18n, tidy
+from studies import charts, conclusions, fairness, i18n, scaling, tidy
 from studies.i18n import t
 from studies.jobs import JobManager, device_slot
 from studies.store import Store, StoreError, open_store, resolve_root
@@ -344,6 +344,31 @@ def fit_warning(runs: pd.DataFrame) -> fairness.FitCheck:
     if not check.matched:
         st.warning(t("fit.not_matched", message=check.message), icon=":material/warning:")
     return check
+
+
+def study_conclusions(store: Store, study_id: str, runs: pd.DataFrame) -> tuple[float, float, float] | None:
+    """Below the fit warning on every study page: the one B_simple and the B_crit fits, each with its interval,
+    and how many runs are left out of the conclusions. Returns B_simple as (value, low, high) for the rules."""
+    est, left = conclusions.b_simple(runs, table(store, study_id, "epochs"))
+    fits = conclusions.b_crit_fits(runs)
+    crit = " · ".join(f"{f['optimizer']}: {scaling.b_crit_text(f)}" for f in fits) if fits else t("study.no_b_crit")
+    k, n = conclusions.left_out(runs)
+    st.caption(t("study.derived", b_simple=conclusions.b_simple_text(est, left), b_crit=crit) + "  \n" +
+               (t("study.left_out", k=k, n=n) if k else t("study.all_in", n=n)))
+    return (est.value, est.low, est.high) if est.n else None
+
+
+def difference_note(runs: pd.DataFrame, measure: str) -> str:
+    """Per optimizer: whether the smallest → largest batch difference in ``measure`` is outside the seed noise."""
+    lines = []
+    for d in conclusions.end_difference(runs, measure):
+        fields = {"opt": d["optimizer"], "small": d["small"], "large": d["large"], "diff": f"{d['diff']:+.3g}"}
+        if d["beyond_noise"] is None:
+            lines.append(t("study.diff_none", **fields))
+        else:
+            lines.append(t("study.diff", low=f"{d['low']:+.3g}", high=f"{d['high']:+.3g}",
+                           verdict=t("study.diff_beyond" if d["beyond_noise"] else "study.diff_inside"), **fields))
+    return " ".join(lines)
 
 
 def pair_warning(studies: dict[str, pd.DataFrame]) -> None:

@@ -7,7 +7,10 @@ from studies import charts
 
 store = ui.page(t("nav.Speed"), ":material/speed:")
 sid = ui.study_picker(store)
-runs = ui.lr_view(charts.with_speed(ui.runs_or_stop(store, sid)), "speed_every_lr")   # best lr by default
+all_runs = charts.with_speed(ui.runs_or_stop(store, sid))
+ui.fit_warning(all_runs)
+b_simple = ui.study_conclusions(store, sid, all_runs)
+runs = ui.lr_view(all_runs, "speed_every_lr")   # best lr by default
 
 optimizers = sorted(runs.optimizer.unique())
 left, right = st.columns(2)
@@ -21,16 +24,15 @@ if shown.empty:
     ui.fail(t("speed.nothing"))
 
 st.caption(charts.timing_note(shown))
-critical = charts.critical_batch_size(shown)
-ui.chart(charts.epoch_time_chart, shown, critical_batch=critical, name=f"{sid}-epoch-time", key="speed_epoch",
-         caption=t("caption.epoch_time") + (" " + t("caption.bcrit", b=f"{critical:,.0f}") if critical else ""))
+ui.chart(charts.epoch_time_chart, shown, b_simple=b_simple, name=f"{sid}-epoch-time", key="speed_epoch",
+         caption=t("caption.epoch_time") + (" " + t("caption.bcrit", b=f"{b_simple[0]:,.0f}") if b_simple else ""))
 left, right = st.columns(2)
 with left:
     ui.chart(charts.batch_size_chart, shown, "step_time_s", log_y=True, title=t("speed.step_title"),
              name=f"{sid}-step-time", key="speed_step", caption=t("caption.step_time"))
 with right:
     ui.chart(charts.batch_size_chart, shown, "samples_per_s", log_y=True, title=t("speed.throughput_title"),
-             critical_batch=critical, name=f"{sid}-throughput", key="speed_throughput",
+             b_simple=b_simple, name=f"{sid}-throughput", key="speed_throughput",
              caption=t("caption.throughput"))
 with st.expander(t("how.title")):
     st.markdown(t("how.speed"))

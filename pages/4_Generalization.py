@@ -4,7 +4,7 @@ import streamlit as st
 
 import ui
 from studies.i18n import t
-from studies import charts, charts_fit, fairness, scaling
+from studies import charts, charts_fit, conclusions, fairness, scaling
 
 MAX_CURVES = 60   # more lines than this is a tangle, and slow to draw
 
@@ -12,12 +12,15 @@ store = ui.page(t("nav.Generalization"), ":material/school:")
 sid = ui.study_picker(store)
 runs = ui.runs_or_stop(store, sid)
 ui.fit_warning(runs)
+b_simple = ui.study_conclusions(store, sid, runs)
 all_runs, runs = runs, ui.lr_view(runs, "gen_every_lr")
 
-ui.chart(charts.accuracy_chart, runs, name=f"{sid}-accuracy", key="gen_acc", caption=t("caption.accuracy"))
+ui.chart(charts.accuracy_chart, runs, name=f"{sid}-accuracy", key="gen_acc",
+         caption=t("caption.accuracy") + " " + ui.difference_note(all_runs, "test_acc"))
 left, right = st.columns(2)
 with left:
-    ui.chart(charts.gap_chart, runs, name=f"{sid}-gap", key="gen_gap", caption=t("caption.gap"))
+    ui.chart(charts.gap_chart, runs, name=f"{sid}-gap", key="gen_gap",
+             caption=t("caption.gap") + " " + ui.difference_note(all_runs, "gap_acc"))
 with right:
     ui.chart(charts.batch_size_chart, runs, "gap_loss", title=t("gen.gap_loss_title"),
              name=f"{sid}-gap-loss", key="gen_gap_loss", caption=t("caption.gap_loss"))
@@ -46,8 +49,8 @@ if "reached_target" not in runs or not runs.reached_target.fillna(False).astype(
     st.info(t("gen.no_target"))
 else:
     reached = runs[runs.reached_target.fillna(False).astype(bool)]
-    fits = (store.study_info(sid) or {}).get("steps_fit") or scaling.fit_study(all_runs)
-    ui.chart(charts_fit.steps_fit_chart, all_runs, fits, b_simple=charts.critical_batch_size(all_runs),
+    fits = conclusions.b_crit_fits(all_runs)
+    ui.chart(charts_fit.steps_fit_chart, all_runs, fits, b_simple=b_simple,
              csv=reached, name=f"{sid}-steps-fit", key="gen_steps_fit")
     st.caption(t("caption.steps_fit", n=len(reached), total=len(runs)))
     for f in fits:

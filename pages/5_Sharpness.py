@@ -24,24 +24,22 @@ def how() -> None:
         st.markdown(t("how.sharpness"))
 
 ui.fit_warning(runs)
-runs = ui.lr_view(runs, "sharp_every_lr")
-
-estimate = charts.critical_batch_estimate(runs)
-critical, critical_se = estimate if estimate else (None, None)
+b_simple = ui.study_conclusions(store, sid, runs)
+all_runs, runs = runs, ui.lr_view(runs, "sharp_every_lr")
 try:
     measure = StudySpec.from_toml_text(store.spec_text(sid)).measure
 except (OSError, SpecError):
     measure = MeasureSpec()   # the defaults: what a spec without [measure] ran with
-if critical:
-    st.caption(t("sharp.critical", b=f"{critical:,.0f}", se=f"{critical_se:,.0f}"))
+if b_simple:
+    st.caption(t("sharp.critical", b=f"{b_simple[0]:,.0f}"))
 measures = [c for c in charts.SHARPNESS_COLUMNS if c in runs and runs[c].notna().any()]
 if not measures:
     st.info(t("sharp.none"))
 cols = st.columns(2)
 for i, col in enumerate(measures):
     with cols[i % 2]:
-        ui.chart(charts.batch_size_chart, runs, col, critical_batch=critical, critical_se=critical_se,
-                 name=f"{sid}-{col}", key=f"sharp_{col}", caption=t(f"caption.{col}", **measure_fields(measure, col)))
+        ui.chart(charts.batch_size_chart, runs, col, b_simple=b_simple, name=f"{sid}-{col}", key=f"sharp_{col}",
+                 caption=t(f"caption.{col}", **measure_fields(measure, col)) + " " + ui.difference_note(all_runs, col))
 
 st.subheader(t("sharp.landscape"))
 land = ui.table(store, sid, "landscape")

@@ -19,6 +19,8 @@ def _predictors(runs):
 store = ui.page(t("nav.Curvature"), ":material/ssid_chart:")
 sid = ui.study_picker(store)
 runs = ui.runs_or_stop(store, sid)
+ui.fit_warning(runs)
+ui.study_conclusions(store, sid, runs)
 st.markdown(t("curv.explain"))
 
 columns = [c for c in ("grad_norm", "hessian_min_eig", "hessian_top_eig", "min_ratio") if c in runs

@@ -78,28 +78,43 @@ CATALOGUE.update({
     # ---- chart captions: what is plotted, unit / scale, key parameter
     "caption.epoch_time": (
         "Wall-clock seconds per epoch (log scale) against batch size (log₂ axis): the median over the timed "
-        "epochs, epoch 1 excluded as a warm-up; lines are optimizers, dashed = fixed order, band = ± 1 std over "
+        "epochs, epoch 1 excluded as a warm-up; lines are optimizers, dashed = fixed order, band = 95 % t-interval of the mean over "
         "seeds.",
         "每轮训练的实际耗时（秒，对数坐标）随批大小（log₂ 轴）的变化：取计时轮次的中位数，第 1 轮作为预热不计；"
-        "每条线是一个优化器，虚线为固定顺序，阴影带为各随机种子的 ± 1 标准差。"),
+        "每条线是一个优化器，虚线为固定顺序，阴影带为达到拟合的各种子均值的 95 % t 区间。"),
     "caption.gap": (
         "Generalisation gap = final train accuracy − test accuracy (fraction, 0–1) against batch size (log₂ "
-        "axis); mean over seeds with a ± 1 std band. Above 0: the model fits the training set better than new data.",
+        "axis); mean over the seeds at the fit with its 95 % t-interval as a band. Above 0: the model fits the training set better than new data.",
         "泛化差距 = 最终训练准确率 − 测试准确率（比例，0–1），随批大小（log₂ 轴）变化；各随机种子的均值与 ± 1 "
         "标准差带。大于 0 表示模型对训练集的拟合好于新数据。"),
     "caption.accuracy": (
         "Final train and test accuracy (fraction, 0–1) on one shared y scale against batch size (log₂ axis), "
-        "after each run's last epoch; mean over seeds with a ± 1 std band.",
+        "after each run's last epoch; mean over the seeds at the fit with its 95 % t-interval as a band.",
         "最终训练与测试准确率（比例，0–1，同一 y 轴）随批大小（log₂ 轴）变化，取每次运行最后一轮之后的值；"
-        "各随机种子的均值与 ± 1 标准差带。"),
+        "达到拟合的各种子的均值及其 95 % t 区间带。"),
 })
 
 CATALOGUE.update({
     # ---- matched-fit warnings and the best-lr toggle (ui.py)
-    "fit.not_matched": ("**Not a matched fit.** {message} Runs that missed are drawn hollow, stalled and diverged "
-                        "runs as red crosses; train to a target (New study) to compare like with like.",
-                        "**拟合程度不一致。** {message} 未达标的运行画成空心点，停滞和发散的运行画成红叉；"
+    "fit.not_matched": ("**Not a matched fit.** {message} Runs that missed are drawn as hollow points of their own "
+                        "and left out of every mean, band, fit and τ; stalled and diverged runs are red crosses; "
+                        "train to a target (New study) to compare like with like.",
+                        "**拟合程度不一致。** {message} 未达标的运行各自画成空心点，不计入任何均值、区间带、拟合与 τ；"
+                        "停滞和发散的运行画成红叉；"
                         "要公平比较，请在新建研究中训练到同一目标。"),
+    "study.derived": ("**From the comparable runs:** {b_simple} · {b_crit}", "**来自可比运行：** {b_simple} · {b_crit}"),
+    "study.no_b_crit": ("B_crit: no S(B) fit (it needs runs that reached a target at ≥ 2 batch sizes)",
+                        "B_crit：无 S(B) 拟合（需要在 ≥ 2 个批大小上达到目标的运行）"),
+    "study.left_out": ("{k} of {n} runs missed the fit and are not in the means, bands, fits or τ (hollow points).",
+                       "{n} 个运行中有 {k} 个未达到拟合，不计入均值、区间带、拟合与 τ（空心点）。"),
+    "study.all_in": ("All {n} compared runs reached the fit and are in the means.", "全部 {n} 个比较运行都达到拟合，计入均值。"),
+    "study.diff": ("{opt}: B = {small} → {large} changes the mean by {diff} (95 % Welch interval {low} to {high}): {verdict}.",
+                   "{opt}：B = {small} → {large} 使均值变化 {diff}（95 % Welch 区间 {low} 至 {high}）：{verdict}。"),
+    "study.diff_beyond": ("outside the seed noise", "超出种子噪声"),
+    "study.diff_inside": ("inside the seed noise: no difference resolved", "在种子噪声之内：未分辨出差异"),
+    "study.diff_none": ("{opt}: B = {small} → {large} changes the mean by {diff}; fewer than 2 comparable seeds per "
+                        "batch size, so no interval: whether it is noise cannot be told.",
+                        "{opt}：B = {small} → {large} 使均值变化 {diff}；每个批大小可比种子少于 2 个，没有区间，无法判断是否为噪声。"),
     "fit.pair_not_matched": ("**{a} vs {b}: not a matched fit.** {message}", "**{a} 与 {b}：拟合程度不一致。** {message}"),
     "fit.every_lr": ("Show every learning rate", "显示所有学习率"),
     "fit.every_lr_help": ("Default: the best lr, {rule}.", "默认：最佳学习率，{rule}。"),
@@ -180,9 +195,9 @@ CATALOGUE.update({
     "cmp.title": ("{metric} vs batch size", "{metric} 随批大小的变化"),
     "cmp.caption": ("{metric} against batch size (log₂ axis) for each picked study (one colour per study, "
                     "point shape = optimizer); the best learning rate per batch size where a study swept it; "
-                    "mean over seeds with a ± 1 std band.",
+                    "mean over the seeds at the fit with its 95 % t-interval as a band.",
                     "每个所选研究的{metric}随批大小（log₂ 轴）的变化（每个研究一种颜色，点形状 = 优化器）；"
-                    "若研究扫描了学习率，则每个批大小取最佳学习率；各随机种子的均值与 ± 1 标准差带。"),
+                    "若研究扫描了学习率，则每个批大小取最佳学习率；达到拟合的各种子的均值及其 95 % t 区间带。"),
     "cmp.curves": ("Learning curves of chosen runs", "所选运行的学习曲线"),
     "cmp.runs": ("Runs", "运行"),
     "cmp.runs_help": ("At most 10; the choice is kept in the link", "最多 10 个；所选内容保存在链接中"),
@@ -221,6 +236,7 @@ CATALOGUE.update({
     "label.loss": ("loss", "损失"),
     "chart.std": ("std over seeds", "各种子的标准差"),
     "chart.reached": ("reached the fit (seeds)", "达到拟合的种子数"),
+    "chart.missed_fit": ("missed the fit: not in the mean", "未达到拟合：不计入均值"),
     "chart.title.epoch_time": ("epoch time vs batch size", "每轮时间随批大小的变化"),
     "chart.title.gap": ("generalisation gap vs batch size", "泛化差距随批大小的变化"),
     "chart.split.train": ("train {what}", "训练{what}"),

@@ -39,12 +39,12 @@ CURVATURE: dict[str, tuple[str, str]] = {
     "curv.caption": ("Per batch size, at the end of training, on the fixed measurement sample: gradient norm, "
                      "λ_min and λ_max of the Hessian by Lanczos (error bars: its residual bound, within 0.2 % of λ_max; "
                      "λ_min is never above the value shown, so a negative one proves a saddle; exact from the dense "
-                     "spectrum for small models), and the minimum ratio from the dense spectrum{cut}. Line: mean over seeds, band: ±1 std "
+                     "spectrum for small models), and the minimum ratio from the dense spectrum{cut}. Line: mean over the seeds at the fit, band: its 95 % t-interval "
                      "over seeds.",
                      "按批量大小，在训练结束时、固定的测量样本上：梯度范数、用 Lanczos 求得的海森矩阵 λ_min 与 λ_max"
                      "（误差条：其残差界，不超过 λ_max 的 0.2%；真实 λ_min 不会高于所示值，负值即证明是鞍点；小模型由完整谱精确求得），"
                      "以及由完整谱得到的最小值比例{cut}。"
-                     "线：各种子的均值，带：±1 个种子标准差。"),
+                     "线：各种子的均值，带：其 95 % t 区间。"),
     "curv.no_min": ("No λ_min in this study, so no verdict on minimum or saddle: turn on *Critical-point test "
                     "(λ_min)* under *What to measure* on **New study** and run it again (finished training is "
                     "reused; about 40 Hessian-vector products a run).",
@@ -85,12 +85,12 @@ CURVATURE: dict[str, tuple[str, str]] = {
                           "按 |τ| 排序；红色误差棒：对运行做 95 % 百分位自助法区间（{resamples} 次重抽样）。灰色：批量"
                           "大小本身，是度量必须超过的基线（Jiang 等 2019）。同一张表：`python -m studies export STUDY "
                           "--table predictors`。"),
-    "sharp.critical": ("Dashed rule: critical batch size ≈ {b} ± {se}, the gradient noise scale B_simple at the "
-                       "end of training of the smallest-batch runs (mean over their seeds, shaded ±1 SE; McCandlish "
-                       "et al. 2018): past it, larger batches stop paying off. Error bars on a point: ±1 standard "
-                       "error of the estimator (mean over seeds), apart from the band, which is ±1 std over seeds. "
-                       "The Curvature page follows B_simple over training.",
-                       "虚线：临界批量大小 ≈ {b} ± {se}，即最小批量运行在训练结束时的梯度噪声尺度 B_simple（各种子"
-                       "的均值，阴影为 ±1 标准误；McCandlish 等 2018）：超过它，更大的批量不再带来收益。点上的误差棒："
-                       "估计量的 ±1 标准误（种子均值），与表示 ±1 个种子标准差的带不同。曲率页展示训练过程中的 B_simple。"),
+    "sharp.critical": ("Dotted rule: the study's gradient noise scale B_simple ≈ {b} (McCandlish et al. 2018), shaded: "
+                       "its 95 % bootstrap interval over the comparable runs (the line above the charts says how it "
+                       "is made); a proxy for the critical batch size, whose fit is on Generalization. Error bars on "
+                       "a point: the estimator's own standard error (or Lanczos bound), apart from the band, which is "
+                       "the 95 % t-interval over seeds. The Curvature page follows B_simple over training.",
+                       "点线：本研究的梯度噪声尺度 B_simple ≈ {b}（McCandlish 等 2018），阴影为其在可比运行上的 95 % 自助法"
+                       "区间（图上方一行说明其算法）；它是临界批大小的代理，其拟合见 Generalization 页。点上的误差棒："
+                       "估计量自身的标准误（或 Lanczos 误差界），与表示种子间 95 % t 区间的带不同。曲率页展示训练过程中的 B_simple。"),
 }

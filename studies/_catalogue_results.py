@@ -21,12 +21,11 @@ RESULTS = {
                            "batch size (log₂ axis): the hardware's side of the batch-size trade-off.",
                            "每秒训练样本数（对数坐标）= 每轮样本数 / 每轮时间，随批大小（log₂ 轴）变化："
                            "批大小权衡中硬件的一面。"),
-    "caption.bcrit": ("Dashed rule: the critical batch size B_crit ≈ {b}, the gradient noise scale B_simple = tr(Σ)/|G|² "
-                      "at the end of training of the smallest-batch runs, mean over their seeds (McCandlish et al. "
-                      "2018): below it, doubling the batch nearly halves the steps needed; past it, larger batches "
-                      "stop paying off.",
-                      "虚线：临界批大小 B_crit ≈ {b}，即最小批运行在训练结束时梯度噪声尺度 B_simple = tr(Σ)/|G|² 的"
-                      "种子均值（McCandlish 等 2018）：低于它时，批大小加倍几乎使所需步数减半；超过它后，更大的批不再划算。"),
+    "caption.bcrit": ("Dotted rule: the study's gradient noise scale B_simple ≈ {b} = tr(Σ)/|G|² (McCandlish et al. "
+                      "2018), shaded: its 95 % interval; an order-of-magnitude proxy for the critical batch size, "
+                      "not B_crit itself (that is the S(B) fit on Generalization).",
+                      "点线：本研究的梯度噪声尺度 B_simple ≈ {b} = tr(Σ)/|G|²（McCandlish 等 2018），阴影为其 95 % 区间；"
+                      "它是临界批大小的数量级代理，不是 B_crit 本身（后者是 Generalization 页上的 S(B) 拟合）。"),
     "how.title": ("How it is measured", "如何测量"),
     "how.speed": (
         "**Epoch time** is measured in a timing pass with the device to itself: each configuration trains "
@@ -68,14 +67,18 @@ RESULTS = {
                       "没有运行达到训练目标。在 **新建研究** 中设置 target_train_acc（如 0.99）或 target_train_loss："
                       "每个运行会在达到目标时停止，此图显示它用了多少步。"),
     "caption.steps_fit": ("{n} of {total} runs reached the target. Points: steps to the target of each best-lr run "
-                          "(log–log). Line: S(B) = S_min·(1 + B_noise/B) fitted in log space (McCandlish et al. "
-                          "2018); coloured rule: its B_crit = B_noise; black dotted rule: the measured gradient "
-                          "noise scale B_simple. Shaded: perfect scaling (B < B_crit/10), diminishing returns, no "
+                          "(log–log). Line: S(B) = S_min·(1 + B_crit/B) fitted in log space (McCandlish et al. "
+                          "2018) to those runs only; coloured rule: its B_crit, with a 95 % profile-likelihood "
+                          "interval (above the chart); a B_crit outside the batch sizes measured is reported as "
+                          "\"> largest\" or \"< smallest\", not as a number. Without an lr sweep the fit holds for "
+                          "that lr only (\"not tuned\"). Black dotted rule: the study's gradient noise scale "
+                          "B_simple, a proxy. Shaded: perfect scaling (B < B_crit/10), diminishing returns, no "
                           "further gain (B > 10·B_crit).",
                           "{total} 个运行中有 {n} 个达到目标。点：每个最佳学习率运行达到目标的步数（双对数）。"
-                          "线：在对数空间拟合的 S(B) = S_min·(1 + B_noise/B)（McCandlish 等 2018）；彩色竖线：其 "
-                          "B_crit = B_noise；黑色点线：实测梯度噪声尺度 B_simple。阴影：完美缩放（B < B_crit/10）、"
-                          "收益递减、不再有收益（B > 10·B_crit）。"),
+                          "线：仅用这些运行在对数空间拟合的 S(B) = S_min·(1 + B_crit/B)（McCandlish 等 2018）；彩色竖线："
+                          "其 B_crit，95 % 轮廓似然区间见图上方；落在所测批大小之外的 B_crit 报告为“> 最大”或“< 最小”，"
+                          "而不是一个数。没有学习率扫描时，拟合只对该学习率成立（“未调优”）。黑色点线：本研究的梯度噪声"
+                          "尺度 B_simple，一个代理量。阴影：完美缩放（B < B_crit/10）、收益递减、不再有收益（B > 10·B_crit）。"),
     "caption.epochs_to_target": ("Epochs to reach the target vs batch size (log–log, mean over seeds): a large "
                                  "batch takes fewer steps but more passes over the data.",
                                  "达到目标所需轮数随批大小的变化（双对数，各种子均值）：大批需要的步数更少，但需要更多遍数据。"),
@@ -90,17 +93,28 @@ RESULTS = {
     "how.generalization": (
         "**Accuracy and loss** are evaluated on the whole training set and the held-out test set (a fixed split) "
         "after the last epoch, in evaluation mode, without the optimizer's noise. **Gap** = train − test accuracy "
-        "(and test − train loss). A band is ± 1 standard deviation over seeds.\n\n"
+        "(and test − train loss).\n\n"
+        "**Which runs make a number**: only the compared (best-lr) runs that reached the study's fit (the "
+        "target; without one, a final train loss within the relative band of the best). The others are hollow "
+        "points of their own and are counted above the charts. A line is the mean of those runs over seeds, its "
+        "band the 95 % t-interval of that mean; the captions say whether the smallest → largest batch difference "
+        "is outside the seed noise (Welch's 95 % interval excludes 0). `export --table summary` writes exactly "
+        "these numbers.\n\n"
         "**Steps to target**: a run stops the first epoch its training accuracy (or loss) meets the target; "
         "steps = optimizer updates until then. Shallue et al. 2019 (*Measuring the Effects of Data Parallelism "
         "on Neural Network Training*) show the three regimes; McCandlish et al. 2018 predict "
-        "S(B) = S_min·(1 + B_noise/B). Keskar et al. 2017 (*On Large-Batch Training for Deep Learning*) report "
+        "S(B) = S_min·(1 + B_crit/B): B_crit is fitted to the comparable runs' steps, with a 95 % profile-likelihood "
+        "interval, and is a property of the lr when the lr was not tuned per batch size. Keskar et al. 2017 (*On Large-Batch Training for Deep Learning*) report "
         "the generalisation gap of large batches.",
         "**准确率和损失**在最后一轮之后、以评估模式在整个训练集和留出的测试集（固定划分）上计算，不含优化器的噪声。"
         "**差距** = 训练准确率 − 测试准确率（以及测试损失 − 训练损失）。阴影带为各种子的 ± 1 标准差。\n\n"
+        "**哪些运行构成一个数**：只有达到研究拟合（目标；无目标时，最终训练损失在最佳运行的相对带内）的比较（最佳学习率）"
+        "运行。其余运行各自画成空心点，并在图上方计数。线为这些运行的种子均值，带为该均值的 95 % t 区间；"
+        "图注说明最小批到最大批的差异是否超出种子噪声（Welch 95 % 区间不含 0）。`export --table summary` 写出的正是这些数。\n\n"
         "**达到目标的步数**：运行在训练准确率（或损失）首次达到目标的那一轮停止；步数 = 此前的优化器更新次数。"
         "Shallue 等 2019（*Measuring the Effects of Data Parallelism on Neural Network Training*）给出了三个区间；"
-        "McCandlish 等 2018 预测 S(B) = S_min·(1 + B_noise/B)。Keskar 等 2017（*On Large-Batch Training for Deep "
+        "McCandlish 等 2018 预测 S(B) = S_min·(1 + B_crit/B)：B_crit 由可比运行的步数拟合，带 95 % 轮廓似然区间；若学习率未按批大小调优，"
+        "它只是该学习率的性质。Keskar 等 2017（*On Large-Batch Training for Deep "
         "Learning*）报告了大批训练的泛化差距。"),
     # ---- Sharpness
     "sharp.none": ("This study has no sharpness or curvature columns. Turn them on under *What to measure* on "
@@ -162,7 +176,12 @@ RESULTS = {
         "(Foret et al. 2021, *Sharpness-Aware Minimization*).\n"
         "- **λ_max, λ_min and trace** of the Hessian: Lanczos (both ends, each with its error bound) and the exact "
         "trace (MLPs) or Hutchinson's estimator, on Hessian-vector products (no Hessian is formed).\n"
-        "- **B_crit**: the gradient noise scale B_simple = tr(Σ)/|G|² (McCandlish et al. 2018).",
+        "- **B_simple**: the gradient noise scale tr(Σ)/|G|² (McCandlish et al. 2018), one number per study: each "
+        "comparable run's geometric mean over its training probes (epoch 0 to the end), then the geometric mean "
+        "over runs with a 95 % bootstrap interval; the dotted rule. It is a proxy for the critical batch size; "
+        "**B_crit** itself is the S(B) fit on Generalization.\n"
+        "- **Means and bands** use only the compared runs at the study's fit; the band is the 95 % t-interval "
+        "of the mean over seeds.",
         "所有测量都使用固定、带种子的训练样本和训练好的权重 θ；不会重新训练。\n\n"
         "- **ε-尖锐度**（Keskar 等 2017，*On Large-Batch Training for Deep Learning*，指标 2.1）："
         "φ = 100 · (在 C_ε 内 f(θ + y) 的最大值 − f(θ)) / (1 + f(θ))，盒子 C_ε = {y : |y_i| ≤ ε·(|θ_i| + 1)}；"
@@ -172,5 +191,8 @@ RESULTS = {
         "- **SAM 尖锐度**：f(θ + ρ·g/|g|) − f(θ)，g 为梯度，在每块 m 个样本上平均（Foret 等 2021，"
         "*Sharpness-Aware Minimization*）。\n"
         "- Hessian 的 **λ_max、λ_min 与迹**：基于 Hessian-向量积的 Lanczos（两端，各带误差界）与精确迹（MLP）或 Hutchinson 估计（不构造 Hessian 矩阵）。\n"
-        "- **B_crit**：梯度噪声尺度 B_simple = tr(Σ)/|G|²（McCandlish 等 2018）。"),
+        "- **B_simple**：梯度噪声尺度 tr(Σ)/|G|²（McCandlish 等 2018），每个研究一个数：每个可比运行在其训练探测点"
+        "（第 0 轮到结束）上的几何平均，再对运行取几何平均，附 95 % 自助法区间；即点线。它是临界批大小的代理；"
+        "**B_crit** 本身是 Generalization 页上的 S(B) 拟合。\n"
+        "- **均值与区间带**只用达到研究拟合的比较运行；带为种子均值的 95 % t 区间。"),
 }

@@ -1,8 +1,9 @@
 """DataFrame in, altair chart out: the batch-size charts every page draws. No torch, no streamlit.
 
 Conventions (DESIGN.md, "Charts people expect"): log₂ batch-size axis, one colour per optimizer, dashed lines
-for shuffle off, a band over seeds (mean ± std), tooltips with the run's numbers, a click-to-filter legend,
-and the critical batch size (gradient noise scale) as a vertical rule.
+for shuffle off, a band over seeds (the 95 % t-interval of the mean, from the runs at the study's fit; runs that
+missed it are hollow points of their own, never in a mean), tooltips with the run's numbers, a click-to-filter
+legend, and the study's gradient noise scale B_simple as a vertical rule with its interval shaded.
 """
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ import warnings
 
 import altair as alt
 import pandas as pd
+from scipy import stats
+
+from . import intervals
 
 from .config import OPTIMIZERS, run_label
 from .i18n import t
@@ -53,8 +57,9 @@ def _series(runs: pd.DataFrame) -> pd.DataFrame:
 
 def aggregate_over_seeds(runs: pd.DataFrame, y: str, by: tuple[str, ...] = ("optimizer", "shuffle_label",
                                                                               "batch_size")) -> pd.DataFrame:
-    """Mean, std, min, max and count of ``y`` over seeds for each line point (only finished runs), with how
-    many of them reached the study's fit (``fitted``, ``missed``) and their median epochs and steps.
+    """Mean, std, min, max of ``y`` over the seeds at the study's fit for each line point, its 95 % t-interval
+    (``lo``, ``hi``), how many finished runs the point has (``seeds``), how many reached the fit (``fitted``,
+    the mean's n) and missed it (``missed``: not in the mean), and their median epochs and steps.
     Runs of several learning rates in one point (the "every lr" view) get one point per lr."""
     df = _series(runs)
     df["fit_ok"] = fitted(df)
@@ -63,14 +68,16 @@ def aggregate_over_seeds(runs: pd.DataFrame, y: str, by: tuple[str, ...] = ("opt
         by.append("lr")
     ok = df[df["status"] == "done"] if "status" in df.columns else df
     ok = ok[ok[y].notna()] if y in ok.columns else ok.iloc[:0]
-    g = ok.groupby(by, dropna=False)[y].agg(["mean", "std", "min", "max", "count"])
-    extra = {"fitted": ("fit_ok", "sum")}
+    extra = {"seeds": ("fit_ok", "size"), "fitted": ("fit_ok", "sum")}
     extra.update({c: (c, "median") for c in ("epochs", "steps") if c in ok.columns})
-    g = g.join(ok.groupby(by, dropna=False).agg(**extra)).reset_index()
+    counts = ok.groupby(by, dropna=False).agg(**extra)
+    ok = ok[ok["fit_ok"]]          # only runs at the study's fit make the mean and the band
+    g = counts.join(ok.groupby(by, dropna=False)[y].agg(["mean", "std", "min", "max"])).reset_index()
+    n = g["fitted"].astype(float)
     g["std"] = g["std"].fillna(0.0)
-    g["lo"] = g["mean"] - g["std"]
-    g["hi"] = g["mean"] + g["std"]
-    g = g.rename(columns={"count": "seeds"})
+    half = stats.t.ppf(0.5 + intervals.LEVEL / 2, (n - 1).clip(lower=1)) * g["std"] / n.clip(lower=1) ** 0.5
+    g["lo"] = g["mean"] - half.where(n > 1, 0.0)       # the band: a 95 % t-interval of the mean over seeds
+    g["hi"] = g["mean"] + half.where(n > 1, 0.0)
     g["missed"] = g["seeds"] - g["fitted"]
     g["reached"] = g["fitted"].astype(int).astype(str) + " of " + g["seeds"].astype(str)
     se_col = f"{y}_se"
@@ -144,17 +151,18 @@ def _batch_axis(runs: pd.DataFrame, critical_batch: float | None = None) -> alt.
 
 
 def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, log_y: bool = False,
-                     critical_batch: float | None = None, height: int = 280, color: str = "optimizer",
-                     critical_se: float | None = None) -> alt.Chart:
-    """``y`` against batch size: mean line over seeds with a ±std band, points with tooltips.
+                     b_simple: tuple[float, float, float] | None = None, height: int = 280,
+                     color: str = "optimizer") -> alt.Chart:
+    """``y`` against batch size: mean line over the seeds at the study's fit with its 95 % t-interval as a
+    band, points with tooltips; each run that missed the fit is a hollow point of its own (not in the mean).
 
     Where the runs table has ``<y>_se`` (a stochastic estimate's standard error), each point gets an error
     bar of ±√(Σ se²)/n: how sure the estimator is, apart from the band, which is the spread over seeds.
     ``<y>_err`` (a deterministic bound, the Lanczos eigenvalues') gives a bar of ± the mean bound.
-    ``critical_se`` shades ±1 SE around the critical-batch rule.
+    ``b_simple`` = (value, low, high): the study's B_simple as a rule, its interval shaded.
 
     Diverged, stalled and failed runs appear as red crosses at the bottom of the chart (never as minima), so a
-    missing point is never silent; a point whose seeds did not all reach the fit is drawn hollow.
+    missing point is never silent.
     ``color="study"`` overlays studies (the Compare page): one colour per study, optimizers as detail.
     """
     agg = aggregate_over_seeds(runs, y)
@@ -163,6 +171,7 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
     series = _series(runs)
     domain = sorted(set(series[color])) if color == "optimizer" else list(dict.fromkeys(series[color]))
     pick = alt.selection_point(fields=[color], bind="legend")
+    critical_batch = b_simple[0] if b_simple and b_simple[0] and b_simple[0] > 0 else None
     x = _batch_axis(series, critical_batch)
     yscale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
     enc_y = alt.Y("mean:Q", title=label(y), scale=yscale,   # 100k, not 100,000: a narrow axis
@@ -189,15 +198,22 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
     band = base.mark_area().encode(y=alt.Y("lo:Q", scale=yscale), y2="hi:Q",
                                    detail=[detail, alt.Detail("shuffle_label:N")],
                                    opacity=alt.condition(pick, alt.value(0.15), alt.value(0.03))) \
-        .transform_filter("datum.seeds > 1")
+        .transform_filter("datum.fitted > 1")
     line_detail = [detail] + ([alt.Detail("lr:Q")] if "lr" in agg else [])
     line = base.mark_line(point=False, strokeWidth=2).encode(y=enc_y, strokeDash=_dash(series["shuffle_label"]),
                                                              detail=line_detail)
-    # filled: every seed reached the fit; hollow: some missed it (its gap and sharpness are not comparable)
+    # filled: the mean of the runs at the fit; hollow: each run that missed it, at its own value
     points = base.mark_point(filled=True, size=60).encode(y=enc_y, tooltip=tooltip) \
-        .transform_filter("datum.missed == 0")
-    hollow = base.mark_point(filled=False, size=70, strokeWidth=2).encode(y=enc_y, tooltip=tooltip) \
-        .transform_filter("datum.missed > 0")
+        .transform_filter("datum.fitted > 0")
+    missed = series[(series["status"] == "done") & ~fitted(series)] if "status" in series else series.iloc[:0]
+    missed = missed[missed[y].notna()] if y in missed else missed.iloc[:0]
+    missed = missed[[c for c in ("optimizer", "shuffle_label", "batch_size", "lr", "seed", "study", y, "epochs",
+                                 "train_acc", "train_loss") if c in missed]].assign(why=t("chart.missed_fit"))
+    hollow = alt.Chart(missed).mark_point(filled=False, size=70, strokeWidth=2).encode(
+        x=x, color=_color(domain, color), opacity=opacity, y=alt.Y(f"{y}:Q", scale=yscale),
+        tooltip=[alt.Tooltip("why:N", title=t("chart.reached"))] + [
+            alt.Tooltip(f"{c}:N") if c in ("optimizer", "shuffle_label", "study", "seed", "batch_size")
+            else alt.Tooltip(f"{c}:Q", format=".4g") for c in missed.columns if c != "why"])
     if color == "study":   # one colour per study: optimizers by the points' shape
         points = points.encode(shape=alt.Shape("optimizer:N", title=t("chart.legend.optimizer")))
         hollow = hollow.encode(shape=alt.Shape("optimizer:N", title=t("chart.legend.optimizer")))
@@ -215,25 +231,30 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
             y=alt.value(alt.expr("height - 6")),   # pixels: pinned to the bottom edge of the plot
             tooltip=["optimizer:N", "batch_size:Q", "shuffle_label:N", "seed:Q", "status:N", "error:N"])
         layers.append(marks)
-    if critical_batch is not None and critical_batch > 0:
-        rule_df = pd.DataFrame({"batch_size": [critical_batch], "what": ["critical batch (B_simple)"]})
-        rule_x = alt.X("batch_size:Q", scale=alt.Scale(type="log", base=2))
-        rule = alt.Chart(rule_df).mark_rule(color="#555", strokeDash=[2, 2], strokeWidth=1.5).encode(
-            x=rule_x, tooltip=[alt.Tooltip("what:N"), alt.Tooltip("batch_size:Q", format=".0f")])
-        sizes = pd.to_numeric(df["batch_size"], errors="coerce").dropna()
-        right_half = len(sizes) and critical_batch > (sizes.min() * sizes.max()) ** 0.5   # log-scale middle
-        text = alt.Chart(rule_df.assign(text=f"B_crit ≈ {critical_batch:,.0f}")).mark_text(
-            align="right" if right_half else "left", dx=-4 if right_half else 4, dy=4, baseline="top",
-            color="#555", fontSize=11).encode(x=rule_x, y=alt.value(0), text="text:N")   # inside the plot
-        if critical_se is not None and critical_se > 0:
-            lo = max(critical_batch - critical_se, critical_batch / 4)   # a log axis: never at or below 0
-            shade = alt.Chart(pd.DataFrame({"a": [lo], "b": [critical_batch + critical_se]})).mark_rect(
-                color="#888", opacity=0.12).encode(x=alt.X("a:Q", scale=alt.Scale(type="log", base=2)), x2="b:Q")
-            layers.append(shade)
-        layers += [rule, text]
+    if critical_batch is not None:
+        layers += b_simple_rule(b_simple, df["batch_size"])
     return alt.layer(*layers).add_params(pick).properties(   # offset: the title clears the top tick label
         title=alt.TitleParams(title or label(y), offset=10), height=height) \
         .resolve_scale(shape="independent")
+
+
+def b_simple_rule(b_simple: tuple[float, float, float], batch_sizes: pd.Series) -> list:
+    """The study's B_simple as a dotted rule labelled with its value, its 95 % interval shaded."""
+    value, low, high = b_simple
+    rule_x = alt.X("batch_size:Q", scale=alt.Scale(type="log", base=2))
+    rule_df = pd.DataFrame({"batch_size": [value], "what": [label("noise_scale")]})
+    rule = alt.Chart(rule_df).mark_rule(color="#555", strokeDash=[2, 2], strokeWidth=1.5).encode(
+        x=rule_x, tooltip=[alt.Tooltip("what:N"), alt.Tooltip("batch_size:Q", format=",.0f")])
+    sizes = pd.to_numeric(batch_sizes, errors="coerce").dropna()
+    right_half = len(sizes) and value > (sizes.min() * sizes.max()) ** 0.5   # log-scale middle
+    text = alt.Chart(rule_df.assign(text=f"B_simple ≈ {value:,.0f}")).mark_text(
+        align="right" if right_half else "left", dx=-4 if right_half else 4, dy=4, baseline="top",
+        color="#555", fontSize=11).encode(x=rule_x, y=alt.value(0), text="text:N")   # inside the plot
+    out = []
+    if math.isfinite(low) and math.isfinite(high) and high > low > 0:
+        out.append(alt.Chart(pd.DataFrame({"a": [low], "b": [high]})).mark_rect(color="#888", opacity=0.12)
+                   .encode(x=alt.X("a:Q", scale=alt.Scale(type="log", base=2)), x2="b:Q"))
+    return out + [rule, text]
 
 
 def epoch_time_chart(runs: pd.DataFrame, **kw) -> alt.Chart:
@@ -335,36 +356,6 @@ def with_speed(runs: pd.DataFrame) -> pd.DataFrame:
             steps = -(-df["samples_per_epoch"] // df["batch_size"])
             df["step_time_s"] = df["epoch_time_s"] / steps
     return df
-
-
-CRITICAL_RULE = ("the gradient noise scale B_simple at the end of training of the smallest-batch runs "
-                 "(mean over their seeds, shaded ±1 SE)")
-
-
-def critical_batch_estimate(runs: pd.DataFrame) -> tuple[float, float] | None:
-    """(B_crit, its SE) by CRITICAL_RULE: B_simple (McCandlish et al.) at the final weights of the done runs
-    with the smallest batch size that has a finite estimate; their mean, SE √(Σ se²)/n. The smallest batch
-    size, because that run has descended furthest in the noise-dominated regime the rule is about, and one
-    batch size, because B_simple depends on where training ended (a median over every run mixed estimates
-    from 180 to 21,000). None without an estimate."""
-    if "noise_scale" not in runs.columns:
-        return None
-    ok = runs[runs["status"] == "done"] if "status" in runs.columns else runs
-    vals = pd.to_numeric(ok["noise_scale"], errors="coerce")
-    ok = ok[vals.gt(0) & vals.lt(float("inf"))]
-    if ok.empty:
-        return None
-    small = ok[ok["batch_size"] == ok["batch_size"].min()]
-    mean = float(pd.to_numeric(small["noise_scale"]).mean())
-    se = pd.to_numeric(small.get("noise_scale_se", pd.Series(math.nan, index=small.index)), errors="coerce")
-    se = float((se ** 2).sum() ** 0.5 / len(se)) if se.notna().all() else math.nan
-    return mean, se
-
-
-def critical_batch_size(runs: pd.DataFrame) -> float | None:
-    """B_crit by CRITICAL_RULE (critical_batch_estimate without its SE); None without one."""
-    got = critical_batch_estimate(runs)
-    return None if got is None else got[0]
 
 
 def target_chart(runs: pd.DataFrame, y: str = "steps", **kw) -> alt.Chart:

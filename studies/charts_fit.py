@@ -2,7 +2,7 @@
 
 DataFrame (and the fit stored with the study) in, altair chart out; no torch, no streamlit. The heat map
 shows where the best learning rate moves with the batch size (Goyal et al.'s linear scaling and where it
-breaks); the steps chart draws McCandlish et al.'s S(B) = S_min·(1 + B_noise/B) through the measured points.
+breaks); the steps chart draws McCandlish et al.'s S(B) = S_min·(1 + B_crit/B) through the measured points.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .charts import OPTIMIZER_COLORS, _powers_of_two, label
-from .scaling import REGIME_FACTOR, steps_points
+from .scaling import REGIME_FACTOR, b_crit_text, steps_points
 
 REGIME_COLORS = {"perfect scaling": "#59a14f", "diminishing returns": "#edc948", "no further gain": "#e15759"}
 
@@ -66,9 +66,11 @@ def lr_heatmap(runs: pd.DataFrame, value: str = "steps", *, optimizer: str | Non
         width=max(260, 70 * len(sizes)))
 
 
-def steps_fit_chart(runs: pd.DataFrame, fits: list[dict] | None, *, b_simple: float | None = None) -> alt.Chart:
-    """Steps to target vs batch size (best-lr runs, log–log) with the fitted S(B) per optimizer, B_crit and
-    the measured B_simple as rules, and the three regimes of the first fit shaded."""
+def steps_fit_chart(runs: pd.DataFrame, fits: list[dict] | None, *,
+                    b_simple: tuple[float, float, float] | None = None) -> alt.Chart:
+    """Steps to target vs batch size (the comparable best-lr runs, log–log) with the fitted S(B) per optimizer,
+    B_crit (when inside the batch sizes measured) and the study's B_simple as rules, and the three regimes of
+    the first fit shaded."""
     pts = steps_points(runs)
     pts = pts.assign(shuffle_label=pts["shuffle"].map({True: "shuffle", False: "fixed order"}))
     sizes = pd.to_numeric(pts.batch_size, errors="coerce")
@@ -87,9 +89,9 @@ def steps_fit_chart(runs: pd.DataFrame, fits: list[dict] | None, *, b_simple: fl
     if fits:
         f0 = fits[0]
         bands = [(name, max(a, grid[0]), min(b, grid[-1])) for name, a, b in
-                 [("perfect scaling", 0.0, f0["b_noise"] / REGIME_FACTOR),
-                  ("diminishing returns", f0["b_noise"] / REGIME_FACTOR, f0["b_noise"] * REGIME_FACTOR),
-                  ("no further gain", f0["b_noise"] * REGIME_FACTOR, math.inf)]]
+                 [("perfect scaling", 0.0, f0["b_crit"] / REGIME_FACTOR),
+                  ("diminishing returns", f0["b_crit"] / REGIME_FACTOR, f0["b_crit"] * REGIME_FACTOR),
+                  ("no further gain", f0["b_crit"] * REGIME_FACTOR, math.inf)]]
         bands = pd.DataFrame([{"regime": n, "from": a, "to": b} for n, a, b in bands if b > a])
         layers.append(alt.Chart(bands).mark_rect(opacity=0.12).encode(
             x=alt.X("from:Q", scale=alt.Scale(type="log", base=2, domain=[grid[0], grid[-1]])), x2="to:Q",
@@ -97,18 +99,19 @@ def steps_fit_chart(runs: pd.DataFrame, fits: list[dict] | None, *, b_simple: fl
                             scale=alt.Scale(domain=list(REGIME_COLORS), range=list(REGIME_COLORS.values()))),
             tooltip=["regime:N", alt.Tooltip("from:Q", format=".0f"), alt.Tooltip("to:Q", format=".0f")]))
         curve = pd.concat([pd.DataFrame({"optimizer": f["optimizer"], "batch_size": grid,
-                                         "steps": f["s_min"] * (1 + f["b_noise"] / grid),
-                                         "fit": f"S = {f['s_min']:.0f}·(1 + {f['b_noise']:.0f}/B)"})
+                                         "steps": f["s_min"] * (1 + f["b_crit"] / grid),
+                                         "fit": f"S = {f['s_min']:.0f}·(1 + {f['b_crit']:.0f}/B)"})
                            for f in fits], ignore_index=True)
         layers.append(alt.Chart(curve).mark_line(strokeWidth=2, opacity=0.8).encode(
             x=x, y=y, color=quiet, detail="optimizer:N", tooltip=["optimizer:N", "fit:N"]))
-        rules = pd.DataFrame([{"batch_size": f["b_noise"], "what": f"B_crit ({f['optimizer']} fit)",
-                               "optimizer": f["optimizer"]} for f in fits])
+        rules = pd.DataFrame([{"batch_size": f["b_crit"], "what": f"{f['optimizer']}: {b_crit_text(f)}",
+                               "optimizer": f["optimizer"]} for f in fits if not f.get("beyond")],
+                             columns=["batch_size", "what", "optimizer"])
         layers.append(alt.Chart(rules).mark_rule(strokeDash=[6, 3], strokeWidth=1.5).encode(
             x=alt.X("batch_size:Q", scale=alt.Scale(type="log", base=2, domain=[grid[0], grid[-1]])), color=quiet,
             tooltip=["what:N", alt.Tooltip("batch_size:Q", format=".0f")]))
-    if b_simple and b_simple > 0:
-        rs = pd.DataFrame({"batch_size": [b_simple], "what": ["measured B_simple (gradient noise scale)"]})
+    if b_simple and b_simple[0] > 0:
+        rs = pd.DataFrame({"batch_size": [b_simple[0]], "what": ["the study's B_simple (gradient noise scale)"]})
         layers.append(alt.Chart(rs).mark_rule(color="#333", strokeDash=[2, 2], strokeWidth=1.5).encode(
             x=alt.X("batch_size:Q", scale=alt.Scale(type="log", base=2, domain=[grid[0], grid[-1]])),
             tooltip=["what:N", alt.Tooltip("batch_size:Q", format=".0f")]))
@@ -117,4 +120,4 @@ def steps_fit_chart(runs: pd.DataFrame, fits: list[dict] | None, *, b_simple: fl
     layers.append(alt.Chart(pts).mark_point(filled=True, size=60).encode(x=x, y=y, color=colour,
                                                                         tooltip=tooltip))
     return alt.layer(*layers).resolve_scale(color="independent").properties(
-        title="steps to reach the target vs batch size, with S(B) = S_min·(1 + B_noise/B)", height=320)
+        title="steps to reach the target vs batch size, with S(B) = S_min·(1 + B_crit/B)", height=320)

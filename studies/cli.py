@@ -44,9 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("export", help="write a study's table as CSV or parquet")
     ex.add_argument("study", help="study id (or a prefix of it) or a unique study name")
     ex.add_argument("--store")
-    ex.add_argument("--table", choices=["runs", "epochs", "landscape", "predictors"], default="runs",
-                    help="predictors: Kendall τ of each measure vs the gap (gap_acc) over the done runs, with a "
-                         "95%% bootstrap interval")
+    ex.add_argument("--table", choices=["runs", "epochs", "landscape", "predictors", "summary"], default="runs",
+                    help="predictors: Kendall τ of each measure vs the gap (gap_acc) over the comparable runs; "
+                         "summary: what the charts draw, per measure and compared group the mean, its 95%% "
+                         "interval, n and n_left_out, then the study's B_simple and B_crit with their intervals")
     ex.add_argument("--format", choices=["csv", "parquet"], default="csv")
     ex.add_argument("-o", "--output", help="output file (default: standard output, CSV only)")
     return p
@@ -157,7 +158,7 @@ def _cmd_run(args, store) -> int:
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no runs"
     from .summary import closing_note
     if not args.quiet:
-        print(closing_note(runs, store.study_info(spec.study_id)))
+        print(closing_note(runs, store.load_table(spec.study_id, "epochs")))
     print(f"{spec.name} ({spec.study_id}): {summary} in {time.perf_counter() - t0:.1f} s; store {store.root}")
     return 0
 
@@ -193,6 +194,9 @@ def _cmd_export(args, store) -> int:
             df = predictors_table(store.load_table(sid, "runs"))
         except ValueError as e:
             raise StoreError(f"no predictors table: {e}") from None
+    elif args.table == "summary":    # exactly the numbers the pages draw (studies.conclusions)
+        from .conclusions import summary_table
+        df = summary_table(store.load_table(sid, "runs"), store.load_table(sid, "epochs"))
     else:
         df = store.load_table(sid, args.table)
         if args.table != "runs":   # tidy: each row says which grid point it belongs to

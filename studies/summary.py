@@ -1,13 +1,15 @@
-"""The closing note of a study (CLI): matched-fit verdict, the compared runs as a table, the S(B) fit.
-
-The same numbers the pages draw: the table lists the best-lr runs (the ones charts vs batch size use), the
-fit lines come from the fit stored with the study."""
+"""The closing note of a study (CLI): matched-fit verdict, the compared runs as a table, then the derived
+numbers with their intervals and the runs they come from — the same as the pages and `export --table summary`
+(studies.conclusions)."""
 from __future__ import annotations
 
 import pandas as pd
 
+from . import conclusions
 from .fairness import compared_runs, matched_fit
 from .scaling import describe_fit
+
+ENDS = ("test_acc", "gap_acc", "sharpness_eps", "hessian_top_eig")   # the differences the note judges
 
 COLUMNS = {"batch_size": "B", "optimizer": "optimizer", "lr": "lr", "seed": "seed", "status": "status",
            "reached_target": "reached", "epochs": "epochs", "steps": "steps", "test_acc": "test acc",
@@ -20,8 +22,22 @@ def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
         .rename(columns=COLUMNS).reset_index(drop=True)
 
 
-def closing_note(runs: pd.DataFrame, info: dict | None) -> str:
-    """Lines printed after a study: the fit verdict, the compared runs, the S(B) fits."""
+def difference_line(runs: pd.DataFrame, measure: str) -> list[str]:
+    """"gap_acc, adam: B 16 → 1024 +0.031 (95 % Welch −0.01 to +0.07): inside the seed noise"."""
+    out = []
+    for d in conclusions.end_difference(runs, measure):
+        where = f"{measure}, {d['optimizer']}: B {d['small']} → {d['large']} {d['diff']:+.3g}"
+        if d["beyond_noise"] is None:
+            out.append(f"{where} (no interval: fewer than 2 comparable seeds per batch size)")
+        else:
+            out.append(f"{where} (95 % Welch interval {d['low']:+.3g} to {d['high']:+.3g}): "
+                       f"{'outside' if d['beyond_noise'] else 'inside'} the seed noise")
+    return out
+
+
+def closing_note(runs: pd.DataFrame, epochs: pd.DataFrame | None = None) -> str:
+    """Lines printed after a study: the fit verdict, the compared runs, then B_simple, the S(B) fits with
+    B_crit and the smallest → largest batch differences, all from the comparable runs."""
     if runs.empty:
         return ""
     shown = compared_runs(runs)
@@ -30,5 +46,13 @@ def closing_note(runs: pd.DataFrame, info: dict | None) -> str:
     if "best_lr" in runs.columns and runs.lr.nunique() > 1:
         head += f"\n(best lr per optimizer × batch size: {len(shown)} of {len(runs)} runs shown)"
     table = runs_table(shown).to_string(index=False, float_format=lambda v: f"{v:.3g}")
-    fits = [describe_fit(f) for f in (info or {}).get("steps_fit") or []]
-    return "\n".join([head, table] + fits)
+    k, n = conclusions.left_out(runs)
+    derived = [f"derived numbers from {n - k} comparable runs" + (f" ({k} left out: missed the fit)" if k else "")]
+    est, left = conclusions.b_simple(runs, epochs)
+    if est.n:
+        derived.append(conclusions.b_simple_text(est, left))
+    derived += [describe_fit(f) for f in conclusions.b_crit_fits(runs)]
+    for m in ENDS:
+        if m in runs.columns:
+            derived += difference_line(runs, m)
+    return "\n".join([head, table] + derived)

@@ -1,5 +1,5 @@
 """Charts follow DESIGN.md: log₂ batch axis, fixed distinct colours, legend-bound selection, tooltips, the
-critical batch size as a rule, valid Vega-Lite, and PNG/SVG files without a browser."""
+study's B_simple as a rule with its interval, means and bands from the runs at the fit only, valid Vega-Lite, and PNG/SVG files without a browser."""
 import json
 import time
 
@@ -31,13 +31,14 @@ def encodings(spec, channel):
 
 def test_batch_size_charts_use_a_log2_axis_fixed_colours_and_a_legend_selection(tables):
     runs = tables[0]
-    spec = charts.to_vega_lite(charts.batch_size_chart(runs, "test_acc", critical_batch=300.0))
+    spec = charts.to_vega_lite(charts.batch_size_chart(runs, "test_acc", b_simple=(300.0, 200.0, 450.0)))
     xs = encodings(spec, "x")
     assert all(x["scale"] == {"type": "log", "base": 2} for x in xs if x.get("field") == "batch_size")
     color = next(c for c in encodings(spec, "color") if "scale" in c)
     assert color["scale"]["range"] == [charts.OPTIMIZER_COLORS[o] for o in color["scale"]["domain"]]
     assert any(p.get("bind") == "legend" for p in spec["params"])
-    assert any(s.get("mark", {}).get("type") == "rule" for s in layers(spec))          # the critical batch
+    assert any(s.get("mark", {}).get("type") == "rule" for s in layers(spec))          # B_simple
+    assert "B_simple ≈ 300" in json.dumps(spec, ensure_ascii=False)
     assert any("tooltip" in s.get("encoding", {}) for s in layers(spec))
 
 
@@ -50,29 +51,37 @@ def test_no_two_colours_are_hard_to_tell_apart():
                 assert sum((x - y) ** 2 for x, y in zip(rgb(a), rgb(b))) ** 0.5 > 60, (a, b)
 
 
-def test_aggregates_give_a_band_over_seeds_and_the_critical_batch_is_the_smallest_batch_estimate(tables):
+def test_aggregates_give_a_t_interval_band_over_seeds(tables):
     runs = tables[0]
     agg = charts.aggregate_over_seeds(runs, "test_acc")
     assert len(agg) == 10 * 5 * 2 and agg.seeds.max() == 10 and (agg.hi >= agg.lo).all()
-    done = runs[(runs.status == "done") & (runs.noise_scale > 0)]
-    small = done[done.batch_size == done.batch_size.min()]
-    assert charts.critical_batch_size(runs) == pytest.approx(small.noise_scale.mean())
-    assert charts.critical_batch_size(runs.drop(columns="noise_scale")) is None
+    row = agg[agg.fitted == 10].iloc[0]      # ten seeds: t(0.975, 9) = 2.262 standard errors either side
+    assert (row.hi - row["mean"]) == pytest.approx(2.2622 * row["std"] / 10 ** 0.5, rel=1e-3)
 
 
-def test_critical_batch_rule_by_hand_and_error_bars_apart_from_the_seed_band():
+def test_a_planted_missed_run_is_kept_out_of_the_mean_and_band_and_drawn_on_its_own():
+    runs = pd.DataFrame({"status": "done", "batch_size": [16, 16, 16, 512, 512], "optimizer": "sgd",
+                         "shuffle": True, "seed": [0, 1, 2, 0, 1], "run_id": list("abcde"),
+                         "test_acc": [0.90, 0.92, 0.10, 0.80, 0.82],
+                         "reached_target": [True, True, False, True, True], "train_loss": 0.01, "train_acc": 1.0,
+                         "target_train_acc": 1.0, "target_train_loss": 0.0})
+    agg = charts.aggregate_over_seeds(runs, "test_acc").set_index("batch_size")
+    assert agg.loc[16, "mean"] == pytest.approx(0.91) and agg.loc[16, "fitted"] == 2
+    assert agg.loc[16, "seeds"] == 3 and agg.loc[16, "missed"] == 1 and agg.loc[16, "lo"] > 0.5
+    spec = charts.to_vega_lite(charts.batch_size_chart(runs, "test_acc"))
+    hollow = [d for d in spec["datasets"].values() if d and "why" in d[0]]
+    assert len(hollow) == 1 and [r["test_acc"] for r in hollow[0]] == [0.10]
+
+
+def test_b_simple_rule_shades_its_interval_and_error_bars_stay_apart_from_the_seed_band():
     runs = pd.DataFrame({"status": ["done"] * 4 + ["diverged"], "batch_size": [16, 16, 512, 512, 8],
                          "optimizer": "sgd", "shuffle": True, "seed": [0, 1, 0, 1, 0],
-                         "noise_scale": [100.0, 140.0, 900.0, 1000.0, 5.0],
-                         "noise_scale_se": [30.0, 40.0, 50.0, 60.0, 1.0],
                          "sharpness_rand": [1.0, 3.0, 5.0, 7.0, 0.0], "sharpness_rand_se": [0.3, 0.4, 0.1, 0.1, 0.0],
                          "train_loss": 0.01, "train_acc": 1.0, "reached_target": True, "target_train_acc": 1.0,
                          "target_train_loss": 0.0})
-    b, se = charts.critical_batch_estimate(runs)
-    assert b == pytest.approx(120.0) and se == pytest.approx((30 ** 2 + 40 ** 2) ** 0.5 / 2)
     agg = charts.aggregate_over_seeds(runs, "sharpness_rand").set_index("batch_size")
     assert agg.loc[16, "se"] == pytest.approx(0.5 / 2) and agg.loc[16, "std"] == pytest.approx(2 ** 0.5)
-    spec = charts.to_vega_lite(charts.batch_size_chart(runs, "sharpness_rand", critical_batch=b, critical_se=se))
+    spec = charts.to_vega_lite(charts.batch_size_chart(runs, "sharpness_rand", b_simple=(120.0, 90.0, 160.0)))
     marks = [s.get("mark", {}).get("type") for s in layers(spec)]
     assert "errorbar" in marks and "area" in marks and "rect" in marks
 
@@ -116,7 +125,7 @@ def test_every_chart_is_valid_vega_lite(tables):
 
 @pytest.mark.slow
 def test_png_and_svg_need_no_browser_and_are_cheap(tables):
-    chart = charts.epoch_time_chart(tables[0], critical_batch=300.0)
+    chart = charts.epoch_time_chart(tables[0], b_simple=(300.0, 250.0, 380.0))
     t = time.perf_counter()
     png = charts.to_image(chart, "png")
     svg = charts.to_image(charts.to_vega_lite(chart), "svg")

@@ -1,68 +1,102 @@
-"""S(B) = S_min·(1 + B_noise/B): the fit recovers known parameters; study-level fits from a runs table."""
+"""S(B) = S_min·(1 + B_crit/B): the fit recovers known parameters, its profile interval covers the truth and
+opens where the data cannot tell, a B_crit beyond the batch sizes is said so; study-level fits from a runs table."""
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from studies.scaling import describe_fit, fit_steps, fit_study, fits_frame
+from studies.scaling import b_crit_text, describe_fit, fit_steps, fit_study, fits_frame
 
 
-def test_fit_recovers_s_min_and_b_noise_exactly():
+def test_fit_recovers_s_min_and_b_crit_exactly():
     b = np.array([8, 16, 32, 64, 128, 256, 512, 1024])
     fit = fit_steps(b, 120.0 * (1 + 300.0 / b))
-    assert fit.converged and fit.rmse_log < 1e-6
-    assert fit.s_min == pytest.approx(120.0, rel=1e-4) and fit.b_noise == pytest.approx(300.0, rel=1e-4)
+    assert fit.converged and fit.rmse_log < 1e-6 and fit.beyond == ""
+    assert fit.s_min == pytest.approx(120.0, rel=1e-4) and fit.b_crit == pytest.approx(300.0, rel=1e-4)
+    assert fit.b_crit_low <= 300.0 <= fit.b_crit_high and fit.b_crit_high / fit.b_crit_low < 1.001
     assert fit.steps(300) == pytest.approx(240.0, rel=1e-4)
 
 
-def test_fit_with_multiplicative_noise_and_seeds():
-    rng = np.random.default_rng(0)
-    b = np.repeat([16, 32, 64, 128, 256, 512, 1024, 2048], 3)       # three seeds per batch size
-    s = 50.0 * (1 + 700.0 / b) * np.exp(rng.normal(0, 0.05, len(b)))
-    fit = fit_steps(b, s)
-    assert fit.s_min == pytest.approx(50.0, rel=0.1) and fit.b_noise == pytest.approx(700.0, rel=0.15)
-    assert fit.n_points == 24 and fit.n_batch_sizes == 8 and 0.02 < fit.rmse_log < 0.08
+def test_fit_with_multiplicative_noise_and_seeds_covers_the_truth():
+    covered = 0
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        b = np.repeat([16, 32, 64, 128, 256, 512, 1024, 2048], 3)       # three seeds per batch size
+        s = 50.0 * (1 + 700.0 / b) * np.exp(rng.normal(0, 0.05, len(b)))
+        fit = fit_steps(b, s)
+        covered += fit.b_crit_low <= 700.0 <= fit.b_crit_high
+        if seed == 0:
+            assert fit.s_min == pytest.approx(50.0, rel=0.1) and fit.b_crit == pytest.approx(700.0, rel=0.15)
+            assert fit.n_points == 24 and fit.n_batch_sizes == 8 and 0.02 < fit.rmse_log < 0.08
+    assert covered >= 34           # a 95 % interval: about 38 of 40; far fewer means it is too narrow
 
 
-def test_regimes_and_too_few_points():
+def test_perfectly_scaling_data_is_reported_above_the_largest_batch_not_as_a_number():
+    b = np.array([16, 64, 256, 1024])
+    fit = fit_steps(b, 1e5 / b)                     # doubling the batch always halves the steps
+    assert fit.beyond == "above" and not fit.converged and math.isinf(fit.b_crit_high)
+    d = {**fit.to_dict(), "optimizer": "sgd", "shuffle": True, "lr_tuned": True, "lr": None}
+    assert d["b_crit_high"] == "inf"
+    text = b_crit_text(d)
+    assert text.startswith("B_crit > 1,024 (the largest batch measured)") and "1024000" not in text.replace(",", "")
+
+
+def test_no_gain_from_larger_batches_is_reported_below_the_smallest():
+    b = np.array([64, 128, 256, 512])
+    fit = fit_steps(b, np.full(4, 300.0))
+    assert fit.beyond == "below" and fit.b_crit_low == 0.0
+    assert b_crit_text({**fit.to_dict(), "lr_tuned": False, "lr": 0.01}).startswith("B_crit < 64")
+
+
+def test_regimes_too_few_points_and_no_interval_from_two():
     fit = fit_steps([10, 100, 1000], 10.0 * (1 + 100.0 / np.array([10, 100, 1000])))
     names = [r[0] for r in fit.regimes()]
     assert names == ["perfect scaling", "diminishing returns", "no further gain"]
     assert fit.regimes()[0][2] == pytest.approx(10.0, rel=1e-3) and fit.regimes()[2][1] == pytest.approx(1000, rel=1e-3)
     assert fit_steps([64, 64], [10, 12]) is None and fit_steps([64, 128], [0, math.nan]) is None
+    two = fit_steps([10, 100], [20, 5])
+    assert math.isnan(two.b_crit_low) and math.isnan(two.b_crit_high)
+    assert "no interval from 2 points" in b_crit_text({**two.to_dict(), "lr_tuned": True})
 
 
-def test_fit_study_uses_best_lr_runs_that_reached_the_target():
+def test_fit_study_uses_best_lr_runs_that_reached_the_target_and_names_the_lr():
     rows = []
     for b in (16, 64, 256, 1024):
         for seed in (0, 1):
             rows.append(dict(optimizer="momentum", shuffle=True, batch_size=b, lr=0.03, seed=seed, status="done",
-                             reached_target=True, best_lr=True, steps=int(100 * (1 + 200 / b)), noise_scale=180.0))
+                             reached_target=True, best_lr=True, steps=int(100 * (1 + 200 / b)),
+                             target_train_acc=1.0))
             # a worse lr, not best: must be ignored (its steps would pull the fit off)
             rows.append(dict(optimizer="momentum", shuffle=True, batch_size=b, lr=0.003, seed=seed, status="done",
-                             reached_target=True, best_lr=False, steps=50_000, noise_scale=180.0))
+                             reached_target=True, best_lr=False, steps=50_000, target_train_acc=1.0))
     rows.append(dict(optimizer="momentum", shuffle=True, batch_size=16, lr=0.03, seed=2, status="stalled",
-                     reached_target=False, best_lr=True, steps=1, noise_scale=math.nan))
+                     reached_target=False, best_lr=True, steps=1, target_train_acc=1.0))
+    # a run that missed the target at its cap: its steps are a budget, not a time to target
+    rows.append(dict(optimizer="momentum", shuffle=True, batch_size=1024, lr=0.03, seed=3, status="done",
+                     reached_target=False, best_lr=True, steps=5, target_train_acc=1.0))
     fits = fit_study(pd.DataFrame(rows))
-    assert len(fits) == 1 and fits[0]["n_points"] == 8
-    assert fits[0]["s_min"] == pytest.approx(100, rel=0.05) and fits[0]["b_noise"] == pytest.approx(200, rel=0.05)
-    assert fits[0]["b_simple"] == 180.0
-    assert "B_crit ≈ 20" in describe_fit(fits[0]) and "B_simple ≈ 180" in describe_fit(fits[0])
-    assert list(fits_frame(fits).columns)[:3] == ["optimizer", "shuffle", "s_min"] and fits_frame(None).empty
+    assert len(fits) == 1 and fits[0]["n_points"] == 8 and fits[0]["lr_tuned"] is True
+    assert fits[0]["s_min"] == pytest.approx(100, rel=0.05) and fits[0]["b_crit"] == pytest.approx(200, rel=0.05)
+    assert "B_crit ≈ 20" in describe_fit(fits[0]) and "not tuned" not in describe_fit(fits[0])
+    one_lr = fit_study(pd.DataFrame([r for r in rows if r["lr"] == 0.03]))
+    assert one_lr[0]["lr_tuned"] is False and "at lr = 0.03, not tuned" in describe_fit(one_lr[0])
+    assert list(fits_frame(fits).columns)[:4] == ["optimizer", "shuffle", "s_min", "b_crit"] and fits_frame(None).empty
     assert fit_study(pd.DataFrame()) == []
 
 
-def test_closing_note_shows_best_lr_runs_verdict_and_the_stored_fit():
+def test_closing_note_shows_best_lr_runs_verdict_and_the_fit():
     from studies.summary import closing_note
     runs = pd.DataFrame([dict(optimizer="momentum", shuffle=True, batch_size=b, lr=lr, seed=0, status="done",
                               reached_target=(lr == 0.03 or b == 16), best_lr=(lr == 0.03), epochs=10, steps=s,
                               test_acc=0.7, gap_acc=0.3, sharpness_eps=1.0, hessian_top_eig=2.0, train_loss=0.01,
                               target_train_acc=1.0, target_train_loss=0.0)
                          for b, s in ((16, 900), (512, 63)) for lr in (0.003, 0.03)])
-    info = {"steps_fit": fit_study(runs)}
-    note = closing_note(runs, info)
+    note = closing_note(runs)
     assert note.startswith("matched fit: 2 done") and "2 of 4 runs shown" in note
     assert "ε-sharpness" in note and "λ_max" in note and "S(B) =" in note
+    assert "derived numbers from 2 comparable runs" in note and "no interval: fewer than 2" in note
     runs.loc[runs.batch_size == 512, "reached_target"] = False
-    assert closing_note(runs, None).startswith("NOT at a matched fit: 1 of 2 runs missed the target")
+    note = closing_note(runs)
+    assert note.startswith("NOT at a matched fit: 1 of 2 runs missed the target")
+    assert "(1 left out: missed the fit)" in note and "S(B) =" not in note     # one batch size left: no fit
