@@ -1,0 +1,91 @@
+"""Derived numbers come from the comparable runs only, each with its interval: known answers for the group
+summary, the study's B_simple, the left-out count, the end-to-end difference and the summary export."""
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from studies import conclusions, intervals
+
+
+def _runs():
+    """Two batch sizes × 3 seeds at one lr; B=512 seed 2 missed the target (its numbers are far off)."""
+    rows = []
+    for b, acc, sharp in ((16, 0.90, 1.0), (512, 0.80, 4.0)):
+        for seed in range(3):
+            missed = b == 512 and seed == 2
+            rows.append(dict(run_id=f"{b}-{seed}", optimizer="adam", shuffle=True, batch_size=b, lr=0.003,
+                             seed=seed, status="done", reached_target=not missed, target_train_acc=1.0,
+                             target_train_loss=0.0, train_loss=0.5 if missed else 0.01, steps=100 + b + seed,
+                             test_acc=0.1 if missed else acc + 0.01 * seed, sharpness_eps=99.0 if missed else sharp,
+                             noise_scale_init=10.0, noise_scale=1000.0))
+    return pd.DataFrame(rows)
+
+
+def test_intervals_known_answers():
+    est = intervals.mean_interval([1.0, 2.0, 3.0])
+    assert est.value == 2.0 and est.high - 2.0 == pytest.approx(4.302653 / math.sqrt(3), rel=1e-6)
+    assert not intervals.mean_interval([5.0]).has_interval
+    g = intervals.geometric_mean_interval([10.0, 100.0, 1000.0])
+    assert g.value == pytest.approx(100.0) and 10 <= g.low < 100 < g.high <= 1000
+    assert intervals.beyond_noise(intervals.difference_interval([1, 1.1, 0.9], [5, 5.1, 4.9])) is True
+    assert intervals.beyond_noise(intervals.difference_interval([1, 3, 2], [2, 1, 3])) is False
+    assert intervals.beyond_noise(intervals.difference_interval([1], [2, 3])) is None
+
+
+def test_a_planted_missed_run_is_kept_out_of_the_group_mean_and_counted():
+    s = conclusions.group_summary(_runs(), ["test_acc", "sharpness_eps"]).set_index(["measure", "batch_size"])
+    row = s.loc[("test_acc", 512)]
+    assert row["mean"] == pytest.approx(0.805) and row.n == 2 and row.n_left_out == 1
+    assert row.ci_low < 0.805 < row.ci_high and row.interval == intervals.T_INTERVAL
+    assert s.loc[("sharpness_eps", 512), "mean"] == 4.0 and s.loc[("test_acc", 16), "n_left_out"] == 0
+    assert conclusions.left_out(_runs()) == (1, 6)
+
+
+def test_a_group_where_every_run_missed_has_no_mean_but_a_row():
+    runs = _runs()
+    runs.loc[runs.batch_size == 512, "reached_target"] = False
+    row = conclusions.group_summary(runs, ["test_acc"]).set_index("batch_size").loc[512]
+    assert row.n == 0 and row.n_left_out == 3 and math.isnan(row["mean"])
+
+
+def test_b_simple_is_the_geometric_mean_of_each_runs_training_probes():
+    runs = _runs()
+    epochs = pd.DataFrame([dict(run_id=r, epoch=e, noise_scale=v) for r in runs.run_id
+                           for e, v in ((0, 100.0), (4, 400.0), (9, math.nan))])
+    per_run = conclusions.run_b_simple(runs, epochs)
+    assert per_run.tolist() == pytest.approx([200.0] * 6)            # √(100·400), the NaN probe ignored
+    est, left = conclusions.b_simple(runs, epochs)
+    assert est.value == pytest.approx(200.0) and est.n == 5 and left == 1
+    assert conclusions.b_simple_text(est, left).startswith("B_simple ≈ 200 (95 % bootstrap interval 200–200; 5 runs")
+    # without probes: the runs table's two ends, √(10·1000)
+    assert conclusions.run_b_simple(runs, None).tolist() == pytest.approx([100.0] * 6)
+
+
+def test_end_difference_says_whether_it_is_outside_the_seed_noise():
+    [d] = conclusions.end_difference(_runs(), "test_acc")
+    assert (d["small"], d["large"]) == (16, 512) and d["diff"] == pytest.approx(0.805 - 0.91)
+    assert d["beyond_noise"] is True
+    noisy = _runs().assign(test_acc=[0.9, 0.5, 0.7, 0.6, 0.8, 0.1])
+    assert conclusions.end_difference(noisy, "test_acc")[0]["beyond_noise"] is False
+
+
+def test_summary_table_has_group_rows_and_the_study_rows():
+    s = conclusions.summary_table(_runs(), None)
+    assert list(s.columns) == conclusions.SUMMARY_COLUMNS
+    study = s[s.measure.isin(["b_simple", "b_crit"])]
+    assert set(study.measure) == {"b_simple", "b_crit"} and (study.batch_size == "all").all()
+    crit = study[study.measure == "b_crit"].iloc[0]
+    assert crit.n == 5 and crit.n_left_out == 1 and "at lr = 0.003, not tuned" in crit.note
+
+
+def test_export_summary_through_the_cli(fixture_store, tmp_path):
+    from studies.cli import main
+    root, spec = fixture_store
+    out = tmp_path / "summary.csv"
+    assert main(["export", spec.study_id, "--store", str(root), "--table", "summary", "-o", str(out)]) == 0
+    s = pd.read_csv(out)
+    assert {"measure", "batch_size", "mean", "ci_low", "ci_high", "n", "n_left_out"} <= set(s.columns)
+    acc = s[s.measure == "test_acc"]
+    assert len(acc) == 2 * 2 * 2 and (acc.n + acc.n_left_out == 2).all()     # B × optimizer × shuffle, 2 seeds
