@@ -207,8 +207,9 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
         .transform_filter("datum.fitted > 0")
     missed = series[(series["status"] == "done") & ~fitted(series)] if "status" in series else series.iloc[:0]
     missed = missed[missed[y].notna()] if y in missed else missed.iloc[:0]
-    missed = missed[[c for c in ("optimizer", "shuffle_label", "batch_size", "lr", "seed", "study", y, "epochs",
-                                 "train_acc", "train_loss") if c in missed]].assign(why=t("chart.missed_fit"))
+    keep = dict.fromkeys(("optimizer", "shuffle_label", "batch_size", "lr", "seed", "study", y, "epochs", "train_acc",
+                          "train_loss"))
+    missed = missed[[c for c in keep if c in missed]].assign(why=t("chart.missed_fit"))
     hollow = alt.Chart(missed).mark_point(filled=False, size=70, strokeWidth=2).encode(
         x=x, color=_color(domain, color), opacity=opacity, y=alt.Y(f"{y}:Q", scale=yscale),
         tooltip=[alt.Tooltip("why:N", title=t("chart.reached"))] + [

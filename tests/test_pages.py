@@ -89,7 +89,7 @@ def test_generalization_draws_steps_to_target(measured_store, monkeypatch):
     root, specs = measured_store
     at = open_page("pages/4_Generalization.py", root, monkeypatch, {"study": specs[0].study_id})
     assert "reached the target" in text(at.caption)
-    assert len(charts(at)) >= 7
+    assert len(charts(at)) >= 7, (text(at.error), text(at.info), text(at.caption)[:3000])
     # a view's selections live in the URL (bind="query-params"): a link with them opens the same view
     at = open_page("pages/4_Generalization.py", root, monkeypatch,
                    {"study": specs[0].study_id, "gen_sizes": ["32"], "gen_metric": "train loss"})
