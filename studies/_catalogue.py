@@ -85,8 +85,8 @@ CATALOGUE.update({
     "caption.gap": (
         "Generalisation gap = final train accuracy − test accuracy (fraction, 0–1) against batch size (log₂ "
         "axis); mean over the seeds at the fit with its 95 % t-interval as a band. Above 0: the model fits the training set better than new data.",
-        "泛化差距 = 最终训练准确率 − 测试准确率（比例，0–1），随批大小（log₂ 轴）变化；各随机种子的均值与 ± 1 "
-        "标准差带。大于 0 表示模型对训练集的拟合好于新数据。"),
+        "泛化差距 = 最终训练准确率 − 测试准确率（比例，0–1），随批大小（log₂ 轴）变化；达到拟合的各种子的"
+        "均值及其 95 % t 区间带。大于 0 表示模型对训练集的拟合好于新数据。"),
     "caption.accuracy": (
         "Final train and test accuracy (fraction, 0–1) on one shared y scale against batch size (log₂ axis), "
         "after each run's last epoch; mean over the seeds at the fit with its 95 % t-interval as a band.",

@@ -44,11 +44,11 @@ RESULTS = {
     # ---- Generalization
     "gen.gap_loss_title": ("test − train loss vs batch size", "测试损失 − 训练损失随批大小的变化"),
     "caption.gap_loss": ("Test loss − train loss (cross-entropy, nats) at the end of training against batch size "
-                         "(log₂ axis); mean over seeds with a ± 1 std band.",
-                         "训练结束时的测试损失 − 训练损失（交叉熵，nats），随批大小（log₂ 轴）变化；各种子的均值与 ± 1 标准差带。"),
+                         "(log₂ axis); mean over the seeds at the fit with its 95 % t-interval as a band.",
+                         "训练结束时的测试损失 − 训练损失（交叉熵，nats），随批大小（log₂ 轴）变化；达到拟合的各种子的均值及其 95 % t 区间带。"),
     "caption.loss": ("Final train and test loss (cross-entropy, nats) on one shared y scale against batch size "
-                     "(log₂ axis); mean over seeds with a ± 1 std band.",
-                     "最终训练与测试损失（交叉熵，nats，同一 y 轴）随批大小（log₂ 轴）变化；各种子的均值与 ± 1 标准差带。"),
+                     "(log₂ axis); mean over the seeds at the fit with its 95 % t-interval as a band.",
+                     "最终训练与测试损失（交叉熵，nats，同一 y 轴）随批大小（log₂ 轴）变化；达到拟合的各种子的均值及其 95 % t 区间带。"),
     "gen.curves": ("Learning curves", "学习曲线"),
     "gen.batch_sizes": ("Batch sizes", "批大小"),
     "gen.batch_sizes_help": ("Runs of these batch sizes (all optimizers, orders and seeds)",
@@ -107,7 +107,7 @@ RESULTS = {
         "interval, and is a property of the lr when the lr was not tuned per batch size. Keskar et al. 2017 (*On Large-Batch Training for Deep Learning*) report "
         "the generalisation gap of large batches.",
         "**准确率和损失**在最后一轮之后、以评估模式在整个训练集和留出的测试集（固定划分）上计算，不含优化器的噪声。"
-        "**差距** = 训练准确率 − 测试准确率（以及测试损失 − 训练损失）。阴影带为各种子的 ± 1 标准差。\n\n"
+        "**差距** = 训练准确率 − 测试准确率（以及测试损失 − 训练损失）。阴影带为达到拟合的各种子均值的 95 % t 区间。\n\n"
         "**哪些运行构成一个数**：只有达到研究拟合（目标；无目标时，最终训练损失在最佳运行的相对带内）的比较（最佳学习率）"
         "运行。其余运行各自画成空心点，并在图上方计数。线为这些运行的种子均值，带为该均值的 95 % t 区间；"
         "图注说明最小批到最大批的差异是否超出种子噪声（Welch 95 % 区间不含 0）。`export --table summary` 写出的正是这些数。\n\n"

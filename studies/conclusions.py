@@ -123,8 +123,8 @@ def study_rows(runs: pd.DataFrame, epochs: pd.DataFrame | None) -> pd.DataFrame:
     shown = compared_runs(runs)
     left_fit = int((~comparable(runs).loc[shown.index]).sum()) if len(shown) else 0
     for f in b_crit_fits(runs):
-        note = [x for x in (("> largest batch measured" if f["beyond"] == "above" else
-                             "< smallest batch measured" if f["beyond"] == "below" else ""),
+        note = [x for x in ((f"> {f['b_max']:g}, the largest batch in the fit" if f["beyond"] == "above" else
+                             f"< {f['b_min']:g}, the smallest batch in the fit" if f["beyond"] == "below" else ""),
                             ("" if f["lr_tuned"] else f"at lr = {f['lr']:g}, not tuned" if f.get("lr") is not None
                              else "lr not tuned per batch size")) if x]
         low, high = bound(f["b_crit_low"]), bound(f["b_crit_high"])

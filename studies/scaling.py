@@ -168,13 +168,13 @@ def bound(value) -> float:
 
 
 def b_crit_text(f: dict) -> str:
-    """"B_crit ≈ 386 (95 % profile-likelihood interval 115–1,290)", "B_crit > 1,024 (the largest batch
-    measured)", with the lr it holds for when the lr was not tuned per batch size."""
+    """"B_crit ≈ 386 (95 % profile-likelihood interval 115–1,290)", "B_crit > 1,024, beyond the largest batch
+    in the fit (…)", with the lr it holds for when the lr was not tuned per batch size."""
     low, high = bound(f.get("b_crit_low")), bound(f.get("b_crit_high"))
     if f.get("beyond") == "above":
-        head = f"B_crit > {f['b_max']:,.0f} (the largest batch measured)"
+        head = f"B_crit > {f['b_max']:,.0f}, beyond the largest batch in the fit"
     elif f.get("beyond") == "below":
-        head = f"B_crit < {f['b_min']:,.0f} (the smallest batch measured)"
+        head = f"B_crit < {f['b_min']:,.0f}, below the smallest batch in the fit"
     else:
         head = f"B_crit ≈ {f['b_crit']:,.0f}"
     if math.isnan(low) and math.isnan(high):

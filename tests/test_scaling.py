@@ -39,7 +39,7 @@ def test_perfectly_scaling_data_is_reported_above_the_largest_batch_not_as_a_num
     d = {**fit.to_dict(), "optimizer": "sgd", "shuffle": True, "lr_tuned": True, "lr": None}
     assert d["b_crit_high"] == "inf"
     text = b_crit_text(d)
-    assert text.startswith("B_crit > 1,024 (the largest batch measured)") and "1024000" not in text.replace(",", "")
+    assert text.startswith("B_crit > 1,024, beyond the largest batch in the fit") and "1024000" not in text.replace(",", "")
 
 
 def test_no_gain_from_larger_batches_is_reported_below_the_smallest():
