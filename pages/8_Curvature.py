@@ -6,7 +6,7 @@ import ui
 from studies import charts
 from studies import curvature_charts as cc
 from studies.i18n import t
-from studies.predictors import predictors_table, resamples_for
+from studies.predictors import predictors_caption, predictors_table
 
 
 
@@ -62,6 +62,5 @@ table = _predictors(runs)
 if table.empty or table["tau"].isna().all():
     st.info(t("curv.pred_few"))
 else:
-    ui.chart(cc.predictors_chart, table, name=f"{sid}-predictors", key="curv_predictors")
-    st.caption(t("curv.pred_caption", n=int(table["n"].max()),
-                                   resamples=resamples_for(int(table["n"].max()))))
+    ui.chart(cc.predictors_chart, table, name=f"{sid}-predictors", key="curv_predictors",
+             caption=predictors_caption(table))

@@ -75,16 +75,33 @@ CURVATURE: dict[str, tuple[str, str]] = {
                            "和最后一轮测量；每个运行一条线，每个批量大小一种颜色；y 为对数轴，x 为 symlog 轴。误差棒："
                            "每个估计的 ±1 刀切法标准误（64 次小批量抽样），不是种子间的离散。"),
     "curv.pred": ("Which measure predicts the gap", "哪个度量能预测泛化差距"),
-    "curv.pred_few": ("Too few finished runs to rank the measures (Kendall τ needs at least two with different "
-                      "values).", "完成的运行太少，无法给度量排序（Kendall τ 至少需要两个取值不同的运行）。"),
-    "curv.pred_caption": ("Kendall rank correlation τ between each measure and the gap (train − test accuracy) over "
-                          "the {n} done runs, ranked by |τ|; red bars: 95 % percentile bootstrap interval over runs "
-                          "({resamples} resamples). Grey: batch size itself, the baseline a measure has to beat "
-                          "(Jiang et al. 2019). Same table: `python -m studies export STUDY --table predictors`.",
-                          "每个度量与泛化差距（训练 − 测试准确率）之间的 Kendall 秩相关 τ，基于 {n} 个完成的运行，"
-                          "按 |τ| 排序；红色误差棒：对运行做 95 % 百分位自助法区间（{resamples} 次重抽样）。灰色：批量"
-                          "大小本身，是度量必须超过的基线（Jiang 等 2019）。同一张表：`python -m studies export STUDY "
-                          "--table predictors`。"),
+    "curv.pred_few": ("Too few fitted runs to rank the measures (Kendall τ needs at least two with different "
+                      "values).", "达到拟合的运行太少，无法给度量排序（Kendall τ 至少需要两个取值不同的运行）。"),
+    "curv.pred_caption": ("Bars: the granulated Kendall τ, Ψ (Jiang et al. 2020), of each measure with the gap "
+                          "(train − test accuracy) over the {n} fitted runs ({left} left out: not done, or short "
+                          "of the target): τ inside each group of runs that differ in one varied hyperparameter "
+                          "only ({hypers}; seed and the others fixed), averaged over the groups, then over the "
+                          "hyperparameters. Black points: plain τ over all {n} runs{interval}. Ranked by "
+                          "agreement = expected sign × Ψ: sharpness and curvature are expected + (sharper → "
+                          "larger gap), so a measure with the wrong sign ranks last. Grey: batch size itself, "
+                          "the baseline a measure has to beat. Same table: `python -m studies export STUDY "
+                          "--table predictors`.",
+                          "柱：各度量与泛化差距（训练 − 测试准确率）的粒化 Kendall τ，即 Ψ（Jiang 等 2020），基于 {n} "
+                          "个达到拟合的运行（另有 {left} 个未计入：未完成或未达到目标）：在只有一个被改变的超参数不同"
+                          "（{hypers}；种子和其余超参数固定）的每组运行内计算 τ，先对组平均，再对超参数平均。黑点："
+                          "全部 {n} 个运行上的普通 τ{interval}。按一致度 = 预期符号 × Ψ 排序：尖锐度与曲率预期为 +"
+                          "（越尖锐 → 差距越大），符号相反的度量排在最后。灰色：批量大小本身，是度量必须超过的基线。"
+                          "同一张表：`python -m studies export STUDY --table predictors`。"),
+    "curv.pred_interval": ("; red: its 95 % percentile bootstrap interval over runs ({resamples} resamples)",
+                           "；红色：对运行做 95 % 百分位自助法区间（{resamples} 次重抽样）"),
+    "curv.pred_no_interval": ("; too few runs for an interval (n < {min}): τ and Ψ are shown without one",
+                              "；运行太少，无法给出区间（n < {min}）：τ 与 Ψ 不带区间显示"),
+    "pred.title": ("which measure predicts the gap", "哪个度量能预测泛化差距"),
+    "pred.axis": ("Ψ (bars), τ (points) with the gap (train − test accuracy)",
+                  "Ψ（柱）、τ（点）与差距（训练 − 测试准确率）"),
+    "pred.expected": ("expected {sign}", "预期 {sign}"),
+    "pred.no_sign": ("no expected sign", "无预期符号"),
+    "pred.none_varied": ("none varied", "没有被改变的超参数"),
     "sharp.critical": ("Dashed rule: critical batch size ≈ {b} ± {se}, the gradient noise scale B_simple at the "
                        "end of training of the smallest-batch runs (mean over their seeds, shaded ±1 SE; McCandlish "
                        "et al. 2018): past it, larger batches stop paying off. Error bars on a point: ±1 standard "
@@ -93,4 +110,5 @@ CURVATURE: dict[str, tuple[str, str]] = {
                        "虚线：临界批量大小 ≈ {b} ± {se}，即最小批量运行在训练结束时的梯度噪声尺度 B_simple（各种子"
                        "的均值，阴影为 ±1 标准误；McCandlish 等 2018）：超过它，更大的批量不再带来收益。点上的误差棒："
                        "估计量的 ±1 标准误（种子均值），与表示 ±1 个种子标准差的带不同。曲率页展示训练过程中的 B_simple。"),
+    "pred.too_few_for_interval": ("too few runs for an interval (n < {n})", "运行太少，无法给出区间（n < {n}）"),
 }

@@ -45,8 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("study", help="study id (or a prefix of it) or a unique study name")
     ex.add_argument("--store")
     ex.add_argument("--table", choices=["runs", "epochs", "landscape", "predictors"], default="runs",
-                    help="predictors: Kendall τ of each measure vs the gap (gap_acc) over the done runs, with a "
-                         "95%% bootstrap interval")
+                    help="predictors: per measure, the granulated Kendall τ (psi, Jiang et al. 2020) and plain τ "
+                         "vs the gap (gap_acc) over the fitted runs, its expected sign and agreement; a 95%% "
+                         "bootstrap interval of τ from 10 runs on")
     ex.add_argument("--format", choices=["csv", "parquet"], default="csv")
     ex.add_argument("-o", "--output", help="output file (default: standard output, CSV only)")
     return p
