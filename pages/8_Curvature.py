@@ -7,6 +7,7 @@ from studies import charts
 from studies import curvature_charts as cc
 from studies.i18n import t
 from studies.predictors import predictors_caption, predictors_table
+from studies.verdict import verdict_caption, verdict_table
 
 
 
@@ -35,6 +36,10 @@ else:
             ui.chart(charts.batch_size_chart, runs, col, name=f"{sid}-{col}", key=f"curv_{col}")
     if "hessian_min_eig" not in columns:
         st.info(t("curv.no_min"))
+    else:
+        st.subheader(t("curv.verdicts"))
+        st.dataframe(verdict_table(runs, charts.run_labels(runs)["run"]), hide_index=True)
+        st.caption(verdict_caption())
 
 st.subheader(t("curv.density"))
 land = ui.table(store, sid, "landscape")
