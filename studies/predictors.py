@@ -126,12 +126,19 @@ def granulated_tau(coords: pd.DataFrame, measure, gap) -> tuple[float, dict[str,
         if h not in df.columns or df[h].nunique(dropna=False) < 2:
             continue
         others = [c for c in coords.columns if c != h]
-        parts = df.groupby(others, dropna=False, sort=False) if others else [(None, df)]
-        taus = [float(_tau_b(g["_m"].to_numpy(), g["_g"].to_numpy())) for _, g in parts
-                if g[h].nunique(dropna=False) >= 2]
-        if taus:
-            per[h] = float(np.mean(taus))
-            groups += len(taus)
+        gid = df.groupby(others, dropna=False, sort=False).ngroup() if others else pd.Series(0, index=df.index)
+        d = pd.DataFrame({"gid": gid, "m": df["_m"], "g": df["_g"]})
+        varied = df.groupby(gid)[h].nunique(dropna=False) >= 2
+        if not varied.any():
+            continue
+        pairs = d.merge(d, on="gid")                 # every ordered pair inside a group: τ-b's sums, vectorised
+        sm, sg = np.sign(pairs["m_x"] - pairs["m_y"]), np.sign(pairs["g_x"] - pairs["g_y"])
+        sums = pd.DataFrame({"num": sm * sg, "sx": sm * sm, "sy": sg * sg}).groupby(pairs["gid"]).sum()
+        sums = sums[varied.reindex(sums.index, fill_value=False)]
+        den = np.sqrt(sums["sx"] * sums["sy"])
+        taus = np.divide(sums["num"], den, out=np.zeros(len(sums)), where=den.to_numpy() > 0)
+        per[h] = float(np.mean(taus))
+        groups += len(taus)
     psi = float(np.mean(list(per.values()))) if per else math.nan
     return psi, per, groups
 

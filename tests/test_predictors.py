@@ -168,3 +168,23 @@ def test_an_lr_scaled_with_the_batch_size_is_one_sweep_position():
     psi, per, groups = granulated_tau(coords, gap, gap)
     assert psi == pytest.approx(1.0) and set(per) == {"batch_size", "lr", "optimizer"}
     assert groups == 2 * 2 + 3 * 2 + 3 * 2          # batch size: opt × lr; lr: bs × opt; optimizer: bs × lr
+
+
+def test_granulated_tau_equals_scipys_tau_b_group_by_group():
+    """The vectorised pair sums against scipy's τ-b in each group (ties included; a constant side counts 0)."""
+    from scipy import stats
+    runs = grid(batch_sizes=(16, 32, 64, 128), seeds=(0, 1, 2))
+    rng = np.random.default_rng(5)
+    m, g = rng.integers(0, 3, len(runs)).astype(float), rng.integers(0, 4, len(runs)).astype(float)
+    coords = sweep_coordinates(runs)
+    psi, per, groups = granulated_tau(coords, m, g)
+    want = {}
+    for h in ("batch_size", "optimizer", "shuffle"):
+        others = [c for c in coords.columns if c != h]
+        taus = []
+        for _, grp in coords.assign(m=m, g=g).groupby(others):
+            tb = stats.kendalltau(grp.m, grp.g).statistic
+            taus.append(0.0 if np.isnan(tb) else tb)
+        want[h] = np.mean(taus)
+    assert per == pytest.approx(want) and psi == pytest.approx(np.mean(list(want.values())))
+    assert groups == 2 * 2 * 3 + 4 * 2 * 3 + 4 * 2 * 3
