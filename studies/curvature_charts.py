@@ -94,7 +94,7 @@ def predictors_chart(table: pd.DataFrame, *, height: int | None = None) -> alt.C
     df["name"] = [f"{lab if isinstance(lab, str) else m} ({expect.get(e, t('pred.no_sign'))})"
                   for m, lab, e in zip(df["measure"], df["label"], df["expected_sign"])]
     df["baseline"] = df["measure"] == "batch_size"
-    y = alt.Y("name:N", sort=df["name"].tolist(), title=None)
+    y = alt.Y("name:N", sort=df["name"].tolist(), title=None, axis=alt.Axis(labelLimit=360))
     scale = alt.Scale(domain=[-1, 1])
     tooltip = ["name:N", alt.Tooltip("psi:Q", title="Ψ", format=".2f"), alt.Tooltip("tau:Q", title="τ", format=".2f"),
                alt.Tooltip("ci_low:Q", format=".2f"), alt.Tooltip("ci_high:Q", format=".2f"), "n:Q", "note:N"]
