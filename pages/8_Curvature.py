@@ -6,7 +6,8 @@ import ui
 from studies import charts
 from studies import curvature_charts as cc
 from studies.i18n import t
-from studies.predictors import predictors_table, resamples_for
+from studies.predictors import predictors_caption, predictors_table
+from studies.verdict import verdict_caption, verdict_table
 
 
 
@@ -37,6 +38,10 @@ else:
             ui.chart(charts.batch_size_chart, runs, col, name=f"{sid}-{col}", key=f"curv_{col}")
     if "hessian_min_eig" not in columns:
         st.info(t("curv.no_min"))
+    else:
+        st.subheader(t("curv.verdicts"))
+        st.dataframe(verdict_table(runs, charts.run_labels(runs)["run"]), hide_index=True)
+        st.caption(verdict_caption())
 
 st.subheader(t("curv.density"))
 land = ui.table(store, sid, "landscape")
@@ -64,6 +69,5 @@ table = _predictors(runs)
 if table.empty or table["tau"].isna().all():
     st.info(t("curv.pred_few"))
 else:
-    ui.chart(cc.predictors_chart, table, name=f"{sid}-predictors", key="curv_predictors")
-    st.caption(t("curv.pred_caption", n=int(table["n"].max()),
-                                   resamples=resamples_for(int(table["n"].max()))))
+    ui.chart(cc.predictors_chart, table, name=f"{sid}-predictors", key="curv_predictors",
+             caption=predictors_caption(table))

@@ -226,7 +226,7 @@ CATALOGUE.update({
     "label.gap_loss": ("test − train loss", "测试 − 训练损失"),
     "label.sharpness_eps": ("ε-sharpness (Keskar, %)", "ε-尖锐度（Keskar，%）"),
     "label.sharpness_rand": ("random sharpness", "随机尖锐度"),
-    "label.sharpness_sam": ("SAM sharpness", "SAM 尖锐度"),
+    "label.sharpness_sam": ("SAM sharpness (curvature part)", "SAM 尖锐度（曲率部分）"),
     "label.hessian_top_eig": ("Hessian λ_max", "Hessian 最大特征值 λ_max"),
     "label.hessian_trace": ("Hessian trace", "Hessian 的迹"),
     "label.noise_scale": ("gradient noise scale B_simple", "梯度噪声尺度 B_simple"),

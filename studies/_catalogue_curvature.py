@@ -20,31 +20,53 @@ CURVATURE: dict[str, tuple[str, str]] = {
         "eigenvalues of the Hessian H say which kind it is: all positive, a local minimum; all negative, a local "
         "maximum; both signs, a saddle point, from which a step along the eigenvector u of a negative eigenvalue "
         "λ still lowers the loss (by ½λ‖u‖²). So read the **gradient norm** first (is it a critical point at "
-        "all?), then **λ_min** (below 0: a saddle, or a valley that is flat up to noise) and **λ_max** (the "
-        "sharpest direction). The notes' **minimum ratio** = (number of positive eigenvalues) / (number of "
-        "eigenvalues) is 1 at a strict minimum; trained networks stop at points with a ratio well below 1, "
-        "because most directions are flat or slightly negative: in practice training ends near saddles, rarely "
-        "at true minima.",
+        "all?), then **λ_min** and **λ_max** (the sharpest direction). A λ_min below 0 by more than its error "
+        "shows negative curvature: the point is **not a minimum**; it is a **saddle** only if the gradient is "
+        "also about zero. A λ_min within its error of 0 decides nothing. The notes' **minimum ratio** = "
+        "(number of positive eigenvalues) / (number of eigenvalues) is 1 at a strict minimum; trained networks "
+        "stop where it is well below 1, because most directions are flat or slightly negative.",
         "**临界点处的海森矩阵检验**（笔记 000/001）。在点 θ′ 附近，损失 L(θ) ≈ L(θ′) + gᵀ(θ − θ′) + "
         "½(θ − θ′)ᵀH(θ − θ′)。在临界点处梯度 g 为 0，海森矩阵 H 的特征值决定它的种类：全为正，是局部极小值；"
         "全为负，是局部极大值；有正有负，是鞍点——沿负特征值 λ 对应的特征向量 u 走一步，损失仍会下降"
-        "（下降 ½λ‖u‖²）。所以先看**梯度范数**（这到底是不是临界点？），再看 **λ_min**（小于 0：鞍点，"
-        "或在噪声范围内平坦的山谷）和 **λ_max**（最陡的方向）。笔记中的**最小值比例** = 正特征值数量 / "
-        "特征值总数，在严格局部极小值处为 1；训练好的网络停在比例远小于 1 的点上，因为大多数方向是平坦的"
-        "或略为负：实践中训练结束在鞍点附近，很少在真正的极小值处。"),
+        "（下降 ½λ‖u‖²）。所以先看**梯度范数**（这到底是不是临界点？），再看 **λ_min** 和 **λ_max**（最陡的"
+        "方向）。λ_min 比 0 低出其误差以上，说明存在负曲率：该点**不是极小值**；只有梯度也约为零时才是**鞍点**。"
+        "λ_min 与 0 的差在其误差之内，则什么也不能断定。笔记中的**最小值比例** = 正特征值数量 / 特征值总数，"
+        "在严格极小值处为 1；训练好的网络停在比例远小于 1 的点上，因为大多数方向是平坦的或略为负。"),
     "curv.none": ("This study has no curvature columns. Turn on *hessian* (and *spectrum* for the minimum ratio) "
                   "under *What to measure* on **New study** and run it again: finished training is reused.",
                   "这个研究没有曲率列。在**新建研究**的*测量内容*中打开 *hessian*（最小值比例还需 *spectrum*）"
                   "再运行一次：已完成的训练会被复用。"),
     "curv.caption": ("Per batch size, at the end of training, on the fixed measurement sample: gradient norm, "
-                     "λ_min and λ_max of the Hessian by Lanczos (error bars: its residual bound, within 0.2 % of λ_max; "
-                     "λ_min is never above the value shown, so a negative one proves a saddle; exact from the dense "
-                     "spectrum for small models), and the minimum ratio from the dense spectrum{cut}. Line: mean over the seeds at the fit, band: its 95 % t-interval "
-                     "over seeds.",
+                     "λ_min and λ_max of the Hessian by Lanczos (error bars: its residual bound, within 0.2 % of "
+                     "λ_max; the true λ_min is never above the value shown; exact from the dense spectrum for small "
+                     "models), and the minimum ratio from the dense spectrum{cut}. Line: mean over the seeds at the fit, band: its "
+                     "95 % t-interval. The table below gives each run's verdict.",
                      "按批量大小，在训练结束时、固定的测量样本上：梯度范数、用 Lanczos 求得的海森矩阵 λ_min 与 λ_max"
-                     "（误差条：其残差界，不超过 λ_max 的 0.2%；真实 λ_min 不会高于所示值，负值即证明是鞍点；小模型由完整谱精确求得），"
-                     "以及由完整谱得到的最小值比例{cut}。"
-                     "线：各种子的均值，带：其 95 % t 区间。"),
+                     "（误差条：其残差界，不超过 λ_max 的 0.2%；真实 λ_min 不会高于所示值；小模型由完整谱精确求得），"
+                     "以及由完整谱得到的最小值比例{cut}。线：达到拟合的各种子的均值，带：其 95 % t 区间。下表给出每个运行的判定。"),
+    "curv.verdicts": ("Verdict per run", "每个运行的判定"),
+    "verdict.col.run": ("run", "运行"),
+    "verdict.col.grad": ("‖g‖", "‖g‖"),
+    "verdict.col.grad_ratio": ("‖g‖ / ‖g₀‖", "‖g‖ / ‖g₀‖"),
+    "verdict.col.min_eig": ("λ_min", "λ_min"),
+    "verdict.col.error": ("λ_min error", "λ_min 误差"),
+    "verdict.col.verdict": ("verdict", "判定"),
+    "verdict.negative": ("negative curvature: not a minimum", "负曲率：不是极小值"),
+    "verdict.saddle": ("saddle: negative curvature, gradient about zero", "鞍点：负曲率，且梯度约为零"),
+    "verdict.no_negative": ("no negative curvature resolved (consistent with a minimum)",
+                            "未分辨出负曲率（与极小值相符）"),
+    "verdict.unresolved": ("unresolved: |λ_min| within its error", "无法判定：|λ_min| 在其误差之内"),
+    "verdict.unmeasured": ("no λ_min measured", "未测量 λ_min"),
+    "verdict.rule": ("λ_min counts as resolved from 0 when |λ_min| exceeds its error: the Lanczos residual bound, "
+                     "and at least {cut}·|λ_max| (the cut the minimum ratio counts as zero). Below −error: negative "
+                     "curvature on the measurement sample, so not a minimum. \"Saddle\" only when the gradient is "
+                     "also about zero: ‖g‖ ≤ {frac} of ‖g₀‖, its value at the initial weights on the same sample. "
+                     "Above +error: no negative curvature resolved; consistent with a minimum, not a proof (the "
+                     "true λ_min is never above the value shown).",
+                     "当 |λ_min| 超过其误差时，λ_min 才算与 0 区分开：误差取 Lanczos 残差界，且至少为 {cut}·|λ_max|"
+                     "（最小值比例视为零的界限）。低于 −误差：测量样本上存在负曲率，因此不是极小值。只有梯度也约为零时"
+                     "才称“鞍点”：‖g‖ ≤ ‖g₀‖ 的 {frac}，‖g₀‖ 为同一样本上初始权重处的梯度范数。高于 +误差：未分辨出"
+                     "负曲率；与极小值相符，但不是证明（真实 λ_min 不会高于所示值）。"),
     "curv.no_min": ("No λ_min in this study, so no verdict on minimum or saddle: turn on *Critical-point test "
                     "(λ_min)* under *What to measure* on **New study** and run it again (finished training is "
                     "reused; about 40 Hessian-vector products a run).",
@@ -75,16 +97,34 @@ CURVATURE: dict[str, tuple[str, str]] = {
                            "和最后一轮测量；每个运行一条线，每个批量大小一种颜色；y 为对数轴，x 为 symlog 轴。误差棒："
                            "每个估计的 ±1 刀切法标准误（64 次小批量抽样），不是种子间的离散。"),
     "curv.pred": ("Which measure predicts the gap", "哪个度量能预测泛化差距"),
-    "curv.pred_few": ("Too few finished runs to rank the measures (Kendall τ needs at least two with different "
-                      "values).", "完成的运行太少，无法给度量排序（Kendall τ 至少需要两个取值不同的运行）。"),
-    "curv.pred_caption": ("Kendall rank correlation τ between each measure and the gap (train − test accuracy) over "
-                          "the {n} done runs, ranked by |τ|; red bars: 95 % percentile bootstrap interval over runs "
-                          "({resamples} resamples). Grey: batch size itself, the baseline a measure has to beat "
-                          "(Jiang et al. 2019). Same table: `python -m studies export STUDY --table predictors`.",
-                          "每个度量与泛化差距（训练 − 测试准确率）之间的 Kendall 秩相关 τ，基于 {n} 个完成的运行，"
-                          "按 |τ| 排序；红色误差棒：对运行做 95 % 百分位自助法区间（{resamples} 次重抽样）。灰色：批量"
-                          "大小本身，是度量必须超过的基线（Jiang 等 2019）。同一张表：`python -m studies export STUDY "
-                          "--table predictors`。"),
+    "curv.pred_few": ("Too few fitted runs to rank the measures (Kendall τ needs at least two with different "
+                      "values).", "达到拟合的运行太少，无法给度量排序（Kendall τ 至少需要两个取值不同的运行）。"),
+    "curv.pred_caption": ("Bars: the granulated Kendall τ, Ψ (Jiang et al. 2020), of each measure with the gap "
+                          "(train − test accuracy) over the {n} fitted runs ({left} left out: not done, or short "
+                          "of the target): τ inside each group of runs that differ in one varied hyperparameter "
+                          "only ({hypers}; seed and the others fixed), averaged over the groups, then over the "
+                          "hyperparameters. Black points: plain τ over all {n} runs{interval}. Ranked by "
+                          "agreement = expected sign × Ψ: sharpness and curvature are expected + (sharper → "
+                          "larger gap), so a measure with the wrong sign ranks last. Grey: batch size itself, "
+                          "the baseline a measure has to beat. Same table: `python -m studies export STUDY "
+                          "--table predictors`.",
+                          "柱：各度量与泛化差距（训练 − 测试准确率）的粒化 Kendall τ，即 Ψ（Jiang 等 2020），基于 {n} "
+                          "个达到拟合的运行（另有 {left} 个未计入：未完成或未达到目标）：在只有一个被改变的超参数不同"
+                          "（{hypers}；种子和其余超参数固定）的每组运行内计算 τ，先对组平均，再对超参数平均。黑点："
+                          "全部 {n} 个运行上的普通 τ{interval}。按一致度 = 预期符号 × Ψ 排序：尖锐度与曲率预期为 +"
+                          "（越尖锐 → 差距越大），符号相反的度量排在最后。灰色：批量大小本身，是度量必须超过的基线。"
+                          "同一张表：`python -m studies export STUDY --table predictors`。"),
+    "curv.pred_interval": ("; red: its 95 % percentile bootstrap interval over runs ({resamples} resamples)",
+                           "；红色：对运行做 95 % 百分位自助法区间（{resamples} 次重抽样）"),
+    "curv.pred_no_interval": ("; too few runs for an interval (n < {min}): τ and Ψ are shown without one",
+                              "；运行太少，无法给出区间（n < {min}）：τ 与 Ψ 不带区间显示"),
+    "pred.title": ("which measure predicts the gap", "哪个度量能预测泛化差距"),
+    "pred.axis": ("Ψ (bars), τ (points) with the gap (train − test accuracy)",
+                  "Ψ（柱）、τ（点）与差距（训练 − 测试准确率）"),
+    "pred.expected": ("expected {sign}", "预期 {sign}"),
+    "pred.no_sign": ("no expected sign", "无预期符号"),
+    "pred.none_varied": ("none varied", "没有被改变的超参数"),
+    "pred.too_few_for_interval": ("too few runs for an interval (n < {n})", "运行太少，无法给出区间（n < {n}）"),
     "sharp.critical": ("Dotted rule: the study's gradient noise scale B_simple ≈ {b} (McCandlish et al. 2018), shaded: "
                        "its 95 % bootstrap interval over the comparable runs (the line above the charts says how it "
                        "is made); a proxy for the critical batch size, whose fit is on Generalization. Error bars on "

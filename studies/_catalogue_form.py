@@ -97,17 +97,19 @@ FORM = {
     "form.random": ("Random sharpness", "随机尖锐度"),
     "form.random_help": ("Mean loss rise along filter-normalised random directions", "沿滤波器归一化随机方向的平均损失升幅"),
     "form.sam": ("SAM sharpness", "SAM 尖锐度"),
-    "form.sam_help": ("f(x + ρ·g/|g|) − f(x): the loss rise one gradient step uphill, cheap",
-                      "f(x + ρ·g/|g|) − f(x)：沿梯度方向上坡一步的损失升幅，计算便宜"),
+    "form.sam_help": ("f(x + ρĝ) − f(x) − ρ|g| ≈ ½ρ²·ĝᵀHĝ: the loss rise one step of length ρ uphill, less its "
+                      "first-order part, so the curvature along the gradient remains; cheap",
+                      "f(x + ρĝ) − f(x) − ρ|g| ≈ ½ρ²·ĝᵀHĝ：沿梯度上坡走长度 ρ 的一步的损失升幅，减去一阶部分，"
+                      "只留下沿梯度方向的曲率；计算便宜"),
     "form.hessian": ("Hessian λ_max and trace", "Hessian λ_max 与迹"),
     "form.hessian_help": ("λ_max by Lanczos (with its error bound), the trace and the gradient norm, on "
                           "Hessian-vector products", "基于 Hessian-向量积：Lanczos 求 λ_max（带误差界）、迹与梯度范数"),
     "form.critical": ("Critical-point test (λ_min)", "临界点检验（λ_min）"),
-    "form.critical_help": ("The bottom Hessian eigenvalue by Lanczos: is the end point a minimum (λ_min ≥ 0) or a "
-                           "saddle? About 40 Hessian-vector products a run, more than all other measurements "
-                           "together, so it is off by default; the full spectrum turns it on too.",
-                           "用 Lanczos 求 Hessian 最小特征值：终点是极小点（λ_min ≥ 0）还是鞍点？每次运行约 40 次 "
-                           "Hessian-向量积，多于其余全部测量之和，因此默认关闭；打开完整谱也会打开它。"),
+    "form.critical_help": ("The bottom Hessian eigenvalue by Lanczos: negative curvature at the end point (not a "
+                           "minimum), or none resolved? About 40 Hessian-vector products a run, more than all other "
+                           "measurements together, so it is off by default; the full spectrum turns it on too.",
+                           "用 Lanczos 求 Hessian 最小特征值：终点有负曲率（不是极小点），还是未分辨出负曲率？"
+                           "每次运行约 40 次 Hessian-向量积，多于其余全部测量之和，因此默认关闭；打开完整谱也会打开它。"),
     "form.spectrum": ("Full Hessian spectrum", "完整 Hessian 谱"),
     "form.spectrum_help": ("Only for models under ~5,000 weights", "仅适用于约 5,000 个权重以下的模型"),
     "form.landscape": ("Landscape slices and interpolation", "损失地形切片与插值"),

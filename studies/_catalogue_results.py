@@ -134,10 +134,12 @@ RESULTS = {
                                "随机尖锐度（损失单位）随批大小（log₂ 轴）变化：沿 {m} 个滤波器归一化、相对大小 σ = {sigma} "
                                "的随机方向的对称训练损失升幅 (f(θ+σd) + f(θ−σd))/2 − f(θ) 的均值（Li 等 2018），在 {sample} "
                                "个训练样本上计算；误差棒：方向间的 ±1 标准误。"),
-    "caption.sharpness_sam": ("SAM sharpness (loss units) against batch size (log₂ axis): f(θ + ρ·g/|g|) − f(θ), "
-                              "ρ = {rho}, averaged over chunks of m = {chunk} examples (Foret et al. 2021).",
-                              "SAM 尖锐度（损失单位）随批大小（log₂ 轴）变化：f(θ + ρ·g/|g|) − f(θ)，ρ = {rho}，"
-                              "在每块 m = {chunk} 个样本上平均（Foret 等 2021）。"),
+    "caption.sharpness_sam": ("SAM sharpness, curvature part (loss units) against batch size (log₂ axis): "
+                              "f(θ + ρĝ) − f(θ) − ρ|g| ≈ ½ρ²·ĝᵀHĝ, ĝ = g/|g|, ρ = {rho}, averaged over chunks of "
+                              "m = {chunk} examples (Foret et al. 2021); the first-order term ρ|g| is subtracted.",
+                              "SAM 尖锐度的曲率部分（损失单位）随批大小（log₂ 轴）变化：f(θ + ρĝ) − f(θ) − ρ|g| ≈ "
+                              "½ρ²·ĝᵀHĝ，ĝ = g/|g|，ρ = {rho}，在每块 m = {chunk} 个样本上平均（Foret 等 2021）；"
+                              "已减去一阶项 ρ|g|。"),
     "caption.hessian_top_eig": ("Largest Hessian eigenvalue λ_max of the train loss (loss / weight², linear scale) "
                                 "against batch size (log₂ axis), by Lanczos on Hessian-vector products (error bars: its error bound) over "
                                 "{sample} training examples.",
@@ -172,8 +174,10 @@ RESULTS = {
         "C_ε = {y : |y_i| ≤ ε·(|θ_i| + 1)}; the max by L-BFGS-B.\n"
         "- **Random sharpness**: mean of f(θ + σ·d) − f(θ) over filter-normalised random directions d (Li et al. "
         "2018, *Visualizing the Loss Landscape of Neural Nets*).\n"
-        "- **SAM sharpness**: f(θ + ρ·g/|g|) − f(θ) with g the gradient, averaged over chunks of m examples "
-        "(Foret et al. 2021, *Sharpness-Aware Minimization*).\n"
+        "- **SAM sharpness**, its curvature part: f(θ + ρ·ĝ) − f(θ) − ρ|g| ≈ ½ρ²·ĝᵀHĝ, with g the gradient and "
+        "ĝ = g/|g|, averaged over chunks of m examples (Foret et al. 2021, *Sharpness-Aware Minimization*). The "
+        "first-order term ρ|g| is subtracted: away from a stationary point it dominates the raw rise, which then "
+        "ranks runs by their gradient norm, not their sharpness (the raw rise is the column sharpness_sam_raw).\n"
         "- **λ_max, λ_min and trace** of the Hessian: Lanczos (both ends, each with its error bound) and the exact "
         "trace (MLPs) or Hutchinson's estimator, on Hessian-vector products (no Hessian is formed).\n"
         "- **B_simple**: the gradient noise scale tr(Σ)/|G|² (McCandlish et al. 2018), one number per study: each "
@@ -188,8 +192,9 @@ RESULTS = {
         "最大值由 L-BFGS-B 求得。\n"
         "- **随机尖锐度**：沿滤波器归一化随机方向 d 的 f(θ + σ·d) − f(θ) 的平均值（Li 等 2018，*Visualizing the "
         "Loss Landscape of Neural Nets*）。\n"
-        "- **SAM 尖锐度**：f(θ + ρ·g/|g|) − f(θ)，g 为梯度，在每块 m 个样本上平均（Foret 等 2021，"
-        "*Sharpness-Aware Minimization*）。\n"
+        "- **SAM 尖锐度**（其曲率部分）：f(θ + ρ·ĝ) − f(θ) − ρ|g| ≈ ½ρ²·ĝᵀHĝ，g 为梯度，ĝ = g/|g|，在每块 m 个"
+        "样本上平均（Foret 等 2021，*Sharpness-Aware Minimization*）。减去一阶项 ρ|g|：远离驻点时它主导原始升幅，"
+        "使排序只反映梯度范数而非尖锐度（原始升幅见列 sharpness_sam_raw）。\n"
         "- Hessian 的 **λ_max、λ_min 与迹**：基于 Hessian-向量积的 Lanczos（两端，各带误差界）与精确迹（MLP）或 Hutchinson 估计（不构造 Hessian 矩阵）。\n"
         "- **B_simple**：梯度噪声尺度 tr(Σ)/|G|²（McCandlish 等 2018），每个研究一个数：每个可比运行在其训练探测点"
         "（第 0 轮到结束）上的几何平均，再对运行取几何平均，附 95 % 自助法区间；即点线。它是临界批大小的代理；"

@@ -45,9 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("study", help="study id (or a prefix of it) or a unique study name")
     ex.add_argument("--store")
     ex.add_argument("--table", choices=["runs", "epochs", "landscape", "predictors", "summary"], default="runs",
-                    help="predictors: Kendall τ of each measure vs the gap (gap_acc) over the comparable runs; "
-                         "summary: what the charts draw, per measure and compared group the mean, its 95%% "
-                         "interval, n and n_left_out, then the study's B_simple and B_crit with their intervals")
+                    help="predictors: per measure, the granulated Kendall τ (psi, Jiang et al. 2020) and plain τ "
+                         "vs the gap (gap_acc) over the fitted runs, its expected sign and agreement; a 95%% "
+                         "bootstrap interval of τ from 10 runs on. summary: what the charts draw, per measure and "
+                         "compared group the mean, its 95%% interval, n and n_left_out, then the study's B_simple "
+                         "and B_crit with their intervals")
     ex.add_argument("--format", choices=["csv", "parquet"], default="csv")
     ex.add_argument("-o", "--output", help="output file (default: standard output, CSV only)")
     return p

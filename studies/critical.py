@@ -1,6 +1,7 @@
 """The Hessian test at a critical point (the lecture notes 000/001), from Hessian-vector products:
 
-- `gradient_norm`: ‖∇f‖ at θ: is this a critical point at all?
+- `gradient_norm`: ‖∇f‖ at θ: is this a critical point at all? (verdict.py states the rules that turn these
+  numbers into words: negative curvature, saddle only with the gradient about zero, unresolved.)
 - `extreme_eigenvalues`: the bottom and the top Hessian eigenvalue together, by Lanczos on HVPs, each with
   its residual error bound. Power iteration finds the eigenvalue of largest magnitude, which at a minimum
   is λ_max and never a small negative λ_min; Lanczos converges to both ends of the spectrum in one Krylov
@@ -23,6 +24,7 @@ import numpy as np
 import torch
 
 from .objective import Objective
+from .verdict import ZERO_CUT
 
 EIG_TOL = 2e-3           # Ritz values within EIG_TOL·max|λ| of an eigenvalue (0.2 % of the spectrum's scale)
 EIG_MIN_STEPS = 40       # never fewer Lanczos steps for λ_min: the bottom of a trained net's spectrum is a dense
@@ -30,7 +32,8 @@ EIG_MIN_STEPS = 40       # never fewer Lanczos steps for λ_min: the bottom of a
                          # (keskar-digits full batch: -0.0031 after 20 steps, -0.0095 after 40, λ_min -0.0097)
 EIG_MAX_HVPS = 150       # the budget of Lanczos steps (one HVP each) for the two extreme eigenvalues
 _BASIS_BYTES = 512 << 20 # above this the Lanczos basis is kept in the model's dtype instead of float64
-RATIO_CUT = 1e-3         # |λ| ≤ RATIO_CUT·max|λ| counts as zero, not positive (float32 HVP noise is ~1e-6)
+RATIO_CUT = ZERO_CUT     # |λ| ≤ RATIO_CUT·max|λ| counts as zero, not positive (float32 HVP noise is ~1e-6);
+                         # the same cut resolves λ_min from 0 in the verdict (verdict.py)
 SLQ_STEPS = 80           # Lanczos steps per run (PyHessian: iter = 100)
 SLQ_RUNS = 3             # independent starting vectors (PyHessian: n_v = 1)
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .charts import PALETTE, label
+from .i18n import t
 
 DENSITY_FLOOR = 1e-6   # the log density axis starts here (PyHessian's plots add a small constant the same way)
 
@@ -84,24 +85,29 @@ def spectrum_chart(rows: pd.DataFrame, *, title: str = "Hessian spectral density
 
 
 def predictors_chart(table: pd.DataFrame, *, height: int | None = None) -> alt.Chart:
-    """Kendall τ of each measure vs the gap as ranked horizontal bars with their bootstrap interval."""
-    df = table.copy()
-    df["name"] = df.get("label", df["measure"])
+    """The predictors table (predictors.predictors_table) in its order (by agreement with the expected sign):
+    bars Ψ, the granulated τ; black points plain τ over all fitted runs with its bootstrap interval (red, only
+    from 10 runs on). Each name carries its expected sign."""
+    df = table.reindex(columns=[*table.columns, *(c for c in ("psi", "expected_sign", "label", "note")
+                                                  if c not in table.columns)]).copy()
+    expect = {1: t("pred.expected", sign="+"), -1: t("pred.expected", sign="−")}
+    df["name"] = [f"{lab if isinstance(lab, str) else m} ({expect.get(e, t('pred.no_sign'))})"
+                  for m, lab, e in zip(df["measure"], df["label"], df["expected_sign"])]
     df["baseline"] = df["measure"] == "batch_size"
-    order = df.sort_values("tau", key=lambda s: -s.abs().fillna(-1))["name"].tolist()
-    y = alt.Y("name:N", sort=order, title=None)
-    x = alt.X("tau:Q", title="Kendall τ with the gap (train − test accuracy)", scale=alt.Scale(domain=[-1, 1]))
-    tooltip = ["name:N", alt.Tooltip("tau:Q", format=".2f"), alt.Tooltip("ci_low:Q", format=".2f"),
-               alt.Tooltip("ci_high:Q", format=".2f"), "n:Q"]
-    bars = alt.Chart(df).mark_bar().encode(
-        x=x, y=y, tooltip=tooltip,
+    y = alt.Y("name:N", sort=df["name"].tolist(), title=None, axis=alt.Axis(labelLimit=360))
+    scale = alt.Scale(domain=[-1, 1])
+    tooltip = ["name:N", alt.Tooltip("psi:Q", title="Ψ", format=".2f"), alt.Tooltip("tau:Q", title="τ", format=".2f"),
+               alt.Tooltip("ci_low:Q", format=".2f"), alt.Tooltip("ci_high:Q", format=".2f"), "n:Q", "note:N"]
+    bars = alt.Chart(df).mark_bar(opacity=0.75).encode(
+        x=alt.X("psi:Q", title=t("pred.axis"), scale=scale), y=y, tooltip=tooltip,
         color=alt.condition("datum.baseline", alt.value("#9c9c9c"), alt.value(PALETTE[0])))
     ci = alt.Chart(df).mark_errorbar(ticks=True, color="#e15759", thickness=2).encode(
-        x=alt.X("ci_low:Q", title="Kendall τ with the gap (train − test accuracy)"), x2="ci_high:Q", y=y) \
+        x=alt.X("ci_low:Q", title=t("pred.axis"), scale=scale), x2="ci_high:Q", y=y) \
         .transform_filter("isValid(datum.ci_low)")
+    tau = alt.Chart(df).mark_point(shape="diamond", filled=True, color="black", size=70).encode(
+        x=alt.X("tau:Q", scale=scale), y=y, tooltip=tooltip)
     zero = alt.Chart(pd.DataFrame({"tau": [0.0]})).mark_rule(color="#555").encode(x="tau:Q")
-    return alt.layer(bars, ci, zero).properties(
-        title="which measure predicts the gap", height=height or 34 * max(1, len(df)))
+    return alt.layer(bars, ci, tau, zero).properties(title=t("pred.title"), height=height or 34 * max(1, len(df)))
 
 
 __all__ = ["noise_over_training_chart", "density_curve", "density_frame", "spectrum_chart", "predictors_chart",

@@ -9,7 +9,8 @@ table of their own: the runner gets them from `landscape.random_slice_rows` / `i
 
 `hessian` is the curvature: λ_max by Lanczos (`hessian_top_eig`, with `_err`, its residual bound: an
 eigenvalue lies within ± it; Lanczos needs fewer HVPs than power iteration), the trace and the gradient
-norm on the sample (`grad_norm`). `critical` (or `spectrum`) completes the notes' critical-point test
+norm on the sample (`grad_norm`, and `grad_norm_init` at the initial weights when they are given: the
+saddle rule's reference, verdict.py). `critical` (or `spectrum`) completes the notes' critical-point test
 (000/001) with λ_min from the same Lanczos run (`hessian_min_eig`, `_err`), which takes ≥ 40 steps
 where λ_max alone converges in ~8, so it is off by default; `spectrum` adds the
 notes' minimum ratio (dense, small models) and a spectral density (dense eigenvalues, or stochastic
@@ -88,14 +89,18 @@ def measure_run(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: Cal
                              generator=_gen(spec, _SEED_RAND))
         out.update(sharpness_rand=r.value, sharpness_rand_se=r.se)
 
-    def sam() -> None:
-        out["sharpness_sam"] = sam_sharpness(obj, rho=spec.sam_rho, m=spec.sam_m).value
+    def sam() -> None:   # the curvature part (first-order term ρ‖g‖ subtracted) and the raw rise
+        r = sam_sharpness(obj, rho=spec.sam_rho, m=spec.sam_m)
+        out.update(sharpness_sam=r.value, sharpness_sam_raw=r.raw)
 
     def hessian() -> None:   # λ_max, the trace, the gradient norm (and λ_min, with the critical-point test)
         ext = extreme_eigenvalues(obj, ends="both" if bottom and not dense else "top",
                                   generator=_gen(spec, _SEED_LANCZOS))
         out.update(hessian_top_eig=ext.max, hessian_top_eig_err=ext.max_err, hessian_iters=ext.hvps,
                    hessian_converged=ext.converged, grad_norm=gradient_norm(obj))
+        if init_state is not None:   # the reference of the saddle rule (verdict.py): ‖g‖ at the start, same sample
+            out["grad_norm_init"] = gradient_norm(objective(model, x_train[idx], y_train[idx], loss_fn,
+                                                            state=init_state))
         if spec.hessian:
             tr = hessian_trace(obj, generator=_gen(spec, _SEED_TRACE))
             out.update(hessian_trace=tr.value, hessian_trace_se=tr.se, hessian_trace_probes=tr.probes)

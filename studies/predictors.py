@@ -1,10 +1,18 @@
-"""Which measure predicts the generalisation gap? (Jiang et al. 2019, "Fantastic Generalization Measures")
+"""Which measure predicts the generalisation gap? (Jiang et al. 2020, "Fantastic Generalization Measures and
+Where to Find Them", ICLR)
 
-For each measure, Kendall's rank correlation τ between the measure and the gap across a study's finished
-runs, with a bootstrap confidence interval over runs (paired resampling). τ = 1: ranking the runs by the
-measure ranks them exactly by their gap; 0: no relation. Batch size itself is the baseline a sharpness
-measure has to beat (Jiang et al.'s point: many measures do no better than the hyperparameter that varied).
-No torch here: the CLI's `export --table predictors` and the pages read it from the runs table.
+Jiang et al. compare measures over models trained to the same fit, and rank them by the granulated Kendall τ:
+for each hyperparameter the study varied, τ between the measure and the gap inside every group of runs that
+differ in that hyperparameter only (the others, and the seed, fixed), averaged over the groups (ψ_h); then
+Ψ = the mean of ψ_h over the varied hyperparameters. Plain τ over all runs mixes the hyperparameters: a measure
+that tracks the optimizer can rank high in a study whose gap moves with the optimizer and the batch size.
+
+So: only fitted runs (`fairness.fitted`: done and at the target, or at the matched loss without one) count;
+each measure carries the sign the literature expects (sharper or more curved → larger gap: +); rows are
+ranked by agreement = expected sign × Ψ, so a measure with the wrong sign ranks last, not first. Plain τ stays
+beside Ψ with a paired bootstrap interval, but only from MIN_RUNS_FOR_INTERVAL runs on: below that a
+percentile interval of τ spans about [−1, 1] and says nothing. No torch here: the CLI's
+`export --table predictors` and the Curvature page read it from the runs table.
 """
 
 from __future__ import annotations
@@ -15,16 +23,26 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-# (column, label); the gap is gap_acc (train − test accuracy) unless asked otherwise
+from .fairness import fitted
+from .i18n import t
+
+# (column, label, expected sign vs the gap gap_acc = train − test accuracy). Sharpness and curvature: + (Keskar
+# et al. 2017, Jiang et al. 2020: flatter solutions generalise better); batch size: + (Keskar's large-batch
+# gap). B_simple at the end point has no sign stated in the literature: 0, shown but not ranked by agreement.
 MEASURES = (
-    ("sharpness_eps", "ε-sharpness (Keskar)"),
-    ("sharpness_rand", "random sharpness"),
-    ("sharpness_sam", "SAM sharpness"),
-    ("hessian_top_eig", "Hessian λ_max"),
-    ("hessian_trace", "Hessian trace"),
-    ("noise_scale", "noise scale B_simple"),
-    ("batch_size", "batch size (baseline)"),
+    ("sharpness_eps", "ε-sharpness (Keskar)", 1),
+    ("sharpness_rand", "random sharpness", 1),
+    ("sharpness_sam", "SAM sharpness (curvature part)", 1),
+    ("hessian_top_eig", "Hessian λ_max", 1),
+    ("hessian_trace", "Hessian trace", 1),
+    ("noise_scale", "noise scale B_simple", 0),
+    ("batch_size", "batch size (baseline)", 1),
 )
+# The hyperparameters a study's grid varies. The seed is held fixed inside a group, never a hyperparameter; the
+# lr is its position in the sweep (rank within optimizer × batch size), so an lr scaled with the batch size
+# (linear/sqrt rule) still counts as one setting across batch sizes.
+HYPERPARAMETERS = ("batch_size", "lr", "optimizer", "shuffle")
+MIN_RUNS_FOR_INTERVAL = 10
 RESAMPLES = 2000
 # Above this many runs the vectorised τ's [resamples, n, n] sign arrays cost O(n²) each (190 s for 7 measures of a
 # 1,000-run study): each resample then takes scipy's O(n log n) τ, and LARGE_RESAMPLES of them (a 1,000-run
@@ -32,7 +50,8 @@ RESAMPLES = 2000
 VECTOR_MAX_N = 200
 LARGE_RESAMPLES = 200
 CONFIDENCE = 0.95
-COLUMNS = ["measure", "label", "tau", "ci_low", "ci_high", "p_value", "n", "gap"]
+COLUMNS = ["measure", "label", "tau", "ci_low", "ci_high", "p_value", "n", "gap", "psi", "expected_sign",
+           "agreement", "n_left_out", "n_groups", *(f"psi_{h}" for h in HYPERPARAMETERS), "note"]
 
 
 def kendall_tau(x, y) -> float:
@@ -82,25 +101,99 @@ def tau_with_ci(x, y, *, resamples: int = RESAMPLES, confidence: float = CONFIDE
     return tau, float(res.confidence_interval.low), float(res.confidence_interval.high), p
 
 
+def sweep_coordinates(runs: pd.DataFrame) -> pd.DataFrame:
+    """The grid coordinates of each run (HYPERPARAMETERS present, plus seed), lr replaced by its dense rank
+    within (optimizer, batch size): the sweep position, the same for every batch size under lr scaling."""
+    cols = [c for c in (*HYPERPARAMETERS, "seed") if c in runs.columns]
+    out = runs[cols].copy()
+    if "lr" in out.columns:
+        keys = [c for c in ("optimizer", "batch_size") if c in runs.columns]
+        lr = pd.to_numeric(runs["lr"], errors="coerce")
+        out["lr"] = lr.groupby([runs[k] for k in keys], dropna=False).rank(method="dense") if keys \
+            else lr.rank(method="dense")
+    return out
+
+
+def granulated_tau(coords: pd.DataFrame, measure, gap) -> tuple[float, dict[str, float], int]:
+    """(Ψ, {hyperparameter: ψ_h}, groups used). ψ_h = mean over groups of runs equal in every other coordinate
+    (seed included) and differing in h of τ(measure, gap) in the group; a group where the measure or the gap
+    is constant contributes 0 (no rank information, as in Jiang et al.'s sign-sum τ). Ψ = mean of the ψ_h of
+    the hyperparameters that vary; nan when no group has two runs."""
+    df = coords.reset_index(drop=True).assign(_m=np.asarray(measure, float), _g=np.asarray(gap, float))
+    per: dict[str, float] = {}
+    groups = 0
+    for h in HYPERPARAMETERS:
+        if h not in df.columns or df[h].nunique(dropna=False) < 2:
+            continue
+        others = [c for c in coords.columns if c != h]
+        gid = df.groupby(others, dropna=False, sort=False).ngroup() if others else pd.Series(0, index=df.index)
+        d = pd.DataFrame({"gid": gid, "m": df["_m"], "g": df["_g"]})
+        varied = df.groupby(gid)[h].nunique(dropna=False) >= 2
+        if not varied.any():
+            continue
+        pairs = d.merge(d, on="gid")                 # every ordered pair inside a group: τ-b's sums, vectorised
+        sm, sg = np.sign(pairs["m_x"] - pairs["m_y"]), np.sign(pairs["g_x"] - pairs["g_y"])
+        sums = pd.DataFrame({"num": sm * sg, "sx": sm * sm, "sy": sg * sg}).groupby(pairs["gid"]).sum()
+        sums = sums[varied.reindex(sums.index, fill_value=False)]
+        den = np.sqrt(sums["sx"] * sums["sy"])
+        taus = np.divide(sums["num"], den, out=np.zeros(len(sums)), where=den.to_numpy() > 0)
+        per[h] = float(np.mean(taus))
+        groups += len(taus)
+    psi = float(np.mean(list(per.values()))) if per else math.nan
+    return psi, per, groups
+
+
+def _comparable(runs: pd.DataFrame) -> np.ndarray:
+    """The runs a comparison may use: fairness.fitted (a table without train losses: the done runs that
+    reached their target, or all done runs)."""
+    if "train_loss" in runs.columns:
+        return fitted(runs).to_numpy(bool)
+    keep = (runs["status"] == "done").to_numpy(bool) if "status" in runs.columns else np.ones(len(runs), bool)
+    if "reached_target" in runs.columns:
+        keep &= runs["reached_target"].fillna(False).astype(bool).to_numpy()
+    return keep
+
+
 def predictors_table(runs: pd.DataFrame, gap: str = "gap_acc", *, resamples: int = RESAMPLES,
                      confidence: float = CONFIDENCE, seed: int = 0) -> pd.DataFrame:
-    """One row per measure the runs table has (columns COLUMNS), ranked by |τ| (best predictor first); runs
-    that are not `done` or lack the measure or the gap are left out of that measure's n."""
+    """One row per measure the runs table has (columns COLUMNS) over its fitted runs, ranked by agreement =
+    expected sign × Ψ (measures without an expected sign last). n counts the fitted runs with the measure and
+    the gap; n_left_out the study's other runs. Below MIN_RUNS_FOR_INTERVAL runs τ has no interval (nan) and
+    `note` says so."""
     if runs.empty:
         return pd.DataFrame(columns=COLUMNS)
     if gap not in runs.columns:
         raise ValueError(f"the runs table has no {gap!r} column")
-    done = runs[runs["status"] == "done"] if "status" in runs.columns else runs
+    coords = sweep_coordinates(runs)
+    keep = _comparable(runs)
     rows = []
-    for col, label in MEASURES:
-        if col not in done.columns:
+    for col, label, sign in MEASURES:
+        if col not in runs.columns:
             continue
-        pair = pd.DataFrame({"m": pd.to_numeric(done[col], errors="coerce"),
-                             "g": pd.to_numeric(done[gap], errors="coerce")}).dropna()
-        pair = pair[np.isfinite(pair["m"]) & np.isfinite(pair["g"])]
-        tau, lo, hi, p = tau_with_ci(pair["m"], pair["g"], resamples=resamples, confidence=confidence, seed=seed)
+        m, g = pd.to_numeric(runs[col], errors="coerce"), pd.to_numeric(runs[gap], errors="coerce")
+        ok = keep & np.isfinite(m.to_numpy(float)) & np.isfinite(g.to_numpy(float))
+        x, y = m.to_numpy(float)[ok], g.to_numpy(float)[ok]
+        few = x.size < MIN_RUNS_FOR_INTERVAL
+        tau, lo, hi, p = tau_with_ci(x, y, resamples=resamples, confidence=confidence, seed=seed)
+        if few:
+            lo = hi = math.nan
+        psi, per, groups = granulated_tau(coords[ok], x, y)
         rows.append({"measure": col, "label": label, "tau": tau, "ci_low": lo, "ci_high": hi, "p_value": p,
-                     "n": len(pair), "gap": gap})
+                     "n": int(x.size), "gap": gap, "psi": psi, "expected_sign": sign,
+                     "agreement": sign * psi if sign else math.nan, "n_left_out": int(len(runs) - x.size),
+                     "n_groups": groups, **{f"psi_{h}": per.get(h, math.nan) for h in HYPERPARAMETERS},
+                     "note": t("pred.too_few_for_interval", n=MIN_RUNS_FOR_INTERVAL) if few else ""})
     out = pd.DataFrame(rows, columns=COLUMNS)
-    return out.assign(_k=out["tau"].abs().fillna(-1)).sort_values("_k", ascending=False, kind="stable") \
+    return out.assign(_k=out["agreement"].fillna(-math.inf)).sort_values("_k", ascending=False, kind="stable") \
         .drop(columns="_k").reset_index(drop=True)
+
+
+def predictors_caption(table: pd.DataFrame, resamples: int = RESAMPLES) -> str:
+    """The caption under the predictors chart: runs used and left out, the hyperparameters Ψ is over, and the
+    interval (or why there is none)."""
+    n, left = int(table["n"].max()), int(table["n_left_out"].min())
+    hypers = [h for h in HYPERPARAMETERS if table[f"psi_{h}"].notna().any()]
+    interval = t("curv.pred_interval", resamples=resamples_for(n, resamples)) if n >= MIN_RUNS_FOR_INTERVAL \
+        else t("curv.pred_no_interval", min=MIN_RUNS_FOR_INTERVAL)
+    return t("curv.pred_caption", n=n, left=left, hypers=", ".join(hypers) or t("pred.none_varied"),
+             interval=interval)

@@ -7,8 +7,11 @@
 - `random_sharpness`: mean over M directions of (f(x + σ·d) + f(x − σ·d))/2 − f(x), d filter-normalised
   (Li et al. 2018); averaging each direction with its opposite cancels the first-order term σ·gᵀd, which
   otherwise dominates (single draws went negative) and made the estimate ~4× noisier.
-- `sam_sharpness`: Foret et al. 2021 m-sharpness, f(x + ρ·g/‖g‖) − f(x) averaged over disjoint chunks
-  of m examples, g the chunk's gradient.
+- `sam_sharpness`: Foret et al. 2021 m-sharpness, the loss rise one step of length ρ uphill along the chunk's
+  gradient g, f(x + ρ·ĝ) − f(x), averaged over disjoint chunks of m examples. Away from a stationary point
+  that rise is mostly its first-order term ρ‖g‖ (on trained nets it ordered runs exactly as ‖g‖), so the
+  value reported is the curvature part, f(x + ρĝ) − f(x) − ρ‖g‖ = ½ρ²·ĝᵀHĝ + O(ρ³); the raw rise is kept
+  as `raw`.
 """
 
 from __future__ import annotations
@@ -46,10 +49,12 @@ class RandomSharpness:
 
 @dataclass(frozen=True)
 class SamSharpness:
-    value: float          # mean over chunks of f_c(x + ρ·g_c/‖g_c‖) − f_c(x)
+    value: float          # mean over chunks of f_c(x + ρ·ĝ_c) − f_c(x) − ρ‖g_c‖ ≈ ½ρ²·ĝ_cᵀHĝ_c: curvature only
     chunks: int
     m: int                # examples per chunk actually used
     rho: float
+    raw: float = math.nan        # mean of f_c(x + ρ·ĝ_c) − f_c(x), first-order term included (Foret et al.'s)
+    first_order: float = math.nan  # mean of ρ‖g_c‖, the part subtracted
 
 
 def subspace_basis(n: int, p: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -116,14 +121,19 @@ def random_sharpness(obj: Objective, *, sigma: float = 0.05, directions: int = 1
 
 def sam_sharpness(obj: Objective, *, rho: float = 0.05, m: int = 128) -> SamSharpness:
     """m-sharpness: for each disjoint chunk of m consecutive examples of obj's batch (the sample is already
-    a seeded random draw), f_c(x + ρ·g_c/‖g_c‖) − f_c(x); the mean over chunks. A last partial chunk is
-    left out; a batch smaller than m is one chunk. ρ is an absolute L2 radius in parameter space."""
+    a seeded random draw), the rise f_c(x + ρ·ĝ_c) − f_c(x) along the chunk's unit gradient ĝ_c, less its
+    first-order term ρ‖g_c‖ (exactly gᵀ(ρĝ)), leaving ½ρ²·ĝ_cᵀH_cĝ_c + O(ρ³): the curvature along ĝ, which
+    no longer grows with ‖g‖. The mean over chunks; a chunk with g = 0 has no direction and counts 0. A
+    last partial chunk is left out; a batch smaller than m is one chunk. ρ is an absolute L2 radius in
+    parameter space."""
     n = len(obj.x)
     m_used = min(m, n)
-    deltas = []
+    rises, firsts = [], []
     for s in range(0, n - m_used + 1, m_used):
         sub = obj.on(obj.x[s:s + m_used], obj.y[s:s + m_used])
         f0, g = sub.loss_grad()
-        gn = float(g.norm())
-        deltas.append(0.0 if gn == 0.0 else sub.loss(sub.theta + (rho / gn) * g) - f0)
-    return SamSharpness(value=float(np.mean(deltas)), chunks=len(deltas), m=m_used, rho=rho)
+        gn = float(g.double().norm())
+        rises.append(0.0 if gn == 0.0 else sub.loss(sub.theta + (rho / gn) * g) - f0)
+        firsts.append(rho * gn)
+    raw, first = float(np.mean(rises)), float(np.mean(firsts))
+    return SamSharpness(value=raw - first, chunks=len(rises), m=m_used, rho=rho, raw=raw, first_order=first)

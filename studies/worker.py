@@ -48,9 +48,10 @@ class RunOutcome:
 
 
 # Bump when an estimator changes its answer (2: antithetic random sharpness, SEs, the critical-point test;
-# 3: λ_max and λ_min from one Lanczos run with error bounds, the MLP noise scale in one batched pass):
+# 3: λ_max and λ_min from one Lanczos run with error bounds, the MLP noise scale in one batched pass;
+# 4: sharpness_sam is the curvature part, ρ‖g‖ subtracted, and grad_norm_init for the saddle rule):
 # stored measurements are then recomputed from the stored weights, without retraining.
-MEASURE_VERSION = 3
+MEASURE_VERSION = 4
 
 
 def cpu_budget() -> int:

@@ -51,6 +51,11 @@ def test_run_list_export_and_cached_rerun(tmp_path):
     pred = cli("export", "clitest", "--store", store, "--table", "predictors")
     assert pred.returncode == 0, pred.stderr
     assert pred.stdout.startswith("measure,label,tau,ci_low,ci_high,p_value,n,gap") and "batch_size" in pred.stdout
+    import io
+    p = pd.read_csv(io.StringIO(pred.stdout))
+    assert {"psi", "expected_sign", "agreement", "n_left_out", "note"} <= set(p.columns)
+    assert (p.n < 10).all() and p.ci_low.isna().all() and p.ci_high.isna().all()     # 2 runs: no interval
+    assert p.note.str.startswith("too few runs for an interval").all()
 
 
 def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path):

@@ -112,3 +112,25 @@ def test_density_curve_integrates_to_one_and_dense_density_is_uniform():
     grid = np.linspace(-3, 5, 4001)
     y = density_curve(d.nodes, d.weights, grid, width=0.1)
     assert float(np.trapezoid(y, grid)) == pytest.approx(1.0, rel=1e-6)
+
+
+def test_verdict_from_measured_ends_saddle_only_where_the_gradient_is_about_zero():
+    """½wᵀAw with A = diag(−1, 2, 3): a saddle at 0. At w = 0.5·(1,1,1) λ_min = −1 is resolved, but ‖g‖ is half
+    its start (w₀ = (1,1,1)): negative curvature, not a minimum, not a saddle. At w = 10⁻³·(1,1,1) the gradient is
+    0.1 % of its start: a saddle. A positive definite A gives no negative curvature."""
+    from studies.verdict import verdict
+    from tests.test_curvature import Quadratic, mean_loss
+    from studies.objective import objective
+
+    def ends(a, w):
+        obj = objective(Quadratic(a, np.asarray(w, float)), torch.zeros(4, 1, dtype=torch.float64), torch.zeros(4),
+                        mean_loss)
+        return extreme_eigenvalues(obj, generator=gen(0)), gradient_norm(obj)
+
+    a = np.diag([-1.0, 2.0, 3.0])
+    _, g0 = ends(a, [1.0, 1.0, 1.0])
+    for w, want in (([0.5] * 3, "negative"), ([1e-3] * 3, "saddle")):
+        e, g = ends(a, w)
+        assert e.min == pytest.approx(-1.0) and verdict(e.min, e.min_err, e.max, g, g0) == want
+    e, g = ends(np.diag([0.5, 2.0, 3.0]), [1e-3] * 3)
+    assert verdict(e.min, e.min_err, e.max, g, g0) == "no_negative"

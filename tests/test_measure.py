@@ -19,7 +19,7 @@ LANCZOS = {"hessian_top_eig", "hessian_top_eig_err", "hessian_iters", "hessian_c
 BOTTOM = LANCZOS | {"hessian_min_eig", "hessian_min_eig_err"}
 COLUMNS = {
     "sharpness_random": {"sharpness_rand", "sharpness_rand_se", "sharpness_rand_time_s"},
-    "sharpness_sam": {"sharpness_sam", "sharpness_sam_time_s"},
+    "sharpness_sam": {"sharpness_sam", "sharpness_sam_raw", "sharpness_sam_time_s"},
     "hessian": LANCZOS | {"hessian_trace", "hessian_trace_se", "hessian_trace_probes"},
     "critical": BOTTOM,    # the critical-point test: λ_min (and λ_max) by Lanczos, no trace
     "spectrum": BOTTOM | {"min_ratio", "min_ratio_cut", "n_eig_positive", "n_eig_negative", "spectrum_time_s"},
@@ -54,7 +54,7 @@ def test_all_on_gives_every_column_with_types():
     out = measure_run(model, x, y, F.cross_entropy,
                       MeasureSpec(**FAST, sharpness_eps=(1e-3, 5e-4), spectrum=True), init_state=init)
     expected = BASE | {"sharpness_eps", "sharpness_eps_0.0005", "sharpness_eps_iters", "sharpness_eps_time_s",
-                       "noise_scale_init", "noise_scale_init_se", "noise_scale_init_time_s"}
+                       "noise_scale_init", "noise_scale_init_se", "noise_scale_init_time_s", "grad_norm_init"}
     for cols in COLUMNS.values():
         expected |= cols
     assert set(out) == expected
@@ -65,6 +65,10 @@ def test_all_on_gives_every_column_with_types():
     assert all(math.isfinite(v) for v in out.values())
     assert out["sharpness_eps"] > out["sharpness_eps_0.0005"] >= 0
     assert 0 <= out["min_ratio"] <= 1
+    from studies.critical import gradient_norm           # the saddle rule's reference: ‖g‖ at the initial weights
+    idx = sample_indices(len(x), 128, 0)
+    assert out["grad_norm_init"] == pytest.approx(gradient_norm(objective(mlp().eval(), x[idx], y[idx],
+                                                                          F.cross_entropy)), rel=1e-6)
     assert out["measure_time_s"] >= sum(v for k, v in out.items() if k.endswith("_time_s") and k != "measure_time_s")
 
 

@@ -76,6 +76,15 @@ def test_curvature_draws_the_critical_point_test_noise_over_training_and_predict
     assert len(charts(at)) >= 5, text(at.info)
     assert "minimum ratio" in text(at.markdown) and "Kendall" in text(at.caption)
     assert "spectrum" in text(at.info)
+    # a verdict per run, with ‖g‖ beside it and the saddle rule stated; nothing "proves a saddle"
+    verdicts = at.dataframe[0].value
+    assert "‖g‖" in verdicts.columns and len(verdicts) >= 1
+    assert set(verdicts["verdict"]) <= {"negative curvature: not a minimum", "unresolved: |λ_min| within its error",
+                                        "no negative curvature resolved (consistent with a minimum)",
+                                        "saddle: negative curvature, gradient about zero"}
+    assert "about zero" in text(at.caption) and "proves" not in text(at.caption) + text(at.markdown)
+    # 4 runs: the predictors caption says why there is no interval
+    assert "too few runs for an interval" in text(at.caption)
 
 
 def test_sharpness_without_measurements_says_how_to_get_them(fixture_store, monkeypatch):

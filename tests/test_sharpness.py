@@ -160,7 +160,8 @@ def test_random_sharpness_scales_with_sigma_squared_like_a_std():
 
 
 def test_sam_m_sharpness_matches_closed_form_per_chunk():
-    """Chunk loss ½·mean‖w − t_i‖² has g = w − t̄ and Hessian I: f(w + ρg/‖g‖) − f(w) = ρ‖g‖ + ½ρ²."""
+    """Chunk loss ½·mean‖w − t_i‖² has g = w − t̄ and Hessian I: the rise f(w + ρĝ) − f(w) = ρ‖g‖ + ½ρ², of which
+    the reported value is the curvature part ½ρ² and `raw` the whole."""
     rng = np.random.default_rng(3)
     t = rng.normal(size=(50, 4))
     w0 = rng.normal(size=4)
@@ -168,12 +169,31 @@ def test_sam_m_sharpness_matches_closed_form_per_chunk():
     rho, m = 0.05, 16
     r = sam_sharpness(obj, rho=rho, m=m)
     chunks = [t[s:s + m] for s in range(0, 48, m)]           # 3 full chunks, the last 2 examples left out
-    expected = np.mean([rho * np.linalg.norm(w0 - c.mean(0)) + 0.5 * rho ** 2 for c in chunks])
+    first = np.mean([rho * np.linalg.norm(w0 - c.mean(0)) for c in chunks])
     assert r.chunks == 3 and r.m == m and r.rho == rho
-    assert r.value == pytest.approx(expected, rel=1e-10)
+    assert r.value == pytest.approx(0.5 * rho ** 2, rel=1e-8)
+    assert r.raw == pytest.approx(first + 0.5 * rho ** 2, rel=1e-10) and r.first_order == pytest.approx(first)
     whole = sam_sharpness(obj, rho=rho, m=1000)               # smaller than m: one chunk of everything
     assert whole.chunks == 1 and whole.m == 50
-    assert whole.value == pytest.approx(rho * np.linalg.norm(w0 - t.mean(0)) + 0.5 * rho ** 2, rel=1e-10)
+    assert whole.raw == pytest.approx(rho * np.linalg.norm(w0 - t.mean(0)) + 0.5 * rho ** 2, rel=1e-10)
+    assert whole.value == pytest.approx(0.5 * rho ** 2, rel=1e-8)
+
+
+def test_sam_sharpness_on_a_quadratic_with_a_gradient_is_half_rho_squared_curvature_not_the_gradient():
+    """½wᵀAw away from its minimum: along an eigenvector the value is ½ρ²λ however large ‖g‖ is (the raw rise
+    grows with ‖g‖); in any direction it is ½ρ²·ĝᵀAĝ."""
+    a, rho = np.array([3.0, 1.0, 0.5]), 0.05
+    values, raws, grads = [], [], []
+    for c in (0.1, 1.0, 10.0):                                # ‖g‖ = 3c: 0.3, 3, 30
+        r = sam_sharpness(objective(DiagQuadratic(a, np.array([c, 0.0, 0.0])), *data(), mean_loss), rho=rho)
+        values.append(r.value), raws.append(r.raw), grads.append(3 * c)
+    assert values == pytest.approx([0.5 * rho ** 2 * 3.0] * 3, rel=1e-8)
+    assert raws == pytest.approx([rho * g + 0.5 * rho ** 2 * 3.0 for g in grads], rel=1e-10)
+    w = np.array([1.0, 2.0, -1.0])
+    g = a * w
+    u = g / np.linalg.norm(g)
+    r = sam_sharpness(objective(DiagQuadratic(a, w), *data(), mean_loss), rho=rho)
+    assert r.value == pytest.approx(0.5 * rho ** 2 * float(u @ (a * u)), rel=1e-8)
 
 
 @pytest.mark.parametrize("train_mode", [False, True])
