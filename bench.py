@@ -41,8 +41,7 @@ from studies.data import Dataset, load_dataset
 from studies.device import denormals_flushed
 from studies.stacked import StackedTrainer
 from studies.models import build_model
-from studies.timing import PlainTrainer, best_stack, timing_pass
-from studies.timing import race as timing_race
+from studies.timing import PlainTrainer, best_stack, timing_pass, race as timing_race
 
 CPU = torch.device("cpu")
 HIDDEN = (256, 256)

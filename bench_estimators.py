@@ -32,8 +32,8 @@ def main() -> None:
     p.add_argument("--write", action="store_true")
     args = p.parse_args()
     torch.set_num_threads(1)
-    import studies.measure as M
-    from studies.landscape import random_slice_rows
+    import studies.measures.measure_run as M
+    from studies.measures.landscape import random_slice_rows
     spec = StudySpec.from_toml("examples/keskar-digits.toml")
     data = load_dataset(spec.dataset, spec.data, "cpu")
     run = next(r for r in spec.expand(n_train=data.n_train, device="cpu") if r.seed == 0

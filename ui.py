@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from studies import charts, conclusions, fairness, i18n, scaling, tidy
+from studies import charts, i18n
+from studies.analysis import conclusions, fairness, scaling, tidy
 from studies.i18n import t
 from studies.jobs import JobManager, device_slot
 from studies.store import Store, StoreError, open_store, resolve_root

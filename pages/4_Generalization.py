@@ -4,7 +4,9 @@ import streamlit as st
 
 import ui
 from studies.i18n import t
-from studies import charts, charts_fit, conclusions, fairness, scaling
+from studies import charts
+from studies.charts import fit as charts_fit
+from studies.analysis import conclusions, fairness, scaling
 
 MAX_CURVES = 60   # more lines than this is a tangle, and slow to draw
 

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from studies import charts_playground as pc
+from studies.charts import playground as pc
 from studies.config import SCHEDULES
 from studies.i18n import t
 from studies.playground import (OPTIMIZERS, OptimizerSpec, Setup, default_lr, explore, noise_table)

@@ -4,10 +4,10 @@ import streamlit as st
 
 import ui
 from studies import charts
-from studies import curvature_charts as cc
+from studies.charts import curvature as cc
 from studies.i18n import t
-from studies.predictors import predictors_caption, predictors_table
-from studies.verdict import verdict_caption, verdict_table
+from studies.analysis.predictors import predictors_caption, predictors_table
+from studies.analysis.verdict import verdict_caption, verdict_table
 
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .config import BackendError, SpecError, StudySpec
 from .store import StoreError, atomic_write_json, open_store
-from .tidy import with_grid
+from .analysis.tidy import with_grid
 
 EXIT_BAD_INPUT = 2
 
@@ -158,7 +158,7 @@ def _cmd_run(args, store) -> int:
         raise SpecError("spec", str(e)) from None
     counts = runs["status"].value_counts().to_dict() if len(runs) else {}
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no runs"
-    from .summary import closing_note
+    from .analysis.summary import closing_note
     if not args.quiet:
         print(closing_note(runs, store.load_table(spec.study_id, "epochs")))
     print(f"{spec.name} ({spec.study_id}): {summary} in {time.perf_counter() - t0:.1f} s; store {store.root}")
@@ -191,13 +191,13 @@ def _cmd_list(args, store) -> int:
 def _cmd_export(args, store) -> int:
     sid = store.find_study(args.study)
     if args.table == "predictors":   # computed from the runs table, one row per measure
-        from .predictors import predictors_table
+        from .analysis.predictors import predictors_table
         try:
             df = predictors_table(store.load_table(sid, "runs"))
         except ValueError as e:
             raise StoreError(f"no predictors table: {e}") from None
-    elif args.table == "summary":    # exactly the numbers the pages draw (studies.conclusions)
-        from .conclusions import summary_table
+    elif args.table == "summary":    # exactly the numbers the pages draw (studies.analysis.conclusions)
+        from .analysis.conclusions import summary_table
         df = summary_table(store.load_table(sid, "runs"), store.load_table(sid, "epochs"))
     else:
         df = store.load_table(sid, args.table)

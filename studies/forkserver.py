@@ -12,7 +12,7 @@ import os
 
 # torch and the estimators, imported once in the server; workers fork from it (lbfgsb loads scipy's L-BFGS-B
 # kernel alone, without the 0.6 s scipy.optimize package)
-PRELOAD = ["studies.pool", "studies.measure", "studies.landscape", "studies.lbfgsb"]
+PRELOAD = ["studies.pool", "studies.measures.measure_run", "studies.measures.landscape", "studies.measures.lbfgsb"]
 
 
 def context():

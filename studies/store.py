@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .fairness import with_best_lr
+from .analysis.fairness import with_best_lr
 from .limits import MAX_JSON_BYTES, MAX_TABLE_BYTES, LimitError, read_regular_file, regular_file_size
 
 DEFAULT_ROOT = "batchscope-results"

@@ -141,7 +141,7 @@ def execute_run(run: RunSpec, measure: MeasureSpec, *, weights: dict[str, np.nda
 
 def training_probe(run: RunSpec, data, measure: MeasureSpec):
     """The hook that follows the noise scale over training (measure.training_probe), or None."""
-    from .measure import training_probe as probe
+    from .measures.measure_run import training_probe as probe
 
     model = build_model(run.model, run.hidden, data.input_shape, data.n_classes, run.seed)
     return probe(model.to(data.x_train.device), data.x_train, data.y_train, make_loss(run.loss), measure)
@@ -167,8 +167,8 @@ def probed_noise(rows: list[dict]) -> dict[str, tuple[float, float]]:
 
 
 def _measure(model, data, run: RunSpec, measure: MeasureSpec, init_state, probed=None):
-    from .landscape import random_slice_rows
-    from .measure import measure_run
+    from .measures.landscape import random_slice_rows
+    from .measures.measure_run import measure_run
 
     loss_fn = make_loss(run.loss)
     density: list[dict] = []

@@ -17,20 +17,25 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 LIGHT = ["studies", "studies.config", "studies.store", "studies.charts", "studies.estimate", "studies.jobs",
          "studies.uploads", "studies.limits", "studies.throttle", "studies.form", "studies.design",
-         "studies.fairness", "studies.scaling", "studies.schedule", "studies.playground",
-         "studies.charts_playground", "studies.i18n", "studies.summary"]
+         "studies.analysis.fairness", "studies.analysis.scaling", "studies.schedule", "studies.playground",
+         "studies.charts.playground", "studies.i18n", "studies.analysis.summary", "studies.analysis.conclusions",
+         "studies.analysis.predictors", "studies.analysis.verdict", "studies.clusters"]
 NEVER = {"studies.train": ["studies.store"]}   # module → studies modules it must not pull in
 
 PROBE = r"""
 import importlib, json, sys, types
 from pathlib import Path
 light, never = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-exists = lambda m: m == "studies" or Path("studies", m.split(".", 1)[1] + ".py").exists()
+def exists(m):
+    path = Path(*m.split("."))
+    return m == "studies" or path.with_suffix(".py").exists() or (path / "__init__.py").exists()
 out = {"torch": {}, "streamlit": {}, "never": {}}
 for m in [m for m in light if exists(m)]:
     importlib.import_module(m)
     out["torch"][m] = "torch" in sys.modules
-for m in sorted("studies." + p.stem for p in Path("studies").glob("*.py") if p.stem != "__main__"):
+modules = sorted(".".join(p.with_suffix("").parts).removesuffix(".__init__") for p in Path("studies").rglob("*.py")
+                 if p.stem != "__main__")
+for m in modules:
     importlib.import_module(m)
     out["streamlit"][m] = "streamlit" in sys.modules
 for m, banned in never.items():
@@ -62,7 +67,7 @@ def test_light_modules_do_not_import_torch(imports):
 
 def test_studies_never_imports_streamlit(imports):
     assert len(imports["streamlit"]) > 20 and [m for m, loaded in imports["streamlit"].items() if loaded] == []
-    for path in sorted((ROOT / "studies").glob("*.py")):
+    for path in sorted((ROOT / "studies").rglob("*.py")):
         text = path.read_text()
         assert "import streamlit" not in text and "from streamlit" not in text, path.name
 

@@ -140,7 +140,7 @@ def test_the_timing_note_names_device_torch_and_warm_up(tables):
 
 def test_precision_charts_build_valid_vega_lite():
     import numpy as np
-    from studies import curvature_charts as cc
+    from studies.charts import curvature as cc
     runs = pd.DataFrame({"run_id": ["a", "b"], "batch_size": [16, 512], "optimizer": "sgd", "seed": 0,
                          "status": "done"})
     epochs = pd.DataFrame({"run_id": ["a"] * 3 + ["b"] * 3, "epoch": [0, 1, 5] * 2,

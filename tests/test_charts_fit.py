@@ -4,9 +4,10 @@ import json
 
 import pandas as pd
 
-from studies import charts, charts_fit
-from studies.fairness import with_best_lr
-from studies.scaling import fit_study
+from studies import charts
+from studies.charts import fit as charts_fit
+from studies.analysis.fairness import with_best_lr
+from studies.analysis.scaling import fit_study
 
 
 def _sweep():

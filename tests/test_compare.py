@@ -1,7 +1,7 @@
 """Compare's warning: studies that differ in data set, model or stopping rule are named with their values."""
 import pandas as pd
 
-from studies.compare import setup_differences, stopping_rule
+from studies.analysis.compare import setup_differences, stopping_rule
 
 
 def runs(dataset="digits", model="mlp", hidden="32", budget=30, acc=0.0, loss=0.0, n=2):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from studies import conclusions, intervals
+from studies.analysis import conclusions, intervals
 
 
 def _runs():

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from studies.critical import (RATIO_CUT, dense_density, extreme_eigenvalues, gradient_norm, lanczos_density,
+from studies.measures.critical_point import (RATIO_CUT, dense_density, extreme_eigenvalues, gradient_norm, lanczos_density,
                               min_ratio)
-from studies.curvature_charts import density_curve
+from studies.charts.curvature import density_curve
 from tests.test_curvature import gen, quad_objective, sym_with_eigs
 
 
@@ -41,7 +41,7 @@ def trained_net_like_spectrum(n=400, seed=7):
 def test_default_lanczos_states_honest_bounds_on_a_trained_net_like_spectrum():
     """With the default tolerance both ends stop early, and each lies within its stated bound of an
     eigenvalue, within EIG_TOL·λ_max of the true end, and λ_min ≤ the reported minimum (interlacing)."""
-    from studies.critical import EIG_MIN_STEPS, EIG_TOL
+    from studies.measures.critical_point import EIG_MIN_STEPS, EIG_TOL
     ev = trained_net_like_spectrum()
     _, obj = quad_objective(sym_with_eigs(ev, seed=4))
     r = extreme_eigenvalues(obj, generator=gen(2))
@@ -118,9 +118,9 @@ def test_verdict_from_measured_ends_saddle_only_where_the_gradient_is_about_zero
     """½wᵀAw with A = diag(−1, 2, 3): a saddle at 0. At w = 0.5·(1,1,1) λ_min = −1 is resolved, but ‖g‖ is half
     its start (w₀ = (1,1,1)): negative curvature, not a minimum, not a saddle. At w = 10⁻³·(1,1,1) the gradient is
     0.1 % of its start: a saddle. A positive definite A gives no negative curvature."""
-    from studies.verdict import verdict
+    from studies.analysis.verdict import verdict
     from tests.test_curvature import Quadratic, mean_loss
-    from studies.objective import objective
+    from studies.measures.objective import objective
 
     def ends(a, w):
         obj = objective(Quadratic(a, np.asarray(w, float)), torch.zeros(4, 1, dtype=torch.float64), torch.zeros(4),

@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from studies.curvature import hessian_matrix, hessian_trace, spectrum, top_eigenvalue
-from studies.objective import objective
+from studies.measures.hessian import hessian_matrix, hessian_trace, spectrum, top_eigenvalue
+from studies.measures.objective import objective
 
 
 class Quadratic(nn.Module):

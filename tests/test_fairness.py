@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from studies.config import SpecError, StudySpec
-from studies.fairness import best_lr, matched_fit, with_best_lr
+from studies.analysis.fairness import best_lr, matched_fit, with_best_lr
 
 
 def _runs(rows, target=1.0):
@@ -122,7 +122,7 @@ def _study(reached, status=None, target=0.99, losses=None):
 
 
 def test_matched_fit_on_studies_that_do_and_do_not_match():
-    from studies.fairness import matched_fit
+    from studies.analysis.fairness import matched_fit
     ok = matched_fit(_study([True] * 12))
     assert ok.matched and ok.message == "" and ok.summary() == "12 done"
     bad = matched_fit(_study([True] * 10 + [False] * 2))
@@ -135,7 +135,7 @@ def test_matched_fit_on_studies_that_do_and_do_not_match():
 
 
 def test_matched_fit_without_target_uses_the_loss_band():
-    from studies.fairness import LOSS_BAND, matched_fit
+    from studies.analysis.fairness import LOSS_BAND, matched_fit
     close = _study([False] * 3, target=0.0, losses=[0.02, 0.05, 0.02 + LOSS_BAND * 0.9])
     assert matched_fit(close).matched and matched_fit(close).rule == "loss band"
     far = _study([False] * 3, target=0.0, losses=[0.02, 0.05, 1.3])   # sgd at B=512 after 10 epochs
@@ -144,7 +144,7 @@ def test_matched_fit_without_target_uses_the_loss_band():
 
 
 def test_matched_pair_needs_both_matched_and_the_same_rule():
-    from studies.fairness import matched_pair
+    from studies.analysis.fairness import matched_pair
     a, b = _study([True] * 4), _study([True] * 3)
     assert matched_pair(a, b).matched
     assert not matched_pair(a, _study([True, False])).matched

@@ -1,8 +1,7 @@
 """The New-study form's logic (studies.form) and the time estimate (studies.estimate)."""
 import pytest
 
-from studies import SpecError, StudySpec
-from studies import form, uploads
+from studies import SpecError, StudySpec, form, uploads
 from studies.limits import MAX_CSV_BYTES
 from studies.estimate import estimate, format_seconds
 

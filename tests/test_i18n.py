@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from studies import i18n
-from studies._catalogue import CATALOGUE
+from studies.i18n.common import CATALOGUE
 from studies.i18n import t
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from studies.landscape import (INTERPOLATION_ALPHAS, filter_normalized_direction, interpolate_state,
+from studies.measures.landscape import (INTERPOLATION_ALPHAS, filter_normalized_direction, interpolate_state,
                                interpolation_rows, random_slice_rows)
 
 KEYS = {"kind", "alpha", "train_loss", "train_acc", "test_loss", "test_acc"}

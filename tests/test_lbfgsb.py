@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from scipy.optimize import Bounds, minimize
 
-from studies import lbfgsb
-from studies.lbfgsb import minimize_box
+from studies.measures import lbfgsb
+from studies.measures.lbfgsb import minimize_box
 
 
 def scipy_box(fun, x0, lo, hi, maxiter):
@@ -71,7 +71,7 @@ def test_a_fresh_process_loads_the_kernel_without_importing_scipy_optimize():
     import sys
     code = """
 import sys, numpy as np
-from studies.lbfgsb import minimize_box
+from studies.measures.lbfgsb import minimize_box
 rng = np.random.default_rng(3)
 a, c = rng.uniform(0.5, 3.0, 30), rng.normal(0, 2.0, 30)
 lo, hi = -np.ones(30), rng.uniform(0.2, 1.5, 30)

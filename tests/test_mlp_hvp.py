@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from studies.curvature import hessian_matrix, hessian_trace, top_eigenvalue
-from studies.objective import objective
+from studies.measures.hessian import hessian_matrix, hessian_trace, top_eigenvalue
+from studies.measures.objective import objective
 from studies.models import build_model
 from studies.optim import focal_loss
 
@@ -59,7 +59,7 @@ def test_loss_gradient_and_hvps_equal_autograd(hidden, chunk):
 def test_batched_gradient_norms_of_many_draws_equal_one_autograd_gradient_per_draw(hidden):
     """The noise scale's draws: |∇f|² of each small batch, all in one pass, against autograd per batch; and
     gradient_sq_norms takes that pass for the MLP and gets what the general path gets, draw for draw."""
-    from studies.noise import gradient_sq_norms
+    from studies.measures.noise import gradient_sq_norms
     fast, plain = case(hidden=hidden, n=40, chunk=12)
     idx = torch.stack([torch.randperm(40, generator=torch.Generator().manual_seed(s))[:6] for s in range(9)])
     got = fast.calc.grad_sq_norms(fast.theta, fast.x[idx], fast.y[idx])
@@ -74,7 +74,7 @@ def test_batched_gradient_norms_of_many_draws_equal_one_autograd_gradient_per_dr
 @pytest.mark.parametrize("hidden", [(), (7,), (5, 4, 3)])
 @pytest.mark.parametrize("chunk", [5, 1000])
 def test_many_points_in_one_pass_equal_one_loss_each_and_random_sharpness_is_unchanged(hidden, chunk):
-    from studies.sharpness import random_sharpness
+    from studies.measures.sharpness import random_sharpness
     fast, plain = case(hidden=hidden, chunk=chunk)
     g = torch.Generator().manual_seed(4)
     pts = fast.theta + 0.2 * torch.randn(7, fast.n_params, generator=g, dtype=torch.float64)

@@ -9,8 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from studies.objective import objective
-from studies.noise import batch_factor, gradient_sq_norms, noise_scale, noise_scale_from_norms
+from studies.measures.objective import objective
+from studies.measures.noise import batch_factor, gradient_sq_norms, noise_scale, noise_scale_from_norms
 
 
 class LinearLoss(nn.Module):
@@ -155,9 +155,9 @@ def test_probe_follows_training_at_log_spaced_epochs_without_changing_it(engine)
     are exactly those of training without it."""
     from studies.config import StudySpec
     from studies.data import load_dataset
-    from studies.measure import training_probe
+    from studies.measures.measure_run import training_probe
     from studies.models import build_model
-    from studies.noise import probe_epoch
+    from studies.measures.noise import probe_epoch
     from studies.optim import make_loss
     from studies.train import train_run
     spec = StudySpec.from_dict({"dataset": "digits", "hidden": [16], "batch_sizes": [256], "optimizers": ["sgd"],

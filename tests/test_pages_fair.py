@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from studies import StudySpec
-from studies.fairness import with_best_lr
+from studies.analysis.fairness import with_best_lr
 from studies.store import open_store
 from tests.test_pages import charts, open_page
 

@@ -9,7 +9,7 @@ import altair as alt
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from studies import charts_playground as pc
+from studies.charts import playground as pc
 from studies.playground import OptimizerSpec, Setup, explore, noise_table
 from studies.surfaces import SURFACES, grid
 
@@ -87,7 +87,7 @@ def test_play_animates_and_leaves_the_page_whole(tmp_path, monkeypatch):
 
 
 def test_the_page_speaks_chinese_with_every_key_in_the_catalogue(tmp_path, monkeypatch):
-    from studies._catalogue import CATALOGUE
+    from studies.i18n.common import CATALOGUE
     for name, surface in SURFACES.items():      # keys the page builds from the surface's name
         assert {f"pg.s.{name}.title", f"pg.s.{name}.lesson"} | {f"pg.s.{name}.start{i}"
                                                               for i in range(len(surface.starts))} <= set(CATALOGUE)

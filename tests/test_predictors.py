@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from studies.predictors import (COLUMNS, MIN_RUNS_FOR_INTERVAL, granulated_tau, kendall_tau, predictors_table,
+from studies.analysis.predictors import (COLUMNS, MIN_RUNS_FOR_INTERVAL, granulated_tau, kendall_tau, predictors_table,
                                 sweep_coordinates, tau_with_ci)
 
 
@@ -65,7 +65,7 @@ def test_predictors_table_ranks_by_agreement_and_skips_unfinished_runs():
 
 def test_vectorised_tau_b_equals_scipy_with_ties():
     from scipy import stats
-    from studies.predictors import _tau_b
+    from studies.analysis.predictors import _tau_b
     rng = np.random.default_rng(3)
     x, y = rng.integers(0, 4, size=(5, 9)), rng.integers(0, 5, size=(5, 9))
     got = _tau_b(x, y)
@@ -77,7 +77,7 @@ def test_vectorised_tau_b_equals_scipy_with_ties():
 def test_large_studies_bootstrap_with_scipys_tau_and_agree_with_the_vectorised_path():
     """Above VECTOR_MAX_N runs each resample uses scipy's O(n log n) τ (a 1,000-run study took 190 s the other
     way); both paths give intervals around the same τ on the same data."""
-    from studies.predictors import LARGE_RESAMPLES, VECTOR_MAX_N, resamples_for, tau_with_ci
+    from studies.analysis.predictors import LARGE_RESAMPLES, VECTOR_MAX_N, resamples_for, tau_with_ci
     rng = np.random.default_rng(0)
     x = rng.normal(size=VECTOR_MAX_N + 100)
     y = x + rng.normal(size=x.size)

@@ -88,7 +88,7 @@ def test_a_task_that_raises_or_a_worker_that_dies_is_a_failed_row_retried_next_t
 
 
 def test_backend_options_are_checked():
-    from studies.backends import BackendError, get_backend
+    from studies.executors import BackendError, get_backend
     for bad in ({"gpus_per_run": 0}, {"gpus_per_run": 1.5}, {"cpus_per_run": 0}, {"runtime_env": "{x"},
                 {"frobnicate": 1}):
         with pytest.raises(BackendError):
@@ -116,7 +116,7 @@ def test_cli_executor_ray_starts_a_local_ray_and_refuses_a_dead_address(tmp_path
 
 def test_resources_and_timing_labels_per_run():
     """One whole GPU per run (timings solo), a fraction only when asked (shared-gpu), CPUs otherwise."""
-    from studies.backends import get_backend
+    from studies.executors import get_backend
     run = StudySpec.from_dict(SPEC).expand(n_train=1437, device="cuda")[0]
     assert get_backend("ray")._options(run) == ({"num_cpus": 1, "num_gpus": 1}, "solo")
     assert get_backend("ray", gpus_per_run=0.25)._options(run) == ({"num_cpus": 1, "num_gpus": 0.25}, "shared-gpu")

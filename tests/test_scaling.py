@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from studies.scaling import b_crit_text, describe_fit, fit_steps, fit_study, fits_frame
+from studies.analysis.scaling import b_crit_text, describe_fit, fit_steps, fit_study, fits_frame
 
 
 def test_fit_recovers_s_min_and_b_crit_exactly():
@@ -86,7 +86,7 @@ def test_fit_study_uses_best_lr_runs_that_reached_the_target_and_names_the_lr():
 
 
 def test_closing_note_shows_best_lr_runs_verdict_and_the_fit():
-    from studies.summary import closing_note
+    from studies.analysis.summary import closing_note
     runs = pd.DataFrame([dict(optimizer="momentum", shuffle=True, batch_size=b, lr=lr, seed=0, status="done",
                               reached_target=(lr == 0.03 or b == 16), best_lr=(lr == 0.03), epochs=10, steps=s,
                               test_acc=0.7, gap_acc=0.3, sharpness_eps=1.0, hessian_top_eig=2.0, train_loss=0.01,

@@ -8,9 +8,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from studies.curvature import top_eigenvalue
-from studies.objective import objective
-from studies.sharpness import eps_sharpness, random_sharpness, sam_sharpness, subspace_basis
+from studies.measures.hessian import top_eigenvalue
+from studies.measures.objective import objective
+from studies.measures.sharpness import eps_sharpness, random_sharpness, sam_sharpness, subspace_basis
 
 
 class DiagQuadratic(nn.Module):

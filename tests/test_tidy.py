@@ -1,7 +1,7 @@
 """Tidy exports: per-epoch and landscape rows carry their run's grid columns."""
 import pandas as pd
 
-from studies.tidy import GRID_COLUMNS, with_grid
+from studies.analysis.tidy import GRID_COLUMNS, with_grid
 
 
 def runs():

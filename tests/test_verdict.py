@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from studies.verdict import STATIONARY_FRAC, ZERO_CUT, is_stationary, min_eig_error, verdict, verdict_caption, \
+from studies.analysis.verdict import STATIONARY_FRAC, ZERO_CUT, is_stationary, min_eig_error, verdict, verdict_caption, \
     verdict_table
 
 

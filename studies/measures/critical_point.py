@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from .objective import Objective
-from .verdict import ZERO_CUT
+from ..analysis.verdict import ZERO_CUT
 
 EIG_TOL = 2e-3           # Ritz values within EIG_TOL·max|λ| of an eigenvalue (0.2 % of the spectrum's scale)
 EIG_MIN_STEPS = 40       # never fewer Lanczos steps for λ_min: the bottom of a trained net's spectrum is a dense

@@ -14,11 +14,11 @@ import altair as alt
 import pandas as pd
 from scipy import stats
 
-from . import intervals
+from ..analysis import intervals
 
-from .config import OPTIMIZERS, run_label
-from .i18n import t
-from .fairness import fitted
+from ..config import OPTIMIZERS, run_label
+from ..i18n import t
+from ..analysis.fairness import fitted
 
 # Distinct hues (Tableau 10 order, no two neighbouring blues): colours stay fixed per optimizer across charts.
 OPTIMIZER_COLORS = dict(zip(OPTIMIZERS, ["#4e79a7", "#e15759", "#59a14f", "#f28e2b", "#b07aa1", "#9c755f",

@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from .fairness import fitted
-from .i18n import t
+from ..i18n import t
 
 # (column, label, expected sign vs the gap gap_acc = train − test accuracy). Sharpness and curvature: + (Keskar
 # et al. 2017, Jiang et al. 2020: flatter solutions generalise better); batch size: + (Keskar's large-batch

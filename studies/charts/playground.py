@@ -16,8 +16,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .charts import OPTIMIZER_COLORS
-from .i18n import t
+from . import OPTIMIZER_COLORS
+from ..i18n import t
 
 KIND_SHAPES = {"minimum": "circle", "saddle": "cross", "maximum": "triangle-up", "undecided": "diamond"}
 UPTO = "upto"          # the parameter every chart here filters its steps by

@@ -22,7 +22,7 @@ import math
 
 import pandas as pd
 
-from .i18n import t
+from ..i18n import t
 
 ZERO_CUT = 1e-3         # |λ| ≤ ZERO_CUT·max|λ| counts as zero (also the minimum ratio's cut, critical.py)
 STATIONARY_FRAC = 1e-2  # ‖g‖ ≤ 1 % of ‖g₀‖: about zero

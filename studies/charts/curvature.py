@@ -8,8 +8,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .charts import PALETTE, label
-from .i18n import t
+from . import PALETTE, label
+from ..i18n import t
 
 DENSITY_FLOOR = 1e-6   # the log density axis starts here (PyHessian's plots add a small constant the same way)
 

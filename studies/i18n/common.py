@@ -123,7 +123,7 @@ CATALOGUE.update({
     "fit.best_lr_caption": ("Best learning rate per batch size ({rule}).", "每个批大小取最佳学习率（{rule}）。"),
 })
 
-from ._catalogue_form import FORM  # noqa: E402 - the New-study page's strings, kept in their own file
+from .form import FORM  # noqa: E402 - the New-study page's strings, kept in their own file
 
 CATALOGUE.update(FORM)
 
@@ -160,7 +160,7 @@ CATALOGUE.update({
     "frame.state.measured": ("measured", "已测量"),
 })
 
-from ._catalogue_playground import PLAYGROUND  # noqa: E402 - the Playground page's strings
+from .playground import PLAYGROUND  # noqa: E402 - the Playground page's strings
 
 CATALOGUE.update(PLAYGROUND)
 
@@ -209,7 +209,7 @@ CATALOGUE.update({
                            "以步数或已见样本数为横轴，可在相同预算下比较小批与大批。"),
 })
 
-from ._catalogue_results import RESULTS  # noqa: E402 - Speed, Generalization, Sharpness
+from .results import RESULTS  # noqa: E402 - Speed, Generalization, Sharpness
 
 CATALOGUE.update(RESULTS)
 
@@ -253,6 +253,6 @@ CATALOGUE.update({
                      " · 学习率预热轮数：{warmup}"),
 })
 
-from ._catalogue_curvature import CURVATURE  # noqa: E402 - the Curvature page's and [optim]'s strings
+from .curvature import CURVATURE  # noqa: E402 - the Curvature page's and [optim]'s strings
 
 CATALOGUE.update(CURVATURE)

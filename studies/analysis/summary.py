@@ -1,6 +1,6 @@
 """The closing note of a study (CLI): matched-fit verdict, the compared runs as a table, then the derived
 numbers with their intervals and the runs they come from — the same as the pages and `export --table summary`
-(studies.conclusions)."""
+(studies.analysis.conclusions)."""
 from __future__ import annotations
 
 import pandas as pd

@@ -12,8 +12,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .charts import OPTIMIZER_COLORS, _powers_of_two, label
-from .scaling import REGIME_FACTOR, b_crit_text, steps_points
+from . import OPTIMIZER_COLORS, _powers_of_two, label
+from ..analysis.scaling import REGIME_FACTOR, b_crit_text, steps_points
 
 REGIME_COLORS = {"perfect scaling": "#59a14f", "diminishing returns": "#edc948", "no further gain": "#e15759"}
 

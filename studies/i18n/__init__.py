@@ -11,7 +11,7 @@ import contextlib
 import contextvars
 import string
 
-from ._catalogue import CATALOGUE
+from .common import CATALOGUE
 
 LANGUAGES = {"en": "English", "zh": "中文"}
 _INDEX = {code: i for i, code in enumerate(LANGUAGES)}
