@@ -8,7 +8,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from . import PALETTE, label
+from .common import PALETTE, label
 from ..i18n import t
 
 DENSITY_FLOOR = 1e-6   # the log density axis starts here (PyHessian's plots add a small constant the same way)

@@ -12,7 +12,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from . import OPTIMIZER_COLORS, _powers_of_two, label
+from .common import OPTIMIZER_COLORS, _powers_of_two, label
 from ..analysis.scaling import REGIME_FACTOR, b_crit_text, steps_points
 
 REGIME_COLORS = {"perfect scaling": "#59a14f", "diminishing returns": "#edc948", "no further gain": "#e15759"}

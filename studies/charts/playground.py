@@ -16,7 +16,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from . import OPTIMIZER_COLORS
+from .common import OPTIMIZER_COLORS
 from ..i18n import t
 
 KIND_SHAPES = {"minimum": "circle", "saddle": "cross", "maximum": "triangle-up", "undecided": "diamond"}

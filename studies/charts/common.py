@@ -1,0 +1,131 @@
+"""What every chart shares: colours per optimizer, axis and legend names, the log₂ batch-size axis, and the
+Vega-Lite / PNG / SVG export. No torch, no streamlit."""
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import pandas as pd
+
+from ..config import OPTIMIZERS, run_label
+from ..i18n import t
+
+# Distinct hues (Tableau 10 order, no two neighbouring blues): colours stay fixed per optimizer across charts.
+OPTIMIZER_COLORS = dict(zip(OPTIMIZERS, ["#4e79a7", "#e15759", "#59a14f", "#f28e2b", "#b07aa1", "#9c755f",
+                                         "#edc948"]))
+
+
+# For series that are not optimizers (studies, interpolation pairs): Tableau 10, hues far apart.
+PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
+           "#3b3b3b"]
+
+
+LABELS = {
+    "epoch_time_s": "epoch time (s)", "step_time_s": "time per step (s)", "samples_per_s": "samples / s",
+    "train_acc": "train accuracy", "test_acc": "test accuracy", "gap_acc": "train − test accuracy",
+    "train_loss": "train loss", "test_loss": "test loss", "gap_loss": "test − train loss",
+    "sharpness_eps": "ε-sharpness (Keskar)", "sharpness_rand": "random sharpness",
+    "sharpness_sam": "SAM sharpness", "hessian_top_eig": "Hessian λ_max", "hessian_trace": "Hessian trace",
+    "noise_scale": "gradient noise scale B_simple", "epochs": "epochs", "steps": "steps",
+    "grad_norm": "gradient norm ‖∇f‖", "hessian_min_eig": "Hessian λ_min", "min_ratio": "minimum ratio (λ>0 / all)",
+    "acc": "accuracy", "loss": "loss",
+}
+
+
+def label(col: str) -> str:
+    """A column's axis / legend name in the current language (English LABELS for what the catalogue lacks)."""
+    key = f"label.{col}"
+    text = t(key)
+    return text if text != key else LABELS.get(col, col.replace("_", " "))
+
+
+def _series(runs: pd.DataFrame) -> pd.DataFrame:
+    df = runs.copy()
+    df["shuffle_label"] = df["shuffle"].map({True: "shuffle", False: "fixed order"})
+    if "study" not in df.columns:
+        df["study"] = df.get("study_id", "")
+    return df
+
+
+def _color(domain: list[str], field: str = "optimizer"):
+    """Fixed colours per optimizer; any other field (study, pair) takes PALETTE in order."""
+    if field != "optimizer":
+        domain = list(dict.fromkeys(domain))
+        legend = alt.Legend(labelLimit=420, symbolOpacity=1, orient="bottom", direction="vertical", columns=2) \
+            if field == "run" else alt.Legend(labelLimit=260, symbolOpacity=1, orient="bottom", columns=2)
+        name = t(f"chart.legend.{field}")
+        return alt.Color(f"{field}:N", title=field if name == f"chart.legend.{field}" else name, legend=legend,
+                         scale=alt.Scale(domain=domain, range=[PALETTE[i % len(PALETTE)] for i in range(len(domain))]))
+    known = [o for o in OPTIMIZERS if o in domain] + [o for o in domain if o not in OPTIMIZERS]
+    return alt.Color("optimizer:N", title=t("chart.legend.optimizer"),   # below the plot: never clipped
+                     legend=alt.Legend(symbolOpacity=1, orient="bottom", direction="horizontal"),
+                     scale=alt.Scale(domain=known, range=[OPTIMIZER_COLORS.get(o, "#888") for o in known]))
+
+
+def _dash(present=("shuffle", "fixed order")):
+    """Solid for shuffle, dashed for fixed order; the legend lists only the orders the data has."""
+    domain = [o for o in ("shuffle", "fixed order") if o in set(present)] or ["shuffle"]
+    return alt.StrokeDash("shuffle_label:N", title=t("chart.legend.order"),
+                          legend=alt.Legend(symbolType="stroke", symbolSize=500, symbolStrokeWidth=2,
+                                            orient="bottom", direction="horizontal"),
+                          scale=alt.Scale(domain=domain, range=[{"shuffle": [1, 0], "fixed order": [6, 4]}[o]
+                                                                for o in domain]))
+
+
+def _powers_of_two(sizes: pd.Series, extra: float | None = None) -> list[int]:
+    """Tick values for the log₂ batch axis: the powers of two spanning the data (never 10, 12, 14…)."""
+    vals = pd.to_numeric(sizes, errors="coerce").dropna().tolist() + ([extra] if extra and extra > 0 else [])
+    if not vals:
+        return [1]
+    lo, hi = math.floor(math.log2(min(vals))), math.ceil(math.log2(max(vals)))
+    return [2 ** k for k in range(lo, hi + 1)]
+
+
+def _full_batch(runs: pd.DataFrame) -> int | None:
+    """The training-set size when some run trained at full batch (batch_size == n_train), else None."""
+    if "n_train" not in runs.columns or runs.empty:
+        return None
+    full = runs.loc[pd.to_numeric(runs["batch_size"], errors="coerce") == runs["n_train"], "n_train"]
+    return int(full.iloc[0]) if len(full) else None
+
+
+def _batch_axis(runs: pd.DataFrame, critical_batch: float | None = None) -> alt.X:
+    """The log₂ batch axis: power-of-two ticks, the full-batch size labelled "full (1437)" in place of the
+    powers of two that would crowd it, and labels that overlap dropped rather than drawn over each other."""
+    values = _powers_of_two(runs["batch_size"], critical_batch)
+    full = _full_batch(runs)
+    expr = "datum.value"
+    if full:
+        values = sorted([v for v in values if not full / 1.45 < v < full * 1.45] + [full])
+        expr = f"datum.value == {full} ? 'full ({full})' : datum.value"
+    return alt.X("batch_size:Q", title=t("chart.batch_size"), scale=alt.Scale(type="log", base=2),
+                 axis=alt.Axis(format="d", values=values, labelExpr=expr, labelOverlap="greedy",
+                               labelSeparation=4))
+
+
+def run_labels(runs: pd.DataFrame) -> pd.DataFrame:
+    df = _series(runs)
+    lrs = df["lr"] if "lr" in df else [None] * len(df)
+    df["run"] = [run_label(o, int(b), bool(s), int(seed), lr) for o, b, s, seed, lr
+                 in zip(df["optimizer"], df["batch_size"], df["shuffle"], df["seed"], lrs)]
+    return df
+
+
+def to_vega_lite(chart: alt.TopLevelMixin) -> dict:
+    """The chart as a Vega-Lite dict (validated by altair), data inline, no row limit."""
+    with alt.data_transformers.disable_max_rows():
+        return chart.to_dict()
+
+
+def to_image(chart: alt.TopLevelMixin | dict, fmt: str = "png", width: int = 640) -> bytes:
+    """PNG or SVG of a chart (or its Vega-Lite dict) by vl-convert, no browser; "container" widths become
+    ``width`` pixels. About 0.1–0.6 s a chart on a 2-core CPU, so pages make them only on a click."""
+    import vl_convert as vlc
+
+    spec = dict(chart) if isinstance(chart, dict) else to_vega_lite(chart)
+    if spec.get("width") in (None, "container") and not any(k in spec for k in ("hconcat", "vconcat", "concat")):
+        spec["width"] = width
+    spec.setdefault("background", "white")
+    if fmt == "svg":
+        return vlc.vegalite_to_svg(spec).encode()
+    return vlc.vegalite_to_png(spec, scale=2)
