@@ -65,7 +65,7 @@ def test_all_on_gives_every_column_with_types():
     assert all(math.isfinite(v) for v in out.values())
     assert out["sharpness_eps"] > out["sharpness_eps_0.0005"] >= 0
     assert 0 <= out["min_ratio"] <= 1
-    from studies.measures.critical_point import gradient_norm           # the saddle rule's reference: ‖g‖ at the initial weights
+    from studies.measures.hessian import gradient_norm           # the saddle rule's reference: ‖g‖ at the initial weights
     idx = sample_indices(len(x), 128, 0)
     assert out["grad_norm_init"] == pytest.approx(gradient_norm(objective(mlp().eval(), x[idx], y[idx],
                                                                           F.cross_entropy)), rel=1e-6)
@@ -163,7 +163,7 @@ def test_critical_point_columns_agree_with_the_dense_hessian_and_density_rows_su
     """λ_min/λ_max by Lanczos and the min ratio against numpy's eigvalsh of the same (dense) Hessian: each
     within its stated bound, and within EIG_TOL of the spectrum's scale."""
     import numpy as np
-    from studies.measures.critical_point import RATIO_CUT
+    from studies.measures.hessian import RATIO_CUT
     from studies.measures.hessian import hessian_matrix
     model = mlp().double().eval()
     x, y = data()
@@ -172,7 +172,7 @@ def test_critical_point_columns_agree_with_the_dense_hessian_and_density_rows_su
     idx = sample_indices(300, 128, 0)
     obj = objective(model, x.double()[idx], y[idx], F.cross_entropy)
     ev = np.linalg.eigvalsh(hessian_matrix(obj))
-    from studies.measures.critical_point import EIG_TOL
+    from studies.measures.hessian import EIG_TOL
     for col, true in (("hessian_min_eig", ev[0]), ("hessian_top_eig", ev[-1])):
         assert abs(out[col] - true) <= out[f"{col}_err"] + 1e-12 and out[f"{col}_err"] <= EIG_TOL * ev[-1]
     assert out["hessian_min_eig"] >= ev[0] - 1e-12                     # a Ritz value never passes λ_min

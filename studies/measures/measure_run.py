@@ -28,8 +28,8 @@ import torch
 from torch import Tensor, nn
 
 from ..config import MeasureSpec
-from .critical_point import RATIO_CUT, dense_density, extreme_eigenvalues, gradient_norm, lanczos_density, min_ratio
-from .hessian import SPECTRUM_MAX_PARAMS, hessian_matrix, hessian_trace
+from .hessian import (RATIO_CUT, SPECTRUM_MAX_PARAMS, dense_density, extreme_eigenvalues, gradient_norm,
+                      hessian_matrix, hessian_trace, lanczos_density, min_ratio)
 from .noise import NoiseProbe, noise_scale
 from .objective import objective
 from .sharpness import eps_sharpness, random_sharpness, sam_sharpness
