@@ -94,7 +94,7 @@ def race(entries: dict, budget_s: float, repeats: int, eliminate: float = ELIMIN
     units per step)``: (median, worst, steps timed). Each is warmed up and its measurement sized to
     ``budget_s``; one whose warm-up is more than ``eliminate`` × the best one's is out (its warm-up figure
     stands), the rest are timed ``repeats`` times in alternation. The one timing harness: the timing pass
-    races thread counts and stack sizes with it, bench.py races whole training loops (eliminate=inf)."""
+    races thread counts and stack sizes with it, benchmarks/training.py races whole training loops (eliminate=inf)."""
     before = torch.get_num_threads()
     try:
         warm: dict = {}   # label → seconds per step

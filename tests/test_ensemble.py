@@ -1,5 +1,5 @@
 """The fast paths compute what the plain loop computes: the stacked engine (solo and K members), the direct
-fused optimizer kernels. Not how fast they are (bench.py does that)."""
+fused optimizer kernels. Not how fast they are (benchmarks/training.py does that)."""
 import dataclasses
 
 import pytest

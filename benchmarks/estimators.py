@@ -1,9 +1,9 @@
 """CPU seconds of each measurement on one trained keskar-digits run, first call in a fresh process and warm.
 
-    python bench_estimators.py [--batch 32] [--critical] [--write]
+    python -m benchmarks.estimators [--batch 32] [--critical] [--write]
 
 CPU time of this process (time.process_time, one thread), so another program's load barely changes it,
-unlike the wall times of bench_measure.py. --write puts the table into BENCHMARKS.md (section "estimators").
+unlike the wall times of benchmarks/measurements.py. --write puts the table into BENCHMARKS.md (section "estimators").
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import time
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from bench_md import write_section  # noqa: E402
+from benchmarks.sections import write_section  # noqa: E402
 from studies.config import MeasureSpec, StudySpec  # noqa: E402
 from studies.data import load_dataset  # noqa: E402
 from studies.models import build_model  # noqa: E402
@@ -56,7 +56,7 @@ def main() -> None:
     cols = ["call"] + [f"{e}_s" for e in ESTIMATORS] + ["landscape_slice_s", "measure_run_s"]
     text = "\n".join([
         "## Measurement cost in CPU seconds (keskar-digits, one run" + (", critical-point test on)" if args.critical else ")"), "",
-        f"`python bench_estimators.py --batch {args.batch}{' --critical' if args.critical else ''}"
+        f"`python -m benchmarks.estimators --batch {args.batch}{' --critical' if args.critical else ''}"
         f"{' --write' if args.write else ''}` — "
         f"{time.strftime('%Y-%m-%d %H:%M')}, torch {torch.__version__}, one thread, load average "
         f"{os.getloadavg()[0]:.1f}; B={run.batch_size}, seed 0, the default [measure]"

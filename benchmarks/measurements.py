@@ -1,6 +1,6 @@
 """What the measurements cost next to the training they measure: examples/keskar-digits.toml in a fresh store.
 
-    python bench_measure.py [--spec examples/keskar-digits.toml] [--write]
+    python -m benchmarks.measurements [--spec examples/keskar-digits.toml] [--write]
 
 Prints one row per run (training time, each estimator's time, measurement share) and the study totals;
 --write puts the table into BENCHMARKS.md between the ``measure`` markers.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from bench_md import write_section
+from benchmarks.sections import write_section
 from studies import StudySpec, run_study
 
 ESTIMATORS = ["sharpness_eps", "sharpness_rand", "sharpness_sam", "hessian", "noise_scale", "noise_scale_init"]
@@ -49,7 +49,7 @@ def main() -> None:
     per_run = runs.measure_time_s.median()
     text = "\n".join([
         f"## Measurement cost ({spec.name})", "",
-        f"`python bench_measure.py --spec {args.spec} --write` — {platform.processor() or platform.machine()}, "
+        f"`python -m benchmarks.measurements --spec {args.spec} --write` — {platform.processor() or platform.machine()}, "
         f"{torch.get_num_threads()} threads, torch {torch.__version__}, {time.strftime('%Y-%m-%d')}.", "",
         "Training time (`train_s`, evaluation passes included) and each estimator's time per run, in seconds; "
         "`share` = measurement / (measurement + training).", "",
@@ -59,7 +59,7 @@ def main() -> None:
     ])
     print(text)
     if args.write:
-        write_section("BENCHMARKS.md", "measure", text)   # only its own section; bench.py keeps its own
+        write_section("BENCHMARKS.md", "measure", text)   # only its own section; benchmarks/training.py keeps its own
 
 
 if __name__ == "__main__":

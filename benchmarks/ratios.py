@@ -3,7 +3,7 @@
 with every measurement off; (2) a sweep of 4 learning rates × 8 seeds against 1 learning rate × 8 seeds.
 The same studies as the acceptance check 11-perf; each run is `python -m studies run` on a fresh store.
 
-    python scripts/bench_ratios.py [--reps 5] [--write]
+    python -m benchmarks.ratios [--reps 5] [--write]
 
 --write puts the table into BENCHMARKS.md between the ``ratios`` markers.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_md import write_section  # noqa: E402
+from benchmarks.sections import write_section  # noqa: E402
 
 OFF = """[measure]
 sharpness_eps = []
@@ -89,7 +89,7 @@ def main() -> None:
         print(rows[-1], flush=True)
     text = "\n".join([
         "## Whole-process ratios, repeated (issue 13)", "",
-        f"`python scripts/bench_ratios.py --reps {args.reps}{' --write' if args.write else ''}` — "
+        f"`python -m benchmarks.ratios --reps {args.reps}{' --write' if args.write else ''}` — "
         f"{time.strftime('%Y-%m-%d %H:%M')}, load average {os.getloadavg()[0]:.1f}. The studies of the check "
         "11-perf: a Keskar-style digits study (MLP 256-256, momentum, B 32 and full, 2 seeds, to 100 % train "
         "accuracy) with the default [measure] against every measurement off; 4 lrs × 8 seeds at B = 4 against "

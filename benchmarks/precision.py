@@ -1,11 +1,11 @@
 """What the precision round's measurements cost next to training: the issue-10 study (digits, MLP 64-32-10,
 2,410 weights, momentum lr 0.05, B = 16 vs full batch, seeds 0 and 1, to 100 % train accuracy, spectrum on).
 
-    python scripts/bench_precision.py [--write]
+    python -m benchmarks.precision [--write]
 
 Per run: training time (the probes included, as they run inside training), the noise-scale probes' share of
 it, and each new estimator's time; --write puts the table into BENCHMARKS.md between the ``precision``
-markers (bench.py and bench_measure.py keep their own sections).
+markers (benchmarks/training.py and benchmarks/measurements.py keep their own sections).
 """
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def main() -> None:
         lines.append("| " + " | ".join(map(str, cells)) + " |")
     text = "\n".join([
         "## Cost of the precision measurements (issue 10)", "",
-        f"`python scripts/bench_precision.py --write` — {platform.machine()}, torch {torch.__version__}, "
+        f"`python -m benchmarks.precision --write` — {platform.machine()}, torch {torch.__version__}, "
         f"{time.strftime('%Y-%m-%d')}; the study of the issue's \"Done when\" (digits, 2,410 weights, B = 16 vs "
         "full batch, seeds 0 and 1, spectrum on). The machine was shared with other jobs, so absolute times are "
         "inflated; compare columns within a row.", "",

@@ -1,7 +1,7 @@
 """Batchscope's engine against the loop a user would otherwise write, on the same runs; writes BENCHMARKS.md.
 
-    python bench.py                        # a few minutes on a 2-core CPU; writes BENCHMARKS.md
-    python bench.py --small -o /tmp/b.md   # a quick look (tests/test_bench.py runs the parts on tiny sizes)
+    python -m benchmarks.training                        # a few minutes on a 2-core CPU; writes BENCHMARKS.md
+    python -m benchmarks.training --small -o /tmp/b.md   # a quick look (tests/test_bench.py runs the parts on tiny sizes)
 
 The same data, model (models.py's MLP 256-256, the same seed), optimizer, learning rate and batch sizes for
   typical  DataLoader(TensorDataset(x, y), batch_size=B, shuffle=True), torch.optim with its defaults,
@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from bench_md import write_section
+from benchmarks.sections import write_section
 from studies import StudySpec, run_study
 from studies.config import RunSpec
 from studies.data import Dataset, load_dataset
@@ -482,7 +482,7 @@ def main(argv=None) -> int:
     p.add_argument("--small", action="store_true", help="small sizes: a quick look, not the reference numbers")
     p.add_argument("--skip", nargs="*", default=[], choices=["digits", "mnist", "stacks", "study", "quick"])
     args = p.parse_args(argv)
-    t0, command = time.perf_counter(), " ".join(["python bench.py", *(argv if argv is not None else sys.argv[1:])])
+    t0, command = time.perf_counter(), " ".join(["python -m benchmarks.training", *(argv if argv is not None else sys.argv[1:])])
     res = {"machine": machine(), "date": dt.datetime.now().isoformat(timespec="minutes"), "single": {}}
     cores = os.cpu_count() or 1
     res["peaks"] = {t: matmul_rate(t) for t in sorted({1, cores})}
@@ -505,7 +505,7 @@ def main(argv=None) -> int:
     if "quick" not in args.skip:
         res["quick"] = bench_quick_toml()
     res["load_after"], res["minutes"] = os.getloadavg(), (time.perf_counter() - t0) / 60
-    # its own section of BENCHMARKS.md; the other writers' sections (bench_measure.py ...) stay as they are
+    # its own section of BENCHMARKS.md; the other writers' sections (benchmarks/measurements.py ...) stay as they are
     write_section(args.output, "engine", markdown(res, command).removeprefix("# Benchmarks\n").strip(), first=True)
     print(f"wrote {args.output} in {res['minutes']:.1f} min")
     return 0

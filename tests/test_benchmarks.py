@@ -1,10 +1,10 @@
-"""bench.py's parts run on tiny sizes and the report has its tables (a smoke test, not a timing)."""
+"""benchmarks/training.py's parts run on tiny sizes and the report has its tables (a smoke test, not a timing)."""
 import os
 
 import pytest
 import torch
 
-import bench
+from benchmarks import training as bench
 
 
 def test_flops_count_no_input_gradient_for_the_first_layer():
@@ -40,20 +40,20 @@ def test_tables_and_report_on_tiny_sizes(tmp_path):
            "peaks": peaks, "single": {data.name: rows}, "stacks": stacks,
            "study": {"runs": 2, "run_steps": 10, "previous_s": 2.0, "serial_s": 1.0, "pool_s": 0.5, "what": "x"},
            "quick": {"with_measure_s": 50.0, "no_measure_s": 20.0}}
-    text = bench.markdown(res, "python bench.py")
+    text = bench.markdown(res, "python -m benchmarks.training")
     for heading in ("# Benchmarks", "## One run, epoch time", "## Eight seeds", "## A whole study",
                     "## examples/quick.toml", "## Goals", "## Notes"):
         assert heading in text
-    assert "`python bench.py`" in text and "| sgd | 8 |" in text
+    assert "`python -m benchmarks.training`" in text and "| sgd | 8 |" in text
 
 
 def test_each_writer_keeps_to_its_own_section_of_benchmarks_md(tmp_path):
-    from bench_md import sections, write_section
+    from benchmarks.sections import sections, write_section
     path = tmp_path / "BENCHMARKS.md"
-    write_section(path, "measure", "## Measurement cost\n\n`python bench_measure.py --write`: 1 s")
-    write_section(path, "engine", "Made by `python bench.py`: 3×", first=True)
-    write_section(path, "measure", "## Measurement cost\n\n`python bench_measure.py --write`: 0.5 s")
-    write_section(path, "engine", "Made by `python bench.py`: 4×", first=True)
+    write_section(path, "measure", "## Measurement cost\n\n`python -m benchmarks.measurements --write`: 1 s")
+    write_section(path, "engine", "Made by `python -m benchmarks.training`: 3×", first=True)
+    write_section(path, "measure", "## Measurement cost\n\n`python -m benchmarks.measurements --write`: 0.5 s")
+    write_section(path, "engine", "Made by `python -m benchmarks.training`: 4×", first=True)
     text = path.read_text()
     assert text.startswith("# Benchmarks\n") and sections(path) == ["engine", "measure"]
     assert "4×" in text and "3×" not in text and "0.5 s" in text and ": 1 s" not in text
