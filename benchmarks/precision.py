@@ -1,4 +1,4 @@
-"""What the precision round's measurements cost next to training: the issue-10 study (digits, MLP 64-32-10,
+"""What the critical-point measurements cost next to training: a study (digits, MLP 64-32-10,
 2,410 weights, momentum lr 0.05, B = 16 vs full batch, seeds 0 and 1, to 100 % train accuracy, spectrum on).
 
     python -m benchmarks.precision [--write]
@@ -65,7 +65,7 @@ def main() -> None:
             + [f"{r['measure_time_s']:.2f}"]
         lines.append("| " + " | ".join(map(str, cells)) + " |")
     text = "\n".join([
-        "## Cost of the precision measurements (issue 10)", "",
+        "## Cost of the critical-point measurements", "",
         f"`python -m benchmarks.precision --write` — {platform.machine()}, torch {torch.__version__}, "
         f"{time.strftime('%Y-%m-%d')}; the study of the issue's \"Done when\" (digits, 2,410 weights, B = 16 vs "
         "full batch, seeds 0 and 1, spectrum on). The machine was shared with other jobs, so absolute times are "

@@ -1,4 +1,4 @@
-"""Whole-process ratios of issue 13, repeated, because one pair of runs on a shared 2-core machine moves by
+"""Whole-process ratios (measurements' share, sweep cost), repeated, because one pair of runs on a shared 2-core machine moves by
 ±15 %: (1) the share of a Keskar-style study that its default measurements cost, against the same study
 with every measurement off; (2) a sweep of 4 learning rates × 8 seeds against 1 learning rate × 8 seeds.
 The same studies as the acceptance check 11-perf; each run is `python -m studies run` on a fresh store.
@@ -88,7 +88,7 @@ def main() -> None:
                     f"{ratio:.2f}× |")
         print(rows[-1], flush=True)
     text = "\n".join([
-        "## Whole-process ratios, repeated (issue 13)", "",
+        "## Whole-process ratios, repeated", "",
         f"`python -m benchmarks.ratios --reps {args.reps}{' --write' if args.write else ''}` — "
         f"{time.strftime('%Y-%m-%d %H:%M')}, load average {os.getloadavg()[0]:.1f}. The studies of the check "
         "11-perf: a Keskar-style digits study (MLP 256-256, momentum, B 32 and full, 2 seeds, to 100 % train "

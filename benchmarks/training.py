@@ -6,7 +6,7 @@
 The same data, model (models.py's MLP 256-256, the same seed), optimizer, learning rate and batch sizes for
   typical  DataLoader(TensorDataset(x, y), batch_size=B, shuffle=True), torch.optim with its defaults,
            zero_grad / forward / backward / step, torch's default thread count (all cores);
-  lean     the loop train.py had before this engine (data on the device, index_select batches, autograd,
+  lean     a plain loop (data on the device, index_select batches, autograd,
            fused torch.optim, no .item()), one thread below batch 256 as the runner then chose;
   engine   Batchscope's (stacked.py with K = 1): hand-written MLP backward into preallocated buffers,
            direct fused optimizer kernels, the thread count its timing pass measured.
@@ -344,7 +344,7 @@ def markdown(res: dict, command: str) -> str:
                "size) trained by three loops:\n\n"
                "- **typical**: `DataLoader(TensorDataset(x, y), batch_size=B, shuffle=True)`, torch.optim with "
                "its defaults, zero_grad / forward / backward / step, torch's default threads (all cores);\n"
-               "- **lean**: the loop train.py had before this engine (data on the device, `index_select` "
+               "- **lean**: a plain loop (data on the device, `index_select` "
                "batches, autograd, fused torch.optim, no `.item()`), one thread below batch 256;\n"
                "- **engine**: Batchscope's (studies/stacked.py, K = 1): hand-written MLP backward into "
                "preallocated buffers, direct fused optimizer kernels, the thread count its timing pass measured."

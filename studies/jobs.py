@@ -344,7 +344,7 @@ class JobManager:
             state, msg = "cancelled", "cancelled; finished runs are kept, resume to finish"
         elif rc == 0 or self._all_stored(job):
             # a worker that stored every run and then died on its way out (a native thread pool torn down at
-            # exit, issue 15) finished its study: judged by the store, not by the exit signal
+            # exit) finished its study: judged by the store, not by the exit signal
             failed = q.progress(jid).get("failed", 0)
             state, msg = "done", (f"{failed} runs failed; see the runs table" if failed else "")
             if rc != 0:

@@ -45,7 +45,7 @@ def parquet_frame(raw: bytes) -> pd.DataFrame:
     with ``use_threads=True``, which starts Arrow's global CPU and I/O thread pools (three native threads
     here). Those C++ ``std::thread``s are never joined before the interpreter exits; under load a worker is
     still joinable when the pools are torn down at exit, and ``std::terminate`` aborts a process that has
-    finished its work ("terminate called without an active exception", SIGABRT, exit 134 — issue 15,
+    finished its work ("terminate called without an active exception", SIGABRT, exit 134,
     apache/arrow#34314). Our tables are small (≤ MAX_TABLE_BYTES), so threads buy nothing: read this way,
     no Arrow pool thread is ever started, and there is nothing left to abort at exit
     (tests/test_store.py checks that no thread is started)."""

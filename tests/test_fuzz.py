@@ -179,7 +179,7 @@ def test_a_sample_of_refused_specs_through_the_real_cli(tmp_path):
         except subprocess.TimeoutExpired:
             pytest.fail(f"{field}: `python -m studies run` gave no answer in 120 s")
         took[field] = time.perf_counter() - t0
-        assert r.returncode != -6, f"{field}: SIGABRT at exit (issue 15): {r.stderr[-500:]}"
+        assert r.returncode != -6, f"{field}: SIGABRT at exit: {r.stderr[-500:]}"
         assert r.returncode == 2, (field, d, r.returncode, r.stdout, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr, (field, r.stderr)
         ran += 1

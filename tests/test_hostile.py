@@ -1,4 +1,4 @@
-"""The adversarial probe of issue 12, one test each: hostile spec files, CSV paths and store files get one
+"""An adversarial probe, one test each: hostile spec files, CSV paths and store files get one
 line and exit 2 (or a warning and exit 0 for a file set aside) within seconds and under bounded memory;
 a read-only or full store says so in one line, leaves honest state and never shrinks a table; leftover
 temporary files are swept. In-process CLI calls (``cli.main``) keep these fast; the last test sends the

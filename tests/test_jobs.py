@@ -243,7 +243,7 @@ def test_a_submitted_job_carries_the_forms_estimate(tmp_path):
     assert job["estimate_s"] > 0
 
 
-# A real worker (`studies run`) that aborts with SIGABRT after its work (issue 15's exit), or before any.
+# A real worker (`studies run`) that aborts with SIGABRT after its work (Arrow's exit abort), or before any.
 ABORTING_WORKER = """
 import os, signal, sys
 if sys.argv[1] == "after":

@@ -113,7 +113,7 @@ print(start, threads())
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads through /proc")
 @pytest.mark.parametrize("then", ["ours", "pandas"])
 def test_reading_a_table_starts_no_arrow_thread(then):
-    """Issue 15: Arrow's pool threads abort the interpreter at exit under load; the store never starts them.
+    """Arrow's pool threads abort the interpreter at exit under load; the store never starts them.
     The "pandas" case checks the probe sees them: pd.read_parquet (after our read) does start threads."""
     import subprocess
     import sys

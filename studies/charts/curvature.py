@@ -1,4 +1,4 @@
-"""Charts of the precision round: B_simple over training, the Hessian's spectral density, and the ranking of
+"""The Curvature page's charts: B_simple over training, the Hessian's spectral density, and the ranking of
 the measures that predict the gap. DataFrame in, altair chart out; no torch, no streamlit (as charts.py)."""
 from __future__ import annotations
 
