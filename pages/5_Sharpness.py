@@ -29,7 +29,7 @@ runs = ui.lr_view(runs, "sharp_every_lr")
 estimate = charts.critical_batch_estimate(runs)
 critical, critical_se = estimate if estimate else (None, None)
 try:
-    measure = StudySpec.from_toml_text(store.spec_text(sid)).measure
+    measure = StudySpec.from_toml_text(store.spec_text(sid) or "").measure
 except (OSError, SpecError):
     measure = MeasureSpec()   # the defaults: what a spec without [measure] ran with
 if critical:
