@@ -48,8 +48,8 @@ def page_title(path: str) -> str:
 
 
 def fail(message: str) -> None:
-    """An error the user can act on: shown in the page, never a traceback."""
-    st.error(message)
+    """An error the user can act on: shown in the page (as typed, never as markup), never a traceback."""
+    st.error(i18n.plain(message))
     st.stop()
 
 
@@ -215,7 +215,7 @@ def _sidebar(store: Store) -> None:
         slots = sorted({"cpu", device_slot("auto")})
         st.caption(t("frame.store", root=store.root, n=len(slots), slots=", ".join(slots)))
         if running or queued:
-            names = ", ".join(t("frame.on", name=j["name"], slot=j["slot"]) for j in running) or t("frame.none")
+            names = ", ".join(t("frame.on", name=j["name"], slot=j.get("slot", "cpu")) for j in running) or t("frame.none")
             st.caption(t("frame.queue", running=len(running), names=names, queued=queued))
 
 
@@ -233,14 +233,14 @@ def table(store: Store, study_id: str, name: str = "runs") -> pd.DataFrame:
     stamp = path.stat().st_mtime_ns if path.exists() else 0
     df, problems = _load(str(store.root), study_id, name, (store.version(study_id), stamp))
     for p in problems:
-        st.warning(p)
+        st.warning(i18n.plain(p))
     return df
 
 
 def studies(store: Store) -> pd.DataFrame:
     df = store.list_studies()
     for p in store.problems:
-        st.warning(p)
+        st.warning(i18n.plain(p))
     store.problems.clear()
     return df
 

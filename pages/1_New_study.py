@@ -8,7 +8,7 @@ import streamlit as st
 
 import ui
 from studies import form, form_fields, uploads
-from studies.i18n import t
+from studies.i18n import plain, t
 from studies.config import (DATASET_KINDS, DEVICES, LOSSES, LR_SCALINGS, MODELS, OPTIM_HYPER, OPTIMIZERS,
                             SCHEDULES, SpecError)
 from studies.estimate import confirm_above_s, estimate, format_seconds
@@ -60,7 +60,7 @@ with data_col:
                 S["_csv"] = {**uploads.save_csv_upload(csv, store), "file_id": csv.file_id}
             except SpecError as e:
                 S["_csv"] = None
-                st.error(f"{csv.name}: {str(e).removeprefix('upload: ')}")
+                st.error(f"{plain(csv.name)}: {plain(str(e).removeprefix('upload: '))}")
         info = S.get("_csv") or {}
         if info.get("columns"):
             st.caption(t("form.csv_shape", rows=info["rows"], features=info["features"], classes=info["classes"]))
@@ -174,10 +174,11 @@ for e in problems:
     under.setdefault(form_fields.field_of(e), []).append(e)
 for top, errs in under.items():
     if top in errors:
-        errors[top].error("\n\n".join(f"**{e.field}**: {str(e).removeprefix(f'{e.field}: ')}" for e in errs))
+        errors[top].error("\n\n".join(f"**{plain(e.field)}**: {plain(str(e).removeprefix(f'{e.field}: '))}"
+                                      for e in errs))
 if problems:
     st.error(t("form.fix_all", n=len(problems)) + "\n" + "\n".join(
-        f"- **{e.field}**: {str(e).removeprefix(f'{e.field}: ')}" for e in problems))
+        f"- **{plain(e.field)}**: {plain(str(e).removeprefix(f'{e.field}: '))}" for e in problems))
 
 if spec is not None:
     est = estimate(spec, device_slot(spec.device), csv_shape=shape)
