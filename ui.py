@@ -11,6 +11,7 @@ import importlib
 import hmac
 import math
 import sys
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +21,7 @@ from studies import charts, fairness, i18n, tidy
 from studies.i18n import t
 from studies.jobs import JobManager, device_slot
 from studies.store import Store, StoreError, open_store, resolve_root
-from studies.throttle import Throttle
+from studies.throttle import Throttle, client_key, trusted_proxies
 
 ROOT = Path(__file__).resolve().parent
 HOME = "home.py"
@@ -105,11 +106,16 @@ def _why_unreadable(path: Path) -> str:
 
 
 def _client_address() -> str | None:
-    """The browser's address as the server sees it (None on localhost): the unit of throttling."""
+    """The unit of throttling (studies.throttle.client_key): the browser's address, one shared bucket for
+    unverifiable X-Forwarded-For headers, and per-session buckets behind a trusted proxy that names no one."""
     try:
-        return st.context.ip_address
+        remote, headers = st.context.ip_address, st.context.headers
     except Exception:  # noqa: BLE001 - no session context (bare script runs)
         return None
+    if "_throttle_session" not in st.session_state:
+        st.session_state["_throttle_session"] = uuid.uuid4().hex
+    session = st.session_state["_throttle_session"]
+    return client_key(remote, headers.get("X-Forwarded-For"), session, trusted_proxies())
 
 
 def require_password() -> None:
