@@ -108,3 +108,30 @@ def test_a_server_queues_at_most_its_limit(tmp_path, monkeypatch):
     with pytest.raises(QueueFull, match="2 studies are already waiting"):
         q.submit(spec(name="c"))
     assert len(q.jobs()) == 2
+
+
+def test_text_feature_columns_are_refused_at_the_upload(tmp_path):
+    from studies.uploads import UploadError, save_csv_upload
+    rows = "\n".join(f"{i},{'ab'[i % 2]},{i % 2}" for i in range(20))
+    with pytest.raises(UploadError, match="text in: colour"):
+        save_csv_upload(f"x,colour,y\n{rows}\n".encode(), tmp_path)
+
+
+@pytest.mark.usefixtures("restore_main")
+def test_the_queues_total_estimate_needs_a_confirmation(tmp_path, monkeypatch):
+    """Fifty launches of a short study queued 11.5 h with no question: the page judges the queue's total."""
+    from streamlit.testing.v1 import AppTest
+    from tests.test_pages import APP
+    monkeypatch.setattr(JobManager, "start", lambda self: self)      # nothing runs: the queue stays as written
+    monkeypatch.setattr(JobManager, "tick", lambda self: None)
+    monkeypatch.setenv("BATCHSCOPE_STORE", str(tmp_path))
+    q = JobQueue(tmp_path)
+    for name in ("a", "b"):
+        jid = q.submit(spec(name=name))["job_id"]
+        q.update(jid, estimate_s=2000.0)
+    at = AppTest.from_file(APP, default_timeout=90).switch_page("pages/1_New_study.py").run()
+    launch = [b for b in at.button if b.key == "launch"][0]
+    assert not at.exception and launch.disabled
+    assert "the queue already holds about" in " ".join(str(w.value) for w in at.warning)
+    at.checkbox(key="confirm_long").check().run()
+    assert not [b for b in at.button if b.key == "launch"][0].disabled
