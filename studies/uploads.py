@@ -112,7 +112,7 @@ def save_csv_upload(data, store: str | os.PathLike | Store | None, max_bytes: in
                                     f"{MIN_CSV_ROWS} rows, one or more numeric feature columns and a label column")
     text_cols = [str(c) for c in df.columns[:-1] if not pd.api.types.is_numeric_dtype(df[c])]
     if text_cols:   # training refuses them later: said here, at the upload
-        raise UploadError("upload", f"feature columns must be numbers (text in: {', '.join(text_cols[:5])}); "
+        raise UploadError("upload", f"feature columns must be numeric (text in: {', '.join(text_cols[:5])}); "
                                     "encode them as numbers or drop them")
     path = open_store(store).root / "uploads" / f"{hashlib.sha256(raw).hexdigest()[:16]}.csv"
     if not path.exists():
