@@ -39,7 +39,8 @@ with st.expander(t("how.title")):
 with st.expander(t("home.runs_and_spec")):
     st.dataframe(runs.astype({c: str for c in runs.columns if runs[c].dtype == object}), hide_index=True,
                  key="runs_table")
-    try:
-        st.code(store.spec_text(sid), language="toml")
-    except OSError as e:
-        st.warning(t("home.spec_unreadable", error=e.__class__.__name__))
+    spec_text = store.spec_text(sid)   # None: missing, or set aside (a link, too big) and said above
+    if spec_text is None:
+        st.warning(t("home.spec_unreadable"))
+    else:
+        st.code(spec_text, language="toml")

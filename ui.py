@@ -11,6 +11,7 @@ import importlib
 import hmac
 import math
 import sys
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +22,7 @@ from studies.analysis import conclusions, fairness, scaling, tidy
 from studies.i18n import t
 from studies.jobs import JobManager, device_slot
 from studies.store import Store, StoreError, open_store, resolve_root
-from studies.throttle import Throttle
+from studies.throttle import Throttle, client_key, trusted_proxies
 
 ROOT = Path(__file__).resolve().parent
 HOME = "home.py"
@@ -49,8 +50,8 @@ def page_title(path: str) -> str:
 
 
 def fail(message: str) -> None:
-    """An error the user can act on: shown in the page, never a traceback."""
-    st.error(message)
+    """An error the user can act on: shown in the page (as typed, never as markup), never a traceback."""
+    st.error(i18n.plain(message))
     st.stop()
 
 
@@ -106,11 +107,16 @@ def _why_unreadable(path: Path) -> str:
 
 
 def _client_address() -> str | None:
-    """The browser's address as the server sees it (None on localhost): the unit of throttling."""
+    """The unit of throttling (studies.throttle.client_key): the browser's address, one shared bucket for
+    unverifiable X-Forwarded-For headers, and per-session buckets behind a trusted proxy that names no one."""
     try:
-        return st.context.ip_address
+        remote, headers = st.context.ip_address, st.context.headers
     except Exception:  # noqa: BLE001 - no session context (bare script runs)
         return None
+    if "_throttle_session" not in st.session_state:
+        st.session_state["_throttle_session"] = uuid.uuid4().hex
+    session = st.session_state["_throttle_session"]
+    return client_key(remote, headers.get("X-Forwarded-For"), session, trusted_proxies())
 
 
 def require_password() -> None:
@@ -216,7 +222,7 @@ def _sidebar(store: Store) -> None:
         slots = sorted({"cpu", device_slot("auto")})
         st.caption(t("frame.store", root=store.root, n=len(slots), slots=", ".join(slots)))
         if running or queued:
-            names = ", ".join(t("frame.on", name=j["name"], slot=j["slot"]) for j in running) or t("frame.none")
+            names = ", ".join(t("frame.on", name=j["name"], slot=j.get("slot", "cpu")) for j in running) or t("frame.none")
             st.caption(t("frame.queue", running=len(running), names=names, queued=queued))
 
 
@@ -234,14 +240,14 @@ def table(store: Store, study_id: str, name: str = "runs") -> pd.DataFrame:
     stamp = path.stat().st_mtime_ns if path.exists() else 0
     df, problems = _load(str(store.root), study_id, name, (store.version(study_id), stamp))
     for p in problems:
-        st.warning(p)
+        st.warning(i18n.plain(p))
     return df
 
 
 def studies(store: Store) -> pd.DataFrame:
     df = store.list_studies()
     for p in store.problems:
-        st.warning(p)
+        st.warning(i18n.plain(p))
     store.problems.clear()
     return df
 

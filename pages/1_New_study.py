@@ -8,11 +8,12 @@ import streamlit as st
 
 import ui
 from studies import form, form_fields, uploads
-from studies.i18n import t
+from studies.i18n import plain, t
 from studies.clusters import ClusterError, configured_clusters
 from studies.config import (DATASET_KINDS, DEVICES, LOSSES, LR_SCALINGS, MODELS, OPTIM_HYPER, OPTIMIZERS,
                             SCHEDULES, SpecError)
 from studies.estimate import confirm_above_s, estimate, format_seconds
+from studies.jobfile import QueueFull, max_queued, queue_seconds
 from studies.jobs import device_slot
 
 store = ui.page(t("nav.New_study"), ":material/science:")
@@ -60,7 +61,7 @@ with data_col:
                 S["_csv"] = {**uploads.save_csv_upload(csv, store), "file_id": csv.file_id}
             except SpecError as e:
                 S["_csv"] = None
-                st.error(f"{csv.name}: {str(e).removeprefix('upload: ')}")
+                st.error(f"{plain(csv.name)}: {plain(str(e).removeprefix('upload: '))}")
         info = S.get("_csv") or {}
         if info.get("columns"):
             st.caption(t("form.csv_shape", rows=info["rows"], features=info["features"], classes=info["classes"]))
@@ -174,10 +175,11 @@ for e in problems:
     under.setdefault(form_fields.field_of(e), []).append(e)
 for top, errs in under.items():
     if top in errors:
-        errors[top].error("\n\n".join(f"**{e.field}**: {str(e).removeprefix(f'{e.field}: ')}" for e in errs))
+        errors[top].error("\n\n".join(f"**{plain(e.field)}**: {plain(str(e).removeprefix(f'{e.field}: '))}"
+                                      for e in errs))
 if problems:
     st.error(t("form.fix_all", n=len(problems)) + "\n" + "\n".join(
-        f"- **{e.field}**: {str(e).removeprefix(f'{e.field}: ')}" for e in problems))
+        f"- **{plain(e.field)}**: {plain(str(e).removeprefix(f'{e.field}: '))}" for e in problems))
 
 if spec is not None:
     est = estimate(spec, device_slot(spec.device), csv_shape=shape)
@@ -198,9 +200,13 @@ if spec is not None:
                                help=t("form.run_on_help"))
         cluster = which.selectbox(t("form.ray_which"), clusters, key="ray_cluster", disabled=executor != "ray",
                                   help=t("form.ray_which_help"))
-    long = est.seconds > confirm_above_s()   # a 10,000-run grid must not start on one click
+    waiting = queue_seconds(ui.job_manager(str(store.root)).queue.jobs())   # fifty short studies are long too
+    long = waiting + est.seconds > confirm_above_s()   # a 10,000-run grid must not start on one click
     if long:
         st.warning(t("form.long", time=format_seconds(est.seconds), n=f"{est.n_runs:,}",
+                     limit=format_seconds(confirm_above_s())) if not waiting else
+                   t("form.long_queue", time=format_seconds(est.seconds), n=f"{est.n_runs:,}",
+                     queue=format_seconds(waiting), total=format_seconds(waiting + est.seconds),
                      limit=format_seconds(confirm_above_s())))
         st.checkbox(t("form.long_confirm", n=f"{est.n_runs:,}", time=format_seconds(est.seconds)), key="confirm_long")
     go, dl = st.columns([1, 4])
@@ -208,8 +214,12 @@ if spec is not None:
     if go.button(t("form.launch"), type="primary", key="launch", icon=":material/play_arrow:",
                  disabled=blocked or (long and not S.get("confirm_long")),
                  help=t("form.launch_blocked") if blocked else None):
-        job = ui.job_manager(str(store.root)).submit(spec, executor, cluster if executor == "ray" else "")
-        st.success(t("form.queued", name=spec.name, job=job["job_id"], state=job["state"]))
+        try:
+            job = ui.job_manager(str(store.root)).submit(spec, executor, cluster if executor == "ray" else "")
+        except QueueFull:
+            st.error(t("form.queue_full", n=max_queued()))
+        else:
+            st.success(t("form.queued", name=spec.name, job=job["job_id"], state=job["state"]))
         st.page_link("pages/2_Jobs.py", label=t("form.watch"), icon=":material/queue:")
     dl.download_button(t("form.download_toml"), spec.to_toml(), file_name=f"{spec.name}.toml", mime="application/toml",
                        key="toml_download", on_click="ignore", icon=":material/download:")

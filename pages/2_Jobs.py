@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from studies.i18n import t
+from studies.i18n import plain, t
 from studies.estimate import format_seconds
 from studies.jobs import ACTIVE, progress_view
 
@@ -24,6 +24,8 @@ states_at_start = {j["job_id"]: j["state"] for j in manager.queue.jobs()}
 @st.fragment(run_every="1s" if set(states_at_start.values()) & set(ACTIVE) else None)
 def queue_view() -> None:
     jobs = sorted(manager.queue.jobs(), key=lambda j: j.get("created", 0), reverse=True)
+    for problem in manager.queue.problems:   # job files that are not jobs: said, never a crash
+        st.warning(plain(problem))
     if not jobs:
         st.info(t("jobs.none"))
         return
@@ -32,8 +34,9 @@ def queue_view() -> None:
         p = progress_view(job, manager.queue.progress(jid))
         with st.container(border=True, key=f"job_{jid}"):
             head, actions = st.columns([5, 1])
-            head.markdown(f"**{job['name']}** · :{BADGE.get(state, 'gray')}-badge[{ui.state_label(state)}] · "
-                          f"{job['slot']} · {t('jobs.study')} `{job['study_id'][:8]}` · {t('jobs.job')} `{jid}`")
+            head.markdown(f"**{plain(job['name'])}** · :{BADGE.get(state, 'gray')}-badge[{ui.state_label(state)}] · "
+                          f"{plain(job.get('slot', ''))} · {t('jobs.study')} `{job['study_id'][:8]}` · "
+                          f"{t('jobs.job')} `{jid}`")
             if state in ACTIVE and actions.button(t("jobs.cancel"), key=f"cancel_{jid}", help=t("jobs.cancel_help")):
                 manager.cancel(jid)
                 st.rerun(scope="app")
@@ -43,7 +46,7 @@ def queue_view() -> None:
                 st.rerun(scope="app")
             fit = (store.study_info(job["study_id"]) or {}).get("fit") if state not in ACTIVE else None
             runs_text = t("jobs.runs_done", done=p["done"], total=p["total"], pct=round(100 * p["fraction"]))
-            st.progress(p["fraction"], text=f"{runs_text} · {fit}" if fit else runs_text)
+            st.progress(p["fraction"], text=f"{runs_text} · {plain(fit)}" if fit else runs_text)
             line = [t("jobs.elapsed", time=format_seconds(p["elapsed_s"]))]
             if state == "running":
                 if p["phase"]:
@@ -59,7 +62,7 @@ def queue_view() -> None:
                 line.append(t("jobs.failed", n=p["failed"]))
             st.caption(" · ".join(line))
             if job.get("message"):
-                st.caption(job["message"])
+                st.caption(plain(job["message"]))
             if p["runs"]:
                 with st.expander(t("jobs.run_table", n=len(p["runs"])), expanded=state == "running"):
                     st.dataframe(pd.DataFrame(p["runs"]).assign(

@@ -27,7 +27,7 @@ ui.fit_warning(runs)
 b_simple = ui.study_conclusions(store, sid, runs)
 all_runs, runs = runs, ui.lr_view(runs, "sharp_every_lr")
 try:
-    measure = StudySpec.from_toml_text(store.spec_text(sid)).measure
+    measure = StudySpec.from_toml_text(store.spec_text(sid) or "").measure
 except (OSError, SpecError):
     measure = MeasureSpec()   # the defaults: what a spec without [measure] ran with
 if b_simple:

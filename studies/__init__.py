@@ -2,8 +2,15 @@
 
 Imports are lazy so that ``studies.config``/``store``/``charts`` load without torch (fast chart pages).
 """
-from .config import RunSpec, SpecError, StudySpec
-from .store import Store, open_store
+import sys
+
+if sys.argv[:1] == ["-m"]:   # `python -m studies` is starting: a SIGTERM before the CLI's own handler exits 130
+    import os
+    import signal
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(130))
+
+from .config import RunSpec, SpecError, StudySpec  # noqa: E402
+from .store import Store, open_store  # noqa: E402
 
 __all__ = ["StudySpec", "RunSpec", "SpecError", "run_study", "open_store", "Store"]
 

@@ -205,10 +205,17 @@ def _cmd_export(args, store) -> int:
             df = with_grid(df, store.load_table(sid, "runs"))
     if args.output:
         out = Path(args.output)
-        if args.format == "csv":
-            df.to_csv(out, index=False)
-        else:
-            df.to_parquet(out, index=False)
+        folder = out.expanduser().parent
+        if not folder.is_dir():   # the user's own path, not the store: say which folder is missing
+            raise SpecError("-o", f"the folder {folder} does not exist; create it or give -o a file in an "
+                                  "existing folder")
+        try:
+            if args.format == "csv":
+                df.to_csv(out, index=False)
+            else:
+                df.to_parquet(out, index=False)
+        except OSError as e:
+            raise SpecError("-o", f"cannot write {out}: {e.strerror or e}; give -o a writable file") from None
         print(f"wrote {len(df)} rows of {args.table} to {out}", file=sys.stderr)
     elif args.format == "parquet":
         raise StoreError("parquet goes to a file; add -o FILE.parquet")
@@ -225,14 +232,29 @@ def _os_error(e: OSError, store) -> str:
            errno.EPERM: "make it writable or choose another --store"}.get(e.errno, "check the store folder")
     return f"cannot use the store {store.root if store else ''}: {e.strerror or e}{where}; {fix}"
 
+_STOPPING = []
+
+
 def _sigterm_as_interrupt(signum, frame):
-    raise KeyboardInterrupt   # a cancel from the dashboard stops like Ctrl-C: finished runs kept, state "stopped"
+    """A cancel from the dashboard stops like Ctrl-C: finished runs kept, state "stopped", exit 130. Only the
+    first SIGTERM interrupts; later ones (the manager repeats it) never break the stop's own cleanup."""
+    if not _STOPPING:
+        _STOPPING.append(signum)
+        raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    _STOPPING.clear()
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+        signal.signal(signal.SIGTERM, _sigterm_as_interrupt)   # first: a SIGTERM at any point below exits 130
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:   # a stop outside _main's own handling (while parsing, while reporting)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
+    args = build_parser().parse_args(argv)
     store = None
     try:
         store = open_store(getattr(args, "store", None))

@@ -34,7 +34,8 @@ from .config import SpecError, StudySpec
 from .device import device_slot
 from .estimate import estimate
 from .eta import remaining_s
-from .limits import MAX_JSON_BYTES, is_regular, read_regular_file
+from .jobfile import QueueFull, clean_progress, is_worker, job_problem, max_queued, open_log, viewer_lines
+from .limits import MAX_JSON_BYTES, LimitError, read_regular_file, regular_file_size
 from .store import atomic_write_bytes, atomic_write_json, resolve_root
 
 try:
@@ -45,25 +46,6 @@ except ImportError:  # Windows: one dashboard per store, the in-process lock onl
 ACTIVE = ("queued", "running")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]   # where `python -m studies` imports from
 KILL_AFTER_S = 10.0   # a worker that ignores SIGTERM this long after a cancel gets SIGKILL
-
-
-def _pid_alive(pid: int | None, token: str) -> bool:
-    """True when ``pid`` runs and (where /proc tells) its command line names ``token`` (guards PID reuse)."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    if cmdline.exists():
-        try:
-            return token in cmdline.read_bytes().decode(errors="replace")
-        except OSError:
-            return False
-    return True
 
 
 def job_slot(job: dict) -> str:
@@ -82,27 +64,27 @@ def job_slot(job: dict) -> str:
 
 
 def _read_json(path: Path) -> dict:
-    """A job file's object; {} when missing, not a regular file, too big, or not a JSON object."""
+    """A job file's object; {} when missing, a link, not a regular file, too big, or not a JSON object."""
     import json
     try:
-        obj = json.loads(read_regular_file(path, MAX_JSON_BYTES, "job file"))
-    except (OSError, ValueError):   # LimitError is a ValueError
+        obj = json.loads(read_regular_file(path, MAX_JSON_BYTES, "job file", follow_symlinks=False))
+    except (OSError, ValueError, RecursionError):   # LimitError is a ValueError
         return {}
     return obj if isinstance(obj, dict) else {}
 
 
 def _tail(path: Path, n: int = 3) -> str:
-    """The last ``n`` non-empty lines of a log, reading at most its last 64 KiB (a regular file only)."""
-    if not is_regular(path):
-        return ""
+    """The last ``n`` non-empty lines of a log that every viewer may see (no traceback frames), reading at
+    most its last 64 KiB of a regular file (never through a link)."""
     try:
-        with open(path, "rb") as f:
+        regular_file_size(path, 1 << 40, "log", follow_symlinks=False)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
             f.seek(max(0, f.seek(0, os.SEEK_END) - 65536))
             text = f.read().decode(errors="replace")
-    except OSError:
+    except (OSError, LimitError):
         return ""
-    lines = [ln.strip() for ln in text.replace("\r", "\n").splitlines()]
-    return " | ".join([ln for ln in lines if ln][-n:])
+    return " | ".join(viewer_lines(text.replace("\r", "\n").splitlines())[-n:])
 
 
 class JobQueue:
@@ -113,6 +95,7 @@ class JobQueue:
         self.dir = self.root / "jobs"
         self._thread_lock = threading.RLock()
         self._depth = 0   # nesting of locked() in the thread that holds it
+        self.problems: list[str] = []   # job files left out by the last jobs(), for the page to say
 
     def path(self, job_id: str, suffix: str) -> Path:
         if not (isinstance(job_id, str) and job_id.isalnum() and len(job_id) <= 32):
@@ -147,9 +130,13 @@ class JobQueue:
         if executor == "ray":
             cluster_address(cluster)            # refuses a name the server does not list
         with self.locked():
-            for job in self.jobs():
+            jobs = self.jobs()
+            for job in jobs:
                 if job["study_id"] == spec.study_id and job["state"] in ACTIVE:
                     return job
+            if sum(j["state"] == "queued" for j in jobs) >= max_queued():
+                raise QueueFull(f"{max_queued()} studies are already waiting on this server; wait for one to "
+                                "finish or cancel one on Jobs")
             job_id = uuid.uuid4().hex[:12]
             atomic_write_bytes(self.path(job_id, ".toml"), spec.to_toml().encode())
             job = {"job_id": job_id, "name": spec.name, "study_id": spec.study_id, "device": spec.device,
@@ -166,15 +153,26 @@ class JobQueue:
             return job
 
     def get(self, job_id: str) -> dict | None:
+        """The job, or None when its file is missing or not a job file (see jobfile.job_problem)."""
         job = _read_json(self.path(job_id, ".json"))
-        return job or None
+        return job if job and job_problem(job, job_id) is None else None
 
     def jobs(self) -> list[dict]:
-        """Every job, oldest first."""
+        """Every job, oldest first. A file that is not a job (by schema) is left out and said in
+        ``self.problems``: one bad file never stops the queue or the page."""
         if not self.dir.exists():
             return []
-        found = [_read_json(p) for p in self.dir.glob("*.json") if not p.name.endswith(".progress.json")]
-        return sorted([j for j in found if j.get("job_id")], key=lambda j: j.get("created", 0))
+        found, self.problems = [], []
+        for p in self.dir.glob("*.json"):
+            if p.name.endswith(".progress.json"):
+                continue
+            job = _read_json(p)
+            why = job_problem(job, p.stem) if job else "not a readable JSON object"
+            if why:
+                self.problems.append(f"jobs/{p.name} is not a job file ({why}); it is ignored")
+            else:
+                found.append(job)
+        return sorted(found, key=lambda j: j["created"])
 
     def update(self, job_id: str, **fields) -> dict:
         with self.locked():
@@ -186,7 +184,7 @@ class JobQueue:
             return job
 
     def progress(self, job_id: str) -> dict:
-        return _read_json(self.path(job_id, ".progress.json"))
+        return clean_progress(_read_json(self.path(job_id, ".progress.json")))
 
     def log_tail(self, job_id: str, n: int = 3) -> str:
         return _tail(self.path(job_id, ".log"), n)
@@ -324,7 +322,11 @@ class JobManager:
                 return job
             del self._procs[jid]
             return self._finish(job, rc)
-        if _pid_alive(job.get("pid"), jid):        # a worker started by an earlier dashboard: adopt it
+        try:
+            argv = self.worker_argv(job)
+        except ClusterError:             # its cluster is no longer configured: not a worker this server started
+            argv = None
+        if argv is not None and is_worker(job.get("pid"), argv):   # started by an earlier dashboard: adopt it
             if job.get("cancel_requested"):
                 self._signal(job, None)
             return job
@@ -379,13 +381,21 @@ class JobManager:
             return
         path = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p)
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
-        with open(q.path(jid, ".log"), "ab") as log:
-            try:
-                proc = subprocess.Popen(argv, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, env=env, start_new_session=True)
-            except OSError as e:
-                q.update(jid, state="failed", finished=time.time(), message=f"could not start the worker: {e}")
-                return
+        try:
+            log = open_log(q.path(jid, ".log"))   # never through a link: the server must not append elsewhere
+        except OSError as e:
+            q.update(jid, state="failed", finished=time.time(),
+                     message=f"could not open its log ({e.strerror or e.__class__.__name__}); remove jobs/{jid}.log")
+            return
+        try:
+            proc = subprocess.Popen(argv, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+        except OSError as e:
+            q.update(jid, state="failed", finished=time.time(),
+                     message=f"could not start the worker ({e.strerror or e.__class__.__name__})")
+            return
+        finally:
+            os.close(log)
         self._procs[jid] = proc
         q.update(jid, state="running", pid=proc.pid, started=time.time(), finished=None,
                  attempts=job.get("attempts", 0) + 1)

@@ -9,6 +9,9 @@ with one line saying what to change. No imports from the rest of the package, no
 """
 from __future__ import annotations
 
+import csv
+import errno
+import io
 import os
 import re
 import stat
@@ -29,31 +32,64 @@ class LimitError(ValueError):
     """Input over a limit, or not a regular file; the message is one line saying what to change."""
 
 
-def regular_file_size(path: str | os.PathLike, max_bytes: int, what: str = "file") -> int:
-    """The size of ``path`` if it is a regular file (symlinks followed) of at most ``max_bytes``.
+def _kind(mode: int) -> str:
+    return ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+            else "a symbolic link" if stat.S_ISLNK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
 
-    Judged by ``os.stat`` alone: a FIFO is never opened (that would block), a device such as /dev/zero
-    never read (that would not end). FileNotFoundError passes through for the caller's own message."""
-    st = os.stat(path)
+
+def _judge(path, st: os.stat_result, max_bytes: int, what: str) -> int:
     if not stat.S_ISREG(st.st_mode):
-        kind = ("a folder" if stat.S_ISDIR(st.st_mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode)
-                else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file")
-        raise LimitError(f"{path} is {kind}; give a regular {what}")
+        raise LimitError(f"{path} is {_kind(st.st_mode)}; give a regular {what}")
     if st.st_size > max_bytes:
         raise LimitError(f"{path} has {st.st_size:,} bytes, more than the {max_bytes:,} allowed for a {what}; "
                          "give a smaller file")
     return st.st_size
 
 
-def read_regular_file(path: str | os.PathLike, max_bytes: int, what: str = "file") -> bytes:
-    """The bytes of a regular file of at most ``max_bytes`` (checked before reading, and while reading: a
-    file that grows after the check is cut at the limit and refused)."""
-    regular_file_size(path, max_bytes, what)
-    with open(path, "rb") as f:
-        data = f.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise LimitError(f"{path} grew past the {max_bytes:,} bytes allowed for a {what}; give a smaller file")
-    return data
+def regular_file_size(path: str | os.PathLike, max_bytes: int, what: str = "file", *,
+                      follow_symlinks: bool = True) -> int:
+    """The size of ``path`` if it is a regular file of at most ``max_bytes``.
+
+    Judged by ``os.stat`` alone: a FIFO is never opened (that would block), a device such as /dev/zero
+    never read (that would not end). With ``follow_symlinks=False`` a symbolic link is refused, not
+    followed (a store file linked to the server's secrets). FileNotFoundError passes through."""
+    return _judge(path, os.stat(path, follow_symlinks=follow_symlinks), max_bytes, what)
+
+
+def read_regular_file(path: str | os.PathLike, max_bytes: int, what: str = "file", *,
+                      follow_symlinks: bool = True) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``, read in one open.
+
+    Judged before opening (``regular_file_size``) and again on the open descriptor (``O_NOFOLLOW`` when
+    not following links, ``O_NONBLOCK`` so a FIFO swapped in meanwhile never blocks). Memory follows the
+    file's size, not the limit (a 2 GiB buffer for a 1 KB file fails under an address-space limit); a file
+    that grows past the limit while being read is refused."""
+    regular_file_size(path, max_bytes, what, follow_symlinks=follow_symlinks)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as e:
+        if e.errno == errno.ELOOP:   # replaced by a link between the check and the open
+            raise LimitError(f"{path} is a symbolic link; give a regular {what}") from None
+        raise
+    with os.fdopen(fd, "rb", buffering=0) as f:
+        size = _judge(path, os.fstat(fd), max_bytes, what)
+        chunks, total = [], 0
+        want = size + 1                      # one byte more than the size: a file that grew is noticed
+        while want > 0:
+            chunk = f.read(want)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > max_bytes:
+                raise LimitError(f"{path} grew past the {max_bytes:,} bytes allowed for a {what}; "
+                                 "give a smaller file")
+            want = min(1 << 20, max_bytes + 1 - total) if total > size else size + 1 - total
+    return b"".join(chunks)
 
 
 # a dotted run: key . key . key … (bare keys, numbers and stripped strings alike); possessive, so linear
@@ -123,16 +159,45 @@ def toml_shape_problem(text: str) -> str | None:
     return None
 
 
+MAX_CSV_HEADER_CHARS = 4 * 1024 * 1024   # the header record, quoted line breaks included
+
+
+def csv_header_columns(raw: bytes) -> int:
+    """The number of columns of the CSV's header record, read with a real CSV tokenizer: a quoted cell may
+    hold commas and line breaks, and counts as pandas will count it. Only the first MAX_CSV_HEADER_CHARS
+    characters are tokenized; a header longer than that is refused (LimitError), saying it is too wide
+    when its part that was read already has too many columns."""
+    head = raw[:MAX_CSV_HEADER_CHARS * 4].decode("utf-8", errors="replace")
+    cut = len(head) > MAX_CSV_HEADER_CHARS
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_CSV_HEADER_CHARS))
+    try:
+        reader = csv.reader(io.StringIO(head[:MAX_CSV_HEADER_CHARS], newline=""))
+        header = next(reader, [])
+        ended = not cut or next(reader, None) is not None    # a record after it: the header ended in the cut
+    except csv.Error as e:
+        raise LimitError(f"the header row is not readable as CSV ({e})") from None
+    if not ended:
+        if len(header) > MAX_CSV_COLUMNS:
+            raise LimitError(f"the header has at least {len(header):,} columns, more than the "
+                             f"{MAX_CSV_COLUMNS:,} allowed")
+        raise LimitError(f"the header row is longer than {MAX_CSV_HEADER_CHARS:,} characters (a quote that "
+                         "never closes?)")
+    return len(header)
+
+
 def csv_shape_problem(raw: bytes) -> str | None:
-    """Why these CSV bytes are too wide or too long to parse here, or None: the header's column count and
-    the number of lines, counted in the bytes before pandas sees them."""
+    """Why these CSV bytes are too wide or too long to parse here, or None: the header's columns (by a CSV
+    tokenizer, so quoted line breaks and commas count as pandas will count them) and the number of lines
+    (an upper bound on the records), counted before pandas sees the bytes."""
     if len(raw) > MAX_CSV_BYTES:
         return f"the file has {len(raw):,} bytes, more than the {MAX_CSV_BYTES:,} allowed"
-    end = raw.find(b"\n")
-    header = raw if end < 0 else raw[:end]
-    columns = header.count(b",") + 1
+    try:
+        columns = csv_header_columns(raw)
+    except LimitError as e:
+        return str(e)
     if columns > MAX_CSV_COLUMNS:
         return f"the header has {columns:,} columns, more than the {MAX_CSV_COLUMNS:,} allowed"
+    columns = max(columns, 1)
     rows = raw.count(b"\n") + (not raw.endswith(b"\n"))
     if rows > MAX_CSV_ROWS:
         return f"the file has {rows:,} lines, more than the {MAX_CSV_ROWS:,} allowed"

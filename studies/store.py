@@ -19,7 +19,6 @@ reported, and its run counts as missing, so the next ``run`` recomputes it. No t
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -33,28 +32,10 @@ import pandas as pd
 
 from .analysis.fairness import with_best_lr
 from .limits import MAX_JSON_BYTES, MAX_TABLE_BYTES, LimitError, read_regular_file, regular_file_size
+from .storefiles import check_safetensors, parquet_frame, table_kind
 
 DEFAULT_ROOT = "batchscope-results"
 _ID_RE = re.compile(r"^[0-9a-f]{8,64}$")
-
-
-def parquet_frame(raw: bytes) -> pd.DataFrame:
-    """A parquet file's bytes as a DataFrame (what ``pd.read_parquet`` gives), read on this thread alone.
-
-    Why not ``pd.read_parquet``: it reads through Arrow's dataset scanner with pre-buffering and converts
-    with ``use_threads=True``, which starts Arrow's global CPU and I/O thread pools (three native threads
-    here). Those C++ ``std::thread``s are never joined before the interpreter exits; under load a worker is
-    still joinable when the pools are torn down at exit, and ``std::terminate`` aborts a process that has
-    finished its work ("terminate called without an active exception", SIGABRT, exit 134,
-    apache/arrow#34314). Our tables are small (≤ MAX_TABLE_BYTES), so threads buy nothing: read this way,
-    no Arrow pool thread is ever started, and there is nothing left to abort at exit
-    (tests/test_store.py checks that no thread is started)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    table = pq.ParquetFile(pa.BufferReader(raw), pre_buffer=False).read(use_threads=False,
-                                                                        use_pandas_metadata=True)
-    return table.to_pandas(use_threads=False)
 
 
 class StoreError(ValueError):
@@ -111,20 +92,11 @@ def _count(v) -> int:
 
 
 def _check_safetensors(path: Path) -> None:
-    """Cheap whole-file check of a safetensors file (header and length, not the bytes); ValueError if bad."""
-    size = path.stat().st_size
-    with open(path, "rb") as f:
-        head = f.read(8)
-        n = int.from_bytes(head, "little") if len(head) == 8 else -1
-        if not 0 < n <= min(size - 8, 100_000_000):
-            raise ValueError("not a safetensors file (bad header length)")
-        try:
-            header = json.loads(f.read(n))
-            end = max([v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"], default=0)
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
-            raise ValueError(f"not a safetensors file ({e.__class__.__name__} in the header)") from None
-    if size != 8 + n + end:
-        raise ValueError(f"truncated or padded safetensors file ({size} bytes, header says {8 + n + end})")
+    """Cheap whole-file check of a safetensors file (header and length, not the bytes); ValueError if bad.
+    Opened without following a symbolic link, like every store file."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as f:
+        check_safetensors(path, os.fstat(fd).st_size, f.read)
 
 
 def _check_id(kind: str, value: str) -> str:
@@ -150,21 +122,32 @@ class Store:
     def _read_bytes(self, path: Path, max_bytes: int) -> bytes | None:
         """A store file's bytes, or None when it is missing. Its type and size are judged before reading
         (a FIFO would block, a link to /dev/zero would never end, a huge file would fill the memory): such
-        a file is set aside and reported like an unreadable one."""
+        a file is set aside and reported like an unreadable one. Symbolic links are never followed, and a
+        folder on the way that leads out of the store is refused (a shared store must not show or feed the
+        server's own files)."""
         try:
-            return read_regular_file(path, max_bytes, "store file")
+            self._inside(path)
+            return read_regular_file(path, max_bytes, "store file", follow_symlinks=False)
         except FileNotFoundError:
             return None
         except LimitError as e:
             self._set_aside(path, e)
             return None
 
+    def _inside(self, path: Path) -> None:
+        """LimitError when ``path``'s folder resolves outside the store (a symlinked study or run folder)."""
+        root = self.root.resolve()
+        folder = path.parent.resolve()
+        if folder != root and root not in folder.parents:
+            raise LimitError(f"{path.parent} leads outside the store (a symbolic link); the store keeps only "
+                             "its own folders")
+
     def _read_parquet(self, path: Path) -> pd.DataFrame | None:
         raw = self._read_bytes(path, MAX_TABLE_BYTES)   # one open, one snapshot: never across a writer's rename
         if raw is None:
             return None
         try:
-            return parquet_frame(raw)
+            return parquet_frame(raw, table_kind(path))
         except Exception as e:  # noqa: BLE001 - any unreadable file is set aside, never fatal
             self._set_aside(path, e)
             return None
@@ -210,10 +193,11 @@ class Store:
         if row is None or self.read_epochs(run_id) is None:
             return None
         path = self.run_dir(run_id) / "weights.safetensors"
-        if not path.exists():
+        if not os.path.lexists(path):
             return None if bool(row.get("has_weights", pd.Series([False])).iloc[0]) else row
         try:
-            regular_file_size(path, MAX_TABLE_BYTES, "weights file")
+            self._inside(path)
+            regular_file_size(path, MAX_TABLE_BYTES, "weights file", follow_symlinks=False)
             _check_safetensors(path)
         except ValueError as e:   # LimitError included
             self._set_aside(path, e)
@@ -291,8 +275,14 @@ class Store:
     def study_info(self, study_id: str) -> dict | None:
         return self._read_json(self.study_dir(study_id) / "study.json")
 
-    def spec_text(self, study_id: str) -> str:
-        return read_regular_file(self.study_dir(study_id) / "spec.toml", MAX_JSON_BYTES, "spec").decode()
+    def spec_text(self, study_id: str) -> str | None:
+        """The study's spec as saved; None when it is missing or not a regular file inside the store (a
+        spec.toml linked to the server's secrets is never read)."""
+        try:
+            raw = self._read_bytes(self.study_dir(study_id) / "spec.toml", MAX_JSON_BYTES)
+        except OSError:
+            return None
+        return None if raw is None else raw.decode(errors="replace")
 
     def list_studies(self) -> pd.DataFrame:
         """One row per study: id, name, state, runs done/total, updated time."""

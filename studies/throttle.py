@@ -9,6 +9,7 @@ one), and the page says how long to wait. One Throttle per server process (st.ca
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import deque
@@ -20,6 +21,36 @@ PER_ADDRESS_MAX_S = 300.0
 GLOBAL_WINDOW_S = 60.0        # at most GLOBAL_MAX_FAILURES wrong guesses from everyone in this window...
 GLOBAL_MAX_FAILURES = 30      # ...beyond that, everyone waits until the window has room again
 FORGET_AFTER_S = 3600.0       # an address that stays quiet this long starts over
+
+
+def trusted_proxies() -> set[str]:
+    """Addresses of the reverse proxies the server's owner put in front: $BATCHSCOPE_TRUSTED_PROXIES
+    (comma-separated; "127.0.0.1" for a proxy on the same machine). Empty: no proxy is trusted."""
+    return {p.strip() for p in os.environ.get("BATCHSCOPE_TRUSTED_PROXIES", "").split(",") if p.strip()}
+
+
+def client_key(remote: str | None, forwarded_for: str | None, session: str, trusted: set[str]) -> str:
+    """The throttle's unit for one login attempt, from what the server saw.
+
+    ``remote``: the connection's address as Streamlit reports it (None on localhost; uvicorn has already
+    replaced it with X-Forwarded-For's last hop when the peer was 127.0.0.1). ``forwarded_for``: the
+    X-Forwarded-For header as sent.
+    - No trusted proxy: the header is the visitor's own words. Whoever sends one shares a single bucket
+      ("forwarded"), so a fresh address per guess buys nothing; everyone else is keyed by address.
+    - A trusted proxy: its last X-Forwarded-For hop is the client. A proxy that sends no header leaves
+      every visitor behind one address, so each browser session is its own bucket ("session:…"), and the
+      server-wide limit bounds the total; one visitor's ten wrong guesses never lock the others out."""
+    hops = [h.strip() for h in (forwarded_for or "").split(",") if h.strip()]
+    peer = remote or "127.0.0.1"
+    if not trusted:
+        return "forwarded" if hops else (remote or "local")
+    if hops and peer in trusted:
+        return hops[-1]
+    if hops and remote and remote == hops[-1] and "127.0.0.1" in trusted:   # uvicorn took the hop already
+        return remote
+    if peer in trusted:
+        return f"session:{session}"
+    return peer
 
 
 @dataclass

@@ -111,9 +111,9 @@ def save_csv_upload(data, store: str | os.PathLike | Store | None, max_bytes: in
         raise UploadError("upload", f"the file has {len(df)} rows and {df.shape[1]} columns; give at least "
                                     f"{MIN_CSV_ROWS} rows, one or more numeric feature columns and a label column")
     text_cols = [str(c) for c in df.columns[:-1] if not pd.api.types.is_numeric_dtype(df[c])]
-    if text_cols and len(text_cols) == df.shape[1] - 1:
-        raise UploadError("upload", f"no numeric feature columns (text: {', '.join(text_cols[:5])}); encode "
-                                    "them as numbers")
+    if text_cols:   # training refuses them later: said here, at the upload
+        raise UploadError("upload", f"feature columns must be numeric (text in: {', '.join(text_cols[:5])}); "
+                                    "encode them as numbers or drop them")
     path = open_store(store).root / "uploads" / f"{hashlib.sha256(raw).hexdigest()[:16]}.csv"
     if not path.exists():
         atomic_write_bytes(path, raw)

@@ -119,7 +119,8 @@ from pathlib import Path
 path, n = Path(sys.argv[1]), int(sys.argv[2])
 for i in range(n):
     k = 1 + (i * 7919) % 4000                       # tables of 1 to 4000 rows, every one self-consistent
-    atomic_write_parquet(path, pd.DataFrame({"study_id": "ab" * 8, "k": [k] * k, "x": range(k)}))
+    atomic_write_parquet(path, pd.DataFrame({"study_id": "ab" * 8, "k": [k] * k, "x": range(k), "run_id": "r",
+                                             "status": "done", "batch_size": 8, "optimizer": "sgd"}))
 """
 
 
@@ -127,7 +128,8 @@ def test_readers_never_see_half_a_table_while_a_writer_rewrites_it(tmp_path):
     sid = "ab" * 8
     store = Store(tmp_path)
     path = store.study_dir(sid) / "runs.parquet"
-    atomic_write_parquet(path, pd.DataFrame({"study_id": sid, "k": [1], "x": [0]}))
+    atomic_write_parquet(path, pd.DataFrame({"study_id": sid, "k": [1], "x": [0], "run_id": "r", "status": "done",
+                                             "batch_size": 8, "optimizer": "sgd"}))   # a runs table's columns
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path), "400"], cwd=ROOT,
                               env={**os.environ, "PYTHONPATH": str(ROOT)})
     reads, errors = [0, 0], []

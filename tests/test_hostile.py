@@ -149,9 +149,9 @@ def test_hostile_study_files_are_set_aside_and_reported(done_store, capsys):
     assert code == 0 and "FIFO" in err[0]
     table = root / "studies" / spec.study_id / "runs.parquet"
     table.unlink()
-    table.symlink_to("/dev/zero")                                 # would read forever
+    table.symlink_to("/dev/zero")                                 # would read forever: never followed
     store = open_store(root)
-    assert store.load_table(spec.study_id).empty and "device" in store.problems[0]
+    assert store.load_table(spec.study_id).empty and "symbolic link" in store.problems[0]
 
 
 def test_a_read_only_store_says_so_in_one_line_and_rewrites_nothing(done_store, capsys, monkeypatch):

@@ -3,6 +3,7 @@
 `run_every` never fires in AppTest, so the Jobs test loops at.run(); torch imports make the default 3 s
 timeout too short, hence default_timeout=60.
 """
+import re
 import shutil
 import time
 from pathlib import Path
@@ -38,7 +39,8 @@ def charts(at):
 
 
 def text(elements):
-    return " ".join(e.value for e in elements)
+    """What a viewer reads: the elements' markdown with its backslash escapes resolved (i18n.plain)."""
+    return re.sub(r"\\(.)", r"\1", " ".join(e.value for e in elements))
 
 
 @pytest.mark.parametrize("page", EACH_PAGE)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import numbers
+import re
 import string
 
 from .common import CATALOGUE
@@ -39,14 +41,36 @@ def language(lang: str | None):
         _current.reset(token)
 
 
-def t(key: str, **fmt) -> str:
-    """The text of ``key`` in the current language, formatted with ``fmt``. An unknown key shows itself (a test
-    checks that every key the code uses is in the catalogue), so a slip is visible, never a crash."""
+class Markdown(str):
+    """Text that is safe to draw as markdown: a catalogue text, or a value passed through ``plain``."""
+
+
+# Every ASCII punctuation mark markdown (CommonMark, GFM, Streamlit's :color[…] and $math$) may read as syntax;
+# a backslash before any of them is always a literal, so escaping them all is safe.
+_SYNTAX = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&])")
+
+
+def plain(value) -> Markdown:
+    """A user- or store-derived value (a study name, a job's message, ?study=, a file name, an error) as
+    markdown that shows it as typed: every syntax character escaped, on one line. A link, an image fetched
+    from elsewhere or a heading can never come out of it. Already safe text (``Markdown``) passes as it is."""
+    if isinstance(value, Markdown):
+        return value
+    return Markdown(_SYNTAX.sub(r"\\\1", " ".join(str(value).split())))
+
+
+def t(key: str, **fmt) -> Markdown:
+    """The text of ``key`` in the current language, formatted with ``fmt``. The one escaping rule: every value
+    but a number or a text ``t`` made itself goes in through ``plain``, so whatever a user or the store
+    supplied is shown, never interpreted. An unknown key shows itself (a test checks that every key the code
+    uses is in the catalogue), so a slip is visible, never a crash."""
     texts = CATALOGUE.get(key)
     if texts is None:
-        return key
+        return Markdown(key)
     text = texts[_INDEX[_current.get()]]
-    return text.format(**fmt) if fmt else text
+    if not fmt:
+        return Markdown(text)
+    return Markdown(text.format(**{k: v if isinstance(v, numbers.Number) else plain(v) for k, v in fmt.items()}))
 
 
 def fields(text: str) -> set[str]:

@@ -71,7 +71,8 @@ CATALOGUE.update({
     "home.col.updated": ("updated", "更新时间"),
     "home.study_line": ("**{name}** · {n} runs · {dataset} · {timing}", "**{name}** · {n} 次运行 · {dataset} · {timing}"),
     "home.runs_and_spec": ("Runs table and spec", "运行表与研究配置"),
-    "home.spec_unreadable": ("The spec of this study cannot be read ({error}).", "无法读取此研究的配置（{error}）。"),
+    "home.spec_unreadable": ("The spec of this study cannot be read (missing, or set aside as not a regular "
+                             "file of the store).", "无法读取此研究的配置（缺失，或因不是存储中的普通文件而被移开）。"),
 })
 
 CATALOGUE.update({

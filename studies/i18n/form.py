@@ -148,6 +148,13 @@ FORM = {
                   "without asking. Fewer batch sizes, optimizers, seeds or epochs make it shorter.",
                   "这个研究大约需要 **{time}**（{n} 次运行），超过了本服务器无需确认即可启动的 {limit}。"
                   "减少批大小、优化器、随机种子或轮数可以缩短时间。"),
+    "form.long_queue": ("This study would take about **{time}** ({n} runs), and the queue already holds about "
+                        "{queue} of work: **{total}** in all, more than the {limit} this server launches without "
+                        "asking.", "这个研究大约需要 **{time}**（{n} 次运行），队列中已有约 {queue} 的工作：共 "
+                        "**{total}**，超过了本服务器无需确认即可启动的 {limit}。"),
+    "form.queue_full": ("{n} studies are already waiting on this server: wait for one to finish, or cancel one "
+                        "on **Jobs**, then launch again.", "本服务器已有 {n} 个研究在等待：请等待其中一个完成，或在"
+                        "**任务**页取消一个，然后再启动。"),
     "form.long_confirm": ("Yes, queue {n} runs for about {time}", "是的，将 {n} 次运行加入队列（约 {time}）"),
     "form.launch_blocked": ("The uploaded TOML was rejected: upload a fixed file or clear it first",
                             "上传的 TOML 被拒绝：请先上传修正后的文件或清除它"),

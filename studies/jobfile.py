@@ -1,0 +1,142 @@
+"""What a job file must hold, how a worker is recognised, and how much a server may queue.
+
+The queue lives in the store, which may be shared: a job file is input. One without a study id, with a
+text PID or a text time stopped the queue or the Jobs page; one naming the dashboard's own PID with
+``cancel_requested`` made the manager SIGTERM the dashboard (the guard looked for the job id, one letter,
+anywhere in the command line). So a job file is read by schema (anything else is left out and said), a
+PID counts as the job's worker only when its whole command line is the one the manager started, and logs
+are opened without following links. No streamlit, no torch.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+STATES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
+_JOB_ID = re.compile(r"^[0-9A-Za-z]{1,32}$")
+_STUDY_ID = re.compile(r"^[0-9a-f]{8,64}$")
+_NUMBER = (int, float)
+
+# field -> (types allowed, required); None allowed where the types include type(None)
+SCHEMA = {"job_id": ((str,), True), "name": ((str,), True), "study_id": ((str,), True),
+          "state": ((str,), True), "created": (_NUMBER, True), "slot": ((str,), False),
+          "device": ((str,), False), "executor": ((str,), False), "cluster": ((str,), False),
+          "address": ((str,), False),   # jobs written before clusters were named: read, never used
+          "n_runs": ((int,), False), "started": (_NUMBER + (type(None),), False),
+          "finished": (_NUMBER + (type(None),), False), "pid": ((int, type(None)), False),
+          "returncode": ((int, type(None)), False), "message": ((str,), False), "attempts": ((int,), False),
+          "cancel_requested": ((bool,), False), "cancel_sent": (_NUMBER + (type(None),), False),
+          "estimate_s": (_NUMBER + (type(None),), False), "done_at_start": ((int, float, type(None)), False)}
+
+
+def job_problem(job: dict, stem: str) -> str | None:
+    """Why ``job`` (read from ``<stem>.json``) is not a job file, or None."""
+    for name, (types, required) in SCHEMA.items():
+        if name not in job:
+            if required:
+                return f"no {name}"
+            continue
+        value = job[name]
+        if isinstance(value, bool) and bool not in types:   # True is an int to Python, not to a job file
+            return f"{name} is not {types[0].__name__}"
+        if not isinstance(value, types):
+            return f"{name} is {type(value).__name__}, not {types[0].__name__}"
+    if job["job_id"] != stem or not _JOB_ID.match(stem):
+        return f"job_id {job['job_id']!r:.40} is not its file's name"
+    if not _STUDY_ID.match(job["study_id"]):
+        return "study_id is not a study id"
+    if job["state"] not in STATES:
+        return f"state {job['state']!r:.40} is not one of {', '.join(STATES)}"
+    if job.get("pid") is not None and not 0 < job["pid"] < 2 ** 31:
+        return "pid is not a process id"
+    return None
+
+
+def command_line(pid: int) -> list[str] | None:
+    """The process's argv from /proc (None where /proc does not tell: other systems, a process gone)."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    return raw.decode(errors="replace").split("\0")[:-1] if raw else []
+
+
+def is_worker(pid: int | None, argv: list[str]) -> bool:
+    """True when ``pid`` runs and is the job's worker: its whole command line is ``argv`` (guards PID reuse
+    and a job file naming someone else's process). Without /proc: alive is all we can tell."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return False   # not ours to signal: never our worker
+    if not Path("/proc/self/cmdline").exists():
+        return True
+    return command_line(pid) == argv
+
+
+def open_log(path: Path) -> int:
+    """A job's log opened for appending, never through a symbolic link (OSError ELOOP for a link)."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    return os.open(path, flags, 0o600)
+
+
+_FRAME = re.compile(r'^(Traceback \(most recent call last\)|File "|During handling of the above|The above '
+                    r'exception was the direct cause|[~^ ]+$)')
+
+
+def viewer_lines(lines: list[str]) -> list[str]:
+    """Log lines fit for every viewer of the Jobs page: traceback frames (server paths, source lines) are
+    dropped; the exception's own one-line message stays."""
+    out, in_frames = [], False
+    for line in lines:
+        stripped = line.strip()
+        if _FRAME.match(stripped):
+            in_frames = stripped.startswith(("Traceback", "File"))
+            continue
+        if in_frames and line[:1].isspace():   # the source line under a frame
+            continue
+        in_frames = False
+        out.append(stripped)
+    return [ln for ln in out if ln]
+
+
+def max_queued() -> int:
+    """Jobs one server keeps waiting at most: $BATCHSCOPE_MAX_QUEUED (the owner sets it), default 10."""
+    try:
+        return max(1, int(os.environ.get("BATCHSCOPE_MAX_QUEUED") or 10))
+    except ValueError:
+        return 10
+
+
+def queue_seconds(jobs: list[dict]) -> float:
+    """The estimated seconds of the work already waiting or running (the form's estimates of each job)."""
+    return sum(float(j.get("estimate_s") or 0.0) for j in jobs if j.get("state") in ("queued", "running"))
+
+
+_PROGRESS_NUMBERS = ("total", "done", "todo", "epochs", "epoch", "failed", "started", "finished", "updated",
+                     "estimate_s", "loss", "test_acc", "timing_pass_s")
+_RUN_FIELDS = {"run": (str,), "state": (str,), "epochs": _NUMBER + (type(None),),
+               "budget": _NUMBER + (type(None),), "reached_target": (bool, type(None)),
+               "started": _NUMBER + (type(None),), "time_s": _NUMBER + (type(None),)}
+
+
+def clean_progress(progress: dict) -> dict:
+    """A progress file with only the fields and types the Jobs page reads (a planted one with text where a
+    number belongs broke the page); anything else is dropped."""
+    out = {k: v for k, v in progress.items() if k in _PROGRESS_NUMBERS and isinstance(v, _NUMBER)
+           and not isinstance(v, bool)}
+    out.update({k: progress[k] for k in ("current", "phase", "last_status", "study_id", "name", "device")
+                if isinstance(progress.get(k), str)})
+    runs = progress.get("runs")
+    if isinstance(runs, dict):
+        out["runs"] = {str(k): {f: r[f] for f, types in _RUN_FIELDS.items() if f in r and isinstance(r[f], types)}
+                       for k, r in runs.items() if isinstance(r, dict) and isinstance(r.get("state"), str)}
+    return out
+
+
+class QueueFull(ValueError):
+    """The server's queue is full; the message says what to do."""
