@@ -19,10 +19,10 @@ from . import intervals
 from .config import OPTIMIZERS, run_label
 from .i18n import t
 from .fairness import fitted
+from .optimizers import TABLE
 
-# Distinct hues (Tableau 10 order, no two neighbouring blues): colours stay fixed per optimizer across charts.
-OPTIMIZER_COLORS = dict(zip(OPTIMIZERS, ["#4e79a7", "#e15759", "#59a14f", "#f28e2b", "#b07aa1", "#9c755f",
-                                         "#edc948"]))
+# Colours stay fixed per optimizer across charts (the optimizer table's).
+OPTIMIZER_COLORS = {name: o.color for name, o in TABLE.items()}
 # The Sharpness page's batch-size charts, in order (the measurement columns of the runs table).
 SHARPNESS_COLUMNS = ("sharpness_eps", "sharpness_rand", "hessian_top_eig", "hessian_trace", "sharpness_sam")
 # For series that are not optimizers (studies, interpolation pairs): Tableau 10, hues far apart.

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LIGHT = ["studies", "studies.config", "studies.store", "studies.charts", "studies.estimate", "studies.jobs",
          "studies.uploads", "studies.limits", "studies.throttle", "studies.form", "studies.design",
          "studies.fairness", "studies.scaling", "studies.schedule", "studies.playground",
-         "studies.charts_playground", "studies.i18n", "studies.summary"]
+         "studies.charts_playground", "studies.i18n", "studies.summary", "studies.optimizers"]
 NEVER = {"studies.train": ["studies.store"]}   # module → studies modules it must not pull in
 
 PROBE = r"""

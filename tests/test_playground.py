@@ -10,16 +10,19 @@ from studies.playground import (OPTIMIZERS, OptimizerSpec, Setup, Stepper, batch
                                 first_small_gradient, last_points, nearest_minimum, noise_rms, simulate)
 from studies.surfaces import SURFACES, kind_of, probe
 
-ODD = dict(beta=0.8, alpha=0.9, beta1=0.85, beta2=0.99)     # not torch's defaults, so the test sees them passed
+ODD = dict(beta=0.8, alpha=0.9, beta1=0.85, beta2=0.99, weight_decay=0.05)   # not the defaults: seen passed
 
 
 def torch_optimizer(spec: OptimizerSpec, p):
-    return {"sgd": lambda: torch.optim.SGD([p], lr=spec.lr),
-            "momentum": lambda: torch.optim.SGD([p], lr=spec.lr, momentum=spec.beta),
-            "nesterov": lambda: torch.optim.SGD([p], lr=spec.lr, momentum=spec.beta, nesterov=True),
-            "adagrad": lambda: torch.optim.Adagrad([p], lr=spec.lr),
-            "rmsprop": lambda: torch.optim.RMSprop([p], lr=spec.lr, alpha=spec.alpha),
-            "adam": lambda: torch.optim.Adam([p], lr=spec.lr, betas=(spec.beta1, spec.beta2))}[spec.name]()
+    wd = spec.weight_decay
+    return {"sgd": lambda: torch.optim.SGD([p], lr=spec.lr, weight_decay=wd),
+            "momentum": lambda: torch.optim.SGD([p], lr=spec.lr, momentum=spec.beta, weight_decay=wd),
+            "nesterov": lambda: torch.optim.SGD([p], lr=spec.lr, momentum=spec.beta, nesterov=True, weight_decay=wd),
+            "adagrad": lambda: torch.optim.Adagrad([p], lr=spec.lr, weight_decay=wd),
+            "rmsprop": lambda: torch.optim.RMSprop([p], lr=spec.lr, alpha=spec.alpha, weight_decay=wd),
+            "adam": lambda: torch.optim.Adam([p], lr=spec.lr, betas=(spec.beta1, spec.beta2), weight_decay=wd),
+            "adamw": lambda: torch.optim.AdamW([p], lr=spec.lr, betas=(spec.beta1, spec.beta2),
+                                               weight_decay=wd)}[spec.name]()
 
 
 def rosenbrock_torch(p):
@@ -168,7 +171,7 @@ def test_explore_gives_every_optimizer_and_batch_and_the_verdicts():
     s = SURFACES["saddle"]
     opts = [OptimizerSpec(n, 0.05) for n in OPTIMIZERS]
     steps, summary = explore(s, opts, (1.5, 0.0), Setup(steps=100, n_examples=256), [1, 8, 64, 256])
-    assert len(summary) == 24 and set(steps.batch) == {1, 8, 64, 256}
+    assert len(summary) == 4 * len(OPTIMIZERS) and set(steps.batch) == {1, 8, 64, 256}
     full = summary[(summary.batch == 256) & (summary.optimizer == "sgd")].iloc[0]
     assert full.noise_theory == 0 and full.small_kind == "saddle" and full.final_y == 0
     one = summary[summary.batch == 1]
