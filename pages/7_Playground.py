@@ -11,7 +11,7 @@ from studies import charts_playground as pc
 from studies import optimizers
 from studies.config import SCHEDULES
 from studies.i18n import t
-from studies.playground import (OPTIMIZERS, OptimizerSpec, Setup, default_lr, explore, noise_table, slider_key)
+from studies.playground import OptimizerSpec, Setup, default_lr, explore, noise_table, slider_key
 from studies.surfaces import SURFACES, grid, probe
 
 Q = dict(bind="query-params")
@@ -44,8 +44,8 @@ if preset == "custom":
              cy.number_input("y", y0, y1, (y0 + y1) / 2, 0.1, key=f"pg_y_{name}", **Q))
 else:
     start = list(surface.starts.values())[preset]
-chosen = top[2].multiselect(t("pg.optimizers"), OPTIMIZERS, default=["sgd", "momentum", "adam"], key="pg_optimizers",
-                            help=t("pg.optimizers_help"), **Q)
+chosen = top[2].multiselect(t("pg.optimizers"), list(optimizers.TABLE), default=["sgd", "momentum", "adam"],
+                            key="pg_optimizers", help=t("pg.optimizers_help"), **Q)
 formula = t(f"pg.s.{name}.formula") if name in ("sharp_flat", "bumpy") else surface.formula
 st.caption(t("pg.lesson", title=t(f"pg.s.{name}.title"), formula=formula, lesson=t(f"pg.s.{name}.lesson")))
 

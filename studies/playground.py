@@ -22,8 +22,7 @@ from .optimizers import ALPHA, BETA1, BETA2, HYPERS, MOMENTUM, TABLE, Slider, ge
 from .schedule import lr_factor
 from .surfaces import EIG_TOL, GRAD_TOL, Surface, kind_of
 
-OPTIMIZERS = tuple(TABLE)      # a view for listing; OptimizerSpec.check reads the table itself
-DATA_SEED = 0                                              # the synthetic examples are fixed: one "dataset"
+DATA_SEED = 0        # the synthetic examples are fixed: one "dataset"
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ import pytest
 import scipy.optimize
 import torch
 
+from studies.config import OPTIMIZERS
 from studies.optim import make_optimizer
-from studies.playground import (OPTIMIZERS, OptimizerSpec, Setup, Stepper, batch_noise, examples, explore,
+from studies.playground import (OptimizerSpec, Setup, Stepper, batch_noise, examples, explore,
                                 first_small_gradient, last_points, nearest_minimum, noise_rms, simulate)
 from studies.surfaces import SURFACES, kind_of, probe
 
@@ -61,6 +62,18 @@ def test_each_update_rule_matches_the_librarys_optimizer(name):
     lr = 1e-3 if name in ("sgd", "momentum", "nesterov") else 0.05
     p = torch.nn.Parameter(torch.tensor([0.3, -0.4], dtype=torch.float64))
     assert steps_side_by_side(OptimizerSpec(name, lr), make_optimizer(name, [p], lr), p, 30, lambda t: lr) < 1e-10
+
+
+def test_adamw_is_adam_with_decoupled_weight_decay():
+    """At weight decay 0 AdamW's path is Adam's exactly; with it, θ shrinks by lr·wd before Adam's step."""
+    s, setup = SURFACES["rosenbrock"], Setup(steps=80)
+    path = lambda name, wd: simulate(s, OptimizerSpec(name, 0.05, weight_decay=wd), (-1.5, 2.0), setup).theta  # noqa: E731
+    np.testing.assert_array_equal(path("adamw", 0.0), path("adam", 0.0))
+    assert not np.array_equal(path("adamw", 0.1), path("adam", 0.1))      # decoupled vs through the gradient
+    theta, g = np.array([[2.0, -1.0]]), np.array([[3.0, 0.5]])
+    adam = Stepper(OptimizerSpec("adam", 0.1), (1, 2)).step(theta, g, 0.1)
+    adamw = Stepper(OptimizerSpec("adamw", 0.1, weight_decay=0.5), (1, 2)).step(theta, g, 0.1)
+    np.testing.assert_allclose(adamw, adam - 0.1 * 0.5 * theta, rtol=0, atol=1e-15)
 
 
 def test_adaptive_methods_take_the_same_step_in_steep_and_flat_directions():
