@@ -1,8 +1,8 @@
 """The optimizer playground: torch.optim's update rules, mini-batch noise and trajectories on a 2-D surface.
 
 The update rules are torch.optim's (SGD with momentum/Nesterov, Adagrad, RMSprop, Adam, AdamW: the formulas of
-their single-tensor paths, the defaults of the optimizer table), written in numpy so the page imports no torch and answers at once;
-tests check each against torch.optim and studies.optim step by step.
+their single-tensor paths, the defaults of the optimizer table), written in numpy so the page imports no torch
+and answers at once; tests check each against torch.optim and studies.optim step by step.
 
 Batch noise: the loss is the mean over N synthetic examples, L_i(θ) = L(θ) + ξ_i·θ with fixed vectors ξ_i of
 mean exactly 0 and spread σ per coordinate, so the full batch is exactly L and every example has L's Hessian.

@@ -67,7 +67,10 @@ def test_each_update_rule_matches_the_librarys_optimizer(name):
 def test_adamw_is_adam_with_decoupled_weight_decay():
     """At weight decay 0 AdamW's path is Adam's exactly; with it, θ shrinks by lr·wd before Adam's step."""
     s, setup = SURFACES["rosenbrock"], Setup(steps=80)
-    path = lambda name, wd: simulate(s, OptimizerSpec(name, 0.05, weight_decay=wd), (-1.5, 2.0), setup).theta  # noqa: E731
+
+    def path(name, wd):
+        return simulate(s, OptimizerSpec(name, 0.05, weight_decay=wd), (-1.5, 2.0), setup).theta
+
     np.testing.assert_array_equal(path("adamw", 0.0), path("adam", 0.0))
     assert not np.array_equal(path("adamw", 0.1), path("adam", 0.1))      # decoupled vs through the gradient
     theta, g = np.array([[2.0, -1.0]]), np.array([[3.0, 0.5]])
