@@ -109,7 +109,7 @@ with grid_col:
                     st.checkbox(t("form.optim.nesterov"), key="f_optim_nesterov", help=t("form.optim.nesterov_help"))
                 else:
                     st.number_input(f"{t(f'form.optim.{k}')} ({applies})", min_value=0.0, max_value=1.0,
-                                    format="%g", step=0.01 if k != "eps" else 1e-8, key=f"f_optim_{k}",
+                                    format="%g", step=min(0.01, OPTIM_HYPER[k][0]), key=f"f_optim_{k}",
                                     help=t("form.optim_help"))
             errors["optim"] = st.empty()
     st.radio(t("form.shuffle"), list(form.SHUFFLE_CHOICES), key="f_shuffle", horizontal=True,

@@ -7,10 +7,11 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from studies import optimizers
 from studies.charts import playground as pc
 from studies.config import SCHEDULES
 from studies.i18n import t
-from studies.playground import (OPTIMIZERS, OptimizerSpec, Setup, default_lr, explore, noise_table)
+from studies.playground import OptimizerSpec, Setup, default_lr, explore, noise_table, slider_key
 from studies.surfaces import SURFACES, grid, probe
 
 Q = dict(bind="query-params")
@@ -43,8 +44,8 @@ if preset == "custom":
              cy.number_input("y", y0, y1, (y0 + y1) / 2, 0.1, key=f"pg_y_{name}", **Q))
 else:
     start = list(surface.starts.values())[preset]
-chosen = top[2].multiselect(t("pg.optimizers"), OPTIMIZERS, default=["sgd", "momentum", "adam"], key="pg_optimizers",
-                            help=t("pg.optimizers_help"), **Q)
+chosen = top[2].multiselect(t("pg.optimizers"), list(optimizers.TABLE), default=["sgd", "momentum", "adam"],
+                            key="pg_optimizers", help=t("pg.optimizers_help"), **Q)
 formula = t(f"pg.s.{name}.formula") if name in ("sharp_flat", "bumpy") else surface.formula
 st.caption(t("pg.lesson", title=t(f"pg.s.{name}.title"), formula=formula, lesson=t(f"pg.s.{name}.lesson")))
 
@@ -55,13 +56,9 @@ with st.expander(t("pg.hyper"), expanded=False):
         col.markdown(f"**{opt}**")
         kw = dict(lr=col.number_input(t("pg.lr"), 1e-5, 10.0, default_lr(surface, opt), format="%.4g",
                                       key=f"pg_lr_{name}_{opt}", **Q))
-        if opt in ("momentum", "nesterov"):
-            kw["beta"] = col.slider(t("pg.beta"), 0.0, 0.99, 0.9, 0.01, key=f"pg_beta_{opt}", **Q)
-        if opt == "rmsprop":
-            kw["alpha"] = col.slider(t("pg.alpha"), 0.0, 0.999, 0.99, 0.001, key="pg_alpha", **Q)
-        if opt == "adam":
-            kw["beta1"] = col.slider("β1", 0.0, 0.99, 0.9, 0.01, key="pg_beta1", **Q)
-            kw["beta2"] = col.slider("β2", 0.0, 0.9999, 0.999, 0.0001, format="%.4f", key="pg_beta2", **Q)
+        for s, default in optimizers.get(opt).sliders():
+            kw[s.field] = col.slider(t(s.label), 0.0, s.hi, default, s.step, format=s.fmt,
+                                     key=slider_key(opt, s), help=t(s.help) if s.help else None, **Q)
         opts.append(OptimizerSpec(opt, **kw))
     left, mid, right = st.columns(3)
     steps = left.slider(t("pg.steps"), 10, 2000, surface.steps, 10, key=f"pg_steps_{name}", **Q)

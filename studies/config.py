@@ -20,6 +20,7 @@ from typing import Any, Mapping
 
 from .dataset_facts import DATASETS, facts
 from .limits import MAX_SPEC_BYTES, LimitError, read_regular_file, toml_shape_problem
+from .optimizers import HYPERS, TABLE, applies_to
 
 # Bump when a change to training or measuring changes results: every cached run is then recomputed.
 SCHEMA_VERSION = 1
@@ -27,22 +28,12 @@ SCHEMA_VERSION = 1
 # Data set name → the shape of one example ("tabular", "image", "sequence"): a view of dataset_facts.DATASETS.
 DATASET_KINDS = {name: f.kind for name, f in DATASETS.items()}
 MODELS = ("mlp", "cnn")
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
-# Defaults give every optimizer about the same effective step on standardised data:
-# momentum 0.9 multiplies the step by ~10, so its lr is a tenth of plain SGD's.
-DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01, "rmsprop": 0.001,
-              "adam": 0.001, "adamw": 0.001}
-DEFAULT_WEIGHT_DECAY = {"adamw": 0.01}  # torch's AdamW default; every other optimizer 0
-# The [optim] table: optimizer hyperparameters the notes discuss, name -> (default, the optimizers it applies to).
-# Defaults are today's (torch's, momentum 0.9); a value enters a run's id only when the spec sets it.
-OPTIM_HYPER = {
-    "momentum": (0.9, ("momentum", "nesterov")),     # β of heavy-ball / Nesterov momentum
-    "nesterov": (False, ("momentum",)),              # Nesterov's look-ahead for "momentum" ("nesterov" always has it)
-    "beta1": (0.9, ("adam", "adamw")),               # Adam's first-moment decay
-    "beta2": (0.999, ("adam", "adamw")),             # Adam's second-moment decay
-    "eps": (1e-8, ("adam", "adamw")),                # Adam's denominator guard
-    "alpha": (0.99, ("rmsprop",)),                   # RMSProp's squared-gradient decay
-}
+# Views of the optimizer table (studies/optimizers.py) for listing; validation reads TABLE itself.
+OPTIMIZERS = tuple(TABLE)
+DEFAULT_LR = {n: o.lr for n, o in TABLE.items()}
+# The [optim] table: name -> (default, the optimizers it applies to). A value enters a run's id only when the
+# spec sets it.
+OPTIM_HYPER = {h.name: (h.default, applies_to(h)) for h in HYPERS}
 LR_SCALINGS = ("none", "linear", "sqrt")
 SCHEDULES = ("constant", "cosine", "step")
 LOSSES = ("cross_entropy", "focal")
@@ -358,9 +349,9 @@ class StudySpec:
     loss: str = "cross_entropy"
     device: str = "auto"
     drop_last: bool = False       # keep the last partial batch by default: dropping it loses up to B−1 samples
-    # overrides of DEFAULT_LR, sorted pairs; a value that is a tuple is a sweep: every run at each lr
+    # overrides of the table's lr, sorted pairs; a value that is a tuple is a sweep: every run at each lr
     lr: tuple[tuple[str, float | tuple[float, ...]], ...] = ()
-    weight_decay: tuple[tuple[str, float], ...] = ()  # overrides of DEFAULT_WEIGHT_DECAY
+    weight_decay: tuple[tuple[str, float], ...] = ()  # overrides of the table's weight decay
     optim: tuple[tuple[str, float | bool], ...] = ()  # [optim]: OPTIM_HYPER values set (sorted pairs)
     measure: MeasureSpec = field(default_factory=MeasureSpec)
     data: DataSpec = field(default_factory=DataSpec)
@@ -425,8 +416,8 @@ class StudySpec:
             raise SpecError("warmup_epochs", f"{self.warmup_epochs} warm-up epochs leave no training in "
                                              f"{self.epochs} epochs; use fewer than epochs")
         for opt, _ in self.lr:
-            if opt not in OPTIMIZERS:
-                raise SpecError(f"lr.{opt}", f"unknown optimizer; use one of {', '.join(OPTIMIZERS)}")
+            if opt not in TABLE:
+                raise SpecError(f"lr.{opt}", f"unknown optimizer; use one of {', '.join(TABLE)}")
         n = self.n_runs
         if n > MAX_RUNS:
             raise SpecError("batch_sizes", f"the grid has {n} runs (more than {MAX_RUNS}); "
@@ -467,7 +458,7 @@ class StudySpec:
 
     def lrs_for(self, optimizer: str) -> tuple[float, ...]:
         """The optimizer's base learning rates: one, or the values of a sweep (``momentum = [0.003, 0.03]``)."""
-        v = dict(self.lr).get(optimizer, DEFAULT_LR[optimizer])
+        v = dict(self.lr).get(optimizer, TABLE[optimizer].lr)
         return v if isinstance(v, tuple) else (v,)
 
     def lr_for(self, optimizer: str) -> float:
@@ -479,11 +470,12 @@ class StudySpec:
         return any(len(self.lrs_for(o)) > 1 for o in self.optimizers)
 
     def hyper_for(self, optimizer: str) -> tuple[tuple[str, float | bool], ...]:
-        """The [optim] values that apply to `optimizer` (empty: torch's defaults, as before [optim])."""
-        return tuple((k, v) for k, v in self.optim if optimizer in OPTIM_HYPER[k][1])
+        """The [optim] values that apply to `optimizer` (empty: the optimizer table's defaults)."""
+        names = {h.name for h in TABLE[optimizer].hypers}
+        return tuple((k, v) for k, v in self.optim if k in names)
 
     def weight_decay_for(self, optimizer: str) -> float:
-        return dict(self.weight_decay).get(optimizer, DEFAULT_WEIGHT_DECAY.get(optimizer, 0.0))
+        return dict(self.weight_decay).get(optimizer, TABLE[optimizer].weight_decay)
 
     def resolve_batch_sizes(self, n_train: int) -> tuple[int, ...]:
         """Turn "full" into the training-set size and refuse sizes larger than it."""
@@ -561,7 +553,7 @@ def _read_hidden(v: Any) -> tuple:
 
 def _read_pairs(table: str, v: Any, lo_open: bool) -> tuple:
     d = _table(table, v)
-    _reject_unknown(table, d, OPTIMIZERS)
+    _reject_unknown(table, d, tuple(TABLE))
     return tuple(sorted((k, _float(f"{table}.{k}", x, 0.0, 1e3 if table == "lr" else 10.0, lo_open=lo_open))
                         for k, x in d.items()))
 
@@ -572,7 +564,7 @@ MAX_LRS = 16   # values in one optimizer's lr sweep
 def _read_lr(v: Any) -> tuple:
     """[lr]: a number per optimizer, or a list of numbers (a sweep, each value trained)."""
     d = _table("lr", v)
-    _reject_unknown("lr", d, OPTIMIZERS)
+    _reject_unknown("lr", d, tuple(TABLE))
     out = []
     for k, x in d.items():
         key = f"lr.{k}"
@@ -587,21 +579,21 @@ def _read_lr(v: Any) -> tuple:
 
 
 def _read_optim(v: Any) -> tuple:
-    """[optim]: momentum, nesterov, beta1, beta2, eps, alpha (OPTIM_HYPER), each optional."""
+    """[optim]: momentum, nesterov, beta1, beta2, eps, alpha (optimizers.HYPERS), each optional."""
     d = _table("optim", v)
-    _reject_unknown("optim", d, tuple(OPTIM_HYPER))
+    hypers = {h.name: h for h in HYPERS}
+    _reject_unknown("optim", d, tuple(hypers))
     out = []
     for k, x in d.items():
-        key = f"optim.{k}"
-        if k == "nesterov":
+        key, h = f"optim.{k}", hypers[k]
+        if isinstance(h.default, bool):
             out.append((k, _bool(key, x)))
-        elif k == "eps":
-            out.append((k, _float(key, x, 0.0, 1.0, lo_open=True)))
-        else:   # decays and momentum: in [0, 1)
-            val = _float(key, x, 0.0, 1.0)
-            if val >= 1.0:
-                raise SpecError(key, f"{val:g} would never forget a gradient; use a value below 1, e.g. 0.9")
-            out.append((k, val))
+            continue
+        val = _float(key, x, h.lo, h.hi, lo_open=h.lo_open)
+        if h.hi_open and val >= h.hi:   # the decays and momentum
+            raise SpecError(key, f"{val:g} would never forget a gradient; use a value below {h.hi:g}, "
+                                 f"e.g. {h.default:g}")
+        out.append((k, val))
     return tuple(sorted(out))
 
 
@@ -611,7 +603,7 @@ _READERS = {
     "model": lambda v: _choice("model", v, MODELS),
     "hidden": _read_hidden,
     "batch_sizes": _read_batch_sizes,
-    "optimizers": lambda v: _unique("optimizers", [_choice("optimizers", o, OPTIMIZERS)
+    "optimizers": lambda v: _unique("optimizers", [_choice("optimizers", o, tuple(TABLE))
                                                    for o in _list("optimizers", v)]),
     "shuffle": lambda v: _unique("shuffle", [_bool("shuffle", s) for s in _list("shuffle", v)]),
     "seeds": lambda v: _unique("seeds", [_int("seeds", s, 0, 2**31 - 1) for s in _list("seeds", v)]),

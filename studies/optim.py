@@ -6,48 +6,23 @@ import inspect
 import torch
 import torch.nn.functional as F
 
+from . import optimizers
 from .schedule import lr_factor  # noqa: F401 - the schedules live in a torch-free module (the playground)
 
-MOMENTUM = 0.9
 FOCAL_GAMMA = 2.0
-
-
-def sgd_hyper(name: str, hyper: Mapping | None = None) -> dict:
-    """momentum and nesterov of the SGD family: sgd has none; [optim] momentum/nesterov override 0.9/False."""
-    hyper = hyper or {}
-    if name == "sgd":
-        return {"momentum": 0.0, "nesterov": False}
-    return {"momentum": float(hyper.get("momentum", MOMENTUM)),
-            "nesterov": name == "nesterov" or bool(hyper.get("nesterov", False))}
-
-
-def adam_hyper(name: str, hyper: Mapping | None = None) -> dict:
-    """betas and eps of Adam/AdamW: torch's defaults unless [optim] beta1/beta2/eps set them."""
-    hyper = hyper or {}
-    cls = torch.optim.AdamW if name == "adamw" else torch.optim.Adam
-    b1, b2 = _default(cls, "betas")
-    return {"betas": (float(hyper.get("beta1", b1)), float(hyper.get("beta2", b2))),
-            "eps": float(hyper.get("eps", _default(cls, "eps")))}
+# The fused kernel of each update family (optimizers.Optimizer.family); a family without one (rmsprop) steps
+# through torch.optim.
+_FUSED = {"sgd": "_fused_sgd_", "adagrad": "_fused_adagrad_", "adam": "_fused_adam_", "adamw": "_fused_adamw_"}
 
 
 def make_optimizer(name: str, params, lr: float, weight_decay: float = 0.0,
                    hyper: Mapping | None = None) -> torch.optim.Optimizer:
-    """The seven optimizers of a study, with fused kernels where torch has them (fewer kernel launches).
-    ``hyper``: the run's [optim] values (config.OPTIM_HYPER); what is not given keeps torch's default."""
-    params = list(params)
-    fast = _fast_flags(params)
-    if name in ("sgd", "momentum", "nesterov"):
-        return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay, **sgd_hyper(name, hyper), **fast)
-    if name == "adagrad":
-        return torch.optim.Adagrad(params, lr=lr, weight_decay=weight_decay, **fast)
-    if name == "rmsprop":
-        alpha = float((hyper or {}).get("alpha", _default(torch.optim.RMSprop, "alpha")))
-        return torch.optim.RMSprop(params, lr=lr, alpha=alpha, weight_decay=weight_decay, foreach=True)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, **adam_hyper(name, hyper), **fast)
-    if name == "adamw":
-        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, **adam_hyper(name, hyper), **fast)
-    raise ValueError(f"unknown optimizer {name!r}")
+    """The optimizer ``name`` of the table (studies/optimizers.py), with fused kernels where torch has them (fewer
+    kernel launches). ``hyper``: the run's [optim] values; what is not given keeps the table's default."""
+    params, record = list(params), optimizers.get(name)
+    fast = _fast_flags(params) if record.family in _FUSED else {"foreach": True}
+    cls = getattr(torch.optim, record.torch_class)
+    return cls(params, lr=lr, weight_decay=weight_decay, **record.torch_kwargs(hyper), **fast)
 
 
 class Update:
@@ -68,25 +43,28 @@ class Update:
     def __init__(self, name: str, params, lr: float, weight_decay: float = 0.0, hyper: Mapping | None = None):
         self.name, self.params, self.weight_decay, self.hyper_given = name, list(params), weight_decay, hyper
         self.opt, self.first, self.state, self.lists = None, True, [{} for _ in self.params], None
-        if name == "rmsprop" or "fused" not in _fast_flags(self.params) or not hasattr(torch, "_fused_adamw_"):
+        record = optimizers.get(name)
+        self.family = record.family
+        if self.family not in _FUSED or "fused" not in _fast_flags(self.params) \
+                or not hasattr(torch, "_fused_adamw_"):
             self.opt = make_optimizer(name, self.params, lr, weight_decay, hyper)
             return
-        if name in ("sgd", "momentum", "nesterov"):
-            self.hyper = dict(**sgd_hyper(name, hyper), dampening=_default(torch.optim.SGD, "dampening"))
-        elif name in ("adam", "adamw"):
-            ah = adam_hyper(name, hyper)
-            self.hyper = dict(beta1=ah["betas"][0], beta2=ah["betas"][1], eps=ah["eps"], amsgrad=False)
+        kw = record.torch_kwargs(hyper)
+        if self.family == "sgd":
+            self.hyper = dict(momentum=kw["momentum"], nesterov=kw["nesterov"],
+                              dampening=_default(torch.optim.SGD, "dampening"))
+        elif self.family in ("adam", "adamw"):
+            self.hyper = dict(beta1=kw["betas"][0], beta2=kw["betas"][1], eps=kw["eps"], amsgrad=False)
         else:
-            self.hyper = {k: _default(torch.optim.Adagrad, k) for k in ("lr_decay", "eps")}
+            self.hyper = {k: kw[k] for k in ("lr_decay", "eps")}
         step = lambda p: torch.zeros((), dtype=torch.float32, device=p.device)  # noqa: E731 - fused: on the device
         for p, st in zip(self.params, self.state):
-            if name in ("momentum", "nesterov"):
+            if self.family == "sgd" and optimizers.MOMENTUM in record.hypers:   # plain sgd keeps none
                 st["momentum_buffer"] = torch.empty_like(p)   # the first step copies the gradient in
-            elif name in ("adam", "adamw"):
+            elif self.family in ("adam", "adamw"):
                 st.update(step=step(p), exp_avg=torch.zeros_like(p), exp_avg_sq=torch.zeros_like(p))
-            elif name == "adagrad":
-                init = _default(torch.optim.Adagrad, "initial_accumulator_value")
-                st.update(step=step(p), sum=torch.full_like(p, init))
+            elif self.family == "adagrad":
+                st.update(step=step(p), sum=torch.full_like(p, kw["initial_accumulator_value"]))
 
     def __call__(self, lr) -> None:
         """One step with learning rate ``lr``: a number, or a sequence with one per member (stacked dim 0)."""
@@ -134,21 +112,18 @@ class Update:
         return [(lrs[first], lists) for first, lists in self._members[1]]
 
     def _kernel(self, t: dict, lr: float, step: bool = True) -> None:
-        wd, hp = self.weight_decay, self.hyper
-        if self.name in ("sgd", "momentum", "nesterov"):
-            torch._fused_sgd_(t["params"], t["grads"], t.get("momentum_buffer", []), weight_decay=wd, lr=lr,
-                              maximize=False, is_first_step=self.first, **hp)
-        elif self.name in ("adam", "adamw"):
-            kernel = torch._fused_adamw_ if self.name == "adamw" else torch._fused_adam_
-            if step:
-                torch._foreach_add_(t["step"], 1)
+        wd, hp, kernel = self.weight_decay, self.hyper, getattr(torch, _FUSED[self.family])
+        if self.family == "sgd":
+            kernel(t["params"], t["grads"], t.get("momentum_buffer", []), weight_decay=wd, lr=lr,
+                   maximize=False, is_first_step=self.first, **hp)
+            return
+        if step:
+            torch._foreach_add_(t["step"], 1)
+        if self.family in ("adam", "adamw"):
             kernel(t["params"], t["grads"], t["exp_avg"], t["exp_avg_sq"], [], t["step"], lr=lr, weight_decay=wd,
                    maximize=False, **hp)
         else:   # adagrad
-            if step:
-                torch._foreach_add_(t["step"], 1)
-            torch._fused_adagrad_(t["params"], t["grads"], t["sum"], t["step"], lr=lr, weight_decay=wd,
-                                  maximize=False, **hp)
+            kernel(t["params"], t["grads"], t["sum"], t["step"], lr=lr, weight_decay=wd, maximize=False, **hp)
 
     def _states(self) -> list[dict]:
         return [self.opt.state.get(p, {}) for p in self.params] if self.opt is not None else self.state
@@ -181,10 +156,10 @@ class Update:
 
 
 def member_lrs_supported(name: str, device_type: str) -> bool:
-    """Whether Update can give stacked members their own learning rates: the fused kernels (all optimizers
-    but rmsprop, float tensors on CPU or CUDA, torch ≥ 2.4); then runs that differ in lr stack."""
-    return name != "rmsprop" and device_type in ("cpu", "cuda") and hasattr(torch, "_fused_adamw_") \
-        and hasattr(torch, "_fused_sgd_") and hasattr(torch, "_fused_adagrad_")
+    """Whether Update can give stacked members their own learning rates: the fused kernels (every family but
+    rmsprop, float tensors on CPU or CUDA, torch ≥ 2.4); then runs that differ in lr stack."""
+    return optimizers.get(name).family in _FUSED and device_type in ("cpu", "cuda") \
+        and all(hasattr(torch, k) for k in _FUSED.values())
 
 
 def _default(cls, name: str):

@@ -1,8 +1,8 @@
 """The optimizer playground: torch.optim's update rules, mini-batch noise and trajectories on a 2-D surface.
 
-The update rules are torch.optim's (SGD with momentum/Nesterov, Adagrad, RMSprop, Adam: the formulas of their
-single-tensor paths, same defaults for eps), written in numpy so the page imports no torch and answers at once;
-tests check each against torch.optim and studies.optim step by step.
+The update rules are torch.optim's (SGD with momentum/Nesterov, Adagrad, RMSprop, Adam, AdamW: the formulas of
+their single-tensor paths, the defaults of the optimizer table), written in numpy so the page imports no torch
+and answers at once; tests check each against torch.optim and studies.optim step by step.
 
 Batch noise: the loss is the mean over N synthetic examples, L_i(θ) = L(θ) + ξ_i·θ with fixed vectors ξ_i of
 mean exactly 0 and spread σ per coordinate, so the full batch is exactly L and every example has L's Hessian.
@@ -18,69 +18,92 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from .optimizers import ALPHA, BETA1, BETA2, HYPERS, MOMENTUM, TABLE, Slider, get
 from .schedule import lr_factor
 from .surfaces import EIG_TOL, GRAD_TOL, Surface, kind_of
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
-EPS = {"adagrad": 1e-10, "rmsprop": 1e-8, "adam": 1e-8}     # torch.optim's defaults
-DATA_SEED = 0                                              # the synthetic examples are fixed: one "dataset"
+DATA_SEED = 0        # the synthetic examples are fixed: one "dataset"
 
 
 @dataclass(frozen=True)
 class OptimizerSpec:
-    """One optimizer and its hyperparameters (β: momentum, α: RMSProp's decay, β1/β2: Adam's)."""
+    """One optimizer and its hyperparameters (β: momentum, α: RMSProp's decay, β1/β2: Adam's; weight decay as
+    torch.optim applies it: through the gradient, decoupled for AdamW). Defaults: the optimizer table's."""
     name: str
     lr: float
-    beta: float = 0.9
-    alpha: float = 0.99
-    beta1: float = 0.9
-    beta2: float = 0.999
+    beta: float = MOMENTUM.default
+    alpha: float = ALPHA.default
+    beta1: float = BETA1.default
+    beta2: float = BETA2.default
+    weight_decay: float = 0.0
 
     def label(self) -> str:
-        extra = {"momentum": f", β={self.beta:g}", "nesterov": f", β={self.beta:g}",
-                 "rmsprop": f", α={self.alpha:g}",
-                 "adam": f", β1={self.beta1:g}, β2={self.beta2:g}"}.get(self.name, "")
+        extra = "".join(f", {s.symbol}={getattr(self, s.field):g}" for s, _ in get(self.name).sliders())
         return f"{self.name} (lr={self.lr:g}{extra})"
 
     def check(self) -> None:
         """One clear line for a setting torch.optim would refuse."""
-        if self.name not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {self.name!r}: pick one of {', '.join(OPTIMIZERS)}")
+        get(self.name)
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise ValueError(f"{self.name}: the learning rate must be a positive number, not {self.lr}")
-        for key in ("beta", "alpha", "beta1", "beta2"):
-            if not 0.0 <= getattr(self, key) < 1.0:
-                raise ValueError(f"{self.name}: {key} must be in [0, 1), not {getattr(self, key)}")
+        for h in HYPERS:
+            if h.slider and not h.allows(getattr(self, h.slider.field)):
+                raise ValueError(f"{self.name}: {h.slider.field} must be in [{h.lo:g}, {h.hi:g}), "
+                                 f"not {getattr(self, h.slider.field)}")
+        if not (self.weight_decay >= 0 and math.isfinite(self.weight_decay)):
+            raise ValueError(f"{self.name}: weight decay must be ≥ 0, not {self.weight_decay}")
+
+    def torch_kwargs(self) -> dict:
+        """torch.optim's arguments for this setting (the table's record, with the sliders' values)."""
+        record = get(self.name)
+        return record.torch_kwargs({h.name: getattr(self, h.slider.field) for h in record.hypers if h.slider})
+
+
+def slider_key(name: str, slider: Slider) -> str:
+    """The page's widget key (and URL parameter) of ``slider`` for optimizer ``name``: the slider's key, and
+    ``_<name>`` after it for every optimizer but the first in the table that shows it (two at once)."""
+    key = slider.key.format(opt=name)
+    first = next(n for n, o in TABLE.items() if slider in dict(o.sliders()))
+    return key if "{opt}" in slider.key or name == first else f"{key}_{name}"
 
 
 class Stepper:
-    """The state of one optimizer for K points at once; ``step(θ, g, lr)`` returns the next θ (K, 2)."""
+    """The state of one optimizer for K points at once; ``step(θ, g, lr)`` returns the next θ (K, 2).
+    The update rules of the table's families, as torch.optim's single-tensor paths write them."""
 
     def __init__(self, spec: OptimizerSpec, shape):
         spec.check()
-        self.spec, self.t = spec, 0
+        self.spec, self.t, self.family, self.kw = spec, 0, get(spec.name).family, spec.torch_kwargs()
         self.buf = self.sq = None
         self.m, self.v = np.zeros(shape), np.zeros(shape)
-        self.sum = np.zeros(shape)          # Adagrad's initial_accumulator_value = 0
+        self.sum = np.full(shape, float(self.kw.get("initial_accumulator_value", 0.0)))
 
     def step(self, theta: np.ndarray, g: np.ndarray, lr: float) -> np.ndarray:
-        s, name = self.spec, self.spec.name
+        kw, family, wd = self.kw, self.family, self.spec.weight_decay
         self.t += 1
-        if name == "sgd":
-            return theta - lr * g
-        if name in ("momentum", "nesterov"):        # torch: buf = g on the first step, then β·buf + g
-            self.buf = g.copy() if self.buf is None else s.beta * self.buf + g
-            return theta - lr * (g + s.beta * self.buf if name == "nesterov" else self.buf)
-        if name == "adagrad":
+        if wd and family == "adamw":     # decoupled: θ shrinks before the step (wd 0: AdamW is Adam)
+            theta = theta * (1 - lr * wd)
+        elif wd:                         # through the gradient, as torch.optim's weight_decay
+            g = g + wd * theta
+        if family == "sgd":
+            beta = kw["momentum"]
+            if beta == 0:
+                return theta - lr * g
+            self.buf = g.copy() if self.buf is None else beta * self.buf + g   # torch: buf = g on the first step
+            return theta - lr * (g + beta * self.buf if kw["nesterov"] else self.buf)
+        if family == "adagrad":
             self.sum = self.sum + g * g
-            return theta - lr * g / (np.sqrt(self.sum) + EPS["adagrad"])
-        if name == "rmsprop":
-            self.v = s.alpha * self.v + (1 - s.alpha) * g * g
-            return theta - lr * g / (np.sqrt(self.v) + EPS["rmsprop"])
-        self.m = self.m + (1 - s.beta1) * (g - self.m)          # torch: exp_avg.lerp_(g, 1 − β1)
-        self.v = s.beta2 * self.v + (1 - s.beta2) * g * g
-        bc1, bc2 = 1 - s.beta1 ** self.t, 1 - s.beta2 ** self.t
-        return theta - (lr / bc1) * self.m / (np.sqrt(self.v) / math.sqrt(bc2) + EPS["adam"])
+            clr = lr / (1 + (self.t - 1) * kw["lr_decay"])
+            return theta - clr * g / (np.sqrt(self.sum) + kw["eps"])
+        if family == "rmsprop":
+            alpha = kw["alpha"]
+            self.v = alpha * self.v + (1 - alpha) * g * g
+            return theta - lr * g / (np.sqrt(self.v) + kw["eps"])
+        (beta1, beta2), eps = kw["betas"], kw["eps"]      # adam, adamw
+        self.m = self.m + (1 - beta1) * (g - self.m)          # torch: exp_avg.lerp_(g, 1 − β1)
+        self.v = beta2 * self.v + (1 - beta2) * g * g
+        bc1, bc2 = 1 - beta1 ** self.t, 1 - beta2 ** self.t
+        return theta - (lr / bc1) * self.m / (np.sqrt(self.v) / math.sqrt(bc2) + eps)
 
 
 # ---------------------------------------------------------------- batch noise
@@ -132,11 +155,12 @@ def noise_table(sigma: float, n: int) -> pd.DataFrame:
 
 def default_lr(surface: Surface, name: str) -> float:
     """A starting learning rate that shows the surface's lesson: the surface's own for the SGD family; the
-    adaptive methods step a set distance whatever the gradient's size, so a share of the map's width."""
-    if name in ("sgd", "momentum", "nesterov"):
+    adaptive methods a share of the map's width (optimizers.Optimizer.playground_lr)."""
+    share = get(name).playground_lr
+    if share is None:
         return surface.lr
     width = surface.domain[0][1] - surface.domain[0][0]
-    return round({"adagrad": 0.08, "rmsprop": 0.005, "adam": 0.0125}[name] * width, 4)
+    return round(share * width, 4)
 
 
 # ---------------------------------------------------------------- trajectories

@@ -19,7 +19,7 @@ LIGHT = ["studies", "studies.config", "studies.store", "studies.charts", "studie
          "studies.uploads", "studies.limits", "studies.throttle", "studies.form", "studies.design",
          "studies.analysis.fairness", "studies.analysis.scaling", "studies.schedule", "studies.playground",
          "studies.charts.playground", "studies.i18n", "studies.analysis.summary", "studies.analysis.conclusions",
-         "studies.analysis.predictors", "studies.analysis.verdict", "studies.clusters"]
+         "studies.analysis.predictors", "studies.analysis.verdict", "studies.clusters", "studies.optimizers"]
 NEVER = {"studies.train": ["studies.store"]}   # module → studies modules it must not pull in
 
 PROBE = r"""

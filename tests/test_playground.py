@@ -5,21 +5,25 @@ import pytest
 import scipy.optimize
 import torch
 
+from studies.config import OPTIMIZERS
 from studies.optim import make_optimizer
-from studies.playground import (OPTIMIZERS, OptimizerSpec, Setup, Stepper, batch_noise, examples, explore,
+from studies.playground import (OptimizerSpec, Setup, Stepper, batch_noise, examples, explore,
                                 first_small_gradient, last_points, nearest_minimum, noise_rms, simulate)
 from studies.surfaces import SURFACES, kind_of, probe
 
-ODD = dict(beta=0.8, alpha=0.9, beta1=0.85, beta2=0.99)     # not torch's defaults, so the test sees them passed
+ODD = dict(beta=0.8, alpha=0.9, beta1=0.85, beta2=0.99, weight_decay=0.05)   # not the defaults: seen passed
 
 
 def torch_optimizer(spec: OptimizerSpec, p):
-    return {"sgd": lambda: torch.optim.SGD([p], lr=spec.lr),
-            "momentum": lambda: torch.optim.SGD([p], lr=spec.lr, momentum=spec.beta),
-            "nesterov": lambda: torch.optim.SGD([p], lr=spec.lr, momentum=spec.beta, nesterov=True),
-            "adagrad": lambda: torch.optim.Adagrad([p], lr=spec.lr),
-            "rmsprop": lambda: torch.optim.RMSprop([p], lr=spec.lr, alpha=spec.alpha),
-            "adam": lambda: torch.optim.Adam([p], lr=spec.lr, betas=(spec.beta1, spec.beta2))}[spec.name]()
+    wd = spec.weight_decay
+    return {"sgd": lambda: torch.optim.SGD([p], lr=spec.lr, weight_decay=wd),
+            "momentum": lambda: torch.optim.SGD([p], lr=spec.lr, momentum=spec.beta, weight_decay=wd),
+            "nesterov": lambda: torch.optim.SGD([p], lr=spec.lr, momentum=spec.beta, nesterov=True, weight_decay=wd),
+            "adagrad": lambda: torch.optim.Adagrad([p], lr=spec.lr, weight_decay=wd),
+            "rmsprop": lambda: torch.optim.RMSprop([p], lr=spec.lr, alpha=spec.alpha, weight_decay=wd),
+            "adam": lambda: torch.optim.Adam([p], lr=spec.lr, betas=(spec.beta1, spec.beta2), weight_decay=wd),
+            "adamw": lambda: torch.optim.AdamW([p], lr=spec.lr, betas=(spec.beta1, spec.beta2),
+                                               weight_decay=wd)}[spec.name]()
 
 
 def rosenbrock_torch(p):
@@ -58,6 +62,21 @@ def test_each_update_rule_matches_the_librarys_optimizer(name):
     lr = 1e-3 if name in ("sgd", "momentum", "nesterov") else 0.05
     p = torch.nn.Parameter(torch.tensor([0.3, -0.4], dtype=torch.float64))
     assert steps_side_by_side(OptimizerSpec(name, lr), make_optimizer(name, [p], lr), p, 30, lambda t: lr) < 1e-10
+
+
+def test_adamw_is_adam_with_decoupled_weight_decay():
+    """At weight decay 0 AdamW's path is Adam's exactly; with it, θ shrinks by lr·wd before Adam's step."""
+    s, setup = SURFACES["rosenbrock"], Setup(steps=80)
+
+    def path(name, wd):
+        return simulate(s, OptimizerSpec(name, 0.05, weight_decay=wd), (-1.5, 2.0), setup).theta
+
+    np.testing.assert_array_equal(path("adamw", 0.0), path("adam", 0.0))
+    assert not np.array_equal(path("adamw", 0.1), path("adam", 0.1))      # decoupled vs through the gradient
+    theta, g = np.array([[2.0, -1.0]]), np.array([[3.0, 0.5]])
+    adam = Stepper(OptimizerSpec("adam", 0.1), (1, 2)).step(theta, g, 0.1)
+    adamw = Stepper(OptimizerSpec("adamw", 0.1, weight_decay=0.5), (1, 2)).step(theta, g, 0.1)
+    np.testing.assert_allclose(adamw, adam - 0.1 * 0.5 * theta, rtol=0, atol=1e-15)
 
 
 def test_adaptive_methods_take_the_same_step_in_steep_and_flat_directions():
@@ -168,7 +187,7 @@ def test_explore_gives_every_optimizer_and_batch_and_the_verdicts():
     s = SURFACES["saddle"]
     opts = [OptimizerSpec(n, 0.05) for n in OPTIMIZERS]
     steps, summary = explore(s, opts, (1.5, 0.0), Setup(steps=100, n_examples=256), [1, 8, 64, 256])
-    assert len(summary) == 24 and set(steps.batch) == {1, 8, 64, 256}
+    assert len(summary) == 4 * len(OPTIMIZERS) and set(steps.batch) == {1, 8, 64, 256}
     full = summary[(summary.batch == 256) & (summary.optimizer == "sgd")].iloc[0]
     assert full.noise_theory == 0 and full.small_kind == "saddle" and full.final_y == 0
     one = summary[summary.batch == 1]

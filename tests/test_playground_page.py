@@ -60,6 +60,17 @@ def test_the_link_sets_surface_start_optimizers_and_batches(tmp_path, monkeypatc
     assert full.small_kind == "saddle" and full.noise_theory == 0     # GD stuck at the saddle, no noise
 
 
+def test_adam_and_adamw_side_by_side_each_have_their_own_settings_in_the_link(tmp_path, monkeypatch):
+    at = open_playground(tmp_path, monkeypatch, {"pg_optimizers": ["adam", "adamw"], "pg_beta1": "0.8",
+                                                 "pg_beta1_adamw": "0.7", "pg_wd_adamw": "0"})
+    assert not at.exception and not at.error
+    assert (at.slider(key="pg_beta1").value, at.slider(key="pg_beta1_adamw").value) == (0.8, 0.7)
+    assert at.slider(key="pg_beta2_adamw").value == 0.999 and at.slider(key="pg_wd_adamw").value == 0.0
+    labels = set(at.dataframe[0].value.label)
+    assert {label.split(" (")[0] for label in labels} == {"adam", "adamw"}
+    assert any("β1=0.7" in label and label.endswith("wd=0)") for label in labels)
+
+
 def test_scrubbing_changes_only_the_step(tmp_path, monkeypatch):
     at = open_playground(tmp_path, monkeypatch)
     before = json.loads(specs(at)[0])

@@ -8,11 +8,11 @@ import altair as alt
 import pandas as pd
 
 from ..config import OPTIMIZERS, run_label
+from ..optimizers import TABLE
 from ..i18n import t
 
-# Distinct hues (Tableau 10 order, no two neighbouring blues): colours stay fixed per optimizer across charts.
-OPTIMIZER_COLORS = dict(zip(OPTIMIZERS, ["#4e79a7", "#e15759", "#59a14f", "#f28e2b", "#b07aa1", "#9c755f",
-                                         "#edc948"]))
+# Colours stay fixed per optimizer across charts (the optimizer table's).
+OPTIMIZER_COLORS = {name: o.color for name, o in TABLE.items()}
 
 
 # For series that are not optimizers (studies, interpolation pairs): Tableau 10, hues far apart.
