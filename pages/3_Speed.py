@@ -4,6 +4,7 @@ import streamlit as st
 import ui
 from studies.i18n import t
 from studies import charts
+from studies.config import SHUFFLE_LABELS
 
 store = ui.page(t("nav.Speed"), ":material/speed:")
 sid = ui.study_picker(store)
@@ -16,10 +17,11 @@ optimizers = sorted(runs.optimizer.unique())
 left, right = st.columns(2)
 chosen = left.multiselect(t("speed.optimizers"), optimizers, default=optimizers, key="speed_optimizers",
                           bind="query-params", help=t("speed.optimizers_help"))
-present = [o for o in ("shuffle", "fixed order") if o in set(runs.shuffle.map({True: "shuffle", False: "fixed order"}))]
+order_of = runs.shuffle.map(SHUFFLE_LABELS)
+present = [o for o in SHUFFLE_LABELS.values() if o in set(order_of)]
 orders = right.multiselect(t("speed.order"), present, default=present, key="speed_order", bind="query-params",
                            help=t("speed.order_help"))
-shown = runs[runs.optimizer.isin(chosen) & runs.shuffle.map({True: "shuffle", False: "fixed order"}).isin(orders)]
+shown = runs[runs.optimizer.isin(chosen) & order_of.isin(orders)]
 if shown.empty:
     ui.fail(t("speed.nothing"))
 

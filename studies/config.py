@@ -51,11 +51,11 @@ class SpecError(ValueError):
     """A spec the user must fix; the message names the field and says what to change."""
 
     def __init__(self, field_name: str, message: str):
-        self.field = _one_line(field_name, 80)
-        super().__init__(f"{self.field}: {_one_line(message, 500)}")
+        self.field = one_line(field_name, 80)
+        super().__init__(f"{self.field}: {one_line(message, 500)}")
 
 
-def _one_line(text: str, limit: int) -> str:
+def one_line(text: str, limit: int = 200) -> str:
     """User input echoed in a message stays on one line and short: control characters escaped, the middle
     of a long text cut (its start names the value, its end says what to change)."""
     text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
@@ -306,9 +306,12 @@ class RunSpec:
         return run_label(self.optimizer, self.batch_size, self.shuffle, self.seed, self.lr)
 
 
+SHUFFLE_LABELS = {True: "shuffle", False: "fixed order"}   # how the two batch orders are named to people
+
+
 def run_label(optimizer: str, batch_size: int, shuffle: bool, seed: int, lr: float | None = None) -> str:
     """How a run is named to people (progress bars, chart legends): the settings that vary in a study."""
-    text = f"{optimizer} B={batch_size} {'shuffle' if shuffle else 'fixed order'} seed={seed}"
+    text = f"{optimizer} B={batch_size} {SHUFFLE_LABELS[bool(shuffle)]} seed={seed}"
     return text if lr is None or lr != lr else f"{text} lr={lr:g}"
 
 
@@ -554,7 +557,7 @@ def _read_hidden(v: Any) -> tuple:
 def _read_pairs(table: str, v: Any, lo_open: bool) -> tuple:
     d = _table(table, v)
     _reject_unknown(table, d, tuple(TABLE))
-    return tuple(sorted((k, _float(f"{table}.{k}", x, 0.0, 1e3 if table == "lr" else 10.0, lo_open=lo_open))
+    return tuple(sorted((k, _float(f"{table}.{k}", x, 0.0, 10.0, lo_open=lo_open))
                         for k, x in d.items()))
 
 

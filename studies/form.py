@@ -15,7 +15,6 @@ from .estimate import check_fits, data_shape
 from .form_fields import format_batch_sizes, parse_batch_sizes_text
 from .uploads import check_shared_spec
 
-POWERS_OF_TWO = [2 ** k for k in range(17)]            # 1 … 65536, the batch-size choices
 SHUFFLE_CHOICES = {"on": [True], "off": [False], "both": [True, False]}
 MEASURES = ("sharpness_random", "sharpness_sam", "hessian", "critical", "landscape", "noise_scale", "spectrum")
 
@@ -32,11 +31,6 @@ def parse_numbers(field: str, text: str, kind=int) -> list:
             what = "a whole number" if kind is int else "a number"
             raise SpecError(field, f"{part.strip()!r} is not {what}; type numbers separated by commas") from None
     return out
-
-
-def parse_batch_sizes(choices) -> list:
-    """The batch-size field's text ('8, 64, 512, full') or a list (ints, '96', 'full') → the spec's batch_sizes."""
-    return parse_batch_sizes_text(choices)
 
 
 # The form starts at a matched fit: every run to 99 % train accuracy, at most 100 epochs (fairness.py).
@@ -80,7 +74,7 @@ def form_to_dict(v: dict, base: dict | None = None) -> dict:
     d = copy.deepcopy(base or {})
     d.update({
         "name": v["name"], "dataset": v["dataset"], "model": v["model"],
-        "hidden": parse_numbers("hidden", v["hidden"]), "batch_sizes": parse_batch_sizes(v["batch_sizes"]),
+        "hidden": parse_numbers("hidden", v["hidden"]), "batch_sizes": parse_batch_sizes_text(v["batch_sizes"]),
         "optimizers": list(v["optimizers"]), "shuffle": SHUFFLE_CHOICES[v["shuffle"]],
         "seeds": parse_numbers("seeds", v["seeds"]), "epochs": v["epochs"],
         "target_train_acc": v["target_train_acc"], "target_train_loss": v["target_train_loss"],

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .analysis.fairness import with_best_lr
+from .config import one_line
 from .limits import MAX_JSON_BYTES, MAX_TABLE_BYTES, LimitError, read_regular_file, regular_file_size
 from .storefiles import check_safetensors, parquet_frame, table_kind
 
@@ -69,11 +70,6 @@ def atomic_write_parquet(path: Path, df: pd.DataFrame) -> None:
 
 def atomic_write_json(path: Path, obj) -> None:
     atomic_write_bytes(path, json.dumps(obj, indent=1, sort_keys=True, default=str).encode())
-
-
-def _one_line(text: str, limit: int = 200) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _pid_alive(pid: int) -> bool:
@@ -178,7 +174,7 @@ class Store:
             name = path.relative_to(self.root)
         except ValueError:
             name = path
-        msg = f"{name} could not be read ({_one_line(why)}); {where}, the next run of its study rebuilds it"
+        msg = f"{name} could not be read ({one_line(why)}); {where}, the next run of its study rebuilds it"
         if msg not in self.problems or where.startswith("moved"):   # a file left in place is said once
             self.problems.append(msg)
 

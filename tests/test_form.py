@@ -43,7 +43,7 @@ def test_free_text_errors_name_the_field():
     with pytest.raises(SpecError) as e:
         form.build_spec({**values, "batch_sizes": []})
     assert e.value.field == "batch_sizes"
-    assert form.parse_batch_sizes([64, "96", "Full", 8]) == [8, 64, 96, "full"]
+    assert form.parse_batch_sizes_text([64, "96", "Full", 8]) == [8, 64, 96, "full"]
     with pytest.raises(SpecError, match="larger than the training set") as e:   # digits trains on 1437
         form.build_spec({**values, "batch_sizes": [32, 4096]})
     assert e.value.field == "batch_sizes"

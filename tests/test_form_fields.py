@@ -29,7 +29,7 @@ def test_a_word_that_is_not_a_size_names_itself(text, named):
 def test_format_round_trips_and_lists_are_accepted():
     assert format_batch_sizes([512, "full", 8]) == "8, 512, full"
     assert parse_batch_sizes_text(format_batch_sizes([8, 32, "full"])) == [8, 32, "full"]
-    assert form.parse_batch_sizes([64, "96", "Full", 8]) == [8, 64, 96, "full"]
+    assert form.parse_batch_sizes_text([64, "96", "Full", 8]) == [8, 64, 96, "full"]
 
 
 def test_choices_stop_at_the_training_set_and_offer_full():

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from ..config import SHUFFLE_LABELS
 from .fairness import GROUP, fitted
 from .intervals import LEVEL
 
@@ -188,6 +189,6 @@ def b_crit_text(f: dict) -> str:
 
 def describe_fit(f: dict) -> str:
     """One line for the CLI and the pages: the fit's curve, its B_crit with the interval, and its points."""
-    shuffle = "shuffle" if f["shuffle"] else "fixed order"
+    shuffle = SHUFFLE_LABELS[bool(f["shuffle"])]
     return (f"{f['optimizer']} ({shuffle}): S(B) = {f['s_min']:.0f}·(1 + B_crit/B) steps; {b_crit_text(f)}; "
             f"from {f['n_points']} runs at {f['n_batch_sizes']} batch sizes (rms log error {f['rmse_log']:.2f})")

@@ -7,7 +7,7 @@ import math
 import altair as alt
 import pandas as pd
 
-from ..config import OPTIMIZERS, run_label
+from ..config import OPTIMIZERS, SHUFFLE_LABELS, run_label
 from ..optimizers import TABLE
 from ..i18n import t
 
@@ -41,7 +41,7 @@ def label(col: str) -> str:
 
 def _series(runs: pd.DataFrame) -> pd.DataFrame:
     df = runs.copy()
-    df["shuffle_label"] = df["shuffle"].map({True: "shuffle", False: "fixed order"})
+    df["shuffle_label"] = df["shuffle"].map(SHUFFLE_LABELS)
     if "study" not in df.columns:
         df["study"] = df.get("study_id", "")
     return df
@@ -62,13 +62,13 @@ def _color(domain: list[str], field: str = "optimizer"):
                      scale=alt.Scale(domain=known, range=[OPTIMIZER_COLORS.get(o, "#888") for o in known]))
 
 
-def _dash(present=("shuffle", "fixed order")):
+def _dash(present=tuple(SHUFFLE_LABELS.values())):
     """Solid for shuffle, dashed for fixed order; the legend lists only the orders the data has."""
-    domain = [o for o in ("shuffle", "fixed order") if o in set(present)] or ["shuffle"]
+    domain = [o for o in SHUFFLE_LABELS.values() if o in set(present)] or [SHUFFLE_LABELS[True]]
     return alt.StrokeDash("shuffle_label:N", title=t("chart.legend.order"),
                           legend=alt.Legend(symbolType="stroke", symbolSize=500, symbolStrokeWidth=2,
                                             orient="bottom", direction="horizontal"),
-                          scale=alt.Scale(domain=domain, range=[{"shuffle": [1, 0], "fixed order": [6, 4]}[o]
+                          scale=alt.Scale(domain=domain, range=[{SHUFFLE_LABELS[True]: [1, 0], SHUFFLE_LABELS[False]: [6, 4]}[o]
                                                                 for o in domain]))
 
 

@@ -12,6 +12,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from ..config import SHUFFLE_LABELS
 from .common import OPTIMIZER_COLORS, _powers_of_two, label
 from ..analysis.scaling import REGIME_FACTOR, b_crit_text, steps_points
 
@@ -72,7 +73,7 @@ def steps_fit_chart(runs: pd.DataFrame, fits: list[dict] | None, *,
     B_crit (when inside the batch sizes measured) and the study's B_simple as rules, and the three regimes of
     the first fit shaded."""
     pts = steps_points(runs)
-    pts = pts.assign(shuffle_label=pts["shuffle"].map({True: "shuffle", False: "fixed order"}))
+    pts = pts.assign(shuffle_label=pts["shuffle"].map(SHUFFLE_LABELS))
     sizes = pd.to_numeric(pts.batch_size, errors="coerce")
     fits = [f for f in (fits or []) if f.get("s_min")]
     lo_b = float(sizes.min()) if len(sizes) else 1.0
