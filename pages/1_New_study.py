@@ -7,7 +7,7 @@ studies.jobs. Launching writes the spec to the queue: training never runs in thi
 import streamlit as st
 
 import ui
-from studies import form, form_fields, uploads
+from studies import form, form_fields, measures, uploads
 from studies.i18n import plain, t
 from studies.clusters import ClusterError, configured_clusters
 from studies.config import (DATASET_KINDS, DEVICES, LOSSES, LR_SCALINGS, MODELS, OPTIM_HYPER, OPTIMIZERS,
@@ -140,16 +140,14 @@ with train_col:
     st.checkbox(t("form.drop_last"), key="f_drop_last", help=t("form.drop_last_help"))
 
 with st.expander(t("form.measure")):
-    st.text_input(t("form.eps"), key="f_sharpness_eps", help=t("form.eps_help"))
+    for s in measures.switches():   # list switches (ε values) as text, then the checkboxes in three columns
+        if s.listed:
+            st.text_input(t(s.form), key=f"f_{s.name}", help=t(f"{s.form}_help"))
     errors["measure"] = st.empty()
-    m1, m2, m3 = st.columns(3)
-    m1.checkbox(t("form.random"), key="f_sharpness_random", help=t("form.random_help"))
-    m1.checkbox(t("form.sam"), key="f_sharpness_sam", help=t("form.sam_help"))
-    m2.checkbox(t("form.hessian"), key="f_hessian", help=t("form.hessian_help"))
-    m2.checkbox(t("form.critical"), key="f_critical", help=t("form.critical_help"))
-    m2.checkbox(t("form.spectrum"), key="f_spectrum", help=t("form.spectrum_help"))
-    m3.checkbox(t("form.landscape"), key="f_landscape", help=t("form.landscape_help"))
-    m3.checkbox(t("form.noise"), key="f_noise_scale", help=t("form.noise_help"))
+    boxes = st.columns(3)
+    for s in measures.switches():
+        if not s.listed:
+            boxes[s.group].checkbox(t(s.form), key=f"f_{s.name}", help=t(f"{s.form}_help"))
     st.number_input(t("form.sample"), 16, 1_000_000, key="f_sample", help=t("form.sample_help"))
 
 # ---- validate, estimate, launch

@@ -4,7 +4,7 @@ import streamlit as st
 
 import ui
 from studies.i18n import t
-from studies import charts
+from studies import charts, measures
 from studies.config import MeasureSpec, SpecError, StudySpec
 
 store = ui.page(t("nav.Sharpness"), ":material/landscape:")
@@ -32,11 +32,11 @@ except (OSError, SpecError):
     measure = MeasureSpec()   # the defaults: what a spec without [measure] ran with
 if b_simple:
     st.caption(t("sharp.critical", b=f"{b_simple[0]:,.0f}"))
-measures = [c for c in charts.SHARPNESS_COLUMNS if c in runs and runs[c].notna().any()]
-if not measures:
+drawn = [c for c in measures.drawn("sharpness") if c in runs and runs[c].notna().any()]
+if not drawn:
     st.info(t("sharp.none"))
 cols = st.columns(2)
-for i, col in enumerate(measures):
+for i, col in enumerate(drawn):
     with cols[i % 2]:
         ui.chart(charts.batch_size_chart, runs, col, b_simple=b_simple, name=f"{sid}-{col}", key=f"sharp_{col}",
                  caption=t(f"caption.{col}", **measure_fields(measure, col)) + " " + ui.difference_note(all_runs, col))

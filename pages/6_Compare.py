@@ -4,11 +4,11 @@ import streamlit as st
 
 import ui
 from studies.i18n import t
-from studies import charts
+from studies import charts, measures
 from studies.analysis import compare, fairness
 
 METRICS = ["test_acc", "train_acc", "gap_acc", "test_loss", "train_loss", "epoch_time_s", "samples_per_s",
-           "sharpness_eps", "sharpness_rand", "hessian_top_eig", "hessian_trace"]
+           *measures.drawn("sharpness")]
 
 store = ui.page(t("nav.Compare"), ":material/compare_arrows:")
 all_studies = ui.studies(store)

@@ -3,7 +3,7 @@ one run's spectral density, the gradient noise scale over training, and which me
 import streamlit as st
 
 import ui
-from studies import charts
+from studies import charts, measures
 from studies.charts import curvature as cc
 from studies.i18n import t
 from studies.analysis.predictors import predictors_caption, predictors_table
@@ -24,8 +24,7 @@ ui.fit_warning(runs)
 ui.study_conclusions(store, sid, runs)
 st.markdown(t("curv.explain"))
 
-columns = [c for c in ("grad_norm", "hessian_min_eig", "hessian_top_eig", "min_ratio") if c in runs
-           and runs[c].notna().any()]
+columns = [c for c in measures.drawn("curvature") if c in runs and runs[c].notna().any()]
 if not columns:
     st.info(t("curv.none"))
 else:

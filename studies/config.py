@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from . import measures
 from .dataset_facts import DATASETS, facts
 from .limits import MAX_SPEC_BYTES, LimitError, read_regular_file, toml_shape_problem
 from .optimizers import HYPERS, TABLE, applies_to
@@ -201,42 +202,62 @@ class DataSpec:
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in self._NOT_IN_ID}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class MeasureSpec:
-    """What to measure after training: the [measure] table. Measurements never retrain a run."""
+    """What to measure after training: the [measure] table. Measurements never retrain a run. Its switches
+    (sharpness_eps, hessian, …: which estimators run, with their defaults) are the registry's
+    (studies.measures), read as attributes (``spec.hessian``); the fields below tune the estimators."""
 
-    sharpness_eps: tuple[float, ...] = (1e-3,)   # Keskar ε; one column per ε
-    sharpness_random: bool = True                # filter-normalised random perturbations
-    sharpness_sam: bool = True                   # f(x + ρ g/|g|) − f(x), cheap
-    hessian: bool = True                         # λ_max (Lanczos) and trace
-    critical: bool = False                       # the critical-point test's λ_min (Lanczos, ≥ 40 HVPs)
-    landscape: bool = True                       # random 1-D slices and small↔large interpolation
-    noise_scale: bool = True                     # McCandlish B_simple
-    spectrum: bool = False                       # full Hessian spectrum (models under ~5,000 weights)
+    switches: tuple = ()                         # (name, value) of every registered switch, in its order
     sample: int = 2048                           # training examples the measurements use (fixed, seeded)
     sample_seed: int = 0
     lbfgs_iters: int = 10                        # Keskar's budget for the max over the ε-box
     subspace_dim: int = 0                        # Keskar's random subspace y = A z (0 = full space; paper: 100)
-    random_directions: int = 10                  # M for sharpness_random
+    random_directions: int = 10                  # M for random sharpness
     random_sigma: float = 0.05                   # relative size of the filter-normalised perturbation
     sam_rho: float = 0.05
     sam_m: int = 128                             # m-sharpness chunk size
     landscape_points: int = 21
 
+    def __init__(self, switches=(), **given):
+        values = dict(switches)
+        values.update({k: given.pop(k) for k in list(given) if measures.switch(k)})
+        object.__setattr__(self, "switches", tuple(
+            (s.name, tuple(values[s.name]) if s.listed and s.name in values else values.get(s.name, s.default))
+            for s in measures.switches()))
+        for f in _parameters(type(self)):
+            object.__setattr__(self, f.name, given.pop(f.name, f.default))
+        if given:
+            raise TypeError(f"MeasureSpec has no field {', '.join(given)}")
+
+    def __getattr__(self, name: str):
+        """A switch's value: ``spec.hessian``; a switch registered after this spec was made has its default."""
+        if not name.startswith("_"):
+            for k, v in self.__dict__.get("switches", ()):
+                if k == name:
+                    return v
+            if measures.switch(name):
+                return measures.switch(name).default
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def on(self) -> tuple[str, ...]:
+        """The switches that are on (a list switch with at least one value)."""
+        return tuple(s.name for s in measures.switches() if getattr(self, s.name))
+
     @classmethod
     def from_dict(cls, d: Mapping) -> "MeasureSpec":
         d = _table("measure", d)
-        names = tuple(f.name for f in dataclasses.fields(cls))
-        _reject_unknown("measure", d, names)
+        _reject_unknown("measure", d, tuple(s.name for s in measures.switches())
+                        + tuple(f.name for f in _parameters(cls)))
         out: dict[str, Any] = {}
         for k, v in d.items():
             key = f"measure.{k}"
-            if k == "sharpness_eps":
+            sw = measures.switch(k)
+            if sw and sw.listed:
                 given = v if isinstance(v, (list, tuple)) and not v else _list(key, v)   # [] turns it off
-                vals = [_float(key, e, 0.0, 1.0, lo_open=True) for e in given]
+                vals = [_float(key, e, sw.bounds[0], sw.bounds[1], lo_open=True) for e in given]
                 out[k] = _unique(key, vals)
-            elif k in ("sharpness_random", "sharpness_sam", "hessian", "critical", "landscape", "noise_scale",
-                       "spectrum"):
+            elif sw:
                 out[k] = _bool(key, v)
             elif k == "sample":
                 out[k] = _int(key, v, 16, 1_000_000)
@@ -257,7 +278,14 @@ class MeasureSpec:
         return cls(**out)
 
     def identity(self) -> dict:
-        return dataclasses.asdict(self)
+        """Every switch, then every parameter: the dict measure ids hash and the [measure] table written."""
+        return {**{s.name: getattr(self, s.name) for s in measures.switches()},
+                **{f.name: getattr(self, f.name) for f in _parameters(type(self))}}
+
+
+def _parameters(cls) -> tuple:
+    """MeasureSpec's parameter fields (all but `switches`)."""
+    return tuple(f for f in dataclasses.fields(cls) if f.name != "switches")
 
 
 # ---------------------------------------------------------------- runs
@@ -441,7 +469,7 @@ class StudySpec:
             d["optim"] = dict(self.optim)
         else:   # an empty [optim] keeps every earlier study id
             del d["optim"]
-        d["measure"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in d["measure"].items()}
+        d["measure"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.measure.identity().items()}
         return d
 
     def to_toml(self) -> str:

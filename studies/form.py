@@ -10,13 +10,13 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+from . import measures
 from .config import DEFAULT_LR, OPTIM_HYPER, SpecError, StudySpec
 from .estimate import check_fits, data_shape
 from .form_fields import format_batch_sizes, parse_batch_sizes_text
 from .uploads import check_shared_spec
 
 SHUFFLE_CHOICES = {"on": [True], "off": [False], "both": [True, False]}
-MEASURES = ("sharpness_random", "sharpness_sam", "hessian", "critical", "landscape", "noise_scale", "spectrum")
 
 
 def parse_numbers(field: str, text: str, kind=int) -> list:
@@ -63,8 +63,8 @@ def spec_to_form(spec: StudySpec) -> dict:
         "device": spec.device, "drop_last": spec.drop_last,
         **{f"lr_{o}": format_lrs(spec.lrs_for(o)) for o in DEFAULT_LR},
         **{f"optim_{k}": dict(spec.optim).get(k, default) for k, (default, _) in OPTIM_HYPER.items()},
-        "sharpness_eps": ", ".join(format(e, "g") for e in m.sharpness_eps), "sample": m.sample,
-        **{k: getattr(m, k) for k in MEASURES},
+        **{s.name: format_lrs(getattr(m, s.name)) if s.listed else getattr(m, s.name) for s in measures.switches()},
+        "sample": m.sample,
         "target": spec.data.target, "n_samples": spec.data.n_samples,
     }
 
@@ -93,9 +93,9 @@ def form_to_dict(v: dict, base: dict | None = None) -> dict:
     d.pop("optim", None)
     if optim:
         d["optim"] = optim
-    d["measure"] = {**d.get("measure", {}), "sharpness_eps": parse_numbers("measure.sharpness_eps",
-                                                                           v["sharpness_eps"], float),
-                    "sample": v["sample"], **{k: v[k] for k in MEASURES}}
+    d["measure"] = {**d.get("measure", {}), **{s.name: parse_numbers(f"measure.{s.name}", v[s.name], float)
+                                               if s.listed else v[s.name] for s in measures.switches()},
+                    "sample": v["sample"]}
     data = dict(d.get("data", {}))
     if v["dataset"].startswith("csv:"):
         data["target"] = v.get("target", "")

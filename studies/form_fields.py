@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import re
 
+from . import measures
 from .config import SpecError, StudySpec
 
 MAX_PASSES = 40   # more fields than the form has: each pass removes one failing field
@@ -95,7 +96,8 @@ def form_errors(values: dict, build_dict, n_train=None) -> tuple[StudySpec | Non
     form's values -> spec dict (form.form_to_dict with its uploaded base)."""
     errors: list[SpecError] = []
     values = dict(values)
-    fallback = {"batch_sizes": "full", "hidden": "", "seeds": "0", "sharpness_eps": ""}
+    fallback = {"batch_sizes": "full", "hidden": "", "seeds": "0",
+                **{s.name: "" for s in measures.switches() if s.listed}}
     for _ in range(len(fallback) + 1):
         try:
             d = build_dict(values)

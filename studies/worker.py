@@ -66,11 +66,9 @@ def cpu_threads_for(batch_size: int) -> int:
 
 def measure_id_of(measure: MeasureSpec) -> str | None:
     """Hash of the measurement settings; None when nothing is measured."""
-    m = measure
-    if not (m.sharpness_eps or m.sharpness_random or m.sharpness_sam or m.hessian or m.critical or m.landscape
-            or m.noise_scale or m.spectrum):
+    if not measure.on():
         return None
-    return content_hash({"schema": SCHEMA_VERSION, "measure_version": MEASURE_VERSION, **m.identity()})
+    return content_hash({"schema": SCHEMA_VERSION, "measure_version": MEASURE_VERSION, **measure.identity()})
 
 
 def _row(run: RunSpec, result, device: torch.device, data) -> dict:

@@ -16,14 +16,15 @@ import numpy as np
 import pandas as pd
 
 from . import intervals
+from ..measures import measures
 from .fairness import compared_runs, fitted
 from .scaling import bound, fit_study
 
 GROUP = ["batch_size", "optimizer", "shuffle", "lr"]
-# measures a summary row is written for, where the runs table has them (sharpness_eps@ε columns are added)
-MEASURES = ("test_acc", "train_acc", "gap_acc", "test_loss", "train_loss", "gap_loss", "epoch_time_s", "steps",
-            "epochs", "sharpness_eps", "sharpness_rand", "sharpness_sam", "hessian_top_eig", "hessian_trace",
-            "hessian_min_eig", "grad_norm", "noise_scale")
+# columns a summary row is written for, where the runs table has them, before the registry's measures
+# (studies.measures, those with `summary`; sharpness_eps@ε columns are added)
+OUTCOMES = ("test_acc", "train_acc", "gap_acc", "test_loss", "train_loss", "gap_loss", "epoch_time_s", "steps",
+            "epochs")
 SUMMARY_COLUMNS = ["measure", "batch_size", "optimizer", "shuffle", "lr", "mean", "ci_low", "ci_high", "n",
                    "n_left_out", "interval", "note"]
 B_SIMPLE_RULE = ("B_simple: per run, the geometric mean of the gradient noise scale over its training probes "
@@ -41,7 +42,8 @@ def comparable(runs: pd.DataFrame) -> pd.Series:
 
 def measure_columns(runs: pd.DataFrame) -> list[str]:
     extra = sorted(c for c in runs.columns if c.startswith("sharpness_eps@") and not c.endswith("_se"))
-    return [c for c in MEASURES if c in runs.columns and runs[c].notna().any()] + extra
+    summarised = OUTCOMES + tuple(m.column for m in measures() if m.summary)
+    return [c for c in summarised if c in runs.columns and runs[c].notna().any()] + extra
 
 
 def left_out(runs: pd.DataFrame) -> tuple[int, int]:

@@ -23,21 +23,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..measures import measures
 from .fairness import fitted
 from ..i18n import t
 
-# (column, label, expected sign vs the gap gap_acc = train − test accuracy). Sharpness and curvature: + (Keskar
-# et al. 2017, Jiang et al. 2020: flatter solutions generalise better); batch size: + (Keskar's large-batch
-# gap). B_simple at the end point has no sign stated in the literature: 0, shown but not ranked by agreement.
-MEASURES = (
-    ("sharpness_eps", "ε-sharpness (Keskar)", 1),
-    ("sharpness_rand", "random sharpness", 1),
-    ("sharpness_sam", "SAM sharpness (curvature part)", 1),
-    ("hessian_top_eig", "Hessian λ_max", 1),
-    ("hessian_trace", "Hessian trace", 1),
-    ("noise_scale", "noise scale B_simple", 0),
-    ("batch_size", "batch size (baseline)", 1),
-)
+
+
+def candidates() -> list[tuple[str, str, int]]:
+    """(column, label, expected sign vs the gap gap_acc = train − test accuracy): the registry's predictors
+    (studies.measures: sharpness and curvature +, Keskar et al. 2017, Jiang et al. 2020; B_simple 0, no sign in
+    the literature, shown but not ranked by agreement), then the batch size: + (Keskar's large-batch gap)."""
+    return [(m.column, t(m.label), m.sign) for m in measures() if m.predictor] + \
+        [("batch_size", t("label.batch_size_baseline"), 1)]
+
+
 # The hyperparameters a study's grid varies. The seed is held fixed inside a group, never a hyperparameter; the
 # lr is its position in the sweep (rank within optimizer × batch size), so an lr scaled with the batch size
 # (linear/sqrt rule) still counts as one setting across batch sizes.
@@ -167,7 +166,7 @@ def predictors_table(runs: pd.DataFrame, gap: str = "gap_acc", *, resamples: int
     coords = sweep_coordinates(runs)
     keep = _comparable(runs)
     rows = []
-    for col, label, sign in MEASURES:
+    for col, label, sign in candidates():
         if col not in runs.columns:
             continue
         m, g = pd.to_numeric(runs[col], errors="coerce"), pd.to_numeric(runs[gap], errors="coerce")

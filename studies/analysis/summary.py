@@ -6,20 +6,25 @@ from __future__ import annotations
 import pandas as pd
 
 from . import conclusions
+from ..measures import measures
 from .fairness import compared_runs, matched_fit
 from .scaling import describe_fit
 
-ENDS = ("test_acc", "gap_acc", "sharpness_eps", "hessian_top_eig")   # the differences the note judges
-
+OUTCOMES = ("test_acc", "gap_acc")   # the differences the note judges, before the registry's measures with a `note`
 COLUMNS = {"batch_size": "B", "optimizer": "optimizer", "lr": "lr", "seed": "seed", "status": "status",
            "reached_target": "reached", "epochs": "epochs", "steps": "steps", "test_acc": "test acc",
-           "gap_acc": "gap", "sharpness_eps": "ε-sharpness", "hessian_top_eig": "λ_max"}
+           "gap_acc": "gap"}   # the compared runs' table: column → header, then the measures' `note` headers
+
+
+def ends() -> tuple[str, ...]:
+    return OUTCOMES + tuple(m.column for m in measures() if m.note)
 
 
 def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
-    cols = [c for c in COLUMNS if c in runs.columns]
+    headers = {**COLUMNS, **{m.column: m.note for m in measures() if m.note}}
+    cols = [c for c in headers if c in runs.columns]
     return runs.sort_values([c for c in ("optimizer", "batch_size", "seed") if c in runs.columns])[cols] \
-        .rename(columns=COLUMNS).reset_index(drop=True)
+        .rename(columns=headers).reset_index(drop=True)
 
 
 def difference_line(runs: pd.DataFrame, measure: str) -> list[str]:
@@ -52,7 +57,7 @@ def closing_note(runs: pd.DataFrame, epochs: pd.DataFrame | None = None) -> str:
     if est.n:
         derived.append(conclusions.b_simple_text(est, left))
     derived += [describe_fit(f) for f in conclusions.b_crit_fits(runs)]
-    for m in ENDS:
+    for m in ends():
         if m in runs.columns:
             derived += difference_line(runs, m)
     return "\n".join([head, table] + derived)

@@ -7,13 +7,13 @@
 - `fit`: the lr × batch-size map and steps to target with the S(B) fit; `curvature`: the Curvature page;
 - `playground`: the 2-D optimizer playground.
 """
-from .batch import (SHARPNESS_COLUMNS, accuracy_chart, aggregate_over_seeds, b_simple_rule, batch_size_chart,
+from .batch import (accuracy_chart, aggregate_over_seeds, b_simple_rule, batch_size_chart,
                     epoch_time_chart, gap_chart, split_chart, target_chart, timing_note, with_speed)
 from .common import (LABELS, OPTIMIZER_COLORS, PALETTE, label, run_labels, to_image, to_vega_lite)
 from .curves import CURVE_X, RUN_DASHES, learning_curves
 from .landscape import interpolation_chart, landscape_chart
 
-__all__ = ["SHARPNESS_COLUMNS", "accuracy_chart", "aggregate_over_seeds", "b_simple_rule", "batch_size_chart",
+__all__ = ["accuracy_chart", "aggregate_over_seeds", "b_simple_rule", "batch_size_chart",
            "epoch_time_chart", "gap_chart", "split_chart", "target_chart", "timing_note", "with_speed", "LABELS",
            "OPTIMIZER_COLORS", "PALETTE", "label", "run_labels", "to_image", "to_vega_lite", "CURVE_X",
            "RUN_DASHES", "learning_curves", "interpolation_chart", "landscape_chart"]

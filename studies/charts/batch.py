@@ -15,9 +15,6 @@ from ..analysis.fairness import fitted
 from ..i18n import t
 from .common import _batch_axis, _color, _dash, _series, label
 
-# The Sharpness page's batch-size charts, in order (the measurement columns of the runs table).
-SHARPNESS_COLUMNS = ("sharpness_eps", "sharpness_rand", "hessian_top_eig", "hessian_trace", "sharpness_sam")
-
 
 def aggregate_over_seeds(runs: pd.DataFrame, y: str, by: tuple[str, ...] = ("optimizer", "shuffle_label",
                                                                               "batch_size")) -> pd.DataFrame:

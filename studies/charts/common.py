@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 
 from ..config import OPTIMIZERS, SHUFFLE_LABELS, run_label
+from ..measures import measure
 from ..optimizers import TABLE
 from ..i18n import t
 
@@ -24,17 +25,15 @@ LABELS = {
     "epoch_time_s": "epoch time (s)", "step_time_s": "time per step (s)", "samples_per_s": "samples / s",
     "train_acc": "train accuracy", "test_acc": "test accuracy", "gap_acc": "train − test accuracy",
     "train_loss": "train loss", "test_loss": "test loss", "gap_loss": "test − train loss",
-    "sharpness_eps": "ε-sharpness (Keskar)", "sharpness_rand": "random sharpness",
-    "sharpness_sam": "SAM sharpness", "hessian_top_eig": "Hessian λ_max", "hessian_trace": "Hessian trace",
-    "noise_scale": "gradient noise scale B_simple", "epochs": "epochs", "steps": "steps",
-    "grad_norm": "gradient norm ‖∇f‖", "hessian_min_eig": "Hessian λ_min", "min_ratio": "minimum ratio (λ>0 / all)",
-    "acc": "accuracy", "loss": "loss",
+    "epochs": "epochs", "steps": "steps", "acc": "accuracy", "loss": "loss",
 }
 
 
 def label(col: str) -> str:
-    """A column's axis / legend name in the current language (English LABELS for what the catalogue lacks)."""
-    key = f"label.{col}"
+    """A column's axis / legend name in the current language (English LABELS for what the catalogue lacks);
+    a measure's is its registry label (studies.measures)."""
+    m = measure(col)
+    key = m.label if m else f"label.{col}"
     text = t(key)
     return text if text != key else LABELS.get(col, col.replace("_", " "))
 

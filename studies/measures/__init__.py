@@ -1,1 +1,169 @@
-"""(map written below)"""
+"""What is measured after training, and the one record of each measure (the registry below).
+
+Map: objective.py (the loss as a function of the flat weights), mlp_hvp.py (fast Hessian-vector products for
+MLPs), lbfgsb.py (the box-constrained optimiser of ε-sharpness), sharpness.py (ε, random, SAM), hessian.py
+(λ_max, λ_min, trace, spectral density, minimum ratio, gradient norm), noise.py (B_simple), landscape.py
+(slices and interpolation), measure_run.py (runs the estimators a spec switches on).
+
+Every fact about a measure is written once, here: its columns, the [measure] switch that turns it on, its
+label, unit, expected sign against the gap, the chart pages that draw it, whether the predictors table ranks
+it, its cost and its estimator. MeasureSpec, the New-study form, the charts, the predictors table and the
+summaries read it. Adding a measure = its estimator in a module of this package + one `Measure` record (and a
+`Switch` if it has its own key). Estimators are named as "module:function" and imported only when a run is
+measured, so this module, config.py and the pages never import torch.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+FAMILIES = ("sharpness", "curvature")   # the pages that draw a measure against the batch size
+COSTS = ("cheap", "moderate", "costly")  # a few HVPs / tens of HVPs / ≥ 40 HVPs or a dense Hessian
+
+
+@dataclass(frozen=True)
+class Switch:
+    """A key of the [measure] table that turns estimators on: a checkbox, or a list of values (one column each,
+    [] turns it off) shown as a text field."""
+
+    name: str
+    default: bool | tuple[float, ...]
+    form: str                      # catalogue key of its New-study widget; its help is form + "_help"
+    group: int = 0                 # the New-study page's column for a checkbox (0 sharpness, 1 curvature, 2 other)
+    bounds: tuple[float, float] = (0.0, 1.0)   # a list switch's values: above the first, at most the second
+
+    @property
+    def listed(self) -> bool:
+        return isinstance(self.default, tuple)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One measured quantity: its main column in the runs table and everything the app says about it."""
+
+    column: str
+    companions: tuple[str, ...]    # further columns it writes; "_se" stands for column + "_se"
+    switches: tuple[str, ...]      # the [measure] keys that make it measured (any one of them)
+    compute: str                   # its estimator "module:function"; the function's name names <name>_time_s
+    label: str                     # catalogue key of its axis and legend name
+    unit: str
+    sign: int = 0                  # expected sign vs the gap gap_acc: +1 sharper/more curved → larger gap
+    predictor: bool = False        # a row of the predictors table (ranked by sign × Ψ when sign ≠ 0)
+    charts: tuple[str, ...] = ()   # FAMILIES that draw it against the batch size
+    summary: bool = True           # summarised per group (conclusions, `export --table summary`)
+    note: str = ""                 # its header in the CLI's closing note, which judges its end difference
+    cost: str = "cheap"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column, *(self.column + c if c.startswith("_") else c for c in self.companions))
+
+
+_RUN = "studies.measures.measure_run:"
+
+_SWITCHES: dict[str, Switch] = {s.name: s for s in (
+    Switch("sharpness_eps", (1e-3,), "form.eps"),              # Keskar's ε, one column per ε
+    Switch("sharpness_random", True, "form.random", 0),
+    Switch("sharpness_sam", True, "form.sam", 0),
+    Switch("hessian", True, "form.hessian", 1),
+    Switch("critical", False, "form.critical", 1),
+    Switch("landscape", True, "form.landscape", 2),           # rows of the landscape table, no runs column
+    Switch("noise_scale", True, "form.noise", 2),
+    Switch("spectrum", False, "form.spectrum", 1),            # models under ~5,000 weights
+)}
+
+_HESSIAN = ("hessian", "critical", "spectrum")   # one Lanczos run serves all three
+_MEASURES: dict[str, Measure] = {m.column: m for m in (
+    Measure("sharpness_eps", ("_iters",), ("sharpness_eps",), _RUN + "sharpness_eps", "label.sharpness_eps",
+            "% of 1 + loss", 1, True, ("sharpness",), note="ε-sharpness", cost="moderate"),
+    Measure("sharpness_rand", ("_se",), ("sharpness_random",), _RUN + "sharpness_rand", "label.sharpness_rand",
+            "loss", 1, True, ("sharpness",), cost="moderate"),
+    Measure("sharpness_sam", ("_raw",), ("sharpness_sam",), _RUN + "sharpness_sam", "label.sharpness_sam",
+            "loss", 1, True, ("sharpness",)),
+    Measure("grad_norm", ("grad_norm_init",), _HESSIAN, _RUN + "hessian", "label.grad_norm", "loss per weight",
+            charts=("curvature",)),
+    Measure("hessian_min_eig", ("_err",), ("critical", "spectrum"), _RUN + "hessian", "label.hessian_min_eig",
+            "loss per weight²", charts=("curvature",), cost="costly"),
+    Measure("hessian_top_eig", ("_err", "hessian_iters", "hessian_converged"), _HESSIAN, _RUN + "hessian",
+            "label.hessian_top_eig", "loss per weight²", 1, True, ("sharpness", "curvature"), note="λ_max",
+            cost="moderate"),
+    Measure("hessian_trace", ("_se", "_probes"), ("hessian",), _RUN + "hessian", "label.hessian_trace",
+            "loss per weight²", 1, True, ("sharpness",), cost="moderate"),
+    Measure("min_ratio", ("min_ratio_cut", "n_eig_positive", "n_eig_negative"), ("spectrum",), _RUN + "spectrum",
+            "label.min_ratio", "fraction", charts=("curvature",), summary=False, cost="costly"),
+    Measure("noise_scale", ("_se",), ("noise_scale",), _RUN + "noise_scale", "label.noise_scale", "examples",
+            0, True, cost="moderate"),
+    Measure("noise_scale_init", ("_se",), ("noise_scale",), _RUN + "noise_scale_init", "label.noise_scale_init",
+            "examples", summary=False, cost="moderate"),
+)}
+
+
+def switches() -> tuple[Switch, ...]:
+    """The [measure] switches in the table's order."""
+    return tuple(_SWITCHES.values())
+
+
+def switch(name: str) -> Switch | None:
+    return _SWITCHES.get(name)
+
+
+def measures() -> tuple[Measure, ...]:
+    """Every measure, in the order pages, tables and estimators take them."""
+    return tuple(_MEASURES.values())
+
+
+def measure(column: str) -> Measure | None:
+    """The measure whose main column is `column` (None for any other column)."""
+    return _MEASURES.get(column)
+
+
+def drawn(family: str) -> tuple[str, ...]:
+    """The main columns a chart family ("sharpness", "curvature") draws against the batch size."""
+    return tuple(m.column for m in _MEASURES.values() if family in m.charts)
+
+
+def estimators(on: Callable[[str], object]) -> list[tuple[str, Callable]]:
+    """(name, function) of each estimator to run, once each, in registry order, where `on(switch)` says which
+    switches are on. Importing the functions' modules imports torch."""
+    names = dict.fromkeys(m.compute for m in _MEASURES.values() if any(on(s) for s in m.switches))
+    return [(c.partition(":")[2], resolve(c)) for c in names]
+
+
+def resolve(compute: str) -> Callable:
+    """The function a "module:function" names."""
+    module, _, name = compute.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _check(m: Measure) -> None:
+    problems = [f"its column {m.column!r} is taken" if m.column in _MEASURES else "",
+                *(f"unknown switch {s!r}" for s in m.switches if s not in _SWITCHES),
+                "" if set(m.charts) <= set(FAMILIES) else f"charts must be among {', '.join(FAMILIES)}",
+                "" if m.cost in COSTS else f"cost must be one of {', '.join(COSTS)}",
+                "" if ":" in m.compute else "compute must be 'module:function'"]
+    problems = [p for p in problems if p]
+    if problems:
+        raise ValueError(f"measure {m.column!r}: {'; '.join(problems)}")
+
+
+@contextlib.contextmanager
+def registered(*records: Measure | Switch) -> Iterator[None]:
+    """Add switches and measures for the duration of a block (a plugin's or a test's), then remove them."""
+    added: list[tuple[dict, str]] = []
+    try:
+        for r in records:
+            if isinstance(r, Switch):
+                if r.name in _SWITCHES:
+                    raise ValueError(f"switch {r.name!r} exists")
+                _SWITCHES[r.name] = r
+                added.append((_SWITCHES, r.name))
+            else:
+                _check(r)
+                _MEASURES[r.column] = r
+                added.append((_MEASURES, r.column))
+        yield
+    finally:
+        for table, key in reversed(added):
+            table.pop(key, None)

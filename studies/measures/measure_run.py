@@ -21,16 +21,17 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from typing import Callable, Mapping
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
 from ..config import MeasureSpec
+from . import estimators
 from .hessian import (RATIO_CUT, SPECTRUM_MAX_PARAMS, dense_density, extreme_eigenvalues, gradient_norm,
                       hessian_matrix, hessian_trace, lanczos_density, min_ratio)
-from .noise import NoiseProbe, noise_scale
+from .noise import NoiseProbe, noise_scale as estimate_noise_scale
 from .objective import objective
 from .sharpness import eps_sharpness, random_sharpness, sam_sharpness
 
@@ -59,96 +60,127 @@ def training_probe(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: 
     return NoiseProbe(model, x_train, y_train, loss_fn, seed=spec.sample_seed + _SEED_NOISE)
 
 
+@dataclass
+class Measuring:
+    """What an estimator gets: the model and data, the spec, the objective on the measurement sample, and
+    `out`, the row it writes its columns into. An estimator returns False when it does not apply (no time)."""
+
+    model: nn.Module
+    x_train: Tensor
+    y_train: Tensor
+    loss_fn: Callable[[Tensor, Tensor], Tensor]
+    spec: MeasureSpec
+    idx: Tensor
+    obj: object
+    init_state: Mapping[str, Tensor] | None
+    density_rows: list[dict] | None
+    probed: Mapping[str, tuple[float, float]] | None
+    out: dict
+
+    @property
+    def bottom(self) -> bool:   # λ_min: ≥ 40 Lanczos steps where λ_max alone takes ~8 ...
+        return bool(self.spec.critical or self.spec.spectrum)
+
+    @property
+    def dense(self) -> bool:    # ... unless the dense spectrum gives both ends
+        return bool(self.spec.spectrum and self.obj.n_params <= SPECTRUM_MAX_PARAMS)
+
+
 def measure_run(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: Callable[[Tensor, Tensor], Tensor],
                 spec: MeasureSpec, *, init_state: Mapping[str, Tensor] | None = None,
                 density_rows: list[dict] | None = None,
                 probed: Mapping[str, tuple[float, float]] | None = None) -> dict[str, float | int | bool]:
     """Measure the trained `model` on its training data; returns only the columns `spec` turns on, plus
-    measure_sample, measure_sample_seed, measure_time_s and a <name>_time_s per estimator. With `spectrum`
-    on, the spectral density's (eigenvalue, weight) pairs are appended to `density_rows` when given."""
+    measure_sample, measure_sample_seed, measure_time_s and a <name>_time_s per estimator (the registry's,
+    studies.measures, in its order). With `spectrum` on, the spectral density's (eigenvalue, weight) pairs are
+    appended to `density_rows` when given."""
     t_all = time.perf_counter()
     idx = sample_indices(len(x_train), spec.sample, spec.sample_seed).to(x_train.device)
     obj = objective(model, x_train[idx], y_train[idx], loss_fn)
     out: dict[str, float | int | bool] = {"measure_sample": len(idx), "measure_sample_seed": spec.sample_seed}
-
-    def timed(name: str, fn: Callable[[], None]) -> None:
+    ctx = Measuring(model, x_train, y_train, loss_fn, spec, idx, obj, init_state, density_rows, probed, out)
+    for name, estimator in estimators(lambda s: getattr(spec, s)):
         t = time.perf_counter()
-        fn()
-        out[f"{name}_time_s"] = time.perf_counter() - t
-
-    def eps_all() -> None:
-        for i, eps in enumerate(spec.sharpness_eps):
-            r = eps_sharpness(obj, eps, iters=spec.lbfgs_iters, subspace_dim=spec.subspace_dim,
-                              generator=_gen(spec, _SEED_EPS))
-            out[eps_column(eps, i == 0)] = r.value
-            if i == 0:
-                out["sharpness_eps_iters"] = r.iters
-
-    def rand() -> None:
-        r = random_sharpness(obj, sigma=spec.random_sigma, directions=spec.random_directions,
-                             generator=_gen(spec, _SEED_RAND))
-        out.update(sharpness_rand=r.value, sharpness_rand_se=r.se)
-
-    def sam() -> None:   # the curvature part (first-order term ρ‖g‖ subtracted) and the raw rise
-        r = sam_sharpness(obj, rho=spec.sam_rho, m=spec.sam_m)
-        out.update(sharpness_sam=r.value, sharpness_sam_raw=r.raw)
-
-    def hessian() -> None:   # λ_max, the trace, the gradient norm (and λ_min, with the critical-point test)
-        ext = extreme_eigenvalues(obj, ends="both" if bottom and not dense else "top",
-                                  generator=_gen(spec, _SEED_LANCZOS))
-        out.update(hessian_top_eig=ext.max, hessian_top_eig_err=ext.max_err, hessian_iters=ext.hvps,
-                   hessian_converged=ext.converged, grad_norm=gradient_norm(obj))
-        if init_state is not None:   # the reference of the saddle rule (verdict.py): ‖g‖ at the start, same sample
-            out["grad_norm_init"] = gradient_norm(objective(model, x_train[idx], y_train[idx], loss_fn,
-                                                            state=init_state))
-        if spec.hessian:
-            tr = hessian_trace(obj, generator=_gen(spec, _SEED_TRACE))
-            out.update(hessian_trace=tr.value, hessian_trace_se=tr.se, hessian_trace_probes=tr.probes)
-        if bottom and not dense:
-            out.update(hessian_min_eig=ext.min, hessian_min_eig_err=ext.min_err)
-
-    def spec_min_ratio() -> None:   # dense for small models; SLQ (no min ratio) for big ones
-        out["min_ratio_cut"] = RATIO_CUT
-        if dense:
-            # torch's LAPACK: ~18× faster than numpy's eigvalsh for 2,410 weights on this machine
-            eig = torch.linalg.eigvalsh(torch.from_numpy(hessian_matrix(obj))).numpy()
-            out["min_ratio"], out["n_eig_positive"], out["n_eig_negative"] = min_ratio(eig)
-            # the exact ends replace Lanczos's: its bottom Ritz value can sit in the cluster near 0 above λ_min
-            out.update(hessian_min_eig=float(eig[0]), hessian_min_eig_err=0.0, hessian_top_eig=float(eig[-1]),
-                       hessian_top_eig_err=0.0)
-            dens = dense_density(eig)
-        else:
-            out["min_ratio"], out["n_eig_positive"], out["n_eig_negative"] = math.nan, -1, -1   # -1: not counted
-            dens = lanczos_density(obj, generator=_gen(spec, _SEED_SLQ))
-        if density_rows is not None:
-            density_rows.extend({"kind": "spectrum", "eigenvalue": float(e), "weight": float(w)}
-                                for e, w in zip(dens.nodes, dens.weights))
-
-    def noise_at(column: str, state: Mapping[str, Tensor] | None) -> Callable[[], None]:
-        def run() -> None:   # on the whole training set, at the final weights or at `state`
-            if probed and column in probed:   # the training probe computed exactly this (same weights,
-                out[column], out[f"{column}_se"] = probed[column]   # data and draws): not twice
-                return
-            full = objective(model, x_train, y_train, loss_fn, state=state)
-            r = noise_scale(full, generator=_gen(spec, _SEED_NOISE))
-            out[column], out[f"{column}_se"] = r.value, r.se
-        return run
-
-    if spec.sharpness_eps:
-        timed("sharpness_eps", eps_all)
-    if spec.sharpness_random:
-        timed("sharpness_rand", rand)
-    if spec.sharpness_sam:
-        timed("sharpness_sam", sam)
-    bottom = spec.critical or spec.spectrum   # λ_min: ≥ 40 Lanczos steps where λ_max alone takes ~8 ...
-    dense = spec.spectrum and obj.n_params <= SPECTRUM_MAX_PARAMS   # ... unless the dense spectrum gives both ends
-    if spec.hessian or bottom:
-        timed("hessian", hessian)
-    if spec.spectrum:
-        timed("spectrum", spec_min_ratio)
-    if spec.noise_scale:
-        timed("noise_scale", noise_at("noise_scale", None))
-        if init_state is not None:
-            timed("noise_scale_init", noise_at("noise_scale_init", init_state))
+        if estimator(ctx) is not False:
+            out[f"{name}_time_s"] = time.perf_counter() - t
     out["measure_time_s"] = time.perf_counter() - t_all
     return out
+
+
+# ---------------------------------------------------------------- the estimators the registry names
+
+def sharpness_eps(ctx: Measuring) -> None:
+    spec = ctx.spec
+    for i, eps in enumerate(spec.sharpness_eps):
+        r = eps_sharpness(ctx.obj, eps, iters=spec.lbfgs_iters, subspace_dim=spec.subspace_dim,
+                          generator=_gen(spec, _SEED_EPS))
+        ctx.out[eps_column(eps, i == 0)] = r.value
+        if i == 0:
+            ctx.out["sharpness_eps_iters"] = r.iters
+
+
+def sharpness_rand(ctx: Measuring) -> None:
+    spec = ctx.spec
+    r = random_sharpness(ctx.obj, sigma=spec.random_sigma, directions=spec.random_directions,
+                         generator=_gen(spec, _SEED_RAND))
+    ctx.out.update(sharpness_rand=r.value, sharpness_rand_se=r.se)
+
+
+def sharpness_sam(ctx: Measuring) -> None:   # the curvature part (first-order term ρ‖g‖ subtracted) and the raw rise
+    r = sam_sharpness(ctx.obj, rho=ctx.spec.sam_rho, m=ctx.spec.sam_m)
+    ctx.out.update(sharpness_sam=r.value, sharpness_sam_raw=r.raw)
+
+
+def hessian(ctx: Measuring) -> None:   # λ_max, the trace, the gradient norm (and λ_min, with the critical-point test)
+    spec, obj, out = ctx.spec, ctx.obj, ctx.out
+    ext = extreme_eigenvalues(obj, ends="both" if ctx.bottom and not ctx.dense else "top",
+                              generator=_gen(spec, _SEED_LANCZOS))
+    out.update(hessian_top_eig=ext.max, hessian_top_eig_err=ext.max_err, hessian_iters=ext.hvps,
+               hessian_converged=ext.converged, grad_norm=gradient_norm(obj))
+    if ctx.init_state is not None:   # the reference of the saddle rule (verdict.py): ‖g‖ at the start, same sample
+        out["grad_norm_init"] = gradient_norm(objective(ctx.model, ctx.x_train[ctx.idx], ctx.y_train[ctx.idx],
+                                                        ctx.loss_fn, state=ctx.init_state))
+    if spec.hessian:
+        tr = hessian_trace(obj, generator=_gen(spec, _SEED_TRACE))
+        out.update(hessian_trace=tr.value, hessian_trace_se=tr.se, hessian_trace_probes=tr.probes)
+    if ctx.bottom and not ctx.dense:
+        out.update(hessian_min_eig=ext.min, hessian_min_eig_err=ext.min_err)
+
+
+def spectrum(ctx: Measuring) -> None:   # dense for small models; SLQ (no min ratio) for big ones
+    out = ctx.out
+    out["min_ratio_cut"] = RATIO_CUT
+    if ctx.dense:
+        # torch's LAPACK: ~18× faster than numpy's eigvalsh for 2,410 weights on this machine
+        eig = torch.linalg.eigvalsh(torch.from_numpy(hessian_matrix(ctx.obj))).numpy()
+        out["min_ratio"], out["n_eig_positive"], out["n_eig_negative"] = min_ratio(eig)
+        # the exact ends replace Lanczos's: its bottom Ritz value can sit in the cluster near 0 above λ_min
+        out.update(hessian_min_eig=float(eig[0]), hessian_min_eig_err=0.0, hessian_top_eig=float(eig[-1]),
+                   hessian_top_eig_err=0.0)
+        dens = dense_density(eig)
+    else:
+        out["min_ratio"], out["n_eig_positive"], out["n_eig_negative"] = math.nan, -1, -1   # -1: not counted
+        dens = lanczos_density(ctx.obj, generator=_gen(ctx.spec, _SEED_SLQ))
+    if ctx.density_rows is not None:
+        ctx.density_rows.extend({"kind": "spectrum", "eigenvalue": float(e), "weight": float(w)}
+                                for e, w in zip(dens.nodes, dens.weights))
+
+
+def noise_scale(ctx: Measuring) -> None:   # B_simple on the whole training set at the final weights
+    _noise(ctx, "noise_scale", None)
+
+
+def noise_scale_init(ctx: Measuring) -> bool:   # ... and at the initial weights, when the caller has them
+    if ctx.init_state is None:
+        return False
+    _noise(ctx, "noise_scale_init", ctx.init_state)
+    return True
+
+
+def _noise(ctx: Measuring, column: str, state: Mapping[str, Tensor] | None) -> None:
+    if ctx.probed and column in ctx.probed:   # the training probe computed exactly this (same weights, data
+        ctx.out[column], ctx.out[f"{column}_se"] = ctx.probed[column]   # and draws): not twice
+        return
+    full = objective(ctx.model, ctx.x_train, ctx.y_train, ctx.loss_fn, state=state)
+    r = estimate_noise_scale(full, generator=_gen(ctx.spec, _SEED_NOISE))
+    ctx.out[column], ctx.out[f"{column}_se"] = r.value, r.se
