@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .fairness import compared_runs, matched_fit
+from .fairness import compared_runs, held_equal, matched_fit
 from .scaling import describe_fit
 
 COLUMNS = {"batch_size": "B", "optimizer": "optimizer", "lr": "lr", "seed": "seed", "status": "status",
@@ -27,6 +27,8 @@ def closing_note(runs: pd.DataFrame, info: dict | None) -> str:
     shown = compared_runs(runs)
     check = matched_fit(shown)
     head = (f"matched fit: {check.summary()}" if check.matched else f"NOT at a matched fit: {check.message}")
+    if held := held_equal(shown):
+        head += f"\n{held}"
     if "best_lr" in runs.columns and runs.lr.nunique() > 1:
         head += f"\n(best lr per optimizer × batch size: {len(shown)} of {len(runs)} runs shown)"
     table = runs_table(shown).to_string(index=False, float_format=lambda v: f"{v:.3g}")
