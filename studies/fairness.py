@@ -191,10 +191,12 @@ def _describe_targets(targets: set) -> str:
 # ---------------------------------------------------------------- what a comparison holds equal
 
 def held_equal(runs: pd.DataFrame) -> str:
-    """One sentence for the compared ``runs`` (pass what a chart shows): what is the same at every batch size
-    (the target or epoch budget, the lr) and how lr/B, which a fixed lr cannot hold, changes with B. Empty
-    when there is nothing to compare (fewer than two batch sizes, or runs trained to different targets)."""
+    """One sentence for a study's ``runs`` (all of them: an lr sweep is told from them; the rest is said of
+    the compared, best-lr runs): what is the same at every batch size (the target or epoch budget, the lr) and
+    how lr/B, which a fixed lr cannot hold, changes with B. Empty when there is nothing to compare (fewer than
+    two batch sizes, or runs trained to different targets)."""
     from .i18n import t
+    swept, runs = sweeps_lr(runs), compared_runs(runs)
     targets = _targets(runs)
     if len(targets) > 1 or "batch_size" not in runs or "lr" not in runs or runs.batch_size.nunique() < 2:
         return ""
@@ -205,7 +207,7 @@ def held_equal(runs: pd.DataFrame) -> str:
     else:
         budget = runs.epoch_budget.max() if "epoch_budget" in runs else runs.get("epochs", pd.Series([0])).max()
         stop = t("held.budget", epochs=int(budget))
-    if sweeps_lr(runs):
+    if swept:
         return t("held.tuned_lr", stop=stop)
     b0, b1 = int(runs.batch_size.min()), int(runs.batch_size.max())
     ends = runs[runs.batch_size.isin([b0, b1])].groupby(["optimizer", "batch_size"]).lr.first().unstack()

@@ -27,7 +27,7 @@ def closing_note(runs: pd.DataFrame, info: dict | None) -> str:
     shown = compared_runs(runs)
     check = matched_fit(shown)
     head = (f"matched fit: {check.summary()}" if check.matched else f"NOT at a matched fit: {check.message}")
-    if held := held_equal(shown):
+    if held := held_equal(runs):
         head += f"\n{held}"
     if "best_lr" in runs.columns and runs.lr.nunique() > 1:
         head += f"\n(best lr per optimizer × batch size: {len(shown)} of {len(runs)} runs shown)"
