@@ -346,10 +346,13 @@ def chart(builder, *args, name: str, key: str, csv: pd.DataFrame | None = None, 
 # ---------------------------------------------------------------- fair comparisons
 
 def fit_warning(runs: pd.DataFrame) -> fairness.FitCheck:
-    """At the top of a page: a loud warning when the compared runs (best lr) are not at a matched fit."""
+    """At the top of a page: a loud warning when the compared runs (best lr) are not at a matched fit, and one
+    line saying what the comparison holds equal (the target, the lr) and what varies (lr/B)."""
     check = fairness.matched_fit(fairness.compared_runs(runs))
     if not check.matched:
         st.warning(t("fit.not_matched", message=check.message), icon=":material/warning:")
+    if held := fairness.held_equal(runs):
+        st.caption(held)
     return check
 
 

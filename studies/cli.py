@@ -245,9 +245,9 @@ def _sigterm_as_interrupt(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     _STOPPING.clear()
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _sigterm_as_interrupt)   # first: a SIGTERM at any point below exits 130
     try:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _sigterm_as_interrupt)   # first: a SIGTERM at any point below exits 130
         return _main(argv)
     except KeyboardInterrupt:   # a stop outside _main's own handling (while parsing, while reporting)
         return 130

@@ -18,11 +18,16 @@ EVAL_CHUNK = 8192  # examples per forward pass when evaluating: big chunks, few 
 # A run has diverged when its loss is NaN/inf or has blown up past this multiple of the loss before training
 # (cross-entropy saturates instead of overflowing, so a huge step size often leaves a large finite loss).
 DIVERGE_FACTOR = 4.0
-# A run has stalled (it did not train, status "stalled") when its train loss never fell below the loss before
-# training, or its final train accuracy is at chance: at most 1/classes + this margin. Collapsed runs sit at
-# 0.10 ± 0.01 on digits (10 classes); a wider margin would also flag runs that are merely short (a 6-step
-# test run ends near 0.15).
+# A run has stalled (it did not train, status "stalled") when both hold at its end: its train loss made no
+# meaningful fall over the last part of training (the median loss of the last STALL_WINDOW of its epochs is not
+# STALL_FALL below the lowest before them: a median, so a run oscillating around a collapse, whose loss dips once,
+# does not count as learning), and its train accuracy is at chance: at most the better of 1/classes and the
+# majority-class rate, plus CHANCE_MARGIN. Collapsed runs sit at 0.10 ± 0.01 on digits (10 classes) and
+# at the majority rate on an imbalanced set. A run still learning at its epoch cap is "done" (reached_target
+# False), however low its accuracy: it trained, it only missed the target.
 CHANCE_MARGIN = 0.02
+STALL_WINDOW = 0.25   # the last quarter of the epochs trained (at least one)
+STALL_FALL = 0.005    # half a percent of the loss: less is a plateau, not learning
 UNTRAINED = ("diverged", "stalled")   # statuses the measurements skip: there is no minimum to measure
 
 
@@ -74,20 +79,31 @@ def diverged(row: dict, start: dict) -> bool:
     return not math.isfinite(row["train_loss"]) or row["train_loss"] > DIVERGE_FACTOR * start["train_loss"]
 
 
-def stalled(rows: list[dict], n_classes: int) -> bool:
-    """A run that did not train (rows: epoch 0 first): its train loss never fell below the loss before
-    training, or its final train accuracy is at chance (≤ 1/n_classes + CHANCE_MARGIN). A too-large lr on
-    digits leaves train accuracy at 0.10 for 300 epochs: a point that is no minimum, never to be measured."""
+def chance_rate(y, n_classes: int) -> float:
+    """The accuracy a model gets without learning the inputs: the better of guessing (1/n_classes) and always
+    answering the majority class of the labels ``y`` (a tensor)."""
+    majority = torch.bincount(y.reshape(-1).long(), minlength=max(1, n_classes)).max().item() / max(1, y.numel())
+    return max(1.0 / max(1, n_classes), majority)
+
+
+def stalled(rows: list[dict], chance: float) -> bool:
+    """A run that did not train (rows: epoch 0 first): no meaningful fall of its train loss over the last
+    STALL_WINDOW of its epochs, and a final train accuracy at chance (≤ ``chance`` + CHANCE_MARGIN; chance_rate
+    gives ``chance``). A too-large lr on digits leaves train accuracy at 0.10 for 300 epochs, a collapse onto
+    the majority class of an imbalanced set at its rate: points that are no minimum, never to be measured."""
     if len(rows) < 2:
         return False
-    start = rows[0]["train_loss"]
-    never_fell = not any(r["train_loss"] < start for r in rows[1:])
-    return never_fell or rows[-1]["train_acc"] <= 1.0 / max(1, n_classes) + CHANCE_MARGIN
+    losses = [r["train_loss"] for r in rows]
+    window = max(1, math.ceil((len(rows) - 1) * STALL_WINDOW))
+    before, last = losses[:-window], losses[-window:]
+    falling = statistics.median(last) < (1.0 - STALL_FALL) * min(before)   # NaN compares False: no fall
+    return not falling and rows[-1]["train_acc"] <= chance + CHANCE_MARGIN
 
 
-def end_status(rows: list[dict], n_classes: int, reached: bool) -> str:
-    """Status of a run that ran to its end without diverging: done, or stalled when it did not train."""
-    return "stalled" if not reached and stalled(rows, n_classes) else "done"
+def end_status(rows: list[dict], chance: float, reached: bool) -> str:
+    """Status of a run that ran to its end without diverging: done (reached its target or not), or stalled
+    when it did not train (``stalled``)."""
+    return "stalled" if not reached and stalled(rows, chance) else "done"
 
 
 def target_met(run: RunSpec, row: dict) -> bool:

@@ -26,7 +26,8 @@ from .data import Dataset
 from .device import Stopwatch, denormals_flushed
 from .models import build_model
 from .optim import Update, lr_factor, make_loss, member_lrs_supported
-from .results import EVAL_CHUNK, TrainResult, diverged, end_status, evaluate, median_epoch_time, target_met
+from .results import (EVAL_CHUNK, TrainResult, chance_rate, diverged, end_status, evaluate, median_epoch_time,
+                      target_met)
 
 GRAPH_WARMUP_STEPS = 3
 SOFTMAX_BY_HAND = 8192   # logits elements from which five element-wise ops beat torch.softmax's one
@@ -318,7 +319,8 @@ def train_stacked(runs: list[RunSpec], data: Dataset, device: torch.device, *, o
         if len(keep) < len(active):
             trainer.select(keep)
             active = [active[p] for p in keep]
+    chance = chance_rate(data.y_train, data.n_classes)
     for pos, k in enumerate(active):
         if results[k] is None:
-            finish(k, pos, end_status(rows[k], data.n_classes, reached=False))
+            finish(k, pos, end_status(rows[k], chance, reached=False))
     return results

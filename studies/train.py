@@ -17,7 +17,7 @@ from .data import Dataset
 from .device import Stopwatch, denormals_flushed
 from .models import build_model
 from .optim import lr_factor, make_loss, make_optimizer
-from .results import TrainResult, diverged, end_status, evaluate, median_epoch_time, target_met
+from .results import TrainResult, chance_rate, diverged, end_status, evaluate, median_epoch_time, target_met
 
 def _metrics(model, data: Dataset, loss_fn) -> dict:
     was_training = model.training
@@ -108,7 +108,7 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
             break
 
     if status == "done":
-        status = end_status(rows, data.n_classes, reached)
+        status = end_status(rows, chance_rate(data.y_train, data.n_classes), reached)
     epoch_time_s, timed_epochs = median_epoch_time(rows)
     return TrainResult(
         status=status, epoch_rows=rows, epoch_time_s=epoch_time_s, timed_epochs=timed_epochs,

@@ -134,13 +134,18 @@ def test_matched_fit_on_studies_that_do_and_do_not_match():
     assert collapsed.summary() == "2 done · 1 not trained"
 
 
-def test_matched_fit_without_target_uses_the_loss_band():
-    from studies.analysis.fairness import LOSS_BAND, matched_fit
-    close = _study([False] * 3, target=0.0, losses=[0.02, 0.05, 0.02 + LOSS_BAND * 0.9])
+def test_matched_fit_without_target_uses_a_relative_loss_band():
+    from studies.analysis.fairness import loss_band, matched_fit
+    assert loss_band(0.02) == pytest.approx(0.041) and loss_band(0.0) == 0.001
+    close = _study([False] * 3, target=0.0, losses=[0.02, 0.03, 0.04])
     assert matched_fit(close).matched and matched_fit(close).rule == "loss band"
-    far = _study([False] * 3, target=0.0, losses=[0.02, 0.05, 1.3])   # sgd at B=512 after 10 epochs
+    far = _study([False] * 3, target=0.0, losses=[0.02, 0.035, 1.3])   # sgd at B=512 after 10 epochs
     check = matched_fit(far)
-    assert not check.matched and check.n_missed == 1 and "train loss more than 0.1 above" in check.message
+    assert not check.matched and check.n_missed == 1 and "above the band (at most 2× the best run's + 0.001)" in check.message
+    # within 0.1 nats of each other, but one run has 90× the other's loss: not matched
+    spread = matched_fit(_study([False] * 2, target=0.0, losses=[0.001, 0.09]))
+    assert not spread.matched and spread.n_missed == 1
+    assert matched_fit(_study([False] * 2, target=0.0, losses=[1e-6, 4e-4])).matched   # both fit (~0)
 
 
 def test_matched_pair_needs_both_matched_and_the_same_rule():
@@ -156,3 +161,26 @@ def test_matched_pair_needs_both_matched_and_the_same_rule():
     # each within its own loss band, but not together
     lo, hi = _study([False] * 2, target=0.0, losses=[0.01, 0.02]), _study([False] * 2, target=0.0, losses=[0.5, 0.55])
     assert matched_fit(lo).matched and matched_fit(hi).matched and not matched_pair(lo, hi).matched
+
+
+def test_held_equal_says_what_the_comparison_holds_equal_and_how_lr_over_b_varies():
+    from studies.analysis.fairness import held_equal
+    from studies.i18n import language
+    runs = pd.DataFrame({"batch_size": [16, 64, 1024] * 2, "optimizer": "adam", "lr": 0.003, "shuffle": True,
+                         "status": "done", "reached_target": True, "target_train_acc": 0.0,
+                         "target_train_loss": 0.01, "epoch_budget": 300})
+    assert held_equal(runs) == ("Held equal across batch sizes: the target (train loss ≤ 0.01) and the learning "
+                                "rate (adam 0.003); what varies is lr/B, 64× smaller at B=1024 than at B=16.")
+    with language("zh"):
+        assert "目标（训练损失 ≤ 0.01）" in held_equal(runs) and "小 64 倍" in held_equal(runs)
+    budget = runs.assign(target_train_loss=0.0)
+    assert held_equal(budget).startswith("Held equal across batch sizes: the epoch budget (300 epochs, no target)")
+    linear = runs.assign(lr=runs.batch_size * 1e-4)                   # lr_scaling = linear
+    assert "and lr/B (the learning rate grows in proportion to B: adam 0.0016 (B=16) → 0.1024 (B=1024))" \
+        in held_equal(linear)
+    sqrt = runs.assign(lr=(runs.batch_size ** 0.5) * 1e-3)             # lr_scaling = sqrt: lr/B falls 8×
+    assert "so lr/B is 8× smaller at B=1024 than at B=16" in held_equal(sqrt)
+    swept = pd.concat([runs, runs.assign(lr=0.03)], ignore_index=True)
+    assert "tuned per batch size (best lr)" in held_equal(swept)
+    assert held_equal(runs[runs.batch_size == 16]) == "" and held_equal(runs.iloc[:0]) == ""
+    assert held_equal(pd.concat([runs, runs.assign(target_train_loss=0.1)], ignore_index=True)) == ""

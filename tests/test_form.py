@@ -68,10 +68,10 @@ def test_a_csv_upload_is_checked_and_saved_under_the_store(tmp_path):
 
 def test_the_estimate_is_in_the_right_range_for_the_quick_study():
     est = estimate(StudySpec.from_toml("examples/quick.toml"))
-    assert est.n_runs == 4
-    assert 15 < est.seconds < 150          # an upper bound: every run at its 200-epoch cap
+    assert est.n_runs == 12
+    assert 40 < est.seconds < 900          # an upper bound: every run at its 300-epoch cap (it runs in ~40 s)
     big = estimate(StudySpec.from_dict({"dataset": "mnist", "batch_sizes": [8, 1024], "seeds": [0, 1, 2]}))
-    assert big.seconds > 20 * est.seconds and big.n_runs == 36   # 60k examples, batch size 8
+    assert big.seconds > 5 * est.seconds and big.n_runs == 36   # 60k examples, batch size 8
     assert estimate(StudySpec.from_dict({"dataset": "mnist"}), "cuda").seconds < \
         estimate(StudySpec.from_dict({"dataset": "mnist"}), "cpu").seconds
     assert [format_seconds(s) for s in (5, 600, 7200, None)] == ["5 s", "10 min", "2.0 h", "—"]

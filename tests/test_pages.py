@@ -176,7 +176,7 @@ def test_a_toml_upload_fills_the_form(tmp_path, monkeypatch):
     at.file_uploader(key="toml_upload").upload("quick.toml", toml, "application/toml").run()
     assert at.text_input(key="f_name").value == "quick" and at.selectbox(key="f_dataset").value == "mnist1d"
     assert not at.error
-    assert [m.value for m in at.metric][0] == "4"        # the grid size
+    assert [m.value for m in at.metric][0] == "12"       # the grid size: 4 batch sizes × 3 seeds
     at = open_page("pages/1_New_study.py", tmp_path, monkeypatch)
     at.file_uploader(key="toml_upload").upload("bad.toml", b"dataset = 'digits'\nepochs = 'ten'\n").run()
     assert "epochs" in text(at.error)

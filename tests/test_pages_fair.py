@@ -1,6 +1,8 @@
 """The fair-comparison warnings on the pages (AppTest): at the top of home, Generalization, Sharpness and
 Compare when the compared runs missed their target, absent on a study at a matched fit; the every-lr toggle."""
 import pandas as pd
+import re
+
 import pytest
 
 from studies import StudySpec
@@ -41,7 +43,8 @@ def _study(store, name, missed: int):
 
 
 def _warnings(at):
-    return [w.value for w in at.warning if "matched fit" in w.value]
+    """The fit warnings as a viewer reads them (markdown escapes resolved)."""
+    return [re.sub(r"\\(.)", r"\1", w.value) for w in at.warning if "matched fit" in w.value]
 
 
 @pytest.mark.parametrize("page", [None] + [pytest.param(p, marks=pytest.mark.slow)   # the fast tier: home only
@@ -54,6 +57,8 @@ def test_the_warning_shows_on_a_study_that_does_not_match_and_not_on_one_that_do
     assert warned and "2 of 4 runs missed the target" in warned[0] and "under-training" in warned[0]
     at = open_page(page, tmp_path / "g", monkeypatch, {"study": good})
     assert not at.exception and not _warnings(at) and charts(at)
+    assert any(c.value.startswith("Held equal across batch sizes: the target (train accuracy ≥ 1); the learning "
+                                  "rate is tuned per batch size") for c in at.caption)
     assert at.toggle(key={None: "home_every_lr", "pages/4_Generalization.py": "gen_every_lr",
                           "pages/5_Sharpness.py": "sharp_every_lr"}[page]).value is False   # best lr by default
 

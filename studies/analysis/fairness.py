@@ -77,9 +77,18 @@ def with_best_lr(runs: pd.DataFrame) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- matched fit
 
-# Without a target, runs are at a matched fit when their final train losses lie within this band (nats) of
-# the best-fitted run: a wider spread compares solutions at different stages of training.
-LOSS_BAND = 0.1
+# Without a target, runs are at a matched fit when every final train loss is at most LOSS_RATIO × the best-fitted
+# run's (plus LOSS_FLOOR nats, so two losses that are both ~0 count as matched): a wider spread compares solutions
+# at different stages of training. Relative, because loss falls by orders of magnitude: 0.001 and 0.09 are far
+# apart although both lie within 0.1 nats of each other.
+LOSS_RATIO = 2.0
+LOSS_FLOOR = 1e-3
+LOSS_BAND_TEXT = f"at most {LOSS_RATIO:g}× the best run's + {LOSS_FLOOR:g}"
+
+
+def loss_band(best: float) -> float:
+    """The highest final train loss still at a matched fit with a best run of loss ``best``."""
+    return LOSS_RATIO * best + LOSS_FLOOR
 CONFOUND = "gap and sharpness are confounded with under-training"
 
 
@@ -115,7 +124,7 @@ def _targets(runs: pd.DataFrame) -> set:
 
 def fitted(runs: pd.DataFrame) -> pd.Series:
     """Per run: True when it sits at the study's fit (reached its target; without a target, a final train loss
-    within LOSS_BAND of the lowest). Stalled, diverged and failed runs never do."""
+    within loss_band of the lowest). Stalled, diverged and failed runs never do."""
     if runs.empty:
         return pd.Series(True, index=runs.index, dtype=bool)
     status = runs.status if "status" in runs.columns else pd.Series("done", index=runs.index)
@@ -125,12 +134,12 @@ def fitted(runs: pd.DataFrame) -> pd.Series:
             else pd.Series(False, index=runs.index)
         return reached & done
     loss = runs.train_loss.astype(float).where(done)
-    return done & (loss <= loss.min() + LOSS_BAND)
+    return done & (loss <= loss_band(loss.min()))
 
 
 def matched_fit(runs: pd.DataFrame) -> FitCheck:
     """Matched fit of the compared ``runs`` (pass the runs a chart shows): with a target, every run reached
-    it; without one, every final train loss lies within LOSS_BAND of the lowest. Stalled, diverged and failed
+    it; without one, every final train loss lies within loss_band of the lowest. Stalled, diverged and failed
     runs never count as fitted."""
     n = len(runs)
     if n == 0:
@@ -142,7 +151,7 @@ def matched_fit(runs: pd.DataFrame) -> FitCheck:
     if targets:
         rule, why = "target", "missed the target"
     else:
-        rule, why = "loss band", f"ended with a train loss more than {LOSS_BAND:g} above the best run's"
+        rule, why = "loss band", f"ended with a train loss above the band ({LOSS_BAND_TEXT})"
     k, u = int(missed.sum()), int(untrained.sum())
     if len(targets) > 1:
         return FitCheck(False, n, k, u, "different rules",
@@ -177,3 +186,37 @@ def _describe_targets(targets: set) -> str:
     acc, loss = next(iter(targets)) if len(next(iter(targets))) == 2 else (math.nan, math.nan)
     parts = ([f"train acc ≥ {acc:g}"] if acc > 0 else []) + ([f"train loss ≤ {loss:g}"] if loss > 0 else [])
     return " and ".join(parts) or "a target"
+
+
+# ---------------------------------------------------------------- what a comparison holds equal
+
+def held_equal(runs: pd.DataFrame) -> str:
+    """One sentence for a study's ``runs`` (all of them: an lr sweep is told from them; the rest is said of
+    the compared, best-lr runs): what is the same at every batch size (the target or epoch budget, the lr) and
+    how lr/B, which a fixed lr cannot hold, changes with B. Empty when there is nothing to compare (fewer than
+    two batch sizes, or runs trained to different targets)."""
+    from ..i18n import Markdown, plain, t
+    swept, runs = sweeps_lr(runs), compared_runs(runs)
+    targets = _targets(runs)
+    if len(targets) > 1 or "batch_size" not in runs or "lr" not in runs or runs.batch_size.nunique() < 2:
+        return ""
+    if targets:
+        acc, loss = next(iter(targets)) if len(next(iter(targets))) == 2 else (0.0, 0.0)
+        parts = ([t("held.acc", v=acc)] if acc > 0 else []) + ([t("held.loss", v=loss)] if loss > 0 else [])
+        stop = t("held.target", what=Markdown(t("held.and").join(parts)) or "?")   # catalogue texts: safe
+    else:
+        budget = runs.epoch_budget.max() if "epoch_budget" in runs else runs.get("epochs", pd.Series([0])).max()
+        stop = t("held.budget", epochs=int(budget))
+    if swept:
+        return t("held.tuned_lr", stop=stop)
+    b0, b1 = int(runs.batch_size.min()), int(runs.batch_size.max())
+    ends = runs[runs.batch_size.isin([b0, b1])].groupby(["optimizer", "batch_size"]).lr.first().unstack()
+    opt = ends.index[0]
+    lr0, lr1 = float(ends.loc[opt, b0]), float(ends.loc[opt, b1])
+    k = (lr0 / b0) / (lr1 / b1)
+    if lr0 == lr1:   # one lr for every batch size (per optimizer)
+        lrs = Markdown(", ".join(f"{plain(o)} {lr:g}" for o, lr in runs.groupby("optimizer").lr.first().items()))
+        return t("held.fixed_lr", stop=stop, lrs=lrs, k=k, b0=b0, b1=b1)
+    lrs = Markdown(f"{plain(opt)} {lr0:g} (B={b0}) → {lr1:g} (B={b1})")   # numbers and an escaped name
+    return t("held.same_ratio", stop=stop, lrs=lrs) if math.isclose(k, 1.0) else \
+        t("held.scaled_lr", stop=stop, lrs=lrs, k=k, b0=b0, b1=b1)

@@ -7,7 +7,7 @@ import pandas as pd
 
 from . import conclusions
 from ..measures import measures
-from .fairness import compared_runs, matched_fit
+from .fairness import compared_runs, held_equal, matched_fit
 from .scaling import describe_fit
 
 OUTCOMES = ("test_acc", "gap_acc")   # the differences the note judges, before the registry's measures with a `note`
@@ -48,6 +48,8 @@ def closing_note(runs: pd.DataFrame, epochs: pd.DataFrame | None = None) -> str:
     shown = compared_runs(runs)
     check = matched_fit(shown)
     head = (f"matched fit: {check.summary()}" if check.matched else f"NOT at a matched fit: {check.message}")
+    if held := held_equal(runs):
+        head += f"\n{held}"
     if "best_lr" in runs.columns and runs.lr.nunique() > 1:
         head += f"\n(best lr per optimizer × batch size: {len(shown)} of {len(runs)} runs shown)"
     table = runs_table(shown).to_string(index=False, float_format=lambda v: f"{v:.3g}")

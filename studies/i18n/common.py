@@ -259,6 +259,27 @@ CATALOGUE.update({
                      " · 学习率预热轮数：{warmup}"),
 })
 
+CATALOGUE.update({
+    # ---- what a batch-size comparison holds equal (fairness.held_equal: the CLI's closing note, ui.fit_warning)
+    "held.fixed_lr": ("Held equal across batch sizes: {stop} and the learning rate ({lrs}); what varies is lr/B, "
+                      "{k:g}× smaller at B={b1} than at B={b0}.",
+                      "各批大小之间保持相同的是：{stop}和学习率（{lrs}）；变化的是 lr/B，B={b1} 时比 B={b0} 时小 {k:g} 倍。"),
+    "held.scaled_lr": ("Held equal across batch sizes: {stop}; the learning rate changes with B ({lrs}), so lr/B "
+                       "is {k:.3g}× smaller at B={b1} than at B={b0}.",
+                       "各批大小之间保持相同的是：{stop}；学习率随 B 变化（{lrs}），因此 B={b1} 时的 lr/B 是 B={b0} 时的 "
+                       "1/{k:.3g}。"),
+    "held.same_ratio": ("Held equal across batch sizes: {stop} and lr/B (the learning rate grows in proportion to "
+                        "B: {lrs}).", "各批大小之间保持相同的是：{stop}和 lr/B（学习率与 B 成正比增长：{lrs}）。"),
+    "held.tuned_lr": ("Held equal across batch sizes: {stop}; the learning rate is tuned per batch size (best lr), "
+                      "so lr/B varies with the tuning.",
+                      "各批大小之间保持相同的是：{stop}；学习率按批大小分别调优（最佳学习率），因此 lr/B 随调优结果变化。"),
+    "held.target": ("the target ({what})", "目标（{what}）"),
+    "held.budget": ("the epoch budget ({epochs} epochs, no target)", "训练轮数预算（{epochs} 轮，无目标）"),
+    "held.acc": ("train accuracy ≥ {v:g}", "训练准确率 ≥ {v:g}"),
+    "held.loss": ("train loss ≤ {v:g}", "训练损失 ≤ {v:g}"),
+    "held.and": (" and ", "且"),
+})
+
 from .curvature import CURVATURE  # noqa: E402 - the Curvature page's and [optim]'s strings
 
 CATALOGUE.update(CURVATURE)
