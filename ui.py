@@ -20,7 +20,8 @@ import streamlit as st
 from studies import charts, i18n
 from studies.analysis import conclusions, fairness, scaling, tidy
 from studies.i18n import t
-from studies.jobs import JobManager, device_slot
+from studies.device import device_slot
+from studies.jobs import JobManager
 from studies.store import Store, StoreError, open_store, resolve_root
 from studies.throttle import Throttle, client_key, trusted_proxies
 

@@ -14,7 +14,7 @@ from studies.config import (DATASET_KINDS, DEVICES, LOSSES, LR_SCALINGS, MODELS,
                             SCHEDULES, SpecError)
 from studies.estimate import confirm_above_s, estimate, format_seconds
 from studies.jobfile import QueueFull, max_queued, queue_seconds
-from studies.jobs import device_slot
+from studies.device import device_slot
 
 store = ui.page(t("nav.New_study"), ":material/science:")
 S = st.session_state

@@ -11,7 +11,8 @@ import streamlit as st
 import ui
 from studies.i18n import plain, t
 from studies.estimate import format_seconds
-from studies.jobs import ACTIVE, progress_view
+from studies.job_queue import ACTIVE
+from studies.progress import progress_view
 
 BADGE = {"queued": "gray", "running": "blue", "done": "green", "failed": "red", "cancelled": "orange",
          "interrupted": "orange"}

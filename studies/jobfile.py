@@ -1,10 +1,10 @@
-"""What a job file must hold, how a worker is recognised, and how much a server may queue.
+"""What a job file must hold, how a job process is recognised, and how much a server may queue.
 
 The queue lives in the store, which may be shared: a job file is input. One without a study id, with a
 text PID or a text time stopped the queue or the Jobs page; one naming the dashboard's own PID with
 ``cancel_requested`` made the manager SIGTERM the dashboard (the guard looked for the job id, one letter,
 anywhere in the command line). So a job file is read by schema (anything else is left out and said), a
-PID counts as the job's worker only when its whole command line is the one the manager started, and logs
+PID counts as the job's job process only when its whole command line is the one the manager started, and logs
 are opened without following links. No streamlit, no torch.
 """
 from __future__ import annotations
@@ -62,8 +62,8 @@ def command_line(pid: int) -> list[str] | None:
     return raw.decode(errors="replace").split("\0")[:-1] if raw else []
 
 
-def is_worker(pid: int | None, argv: list[str]) -> bool:
-    """True when ``pid`` runs and is the job's worker: its whole command line is ``argv`` (guards PID reuse
+def is_job_process(pid: int | None, argv: list[str]) -> bool:
+    """True when ``pid`` runs and is the job's job process: its whole command line is ``argv`` (guards PID reuse
     and a job file naming someone else's process). Without /proc: alive is all we can tell."""
     if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
         return False
@@ -72,7 +72,7 @@ def is_worker(pid: int | None, argv: list[str]) -> bool:
     except ProcessLookupError:
         return False
     except (PermissionError, OverflowError):
-        return False   # not ours to signal: never our worker
+        return False   # not ours to signal: never our job process
     if not Path("/proc/self/cmdline").exists():
         return True
     return command_line(pid) == argv

@@ -11,7 +11,9 @@ import time
 import pytest
 
 from studies.jobfile import QueueFull, clean_progress, job_problem, viewer_lines
-from studies.jobs import JobManager, JobQueue, progress_view
+from studies.job_queue import JobQueue
+from studies.jobs import JobManager
+from studies.progress import progress_view
 from tests.test_jobs import FAKE_WORKER, spec
 
 SID = "0123456789abcdef"

@@ -9,7 +9,10 @@ import pytest
 
 from studies import StudySpec
 from studies.clusters import ClusterError, cluster_address, configured_clusters
-from studies.jobs import JobManager, JobQueue, device_slot, progress_view
+from studies.device import device_slot
+from studies.job_queue import JobQueue
+from studies.jobs import JobManager
+from studies.progress import progress_view
 
 NO_MEASURE = {"sharpness_eps": [], "sharpness_random": False, "sharpness_sam": False, "hessian": False,
               "landscape": False, "noise_scale": False}
@@ -168,11 +171,11 @@ def test_a_ray_job_takes_its_address_from_the_servers_list_by_name(tmp_path, mon
     m = JobManager(tmp_path, command=["worker"])
     job = JobQueue(tmp_path).submit(spec(), "ray", "lab")
     assert job["slot"] == "ray:lab" and job["executor"] == "ray" and job["cluster"] == "lab"
-    argv = m.worker_argv(job)
+    argv = m.job_argv(job)
     assert argv[:2] == ["worker", str(tmp_path / "jobs" / f"{job['job_id']}.toml")]
     assert argv[-4:] == ["--executor", "ray", "--address", "head:6379"]
     local = JobQueue(tmp_path).submit(spec("other"))
-    assert local["slot"] == "cpu" and "--executor" not in m.worker_argv(local)
+    assert local["slot"] == "cpu" and "--executor" not in m.job_argv(local)
 
 
 def test_a_local_ray_job_waits_for_the_device_like_a_pool_job(tmp_path, monkeypatch):
@@ -183,7 +186,7 @@ def test_a_local_ray_job_waits_for_the_device_like_a_pool_job(tmp_path, monkeypa
     pool = q.submit(spec("pool-job"))
     ray = q.submit(spec("ray-job"), "ray", "here")
     assert ray["slot"] == pool["slot"] == "cpu"
-    assert m.worker_argv(ray)[-2:] == ["--executor", "ray"]          # no address: Ray starts here
+    assert m.job_argv(ray)[-2:] == ["--executor", "ray"]          # no address: Ray starts here
     try:
         m.tick()
         assert q.get(pool["job_id"])["state"] == "running" and q.get(ray["job_id"])["state"] == "queued"

@@ -13,7 +13,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from studies.jobs import JobQueue
+from studies.job_queue import JobQueue
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard.py")
 pytestmark = pytest.mark.usefixtures("restore_main")
