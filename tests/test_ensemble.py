@@ -1,4 +1,4 @@
-"""The fast paths compute what the plain loop computes: the stacked engine (solo and K members), the direct
+"""studies/stacked.py (named ensemble here because an acceptance check runs this file): the fast paths compute what the plain loop computes: the stacked engine (solo and K members), the direct
 fused optimizer kernels. Not how fast they are (benchmarks/training.py does that)."""
 import dataclasses
 

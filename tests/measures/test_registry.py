@@ -14,7 +14,7 @@ from studies.config import MeasureSpec, SpecError, StudySpec, content_hash
 from studies.i18n import CATALOGUE
 from studies.worker import measure_id_of
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PARAMS = {"sample": 2048, "sample_seed": 0, "lbfgs_iters": 10, "subspace_dim": 0, "random_directions": 10,
           "random_sigma": 0.05, "sam_rho": 0.05, "sam_m": 128, "landscape_points": 21}
 # MeasureSpec.identity() as it was when the switches were dataclass fields (it feeds every stored measure id)

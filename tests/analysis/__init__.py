@@ -1,0 +1,1 @@
+"""Tests of studies/analysis/ (one file per module)."""

@@ -1,0 +1,1 @@
+"""Tests of studies/charts/ (one file per module)."""

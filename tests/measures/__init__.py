@@ -1,0 +1,1 @@
+"""Tests of studies/measures/ (one file per module)."""
