@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 from .config import BackendError, SpecError, StudySpec
-from .store import StoreError, atomic_write_json, open_store
+from .atomic import atomic_write_json
+from .store import StoreError, open_store
 from .analysis.tidy import with_grid
 
 EXIT_BAD_INPUT = 2

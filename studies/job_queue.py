@@ -27,7 +27,8 @@ from .device import device_slot
 from .estimate import estimate
 from .jobfile import QueueFull, clean_progress, job_problem, max_queued, viewer_lines
 from .limits import MAX_JSON_BYTES, LimitError, read_regular_file, regular_file_size
-from .store import atomic_write_bytes, atomic_write_json, resolve_root
+from .atomic import atomic_write_bytes, atomic_write_json
+from .store import resolve_root
 
 try:
     import fcntl

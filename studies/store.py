@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .analysis.fairness import with_best_lr
+from .atomic import atomic_write_bytes, atomic_write_json, atomic_write_parquet, sweep_tmp
 from .config import one_line
 from .limits import MAX_JSON_BYTES, MAX_TABLE_BYTES, LimitError, read_regular_file, regular_file_size
 from .storefiles import check_safetensors, parquet_frame, table_kind
@@ -46,40 +46,6 @@ class StoreError(ValueError):
 def resolve_root(store: str | os.PathLike | None = None) -> Path:
     """--store DIR, else $BATCHSCOPE_STORE, else ./batchscope-results (the CLI and the dashboard agree)."""
     return Path(store or os.environ.get("BATCHSCOPE_STORE") or DEFAULT_ROOT).expanduser()
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def atomic_write_parquet(path: Path, df: pd.DataFrame) -> None:
-    import io
-    buf = io.BytesIO()
-    df.to_parquet(buf, index=False)
-    atomic_write_bytes(path, buf.getvalue())
-
-
-def atomic_write_json(path: Path, obj) -> None:
-    atomic_write_bytes(path, json.dumps(obj, indent=1, sort_keys=True, default=str).encode())
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, ValueError):
-        return True
-    return True
 
 
 def _count(v) -> int:
@@ -374,29 +340,8 @@ class Store:
         return out
 
     def sweep_tmp(self, older_than_s: float = 60.0) -> int:
-        """Delete the temporary files (``.*.tmp``) that a killed writer left behind; returns how many.
-
-        A writer names its temporary file after its PID: a file whose process is gone is swept at once, one
-        whose PID is alive (on this machine) only when older than ``older_than_s`` (a reused PID)."""
-        n = 0
-        if not self.root.is_dir():
-            return 0
-        now = time.time()
-        for path in self.root.glob("**/.*.tmp"):
-            m = re.match(r"^\..+\.(\d+)\.\d+\.tmp$", path.name)
-            try:
-                st = path.lstat()
-                if not stat.S_ISREG(st.st_mode):
-                    continue
-                if m and _pid_alive(int(m.group(1))) and now - st.st_mtime < older_than_s:
-                    continue
-                if not m and now - st.st_mtime < older_than_s:
-                    continue
-                path.unlink()
-                n += 1
-            except OSError:
-                continue
-        return n
+        """Delete the temporary files a killed writer left behind (atomic.sweep_tmp); returns how many."""
+        return sweep_tmp(self.root, older_than_s)
 
     def load_table(self, study_id: str, table: str = "runs") -> pd.DataFrame:
         """A consolidated table of a study (runs | epochs | landscape); empty if nothing finished yet."""

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from .config import SpecError, StudySpec
 from .limits import MAX_CSV_BYTES, MAX_SPEC_BYTES, csv_shape_problem
-from .store import Store, atomic_write_bytes, open_store
+from .atomic import atomic_write_bytes
+from .store import Store, open_store
 
 MIN_CSV_ROWS = 10
 

@@ -13,7 +13,8 @@ import pytest
 
 from studies import StudySpec, open_store
 from studies.locks import RunLocks
-from studies.store import Store, atomic_write_parquet
+from studies.atomic import atomic_write_parquet
+from studies.store import Store
 from tests.conftest import NO_MEASURE, ROOT
 
 pytestmark = pytest.mark.slow   # concurrent driver processes
@@ -114,7 +115,7 @@ def test_locks_within_one_process_and_release():
 
 WRITER = """
 import sys, pandas as pd
-from studies.store import atomic_write_parquet
+from studies.atomic import atomic_write_parquet
 from pathlib import Path
 path, n = Path(sys.argv[1]), int(sys.argv[2])
 for i in range(n):

@@ -1,5 +1,6 @@
-"""studies/stacked.py (named ensemble here because an acceptance check runs this file): the fast paths compute what the plain loop computes: the stacked engine (solo and K members), the direct
-fused optimizer kernels. Not how fast they are (benchmarks/training.py does that)."""
+"""studies/stacked.py (this file keeps the name test_ensemble: an acceptance check runs it by that name). The
+fast paths compute what the plain loop computes: the stacked engine (solo and K members), the direct fused
+optimizer kernels. Not how fast they are (benchmarks/training.py does that)."""
 import dataclasses
 
 import pytest

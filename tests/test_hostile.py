@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import tomli_w
 
-from studies import cli, store as store_mod
+from studies import atomic, cli, store as store_mod
 from studies.config import SpecError, StudySpec
 from studies.data import DataError, load_dataset
 from studies.estimate import check_fits, estimate
@@ -160,6 +160,7 @@ def test_a_read_only_store_says_so_in_one_line_and_rewrites_nothing(done_store, 
 
     def read_only(p, data):
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(p))
+    monkeypatch.setattr(atomic, "atomic_write_bytes", read_only)
     monkeypatch.setattr(store_mod, "atomic_write_bytes", read_only)
     code, out, err = run_cli(capsys, "run", path, "--store", root, "--quiet")     # nothing to do: fine
     assert code == 0 and "4 done" in out and any("not writable" in e for e in err)
@@ -175,17 +176,19 @@ def test_a_full_disk_mid_study_gives_one_line_and_never_shrinks_the_table(done_s
     assert len(store.load_table(spec.study_id)) == 4
     victim = store.load_table(spec.study_id).run_id.iloc[0]
     (store.run_dir(victim) / "run.parquet").unlink()              # this run must be trained again
-    real, calls = store_mod.atomic_write_bytes, []
+    real, calls = atomic.atomic_write_bytes, []
 
     def full(p, data):
         calls.append(p)
         if len(calls) > 2:                                        # the study.json at the start still fits
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(p))
         real(p, data)
+    monkeypatch.setattr(atomic, "atomic_write_bytes", full)
     monkeypatch.setattr(store_mod, "atomic_write_bytes", full)
     code, _, err = run_cli(capsys, "run", path, "--store", root, "--quiet")
     assert code == 2 and "No space left on device" in err[0] and "free some space" in err[0]
     assert len(err) <= 2 and all(e.startswith(("error:", "warning:")) for e in err)
+    monkeypatch.setattr(atomic, "atomic_write_bytes", real)
     monkeypatch.setattr(store_mod, "atomic_write_bytes", real)
     assert len(Store(root).load_table(spec.study_id)) == 4        # the table kept the row it could not rebuild
     code, out, _ = run_cli(capsys, "run", path, "--store", root, "--quiet")   # space again: it finishes

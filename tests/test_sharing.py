@@ -15,7 +15,8 @@ import tomli_w
 
 from studies import StudySpec, run_study
 from studies.config import SpecError
-from studies.store import Store, StoreError, atomic_write_json
+from studies.atomic import atomic_write_json
+from studies.store import Store, StoreError
 from studies.uploads import (MAX_SPEC_BYTES, UploadError, check_shared_spec, parse_spec_upload,
                              save_csv_upload)
 from tests.conftest import NO_MEASURE, ROOT

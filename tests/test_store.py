@@ -4,7 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from studies.store import Store, StoreError, atomic_write_bytes, open_store, resolve_root
+from studies.atomic import atomic_write_bytes
+
+from studies.store import Store, StoreError, open_store, resolve_root
 
 RID = "0123456789abcdef"
 
