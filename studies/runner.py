@@ -23,7 +23,7 @@ from .locks import RunLocks, claimed_map
 from .models import build_model
 from .optim import make_loss
 from .store import Store, open_store
-from .results import UNTRAINED
+from .loop_rules import UNTRAINED
 from .worker import RunJob, RunOutcome, measure_id_of
 
 

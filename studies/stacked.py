@@ -26,7 +26,7 @@ from .data import Dataset
 from .device import Stopwatch, denormals_flushed
 from .models import build_model
 from .optim import Update, lr_factor, make_loss, member_lrs_supported
-from .results import (EVAL_CHUNK, TrainResult, chance_rate, diverged, end_status, evaluate, median_epoch_time,
+from .loop_rules import (EVAL_CHUNK, TrainResult, chance_rate, diverged, end_status, evaluate, median_epoch_time,
                       target_met)
 
 GRAPH_WARMUP_STEPS = 3

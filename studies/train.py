@@ -17,7 +17,7 @@ from .data import Dataset
 from .device import Stopwatch, denormals_flushed
 from .models import build_model
 from .optim import lr_factor, make_loss, make_optimizer
-from .results import TrainResult, chance_rate, diverged, end_status, evaluate, median_epoch_time, target_met
+from .loop_rules import TrainResult, chance_rate, diverged, end_status, evaluate, median_epoch_time, target_met
 
 def _metrics(model, data: Dataset, loss_fn) -> dict:
     was_training = model.training
@@ -50,7 +50,7 @@ def plain_steps(model, opt, loss_fn, x, y, order, bounds, step: int = 0, lr_at=N
 def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=None,
               model: torch.nn.Module | None = None, engine: str = "auto", probe=None) -> TrainResult:
     """Train one run to its epoch budget or target; NaN/inf loss ends it as ``diverged``, never a crash;
-    a run that never trained ends ``stalled`` (results.stalled).
+    a run that never trained ends ``stalled`` (loop_rules.end_status).
 
     ``on_epoch(row)`` is called after every epoch with that epoch's metrics (for progress bars).
     ``probe`` (e.g. noise.NoiseProbe): ``probe(epoch, state_dict)`` returns extra columns for the epoch row,

@@ -20,7 +20,7 @@ from .data import load_dataset
 from .device import describe, resolve_device
 from .models import build_model
 from .optim import make_loss
-from .results import UNTRAINED
+from .loop_rules import UNTRAINED
 from .train import train_run
 
 

@@ -95,7 +95,7 @@ def test_training_restores_ieee_subnormals(digits):
 
 def test_stalled_rule_on_hand_made_rows():
     """Stalled = no fall of the train loss over the last quarter of epochs AND accuracy at chance."""
-    from studies.results import CHANCE_MARGIN, chance_rate, end_status, stalled
+    from studies.loop_rules import CHANCE_MARGIN, chance_rate, end_status, stalled
     rows = lambda *pairs: [{"train_loss": l, "train_acc": a} for l, a in pairs]   # noqa: E731
     assert stalled(rows((2.3, 0.1), (2.0, 0.3), (2.2, 0.1 + CHANCE_MARGIN)), 0.1)   # rose again, ends at chance
     assert not stalled(rows((2.3, 0.1), (2.5, 0.6), (2.4, 0.7)), 0.1)    # loss never fell, but it learned: done
