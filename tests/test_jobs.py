@@ -158,7 +158,7 @@ def test_a_study_killed_half_way_resumes_without_retraining(tmp_path):
     assert m.resume(jid)["state"] == "running"
     wait_for(lambda: m.queue.get(jid)["state"] == "done", timeout=180, tick=m.tick)
     runs = store.load_table(s.study_id, "runs")
-    # sgd at lr 1e-5 barely moves: it may end at chance accuracy, "stalled" (results.stalled), still finished
+    # sgd at lr 1e-5 barely moves: it may end at chance accuracy, "stalled" (loop_rules.end_status), still finished
     assert len(runs) == len(first) and set(runs[runs.optimizer == "adam"].status) == {"done"}
     assert set(runs.status) <= {"done", "stalled"}
     for rid, finished in kept.items():                  # finished runs were not trained again

@@ -65,7 +65,7 @@ def loss_and_accuracy(model: nn.Module, state: Mapping[str, Tensor], x: Tensor, 
                       loss_fn: Callable, chunk: int = DEFAULT_CHUNK) -> tuple[float, float]:
     """Mean loss and accuracy of `model` evaluated with the tensors in `state` (params and/or buffers;
     missing ones come from the model), in chunks, without touching the model (which must be in eval mode
-    if it has dropout or batch norm). The counting is results.evaluate's, as in training."""
+    if it has dropout or batch norm). The counting is loop_rules.evaluate's, as in training."""
     check_mode(model)
     state = dict(state)
     loss, acc = evaluate(lambda xc: functional_call(model, state, (xc,)), x, y, loss_fn, chunk)
