@@ -1,6 +1,6 @@
 """The timing pass: a run's solo epoch time and the thread count it should train with, both measured.
 
-Epoch time is a property of device × model × batch size × optimizer (DESIGN.md), so it is measured on a
+Epoch time is a property of device × model × batch size × optimizer (ARCHITECTURE.md), so it is measured on a
 throwaway copy of the run, alone on the device, with the engine the run trains with: warm up, then time a
 few epochs (or, where an epoch is long, its first steps, scaled to the whole epoch), trying each candidate
 thread count in turn, the median per count, the fastest count wins. Runs that then train side by side or

@@ -1,4 +1,4 @@
-"""Import rules (DESIGN.md): studies/ never imports streamlit; the light modules (config, store, charts, the
+"""Import rules (ARCHITECTURE.md): studies/ never imports streamlit; the light modules (config, store, charts, the
 form, estimate, jobs and the other page-side modules) never import torch; train never imports store; nothing
 imports pages.
 

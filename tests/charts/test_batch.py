@@ -1,4 +1,4 @@
-"""Charts follow DESIGN.md: log₂ batch axis, fixed distinct colours, legend-bound selection, tooltips, the
+"""Charts follow the house conventions: log₂ batch axis, fixed distinct colours, legend-bound selection, tooltips, the
 study's B_simple as a rule with its interval, means and bands from the runs at the fit only, valid Vega-Lite, and PNG/SVG files without a browser."""
 import json
 import re
