@@ -1,19 +1,13 @@
 """The pool executor: the whole machine for one study, with every epoch time still measured alone.
 
-Planned in the driver before anything trains:
-  1. stacks: MLP runs that share every setting but the seed and the shuffle mode (stacked.stack_key);
-  2. the timing pass (timing.py) per configuration: solo epoch time and best thread count, machine to itself;
-  3. configurations that more threads speed up by less than THREAD_SCALING × the thread count (small
-     batches: launch-bound) go to the pool, one thread each, in stacks of the size that measured fastest per
-     run-step; the others (large batches: matmul-bound) train afterwards in the driver, one run at a time,
-     with their measured thread count.
-The pool is this process and cores − 1 worker processes, one thread each, sharing the units through a
-flag per unit, each taking the next free one, longest first; this process starts at once, while the
-workers (forkserver.py, never a fork of this process) may still be importing torch; work too small to be
-worth a worker (POOL_MIN_WORK_S) trains here on one thread. Workers return RunOutcomes; only the driver
-writes the store. A run that trained in company (a
-stack, or beside other workers) reports the timing pass's epoch time (``timing = "timing-pass"``) and
-keeps its own wall time per epoch as ``shared_epoch_time_s`` (runs) and ``wall_time_s`` (epochs).
+Plan, then train: MLP runs that differ only in seed and shuffle become stacks (stacked.stack_key); the timing
+pass (timing.py) measures each configuration's solo epoch time and best thread count; configurations that
+more threads barely speed up (small, launch-bound batches) go to the pool, one thread each, in the stack size
+that measured fastest, and the others train afterwards in the driver with their thread count. The pool is this
+process plus cores − 1 worker processes (forkserver.py) taking units from a shared claim flag, longest first;
+workers return RunOutcomes and only the driver writes. A run that trained in company reports the timing
+pass's epoch time (``timing = "timing-pass"``) and keeps its own wall times beside it. Why: honest epoch
+times and every core busy at once (BENCHMARKS.md has the figures).
 """
 from __future__ import annotations
 

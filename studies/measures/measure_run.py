@@ -1,20 +1,10 @@
-"""After training: every measurement the spec turns on, as flat columns for the `runs` table.
+"""After training: every estimator the spec switches on (the registry's order), as flat columns for the runs table.
 
-Sharpness and curvature use one fixed, seeded sample of the training set (`spec.sample` examples, drawn by
-`torch.randperm` with `spec.sample_seed`, so every run with the same N sees the same examples); the noise
-scale uses the whole training set, drawn without replacement. Random draws inside the estimators are seeded
-from `spec.sample_seed` too, so runs are compared on the same directions and probes. The model's weights
-and train/eval mode are left as they were (the caller puts it in eval mode first). Landscape rows are a
-table of their own: the runner gets them from `landscape.random_slice_rows` / `interpolation_rows`.
-
-`hessian` is the curvature: λ_max by Lanczos (`hessian_top_eig`, with `_err`, its residual bound: an
-eigenvalue lies within ± it; Lanczos needs fewer HVPs than power iteration), the trace and the gradient
-norm on the sample (`grad_norm`, and `grad_norm_init` at the initial weights when they are given: the
-saddle rule's reference, verdict.py). `critical` (or `spectrum`) completes the notes' critical-point test
-(000/001) with λ_min from the same Lanczos run (`hessian_min_eig`, `_err`), which takes ≥ 40 steps
-where λ_max alone converges in ~8, so it is off by default; `spectrum` adds the
-notes' minimum ratio (dense, small models) and a spectral density (dense eigenvalues, or stochastic
-Lanczos quadrature for big models) as `spectrum` rows (eigenvalue, weight) for the landscape table.
+Why one fixed sample: sharpness and curvature are measured on the same seeded `spec.sample` training examples
+for every run of the same data (and the estimators' random draws are seeded from `spec.sample_seed`), so runs
+are compared on the same directions and probes; the noise scale uses the whole training set. The model's
+weights and mode are left as they were. Each estimator below is named by a `Measure` record in
+`studies/measures/__init__.py`; RESULTS.md defines the columns, BENCHMARKS.md what each costs.
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """Loss, gradient and Hessian-vector products of models.py's MLP with cross-entropy, written by hand.
 
-The measurements (sharpness, Hessian, noise scale) spend their time in f, ∇f and H·v at one point θ. For
-Flatten → (Linear, ReLU)* → Linear with the mean cross-entropy, all three are a few matmuls per layer:
+For Flatten → (Linear, ReLU)* → Linear with the mean cross-entropy, f, ∇f and H·v are a few matmuls per layer:
 
     forward   z_l = a_{l-1} W_lᵀ + b_l,  a_l = relu(z_l) (mask m_l = z_l > 0),  p = softmax(z_L)
     backward  δ_L = (p − onehot)/N,  ∇W_l = δ_lᵀ a_{l-1},  ∇b_l = Σ δ_l,  δ_{l-1} = (δ_l W_l) ⊙ m_{l-1}
@@ -9,12 +8,10 @@ Flatten → (Linear, ReLU)* → Linear with the mean cross-entropy, all three ar
               Rδ_L = (p ⊙ Rz_L − p ⟨p, Rz_L⟩)/N,  Rδ_{l-1} = (Rδ_l W_l + δ_l U_l) ⊙ m_{l-1},
               H·v = (Rδ_lᵀ a_{l-1} + δ_lᵀ Ra_{l-1},  Σ Rδ_l)
 
-which is exactly what double backward through autograd computes (ReLU's second derivative is 0, as torch
-defines it). Against torch.func's forward-over-reverse this skips the graph building, batches k vectors as
-one [k, N, h] matmul per term, and reuses the forward pass at θ (activations, masks, softmax) for every HVP
-there: the estimators of one run share one forward/backward set-up. It also never imports torch._dynamo,
-which torch.func.grad/jvp do on first use (1-3 s in every fresh process). Tests compare every function
-with autograd in float64.
+exactly what double backward through autograd computes (ReLU's second derivative is 0, as torch defines it).
+Why by hand: no graph building, k vectors batched as one matmul per term, the forward pass at θ reused by
+every HVP there, and no torch._dynamo import (BENCHMARKS.md has the costs). Tests compare every function with
+autograd in float64.
 """
 from __future__ import annotations
 
