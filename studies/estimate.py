@@ -3,7 +3,7 @@
 One training step costs a fixed overhead (kernel launches, the optimizer) plus 6 · parameters · batch
 floating-point operations (forward 2, backward 4); an epoch is ceil(n / B) steps plus a forward pass over the
 train and test sets for the metrics; measurements cost a few hundred Hessian-vector products on the sample.
-The constants were fitted on a 2-core CPU (examples/quick.toml: 41 s measured) and a rule of thumb for one
+The constants were fitted on a 2-core CPU (BENCHMARKS.md) and a rule of thumb for one
 GPU; the answer is good to a factor of about three, which is what a "should I launch this?" needs.
 No torch, no data loading: data-set sizes come from the table below.
 """
