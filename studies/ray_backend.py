@@ -16,7 +16,9 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import socket
+import stat
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -53,6 +55,21 @@ def job_runtime_env(extra: dict | None = None) -> dict:
     env = dict(extra or {})
     env["py_modules"] = [*env.get("py_modules", []), STUDIES_DIR]
     return env
+
+
+def private_token(path: Path | None = None) -> bool:
+    """Make the token a local Ray writes (``~/.ray/auth_token``, 0644 as Ray 2.60 leaves it) readable by its
+    owner only: Ray's token auth is what guards its ports, which listen on every interface whatever
+    ``_node_ip_address`` says (RELIABILITY.md). True when the file is now private."""
+    path = path or Path.home() / ".ray" / "auth_token"
+    try:
+        st = path.lstat()
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid():
+            return False
+        os.chmod(path, 0o600)
+        return True
+    except (OSError, AttributeError):
+        return False
 
 
 def _reachable(address: str, timeout_s: float = 5.0) -> None:
@@ -121,6 +138,8 @@ class RayBackend:
                          logging_level=logging.WARNING, runtime_env=self.runtime_env, **local)
             except Exception as e:  # noqa: BLE001 - any start-up failure is one line for the user
                 raise BackendError(f"could not start or join Ray ({_error_text(e)})") from None
+            if not self.address:
+                private_token()
         return ray
 
     def resolve_device(self, requested: str):

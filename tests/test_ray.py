@@ -122,3 +122,20 @@ def test_resources_and_timing_labels_per_run():
     assert get_backend("ray", gpus_per_run=0.25)._options(run) == ({"num_cpus": 1, "num_gpus": 0.25}, "shared-gpu")
     cpu_run = StudySpec.from_dict(SPEC).expand(n_train=1437, device="cpu")[0]
     assert get_backend("ray", cpus_per_run=2)._options(cpu_run) == ({"num_cpus": 2, "num_gpus": 0}, "shared-cpu")
+
+
+def test_a_local_rays_token_is_made_private_and_a_link_is_left_alone(tmp_path):
+    """Ray 2.60 writes ~/.ray/auth_token world-readable (0644); its token auth is what guards a local Ray's ports,
+    which listen on every interface, so the backend makes the file the owner's only (a link is never followed)."""
+    from studies.ray_backend import private_token
+    token = tmp_path / "auth_token"
+    token.write_text("secret")
+    token.chmod(0o644)
+    assert private_token(token) and (token.stat().st_mode & 0o777) == 0o600
+    target = tmp_path / "elsewhere"
+    target.write_text("x")
+    target.chmod(0o644)
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    assert not private_token(link) and (target.stat().st_mode & 0o777) == 0o644
+    assert not private_token(tmp_path / "missing")
