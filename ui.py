@@ -357,14 +357,17 @@ def fit_warning(runs: pd.DataFrame) -> fairness.FitCheck:
     return check
 
 
-def study_conclusions(store: Store, study_id: str, runs: pd.DataFrame) -> tuple[float, float, float] | None:
+def study_conclusions(store: Store, study_id: str, runs: pd.DataFrame,
+                      name: str | None = None) -> tuple[float, float, float] | None:
     """Below the fit warning on every study page: the one B_simple and the B_crit fits, each with its interval,
-    and how many runs are left out of the conclusions. Returns B_simple as (value, low, high) for the rules."""
+    and how many runs are left out of the conclusions (``name`` first where several studies are shown).
+    Returns B_simple as (value, low, high) for the rules."""
     est, left = conclusions.b_simple(runs, table(store, study_id, "epochs"))
     fits = conclusions.b_crit_fits(runs)
     crit = " · ".join(f"{f['optimizer']}: {scaling.b_crit_text(f)}" for f in fits) if fits else t("study.no_b_crit")
     k, n = conclusions.left_out(runs)
-    st.caption(t("study.derived", b_simple=conclusions.b_simple_text(est, left), b_crit=crit) + "  \n" +
+    st.caption((f"**{i18n.plain(name)}** · " if name else "") +
+               t("study.derived", b_simple=conclusions.b_simple_text(est, left), b_crit=crit) + "  \n" +
                (t("study.left_out", k=k, n=n) if k else t("study.all_in", n=n)))
     return (est.value, est.low, est.high) if est.n else None
 
