@@ -126,3 +126,15 @@ def test_reading_a_table_starts_no_arrow_thread(then):
         assert after == before
     else:
         assert after > before   # the pools exist now: pd.read_parquet ran in the probe's comparison
+
+
+def test_a_failed_run_without_epochs_is_a_row_not_a_file_set_aside(tmp_path):
+    """A run that failed before its first epoch stores an empty epochs table: the schema check must not set
+    it aside (that dropped failed rows from the study, so they were never shown or retried)."""
+    store = Store(tmp_path)
+    rid = "0123456789abcdef"
+    store.save_run(rid, {"optimizer": "adam", "batch_size": 512, "status": "failed", "error": "boom"},
+                   pd.DataFrame(), None, {})
+    row = store.complete_run(rid)
+    assert row is not None and row.status.iloc[0] == "failed"
+    assert store.corrupt_files() == [] and store.problems == []
