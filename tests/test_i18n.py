@@ -37,7 +37,7 @@ def test_chinese_texts_are_chinese_where_english_has_words():
 def code_keys():
     """Every literal key passed to t("…") in the dashboard and the library."""
     files = [ROOT / "dashboard.py", ROOT / "home.py", ROOT / "ui.py", *ROOT.glob("pages/*.py"),
-             *ROOT.glob("studies/*.py")]
+             *ROOT.glob("studies/**/*.py")]
     keys = set()
     for f in files:
         keys |= {(f.name, k) for k in re.findall(r"""\bt\(\s*["']([a-z_]+\.[A-Za-z0-9_.]+)["']""", f.read_text())}

@@ -100,12 +100,12 @@ def b_simple(runs: pd.DataFrame, epochs: pd.DataFrame | None = None) -> tuple[in
 
 
 def b_simple_text(est: intervals.Interval, left_out: int = 0) -> str:
+    """"B_simple ≈ 498 (95 % bootstrap interval 416–598; 12 runs)", in the current language."""
+    from ..i18n import t
     if not est.n:
-        return "B_simple: not measured (no comparable run has a noise-scale estimate)"
-    rng = (f"95 % bootstrap interval {est.low:,.0f}–{est.high:,.0f}" if est.has_interval
-           else "too few runs for an interval")
-    out = f"B_simple ≈ {est.value:,.0f} ({rng}; {est.n} runs"
-    return out + (f", {left_out} left out)" if left_out else ")")
+        return t("bsimple.none")
+    key = "bsimple.interval" if est.has_interval else "bsimple.no_interval"
+    return t(key + ("_left" if left_out else ""), b=est.value, low=est.low, high=est.high, n=est.n, left=left_out)
 
 
 def b_crit_fits(runs: pd.DataFrame) -> list[dict]:

@@ -171,20 +171,21 @@ def bound(value) -> float:
 def b_crit_text(f: dict) -> str:
     """"B_crit ≈ 386 (95 % profile-likelihood interval 115–1,290)", "B_crit > 1,024, beyond the largest batch
     in the fit (…)", with the lr it holds for when the lr was not tuned per batch size."""
+    from ..i18n import Markdown, t
     low, high = bound(f.get("b_crit_low")), bound(f.get("b_crit_high"))
     if f.get("beyond") == "above":
-        head = f"B_crit > {f['b_max']:,.0f}, beyond the largest batch in the fit"
+        parts = [t("bcrit.above", b=f["b_max"])]
     elif f.get("beyond") == "below":
-        head = f"B_crit < {f['b_min']:,.0f}, below the smallest batch in the fit"
+        parts = [t("bcrit.below", b=f["b_min"])]
     else:
-        head = f"B_crit ≈ {f['b_crit']:,.0f}"
+        parts = [t("bcrit.value", b=f["b_crit"])]
     if math.isnan(low) and math.isnan(high):
-        head += f" (no interval from {f['n_points']} points)"
+        parts.append(t("bcrit.no_interval", n=f["n_points"]))
     else:
-        head += f" ({INTERVAL} {low:,.0f}–{'∞' if math.isinf(high) else f'{high:,.0f}'})"
+        parts.append(t("bcrit.interval_open", low=low) if math.isinf(high) else t("bcrit.interval", low=low, high=high))
     if not f.get("lr_tuned", False):
-        head += f", at lr = {f['lr']:g}, not tuned" if f.get("lr") is not None else ", at lrs not tuned per batch size"
-    return head
+        parts.append(t("bcrit.not_tuned", lr=f["lr"]) if f.get("lr") is not None else t("bcrit.not_tuned_lrs"))
+    return Markdown("".join(parts))
 
 
 def describe_fit(f: dict) -> str:

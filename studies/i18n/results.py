@@ -26,6 +26,27 @@ RESULTS = {
                       "not B_crit itself (that is the S(B) fit on Generalization).",
                       "点线：本研究的梯度噪声尺度 B_simple ≈ {b} = tr(Σ)/|G|²（McCandlish 等 2018），阴影为其 95 % 区间；"
                       "它是临界批大小的数量级代理，不是 B_crit 本身（后者是 Generalization 页上的 S(B) 拟合）。"),
+    # ---- the derived numbers' one-line texts (analysis.scaling.b_crit_text, analysis.conclusions.b_simple_text)
+    "bcrit.value": ("B_crit ≈ {b:,.0f}", "B_crit（临界批大小）≈ {b:,.0f}"),
+    "bcrit.above": ("B_crit > {b:,.0f}, beyond the largest batch in the fit", "B_crit > {b:,.0f}，超出拟合中最大的批大小"),
+    "bcrit.below": ("B_crit < {b:,.0f}, below the smallest batch in the fit", "B_crit < {b:,.0f}，低于拟合中最小的批大小"),
+    "bcrit.no_interval": (" (no interval from {n} points)", "（{n} 个点，无法给出区间）"),
+    "bcrit.interval": (" (95 % profile-likelihood interval {low:,.0f}–{high:,.0f})",
+                       "（95 % 轮廓似然区间 {low:,.0f}–{high:,.0f}）"),
+    "bcrit.interval_open": (" (95 % profile-likelihood interval {low:,.0f}–∞)", "（95 % 轮廓似然区间 {low:,.0f}–∞）"),
+    "bcrit.not_tuned": (", at lr = {lr:g}, not tuned", "，学习率 = {lr:g}，未按批大小调优"),
+    "bcrit.not_tuned_lrs": (", at lrs not tuned per batch size", "，学习率未按批大小调优"),
+    "bsimple.none": ("B_simple: not measured (no comparable run has a noise-scale estimate)",
+                     "B_simple：未测量（没有可比运行带有噪声尺度估计）"),
+    "bsimple.interval": ("B_simple ≈ {b:,.0f} (95 % bootstrap interval {low:,.0f}–{high:,.0f}; {n} runs)",
+                         "B_simple ≈ {b:,.0f}（95 % 自助法区间 {low:,.0f}–{high:,.0f}；{n} 个运行）"),
+    "bsimple.interval_left": ("B_simple ≈ {b:,.0f} (95 % bootstrap interval {low:,.0f}–{high:,.0f}; {n} runs, {left} "
+                              "left out)", "B_simple ≈ {b:,.0f}（95 % 自助法区间 {low:,.0f}–{high:,.0f}；{n} 个运行，"
+                              "{left} 个未计入）"),
+    "bsimple.no_interval": ("B_simple ≈ {b:,.0f} (too few runs for an interval; {n} runs)",
+                            "B_simple ≈ {b:,.0f}（运行太少，无法给出区间；{n} 个运行）"),
+    "bsimple.no_interval_left": ("B_simple ≈ {b:,.0f} (too few runs for an interval; {n} runs, {left} left out)",
+                                 "B_simple ≈ {b:,.0f}（运行太少，无法给出区间；{n} 个运行，{left} 个未计入）"),
     "how.title": ("How it is measured", "如何测量"),
     "how.speed": (
         "**Epoch time** is measured in a timing pass with the device to itself: each configuration trains "
