@@ -262,8 +262,8 @@ CATALOGUE.update({
 CATALOGUE.update({
     # ---- what a batch-size comparison holds equal (fairness.held_equal: the CLI's closing note, ui.fit_warning)
     "held.fixed_lr": ("Held equal across batch sizes: {stop} and the learning rate ({lrs}); what varies is lr/B, "
-                      "{k:g}× smaller at B={b1} than at B={b0}.",
-                      "各批大小之间保持相同的是：{stop}和学习率（{lrs}）；变化的是 lr/B，B={b1} 时比 B={b0} 时小 {k:g} 倍。"),
+                      "{k:.3g}× smaller at B={b1} than at B={b0}.",
+                      "各批大小之间保持相同的是：{stop}和学习率（{lrs}）；变化的是 lr/B，B={b1} 时比 B={b0} 时小 {k:.3g} 倍。"),
     "held.scaled_lr": ("Held equal across batch sizes: {stop}; the learning rate changes with B ({lrs}), so lr/B "
                        "is {k:.3g}× smaller at B={b1} than at B={b0}.",
                        "各批大小之间保持相同的是：{stop}；学习率随 B 变化（{lrs}），因此 B={b1} 时的 lr/B 是 B={b0} 时的 "
