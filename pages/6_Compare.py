@@ -17,7 +17,7 @@ if len(all_studies) < 1:
 labels = {r.study_id: ui.study_label(r) for r in all_studies.itertuples()}
 ids = list(labels)
 current = st.query_params.get("study") or st.session_state.get("_study")   # the study the other pages show
-from_link = [s for s in st.query_params.get("studies", "").split(",") if s in labels]
+from_link = compare.resolve_ids(st.query_params.get("studies", "").split(","), ids)   # ids or 8-char prefixes
 default = from_link or ([current] if current in labels else []) + [s for s in ids if s != current][:1]
 picked = st.multiselect(t("cmp.studies"), ids, default=default, format_func=labels.get, key="compare_studies",
                         help=t("cmp.studies_help"))

@@ -49,3 +49,14 @@ def setup_differences(studies: dict[str, pd.DataFrame]) -> list[tuple[str, dict[
         if len(set(values.values())) > 1:
             out.append((what, values))
     return out
+
+
+def resolve_ids(keys: list[str], ids: list[str]) -> list[str]:
+    """The study ids a ``?studies=`` link names, in its order: full ids or unique id prefixes (Home shows the
+    first 8 characters); a key that names no study, or more than one, is left out; each study once."""
+    out: list[str] = []
+    for key in (k.strip() for k in keys):
+        hits = [key] if key in ids else [i for i in ids if key and i.startswith(key)]
+        if len(hits) == 1 and hits[0] not in out:
+            out.append(hits[0])
+    return out
