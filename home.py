@@ -3,7 +3,8 @@ to its views. dashboard.py routes here for the root URL."""
 import streamlit as st
 
 import ui
-from studies import charts
+from studies import charts, i18n
+from studies.analysis import fairness
 from studies.i18n import t
 
 store = ui.page(t("nav.home"), ":material/straighten:")
@@ -18,7 +19,9 @@ for col, path in zip(st.columns(len(views)), views):
     col.page_link(path, label=ui.page_title(path),
                   query_params=None if ui.page_key(path) in ("New_study", "Jobs") else {"study": sid})
 
-st.dataframe(all_studies.assign(study_id=all_studies.study_id.str[:8]), hide_index=True, key="studies_table",
+shown = all_studies.assign(study_id=all_studies.study_id.str[:8], state=all_studies.state.map(ui.state_label),
+                           fit=all_studies.fit.map(fairness.translate_summary), updated=all_studies.updated.map(i18n.ago))
+st.dataframe(shown, hide_index=True, key="studies_table",
              column_order=["study_id", "name", "state", "fit", "dataset", "updated"],
              column_config={"name": t("home.col.name"), "fit": t("home.col.runs"), "state": t("home.col.state"),
                             "dataset": t("home.col.dataset"), "updated": t("home.col.updated")})

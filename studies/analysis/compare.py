@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..i18n import Markdown, t
+
 # What a study's setup is, read from its runs table: (name, columns). One value per study is expected.
 SETUP = (("dataset", ("dataset",)), ("model", ("model", "hidden")),
          ("stopping", ("epoch_budget", "target_train_acc", "target_train_loss")))
@@ -16,11 +18,12 @@ def stopping_rule(row: pd.Series) -> str:
     targets = []
     acc, loss = row.get("target_train_acc"), row.get("target_train_loss")
     if pd.notna(acc) and float(acc) > 0:
-        targets.append(f"train acc ≥ {float(acc):g}")
+        targets.append(t("fair.acc", v=float(acc)))
     if pd.notna(loss) and float(loss) > 0:
-        targets.append(f"train loss ≤ {float(loss):g}")
-    budget_text = f"{int(budget)} epochs" if pd.notna(budget) else "? epochs"
-    return f"{' and '.join(targets)} within {budget_text}" if targets else budget_text
+        targets.append(t("fair.loss", v=float(loss)))
+    budget_text = t("cmpx.epochs", n=int(budget)) if pd.notna(budget) else t("cmpx.unknown_epochs")
+    return t("cmpx.within", targets=Markdown(t("fair.and").join(targets)), budget=budget_text) if targets \
+        else budget_text
 
 
 def _describe(runs: pd.DataFrame, what: str) -> str:

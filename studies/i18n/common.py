@@ -162,8 +162,10 @@ CATALOGUE.update({
 })
 
 from .playground import PLAYGROUND  # noqa: E402 - the Playground page's strings
+from .analysis import ANALYSIS  # noqa: E402 - the texts the analyses compose
 
 CATALOGUE.update(PLAYGROUND)
+CATALOGUE.update(ANALYSIS)
 
 CATALOGUE.update({
     # ---- chart axes, legends and titles (studies/charts.py)
