@@ -52,7 +52,7 @@ st.subheader(t("cmp.curves"))
 run_labels = charts.run_labels(shown)
 names = dict(zip(run_labels.run_id, run_labels.study + " · " + run_labels.run))
 ends = shown.sort_values(["study", "batch_size"]).groupby("study").run_id.agg(["first", "last"])
-left, right = st.columns([3, 1])
+left, right = st.columns([3, 2])   # room for the x-axis choice's three labels
 picked_runs = left.multiselect(t("cmp.runs"), list(names), default=[r for r in ends.values.ravel() if r in names],
                                format_func=names.get, key="compare_runs", max_selections=10, bind="query-params",
                                help=t("cmp.runs_help"))

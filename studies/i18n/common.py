@@ -179,6 +179,13 @@ CATALOGUE.update({
     "chart.x.steps": ("steps (optimizer updates)", "步数（优化器更新次数）"),
     "chart.x.examples": ("examples seen", "已见样本数"),
     "chart.per_x": ("{y} per {x}", "{y}（按{x}）"),
+    "chart.legend.config": ("configuration", "配置"),
+    "chart.tip.mean": ("mean over seeds", "各种子的均值"),
+    "chart.tip.ci_low": ("95 % interval, low", "95 % 区间下限"),
+    "chart.tip.ci_high": ("95 % interval, high", "95 % 区间上限"),
+    "chart.tip.n_seeds": ("n (seeds)", "n（种子数）"),
+    "chart.batch_header": ("'batch size ' + datum.value", "'批大小 ' + datum.value"),   # a Vega expression
+    "chart.full_suffix": (" (full)", "（全批量）"),
 })
 
 CATALOGUE.update({

@@ -54,13 +54,26 @@ RESULTS = {
     "gen.batch_sizes_help": ("Runs of these batch sizes (all optimizers, orders and seeds)",
                              "这些批大小的运行（所有优化器、顺序和种子）"),
     "gen.metric": ("Metric", "指标"),
+    "gen.smooth": ("Smoothing", "平滑"),
+    "gen.smooth_none": ("none", "不平滑"),
+    "gen.smooth_w": ("{w} epochs", "{w} 轮"),
+    "gen.smooth_help": ("A centred moving average of the mean over this many epochs (of its logarithm for losses); "
+                        "the raw mean stays drawn faintly behind it and the band is never smoothed",
+                        "对均值做居中滑动平均（窗口为这么多轮；损失取对数后平均）；原始均值以浅色留在后面，区间带从不平滑"),
+    "gen.show_runs": ("Individual runs", "单次运行"),
+    "gen.show_runs_help": ("Also draw every run (each seed) as a thin line", "同时把每次运行（每个种子）画成细线"),
     "gen.optimizer": ("Optimizer", "优化器"),
     "gen.pick_size": ("Pick at least one batch size.", "请至少选择一个批大小。"),
-    "caption.curves": ("The chosen metric after each epoch, one line per run ({n} runs, at most {max}), one panel "
-                       "per batch size, each with its own x scale; against steps or examples seen, small and "
-                       "large batches share a budget.",
-                       "每轮之后的所选指标，每个运行一条线（{n} 个运行，最多 {max} 个），每个批大小一个面板，各自有独立的"
-                       " x 轴；以步数或已见样本数为横轴时，小批与大批在同一预算下比较。"),
+    "caption.curve_bands": ("The chosen metric after each epoch ({n} runs, {k} seeds per configuration at most): per "
+                            "configuration (optimizer, order, lr) the mean over its seeds as a line and the 95 % "
+                            "t-interval of that mean as a band (n in the tooltip: seeds still training at that epoch; "
+                            "no band from one seed); one panel per batch size, each with its own x scale.",
+                            "每轮之后的所选指标（{n} 个运行，每个配置最多 {k} 个种子）：每个配置（优化器、顺序、学习率）画出各种子"
+                            "的均值线及其 95 % t 区间带（提示中的 n：该轮仍在训练的种子数；只有一个种子时没有区间带）；每个批大小"
+                            "一个面板，各自有独立的 x 轴。"),
+    "caption.curve_smooth": ("Line: centred moving average over {w} epochs; faint line: the raw mean.",
+                             "粗线：{w} 轮居中滑动平均；浅线：原始均值。"),
+    "caption.curve_log": ("Loss on a log axis.", "损失为对数坐标。"),
     "gen.target": ("Steps and epochs to reach the target", "达到目标所需的步数与轮数"),
     "gen.no_target": ("No run reached a training target. Set target_train_acc (e.g. 0.99) or target_train_loss "
                       "on **New study**: each run then stops at the target and this chart shows the steps it took.",
