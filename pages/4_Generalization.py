@@ -4,9 +4,9 @@ import streamlit as st
 
 import ui
 from studies.i18n import t
-from studies import charts
-from studies.charts import fit as charts_fit
-from studies.analysis import conclusions, fairness, scaling
+from studies import charts, measures
+from studies.charts import fit as charts_fit, runs as charts_runs
+from studies.analysis import conclusions, fairness, runtable, scaling
 
 store = ui.page(t("nav.Generalization"), ":material/school:")
 sid = ui.study_picker(store)
@@ -76,6 +76,27 @@ if fairness.sweeps_lr(all_runs):
         ui.chart(charts_fit.lr_heatmap, all_runs, "test_acc", optimizer=opt, name=f"{sid}-lr-test-acc",
                  key="gen_heat_acc")
     st.caption(t("caption.lr_heatmap", opt=opt))
+
+st.subheader(t("runs.title"))
+table = runtable.run_table(all_runs)
+left, mid, right = st.columns([2, 2, 1.5])
+optimizers = sorted(table.optimizer.unique())
+statuses = sorted(table.status.unique())
+opts = left.multiselect(t("runs.optimizers"), optimizers, default=optimizers, key="runs_opt", bind="query-params")
+stat = mid.multiselect(t("runs.status"), statuses, default=statuses, key="runs_status", format_func=ui.state_label,
+                       bind="query-params")
+only_fit = right.toggle(t("runs.only_fit"), key="runs_fit", help=t("runs.only_fit_help"), bind="query-params")
+shown = runtable.filter_runs(table, opts, stat, only_fit)
+picked_rows = st.dataframe(shown.assign(status=shown.status.map(ui.state_label)), hide_index=True, key="runs_table",
+                           on_select="rerun", selection_mode="multi-row",
+                           column_config={c: st.column_config.Column(charts.label(c)) for c in shown.columns})
+st.caption(t("runs.caption", n=len(shown), total=len(table)))
+if len(shown):
+    selected = tuple(shown.iloc[picked_rows.selection.rows].run_id)
+    outcomes = ["test_acc", "gap_acc"] + [c for c in runtable.measure_columns(shown)
+                                          if c in measures.drawn("sharpness")][:1]   # the first sharpness
+    ui.chart(charts_runs.parallel_coordinates, shown, outcomes, selected=selected, name=f"{sid}-runs-parallel",
+             key="gen_parallel", caption=t("runs.parallel_caption"))
 
 with st.expander(t("how.title")):
     st.markdown(t("how.generalization"))

@@ -5,6 +5,7 @@
   that missed the fit as hollow points, the study's B_simple as a rule) — Speed, Generalization, Sharpness;
 - `curves`: learning curves (per configuration: mean over seeds, 95 % t-interval band, n; or one line per run); `landscape`: 1-D slices and the interpolation;
 - `fit`: the lr × batch-size map and steps to target with the S(B) fit; `curvature`: the Curvature page;
+- `runs`: the parallel-coordinates view of a study's runs (settings → outcomes);
 - `playground`: the 2-D optimizer playground.
 """
 from .batch import (accuracy_chart, aggregate_over_seeds, b_simple_rule, batch_size_chart,

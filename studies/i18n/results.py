@@ -54,6 +54,34 @@ RESULTS = {
     "gen.batch_sizes_help": ("Runs of these batch sizes (all optimizers, orders and seeds)",
                              "这些批大小的运行（所有优化器、顺序和种子）"),
     "gen.metric": ("Metric", "指标"),
+    "runs.title": ("Runs", "全部运行"),
+    "runs.optimizers": ("Optimizers", "优化器"),
+    "runs.status": ("Status", "状态"),
+    "runs.only_fit": ("Only runs at the fit", "只看达到拟合的运行"),
+    "runs.only_fit_help": ("The runs the means, bands and fits use", "均值、区间带和拟合所用的运行"),
+    "runs.caption": ("Every run of the study ({n} shown of {total}): click a column to sort; tick rows to pick "
+                     "them out in the chart below. at fit: in the means, bands and fits.",
+                     "本研究的每次运行（显示 {n} / {total}）：点击列名排序；勾选行可在下图中突出显示。达到拟合：计入均值、"
+                     "区间带和拟合。"),
+    "runs.parallel_title": ("Runs from settings to outcome", "从设置到结果的每次运行"),
+    "runs.parallel_caption": ("One line per run from its settings (batch size, lr, optimizer, order) to its outcome; "
+                              "every axis has its own scale, logarithmic where its values span a decade or more "
+                              "(· log), with its smallest, middle and largest value written beside it; colour = "
+                              "optimizer; rows ticked in the table above stand out.",
+                              "每次运行一条线，从其设置（批大小、学习率、优化器、顺序）连到结果；每根轴有自己的刻度，数值跨越一个"
+                              "数量级以上时取对数（· log），旁边标出最小、中间和最大值；颜色 = 优化器；在上表中勾选的行会突出显示。"),
+    "runs.axis": ("axis", "轴"),
+    "runs.value": ("value", "值"),
+    "label.optimizer": ("optimizer", "优化器"),
+    "label.batch_size": ("batch size", "批大小"),
+    "label.lr": ("lr", "学习率"),
+    "label.shuffle": ("order", "顺序"),
+    "label.seed": ("seed", "种子"),
+    "label.status": ("status", "状态"),
+    "label.at_fit": ("at fit", "达到拟合"),
+    "label.reached_target": ("reached target", "达到目标"),
+    "label.total_time_s": ("total time (s)", "总用时（秒）"),
+    "label.run_id": ("run id", "运行 ID"),
     "gen.smooth": ("Smoothing", "平滑"),
     "gen.smooth_none": ("none", "不平滑"),
     "gen.smooth_w": ("{w} epochs", "{w} 轮"),
