@@ -9,11 +9,22 @@ from studies.i18n import t
 
 store = ui.page(t("nav.home"), ":material/straighten:")
 st.markdown(t("home.intro"))
+st.markdown(f"**{t('home.start')}**")
+steps = (("home.step1", "pages/1_New_study.py", ":material/add_circle:"),
+         ("home.step2", "pages/2_Jobs.py", ":material/queue:"),
+         ("home.step3", "pages/4_Generalization.py", ":material/school:"))
+for col, (text, path, icon) in zip(st.columns(3), steps):
+    with col.container(border=True, height="stretch"):
+        st.markdown(t(text))
+        if st.button(ui.page_title(path), key=f"start_{ui.page_key(path)}", icon=icon, type="primary",
+                     width="stretch"):
+            st.switch_page(path)
 all_studies = ui.studies(store)
 sid = ui.study_picker(store, all_studies)
 if len(first := ui.table(store, sid, "runs")):
     ui.fit_warning(first)   # at the top: the home page's charts compare these runs
 
+st.markdown(t("home.overview"))
 views = ui.page_files()[1:]
 for col, path in zip(st.columns(len(views)), views):
     col.page_link(path, label=ui.page_title(path),
