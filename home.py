@@ -34,7 +34,7 @@ shown = all_studies.assign(study_id=all_studies.study_id.str[:8], state=all_stud
                            fit=all_studies.fit.map(fairness.translate_summary), updated=all_studies.updated.map(i18n.ago))
 st.dataframe(shown, hide_index=True, key="studies_table",
              column_order=["study_id", "name", "state", "fit", "dataset", "updated"],
-             column_config={"name": t("home.col.name"), "fit": t("home.col.runs"), "state": t("home.col.state"),
+             column_config={"study_id": t("home.col.id"), "name": t("home.col.name"), "fit": t("home.col.runs"), "state": t("home.col.state"),
                             "dataset": t("home.col.dataset"), "updated": t("home.col.updated")})
 runs = ui.lr_view(ui.runs_or_stop(store, sid), "home_every_lr")
 info = store.study_info(sid) or {}

@@ -13,7 +13,7 @@ from .common import _color, _dash, _full_batch, label, run_labels
 RUN_DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [1, 3], [10, 4], [4, 2, 1, 2], [3, 5], [12, 2], [2, 6]]
 
 
-CURVE_X = {"epoch": "epoch", "steps": "steps (optimizer updates)", "examples": "examples seen"}
+CURVE_X = {"epoch": "epoch", "steps": "optimizer steps", "examples": "examples seen"}
 
 
 def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc",
@@ -118,6 +118,8 @@ def learning_curve_bands(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "tes
     log = y in LOSSES
     g = curve_bands(epochs, runs, y, smooth=smooth, log=log)
     x = x if x in CURVE_X and g[x].notna().all() else "epoch"
+    if y.endswith("_acc"):   # an accuracy lies in [0, 1]: so does the band drawn for it (n = 2 makes t wide)
+        g["lo"], g["hi"] = g["lo"].clip(lower=0.0), g["hi"].clip(upper=1.0)
     if log:   # a log axis cannot show a band reaching 0 or below: it stops at the lowest seed's value
         g = g[g["mean"] > 0]
         g["lo"] = g["lo"].where(g["lo"].isna() | (g["lo"] > 0), g["low"])

@@ -68,6 +68,7 @@ CATALOGUE.update({
                       "Every view of it:",
                       "所选研究一览：**每轮时间**（更大的批在这里每轮更快吗？）、**泛化差距**（训练 − 测试准确率）以及训练结束时的"
                       "**训练与测试准确率**。它的全部视图："),
+    "home.col.id": ("id", "编号"),
     "home.col.name": ("name", "名称"),
     "home.col.done": ("done", "已完成"),
     "home.col.runs": ("runs", "运行数"),
@@ -181,7 +182,7 @@ CATALOGUE.update({
     "chart.legend.study": ("study", "研究"),
     "chart.legend.pair": ("small → large batch", "小批 → 大批"),
     "chart.x.epoch": ("epoch", "轮次"),
-    "chart.x.steps": ("steps (optimizer updates)", "步数（优化器更新次数）"),
+    "chart.x.steps": ("optimizer steps", "优化器步数"),
     "chart.x.examples": ("examples seen", "已见样本数"),
     "chart.per_x": ("{y} per {x}", "{y}（按{x}）"),
     "chart.legend.config": ("configuration", "配置"),
