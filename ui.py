@@ -401,9 +401,9 @@ def lr_view(runs: pd.DataFrame, key: str) -> pd.DataFrame:
     """With an lr sweep: the best-lr runs (the default) or, toggled, every lr; otherwise ``runs`` as they are."""
     if not fairness.sweeps_lr(runs):
         return runs
-    every = st.toggle(t("fit.every_lr"), key=key, help=t("fit.every_lr_help", rule=fairness.BEST_LR_RULE))
+    every = st.toggle(t("fit.every_lr"), key=key, help=t("fit.every_lr_help", rule=t("fair.best_lr_rule")))
     if every:
         st.caption(t("fit.every_lr_caption"))
         return runs
-    st.caption(t("fit.best_lr_caption", rule=fairness.BEST_LR_RULE))
+    st.caption(t("fit.best_lr_caption", rule=t("fair.best_lr_rule")))
     return fairness.compared_runs(runs)

@@ -14,6 +14,7 @@ from studies.config import (DATASET_KINDS, DEVICES, LOSSES, LR_SCALINGS, MODELS,
                             SCHEDULES, SpecError)
 from studies.estimate import confirm_above_s, estimate, format_seconds
 from studies.jobfile import QueueFull, max_queued, queue_seconds
+from studies.limits import MAX_SPEC_BYTES
 from studies.device import device_slot
 
 store = ui.page(t("nav.New_study"), ":material/science:")
@@ -21,7 +22,7 @@ S = st.session_state
 CSV = "csv (upload your own)"
 
 # ---- start from an uploaded TOML (fills the form; fields the form lacks are kept)
-up = st.file_uploader(t("form.toml"), type=["toml"], key="toml_upload", max_upload_size=1,
+up = st.file_uploader(t("form.toml", kib=MAX_SPEC_BYTES >> 10), type=["toml"], key="toml_upload", max_upload_size=1,
                       help=t("form.toml_help"))
 if up is None:
     S.pop("_toml_bad", None)          # cleared: the form is usable again
@@ -30,7 +31,7 @@ if up is not None and S.get("_toml_id") != up.file_id:
     try:
         spec = uploads.parse_spec_upload(up, store=store)   # size, depth, the shared dashboard's data rules
     except SpecError as e:
-        S["_toml_bad"] = t("form.toml_bad", field=e.field, why=str(e).removeprefix(f"{e.field}: "))
+        S["_toml_bad"] = t("form.toml_bad", field=e.field, why=str(e).removeprefix(f"{e.field}: "))   # its key
     else:
         S.pop("_toml_bad", None)
         values = form.spec_to_form(spec)
@@ -173,11 +174,12 @@ for e in problems:
     under.setdefault(form_fields.field_of(e), []).append(e)
 for top, errs in under.items():
     if top in errors:
-        errors[top].error("\n\n".join(f"**{plain(e.field)}**: {plain(str(e).removeprefix(f'{e.field}: '))}"
-                                      for e in errs))
+        errors[top].error("\n\n".join(f"**{plain(form_fields.field_label(e.field))}**: "
+                                      f"{plain(str(e).removeprefix(f'{e.field}: '))}" for e in errs))
 if problems:
     st.error(t("form.fix_all", n=len(problems)) + "\n" + "\n".join(
-        f"- **{plain(e.field)}**: {plain(str(e).removeprefix(f'{e.field}: '))}" for e in problems))
+        f"- **{plain(form_fields.field_label(e.field))}**: {plain(str(e).removeprefix(f'{e.field}: '))}"
+        for e in problems))
 
 if spec is not None:
     est = estimate(spec, device_slot(spec.device), csv_shape=shape)
@@ -217,7 +219,7 @@ if spec is not None:
         except QueueFull:
             st.error(t("form.queue_full", n=max_queued()))
         else:
-            st.success(t("form.queued", name=spec.name, job=job["job_id"], state=job["state"]))
+            st.success(t("form.queued", name=spec.name, job=job["job_id"]))
         st.page_link("pages/2_Jobs.py", label=t("form.watch"), icon=":material/queue:")
     dl.download_button(t("form.download_toml"), spec.to_toml(), file_name=f"{spec.name}.toml", mime="application/toml",
                        key="toml_download", on_click="ignore", icon=":material/download:")

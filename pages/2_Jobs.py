@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from studies.analysis import fairness
 from studies.i18n import plain, t
 from studies.estimate import format_seconds
 from studies.job_queue import ACTIVE
@@ -47,7 +48,7 @@ def queue_view() -> None:
                 st.rerun(scope="app")
             fit = (store.study_info(job["study_id"]) or {}).get("fit") if state not in ACTIVE else None
             runs_text = t("jobs.runs_done", done=p["done"], total=p["total"], pct=round(100 * p["fraction"]))
-            st.progress(p["fraction"], text=f"{runs_text} · {plain(fit)}" if fit else runs_text)
+            st.progress(p["fraction"], text=f"{runs_text} · {plain(fairness.translate_summary(fit))}" if fit else runs_text)
             line = [t("jobs.elapsed", time=format_seconds(p["elapsed_s"]))]
             if state == "running":
                 if p["phase"]:

@@ -4,11 +4,9 @@ import streamlit as st
 
 import ui
 from studies.i18n import t
-from studies import charts
-from studies.charts import fit as charts_fit
-from studies.analysis import conclusions, fairness, scaling
-
-MAX_CURVES = 60   # more lines than this is a tangle, and slow to draw
+from studies import charts, measures
+from studies.charts import fit as charts_fit, runs as charts_runs
+from studies.analysis import conclusions, fairness, runtable, scaling
 
 store = ui.page(t("nav.Generalization"), ":material/school:")
 sid = ui.study_picker(store)
@@ -30,21 +28,29 @@ ui.chart(charts.split_chart, runs, "loss", name=f"{sid}-loss", key="gen_loss", c
 
 st.subheader(t("gen.curves"))
 sizes = sorted(int(b) for b in runs.batch_size.unique())
-left, mid, right = st.columns([2, 1, 1])
+left, mid, right = st.columns([3, 2, 3])   # room for the x-axis choice's three labels
 picked = left.multiselect(t("gen.batch_sizes"), sizes, default=[sizes[0], sizes[-1]], key="gen_sizes",
                           bind="query-params", help=t("gen.batch_sizes_help"))
 metric = mid.selectbox(t("gen.metric"), ["test_acc", "train_acc", "test_loss", "train_loss"], key="gen_metric",
                        format_func=charts.label, bind="query-params")
 x_axis = right.segmented_control(t("cmp.x"), list(charts.CURVE_X), default="epoch", key="gen_x", required=True,
                                  format_func=lambda x: t(f"chart.x.{x}"), bind="query-params")
-chosen = runs[runs.batch_size.isin(picked)].head(MAX_CURVES)
+left, right = st.columns([3, 5])
+smooth = left.select_slider(t("gen.smooth"), [1, 3, 5, 9], value=1, key="gen_smooth", bind="query-params",
+                            format_func=lambda w: t("gen.smooth_none") if w == 1 else t("gen.smooth_w", w=w),
+                            help=t("gen.smooth_help"))
+show_runs = right.toggle(t("gen.show_runs"), key="gen_runs", bind="query-params", help=t("gen.show_runs_help"))
+chosen = runs[runs.batch_size.isin(picked)]
 if chosen.empty:
     st.info(t("gen.pick_size"))
 else:
     epochs = ui.table(store, sid, "epochs")
     curves = epochs[epochs.run_id.isin(chosen.run_id)]
-    ui.chart(charts.learning_curves, curves, chosen, metric, name=f"{sid}-curves", key="gen_curves",
-             x=x_axis or "epoch", caption=t("caption.curves", n=len(chosen), max=MAX_CURVES))
+    ui.chart(charts.learning_curve_bands, curves, chosen, metric, name=f"{sid}-curves", key="gen_curves",
+             x=x_axis or "epoch", smooth=smooth, show_runs=show_runs,
+             caption=t("caption.curve_bands", n=len(chosen), k=int(chosen.seed.nunique())) + " " +
+             (t("caption.curve_smooth", w=smooth) if smooth > 1 else "") +
+             (" " + t("caption.curve_log") if metric.endswith("loss") else ""))
 
 st.subheader(t("gen.target"))
 if "reached_target" not in runs or not runs.reached_target.fillna(False).astype(bool).any():
@@ -70,6 +76,27 @@ if fairness.sweeps_lr(all_runs):
         ui.chart(charts_fit.lr_heatmap, all_runs, "test_acc", optimizer=opt, name=f"{sid}-lr-test-acc",
                  key="gen_heat_acc")
     st.caption(t("caption.lr_heatmap", opt=opt))
+
+st.subheader(t("runs.title"))
+table = runtable.run_table(all_runs)
+left, mid, right = st.columns([2, 2, 1.5])
+optimizers = sorted(table.optimizer.unique())
+statuses = sorted(table.status.unique())
+opts = left.multiselect(t("runs.optimizers"), optimizers, default=optimizers, key="runs_opt", bind="query-params")
+stat = mid.multiselect(t("runs.status"), statuses, default=statuses, key="runs_status", format_func=ui.state_label,
+                       bind="query-params")
+only_fit = right.toggle(t("runs.only_fit"), key="runs_fit", help=t("runs.only_fit_help"), bind="query-params")
+shown = runtable.filter_runs(table, opts, stat, only_fit)
+picked_rows = st.dataframe(shown.assign(status=shown.status.map(ui.state_label)), hide_index=True, key="runs_table",
+                           on_select="rerun", selection_mode="multi-row",
+                           column_config={c: st.column_config.Column(charts.label(c)) for c in shown.columns})
+st.caption(t("runs.caption", n=len(shown), total=len(table)))
+if len(shown):
+    selected = tuple(shown.iloc[picked_rows.selection.rows].run_id)
+    outcomes = ["test_acc", "gap_acc"] + [c for c in runtable.measure_columns(shown)
+                                          if c in measures.drawn("sharpness")][:1]   # the first sharpness
+    ui.chart(charts_runs.parallel_coordinates, shown, outcomes, selected=selected, name=f"{sid}-runs-parallel",
+             key="gen_parallel", caption=t("runs.parallel_caption"))
 
 with st.expander(t("how.title")):
     st.markdown(t("how.generalization"))

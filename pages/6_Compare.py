@@ -17,7 +17,7 @@ if len(all_studies) < 1:
 labels = {r.study_id: ui.study_label(r) for r in all_studies.itertuples()}
 ids = list(labels)
 current = st.query_params.get("study") or st.session_state.get("_study")   # the study the other pages show
-from_link = [s for s in st.query_params.get("studies", "").split(",") if s in labels]
+from_link = compare.resolve_ids(st.query_params.get("studies", "").split(","), ids)   # ids or 8-char prefixes
 default = from_link or ([current] if current in labels else []) + [s for s in ids if s != current][:1]
 picked = st.multiselect(t("cmp.studies"), ids, default=default, format_func=labels.get, key="compare_studies",
                         help=t("cmp.studies_help"))
@@ -55,7 +55,7 @@ st.subheader(t("cmp.curves"))
 run_labels = charts.run_labels(shown)
 names = dict(zip(run_labels.run_id, run_labels.study + " · " + run_labels.run))
 ends = shown.sort_values(["study", "batch_size"]).groupby("study").run_id.agg(["first", "last"])
-left, right = st.columns([3, 1])
+left, right = st.columns([3, 2])   # room for the x-axis choice's three labels
 picked_runs = left.multiselect(t("cmp.runs"), list(names), default=[r for r in ends.values.ravel() if r in names],
                                format_func=names.get, key="compare_runs", max_selections=10, bind="query-params",
                                help=t("cmp.runs_help"))

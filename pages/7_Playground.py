@@ -94,7 +94,7 @@ took = time.perf_counter() - t0
 
 # keyed by the number of steps: a new length is a new slider, which starts at its end
 upto = st.slider(t("pg.upto"), 0, steps, steps, key=f"pg_step_{steps}", help=t("pg.upto_help"), **Q)
-size = {1: 440, 2: 360, 3: 290}.get(len(batches), 205)        # four panels fit a laptop's width
+size = {1: 440, 2: 360, 3: 230}.get(len(batches), 150)   # four panels with their axes fit 1400 px beside the sidebar
 kw = dict(n_examples=n, replacement=replacement, size=size)
 map_args = (pc.trajectory_map, background(name), path, summary, surface.domain)
 if st.button(t("pg.play"), key="pg_play", icon=":material/play_arrow:", help=t("pg.play_help")):

@@ -84,9 +84,9 @@ def form_to_dict(v: dict, base: dict | None = None) -> dict:
     })
     if v.get("stopping", "target") == "budget":   # a fixed epoch budget: no target
         d["target_train_acc"] = d["target_train_loss"] = 0.0
-    given = d.get("lr", {})   # an LR equal to the default stays implicit, so the study id matches the TOML's
+    # every lr the study runs with is written down (defaults included), so its saved spec re-runs as it ran
     lrs = {o: _lr_value(o, v[f"lr_{o}"]) for o in v["optimizers"]}
-    d["lr"] = {**given, **{o: x for o, x in lrs.items() if o in given or x != DEFAULT_LR[o]}}
+    d["lr"] = {**d.get("lr", {}), **lrs}
     given = d.get("optim", {})   # like the LRs: a default value stays implicit, so run ids do not change
     optim = {**given, **{k: v[f"optim_{k}"] for k, (default, _) in OPTIM_HYPER.items()
                          if f"optim_{k}" in v and (k in given or v[f"optim_{k}"] != default)}}

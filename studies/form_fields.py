@@ -122,6 +122,17 @@ def field_of(error: SpecError) -> str:
     return {"data": "dataset"}.get(top, top)
 
 
+def field_label(field: str) -> str:
+    """The form's label of a spec field, as the user sees it ("batch_sizes" -> "Batch sizes", "lr.sgd" ->
+    "Learning rate: sgd", "measure.sharpness_eps" -> "ε-sharpness …"); the field itself where the form has none."""
+    from .i18n import t
+    top, _, sub = field.partition(".")
+    key = {"lr": "form.lr", "data": "form.dataset", "warmup_epochs": "form.warmup",
+           "measure": f"form.{sub}" if sub else "form.measure"}.get(top, f"form.{top}")
+    text = t(key, opt=sub) if top == "lr" else t(key)
+    return field if text == key else text
+
+
 
 def training_size(dataset: str, csv_shape: tuple[int, int, int] | None = None,
                   n_samples: int | None = None) -> int | None:

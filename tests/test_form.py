@@ -1,7 +1,7 @@
 """The New-study form's logic (studies.form) and the time estimate (studies.estimate)."""
 import pytest
 
-from studies import SpecError, StudySpec, form, uploads
+from studies import SpecError, StudySpec, form, measures, uploads
 from studies.limits import MAX_CSV_BYTES
 from studies.estimate import estimate, format_seconds
 
@@ -10,7 +10,10 @@ def test_form_defaults_round_trip_to_the_default_spec():
     """The form starts at a matched fit (train to a target, epochs a cap); a fixed budget stays available."""
     values = form.form_defaults()
     assert values["stopping"] == "target"
-    assert form.build_spec(values) == StudySpec.from_dict({"dataset": "digits", **form.DEFAULT_TARGET})
+    default = StudySpec.from_dict({"dataset": "digits", **form.DEFAULT_TARGET})
+    built = form.build_spec(values)
+    assert built == StudySpec.from_dict({**default.to_dict(), "lr": {o: default.lr_for(o) for o in default.optimizers}})
+    assert [r.run_id for r in built.expand(n_train=1000)] == [r.run_id for r in default.expand(n_train=1000)]   # the same runs
     budget = form.build_spec({**values, "stopping": "budget"})
     assert budget.target_train_acc == 0 and budget.target_train_loss == 0 and budget.epochs == 100
 
@@ -20,7 +23,7 @@ def test_the_form_takes_several_learning_rates_per_optimizer():
               "lr_adam": "0.001"}
     spec = form.build_spec(values)
     assert spec.lrs_for("momentum") == (0.003, 0.03, 0.3) and spec.lrs_for("adam") == (0.001,)
-    assert dict(spec.lr) == {"momentum": (0.003, 0.03, 0.3)}      # the default adam lr stays implicit
+    assert dict(spec.lr) == {"momentum": (0.003, 0.03, 0.3), "adam": 0.001}   # the default lr written down too
     assert form.spec_to_form(spec)["lr_momentum"] == "0.003, 0.03, 0.3"
     with pytest.raises(SpecError, match="lr.momentum"):
         form.build_spec({**values, "lr_momentum": "0.1, fast"})
@@ -89,3 +92,27 @@ def test_optimizer_hyperparameters_round_trip_through_the_form_and_stay_implicit
     assert form.build_spec(back, spec.to_dict()) == spec
     with pytest.raises(SpecError, match="optim.beta1"):
         form.build_spec({**v, "optim_beta1": 1.0})
+
+
+@pytest.mark.slow   # trains 2 tiny runs in the CLI
+def test_a_spec_from_the_form_records_its_lrs_and_re_runs_from_the_cli_with_every_run_reused(tmp_path):
+    import subprocess
+    import sys
+    import tomllib
+    values = {**form.form_defaults(), "name": "formrerun", "hidden": "16", "batch_sizes": "128, 512",
+              "optimizers": ["sgd"], "shuffle": "on", "stopping": "budget", "epochs": 1,
+              **{s.name: "" if s.listed else False for s in measures.switches()}}
+    spec = form.build_spec(values)
+    path = tmp_path / "form.toml"
+    path.write_text(spec.to_toml())
+    assert tomllib.loads(path.read_text())["lr"] == {"sgd": 0.1}        # the default lr is on record
+    store = tmp_path / "store"
+
+    def run(spec_path):
+        r = subprocess.run([sys.executable, "-m", "studies", "run", str(spec_path), "--store", str(store)],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        return r.stdout + r.stderr
+    assert "2 to do" in run(path)
+    saved = store / "studies" / spec.study_id / "spec.toml"
+    assert "0 to do" in run(saved)                                        # the saved spec reuses every run

@@ -70,3 +70,13 @@ def test_spec_level_errors_are_all_collected():
 def test_a_valid_form_gives_the_same_spec_as_build_spec():
     spec, errors = form_errors(values(batch_sizes="8, full"), form.form_to_dict, n_train)
     assert not errors and spec == form.build_spec(values(batch_sizes="8, full"))
+
+
+def test_errors_name_the_fields_by_the_labels_the_form_shows():
+    from studies import i18n
+    from studies.form_fields import field_label
+    assert field_label("batch_sizes") == "Batch sizes" and field_label("lr.sgd") == "Learning rate: sgd"
+    assert field_label("warmup_epochs") == "Warm-up epochs" and field_label("data.target") == "Data set"
+    assert field_label("no_such_field") == "no_such_field"
+    with i18n.language("zh"):
+        assert field_label("seeds") == "随机种子"

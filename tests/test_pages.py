@@ -131,11 +131,11 @@ def test_the_form_refuses_a_bad_spec_with_the_fields_message(tmp_path, monkeypat
     at = open_page("pages/1_New_study.py", tmp_path, monkeypatch)
     assert not at.exception
     at.text_input(key="f_hidden").set_value("256, wide").run()
-    assert "hidden" in text(at.error) and "'wide'" in text(at.error)
+    assert "**Hidden widths**" in text(at.error) and "'wide'" in text(at.error)   # the form's label
     assert "launch" not in [b.key for b in at.button]                # nothing to launch until it is fixed
     at.text_input(key="f_hidden").set_value("64").run()
     at.text_input(key="f_batch_sizes").set_value("").run()
-    assert "batch_sizes" in text(at.error)
+    assert "Batch sizes" in text(at.error) and "batch_sizes" not in text(at.error)
 
 
 def test_the_form_shows_every_mistake_at_once(tmp_path, monkeypatch):
@@ -145,10 +145,10 @@ def test_the_form_shows_every_mistake_at_once(tmp_path, monkeypatch):
     at.text_input(key="f_seeds").set_value("x").run()
     at.text_input(key="f_hidden").set_value("abc").run()
     errors = text(at.error)
-    for needed in ("'abc'", "'x'", "seeds", "5000 is larger than the training set (1437 examples)"):
+    for needed in ("'abc'", "'x'", "Seeds", "5000 is larger than the training set (1437 examples)"):
         assert needed in errors, (needed, errors)
     at.text_input(key="f_hidden").set_value("-4").run()
-    assert "hidden" in text(at.error) and "seeds" in text(at.error) and "5000" in text(at.error)
+    assert "Hidden widths" in text(at.error) and "Seeds" in text(at.error) and "5000" in text(at.error)
     assert "launch" not in [b.key for b in at.button]
 
 

@@ -54,7 +54,7 @@ def test_the_link_sets_surface_start_optimizers_and_batches(tmp_path, monkeypatc
     assert at.slider(key="pg_step_200").value == 60
     map_spec = specs(at)[0]
     assert json.loads(map_spec)["params"] == [{"name": "upto", "value": 60}]
-    assert "B = N = 256 (full batch)" in map_spec and "rmsprop" in map_spec
+    assert '["B = N = 256", "(full batch)"]' in map_spec and "rmsprop" in map_spec   # a title of two lines
     table = at.dataframe[0].value          # the summary (the probe table comes second)
     full = table[(table.batch == 256) & table.label.str.startswith("sgd")].iloc[0]
     assert full.small_kind == "saddle" and full.noise_theory == 0     # GD stuck at the saddle, no noise

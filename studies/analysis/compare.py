@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..i18n import Markdown, t
+
 # What a study's setup is, read from its runs table: (name, columns). One value per study is expected.
 SETUP = (("dataset", ("dataset",)), ("model", ("model", "hidden")),
          ("stopping", ("epoch_budget", "target_train_acc", "target_train_loss")))
@@ -16,11 +18,12 @@ def stopping_rule(row: pd.Series) -> str:
     targets = []
     acc, loss = row.get("target_train_acc"), row.get("target_train_loss")
     if pd.notna(acc) and float(acc) > 0:
-        targets.append(f"train acc ≥ {float(acc):g}")
+        targets.append(t("fair.acc", v=float(acc)))
     if pd.notna(loss) and float(loss) > 0:
-        targets.append(f"train loss ≤ {float(loss):g}")
-    budget_text = f"{int(budget)} epochs" if pd.notna(budget) else "? epochs"
-    return f"{' and '.join(targets)} within {budget_text}" if targets else budget_text
+        targets.append(t("fair.loss", v=float(loss)))
+    budget_text = t("cmpx.epochs", n=int(budget)) if pd.notna(budget) else t("cmpx.unknown_epochs")
+    return t("cmpx.within", targets=Markdown(t("fair.and").join(targets)), budget=budget_text) if targets \
+        else budget_text
 
 
 def _describe(runs: pd.DataFrame, what: str) -> str:
@@ -48,4 +51,15 @@ def setup_differences(studies: dict[str, pd.DataFrame]) -> list[tuple[str, dict[
         values = {name: _describe(runs, what) for name, runs in have.items()}
         if len(set(values.values())) > 1:
             out.append((what, values))
+    return out
+
+
+def resolve_ids(keys: list[str], ids: list[str]) -> list[str]:
+    """The study ids a ``?studies=`` link names, in its order: full ids or unique id prefixes (Home shows the
+    first 8 characters); a key that names no study, or more than one, is left out; each study once."""
+    out: list[str] = []
+    for key in (k.strip() for k in keys):
+        hits = [key] if key in ids else [i for i in ids if key and i.startswith(key)]
+        if len(hits) == 1 and hits[0] not in out:
+            out.append(hits[0])
     return out

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import intervals
+from ..i18n import Markdown, t
 from ..measures import measures
 from .fairness import compared_runs, fitted
 from .scaling import bound, fit_study
@@ -100,12 +101,11 @@ def b_simple(runs: pd.DataFrame, epochs: pd.DataFrame | None = None) -> tuple[in
 
 
 def b_simple_text(est: intervals.Interval, left_out: int = 0) -> str:
-    """"B_simple ≈ 498 (95 % bootstrap interval 416–598; 12 runs)", in the current language."""
-    from ..i18n import t
+    """"B_simple ≈ 94 (95 % bootstrap interval 80–110; 6 runs, 2 left out)", in the current language."""
     if not est.n:
-        return t("bsimple.none")
-    key = "bsimple.interval" if est.has_interval else "bsimple.no_interval"
-    return t(key + ("_left" if left_out else ""), b=est.value, low=est.low, high=est.high, n=est.n, left=left_out)
+        return t("bs.none")
+    rng = t("bs.interval", low=est.low, high=est.high) if est.has_interval else t("bs.too_few")
+    return t("bs.value", v=est.value, rng=rng, n=est.n, left=t("bs.left", k=left_out) if left_out else Markdown(""))
 
 
 def b_crit_fits(runs: pd.DataFrame) -> list[dict]:

@@ -8,14 +8,15 @@ Pure pandas, no torch: the store and the pages call it.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import pandas as pd
 
+from ..i18n import Markdown, plain, t
+
 GROUP = ["optimizer", "batch_size", "shuffle"]
-BEST_LR_RULE = ("per optimizer, batch size and shuffle: the lr with most seeds reaching the target, then the "
-                "fewest median steps to it; without a target (or when none reached it), the lowest median final "
-                "train loss; stalled, diverged and failed runs never win")
+# the rule best_lr applies, in words: the catalogue's "fair.best_lr_rule" (the pages show it in both languages)
 
 
 def _has_target(runs: pd.DataFrame) -> bool:
@@ -27,7 +28,7 @@ def _has_target(runs: pd.DataFrame) -> bool:
 
 
 def best_lr(runs: pd.DataFrame) -> pd.Series:
-    """Boolean Series aligned with ``runs``: True on every run of its group's chosen lr (BEST_LR_RULE).
+    """Boolean Series aligned with ``runs``: True on every run of its group's chosen lr (the rule "fair.best_lr_rule" states).
 
     Exactly one lr per (optimizer, batch_size, shuffle) group is marked, unless no run of the group trained
     (all stalled, diverged or failed): then none is. With a single lr per group, its runs are marked when
@@ -83,13 +84,16 @@ def with_best_lr(runs: pd.DataFrame) -> pd.DataFrame:
 # apart although both lie within 0.1 nats of each other.
 LOSS_RATIO = 2.0
 LOSS_FLOOR = 1e-3
-LOSS_BAND_TEXT = f"at most {LOSS_RATIO:g}× the best run's + {LOSS_FLOOR:g}"
+
+
+def loss_band_text() -> Markdown:
+    """"at most 2× the best run's + 0.001", in the current language."""
+    return t("fair.band", ratio=LOSS_RATIO, floor=LOSS_FLOOR)
 
 
 def loss_band(best: float) -> float:
     """The highest final train loss still at a matched fit with a best run of loss ``best``."""
     return LOSS_RATIO * best + LOSS_FLOOR
-CONFOUND = "gap and sharpness are confounded with under-training"
 
 
 @dataclass(frozen=True)
@@ -104,15 +108,34 @@ class FitCheck:
     message: str
 
     def summary(self) -> str:
-        """"12 done · 2 missed target" for the Jobs page and the studies table."""
-        done = self.n_runs - self.n_untrained
-        parts = [f"{done} done"]
-        if self.n_missed - self.n_untrained:
-            parts.append(f"{self.n_missed - self.n_untrained} missed " +
-                         ("target" if self.rule == "target" else "the loss band"))
-        if self.n_untrained:
-            parts.append(f"{self.n_untrained} not trained")
-        return " · ".join(parts)
+        """"12 done · 2 missed target" for the Jobs page and the studies table, in the current language."""
+        return summary_text(self.n_runs - self.n_untrained, self.n_missed - self.n_untrained, self.n_untrained,
+                            self.rule == "target")
+
+
+def summary_text(done: int, missed: int, untrained: int, target: bool = True) -> Markdown:
+    """FitCheck.summary from its counts (the store keeps the English one: ``translate_summary`` reads it)."""
+    parts = [t("fair.sum.done", n=done)]
+    if missed:
+        parts.append(t("fair.sum.missed_target" if target else "fair.sum.missed_band", n=missed))
+    if untrained:
+        parts.append(t("fair.sum.untrained", n=untrained))
+    return Markdown(" · ".join(parts))
+
+
+_SUMMARY = re.compile(r"(\d+) done(?: · (\d+) missed (target|the loss band))?(?: · (\d+) not trained)?")
+_RUNS = re.compile(r"(\d+)/(\d+) runs")
+
+
+def translate_summary(text: str) -> str:
+    """A summary the store kept (English, written by the runner: "12 done · 2 missed target", or "3/12 runs"
+    before a study finished) in the current language; any other text as it is (for a table cell: markdown
+    callers pass it through ``plain``, which leaves the catalogue's texts alone)."""
+    if m := _SUMMARY.fullmatch(text):
+        return summary_text(int(m[1]), int(m[2] or 0), int(m[4] or 0), m[3] != "the loss band")
+    if m := _RUNS.fullmatch(text):
+        return t("fair.sum.runs", done=int(m[1]), total=int(m[2]))
+    return text
 
 
 def _targets(runs: pd.DataFrame) -> set:
@@ -148,18 +171,19 @@ def matched_fit(runs: pd.DataFrame) -> FitCheck:
     untrained = status != "done"
     targets = _targets(runs)
     missed = ~fitted(runs)
-    if targets:
-        rule, why = "target", "missed the target"
-    else:
-        rule, why = "loss band", f"ended with a train loss above the band ({LOSS_BAND_TEXT})"
+    rule = "target" if targets else "loss band"
     k, u = int(missed.sum()), int(untrained.sum())
+    confound = t("fair.confound")
     if len(targets) > 1:
         return FitCheck(False, n, k, u, "different rules",
-                        f"The runs were trained to different targets ({len(targets)}): {CONFOUND}.")
+                        t("fair.different_targets", n=len(targets), confound=confound))
     if k == 0:
         return FitCheck(True, n, 0, 0, rule, "")
-    extra = f" ({u} stalled, diverged or failed)" if u else ""
-    return FitCheck(False, n, k, u, rule, f"{k} of {n} runs {why}{extra}: {CONFOUND}.")
+    extra = t("fair.untrained", u=u) if u else Markdown("")
+    if targets:
+        return FitCheck(False, n, k, u, rule, t("fair.missed_target", k=k, n=n, extra=extra, confound=confound))
+    return FitCheck(False, n, k, u, rule, t("fair.missed_band", k=k, n=n, band=loss_band_text(), extra=extra,
+                                            confound=confound))
 
 
 def matched_pair(runs_a: pd.DataFrame, runs_b: pd.DataFrame) -> FitCheck:
@@ -169,23 +193,23 @@ def matched_pair(runs_a: pd.DataFrame, runs_b: pd.DataFrame) -> FitCheck:
     ta, tb = _targets(runs_a), _targets(runs_b)
     n, k, u = a.n_runs + b.n_runs, a.n_missed + b.n_missed, a.n_untrained + b.n_untrained
     if ta != tb:
-        rules = " vs ".join(_describe_targets(t) for t in (ta, tb))
-        return FitCheck(False, n, k, u, "different rules",
-                        f"The two studies stop by different rules ({rules}): {CONFOUND}.")
+        rules = Markdown(t("fair.vs").join(_describe_targets(x) for x in (ta, tb)))
+        return FitCheck(False, n, k, u, "different rules", t("fair.pair_rules", rules=rules,
+                                                             confound=t("fair.confound")))
     if a.matched and b.matched and both.matched:
         return FitCheck(True, n, 0, 0, a.rule, "")
     if a.matched and b.matched:   # each within its own loss band, not across
         return both
-    return FitCheck(False, n, k, u, a.rule, f"{k} of {n} runs across the two studies "
-                    f"{'missed the target' if a.rule == 'target' else 'are outside the loss band'}: {CONFOUND}.")
+    return FitCheck(False, n, k, u, a.rule, t("fair.pair_missed_target" if a.rule == "target" else
+                                              "fair.pair_missed_band", k=k, n=n, confound=t("fair.confound")))
 
 
-def _describe_targets(targets: set) -> str:
+def _describe_targets(targets: set) -> Markdown:
     if not targets:
-        return "a fixed epoch budget"
+        return t("fair.budget")
     acc, loss = next(iter(targets)) if len(next(iter(targets))) == 2 else (math.nan, math.nan)
-    parts = ([f"train acc ≥ {acc:g}"] if acc > 0 else []) + ([f"train loss ≤ {loss:g}"] if loss > 0 else [])
-    return " and ".join(parts) or "a target"
+    parts = ([t("fair.acc", v=acc)] if acc > 0 else []) + ([t("fair.loss", v=loss)] if loss > 0 else [])
+    return Markdown(t("fair.and").join(parts)) or t("fair.a_target")
 
 
 # ---------------------------------------------------------------- what a comparison holds equal
@@ -195,7 +219,6 @@ def held_equal(runs: pd.DataFrame) -> str:
     the compared, best-lr runs): what is the same at every batch size (the target or epoch budget, the lr) and
     how lr/B, which a fixed lr cannot hold, changes with B. Empty when there is nothing to compare (fewer than
     two batch sizes, or runs trained to different targets)."""
-    from ..i18n import Markdown, plain, t
     swept, runs = sweeps_lr(runs), compared_runs(runs)
     targets = _targets(runs)
     if len(targets) > 1 or "batch_size" not in runs or "lr" not in runs or runs.batch_size.nunique() < 2:

@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from ..config import SHUFFLE_LABELS
+from ..i18n import Markdown, t
 from .fairness import GROUP, fitted
 from .intervals import LEVEL
 
@@ -171,25 +172,24 @@ def bound(value) -> float:
 def b_crit_text(f: dict) -> str:
     """"B_crit ≈ 386 (95 % profile-likelihood interval 115–1,290)", "B_crit > 1,024, beyond the largest batch
     in the fit (…)", with the lr it holds for when the lr was not tuned per batch size."""
-    from ..i18n import Markdown, t
     low, high = bound(f.get("b_crit_low")), bound(f.get("b_crit_high"))
     if f.get("beyond") == "above":
-        parts = [t("bcrit.above", b=f["b_max"])]
+        head = t("fitx.above", b=f["b_max"])
     elif f.get("beyond") == "below":
-        parts = [t("bcrit.below", b=f["b_min"])]
+        head = t("fitx.below", b=f["b_min"])
     else:
-        parts = [t("bcrit.value", b=f["b_crit"])]
+        head = t("fitx.value", b=f["b_crit"])
     if math.isnan(low) and math.isnan(high):
-        parts.append(t("bcrit.no_interval", n=f["n_points"]))
-    else:
-        parts.append(t("bcrit.interval_open", low=low) if math.isinf(high) else t("bcrit.interval", low=low, high=high))
+        head += t("fitx.no_interval", n=f["n_points"])
+    else:   # numbers we format: safe as markdown
+        head += t("fitx.interval", low=Markdown(f"{low:,.0f}"),
+                  high=Markdown("∞" if math.isinf(high) else f"{high:,.0f}"))
     if not f.get("lr_tuned", False):
-        parts.append(t("bcrit.not_tuned", lr=f["lr"]) if f.get("lr") is not None else t("bcrit.not_tuned_lrs"))
-    return Markdown("".join(parts))
+        head += t("fitx.lr_not_tuned", lr=f["lr"]) if f.get("lr") is not None else t("fitx.lrs_not_tuned")
+    return Markdown(head)
 
 
 def describe_fit(f: dict) -> str:
     """One line for the CLI and the pages: the fit's curve, its B_crit with the interval, and its points."""
-    shuffle = SHUFFLE_LABELS[bool(f["shuffle"])]
-    return (f"{f['optimizer']} ({shuffle}): S(B) = {f['s_min']:.0f}·(1 + B_crit/B) steps; {b_crit_text(f)}; "
-            f"from {f['n_points']} runs at {f['n_batch_sizes']} batch sizes (rms log error {f['rmse_log']:.2f})")
+    return t("fitx.describe", opt=f["optimizer"], order=t(f"order.{SHUFFLE_LABELS[bool(f['shuffle'])]}"),
+             s_min=f["s_min"], crit=b_crit_text(f), n=f["n_points"], k=f["n_batch_sizes"], rmse=f["rmse_log"])

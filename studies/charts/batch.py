@@ -16,6 +16,12 @@ from ..i18n import t
 from .common import _batch_axis, _color, _dash, _series, label
 
 
+def _tip_title(col: str) -> str:
+    """A tooltip's name for a column: the legend's for the grid, the axis label for the rest."""
+    return {"shuffle_label": t("chart.legend.order"), "study": t("chart.legend.study"),
+            "batch_size": t("chart.batch_size")}.get(col, label(col))
+
+
 def aggregate_over_seeds(runs: pd.DataFrame, y: str, by: tuple[str, ...] = ("optimizer", "shuffle_label",
                                                                               "batch_size")) -> pd.DataFrame:
     """Mean, std, min, max of ``y`` over the seeds at the study's fit for each line point, its 95 % t-interval
@@ -84,25 +90,30 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
     opacity = alt.condition(pick, alt.value(1.0), alt.value(0.12))
     tooltip = [alt.Tooltip("optimizer:N"), alt.Tooltip("shuffle_label:N", title=t("chart.legend.order")),
                alt.Tooltip("batch_size:Q", title=t("chart.batch_size")), alt.Tooltip("mean:Q", title=label(y), format=".4g"),
-               alt.Tooltip("std:Q", title=t("chart.std"), format=".2g"), alt.Tooltip("seeds:Q"),
-               alt.Tooltip("reached:N", title=t("chart.reached"))]
-    tooltip += [alt.Tooltip(f"{c}:Q", title=f"{c} (median)", format=".0f") for c in ("epochs", "steps") if c in agg]
+               alt.Tooltip("std:Q", title=t("chart.std"), format=".2g"),
+               alt.Tooltip("seeds:Q", title=t("chart.tip.n_seeds")), alt.Tooltip("reached:N", title=t("chart.reached"))]
+    tooltip[0] = alt.Tooltip("optimizer:N", title=t("chart.legend.optimizer"))
+    tooltip += [alt.Tooltip(f"{c}:Q", title=t("chart.tip.median", what=label(c)), format=".0f")
+                for c in ("epochs", "steps") if c in agg]
     if "lr" in agg:
-        tooltip.insert(3, alt.Tooltip("lr:Q", format="g"))
+        tooltip.insert(3, alt.Tooltip("lr:Q", format="g", title=t("label.lr")))
     if agg["study"].nunique() > 1:
-        tooltip.insert(0, alt.Tooltip("study:N"))
+        tooltip.insert(0, alt.Tooltip("study:N", title=t("chart.legend.study")))
     has_se = "se" in agg.columns and agg["se"].notna().any()
     if has_se:
         bound = "se_kind" in agg.columns
-        tooltip.append(alt.Tooltip("se:Q", format=".2g", title="Lanczos error bound (mean over seeds)" if bound
-                                   else "estimator SE of the mean"))
+        tooltip.append(alt.Tooltip("se:Q", format=".2g", title=t("chart.tip.bound" if bound else "chart.tip.se")))
         if log_y:   # a log axis cannot show a bar below 0: it stops at a tenth of the mean
             agg["se_lo"] = agg[["se_lo"]].assign(f=agg["mean"] / 10).max(axis=1)
     base = alt.Chart(agg).encode(x=x, color=_color(domain, color), opacity=opacity)
     detail = alt.Detail("optimizer:N" if color == "study" else "study:N")
     band = base.mark_area().encode(y=alt.Y("lo:Q", scale=yscale), y2="hi:Q",
                                    detail=[detail, alt.Detail("shuffle_label:N")],
-                                   opacity=alt.condition(pick, alt.value(0.15), alt.value(0.03))) \
+                                   opacity=alt.condition(pick, alt.value(0.15), alt.value(0.03)),
+                                   tooltip=[tooltip[0], alt.Tooltip("batch_size:Q", title=t("chart.batch_size")),
+                                            alt.Tooltip("lo:Q", title=t("chart.tip.ci_low"), format=".4g"),
+                                            alt.Tooltip("hi:Q", title=t("chart.tip.ci_high"), format=".4g"),
+                                            alt.Tooltip("fitted:Q", title=t("chart.tip.n_seeds"))]) \
         .transform_filter("datum.fitted > 1")
     line_detail = [detail] + ([alt.Detail("lr:Q")] if "lr" in agg else [])
     line = base.mark_line(point=False, strokeWidth=2).encode(y=enc_y, strokeDash=_dash(series["shuffle_label"]),
@@ -118,11 +129,12 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
     hollow = alt.Chart(missed).mark_point(filled=False, size=70, strokeWidth=2).encode(
         x=x, color=_color(domain, color), opacity=opacity, y=alt.Y(f"{y}:Q", scale=yscale),
         tooltip=[alt.Tooltip("why:N", title=t("chart.reached"))] + [
-            alt.Tooltip(f"{c}:N") if c in ("optimizer", "shuffle_label", "study", "seed", "batch_size")
-            else alt.Tooltip(f"{c}:Q", format=".4g") for c in missed.columns if c != "why"])
+            alt.Tooltip(f"{c}:N", title=_tip_title(c)) if c in ("optimizer", "shuffle_label", "study", "seed",
+                                                                 "batch_size")
+            else alt.Tooltip(f"{c}:Q", format=".4g", title=_tip_title(c)) for c in missed.columns if c != "why"])
     if color == "study":   # one colour per study: optimizers by the points' shape
         points = points.encode(shape=alt.Shape("optimizer:N", title=t("chart.legend.optimizer")))
-        hollow = hollow.encode(shape=alt.Shape("optimizer:N", title=t("chart.legend.optimizer")))
+        hollow = hollow.encode(shape=alt.Shape("optimizer:N", legend=None))   # the points' legend says it once
     layers = [band, line, points, hollow]
     if has_se:
         layers.append(base.mark_errorbar(ticks=True, thickness=1.5).encode(

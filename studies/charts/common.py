@@ -61,12 +61,18 @@ def _color(domain: list[str], field: str = "optimizer"):
                      scale=alt.Scale(domain=known, range=[OPTIMIZER_COLORS.get(o, "#888") for o in known]))
 
 
+def _order_names() -> str:
+    """A Vega label expression naming the two orders in the current language (the data keeps the English)."""
+    return " : ".join(f"datum.label == '{v}' ? '{t(f'order.{v}')}'" for v in SHUFFLE_LABELS.values()) + \
+        " : datum.label"
+
+
 def _dash(present=tuple(SHUFFLE_LABELS.values())):
     """Solid for shuffle, dashed for fixed order; the legend lists only the orders the data has."""
     domain = [o for o in SHUFFLE_LABELS.values() if o in set(present)] or [SHUFFLE_LABELS[True]]
     return alt.StrokeDash("shuffle_label:N", title=t("chart.legend.order"),
                           legend=alt.Legend(symbolType="stroke", symbolSize=500, symbolStrokeWidth=2,
-                                            orient="bottom", direction="horizontal"),
+                                            orient="bottom", direction="horizontal", labelExpr=_order_names()),
                           scale=alt.Scale(domain=domain, range=[{SHUFFLE_LABELS[True]: [1, 0], SHUFFLE_LABELS[False]: [6, 4]}[o]
                                                                 for o in domain]))
 

@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
+from scipy import stats
 
+from ..analysis import intervals
 from ..i18n import t
 from .common import _color, _dash, _full_batch, label, run_labels
 
 RUN_DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [1, 3], [10, 4], [4, 2, 1, 2], [3, 5], [12, 2], [2, 6]]
 
 
-CURVE_X = {"epoch": "epoch", "steps": "steps (optimizer updates)", "examples": "examples seen"}
+CURVE_X = {"epoch": "epoch", "steps": "optimizer steps", "examples": "examples seen"}
 
 
 def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc",
@@ -30,7 +33,7 @@ def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc
     df["steps"] = df["epoch"] * -(-per_epoch // df["batch_size"])
     x = x if x in CURVE_X and df[x].notna().all() else "epoch"
     x_enc = alt.X(f"{x}:Q", title=t(f"chart.x.{x}"),
-                  axis=alt.Axis(format="d" if x == "epoch" else "~s", tickMinStep=1 if x == "epoch" else None,
+                  axis=alt.Axis(format="d" if x == "epoch" else "~s", tickMinStep=1 if x == "epoch" else alt.Undefined,
                                 labelOverlap="greedy"))
     title = t("chart.per_x", y=label(y), x=t(f"chart.x.{x}"))
     tooltip = ["run:N", alt.Tooltip(f"{x}:Q", title=t(f"chart.x.{x}")), alt.Tooltip(f"{y}:Q", format=".4g")]
@@ -59,8 +62,100 @@ def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc
     if color != "optimizer":
         return chart.properties(title=title, height=300)
     full = _full_batch(runs)
-    expr = "'batch size ' + datum.value" + (f" + (datum.value == {full} ? ' (full)' : '')" if full else "")
+    expr = t("chart.batch_header") + (f" + (datum.value == {full} ? '{t('chart.full_suffix')}' : '')" if full else "")
     header = alt.Header(labelExpr=expr, labelFontSize=12, labelFontWeight="bold")
     return chart.properties(width=width, height=240).facet(
         alt.Facet("batch_size:O", title=None, header=header), columns=min(df["batch_size"].nunique() or 1, 3),
+    ).resolve_scale(x="independent").properties(title=title)
+
+
+LOSSES = ("train_loss", "test_loss")
+CONFIG = ["optimizer", "batch_size", "shuffle_label", "lr"]   # a configuration: everything but the seed
+
+
+def _with_x(epochs: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """Per-epoch rows with the run's grid columns and the three x axes: epoch, steps, examples seen."""
+    cols = ["run_id", "run", "optimizer", "batch_size", "seed", "shuffle_label", "lr"]
+    labels = run_labels(runs)
+    df = epochs.drop(columns=[c for c in ("lr",) if c in epochs.columns]).merge(
+        labels[[c for c in cols if c in labels]].assign(
+            samples_per_epoch=runs.set_index("run_id").reindex(labels.run_id)["samples_per_epoch"].to_numpy()
+            if "samples_per_epoch" in runs else float("nan")), on="run_id", how="inner")
+    df["examples"] = df["epoch"] * df["samples_per_epoch"]
+    df["steps"] = df["epoch"] * -(-df["samples_per_epoch"] // df["batch_size"])
+    return df
+
+
+def curve_bands(epochs: pd.DataFrame, runs: pd.DataFrame, y: str, *, smooth: int = 1,
+                log: bool = False) -> pd.DataFrame:
+    """Per configuration (optimizer, batch size, order, lr) and epoch: the mean of ``y`` over its seeds, the
+    95 % t-interval of that mean (``lo``/``hi``, NaN below two seeds: no band from one run) and ``n`` (seeds
+    with a value at that epoch: runs that stopped at the target early drop out). ``smoothed`` is a centred
+    moving average of the mean over ``smooth`` epochs (1: none; of its logarithm when ``log``, as a log axis
+    shows it); the band and ``mean`` stay raw."""
+    df = _with_x(epochs, runs)
+    df = df[df[y].notna()] if y in df else df.iloc[:0]
+    g = df.groupby(CONFIG + ["epoch"], dropna=False).agg(
+        mean=(y, "mean"), std=(y, "std"), n=(y, "size"), low=(y, "min"), steps=("steps", "first"),
+        examples=("examples", "first")).reset_index()
+    n = g["n"].astype(float)
+    half = stats.t.ppf(0.5 + intervals.LEVEL / 2, (n - 1).clip(lower=1)) * g["std"] / n ** 0.5
+    g["lo"], g["hi"] = (g["mean"] - half).where(n > 1), (g["mean"] + half).where(n > 1)
+    w = max(int(smooth), 1)
+    level = np.log(g["mean"].where(g["mean"] > 0)) if log else g["mean"]
+    g["smoothed"] = level.groupby([g[c] for c in CONFIG], dropna=False).transform(
+        lambda s: s.rolling(w, center=True, min_periods=1).mean())
+    g["smoothed"] = np.exp(g["smoothed"]) if log else g["smoothed"]
+    return g
+
+
+def learning_curve_bands(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc", *, x: str = "epoch",
+                         smooth: int = 1, show_runs: bool = False, width: int = 300) -> alt.Chart:
+    """Learning curves grouped by configuration: the mean over seeds as a line (smoothed by a centred moving
+    average over ``smooth`` epochs, the raw mean faint behind it), the 95 % t-interval of the mean as a band
+    (n in the tooltip), the single runs as thin lines when ``show_runs``; losses on a log axis. One panel per
+    batch size with its own x scale (epochs, optimizer steps or examples seen)."""
+    log = y in LOSSES
+    g = curve_bands(epochs, runs, y, smooth=smooth, log=log)
+    x = x if x in CURVE_X and g[x].notna().all() else "epoch"
+    if y.endswith("_acc"):   # an accuracy lies in [0, 1]: so does the band drawn for it (n = 2 makes t wide)
+        g["lo"], g["hi"] = g["lo"].clip(lower=0.0), g["hi"].clip(upper=1.0)
+    if log:   # a log axis cannot show a band reaching 0 or below: it stops at the lowest seed's value
+        g = g[g["mean"] > 0]
+        g["lo"] = g["lo"].where(g["lo"].isna() | (g["lo"] > 0), g["low"])
+    yscale = alt.Scale(type="log" if log else "linear", zero=False)
+    g["config"] = g["optimizer"] + " · " + g["shuffle_label"] + " · lr " + g["lr"].map("{:g}".format)
+    x_enc = alt.X(f"{x}:Q", title=t(f"chart.x.{x}"), axis=alt.Axis(
+        format="d" if x == "epoch" else "~s", tickMinStep=1 if x == "epoch" else alt.Undefined, labelOverlap="greedy"))
+    color, dash = _color(sorted(set(g["optimizer"]))), _dash(g["shuffle_label"])
+    tips = [alt.Tooltip("config:N", title=t("chart.legend.config")), alt.Tooltip(f"{x}:Q", title=t(f"chart.x.{x}")),
+            alt.Tooltip("mean:Q", title=t("chart.tip.mean"), format=".4g"),
+            alt.Tooltip("lo:Q", title=t("chart.tip.ci_low"), format=".4g"),
+            alt.Tooltip("hi:Q", title=t("chart.tip.ci_high"), format=".4g"),
+            alt.Tooltip("n:Q", title=t("chart.tip.n_seeds"))]
+    data = g.assign(kind="mean")
+    if show_runs:   # the single runs, thin, in the same table (a facet needs one data source)
+        df = _with_x(epochs, runs)
+        df = df[df[y].notna() & ((df[y] > 0) if log else True)]
+        data = pd.concat([data, df[CONFIG + ["epoch", "steps", "examples", "run", "run_id", y]].rename(
+            columns={y: "value"}).assign(kind="run")], ignore_index=True)
+    mean, single = alt.datum.kind == "mean", alt.datum.kind == "run"
+    base = alt.Chart().encode(x=x_enc, color=color)
+    layers = [base.transform_filter(mean).mark_area(opacity=0.18).encode(
+        y=alt.Y("lo:Q", scale=yscale, title=label(y)), y2="hi:Q", detail="config:N", tooltip=tips)]
+    if show_runs:
+        layers.insert(0, base.transform_filter(single).mark_line(opacity=0.35, strokeWidth=0.8).encode(
+            y=alt.Y("value:Q", scale=yscale, title=label(y)), detail="run_id:N", strokeDash=dash,
+            tooltip=["run:N", alt.Tooltip(f"{x}:Q", title=t(f"chart.x.{x}")), alt.Tooltip("value:Q", format=".4g")]))
+    if smooth > 1:
+        layers.append(base.transform_filter(mean).mark_line(opacity=0.3, strokeWidth=1).encode(
+            y=alt.Y("mean:Q", scale=yscale, title=label(y)), detail="config:N", strokeDash=dash))
+    layers.append(base.transform_filter(mean).mark_line(strokeWidth=2.2, point=alt.OverlayMarkDef(size=14)).encode(
+        y=alt.Y("smoothed:Q", scale=yscale, title=label(y)), detail="config:N", strokeDash=dash, tooltip=tips))
+    title = t("chart.per_x", y=label(y), x=t(f"chart.x.{x}"))
+    full = _full_batch(runs)
+    expr = t("chart.batch_header") + (f" + (datum.value == {full} ? '{t('chart.full_suffix')}' : '')" if full else "")
+    header = alt.Header(labelExpr=expr, labelFontSize=12, labelFontWeight="bold")
+    return alt.layer(*layers, data=data).properties(width=width, height=240).facet(
+        alt.Facet("batch_size:O", title=None, header=header), columns=min(g["batch_size"].nunique() or 1, 3),
     ).resolve_scale(x="independent").properties(title=title)

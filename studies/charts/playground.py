@@ -24,10 +24,11 @@ UPTO = "upto"          # the parameter every chart here filters its steps by
 MAX_POINTS = 400       # points drawn per trajectory (longer ones are thinned evenly, ends kept)
 
 
-def batch_title(b: int, n: int, replacement: bool) -> str:
+def batch_title(b: int, n: int, replacement: bool) -> list[str]:
+    """A panel's title as lines (Vega-Lite draws a list as lines): a long one never widens a narrow panel."""
     if b == n:
-        return t("pg.chart.full_replacement" if replacement else "pg.chart.full_batch", n=n)
-    return f"B = {b}"
+        return str(t("pg.chart.full_replacement" if replacement else "pg.chart.full_batch", n=n)).split("\n")
+    return [f"B = {b}"]
 
 
 def heat_url(z: np.ndarray, bands: int = 14) -> str:

@@ -76,3 +76,20 @@ def t(key: str, **fmt) -> Markdown:
 def fields(text: str) -> set[str]:
     """The placeholder names of a catalogue text ({n}, {eps:g} -> {"n", "eps"})."""
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def ago(when, now=None) -> str:
+    """An ISO timestamp (the store's "updated") as "3 min ago" in the current language, for a table cell; text
+    that is not one comes back as it is."""
+    import datetime as dt
+    try:
+        then = dt.datetime.fromisoformat(str(when))
+    except ValueError:
+        return str(when)
+    now = now or (dt.datetime.now(then.tzinfo) if then.tzinfo else dt.datetime.now())
+    s = max((now - then).total_seconds(), 0)
+    for limit, key, unit in ((60, "time.just_now", 1), (3600, "time.min_ago", 60), (86400, "time.h_ago", 3600),
+                             (86400 * 60, "time.d_ago", 86400)):
+        if s < limit:
+            return t(key, n=int(s // unit))
+    return then.strftime("%Y-%m-%d")

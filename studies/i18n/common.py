@@ -51,18 +51,24 @@ CATALOGUE: dict[str, tuple[str, str]] = {
 CATALOGUE.update({
     # ---- home
     "home.intro": (
-        "**Batchscope** trains the same model at several batch sizes (with the optimizers, orders and seeds you "
-        "choose) and shows what the batch size changes: how long an epoch takes, how well the model fits and "
-        "generalises, and how sharp the minimum it finds is. Below, the picked study's three overview charts: "
-        "**epoch time** (does a larger batch make an epoch faster on this machine?), the **generalisation gap** "
-        "(train − test accuracy: do large batches generalise worse?) and **train and test accuracy** at the end of "
-        "training. Next: open **Speed**, **Generalization** or **Sharpness** for the full picture of one study, "
-        "launch your own on **New study** (progress on **Jobs**), or overlay studies on **Compare**.",
+        "**Batchscope** trains one model at several batch sizes (with the optimizers, orders and seeds you choose) "
+        "and shows what the batch size changes: how long an epoch takes, how well the model fits and generalises, "
+        "and how sharp the minimum it finds is.",
         "**Batchscope** 用多个批大小（以及你选择的优化器、数据顺序和随机种子）训练同一个模型，展示批大小带来的变化："
-        "每轮训练要多久、模型拟合与泛化得如何、找到的极小值有多尖锐。下方是所选研究的三张概览图："
-        "**每轮时间**（在这台机器上，更大的批能让一轮更快吗？）、**泛化差距**（训练准确率 − 测试准确率：大批泛化更差吗？）"
-        "以及训练结束时的**训练与测试准确率**。下一步：打开 **速度**、**泛化** 或 **尖锐度** 查看一个研究的全貌，"
-        "在 **新建研究** 中启动你自己的研究（进度见 **任务**），或在 **比较** 中叠加多个研究。"),
+        "每轮训练要多久、模型拟合与泛化得如何、找到的极小值有多尖锐。"),
+    "home.start": ("Start here", "从这里开始"),
+    "home.step1": ("**1. Launch a study**: pick batch sizes, optimizers and seeds; a small one takes a minute.",
+                   "**1. 启动研究**：选择批大小、优化器和随机种子；小研究一分钟左右。"),
+    "home.step2": ("**2. Watch it train**: progress, time left and every run's state.",
+                   "**2. 查看训练**：进度、剩余时间和每次运行的状态。"),
+    "home.step3": ("**3. Read the answer**: accuracy, the gap and the learning curves against batch size.",
+                   "**3. 阅读结论**：准确率、泛化差距和学习曲线随批大小的变化。"),
+    "home.overview": ("The picked study at a glance: **epoch time** (is a larger batch faster per epoch here?), the "
+                      "**generalisation gap** (train − test accuracy) and **train and test accuracy** at the end. "
+                      "Every view of it:",
+                      "所选研究一览：**每轮时间**（更大的批在这里每轮更快吗？）、**泛化差距**（训练 − 测试准确率）以及训练结束时的"
+                      "**训练与测试准确率**。它的全部视图："),
+    "home.col.id": ("id", "编号"),
     "home.col.name": ("name", "名称"),
     "home.col.done": ("done", "已完成"),
     "home.col.runs": ("runs", "运行数"),
@@ -162,8 +168,10 @@ CATALOGUE.update({
 })
 
 from .playground import PLAYGROUND  # noqa: E402 - the Playground page's strings
+from .analysis import ANALYSIS  # noqa: E402 - the texts the analyses compose
 
 CATALOGUE.update(PLAYGROUND)
+CATALOGUE.update(ANALYSIS)
 
 CATALOGUE.update({
     # ---- chart axes, legends and titles (studies/charts.py)
@@ -174,9 +182,19 @@ CATALOGUE.update({
     "chart.legend.study": ("study", "研究"),
     "chart.legend.pair": ("small → large batch", "小批 → 大批"),
     "chart.x.epoch": ("epoch", "轮次"),
-    "chart.x.steps": ("steps (optimizer updates)", "步数（优化器更新次数）"),
+    "chart.x.steps": ("optimizer steps", "优化器步数"),
     "chart.x.examples": ("examples seen", "已见样本数"),
     "chart.per_x": ("{y} per {x}", "{y}（按{x}）"),
+    "chart.legend.config": ("configuration", "配置"),
+    "chart.tip.mean": ("mean over seeds", "各种子的均值"),
+    "chart.tip.ci_low": ("95 % interval, low", "95 % 区间下限"),
+    "chart.tip.ci_high": ("95 % interval, high", "95 % 区间上限"),
+    "chart.tip.n_seeds": ("n (seeds)", "n（种子数）"),
+    "chart.tip.median": ("{what} (median)", "{what}（中位数）"),
+    "chart.tip.bound": ("Lanczos error bound (mean over seeds)", "Lanczos 误差界（各种子的均值）"),
+    "chart.tip.se": ("estimator SE of the mean", "估计量的均值标准误"),
+    "chart.batch_header": ("'batch size ' + datum.value", "'批大小 ' + datum.value"),   # a Vega expression
+    "chart.full_suffix": (" (full)", "（全批量）"),
 })
 
 CATALOGUE.update({

@@ -15,7 +15,7 @@ CURVATURE: dict[str, tuple[str, str]] = {
     "form.optim.eps": ("Adam ε", "Adam ε"),
     "form.optim.alpha": ("RMSProp α", "RMSProp α"),
     "curv.explain": (
-        "**The Hessian test at a critical point** (notes 000/001). Near a point θ′ the loss is "
+        "**The Hessian test at a critical point**. Near a point θ′ the loss is "
         "L(θ) ≈ L(θ′) + gᵀ(θ − θ′) + ½(θ − θ′)ᵀH(θ − θ′). At a critical point the gradient g is 0, and the "
         "eigenvalues of the Hessian H say which kind it is: all positive, a local minimum; all negative, a local "
         "maximum; both signs, a saddle point, from which a step along the eigenvector u of a negative eigenvalue "
@@ -25,7 +25,7 @@ CURVATURE: dict[str, tuple[str, str]] = {
         "also about zero. A λ_min within its error of 0 decides nothing. The notes' **minimum ratio** = "
         "(number of positive eigenvalues) / (number of eigenvalues) is 1 at a strict minimum; trained networks "
         "stop where it is well below 1, because most directions are flat or slightly negative.",
-        "**临界点处的海森矩阵检验**（笔记 000/001）。在点 θ′ 附近，损失 L(θ) ≈ L(θ′) + gᵀ(θ − θ′) + "
+        "**临界点处的海森矩阵检验**。在点 θ′ 附近，损失 L(θ) ≈ L(θ′) + gᵀ(θ − θ′) + "
         "½(θ − θ′)ᵀH(θ − θ′)。在临界点处梯度 g 为 0，海森矩阵 H 的特征值决定它的种类：全为正，是局部极小值；"
         "全为负，是局部极大值；有正有负，是鞍点——沿负特征值 λ 对应的特征向量 u 走一步，损失仍会下降"
         "（下降 ½λ‖u‖²）。所以先看**梯度范数**（这到底是不是临界点？），再看 **λ_min** 和 **λ_max**（最陡的"

@@ -1,7 +1,7 @@
 """The New-study page's strings: key -> (English, 中文). Data only; merged into the catalogue by _catalogue.py."""
 
 FORM = {
-    "form.toml": ("Start from a spec (TOML)", "从研究配置（TOML）开始"),
+    "form.toml": ("Start from a spec (TOML, at most {kib} KiB)", "从研究配置（TOML，最大 {kib} KiB）开始"),
     "form.toml_help": ("A StudySpec file such as examples/quick.toml; it fills the form below",
                        "一个 StudySpec 文件，例如 examples/quick.toml；它会填好下面的表单"),
     "form.toml_bad": ("That TOML cannot be used — fix **{field}**: {why}. Launch stays off until you upload a "
@@ -158,7 +158,8 @@ FORM = {
     "form.long_confirm": ("Yes, queue {n} runs for about {time}", "是的，将 {n} 次运行加入队列（约 {time}）"),
     "form.launch_blocked": ("The uploaded TOML was rejected: upload a fixed file or clear it first",
                             "上传的 TOML 被拒绝：请先上传修正后的文件或清除它"),
-    "form.queued": ("Queued **{name}** as job `{job}` (state: {state}).", "已将 **{name}** 加入队列，任务 `{job}`（状态：{state}）。"),
+    "form.queued": ("Queued **{name}** as job `{job}`: it starts as soon as this machine is free.",
+                    "已将 **{name}** 加入队列，任务 `{job}`：本机空闲时立即开始。"),
     "form.watch": ("Watch it on Jobs", "在任务页查看"),
     "form.download_toml": ("Download as TOML", "下载为 TOML"),
 }

@@ -134,9 +134,9 @@ PLAYGROUND: dict[str, tuple[str, str]] = {
                           "一个布满小起伏、外围变成平台的宽盆地：普通梯度下降停在第一个小坑里；动量保留足够的速度，"
                           "越过起伏滚到中心。"),
     # charts
-    "pg.chart.full_batch": ("B = N = {n} (full batch)", "B = N = {n}（全批量）"),
-    "pg.chart.full_replacement": ("B = N = {n} (drawn with replacement: still noisy)",
-                                  "B = N = {n}（有放回抽样：仍有噪声）"),
+    "pg.chart.full_batch": ("B = N = {n}\n(full batch)", "B = N = {n}\n（全批量）"),   # a title's lines
+    "pg.chart.full_replacement": ("B = N = {n}\n(with replacement:\nstill noisy)",
+                                  "B = N = {n}\n（有放回抽样：\n仍有噪声）"),
     "pg.chart.loss": ("full-batch loss L(θ)", "全批量损失 L(θ)"),
     "pg.chart.step": ("step", "步"),
     "pg.chart.small": ("‖∇L‖ < 0.01 first at", "‖∇L‖ 首次 < 0.01"),

@@ -26,27 +26,6 @@ RESULTS = {
                       "not B_crit itself (that is the S(B) fit on Generalization).",
                       "点线：本研究的梯度噪声尺度 B_simple ≈ {b} = tr(Σ)/|G|²（McCandlish 等 2018），阴影为其 95 % 区间；"
                       "它是临界批大小的数量级代理，不是 B_crit 本身（后者是 Generalization 页上的 S(B) 拟合）。"),
-    # ---- the derived numbers' one-line texts (analysis.scaling.b_crit_text, analysis.conclusions.b_simple_text)
-    "bcrit.value": ("B_crit ≈ {b:,.0f}", "B_crit（临界批大小）≈ {b:,.0f}"),
-    "bcrit.above": ("B_crit > {b:,.0f}, beyond the largest batch in the fit", "B_crit > {b:,.0f}，超出拟合中最大的批大小"),
-    "bcrit.below": ("B_crit < {b:,.0f}, below the smallest batch in the fit", "B_crit < {b:,.0f}，低于拟合中最小的批大小"),
-    "bcrit.no_interval": (" (no interval from {n} points)", "（{n} 个点，无法给出区间）"),
-    "bcrit.interval": (" (95 % profile-likelihood interval {low:,.0f}–{high:,.0f})",
-                       "（95 % 轮廓似然区间 {low:,.0f}–{high:,.0f}）"),
-    "bcrit.interval_open": (" (95 % profile-likelihood interval {low:,.0f}–∞)", "（95 % 轮廓似然区间 {low:,.0f}–∞）"),
-    "bcrit.not_tuned": (", at lr = {lr:g}, not tuned", "，学习率 = {lr:g}，未按批大小调优"),
-    "bcrit.not_tuned_lrs": (", at lrs not tuned per batch size", "，学习率未按批大小调优"),
-    "bsimple.none": ("B_simple: not measured (no comparable run has a noise-scale estimate)",
-                     "B_simple：未测量（没有可比运行带有噪声尺度估计）"),
-    "bsimple.interval": ("B_simple ≈ {b:,.0f} (95 % bootstrap interval {low:,.0f}–{high:,.0f}; {n} runs)",
-                         "B_simple ≈ {b:,.0f}（95 % 自助法区间 {low:,.0f}–{high:,.0f}；{n} 个运行）"),
-    "bsimple.interval_left": ("B_simple ≈ {b:,.0f} (95 % bootstrap interval {low:,.0f}–{high:,.0f}; {n} runs, {left} "
-                              "left out)", "B_simple ≈ {b:,.0f}（95 % 自助法区间 {low:,.0f}–{high:,.0f}；{n} 个运行，"
-                              "{left} 个未计入）"),
-    "bsimple.no_interval": ("B_simple ≈ {b:,.0f} (too few runs for an interval; {n} runs)",
-                            "B_simple ≈ {b:,.0f}（运行太少，无法给出区间；{n} 个运行）"),
-    "bsimple.no_interval_left": ("B_simple ≈ {b:,.0f} (too few runs for an interval; {n} runs, {left} left out)",
-                                 "B_simple ≈ {b:,.0f}（运行太少，无法给出区间；{n} 个运行，{left} 个未计入）"),
     "how.title": ("How it is measured", "如何测量"),
     "how.speed": (
         "**Epoch time** is measured in a timing pass with the device to itself: each configuration trains "
@@ -75,13 +54,54 @@ RESULTS = {
     "gen.batch_sizes_help": ("Runs of these batch sizes (all optimizers, orders and seeds)",
                              "这些批大小的运行（所有优化器、顺序和种子）"),
     "gen.metric": ("Metric", "指标"),
+    "runs.title": ("Runs", "全部运行"),
+    "runs.optimizers": ("Optimizers", "优化器"),
+    "runs.status": ("Status", "状态"),
+    "runs.only_fit": ("Only runs at the fit", "只看达到拟合的运行"),
+    "runs.only_fit_help": ("The runs the means, bands and fits use", "均值、区间带和拟合所用的运行"),
+    "runs.caption": ("Every run of the study ({n} shown of {total}): click a column to sort; tick rows to pick "
+                     "them out in the chart below. at fit: in the means, bands and fits.",
+                     "本研究的每次运行（显示 {n} / {total}）：点击列名排序；勾选行可在下图中突出显示。达到拟合：计入均值、"
+                     "区间带和拟合。"),
+    "runs.parallel_title": ("Runs from settings to outcome", "从设置到结果的每次运行"),
+    "runs.parallel_caption": ("One line per run from its settings (batch size, lr, optimizer, order) to its outcome; "
+                              "every axis has its own scale, logarithmic where its values span a decade or more "
+                              "(· log), with its smallest, middle and largest value written beside it; colour = "
+                              "optimizer; rows ticked in the table above stand out.",
+                              "每次运行一条线，从其设置（批大小、学习率、优化器、顺序）连到结果；每根轴有自己的刻度，数值跨越一个"
+                              "数量级以上时取对数（· log），旁边标出最小、中间和最大值；颜色 = 优化器；在上表中勾选的行会突出显示。"),
+    "runs.axis": ("axis", "轴"),
+    "runs.value": ("value", "值"),
+    "label.optimizer": ("optimizer", "优化器"),
+    "label.batch_size": ("batch size", "批大小"),
+    "label.lr": ("lr", "学习率"),
+    "label.shuffle": ("order", "顺序"),
+    "label.seed": ("seed", "种子"),
+    "label.status": ("status", "状态"),
+    "label.at_fit": ("at fit", "达到拟合"),
+    "label.reached_target": ("reached target", "达到目标"),
+    "label.total_time_s": ("total time (s)", "总用时（秒）"),
+    "label.run_id": ("run id", "运行 ID"),
+    "gen.smooth": ("Smoothing", "平滑"),
+    "gen.smooth_none": ("none", "不平滑"),
+    "gen.smooth_w": ("{w} epochs", "{w} 轮"),
+    "gen.smooth_help": ("A centred moving average of the mean over this many epochs (of its logarithm for losses); "
+                        "the raw mean stays drawn faintly behind it and the band is never smoothed",
+                        "对均值做居中滑动平均（窗口为这么多轮；损失取对数后平均）；原始均值以浅色留在后面，区间带从不平滑"),
+    "gen.show_runs": ("Individual runs", "单次运行"),
+    "gen.show_runs_help": ("Also draw every run (each seed) as a thin line", "同时把每次运行（每个种子）画成细线"),
     "gen.optimizer": ("Optimizer", "优化器"),
     "gen.pick_size": ("Pick at least one batch size.", "请至少选择一个批大小。"),
-    "caption.curves": ("The chosen metric after each epoch, one line per run ({n} runs, at most {max}), one panel "
-                       "per batch size, each with its own x scale; against steps or examples seen, small and "
-                       "large batches share a budget.",
-                       "每轮之后的所选指标，每个运行一条线（{n} 个运行，最多 {max} 个），每个批大小一个面板，各自有独立的"
-                       " x 轴；以步数或已见样本数为横轴时，小批与大批在同一预算下比较。"),
+    "caption.curve_bands": ("The chosen metric after each epoch ({n} runs, {k} seeds per configuration at most): per "
+                            "configuration (optimizer, order, lr) the mean over its seeds as a line and the 95 % "
+                            "t-interval of that mean as a band (n in the tooltip: seeds still training at that epoch; "
+                            "no band from one seed); one panel per batch size, each with its own x scale.",
+                            "每轮之后的所选指标（{n} 个运行，每个配置最多 {k} 个种子）：每个配置（优化器、顺序、学习率）画出各种子"
+                            "的均值线及其 95 % t 区间带（提示中的 n：该轮仍在训练的种子数；只有一个种子时没有区间带）；每个批大小"
+                            "一个面板，各自有独立的 x 轴。"),
+    "caption.curve_smooth": ("Line: centred moving average over {w} epochs; faint line: the raw mean.",
+                             "粗线：{w} 轮居中滑动平均；浅线：原始均值。"),
+    "caption.curve_log": ("Loss on a log axis.", "损失为对数坐标。"),
     "gen.target": ("Steps and epochs to reach the target", "达到目标所需的步数与轮数"),
     "gen.no_target": ("No run reached a training target. Set target_train_acc (e.g. 0.99) or target_train_loss "
                       "on **New study**: each run then stops at the target and this chart shows the steps it took.",

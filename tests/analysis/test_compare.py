@@ -1,6 +1,7 @@
 """Compare's warning: studies that differ in data set, model or stopping rule are named with their values."""
 import pandas as pd
 
+from studies.analysis import compare
 from studies.analysis.compare import setup_differences, stopping_rule
 
 
@@ -33,3 +34,9 @@ def test_model_differences_include_the_widths():
 def test_stopping_rule_text():
     row = runs(budget=50, acc=0.0, loss=0.05).iloc[0]
     assert stopping_rule(row) == "train loss ≤ 0.05 within 50 epochs"
+
+
+def test_a_link_names_studies_by_full_id_or_unique_prefix():
+    ids = ["40326e39aa", "8d4a8aa3bb", "8d4a0000cc"]
+    assert compare.resolve_ids(["40326e39", "8d4a8aa3"], ids) == ["40326e39aa", "8d4a8aa3bb"]
+    assert compare.resolve_ids(["8d4a", "", "nope", "40326e39aa", "40326e39"], ids) == ["40326e39aa"]   # ambiguous, empty, unknown, twice

@@ -184,3 +184,28 @@ def test_held_equal_says_what_the_comparison_holds_equal_and_how_lr_over_b_varie
     assert "tuned per batch size (best lr)" in held_equal(swept)
     assert held_equal(runs[runs.batch_size == 16]) == "" and held_equal(runs.iloc[:0]) == ""
     assert held_equal(pd.concat([runs, runs.assign(target_train_loss=0.1)], ignore_index=True)) == ""
+
+
+def test_a_stored_summary_reads_back_in_either_language():
+    from studies import i18n
+    from studies.analysis.fairness import summary_text, translate_summary
+    for done, missed, untrained, target in ((12, 0, 0, True), (12, 2, 0, True), (10, 1, 2, False), (4, 0, 3, True)):
+        english = summary_text(done, missed, untrained, target)
+        assert translate_summary(english) == english                       # the runner stores the English one
+        with i18n.language("zh"):
+            assert translate_summary(english) == summary_text(done, missed, untrained, target)
+    with i18n.language("zh"):
+        assert translate_summary("12 done · 2 missed target") == "12 个完成 · 2 个未达标"
+        assert translate_summary("3/12 runs") == "3/12 次运行" and translate_summary("odd [text]") == "odd [text]"
+
+
+def test_ago_reads_an_iso_time_as_minutes_hours_or_days():
+    import datetime as dt
+    from studies import i18n
+    now = dt.datetime(2026, 1, 2, 12, 0, tzinfo=dt.timezone.utc)
+    assert i18n.ago("2026-01-02T11:59:30+00:00", now) == "just now"
+    assert i18n.ago("2026-01-02T11:57:00+00:00", now) == "3 min ago"
+    assert i18n.ago("2026-01-02T09:00:00+00:00", now) == "3 h ago"
+    with i18n.language("zh"):
+        assert i18n.ago("2025-12-30T12:00:00+00:00", now) == "3 天前"
+    assert i18n.ago("2025-01-01T00:00:00+00:00", now) == "2025-01-01" and i18n.ago("?") == "?"

@@ -159,3 +159,17 @@ def test_precision_charts_build_valid_vega_lite():
                           "ci_low": [0.3, -0.6], "ci_high": [0.9, 0.2], "n": [10, 10]})
     spec = charts.to_vega_lite(cc.predictors_chart(table))
     assert any(s.get("mark", {}).get("type") == "bar" for s in layers(spec))
+
+
+def test_compare_names_optimizers_in_one_legend_and_tooltips_by_their_labels():
+    runs = pd.DataFrame({"status": "done", "batch_size": [16, 16, 512, 512], "optimizer": ["sgd", "adam"] * 2,
+                         "shuffle": True, "seed": 0, "run_id": list("abcd"), "test_acc": [0.9, 0.8, 0.7, 0.6],
+                         "reached_target": [True, True, True, False], "train_loss": 0.01, "train_acc": 1.0,
+                         "target_train_acc": 1.0, "target_train_loss": 0.0, "study": ["s1", "s2"] * 2})
+    from studies import i18n
+    with i18n.language("zh"):   # in 中文 a raw field name cannot pass for its label
+        spec = charts.to_vega_lite(charts.batch_size_chart(runs, "test_acc", color="study"))
+    shapes = encodings(spec, "shape")
+    assert len(shapes) == 2 and sum(s.get("legend", {}) is not None for s in shapes) == 1   # one optimizer legend
+    titles = {tip.get("title", tip["field"]) for tips in encodings(spec, "tooltip") for tip in tips}
+    assert not [x for x in titles if re.fullmatch(r"[a-z_]+", x)], titles                  # no raw field names
