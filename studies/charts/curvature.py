@@ -10,14 +10,14 @@ import pandas as pd
 
 from .common import PALETTE, label
 from .. import optimizers
-from ..i18n import t
+from ..i18n import Markdown, t
 
 DENSITY_FLOOR = 1e-6   # the log density axis starts here (PyHessian's plots add a small constant the same way)
 
 
 def _batch_color(sizes) -> alt.Color:
     domain = sorted({int(b) for b in sizes})
-    return alt.Color("batch_size:O", title="batch size", sort=domain,
+    return alt.Color("batch_size:O", title=t("chart.batch_size"), sort=domain,
                      scale=alt.Scale(domain=domain, range=[PALETTE[i % len(PALETTE)] for i in range(len(domain))]))
 
 
@@ -86,12 +86,12 @@ def stability_lines(runs: pd.DataFrame, optim: dict | None = None) -> tuple[pd.D
     return pd.DataFrame(rows, columns=["optimizer", "lr", "threshold", "formula"]), sorted(set(none))
 
 
-def threshold_caption(runs: pd.DataFrame, optim: dict | None = None) -> str:
+def threshold_caption(runs: pd.DataFrame, optim: dict | None = None) -> Markdown:
     """One sentence per line drawn (optimizer, η, formula, value) and per optimizer without one (why)."""
     lines, none = stability_lines(runs, optim)
     parts = [t("curv.threshold", optimizer=r.optimizer, lr=f"{r.lr:g}", formula=r.formula, value=f"{r.threshold:.4g}")
              for r in lines.itertuples()]
-    return " ".join([*parts, *(t("curv.no_threshold", optimizer=o) for o in none)])
+    return Markdown(" ".join([*parts, *(t("curv.no_threshold", optimizer=o) for o in none)]))
 
 
 def sharpness_over_training_chart(epochs: pd.DataFrame, runs: pd.DataFrame, *, x: str = "epoch",
@@ -113,7 +113,11 @@ def sharpness_over_training_chart(epochs: pd.DataFrame, runs: pd.DataFrame, *, x
     top = max([float(df["hi"].max()) if len(df) else 1.0, *lines["threshold"].tolist()])
     bottom = float(df["lo"].min()) if len(df) else 0.1
     yscale = alt.Scale(type="log", domain=[bottom / 1.2, top * 1.2])
-    xa = alt.X(f"{x}:Q", title=f"{t('curv.track_x.' + x)} (symlog)", scale=alt.Scale(type="symlog"))
+    top_x = float(df[x].max()) if len(df) and df[x].notna().any() else 1.0
+    base_x = 4 if x == "epoch" else 10   # the probe epochs are powers of 4; steps and examples: decades
+    ticks = [0] + [base_x ** k for k in range(0, 40) if base_x ** k <= 2 * max(top_x, 1.0)]
+    xa = alt.X(f"{x}:Q", title=f"{t('curv.track_x.' + x)} (symlog)", scale=alt.Scale(type="symlog"),
+               axis=alt.Axis(values=ticks, format="~s" if x != "epoch" else "d"))
     base = alt.Chart(df).encode(x=xa, color=_batch_color(df["batch_size"]))
     tooltip = ["optimizer:N", "batch_size:Q", "seed:Q", "epoch:Q",
                alt.Tooltip("hessian_top_eig:Q", title="λ_max", format=".4g"),

@@ -147,8 +147,8 @@ def _audit(ctx: Measuring) -> list[dict]:
     plain = MeasureSpec(switches={**dict(spec.switches), "rescale_audit": False, "landscape_2d": False},
                         **{k: v for k, v in spec.identity().items() if not measures.switch(k)})
     again = measure_run(twin, ctx.x_train, ctx.y_train, ctx.loss_fn, plain, init_state=init)
-    columns = [c for m in measures.measures() for c in (m.column,) if c in ctx.out] + \
-        [c for c in ctx.out if c.startswith("sharpness_eps_") and c[14:15].isdigit()]
+    columns = [m.column for m in measures.measures() if m.column in ctx.out] + \
+        [eps_column(e, False) for e in spec.sharpness_eps[1:]]   # the further ε of sharpness_eps
     return [{"kind": "audit", "measure": c, "original": float(ctx.out[c]), "rescaled": float(again[c]),
              "ratio": float(again[c]) / float(ctx.out[c]) if ctx.out[c] else math.nan,
              "logits_max_diff": diff, "rescale_alpha": spec.rescale_alpha} for c in columns if c in again]
