@@ -75,7 +75,8 @@ WATCH: dict[str, tuple[str, str]] = {
         "求得（误差条：其残差界，不超过 λ_max 的 3 %）。虚线：运行所用优化器在其学习率 η 下的稳定性阈值：曲率高于"
         "它的二次函数会使全批步发散，所以全批训练无法让 λ_max 停在其上方，而是在阈值附近徘徊（Cohen 等 2021，"
         "稳定性边缘）；较小的批量在低于阈值处就停止变尖。{thresholds}"),
-    "curv.threshold": ("{optimizer} at η = {lr}: {formula} = {value}.", "{optimizer}，η = {lr}：{formula} = {value}。"),
+    "curv.threshold": ("{optimizer} at η = {lr}: {formula} = {value}.",
+                       "{optimizer}（η = {lr}）的阈值：{formula} = {value}。"),
     "curv.no_threshold": (
         "{optimizer}: no line. Its step is divided by a running RMS of the gradient, so its threshold bounds the "
         "preconditioned Hessian's λ_max (Cohen et al. 2022), not the raw λ_max drawn here.",
