@@ -91,7 +91,8 @@ def test_curvature_draws_the_critical_point_test_noise_over_training_and_predict
     # 4 runs: the predictors caption says why there is no interval
     assert "too few runs for an interval" in text(at.caption)
     # λ_max over training with SGD's threshold 2/η, and the audit table with the invariant measures named
-    assert "2/η" in text(at.caption) and any("stability threshold" in c.proto.spec for c in charts(at))
+    assert "2/η" in text(at.caption) and any('"field": "threshold"' in json.dumps(json.loads(c.proto.spec))
+                                             for c in charts(at))
     audit = [d.value for d in at.dataframe if "ratio" in d.value.columns][0]
     assert set(audit["invariant"]) <= {"yes", "no"} and (audit["logits max diff"] <= 1e-4).all()
     assert "**Invariant**" in text(at.markdown) and "adaptive sharpness" in text(at.markdown)
