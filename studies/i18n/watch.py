@@ -69,11 +69,11 @@ WATCH: dict[str, tuple[str, str]] = {
         "λ_max of the Hessian (log axis) at epoch 0, 1, 4, 16, 64, … and the last, by Lanczos on the first {n} "
         "examples of the measurement sample (error bars: its residual bound, within 3 % of λ_max). Dashed: the "
         "stability threshold of the run's optimizer at its learning rate η: a quadratic with curvature above it "
-        "makes the full-batch step diverge, so full-batch training cannot keep λ_max above it and hovers there "
-        "(Cohen et al. 2021, edge of stability); smaller batches stop sharpening below it. {thresholds}",
+        "makes the full-batch step diverge, so full-batch training that sharpens up to it stays there (Cohen et "
+        "al. 2021, edge of stability); smaller batches stop sharpening below it. {thresholds}",
         "Hessian 的 λ_max（对数轴）在第 0、1、4、16、64……轮及最后一轮的值，用 Lanczos 在测量样本的前 {n} 个样本上"
         "求得（误差条：其残差界，不超过 λ_max 的 3 %）。虚线：运行所用优化器在其学习率 η 下的稳定性阈值：曲率高于"
-        "它的二次函数会使全批步发散，所以全批训练无法让 λ_max 停在其上方，而是在阈值附近徘徊（Cohen 等 2021，"
+        "它的二次函数会使全批步发散，所以变尖到阈值的全批训练会停留在阈值附近（Cohen 等 2021，"
         "稳定性边缘）；较小的批量在低于阈值处就停止变尖。{thresholds}"),
     "curv.threshold": ("{optimizer} at η = {lr}: {formula} = {value}.",
                        "{optimizer}（η = {lr}）的阈值：{formula} = {value}。"),
