@@ -1,5 +1,6 @@
-"""Sharpness: ε-sharpness, random sharpness, λ_max and trace vs batch size with the critical batch size,
-1-D landscape slices, and the small↔large interpolation (Keskar et al. 2017, Figure 3)."""
+"""Sharpness: ε-, adaptive and random sharpness, λ_max and trace vs batch size with the critical batch size,
+1-D landscape slices, the 2-D landscape of small and large batch on one colour scale (Li et al. 2018), and the
+small↔large interpolation (Keskar et al. 2017, Figure 3)."""
 import streamlit as st
 
 import ui
@@ -16,12 +17,14 @@ def measure_fields(m: MeasureSpec, col: str) -> dict:
     """The key parameters a sharpness caption names (ε from the column, e.g. sharpness_eps@0.0005)."""
     eps = f"{m.sharpness_eps[0]:g}" if m.sharpness_eps else "—"
     return {"eps": eps, "iters": m.lbfgs_iters, "sample": f"{m.sample:,}", "m": m.random_directions,
-            "sigma": f"{m.random_sigma:g}", "rho": f"{m.sam_rho:g}", "chunk": m.sam_m}
+            "sigma": f"{m.random_sigma:g}", "rho": f"{m.sam_rho:g}", "chunk": m.sam_m,
+            "adaptive_eps": f"{m.adaptive_eps:g}"}
 
 
 def how() -> None:
     with st.expander(t("how.title")):
         st.markdown(t("how.sharpness"))
+        st.markdown(t("how.watch"))
 
 ui.fit_warning(runs)
 b_simple = ui.study_conclusions(store, sid, runs)
@@ -60,6 +63,18 @@ if random_rows.empty:
 else:
     ui.chart(charts.landscape_chart, random_rows, mine, y, name=f"{sid}-slices", key="sharp_slices",
              caption=t("caption.slices", points=measure.landscape_points))
+st.subheader(t("sharp.surface"))
+surface = land[(land.kind == "surface") & land.run_id.isin(mine.run_id)]
+if surface.empty:
+    st.info(t("sharp.no_surface"))
+else:
+    seeds = sorted(mine[mine.run_id.isin(surface.run_id)].seed.unique())
+    seed = st.selectbox(t("sharp.seed"), seeds, key="sharp_seed", bind="query-params", help=t("sharp.seed_help"))
+    pair = charts.surface_pair(mine, surface, opt, seed)
+    sample = int(pair["measure_sample"].max()) if "measure_sample" in pair and pair["measure_sample"].notna().any() \
+        else measure.sample
+    ui.chart(charts.surface_chart, surface, pair, name=f"{sid}-surface", key="sharp_surface",
+             caption=t("caption.surface", points=measure.surface_points, sample=f"{sample:,}"))
 inter = land[(land.kind == "interpolation") & land.run_id.isin(mine.run_id)]
 if inter.empty:
     st.info(t("sharp.no_interp"))

@@ -1,12 +1,15 @@
 """Curvature: the notes' Hessian test at each run's end point (gradient norm, λ_min, λ_max, minimum ratio),
-one run's spectral density, the gradient noise scale over training, and which measure predicts the gap."""
+one run's spectral density, λ_max over training with the stability threshold, the rescaling audit, the
+gradient noise scale over training, and which measure predicts the gap."""
 import streamlit as st
 
 import ui
 from studies import charts, measures
 from studies.charts import curvature as cc
 from studies.i18n import t
+from studies.analysis.audit import audit_view
 from studies.analysis.predictors import predictors_caption, predictors_table
+from studies.config import SpecError, StudySpec
 from studies.analysis.verdict import verdict_caption, verdict_table
 
 
@@ -55,8 +58,35 @@ else:
     ui.chart(cc.spectrum_chart, spectra[spectra.run_id == rid], name=f"{sid}-spectrum", key="curv_spectrum")
     st.caption(t("curv.density_caption"))
 
-st.subheader(t("curv.noise"))
+st.subheader(t("curv.track"))
 epochs = ui.table(store, sid, "epochs")
+if measures.LAMBDA_MAX not in epochs or not epochs[measures.LAMBDA_MAX].notna().any():
+    st.info(t("curv.no_track"))
+else:
+    try:
+        spec = StudySpec.from_toml_text(store.spec_text(sid) or "")
+    except (OSError, SpecError):
+        spec = None
+    optim = dict(spec.optim) if spec else {}
+    x = st.segmented_control(t("curv.track_x"), cc.TRACK_X, format_func=lambda v: t(f"curv.track_x.{v}"),
+                             default="epoch", key="curv_track_x", required=True, bind="query-params")
+    ui.chart(cc.sharpness_over_training_chart, epochs, runs, x=x, optim=optim, name=f"{sid}-sharpness-over-training",
+             key="curv_track", caption=t("curv.track_caption", n=f"{spec.measure.track_sample if spec else 512:,}",
+                                         thresholds=cc.threshold_caption(runs, optim)))
+
+st.subheader(t("curv.audit"))
+view = audit_view(land, runs, charts.run_labels(runs)["run"])
+if view.table.empty and not view.refused:
+    st.info(t("curv.no_audit"))
+else:
+    st.markdown(view.explain)
+    st.dataframe(view.table, hide_index=True)
+    for line in view.verdicts:
+        st.markdown(line)
+    if view.refused:
+        st.warning(t("curv.audit_refused", reason=view.refused))
+
+st.subheader(t("curv.noise"))
 if "noise_scale" not in epochs or not epochs["noise_scale"].notna().any():
     st.info(t("curv.no_noise"))
 else:

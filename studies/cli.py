@@ -45,12 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("export", help="write a study's table as CSV or parquet")
     ex.add_argument("study", help="study id (or a prefix of it) or a unique study name")
     ex.add_argument("--store")
-    ex.add_argument("--table", choices=["runs", "epochs", "landscape", "predictors", "summary"], default="runs",
+    ex.add_argument("--table", choices=["runs", "epochs", "landscape", "predictors", "summary", "audit"],
+                    default="runs",
                     help="predictors: per measure, the granulated Kendall τ (psi, Jiang et al. 2020) and plain τ "
                          "vs the gap (gap_acc) over the fitted runs, its expected sign and agreement; a 95%% "
                          "bootstrap interval of τ from 10 runs on. summary: what the charts draw, per measure and "
                          "compared group the mean, its 95%% interval, n and n_left_out, then the study's B_simple "
-                         "and B_crit with their intervals")
+                         "and B_crit with their intervals. audit: the rescaling audit, per run and measure the "
+                         "original and rescaled value, their ratio and the logits' max difference")
     ex.add_argument("--format", choices=["csv", "parquet"], default="csv")
     ex.add_argument("-o", "--output", help="output file (default: standard output, CSV only)")
     return p
@@ -200,6 +202,9 @@ def _cmd_export(args, store) -> int:
     elif args.table == "summary":    # exactly the numbers the pages draw (studies.analysis.conclusions)
         from .analysis.conclusions import summary_table
         df = summary_table(store.load_table(sid, "runs"), store.load_table(sid, "epochs"))
+    elif args.table == "audit":      # rows of kind "audit" in the landscape table (rescale_audit = true)
+        from .analysis.audit import audit_table
+        df = with_grid(audit_table(store.load_table(sid, "landscape")), store.load_table(sid, "runs"))
     else:
         df = store.load_table(sid, args.table)
         if args.table != "runs":   # tidy: each row says which grid point it belongs to

@@ -125,3 +125,21 @@ def get(name: str) -> Optimizer:
 def applies_to(hyper: Hyper) -> tuple[str, ...]:
     """The optimizers that take ``hyper``, in table order."""
     return tuple(n for n, o in TABLE.items() if hyper in o.hypers)
+
+
+def stability_threshold(name: str, lr: float, given: Mapping | None = None) -> tuple[float, str] | None:
+    """(λ, formula): the sharpness above which the optimizer's full-batch step diverges on a quadratic with that
+    curvature, the line of Cohen et al. 2021 ("edge of stability"). SGD 2/η; heavy-ball momentum (torch's
+    v ← βv + g, θ ← θ − ηv) (2 + 2β)/η; Nesterov (2 + 2β)/((1 + 2β)η). None for the adaptive methods: their
+    step is preconditioned, so their threshold bounds the preconditioned Hessian's λ_max (Cohen et al. 2022),
+    not the raw λ_max measured here. ``given``: the [optim] values (β), else the defaults."""
+    opt = get(name)
+    if opt.family != "sgd" or not lr > 0:
+        return None
+    kw = opt.torch_kwargs(given)
+    beta, nesterov = float(kw.get("momentum", 0.0)), bool(kw.get("nesterov", False))
+    if beta == 0.0:
+        return 2.0 / lr, "2/η"
+    if nesterov:
+        return (2.0 + 2.0 * beta) / ((1.0 + 2.0 * beta) * lr), "(2+2β)/((1+2β)η)"
+    return (2.0 + 2.0 * beta) / lr, "(2+2β)/η"

@@ -84,7 +84,8 @@ def measured_store(tmp_path_factory):
     base = {"dataset": "digits", "hidden": [16], "optimizers": ["sgd"], "shuffle": [True, False],
             "seeds": [0], "epochs": 3, "target_train_acc": 0.5,
             "measure": {"sample": 128, "lbfgs_iters": 2, "random_directions": 2, "landscape_points": 5,
-                        "critical": True}}
+                        "critical": True, "sharpness_adaptive": True, "hessian_track": True, "landscape_2d": True,
+                        "rescale_audit": True, "surface_points": 5}}
     specs = [StudySpec.from_dict({**base, "name": "measured-a", "batch_sizes": [32, 256]}),
              StudySpec.from_dict({**base, "name": "measured-b", "batch_sizes": [64, 256]})]
     for spec in specs:

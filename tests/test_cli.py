@@ -26,6 +26,32 @@ def write_spec(path, **kw):
     return path
 
 
+def test_export_audit_surface_and_tracked_lambda_max(tmp_path):
+    """The names the landscape check reads: export --table audit, surface rows whose centre is the run's train
+    loss (the measurement sample is the whole training set here), λ_max in the epochs table."""
+    import io
+    measure = {**NO_MEASURE, "hessian": True, "sharpness_adaptive": True, "landscape_2d": True,
+               "rescale_audit": True, "hessian_track": True, "surface_points": 3, "lbfgs_iters": 3}
+    spec = write_spec(tmp_path / "s.toml", batch_sizes=["full"], epochs=5, measure=measure)
+    store = str(tmp_path / "store")
+    assert cli("run", str(spec), "--store", store, "--quiet").returncode == 0
+    audit = cli("export", "clitest", "--store", store, "--table", "audit")
+    assert audit.returncode == 0, audit.stderr
+    a = pd.read_csv(io.StringIO(audit.stdout))
+    assert {"run_id", "measure", "original", "rescaled", "ratio", "logits_max_diff"} <= set(a.columns)
+    assert (a.logits_max_diff <= 1e-4).all() and set(a.measure) >= {"sharpness_adaptive", "hessian_top_eig"}
+    assert abs(a.set_index("measure").ratio["sharpness_adaptive"] - 1) <= 0.05
+    assert a.set_index("measure").ratio["hessian_top_eig"] >= 10
+    runs = pd.read_csv(io.StringIO(cli("export", "clitest", "--store", store).stdout))
+    land = pd.read_csv(io.StringIO(cli("export", "clitest", "--store", store, "--table", "landscape").stdout))
+    surface = land[land.kind == "surface"]
+    assert len(surface) == 9 and "sharpness_adaptive" in runs
+    centre = surface[(surface.alpha == 0) & (surface.beta == 0)].train_loss.iloc[0]
+    assert centre == pytest.approx(runs.train_loss.iloc[0], rel=1e-5)
+    ep = pd.read_csv(io.StringIO(cli("export", "clitest", "--store", store, "--table", "epochs").stdout))
+    assert ep.dropna(subset=["hessian_top_eig"]).epoch.tolist() == [0, 1, 4, 5]
+
+
 def test_run_list_export_and_cached_rerun(tmp_path):
     spec = write_spec(tmp_path / "s.toml")
     store = str(tmp_path / "store")

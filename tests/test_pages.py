@@ -3,12 +3,11 @@
 `run_every` never fires in AppTest, so the Jobs test loops at.run(); torch imports make the default 3 s
 timeout too short, hence default_timeout=60.
 """
+import json
 import re
 import shutil
 import time
 from pathlib import Path
-
-import json
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -65,8 +64,12 @@ def test_sharpness_page_draws_measurements_landscape_and_interpolation(measured_
     root, specs = measured_store
     at = open_page("pages/5_Sharpness.py", root, monkeypatch, {"study": specs[0].study_id})
     assert not at.exception and not at.error
-    assert len(charts(at)) >= 4 + 2, text(at.info)            # ε, random, λ_max, trace, slices, interpolation
-    assert "critical batch size" in text(at.caption)
+    assert len(charts(at)) >= 5 + 3, text(at.info)            # ε, adaptive, random, λ_max, trace, slices, surface,
+    assert "critical batch size" in text(at.caption)           # interpolation
+    assert "one scale for every panel" in text(at.caption) and "5×5 grid" in text(at.caption)
+    specs = [json.loads(c.proto.spec) for c in charts(at)]
+    surface = [c for c in specs if "hconcat" in c and "B = 32" in str(c) and "B = 256" in str(c)]
+    assert surface and surface[0]["resolve"]["scale"]["color"] == "shared"
 
 
 @pytest.mark.slow
@@ -87,6 +90,12 @@ def test_curvature_draws_the_critical_point_test_noise_over_training_and_predict
     assert "about zero" in text(at.caption) and "proves" not in text(at.caption) + text(at.markdown)
     # 4 runs: the predictors caption says why there is no interval
     assert "too few runs for an interval" in text(at.caption)
+    # λ_max over training with SGD's threshold 2/η, and the audit table with the invariant measures named
+    assert "2/η" in text(at.caption) and any('"field": "threshold"' in json.dumps(json.loads(c.proto.spec))
+                                             for c in charts(at))
+    audit = [d.value for d in at.dataframe if "ratio" in d.value.columns][0]
+    assert set(audit["invariant"]) <= {"yes", "no"} and (audit["logits max diff"] <= 1e-4).all()
+    assert "**Invariant**" in text(at.markdown) and "adaptive sharpness" in text(at.markdown)
 
 
 def test_sharpness_without_measurements_says_how_to_get_them(fixture_store, monkeypatch):

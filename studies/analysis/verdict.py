@@ -23,8 +23,9 @@ import math
 import pandas as pd
 
 from ..i18n import t
+from ..measures import LAMBDA_MAX
 
-ZERO_CUT = 1e-3         # |λ| ≤ ZERO_CUT·max|λ| counts as zero (also the minimum ratio's cut, critical.py)
+ZERO_CUT = 1e-3         # |λ| ≤ ZERO_CUT·max|λ| counts as zero (also the minimum ratio's cut, measures/hessian.py)
 STATIONARY_FRAC = 1e-2  # ‖g‖ ≤ 1 % of ‖g₀‖: about zero
 VERDICTS = ("negative", "saddle", "no_negative", "unresolved", "unmeasured")
 
@@ -72,8 +73,8 @@ def verdict_table(runs: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
     done = runs["status"].eq("done") if "status" in runs.columns else pd.Series(True, index=runs.index)
     have = runs[done & runs["hessian_min_eig"].notna()]
     col = {c: have[c] if c in have.columns else pd.Series(math.nan, index=have.index)
-           for c in ("hessian_min_eig_err", "hessian_top_eig", "grad_norm", "grad_norm_init")}
-    keys = [verdict(*v) for v in zip(have["hessian_min_eig"], col["hessian_min_eig_err"], col["hessian_top_eig"],
+           for c in ("hessian_min_eig_err", LAMBDA_MAX, "grad_norm", "grad_norm_init")}
+    keys = [verdict(*v) for v in zip(have["hessian_min_eig"], col["hessian_min_eig_err"], col[LAMBDA_MAX],
                                      col["grad_norm"], col["grad_norm_init"])]
     g, g0 = pd.to_numeric(col["grad_norm"], errors="coerce"), pd.to_numeric(col["grad_norm_init"], errors="coerce")
     return pd.DataFrame({
@@ -82,7 +83,7 @@ def verdict_table(runs: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
         t("verdict.col.grad_ratio"): (g / g0.where(g0 > 0)).to_numpy(),
         t("verdict.col.min_eig"): have["hessian_min_eig"].to_numpy(float),
         t("verdict.col.error"): [min_eig_error(e, tp) for e, tp in zip(col["hessian_min_eig_err"],
-                                                                       col["hessian_top_eig"])],
+                                                                       col[LAMBDA_MAX])],
         t("verdict.col.verdict"): [t(f"verdict.{k}") for k in keys],
     })
 

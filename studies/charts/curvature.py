@@ -1,5 +1,5 @@
-"""The Curvature page's charts: B_simple over training, the Hessian's spectral density, and the ranking of
-the measures that predict the gap. DataFrame in, altair chart out; no torch, no streamlit (as charts.py)."""
+"""The Curvature page's charts: B_simple and λ_max over training (with the optimizer's stability threshold),
+the Hessian's spectral density, and the ranking of the measures that predict the gap. DataFrame in, altair chart out; no torch, no streamlit (as charts.py)."""
 from __future__ import annotations
 
 import math
@@ -9,14 +9,16 @@ import numpy as np
 import pandas as pd
 
 from .common import PALETTE, label
-from ..i18n import t
+from .. import optimizers
+from ..i18n import Markdown, t
+from ..measures import LAMBDA_MAX
 
 DENSITY_FLOOR = 1e-6   # the log density axis starts here (PyHessian's plots add a small constant the same way)
 
 
 def _batch_color(sizes) -> alt.Color:
     domain = sorted({int(b) for b in sizes})
-    return alt.Color("batch_size:O", title="batch size", sort=domain,
+    return alt.Color("batch_size:O", title=t("chart.batch_size"), sort=domain,
                      scale=alt.Scale(domain=domain, range=[PALETTE[i % len(PALETTE)] for i in range(len(domain))]))
 
 
@@ -50,6 +52,90 @@ def noise_over_training_chart(epochs: pd.DataFrame, runs: pd.DataFrame, *, heigh
                                                          title="B_simple (log)"), y2="hi:Q") \
         .transform_filter("isValid(datum.se)")
     return alt.layer(line, bars, pts).properties(title="gradient noise scale over training", height=height)
+
+
+TRACK_X = ("epoch", "steps", "examples")   # what λ_max over training can be drawn against
+
+
+def _tracked(epochs: pd.DataFrame, runs: pd.DataFrame, column: str) -> pd.DataFrame:
+    """The epoch rows of done runs where `column` was measured (> 0, for a log axis), with the run's grid
+    columns and examples = epoch × samples_per_epoch."""
+    keep = [c for c in ("run_id", "batch_size", "optimizer", "lr", "seed", "status", "samples_per_epoch")
+            if c in runs.columns]
+    df = epochs.drop(columns=[c for c in keep if c != "run_id" and c in epochs.columns]) \
+        .merge(runs[keep], on="run_id", how="inner")
+    if "status" in df.columns:
+        df = df[df["status"] == "done"]
+    if column not in df.columns:
+        df = df.iloc[:0].assign(**{column: []})
+    df = df[pd.to_numeric(df[column], errors="coerce") > 0].copy()
+    df["examples"] = df["epoch"] * df.get("samples_per_epoch", np.nan)
+    return df
+
+
+def stability_lines(runs: pd.DataFrame, optim: dict | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """(optimizer, lr, threshold, formula) per optimizer and learning rate of the done runs (optimizers.
+    stability_threshold, with the study's [optim] values), and the optimizers that have no such line."""
+    rows, none = [], []
+    done = runs[runs["status"] == "done"] if "status" in runs.columns else runs
+    for (opt, lr), _ in done.groupby(["optimizer", "lr"], sort=True):
+        line = optimizers.stability_threshold(str(opt), float(lr), optim)
+        if line is None:
+            none.append(str(opt))
+        else:
+            rows.append({"optimizer": str(opt), "lr": float(lr), "threshold": line[0], "formula": line[1]})
+    return pd.DataFrame(rows, columns=["optimizer", "lr", "threshold", "formula"]), sorted(set(none))
+
+
+def threshold_caption(runs: pd.DataFrame, optim: dict | None = None) -> Markdown:
+    """One sentence per line drawn (optimizer, η, formula, value) and per optimizer without one (why)."""
+    lines, none = stability_lines(runs, optim)
+    parts = [t("curv.threshold", optimizer=r.optimizer, lr=f"{r.lr:g}", formula=r.formula, value=f"{r.threshold:.4g}")
+             for r in lines.itertuples()]
+    return Markdown(" ".join([*parts, *(t("curv.no_threshold", optimizer=o) for o in none)]))
+
+
+def sharpness_over_training_chart(epochs: pd.DataFrame, runs: pd.DataFrame, *, x: str = "epoch",
+                                  optim: dict | None = None, height: int = 320) -> alt.Chart:
+    """λ_max (log) against epoch, steps or examples (symlog, so 0 shows) for every done run, one colour per
+    batch size, ±residual-bound error bars, and a dashed rule at each optimizer's stability threshold."""
+    if x not in TRACK_X:
+        raise ValueError(f"x must be one of {', '.join(TRACK_X)}, got {x!r}")
+    df = _tracked(epochs, runs, LAMBDA_MAX)
+    err = pd.to_numeric(df.get(LAMBDA_MAX + "_err", pd.Series(np.nan, index=df.index)), errors="coerce")
+    df["err"], df["lo"], df["hi"] = err, (df[LAMBDA_MAX] - err).clip(lower=df[LAMBDA_MAX] / 10), \
+        df[LAMBDA_MAX] + err
+    if "steps" not in df.columns:
+        df["steps"] = np.nan
+    df = df[["run_id", "batch_size", "optimizer", "seed", "lr", "epoch", "steps", "examples", LAMBDA_MAX,
+             "err", "lo", "hi"]]
+    lines, _ = stability_lines(runs, optim)
+    ytitle = t("chart.track_y")
+    top = max([float(df["hi"].max()) if len(df) else 1.0, *lines["threshold"].tolist()])
+    bottom = float(df["lo"].min()) if len(df) else 0.1
+    yscale = alt.Scale(type="log", domain=[bottom / 1.2, top * 1.2])
+    top_x = float(df[x].max()) if len(df) and df[x].notna().any() else 1.0
+    base_x = 4 if x == "epoch" else 10   # the probe epochs are powers of 4; steps and examples: decades
+    ticks = [0] + [base_x ** k for k in range(0, 40) if base_x ** k <= 2 * max(top_x, 1.0)]
+    xa = alt.X(f"{x}:Q", title=f"{t(f'curv.track_x.{x}')} (symlog)", scale=alt.Scale(type="symlog"),
+               axis=alt.Axis(values=ticks, format="~s" if x != "epoch" else "d"))
+    base = alt.Chart(df).encode(x=xa, color=_batch_color(df["batch_size"]))
+    tooltip = ["optimizer:N", "batch_size:Q", "seed:Q", "epoch:Q",
+               alt.Tooltip(f"{LAMBDA_MAX}:Q", title="λ_max", format=".4g"),
+               alt.Tooltip("err:Q", title="±", format=".2g")]
+    y = alt.Y(f"{LAMBDA_MAX}:Q", title=ytitle, scale=yscale)
+    line = base.mark_line(strokeWidth=1.5, opacity=0.8).encode(y=y, detail="run_id:N")
+    pts = base.mark_point(filled=True, size=40).encode(y=y, tooltip=tooltip)
+    bars = base.mark_errorbar(ticks=True).encode(y=alt.Y("lo:Q", scale=yscale, title=ytitle), y2="hi:Q") \
+        .transform_filter("isValid(datum.err)")
+    lines = lines.assign(name=[f"{t('chart.threshold')}: {o} η={lr:g}, {f}" for o, lr, f in
+                               zip(lines["optimizer"], lines["lr"], lines["formula"])])
+    rule = alt.Chart(lines).mark_rule(color="#555", strokeDash=[6, 4], strokeWidth=1.5).encode(
+        y=alt.Y("threshold:Q", scale=yscale, title=ytitle),
+        tooltip=["name:N", alt.Tooltip("threshold:Q", format=".4g")])
+    text = alt.Chart(lines).mark_text(align="left", dx=4, dy=-6, color="#555").encode(
+        y=alt.Y("threshold:Q", scale=yscale), x=alt.value(4), text="name:N")
+    return alt.layer(rule, text, line, bars, pts).properties(title=t("chart.title.track"), height=height)
 
 
 def density_curve(nodes, weights, grid, width: float) -> np.ndarray:
@@ -110,5 +196,5 @@ def predictors_chart(table: pd.DataFrame, *, height: int | None = None) -> alt.C
     return alt.layer(bars, ci, tau, zero).properties(title=t("pred.title"), height=height or 34 * max(1, len(df)))
 
 
-__all__ = ["noise_over_training_chart", "density_curve", "density_frame", "spectrum_chart", "predictors_chart",
+__all__ = ["noise_over_training_chart", "sharpness_over_training_chart", "stability_lines", "threshold_caption", "density_curve", "density_frame", "spectrum_chart", "predictors_chart",
            "label"]

@@ -1,8 +1,9 @@
-"""The loss landscape: 1-D slices along a filter-normalised random direction and the small↔large interpolation
-(Keskar et al. 2017, Figure 3)."""
+"""The loss landscape: 1-D slices along a filter-normalised random direction, the 2-D surface around each
+solution (Li et al. 2018), and the small↔large interpolation (Keskar et al. 2017, Figure 3)."""
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from ..i18n import t
@@ -20,6 +21,47 @@ def landscape_chart(landscape: pd.DataFrame, runs: pd.DataFrame, y: str = "train
         strokeDash=_dash(df["shuffle_label"]), detail="run_id:N",
         tooltip=["run:N", alt.Tooltip("alpha:Q", format=".2f"), alt.Tooltip(f"{y}:Q", format=".4g")],
     ).properties(title=t("chart.title.slice", what=label(y)), height=280)
+
+
+def surface_pair(runs: pd.DataFrame, landscape: pd.DataFrame, optimizer: str, seed) -> pd.DataFrame:
+    """The runs with a 2-D surface for `optimizer` and `seed`, the smallest and the largest batch size (one
+    run each, sorted by batch size); empty when none has a surface."""
+    have = set(landscape.loc[landscape["kind"] == "surface", "run_id"]) if "kind" in landscape else set()
+    mine = runs[(runs["optimizer"] == optimizer) & (runs["seed"] == seed) & runs["run_id"].isin(have)]
+    mine = mine.sort_values(["batch_size", "run_id"]).drop_duplicates("batch_size")
+    return mine.iloc[[0, -1]].drop_duplicates("run_id") if len(mine) else mine
+
+
+def surface_chart(landscape: pd.DataFrame, runs: pd.DataFrame, *, size: int = 300) -> alt.Chart:
+    """Heat maps of train loss over the (α, β) plane, one per run of `runs` (in its order) side by side, on one
+    log colour scale shared by all panels; the centre (the solution) marked with a cross."""
+    df = landscape[(landscape["kind"] == "surface") & landscape["run_id"].isin(runs["run_id"])]
+    loss = pd.to_numeric(df["train_loss"], errors="coerce")
+    df = df.assign(train_loss=loss.clip(lower=max(float(loss[loss > 0].min()) if (loss > 0).any() else 1e-12,
+                                                  1e-12)))
+    lo, hi = float(df["train_loss"].min()), float(df["train_loss"].max())
+    colour = alt.Color("train_loss:Q", title=t("chart.surface_loss"),
+                       scale=alt.Scale(type="log", scheme="viridis", domain=[lo, max(hi, lo * 1.0001)]))
+    step = float(np.diff(np.unique(df["alpha"])).min()) if df["alpha"].nunique() > 1 else 0.1
+    panels = []
+    for r in runs.itertuples():
+        half = 0.51 * step   # cells overlap by 2 %: no hairline gaps between them
+        one = df[df["run_id"] == r.run_id].assign(a0=lambda d: d.alpha - half, a1=lambda d: d.alpha + half,
+                                                 b0=lambda d: d.beta - half, b1=lambda d: d.beta + half)
+        heat = alt.Chart(one).mark_rect().encode(
+            x=alt.X("a0:Q", title=t("chart.surface_alpha"), scale=alt.Scale(domain=[-1 - step / 2, 1 + step / 2],
+                                                                            nice=False)),
+            x2="a1:Q",
+            y=alt.Y("b0:Q", title=t("chart.surface_beta"), scale=alt.Scale(domain=[-1 - step / 2, 1 + step / 2],
+                                                                           nice=False)),
+            y2="b1:Q", color=colour,
+            tooltip=[alt.Tooltip("alpha:Q", format=".2f"), alt.Tooltip("beta:Q", format=".2f"),
+                     alt.Tooltip("train_loss:Q", title=t("chart.surface_loss"), format=".4g")])
+        centre = alt.Chart(pd.DataFrame({"alpha": [0.0], "beta": [0.0]})).mark_point(
+            shape="cross", size=120, color="white", filled=True).encode(x="alpha:Q", y="beta:Q")
+        panels.append(alt.layer(heat, centre).properties(
+            title=t("chart.title.surface", b=f"{int(r.batch_size):,}"), width=size, height=size))
+    return alt.hconcat(*panels).resolve_scale(color="shared")
 
 
 def interpolation_chart(landscape: pd.DataFrame, runs: pd.DataFrame | None = None, *,

@@ -301,3 +301,7 @@ CATALOGUE.update({
 from .curvature import CURVATURE  # noqa: E402 - the Curvature page's and [optim]'s strings
 
 CATALOGUE.update(CURVATURE)
+
+from .watch import WATCH  # noqa: E402 - λ_max over training, adaptive sharpness, the 2-D landscape, the audit
+
+CATALOGUE.update(WATCH)

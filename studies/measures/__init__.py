@@ -1,9 +1,10 @@
 """What is measured after training, and the one record of each measure (the registry below).
 
 Map: objective.py (the loss as a function of the flat weights), mlp_hvp.py (fast Hessian-vector products for
-MLPs), lbfgsb.py (the box-constrained optimiser of ε-sharpness), sharpness.py (ε, random, SAM), hessian.py
-(λ_max, λ_min, trace, spectral density, minimum ratio, gradient norm), noise.py (B_simple), landscape.py
-(slices and interpolation), measure_run.py (runs the estimators a spec switches on).
+MLPs), lbfgsb.py (the box-constrained optimiser of ε-sharpness), sharpness.py (ε, adaptive, random, SAM),
+hessian.py (λ_max, λ_min, trace, spectral density, minimum ratio, gradient norm), noise.py (B_simple), track.py
+(the training probe: B_simple and λ_max over training), landscape.py (slices, interpolation, the 2-D surface),
+reparam.py (the rescaling audit), measure_run.py (runs the estimators a spec switches on).
 
 Every fact about a measure is written once, here: its columns, the [measure] switch that turns it on, its
 label, unit, expected sign against the gap, the chart pages that draw it, whether the predictors table ranks
@@ -33,6 +34,7 @@ class Switch:
     form: str                      # catalogue key of its New-study widget; its help is form + "_help"
     group: int = 0                 # the New-study page's column for a checkbox (0 sharpness, 1 curvature, 2 other)
     bounds: tuple[float, float] = (0.0, 1.0)   # a list switch's values: above the first, at most the second
+    quiet: bool = False            # left out of the spec's identity while off: adding it changed no stored id
 
     @property
     def listed(self) -> bool:
@@ -72,12 +74,19 @@ _SWITCHES: dict[str, Switch] = {s.name: s for s in (
     Switch("landscape", True, "form.landscape", 2),           # rows of the landscape table, no runs column
     Switch("noise_scale", True, "form.noise", 2),
     Switch("spectrum", False, "form.spectrum", 1),            # models under ~5,000 weights
+    Switch("sharpness_adaptive", False, "form.adaptive", 0, quiet=True),
+    Switch("hessian_track", False, "form.hessian_track", 1, quiet=True),   # λ_max at the probe epochs
+    Switch("landscape_2d", False, "form.landscape_2d", 2, quiet=True),     # rows of kind "surface"
+    Switch("rescale_audit", False, "form.rescale_audit", 2, quiet=True),   # rows of kind "audit"
 )}
 
 _HESSIAN = ("hessian", "critical", "spectrum")   # one Lanczos run serves all three
+LAMBDA_MAX = "hessian_top_eig"   # λ_max's column, named once: the end-of-run measure and the tracked one
 _MEASURES: dict[str, Measure] = {m.column: m for m in (
     Measure("sharpness_eps", ("_iters",), ("sharpness_eps",), _RUN + "sharpness_eps", "label.sharpness_eps",
             "% of 1 + loss", 1, True, ("sharpness",), note="ε-sharpness", cost="moderate"),
+    Measure("sharpness_adaptive", ("_iters",), ("sharpness_adaptive",), _RUN + "sharpness_adaptive",
+            "label.sharpness_adaptive", "% of 1 + loss", 1, True, ("sharpness",), cost="moderate"),
     Measure("sharpness_rand", ("_se",), ("sharpness_random",), _RUN + "sharpness_rand", "label.sharpness_rand",
             "loss", 1, True, ("sharpness",), cost="moderate"),
     Measure("sharpness_sam", ("_raw",), ("sharpness_sam",), _RUN + "sharpness_sam", "label.sharpness_sam",
@@ -86,7 +95,7 @@ _MEASURES: dict[str, Measure] = {m.column: m for m in (
             charts=("curvature",)),
     Measure("hessian_min_eig", ("_err",), ("critical", "spectrum"), _RUN + "hessian", "label.hessian_min_eig",
             "loss per weight²", charts=("curvature",), cost="costly"),
-    Measure("hessian_top_eig", ("_err", "hessian_iters", "hessian_converged"), _HESSIAN, _RUN + "hessian",
+    Measure(LAMBDA_MAX, ("_err", "hessian_iters", "hessian_converged"), _HESSIAN, _RUN + "hessian",
             "label.hessian_top_eig", "loss per weight²", 1, True, ("sharpness", "curvature"), note="λ_max",
             cost="moderate"),
     Measure("hessian_trace", ("_se", "_probes"), ("hessian",), _RUN + "hessian", "label.hessian_trace",

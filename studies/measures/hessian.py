@@ -56,6 +56,7 @@ class Extremes:
     converged: bool
     min_err: float = 0.0 # residual bounds: an eigenvalue lies within ±err of each (λ_min ≤ min always)
     max_err: float = 0.0
+    top_vector: Tensor | None = None   # the unit Ritz vector of max (a warm start for nearby weights)
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ def gradient_norm(obj: Objective) -> float:
 
 
 def extreme_eigenvalues(obj: Objective, *, ends: str = "both", tol: float = EIG_TOL, max_hvps: int = EIG_MAX_HVPS,
-                        min_steps: int | None = None, generator: torch.Generator | None = None) -> Extremes:
+                        min_steps: int | None = None, generator: torch.Generator | None = None,
+                        start: Tensor | None = None) -> Extremes:
     """λ_min and λ_max of the Hessian by Lanczos with full re-orthogonalisation from a seeded start, stopped
     once both end Ritz values are within tol·(spectrum scale) of an eigenvalue (their residual bounds
     β_m·|s_mi|, stored as min_err/max_err). The scale, max|θ|, is the one a "λ_min ≈ 0?" question is asked
@@ -78,7 +80,9 @@ def extreme_eigenvalues(obj: Objective, *, ends: str = "both", tol: float = EIG_
     ~40 put it within 2.5 % of λ_min itself (keskar-digits, 85,002 weights, both batch sizes). The bound
     holds for the eigenvalue nearest each Ritz value; the bottom Ritz value is also an upper bound on λ_min (interlacing), so
     λ_min ≤ min always. An exhausted budget returns the current Ritz values, bounds and converged=False.
-    ``ends="top"`` stops once λ_max alone is within tolerance (no step floor; min is then not converged)."""
+    ``ends="top"`` stops once λ_max alone is within tolerance (no step floor; min is then not converged).
+    ``start``: the first Lanczos vector instead of the seeded random one (e.g. the top Ritz vector at nearby
+    weights, which the result returns as ``top_vector``: λ_max then converges in a few steps)."""
     if ends not in ("both", "top"):
         raise ValueError(f"ends must be 'both' or 'top', got {ends!r}")
     if min_steps is None:
@@ -87,7 +91,8 @@ def extreme_eigenvalues(obj: Objective, *, ends: str = "both", tol: float = EIG_
     m_max = max(1, min(max_hvps, n))
     dtype = torch.float64 if m_max * n * 8 <= _BASIS_BYTES else obj.theta.dtype
     basis = torch.empty(m_max, n, dtype=dtype, device=obj.theta.device)
-    v = torch.randn(n, generator=generator, dtype=torch.float64).to(obj.theta.device)
+    v = torch.randn(n, generator=generator, dtype=torch.float64).to(obj.theta.device) if start is None \
+        else start.detach().to(obj.theta.device, torch.float64)
     basis[0] = v / v.norm()
     alpha: list[float] = []
     beta: list[float] = []
@@ -106,11 +111,16 @@ def extreme_eigenvalues(obj: Objective, *, ends: str = "both", tol: float = EIG_
         scale = float(np.abs(theta).max())
         if exact or (j + 1 >= min_steps and (lo[1] if ends == "both" else 0.0) <= tol * scale
                      and hi[1] <= tol * scale):
-            return Extremes(lo[0], hi[0], j + 1, True, lo[1], hi[1])
+            return Extremes(lo[0], hi[0], j + 1, True, lo[1], hi[1], _ritz(basis[:j + 1], s[:, -1]))
         if j + 1 < m_max:
             beta.append(b)
             basis[j + 1] = w / b
-    return Extremes(lo[0], hi[0], m_max, False, lo[1], hi[1])
+    return Extremes(lo[0], hi[0], m_max, False, lo[1], hi[1], _ritz(basis[:m_max], s[:, -1]))
+
+
+def _ritz(basis: Tensor, coef: np.ndarray) -> Tensor:
+    """The Ritz vector Qᵀs (unit length: Q's rows are orthonormal and ‖s‖ = 1)."""
+    return (torch.from_numpy(coef.copy()).to(basis.device, basis.dtype) @ basis).to(torch.float32)
 
 
 def min_ratio(eigenvalues: np.ndarray, cut: float = RATIO_CUT) -> tuple[float, int, int]:

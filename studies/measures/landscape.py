@@ -3,6 +3,8 @@
 - `filter_normalized_direction`: a Gaussian direction with each filter scaled to the weights it perturbs
   (Li et al. 2018, "Visualizing the Loss Landscape of Neural Nets"); 1-D tensors (biases, norm layers) get 0.
 - `random_slice_rows`: f(θ + α·d) for one such direction d around one solution, α ∈ [−1, 1].
+- `surface_rows`: f(θ + α·d₁ + β·d₂) on a grid over [−1, 1]², d₁, d₂ filter-normalised (Li et al. 2018's 2-D
+  plot), on the measurement sample, in batched forward passes (Objective.loss_many).
 - `interpolation_rows`: f((1−α)·θ_a + α·θ_b) between two solutions (Keskar et al. 2017, Fig. 3),
   α ∈ [−0.5, 1.5], over the whole state_dict including batch-norm buffers.
 
@@ -18,7 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .objective import DEFAULT_CHUNK, loss_and_accuracy, split_state
+from .objective import DEFAULT_CHUNK, Objective, loss_and_accuracy, split_state
 
 SLICE_ALPHAS = tuple(np.linspace(-1.0, 1.0, 21).round(10))
 INTERPOLATION_ALPHAS = tuple(np.linspace(-0.5, 1.5, 21).round(10))
@@ -65,6 +67,30 @@ def random_slice_rows(model: nn.Module, train: tuple[Tensor, Tensor], test: tupl
         state = {**consts, **{k: p + float(a) * d[k] for k, p in params.items()}}
         rows.append(_rows("random", a, model, state, train, test, loss_fn, chunk))
     return rows
+
+
+def surface_rows(obj: Objective, points: int = 21, generator: torch.Generator | None = None) -> list[dict]:
+    """train_loss = f(θ + α·d₁ + β·d₂) for α, β on `points` values over [−1, 1] (odd: the centre is θ itself,
+    the run's own loss on obj's data), d₁ then d₂ drawn filter-normalised from `generator` (a CPU generator
+    with the same seed gives every run the same draw, so runs are compared alike; biases unperturbed).
+    One row of the grid (`points` weight vectors) per batched forward pass; the MLP's own path for the MLP."""
+    if points < 3 or points % 2 == 0:
+        raise ValueError(f"points must be odd and ≥ 3 (the grid needs its centre), got {points}")
+    params = obj.unflatten(obj.theta)
+    d1, d2 = (obj.flatten(filter_normalized_direction(params, generator)) for _ in range(2))
+    grid = np.linspace(-1.0, 1.0, points).round(10)
+    if obj.calc is not None:   # the MLP: the first layer's products formed once (mlp_hvp.plane_loss)
+        f = np.zeros((points, points))
+        with torch.no_grad():
+            for s in range(0, len(obj.x), obj.chunk):
+                xc, yc = obj.x[s:s + obj.chunk], obj.y[s:s + obj.chunk]
+                f += len(yc) / len(obj.x) * obj.calc.plane_loss(obj.theta, d1, d2, grid.tolist(), grid.tolist(),
+                                                                xc, yc).double().cpu().numpy()
+    else:
+        betas = torch.tensor(grid, dtype=obj.theta.dtype, device=obj.theta.device).unsqueeze(1)
+        f = np.array([obj.loss_many(obj.theta + float(a) * d1 + betas * d2) for a in grid])
+    return [{"kind": "surface", "alpha": float(a), "beta": float(b), "train_loss": float(f[i, j])}
+            for i, a in enumerate(grid) for j, b in enumerate(grid)]
 
 
 def interpolate_state(state_a: Mapping[str, Tensor], state_b: Mapping[str, Tensor], alpha: float

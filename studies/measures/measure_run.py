@@ -18,15 +18,19 @@ import torch
 from torch import Tensor, nn
 
 from ..config import MeasureSpec
+from .. import measures
 from . import estimators
 from .hessian import (RATIO_CUT, SPECTRUM_MAX_PARAMS, dense_density, extreme_eigenvalues, gradient_norm,
                       hessian_matrix, hessian_trace, lanczos_density, min_ratio)
+from .landscape import surface_rows
 from .noise import NoiseProbe, noise_scale as estimate_noise_scale
+from .reparam import logits_max_diff, rescaled, rescaled_state
 from .objective import objective
-from .sharpness import eps_sharpness, random_sharpness, sam_sharpness
+from .sharpness import adaptive_sharpness, eps_sharpness, random_sharpness, sam_sharpness
+from .track import HessianProbe, Probes
 
 # Offsets of the per-estimator seeds from spec.sample_seed, so no two estimators share a random stream.
-_SEED_EPS, _SEED_RAND, _SEED_TRACE, _SEED_NOISE, _SEED_LANCZOS, _SEED_SLQ = 1, 2, 4, 5, 6, 7
+_SEED_EPS, _SEED_RAND, _SEED_TRACE, _SEED_NOISE, _SEED_LANCZOS, _SEED_SLQ, _SEED_SURFACE = 1, 2, 4, 5, 6, 7, 8
 
 
 def sample_indices(n_train: int, sample: int, seed: int) -> Tensor:
@@ -43,11 +47,20 @@ def _gen(spec: MeasureSpec, offset: int) -> torch.Generator:
 
 
 def training_probe(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: Callable,
-                   spec: MeasureSpec) -> NoiseProbe | None:
-    """The hook the training loops call to follow B_simple over training (None when noise_scale is off)."""
-    if not spec.noise_scale:
-        return None
-    return NoiseProbe(model, x_train, y_train, loss_fn, seed=spec.sample_seed + _SEED_NOISE)
+                   spec: MeasureSpec) -> NoiseProbe | HessianProbe | Probes | None:
+    """The hook the training loops call to follow B_simple (noise_scale) and λ_max (hessian_track) over
+    training; None when both are off. λ_max uses the first `track_sample` examples of the measurement sample
+    (all of it when track_sample ≥ sample: then the last point is the run's own hessian_top_eig, within the
+    error bars). An HVP costs about two full-batch epochs of a small MLP, so the default 512 keeps the
+    tracking within ~15 % of a digits study's training."""
+    probes = []
+    if spec.noise_scale:
+        probes.append(NoiseProbe(model, x_train, y_train, loss_fn, seed=spec.sample_seed + _SEED_NOISE))
+    if spec.hessian_track:
+        idx = sample_indices(len(x_train), min(spec.sample, spec.track_sample), spec.sample_seed).to(x_train.device)
+        probes.append(HessianProbe(model, x_train[idx], y_train[idx], loss_fn,
+                                   seed=spec.sample_seed + _SEED_LANCZOS))
+    return None if not probes else probes[0] if len(probes) == 1 else Probes(*probes)
 
 
 @dataclass
@@ -82,8 +95,9 @@ def measure_run(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: Cal
                 probed: Mapping[str, tuple[float, float]] | None = None) -> dict[str, float | int | bool]:
     """Measure the trained `model` on its training data; returns only the columns `spec` turns on, plus
     measure_sample, measure_sample_seed, measure_time_s and a <name>_time_s per estimator (the registry's,
-    studies.measures, in its order). With `spectrum` on, the spectral density's (eigenvalue, weight) pairs are
-    appended to `density_rows` when given."""
+    studies.measures, in its order). Rows for the landscape table are appended to `density_rows` when given:
+    the spectral density's (eigenvalue, weight) pairs (`spectrum`), the 2-D surface (`landscape_2d`) and the
+    rescaling audit (`rescale_audit`)."""
     t_all = time.perf_counter()
     idx = sample_indices(len(x_train), spec.sample, spec.sample_seed).to(x_train.device)
     obj = objective(model, x_train[idx], y_train[idx], loss_fn)
@@ -93,8 +107,41 @@ def measure_run(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: Cal
         t = time.perf_counter()
         if estimator(ctx) is not False:
             out[f"{name}_time_s"] = time.perf_counter() - t
+    rows: list[dict] = []
+    if spec.landscape_2d:
+        t = time.perf_counter()
+        rows += surface_rows(obj, spec.surface_points, _gen(spec, _SEED_SURFACE))
+        out["surface_time_s"] = time.perf_counter() - t
+    if spec.rescale_audit:
+        t = time.perf_counter()
+        rows += _audit(ctx)
+        out["rescale_audit_time_s"] = time.perf_counter() - t
+    if density_rows is not None:
+        density_rows.extend(rows)
     out["measure_time_s"] = time.perf_counter() - t_all
     return out
+
+
+def _audit(ctx: Measuring) -> list[dict]:
+    """The rescaling audit (reparam.py): the same spec measured on the rescaled twin, one row per measured
+    column with both values, their ratio and how far the twin's logits are from the model's. A model the
+    audit refuses (batch norm) gets the reason in `rescale_audit_note` and no rows."""
+    spec = ctx.spec
+    try:
+        twin = rescaled(ctx.model, spec.rescale_alpha)
+        init = None if ctx.init_state is None else rescaled_state(ctx.model, dict(ctx.init_state), spec.rescale_alpha)
+    except ValueError as e:
+        ctx.out["rescale_audit_note"] = str(e)
+        return []
+    diff = logits_max_diff(ctx.model, twin, ctx.x_train[ctx.idx])
+    plain = MeasureSpec(switches={**dict(spec.switches), "rescale_audit": False, "landscape_2d": False},
+                        **{k: v for k, v in spec.identity().items() if not measures.switch(k)})
+    again = measure_run(twin, ctx.x_train, ctx.y_train, ctx.loss_fn, plain, init_state=init)
+    columns = [m.column for m in measures.measures() if m.column in ctx.out] + \
+        [eps_column(e, False) for e in spec.sharpness_eps[1:]]   # the further ε of sharpness_eps
+    return [{"kind": "audit", "measure": c, "original": float(ctx.out[c]), "rescaled": float(again[c]),
+             "ratio": float(again[c]) / float(ctx.out[c]) if ctx.out[c] else math.nan,
+             "logits_max_diff": diff, "rescale_alpha": spec.rescale_alpha} for c in columns if c in again]
 
 
 # ---------------------------------------------------------------- the estimators the registry names
@@ -107,6 +154,11 @@ def sharpness_eps(ctx: Measuring) -> None:
         ctx.out[eps_column(eps, i == 0)] = r.value
         if i == 0:
             ctx.out["sharpness_eps_iters"] = r.iters
+
+
+def sharpness_adaptive(ctx: Measuring) -> None:   # ε-sharpness in the |w|-scaled box: survives a rescaling
+    r = adaptive_sharpness(ctx.obj, ctx.spec.adaptive_eps, iters=ctx.spec.lbfgs_iters)
+    ctx.out.update(sharpness_adaptive=r.value, sharpness_adaptive_iters=r.iters)
 
 
 def sharpness_rand(ctx: Measuring) -> None:

@@ -4,6 +4,8 @@
   the box C_ε = {y : |y_i| ≤ ε(|x_i| + 1)}; the max by scipy's L-BFGS-B (about 10 iterations). With
   p = subspace_dim > 0 the max is over a random subspace, y = A z with A an n×p standard-normal matrix and,
   as in the paper, the box on z: |z_i| ≤ ε(|(A⁺x)_i| + 1), A⁺ the pseudo-inverse.
+- `adaptive_sharpness`: the same φ over the box |y_i| ≤ ε·|x_i| (Kwon et al. 2021, ASAM), invariant to
+  rescaling one ReLU layer by α and the next by 1/α, which makes φ above as large or small as one likes.
 - `random_sharpness`: mean over M directions of (f(x + σ·d) + f(x − σ·d))/2 − f(x), d filter-normalised
   (Li et al. 2018); averaging each direction with its opposite cancels the first-order term σ·gᵀd, which
   otherwise dominates (single draws went negative) and made the estimate ~4× noisier.
@@ -75,7 +77,6 @@ def eps_sharpness(obj: Objective, eps: float, *, iters: int = 10, subspace_dim: 
     if eps <= 0:
         raise ValueError(f"eps must be > 0, got {eps}")
     x = obj.theta
-    f0 = obj.loss()
     if subspace_dim > 0:
         a = subspace_basis(obj.n_params, subspace_dim, generator)
         coef = torch.linalg.lstsq(a, x.detach().double().cpu().unsqueeze(1)).solution.squeeze(1)  # A⁺x
@@ -84,14 +85,36 @@ def eps_sharpness(obj: Objective, eps: float, *, iters: int = 10, subspace_dim: 
     else:
         a = None
         bound = eps * (x.detach().double().abs().cpu().numpy() + 1.0)
+    return _box_max(obj, bound, a, iters, subspace_dim)
+
+
+def adaptive_sharpness(obj: Objective, eps: float, *, iters: int = 10) -> EpsSharpness:
+    """Adaptive ε-sharpness (Kwon et al. 2021, ASAM; the ℓ∞ form of Andriushchenko et al. 2023): Keskar's φ
+    over the box |y_i| ≤ ε·|x_i|, every weight and bias moved by at most ε of its own magnitude. The max runs
+    in the scaled coordinates z = y / |x| (box |z_i| ≤ ε), where f is the same function of z after a layer is
+    multiplied by α and the next by 1/α (ReLU networks, Dinh et al. 2017), so L-BFGS-B takes the same steps
+    and φ is invariant to that rescaling; Keskar's +1 in the box is what breaks it for sharpness_eps.
+    Weights that are exactly 0 stay put."""
+    if eps <= 0:
+        raise ValueError(f"eps must be > 0, got {eps}")
+    scale = obj.theta.detach().abs()
+    return _box_max(obj, np.full(obj.n_params, float(eps)), scale, iters, 0)
+
+
+def _box_max(obj: Objective, bound: np.ndarray, a: torch.Tensor | None, iters: int, subspace_dim: int
+             ) -> EpsSharpness:
+    """φ = 100·(max f(x + y) − f(x))/(1 + f(x)) over |z_i| ≤ bound_i, y = z (a None), A z (a matrix, Keskar's
+    subspace) or a ⊙ z (a vector: the adaptive box), by L-BFGS-B from z = 0."""
+    x = obj.theta
+    f0 = obj.loss()
     best = [f0]
+    to_y = (lambda z: z) if a is None else (lambda z: a @ z) if a.dim() == 2 else (lambda z: a * z)
+    to_z = (lambda g: g) if a is None else (lambda g: a.T @ g) if a.dim() == 2 else (lambda g: a * g)
 
     def neg_f(z: np.ndarray) -> tuple[float, np.ndarray]:
-        zt = torch.from_numpy(z).to(x.device, x.dtype)
-        f, g = obj.loss_grad(x + (zt if a is None else a @ zt))
+        f, g = obj.loss_grad(x + to_y(torch.from_numpy(z).to(x.device, x.dtype)))
         best[0] = max(best[0], f)
-        gz = g if a is None else a.T @ g
-        return -f, -gz.double().cpu().numpy()
+        return -f, -to_z(g).double().cpu().numpy()
 
     res = minimize_box(neg_f, np.zeros(len(bound)), -bound, bound, maxiter=iters)   # scipy's L-BFGS-B kernel
     phi = 100.0 * (best[0] - f0) / (1.0 + f0)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .. import measures
-from ..spec_checks import read_bool, read_float, read_int, read_list, read_table, reject_unknown, unique
+from ..spec_checks import SpecError, read_bool, read_float, read_int, read_list, read_table, reject_unknown, unique
 
 
 @dataclass(frozen=True, init=False)
@@ -27,6 +27,10 @@ class MeasureSpec:
     sam_rho: float = 0.05
     sam_m: int = 128                             # m-sharpness chunk size
     landscape_points: int = 21
+    adaptive_eps: float = 0.01                   # the adaptive box |y_i| ≤ ε·|x_i|: 1 % of every weight
+    surface_points: int = 21                     # the 2-D landscape's grid, points per axis over ±1 (odd)
+    rescale_alpha: float = 10.0                  # the audit's α: layer l × α, layer l + 1 × 1/α
+    track_sample: int = 512                      # hessian_track: the first this many of the sample (cost ∝ it)
 
     def __init__(self, switches=(), **given):
         values = dict(switches)
@@ -84,12 +88,30 @@ class MeasureSpec:
                 out[k] = read_int(key, v, 1, 1_000_000)
             elif k == "landscape_points":
                 out[k] = read_int(key, v, 3, 1001)
+            elif k == "adaptive_eps":
+                out[k] = read_float(key, v, 0.0, 1.0, lo_open=True)
+            elif k == "track_sample":
+                out[k] = read_int(key, v, 16, 1_000_000)
+            elif k == "surface_points":
+                out[k] = read_int(key, v, 3, 101)
+                if out[k] % 2 == 0:
+                    raise SpecError(key, f"{out[k]} is even; use an odd count so the grid has its centre, "
+                                         f"e.g. {out[k] + 1}")
+            elif k == "rescale_alpha":
+                out[k] = read_float(key, v, 0.0, 1e6, lo_open=True)
         return cls(**out)
 
     def identity(self) -> dict:
-        """Every switch, then every parameter: the dict measure ids hash and the [measure] table written."""
-        return {**{s.name: getattr(self, s.name) for s in measures.switches()},
-                **{f.name: getattr(self, f.name) for f in _parameters(type(self))}}
+        """Every switch, then every parameter: the dict measure ids hash and the [measure] table written. A
+        quiet switch while off and a quiet parameter at its default are left out, so ids made before they
+        existed stay the same."""
+        return {**{s.name: getattr(self, s.name) for s in measures.switches()
+                   if not (s.quiet and getattr(self, s.name) == s.default)},
+                **{f.name: getattr(self, f.name) for f in _parameters(type(self))
+                   if not (f.name in _QUIET and getattr(self, f.name) == f.default)}}
+
+
+_QUIET = ("adaptive_eps", "surface_points", "rescale_alpha", "track_sample")   # parameters added after ids were stored
 
 
 def _parameters(cls) -> tuple:

@@ -137,3 +137,42 @@ def test_default_grids():
     assert INTERPOLATION_ALPHAS[0] == -0.5 and INTERPOLATION_ALPHAS[-1] == 1.5
     assert 0.0 in INTERPOLATION_ALPHAS and 1.0 in INTERPOLATION_ALPHAS
     assert np.allclose(np.diff(INTERPOLATION_ALPHAS), 0.1)
+
+
+def _mlp_objective(seed=0, n=200):
+    from studies.measures.objective import objective
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(10, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(),
+                          nn.Linear(16, 4)).eval()
+    x, y = torch.randn(n, 10), torch.randint(0, 4, (n,))
+    return objective(model, x, y, F.cross_entropy, chunk=64)
+
+
+def test_surface_centre_is_the_measured_loss_and_every_point_its_own_forward_pass():
+    from studies.measures.landscape import surface_rows
+    obj = _mlp_objective()
+    assert obj.calc is not None   # the MLP's own path (first layer formed once), in chunks of 64
+    rows = surface_rows(obj, 5, torch.Generator().manual_seed(3))
+    assert len(rows) == 25 and {r["kind"] for r in rows} == {"surface"}
+    assert sorted({r["alpha"] for r in rows}) == [-1.0, -0.5, 0.0, 0.5, 1.0]
+    centre = [r for r in rows if r["alpha"] == 0 and r["beta"] == 0]
+    assert centre[0]["train_loss"] == pytest.approx(obj.loss(), rel=1e-6)
+    gen = torch.Generator().manual_seed(3)
+    params = obj.unflatten(obj.theta)
+    d1, d2 = (obj.flatten(filter_normalized_direction(params, gen)) for _ in range(2))
+    for r in rows[::6]:   # the general path: one plain loss per point
+        assert r["train_loss"] == pytest.approx(obj.loss(obj.theta + r["alpha"] * d1 + r["beta"] * d2), rel=1e-5)
+    assert max(r["train_loss"] for r in rows) > centre[0]["train_loss"]
+
+
+def test_surface_directions_are_the_same_for_every_run_with_the_seed():
+    from studies.measures.landscape import surface_rows
+    from studies.measures.objective import objective
+    obj = _mlp_objective()
+    generic = objective(obj.model, obj.x, obj.y, lambda out, y: F.cross_entropy(out, y))   # no MLP path
+    assert generic.calc is None
+    a = surface_rows(obj, 3, torch.Generator().manual_seed(8))
+    b = surface_rows(generic, 3, torch.Generator().manual_seed(8))
+    assert [r["train_loss"] for r in a] == pytest.approx([r["train_loss"] for r in b], rel=1e-5)
+    with pytest.raises(ValueError, match="odd"):
+        surface_rows(obj, 4)

@@ -77,7 +77,8 @@ def test_every_estimator_resolves_and_names_its_time_column():
     on = measures.estimators(lambda s: s == "hessian")
     assert [name for name, _ in on] == ["hessian"]
     assert [name for name, _ in measures.estimators(lambda s: True)] == [
-        "sharpness_eps", "sharpness_rand", "sharpness_sam", "hessian", "spectrum", "noise_scale", "noise_scale_init"]
+        "sharpness_eps", "sharpness_adaptive", "sharpness_rand", "sharpness_sam", "hessian", "spectrum", "noise_scale",
+        "noise_scale_init"]
 
 
 def test_a_bad_record_is_refused_with_what_is_wrong():
