@@ -31,7 +31,7 @@ import torch
 
 from .config import MeasureSpec, RunSpec
 from .data import load_dataset
-from . import forkserver
+from . import forkserver, sweeps
 from .device import resolve_device
 from .stacked import stack_key, stackable, train_stacked
 from .models import build_model
@@ -61,6 +61,7 @@ class Unit:
     est_s: float = 1.0                 # estimated training time (for ordering and the pool decision)
     pooled: bool = False
     index: dict = field(default_factory=dict)   # run_id → position in the jobs, and "todo" (progress events)
+    board: object | None = None        # sweeps.Board when the study prunes
 
 
 def _split(runs: list[RunSpec], size: int) -> list[list[RunSpec]]:
@@ -164,14 +165,15 @@ def execute_unit(unit: Unit, emit) -> list[RunOutcome]:
     if len(unit.runs) == 1:
         run = unit.runs[0]
         return [_retime(unit, execute_run(run, unit.measure, threads=unit.threads, measure_threads=mt,
-                                          on_epoch=lambda row: on_epoch(run, row)))]
+                                          on_epoch=lambda row: on_epoch(run, row), board=unit.board))]
     device = resolve_device(unit.runs[0].device)
     if device.type == "cpu":
         torch.set_num_threads(unit.threads)
     try:
         data = load_dataset(unit.runs[0].dataset, unit.runs[0].data, device)
         results = train_stacked(unit.runs, data, device, on_epoch=on_epoch,
-                                probe=training_probe(unit.runs[0], data, unit.measure))
+                                probe=training_probe(unit.runs[0], data, unit.measure),
+                                stop=None if unit.board is None else sweeps.stopper(unit.board, data))
     except Exception as e:  # noqa: BLE001 - the stack's runs become failed rows, the study goes on
         return [failed_outcome(run, f"{e.__class__.__name__}: {e}") for run in unit.runs]
     return [_retime(unit, execute_run(run, unit.measure, trained=res, threads=unit.threads, measure_threads=mt))
@@ -180,9 +182,10 @@ def execute_unit(unit: Unit, emit) -> list[RunOutcome]:
 
 # ---------------------------------------------------------------- the worker processes
 
-def _init_worker(events, claimed, driver_pid: int) -> None:
+def _init_worker(events, claimed, driver_pid: int, board=None) -> None:
     global _EVENTS, _CLAIMED
     _EVENTS, _CLAIMED = events, claimed
+    sweeps.attach(board)   # the shared numbers of the study's sweep board (units bring the rest)
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the driver's to handle
     os.environ["BATCHSCOPE_THREADS"] = "1"
     torch.set_num_threads(1)
@@ -235,6 +238,8 @@ class PoolBackend:
             return
         t0 = time.perf_counter()
         pool, driver = plan(jobs, resolve_device(jobs[0].run.device), self.workers, self.stack)
+        for u in pool + driver:
+            u.board = jobs[0].board
         units = pool + driver   # the plan's cost (timing passes, stack races) is bounded by their budgets: say it
         emit({"event": "timing_pass", "seconds": time.perf_counter() - t0,
               "configs": len({id(u.timing) for u in units if u.timing is not None}), "pooled": len(pool)})
@@ -253,8 +258,9 @@ class PoolBackend:
         ctx = forkserver.context()
         events = ctx.Queue()
         claimed = ctx.Array("b", len(units))
+        board = units[0].board.share(ctx) if units[0].board is not None else None
         ex = ProcessPoolExecutor(max_workers=max(1, min(self.workers - 1, len(units) - 1)), mp_context=ctx,
-                                 initializer=_init_worker, initargs=(events, claimed, os.getpid()))
+                                 initializer=_init_worker, initargs=(events, claimed, os.getpid(), board))
         finished: set[int] = set()
 
         def drain(until: int | None = None) -> None:   # progress events; a unit's come before its outcomes

@@ -28,12 +28,15 @@ DIVERGE_FACTOR = 4.0
 CHANCE_MARGIN = 0.02
 STALL_WINDOW = 0.25   # the last quarter of the epochs trained (at least one)
 STALL_FALL = 0.005    # half a percent of the loss: less is a plateau, not learning
-UNTRAINED = ("diverged", "stalled")   # statuses the measurements skip: there is no minimum to measure
+STALL_EARLY_EPOCHS = 5   # a run may be ended as stalled before its cap once its window spans this many epochs
+UNTRAINED = ("diverged", "stalled")   # statuses of runs that did not train: there is no minimum to measure
+PRUNED = "pruned"                     # an lr sweep's run stopped once its lr could no longer be the best (sweeps.py)
+UNMEASURED = UNTRAINED + (PRUNED,)    # statuses the measurements skip
 
 
 @dataclass
 class TrainResult:
-    status: str                                   # done | diverged | stalled
+    status: str                                   # done | diverged | stalled | pruned
     epoch_rows: list[dict]                        # epoch 0 (before training) .. last epoch
     epoch_time_s: float                           # median over timed epochs (the first is warm-up)
     timed_epochs: int                             # how many epochs the median is over
@@ -44,6 +47,7 @@ class TrainResult:
     diverged_epoch: int | None
     state: dict[str, torch.Tensor] = field(repr=False)   # final weights, on CPU
     n_params: int = 0
+    stop_reason: str = ""                         # why it ended before its cap without reaching its target
 
     @property
     def final(self) -> dict:
@@ -94,10 +98,17 @@ def stalled(rows: list[dict], chance: float) -> bool:
     if len(rows) < 2:
         return False
     losses = [r["train_loss"] for r in rows]
-    window = max(1, math.ceil((len(rows) - 1) * STALL_WINDOW))
+    window = stall_window(len(rows) - 1)
     before, last = losses[:-window], losses[-window:]
     falling = statistics.median(last) < (1.0 - STALL_FALL) * min(before)   # NaN compares False: no fall
     return not falling and rows[-1]["train_acc"] <= chance + CHANCE_MARGIN
+
+
+def stall_window(epochs: int) -> int:
+    """How many of the last epochs ``stalled`` looks at after ``epochs`` epochs: the last STALL_WINDOW of
+    them, at least one. The same rule ends a run early (sweeps.Stopper), once the window is
+    STALL_EARLY_EPOCHS long."""
+    return max(1, math.ceil(epochs * STALL_WINDOW))
 
 
 def end_status(rows: list[dict], chance: float, reached: bool) -> str:
