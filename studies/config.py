@@ -144,6 +144,7 @@ class RunSpec:
         return run_label(self.optimizer, self.batch_size, self.shuffle, self.seed, self.lr)
 
 
+PRUNED = "pruned"   # status of an lr sweep's run stopped once its lr could no longer be the best (sweeps.py)
 SHUFFLE_LABELS = {True: "shuffle", False: "fixed order"}   # how the two batch orders are named to people
 
 

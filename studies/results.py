@@ -12,7 +12,7 @@ from typing import Callable
 
 import torch
 
-from .config import RunSpec
+from .config import PRUNED, RunSpec
 
 EVAL_CHUNK = 8192  # examples per forward pass when evaluating: big chunks, few launches
 # A run has diverged when its loss is NaN/inf or has blown up past this multiple of the loss before training
@@ -30,7 +30,6 @@ STALL_WINDOW = 0.25   # the last quarter of the epochs trained (at least one)
 STALL_FALL = 0.005    # half a percent of the loss: less is a plateau, not learning
 STALL_EARLY_EPOCHS = 5   # a run may be ended as stalled before its cap once its window spans this many epochs
 UNTRAINED = ("diverged", "stalled")   # statuses of runs that did not train: there is no minimum to measure
-PRUNED = "pruned"                     # an lr sweep's run stopped once its lr could no longer be the best (sweeps.py)
 UNMEASURED = UNTRAINED + (PRUNED,)    # statuses the measurements skip
 
 

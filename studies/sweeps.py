@@ -17,7 +17,8 @@ import math
 import statistics
 from dataclasses import dataclass
 
-from .results import PRUNED, STALL_EARLY_EPOCHS, chance_rate, stall_window, stalled
+from .config import PRUNED
+from .results import STALL_EARLY_EPOCHS, chance_rate, stall_window, stalled
 
 RUNNING, REACHED, MISSED = 0.0, 1.0, 2.0   # a run's state on the board (MISSED: ended without the target)
 _ATTACHED = None                            # in a pool worker: the shared numbers (attach)

@@ -12,7 +12,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ..config import SHUFFLE_LABELS
+from ..config import PRUNED, SHUFFLE_LABELS
 from .common import OPTIMIZER_COLORS, _powers_of_two, label
 from ..analysis.scaling import REGIME_FACTOR, b_crit_text, steps_points
 
@@ -37,7 +37,22 @@ def lr_grid(runs: pd.DataFrame, value: str) -> pd.DataFrame:
     g["best"] = g.best.astype(bool)
     g["note"] = np.where(g.untrained == g.seeds, "stalled/diverged",
                          np.where(g.reached == 0, "missed target", ""))
+    pruned = censored_steps(runs)
+    if len(pruned):   # stopped early by pruning: their steps to the target are only known to exceed S
+        g = g.merge(pruned, on=["optimizer", "batch_size", "lr"], how="left")
+        g["note"] = np.where(g.censored.notna() & g.value.isna(), "> " + g.censored.fillna(0).map("{:.0f}".format),
+                             g.note)
+        g = g.drop(columns="censored")
     return g
+
+
+def censored_steps(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per (optimizer, batch_size, lr) with pruned runs: the fewest steps at which one was stopped, S; the
+    lr would have needed more than S steps to reach the target (shown "> S")."""
+    if "status" not in runs or not (runs.status == PRUNED).any():
+        return pd.DataFrame(columns=["optimizer", "batch_size", "lr", "censored"])
+    return runs[runs.status == PRUNED].groupby(["optimizer", "batch_size", "lr"]).steps.min() \
+        .rename("censored").reset_index()
 
 
 def lr_heatmap(runs: pd.DataFrame, value: str = "steps", *, optimizer: str | None = None) -> alt.Chart:
