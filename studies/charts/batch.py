@@ -52,6 +52,12 @@ def aggregate_over_seeds(runs: pd.DataFrame, y: str, by: tuple[str, ...] = ("opt
         g["se_kind"] = "bound"
     if "se" in g.columns:
         g["se_lo"], g["se_hi"] = g["mean"] - g["se"], g["mean"] + g["se"]
+    g["std_text"] = g["std"].map("{:.2g}".format)
+    if y in ("epoch_time_s", "step_time_s", "samples_per_s") and "timing" in ok.columns and len(g):
+        # seeds that trained in company report their configuration's timing pass: one measurement, no spread
+        shared = ok.groupby(by, dropna=False).timing.agg(lambda s: bool((s == "timing-pass").all()))
+        shared = g.merge(shared.rename("_shared").reset_index(), on=by, how="left")["_shared"]
+        g["std_text"] = g["std_text"].where(~shared.fillna(False).astype(bool), t("chart.one_timing_pass"))
     return g
 
 
@@ -84,7 +90,7 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
     opacity = alt.condition(pick, alt.value(1.0), alt.value(0.12))
     tooltip = [alt.Tooltip("optimizer:N"), alt.Tooltip("shuffle_label:N", title=t("chart.legend.order")),
                alt.Tooltip("batch_size:Q", title=t("chart.batch_size")), alt.Tooltip("mean:Q", title=label(y), format=".4g"),
-               alt.Tooltip("std:Q", title=t("chart.std"), format=".2g"), alt.Tooltip("seeds:Q"),
+               alt.Tooltip("std_text:N", title=t("chart.std")), alt.Tooltip("seeds:Q"),
                alt.Tooltip("reached:N", title=t("chart.reached"))]
     tooltip += [alt.Tooltip(f"{c}:Q", title=f"{c} (median)", format=".0f") for c in ("epochs", "steps") if c in agg]
     if "lr" in agg:

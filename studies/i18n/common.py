@@ -241,6 +241,7 @@ CATALOGUE.update({
     "label.acc": ("accuracy", "准确率"),
     "label.loss": ("loss", "损失"),
     "chart.std": ("std over seeds", "各种子的标准差"),
+    "chart.one_timing_pass": ("one timing pass for all seeds", "所有种子共用一次计时"),
     "chart.reached": ("reached the fit (seeds)", "达到拟合的种子数"),
     "chart.missed_fit": ("missed the fit: not in the mean", "未达到拟合：不计入均值"),
     "chart.title.epoch_time": ("epoch time vs batch size", "每轮时间随批大小的变化"),

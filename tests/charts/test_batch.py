@@ -159,3 +159,13 @@ def test_precision_charts_build_valid_vega_lite():
                           "ci_low": [0.3, -0.6], "ci_high": [0.9, 0.2], "n": [10, 10]})
     spec = charts.to_vega_lite(cc.predictors_chart(table))
     assert any(s.get("mark", {}).get("type") == "bar" for s in layers(spec))
+
+
+def test_seeds_sharing_one_timing_pass_show_no_spread_but_say_so():
+    from studies.charts.batch import aggregate_over_seeds
+    from studies.i18n import t
+    runs = pd.DataFrame({"optimizer": "sgd", "shuffle": True, "batch_size": [8, 8, 64, 64], "seed": [0, 1, 0, 1],
+                         "status": "done", "train_loss": 0.01, "epoch_time_s": [0.02, 0.02, 0.01, 0.012],
+                         "timing": ["timing-pass", "timing-pass", "solo", "solo"]})
+    g = aggregate_over_seeds(runs, "epoch_time_s").set_index("batch_size")
+    assert g.loc[8, "std_text"] == t("chart.one_timing_pass") and g.loc[64, "std_text"] == "0.0014"
