@@ -37,6 +37,7 @@ from .stacked import stack_key, stackable, train_stacked
 from .models import build_model
 from .worker import (RunJob, RunOutcome, cpu_budget, cpu_threads_for, execute_run, failed_outcome, measure_id_of,
                      training_probe)
+from .results import CONTENDED
 from .timing import Timing, best_stack, timing_pass
 
 POOL_MIN_WORK_S = 3.0   # estimated one-thread work below which a worker saves < ~1 s (its first unit pays
@@ -143,7 +144,9 @@ def _retime(unit: Unit, outcome: RunOutcome) -> RunOutcome:
         return outcome   # trained alone: its own epoch times are solo timings
     t = unit.timing
     row.update(shared_epoch_time_s=row["epoch_time_s"], epoch_time_s=t.epoch_time_s, timing="timing-pass",
-               step_time_s=t.step_time_s, timing_threads=t.threads, timing_steps=t.timed_steps)
+               step_time_s=t.step_time_s, timing_threads=t.threads, timing_steps=t.timed_steps,
+               epoch_time_iqr_s=t.spread_s, timing_repeats=t.repeats, cpu_share=t.cpu_share,
+               contended=bool(t.cpu_share < CONTENDED))
     if outcome.epochs is not None and "epoch_time_s" in outcome.epochs:
         ep = outcome.epochs
         ep["wall_time_s"] = ep["epoch_time_s"]

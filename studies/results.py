@@ -126,6 +126,27 @@ def target_met(run: RunSpec, row: dict) -> bool:
     return bool(checks) and all(checks)
 
 
+CONTENDED = 0.8   # a main-thread CPU share below this: the timings were taken while another process took turns
+
+
+def spread(values: list[float]) -> float:
+    """Interquartile range of ``values`` (0 for one value, NaN for none): the spread a median is shown with."""
+    values = [v for v in values if v == v]
+    if len(values) < 2:
+        return 0.0 if values else math.nan
+    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return q3 - q1
+
+
+def epoch_time_spread(rows: list[dict]) -> tuple[float, float]:
+    """(interquartile range of the epoch times, median main-thread CPU share) over the epochs
+    median_epoch_time uses; NaN where the rows do not have them."""
+    timed = rows[2:] or rows[1:]
+    shares = [r.get("cpu_share", math.nan) for r in timed]
+    shares = [v for v in shares if v == v]
+    return spread([r["epoch_time_s"] for r in timed]), statistics.median(shares) if shares else math.nan
+
+
 def median_epoch_time(rows: list[dict]) -> tuple[float, int]:
     """(median epoch time, epochs it is over) of ``rows`` (epoch 0 first): epoch 1 is warm-up and left out
     unless it is the only one; NaN when nothing trained."""

@@ -180,6 +180,7 @@ class StackedTrainer:
                 self.step(idx, lr)
                 self.steps += 1
         self.last_lrs = lr if isinstance(lr, tuple) else (lr,) * len(self.runs)
+        self.cpu_share = clock.cpu_share
         return clock.seconds
 
     def step(self, idx: torch.Tensor, lr) -> None:
@@ -305,7 +306,8 @@ def train_stacked(runs: list[RunSpec], data: Dataset, device: torch.device, *, o
         seconds = trainer.epoch()
         keep = []
         for pos, (k, m) in enumerate(zip(active, trainer.metrics())):
-            row = {"epoch": epoch, "epoch_time_s": seconds, "lr": trainer.last_lrs[pos], "steps": trainer.steps, **m}
+            row = {"epoch": epoch, "epoch_time_s": seconds, "cpu_share": trainer.cpu_share, "lr": trainer.last_lrs[pos],
+                   "steps": trainer.steps, **m}
             rows[k].append(row)
             # weights that went NaN/inf make the train loss NaN, so no running loss is kept in the hot loop
             blown = diverged(row, rows[k][0])

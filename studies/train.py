@@ -95,7 +95,8 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
         order = next(orders)
         with denormals_flushed(device), Stopwatch(device) as clock:
             running, step = plain_steps(model, opt, loss_fn, data.x_train, data.y_train, order, bounds, step, lr_at)
-        row = {"epoch": epoch, "epoch_time_s": clock.seconds, "lr": opt.param_groups[0]["lr"],
+        row = {"epoch": epoch, "epoch_time_s": clock.seconds, "cpu_share": clock.cpu_share,
+               "lr": opt.param_groups[0]["lr"],
                "steps": step, **_metrics(model, data, loss_fn)}
         rows.append(row)
         if not math.isfinite(running.item()) or diverged(row, rows[0]):

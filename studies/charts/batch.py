@@ -12,7 +12,7 @@ from scipy import stats
 
 from ..analysis import intervals
 from ..analysis.fairness import fitted
-from ..i18n import t
+from ..i18n import Markdown, t
 from .common import _batch_axis, _color, _dash, _series, label
 
 
@@ -53,6 +53,9 @@ def aggregate_over_seeds(runs: pd.DataFrame, y: str, by: tuple[str, ...] = ("opt
     if "se" in g.columns:
         g["se_lo"], g["se_hi"] = g["mean"] - g["se"], g["mean"] + g["se"]
     g["std_text"] = g["std"].map("{:.2g}".format)
+    if y == "epoch_time_s" and "epoch_time_iqr_s" in ok.columns:   # the median spread of each seed's timing
+        iqr = ok.groupby(by, dropna=False).epoch_time_iqr_s.median().rename("iqr").reset_index()
+        g = g.merge(iqr, on=by, how="left")
     if y in ("epoch_time_s", "step_time_s", "samples_per_s") and "timing" in ok.columns and len(g):
         # seeds that trained in company report their configuration's timing pass: one measurement, no spread
         shared = ok.groupby(by, dropna=False).timing.agg(lambda s: bool((s == "timing-pass").all()))
@@ -93,6 +96,8 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
                alt.Tooltip("std_text:N", title=t("chart.std")), alt.Tooltip("seeds:Q"),
                alt.Tooltip("reached:N", title=t("chart.reached"))]
     tooltip += [alt.Tooltip(f"{c}:Q", title=f"{c} (median)", format=".0f") for c in ("epochs", "steps") if c in agg]
+    if f"{y}" == "epoch_time_s" and "iqr" in agg:
+        tooltip.append(alt.Tooltip("iqr:Q", title=t("chart.iqr"), format=".2g"))
     if "lr" in agg:
         tooltip.insert(3, alt.Tooltip("lr:Q", format="g"))
     if agg["study"].nunique() > 1:
@@ -237,5 +242,10 @@ def timing_note(runs: pd.DataFrame) -> str:
     devices = sorted({d.split(", torch")[0] for d in values("device_name")})
     timed = sorted({int(float(v)) for v in values("timed_epochs") if v != "?"})
     over = "–".join(map(str, sorted({timed[0], timed[-1]}))) if timed else "?"
-    return t("chart.timing", devices="; ".join(devices), torch=", ".join(values("torch_version")), over=over,
+    note = t("chart.timing", devices="; ".join(devices), torch=", ".join(values("torch_version")), over=over,
              warmup=", ".join(values("warmup_epochs")))
+    if "contended" in runs.columns and runs.contended.fillna(False).astype(bool).any():
+        bad = runs[runs.contended.fillna(False).astype(bool)]
+        note = Markdown(note + t("chart.contended", n=len(bad), total=len(runs),
+                                 share=float(pd.to_numeric(bad.cpu_share, errors="coerce").median())))
+    return note

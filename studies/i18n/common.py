@@ -258,6 +258,12 @@ CATALOGUE.update({
                      "is a warm-up, reported but not counted) · LR warm-up epochs: {warmup}",
                      "设备：{devices} · torch {torch} · 每轮时间取 {over} 个计时轮次的中位数（第 1 轮为预热，报告但不计入）"
                      " · 学习率预热轮数：{warmup}"),
+    "chart.contended": (" · **Timed under contention**: {n} of {total} runs' epoch times were taken while another "
+                        "process took turns on their cores (main-thread CPU share {share:.2f}, below 0.8): "
+                        "they are slower than the machine alone would be; rerun on an idle machine to compare them",
+                        " · **计时时存在资源争用**：{total} 个运行中有 {n} 个的每轮时间是在其他进程轮流占用其核心时测得的"
+                        "（主线程 CPU 占比 {share:.2f}，低于 0.8）：比机器空闲时慢；请在空闲机器上重新运行后再比较"),
+    "chart.iqr": ("spread (IQR of its epochs or timing repeats)", "离散度（各轮或各次计时重复的四分位距）"),
 })
 
 CATALOGUE.update({
