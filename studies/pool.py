@@ -109,7 +109,10 @@ def plan(jobs: list[RunJob], device: torch.device, workers: int, stack: bool = T
             # all threads, timed solo. Batches under 256 (launch-bound, worker.cpu_threads_for) never come
             # here: a noisy two-thread timing sent a 32-run sweep at batch 4 through here one run at a time
             # (20 s where the pool takes ~12 s)
-            driver += [unit([r], timing.threads, timing.epoch_time_s * r.epochs) for r in runs]
+            # one after another: where a sweep prunes, its largest lrs first (they reach the target, or diverge,
+            # in few epochs; small ones crawl to the cap unless a winner is already known to prune them on)
+            order = sorted(runs, key=lambda r: -r.lr) if jobs[0].board is not None else runs
+            driver += [unit([r], timing.threads, timing.epoch_time_s * r.epochs) for r in order]
             continue
         target = pool if device.type == "cpu" else driver
         target += [unit(part, 1 if device.type == "cpu" else timing.threads, solo_s * len(part) * stack_ratio)

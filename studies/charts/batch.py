@@ -12,6 +12,7 @@ from scipy import stats
 
 from ..analysis import intervals
 from ..analysis.fairness import fitted
+from ..config import PRUNED
 from ..i18n import Markdown, t
 from .common import _batch_axis, _color, _dash, _series, label
 
@@ -75,8 +76,8 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
     ``<y>_err`` (a deterministic bound, the Lanczos eigenvalues') gives a bar of ± the mean bound.
     ``b_simple`` = (value, low, high): the study's B_simple as a rule, its interval shaded.
 
-    Diverged, stalled and failed runs appear as red crosses at the bottom of the chart (never as minima), so a
-    missing point is never silent.
+    Diverged, stalled, pruned and failed runs appear as red crosses at the bottom of the chart (never as
+    minima), so a missing point is never silent.
     ``color="study"`` overlays studies (the Compare page): one colour per study, optimizers as detail.
     """
     agg = aggregate_over_seeds(runs, y)
@@ -140,7 +141,7 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
             y=alt.Y("se_lo:Q", scale=yscale, title=label(y)), y2="se_hi:Q", detail=line_detail)
             .transform_filter("isValid(datum.se)"))
     df = series
-    bad = df[df["status"].isin(["diverged", "stalled", "failed"])] if "status" in df.columns else df.iloc[:0]
+    bad = df[df["status"].isin(["diverged", "stalled", "failed", PRUNED])] if "status" in df.columns else df.iloc[:0]
     if len(bad):
         bad = bad[[c for c in ("optimizer", "batch_size", "shuffle_label", "seed", "status", "error") if c in bad]]
         marks = alt.Chart(bad).mark_point(shape="cross", color="#d62728", size=90, filled=True).encode(

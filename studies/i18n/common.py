@@ -158,6 +158,7 @@ CATALOGUE.update({
     "frame.state.measuring": ("measuring", "测量中"),
     "frame.state.diverged": ("diverged", "发散"),
     "frame.state.stalled": ("stalled", "停滞"),
+    "frame.state.pruned": ("pruned", "已剪枝"),
     "frame.state.measured": ("measured", "已测量"),
 })
 
