@@ -129,3 +129,34 @@ def test_prune_is_on_by_default_and_changes_no_run_or_study_id():
     assert StudySpec.from_dict(off.to_dict()) == off and StudySpec.from_dict(spec.to_dict()) == spec
     assert [r.run_id for r in spec.expand(n_train=1437)] == [r.run_id for r in off.expand(n_train=1437)]
     assert spec.study_id != off.study_id
+
+
+class PruneAt:
+    """A stop that prunes one run at one epoch."""
+
+    def __init__(self, run_id, epoch):
+        self.run_id, self.epoch, self.ends = run_id, epoch, []
+
+    def __call__(self, run, rows):
+        return ("pruned", "test") if run.run_id == self.run_id and len(rows) - 1 == self.epoch else None
+
+    def ended(self, run, steps, reached):
+        self.ends.append((run.run_id, steps, reached))
+
+
+def test_a_member_pruned_mid_training_leaves_the_others_bit_for_bit(one_thread):
+    import torch
+    from studies.data import load_dataset
+    from studies.stacked import train_stacked
+    data = load_dataset("digits")
+    spec = StudySpec.from_dict({**SWEEP, "batch_sizes": [512], "seeds": [0], "epochs": 4, "target_train_acc": 0.0,
+                                "lr": {"sgd": [0.3, 0.1, 0.03]}})
+    a, b, c = spec.expand(n_train=data.n_train)   # three lrs: one stack of three (K·B·classes above 8192)
+    stop = PruneAt(b.run_id, 2)
+    stacked = train_stacked([a, b, c], data, torch.device("cpu"), stop=stop)
+    assert stacked[1].status == "pruned" and stacked[1].stop_reason == "test" and len(stacked[1].epoch_rows) == 3
+    assert [e[0] for e in stop.ends] == [b.run_id, a.run_id, c.run_id]
+    for k, run in ((0, a), (2, c)):
+        alone = train_stacked([run], data, torch.device("cpu"))[0]
+        assert all(torch.equal(stacked[k].state[n], alone.state[n]) for n in alone.state)
+        assert [r["train_loss"] for r in stacked[k].epoch_rows] == [r["train_loss"] for r in alone.epoch_rows]
