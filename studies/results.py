@@ -138,18 +138,26 @@ def spread(values: list[float]) -> float:
     return q3 - q1
 
 
-def epoch_time_spread(rows: list[dict]) -> tuple[float, float]:
-    """(interquartile range of the epoch times, median main-thread CPU share) over the epochs
-    median_epoch_time uses; NaN where the rows do not have them."""
+def timed_rows(rows: list[dict]) -> tuple[list[dict], bool]:
+    """(the epoch rows an epoch time is the median over, contended). Epoch 1 is warm-up and left out unless it
+    is the only one; of the rest, those whose timing thread had its core (cpu_share ≥ CONTENDED, or not
+    measured) — an epoch during which another process held the core times that process, not this run. When
+    none had it, all of them, and the run is contended."""
     timed = rows[2:] or rows[1:]
-    shares = [r.get("cpu_share", math.nan) for r in timed]
-    shares = [v for v in shares if v == v]
-    return spread([r["epoch_time_s"] for r in timed]), statistics.median(shares) if shares else math.nan
+    clean = [r for r in timed if not r.get("cpu_share", math.nan) < CONTENDED]
+    return (clean, False) if clean else (timed, bool(timed))
+
+
+def epoch_time_spread(rows: list[dict]) -> tuple[float, float, bool]:
+    """(interquartile range of the epoch times, median main-thread CPU share, contended) over the epochs
+    median_epoch_time uses; NaN where the rows do not have them."""
+    timed, contended = timed_rows(rows)
+    shares = [v for v in (r.get("cpu_share", math.nan) for r in timed) if v == v]
+    return spread([r["epoch_time_s"] for r in timed]), statistics.median(shares) if shares else math.nan, contended
 
 
 def median_epoch_time(rows: list[dict]) -> tuple[float, int]:
-    """(median epoch time, epochs it is over) of ``rows`` (epoch 0 first): epoch 1 is warm-up and left out
-    unless it is the only one; NaN when nothing trained."""
-    times = [r["epoch_time_s"] for r in rows[1:]]
-    timed = times[1:] or times
+    """(median epoch time, epochs it is over) of ``rows`` (epoch 0 first), over timed_rows: NaN when nothing
+    trained."""
+    timed = [r["epoch_time_s"] for r in timed_rows(rows)[0]]
     return (statistics.median(timed) if timed else math.nan), len(timed)

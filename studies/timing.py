@@ -24,7 +24,7 @@ from .device import Stopwatch, denormals_flushed
 from .stacked import StackedTrainer, stackable
 from .models import build_model
 from .optim import make_loss, make_optimizer
-from .results import spread
+from .results import CONTENDED, spread
 from .train import plain_steps
 
 BUDGET_S = 0.05   # wall time of one timed measurement; three per candidate, alternating
@@ -45,8 +45,8 @@ class Timing:
     steps_per_epoch: int
     by_threads: dict               # thread count → epoch time (s)
     spread_s: float = math.nan     # interquartile range of the epoch time over the repeats (results.spread)
-    repeats: int = 0               # measurements the median and the spread are over
-    cpu_share: float = math.nan    # the lowest main-thread CPU share of those measurements (contention: < 0.8)
+    repeats: int = 0               # repeats the median and spread are over (those the thread had its core for)
+    cpu_share: float = math.nan    # median main-thread CPU share of those repeats (contended: < CONTENDED)
 
 
 def ladder(top: int) -> list[int]:
@@ -185,11 +185,15 @@ def timing_pass(run: RunSpec, data: Dataset, device: torch.device, *, threads: l
         for t in sorted(threads):
             if raced[t][1] < MARGIN * raced[best][0]:
                 best = t
+        # the winner's repeats its thread had its core for (results.timed_rows' rule), else all of them
         won = samples.get(best, [])
-        _cache[key] = Timing(epoch_time_s=by_threads[best], threads=best, step_time_s=raced[best][0],
+        clean = [(t, c) for t, c in won if not c < CONTENDED] or won
+        step_s = statistics.median(t for t, _ in clean) if clean else raced[best][0]
+        by_threads[best] = step_s * spe
+        _cache[key] = Timing(epoch_time_s=by_threads[best], threads=best, step_time_s=step_s,
                              timed_steps=raced[best][2], steps_per_epoch=spe, by_threads=by_threads,
-                             spread_s=spread([t * spe for t, _ in won]), repeats=len(won),
-                             cpu_share=min((c for _, c in won), default=math.nan))
+                             spread_s=spread([t * spe for t, _ in clean]), repeats=len(clean),
+                             cpu_share=statistics.median(c for _, c in clean) if clean else math.nan)
         if best == 1 and len(threads) > 1:
             _one_thread_up_to[shape_key] = max(run.batch_size, _one_thread_up_to.get(shape_key, 0))
     return _cache[key]

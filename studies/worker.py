@@ -20,7 +20,7 @@ from .data import load_dataset
 from .device import describe, resolve_device
 from .models import build_model
 from .optim import make_loss
-from .results import CONTENDED, UNMEASURED, epoch_time_spread
+from .results import UNMEASURED, epoch_time_spread
 from .train import train_run
 from . import sweeps
 
@@ -75,7 +75,7 @@ def measure_id_of(measure: MeasureSpec) -> str | None:
 
 def _row(run: RunSpec, result, device: torch.device, data) -> dict:
     f = result.final
-    iqr, share = epoch_time_spread(result.epoch_rows)
+    iqr, share, contended = epoch_time_spread(result.epoch_rows)
     return {
         "dataset": run.dataset, "model": run.model, "hidden": "-".join(map(str, run.hidden)),
         "optimizer": run.optimizer, "lr": run.lr, "weight_decay": run.weight_decay,
@@ -90,7 +90,7 @@ def _row(run: RunSpec, result, device: torch.device, data) -> dict:
         "gap_acc": f["train_acc"] - f["test_acc"], "gap_loss": f["test_loss"] - f["train_loss"],
         "epoch_time_s": result.epoch_time_s, "timed_epochs": result.timed_epochs,
         "timing": "solo",   # how epoch_time_s was measured: this run alone on its device
-        "epoch_time_iqr_s": iqr, "cpu_share": share, "contended": bool(share < CONTENDED),
+        "epoch_time_iqr_s": iqr, "cpu_share": share, "contended": contended,
         "step_time_s": result.epoch_time_s / max(1, math.ceil(result.samples_per_epoch / run.batch_size)),
         "total_time_s": result.total_time_s, "steps": result.steps,
         "samples_per_epoch": result.samples_per_epoch, "n_train": data.n_train, "n_test": len(data.y_test),

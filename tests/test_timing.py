@@ -65,3 +65,15 @@ def test_the_timing_pass_reports_its_repeats_spread_and_contention(monkeypatch):
     assert got.repeats == 5 and got.cpu_share == pytest.approx(0.5)
     assert 0 <= got.spread_s <= 0.2 and 0.1 <= got.epoch_time_s <= 0.3
     timing._cache.clear()
+
+
+def test_an_epoch_time_leaves_out_the_epochs_another_process_held_the_core():
+    from studies.results import epoch_time_spread, median_epoch_time
+    row = lambda t, share: {"epoch_time_s": t, "cpu_share": share}  # noqa: E731
+    rows = [row(float("nan"), float("nan")), row(9.0, 1.0), row(5.0, 0.3), row(1.0, 1.0), row(2.0, 0.95)]
+    assert median_epoch_time(rows) == (1.5, 2)          # epoch 1 is warm-up, epoch 2 was held by another process
+    assert epoch_time_spread(rows) == (0.5, 0.975, False)
+    busy = [row(float("nan"), float("nan"))] + [row(t, 0.4) for t in (9.0, 3.0, 4.0, 5.0)]
+    assert median_epoch_time(busy) == (4.0, 3) and epoch_time_spread(busy)[2] is True   # all held: all, said
+    plain = [row(float("nan"), float("nan"))] + [{"epoch_time_s": t} for t in (9.0, 3.0, 4.0)]   # no shares (GPU)
+    assert median_epoch_time(plain) == (3.5, 2) and epoch_time_spread(plain)[2] is False
