@@ -122,6 +122,8 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
             collect(r.run_id)
         else:
             todo.append((r, not trained))
+            if board is not None and not trained:   # trained again from its start (a pruned row not reused)
+                board.progress(r.run_id, 0.0)
     try:
         save_info(runs_done=len(runs) - len(todo))
     except OSError as e:   # a read-only store: fine when there is nothing to do and the study is complete
