@@ -12,8 +12,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ..config import PRUNED, SHUFFLE_LABELS
+from ..config import SHUFFLE_LABELS
 from .common import OPTIMIZER_COLORS, _powers_of_two, label
+from ..analysis.fairness import censored_steps
 from ..analysis.scaling import REGIME_FACTOR, b_crit_text, steps_points
 
 REGIME_COLORS = {"perfect scaling": "#59a14f", "diminishing returns": "#edc948", "no further gain": "#e15759"}
@@ -44,15 +45,6 @@ def lr_grid(runs: pd.DataFrame, value: str) -> pd.DataFrame:
                              g.note)
         g = g.drop(columns="censored")
     return g
-
-
-def censored_steps(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per (optimizer, batch_size, lr) with pruned runs: the fewest steps at which one was stopped, S; the
-    lr would have needed more than S steps to reach the target (shown "> S")."""
-    if "status" not in runs or not (runs.status == PRUNED).any():
-        return pd.DataFrame(columns=["optimizer", "batch_size", "lr", "censored"])
-    return runs[runs.status == PRUNED].groupby(["optimizer", "batch_size", "lr"]).steps.min() \
-        .rename("censored").reset_index()
 
 
 def lr_heatmap(runs: pd.DataFrame, value: str = "steps", *, optimizer: str | None = None) -> alt.Chart:

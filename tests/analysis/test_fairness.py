@@ -184,3 +184,15 @@ def test_held_equal_says_what_the_comparison_holds_equal_and_how_lr_over_b_varie
     assert "tuned per batch size (best lr)" in held_equal(swept)
     assert held_equal(runs[runs.batch_size == 16]) == "" and held_equal(runs.iloc[:0]) == ""
     assert held_equal(pd.concat([runs, runs.assign(target_train_loss=0.1)], ignore_index=True)) == ""
+
+
+def test_pruned_lrs_are_listed_with_their_censored_steps():
+    from studies.analysis.fairness import censored_steps, pruned_line
+    df = _runs([
+        ("momentum", 8, True, 0.01, 0, "done", True, 6000, 0.1),
+        ("momentum", 8, True, 0.1, 0, "pruned", False, 6500, 2.3),
+        ("momentum", 8, True, 0.1, 1, "pruned", False, 6000, 2.3),
+    ])
+    assert censored_steps(df).censored.tolist() == [6000]   # the fewest steps a seed of the lr was stopped at
+    assert pruned_line(df).endswith("momentum B=8 lr 0.1 > 6000")
+    assert pruned_line(df[df.status == "done"]) == ""
