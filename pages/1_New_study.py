@@ -139,6 +139,7 @@ with train_col:
     a.selectbox(t("form.loss"), LOSSES, key="f_loss", help=t("form.loss_help"))
     b.selectbox(t("form.device"), DEVICES, key="f_device", help=t("form.device_help"))
     st.checkbox(t("form.drop_last"), key="f_drop_last", help=t("form.drop_last_help"))
+    st.checkbox(t("form.prune"), key="f_prune", help=t("form.prune_help"))
 
 with st.expander(t("form.measure")):
     for s in measures.switches():   # list switches (ε values) as text, then the checkboxes in three columns

@@ -117,8 +117,8 @@ class _Progress:
         elif kind == "timing_pass":
             self.state.update(timing_pass_s=ev["seconds"])
             if not self.quiet:
-                print(f"timing pass: {ev['configs']} configuration(s) timed alone in {ev['seconds']:.1f} s",
-                      file=sys.stderr)
+                print(f"timing pass: {ev['configs']} configuration(s) timed alone in {ev['seconds']:.1f} s"
+                      f" (after {ev.get('waited_s', 0.0):.1f} s waiting for the pool's imports)", file=sys.stderr)
         elif kind == "interpolate":
             self.state.update(phase="landscape", current=None)
         elif kind == "study_end":

@@ -144,6 +144,7 @@ class RunSpec:
         return run_label(self.optimizer, self.batch_size, self.shuffle, self.seed, self.lr)
 
 
+PRUNED = "pruned"   # status of an lr sweep's run stopped once its lr could no longer be the best (sweeps.py)
 SHUFFLE_LABELS = {True: "shuffle", False: "fixed order"}   # how the two batch orders are named to people
 
 
@@ -190,6 +191,7 @@ class StudySpec:
     loss: str = "cross_entropy"
     device: str = "auto"
     drop_last: bool = False       # keep the last partial batch by default: dropping it loses up to B−1 samples
+    prune: bool = True            # end runs that stalled, and lr-sweep runs that can no longer be best (sweeps.py)
     # overrides of the table's lr, sorted pairs; a value that is a tuple is a sweep: every run at each lr
     lr: tuple[tuple[str, float | tuple[float, ...]], ...] = ()
     weight_decay: tuple[tuple[str, float], ...] = ()  # overrides of the table's weight decay
@@ -279,6 +281,8 @@ class StudySpec:
             d["optim"] = dict(self.optim)
         else:   # an empty [optim] keeps every earlier study id
             del d["optim"]
+        if self.prune:   # the default: every earlier study id stays; not part of any run's id
+            del d["prune"]
         d["measure"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.measure.identity().items()}
         return d
 

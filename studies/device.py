@@ -6,6 +6,7 @@ torch is imported inside the functions that need it, so the torch-free modules (
 from __future__ import annotations
 
 import contextlib
+import math
 import platform
 import shutil
 import sys
@@ -99,13 +100,22 @@ class Stopwatch:
     def __init__(self, device: torch.device):
         self.device = device
         self.seconds = 0.0
-        self._t0 = 0.0
+        self.cpu_seconds = math.nan   # CPU time of this (the main) thread over the block; CPU devices only
+        self._t0 = self._c0 = 0.0
 
     def __enter__(self) -> "Stopwatch":
         synchronize(self.device)
-        self._t0 = time.perf_counter()
+        self._t0, self._c0 = time.perf_counter(), time.thread_time()
         return self
 
     def __exit__(self, *exc) -> None:
         synchronize(self.device)
         self.seconds = time.perf_counter() - self._t0
+        if self.device.type == "cpu":   # the main thread computes (and waits for its helpers by spinning)
+            self.cpu_seconds = time.thread_time() - self._c0
+
+    @property
+    def cpu_share(self) -> float:
+        """The main thread's CPU time over the wall time: ~1 on cores of its own, less where another
+        process took turns on them (contention); NaN off the CPU."""
+        return self.cpu_seconds / self.seconds if self.seconds > 0 else math.nan

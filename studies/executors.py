@@ -33,7 +33,7 @@ class SerialBackend:
                 emit({"event": "epoch", "run_id": run.run_id, **row})
 
             if job.train:
-                outcome = execute_run(run, job.measure, on_epoch=on_epoch)
+                outcome = execute_run(run, job.measure, on_epoch=on_epoch, board=job.board)
             else:
                 outcome = execute_run(run, job.measure, weights=job.weights, train=False)
             yield run, outcome

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import time
 
 # torch and the estimators, imported once in the server; workers fork from it (lbfgsb loads scipy's L-BFGS-B
 # kernel alone, without the 0.6 s scipy.optimize package)
@@ -31,3 +32,17 @@ def start_early() -> bool:
     from multiprocessing import forkserver
     forkserver.ensure_running()
     return True
+
+
+def wait_ready(timeout: float = 120.0) -> float:
+    """Wait until a forkserver started early has finished its imports (it forks only after them); returns the
+    seconds waited. Timing passes and solo runs measure epoch times: that import (~2 s of a core, more on a
+    busy machine) must not share the cores with them, and on a slow start it outlasted the driver's own."""
+    from multiprocessing import forkserver
+    if getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None) is None:
+        return 0.0
+    t0 = time.perf_counter()
+    probe = context().Process(target=os.getpid, daemon=True)   # a no-op child: forked once the server listens
+    probe.start()
+    probe.join(timeout)
+    return time.perf_counter() - t0

@@ -60,7 +60,7 @@ def spec_to_form(spec: StudySpec) -> dict:
         "stopping": "target" if spec.target_train_acc > 0 or spec.target_train_loss > 0 else "budget",
         "lr_scaling": spec.lr_scaling, "base_batch_size": spec.base_batch_size,
         "warmup_epochs": spec.warmup_epochs, "schedule": spec.schedule, "loss": spec.loss,
-        "device": spec.device, "drop_last": spec.drop_last,
+        "device": spec.device, "drop_last": spec.drop_last, "prune": spec.prune,
         **{f"lr_{o}": format_lrs(spec.lrs_for(o)) for o in DEFAULT_LR},
         **{f"optim_{k}": dict(spec.optim).get(k, default) for k, (default, _) in OPTIM_HYPER.items()},
         **{s.name: format_lrs(getattr(m, s.name)) if s.listed else getattr(m, s.name) for s in measures.switches()},
@@ -80,7 +80,7 @@ def form_to_dict(v: dict, base: dict | None = None) -> dict:
         "target_train_acc": v["target_train_acc"], "target_train_loss": v["target_train_loss"],
         "lr_scaling": v["lr_scaling"], "base_batch_size": v["base_batch_size"],
         "warmup_epochs": v["warmup_epochs"], "schedule": v["schedule"], "loss": v["loss"],
-        "device": v["device"], "drop_last": v["drop_last"],
+        "device": v["device"], "drop_last": v["drop_last"], "prune": v.get("prune", True),
     })
     if v.get("stopping", "target") == "budget":   # a fixed epoch budget: no target
         d["target_train_acc"] = d["target_train_loss"] = 0.0

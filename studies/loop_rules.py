@@ -12,7 +12,7 @@ from typing import Callable
 
 import torch
 
-from .config import RunSpec
+from .config import PRUNED, RunSpec
 
 EVAL_CHUNK = 8192  # examples per forward pass when evaluating: big chunks, few launches
 # A run has diverged when its loss is NaN/inf or has blown up past this multiple of the loss before training
@@ -28,12 +28,14 @@ DIVERGE_FACTOR = 4.0
 CHANCE_MARGIN = 0.02
 STALL_WINDOW = 0.25   # the last quarter of the epochs trained (at least one)
 STALL_FALL = 0.005    # half a percent of the loss: less is a plateau, not learning
-UNTRAINED = ("diverged", "stalled")   # statuses the measurements skip: there is no minimum to measure
+STALL_EARLY_EPOCHS = 5   # a run may be ended as stalled before its cap once its window spans this many epochs
+UNTRAINED = ("diverged", "stalled")   # statuses of runs that did not train: there is no minimum to measure
+UNMEASURED = UNTRAINED + (PRUNED,)    # statuses the measurements skip
 
 
 @dataclass
 class TrainResult:
-    status: str                                   # done | diverged | stalled
+    status: str                                   # done | diverged | stalled | pruned
     epoch_rows: list[dict]                        # epoch 0 (before training) .. last epoch
     epoch_time_s: float                           # median over timed epochs (the first is warm-up)
     timed_epochs: int                             # how many epochs the median is over
@@ -44,6 +46,7 @@ class TrainResult:
     diverged_epoch: int | None
     state: dict[str, torch.Tensor] = field(repr=False)   # final weights, on CPU
     n_params: int = 0
+    stop_reason: str = ""                         # why it ended before its cap without reaching its target
 
     @property
     def final(self) -> dict:
@@ -94,10 +97,17 @@ def stalled(rows: list[dict], chance: float) -> bool:
     if len(rows) < 2:
         return False
     losses = [r["train_loss"] for r in rows]
-    window = max(1, math.ceil((len(rows) - 1) * STALL_WINDOW))
+    window = stall_window(len(rows) - 1)
     before, last = losses[:-window], losses[-window:]
     falling = statistics.median(last) < (1.0 - STALL_FALL) * min(before)   # NaN compares False: no fall
     return not falling and rows[-1]["train_acc"] <= chance + CHANCE_MARGIN
+
+
+def stall_window(epochs: int) -> int:
+    """How many of the last epochs ``stalled`` looks at after ``epochs`` epochs: the last STALL_WINDOW of
+    them, at least one. The same rule ends a run early (sweeps.Stopper), once the window is
+    STALL_EARLY_EPOCHS long."""
+    return max(1, math.ceil(epochs * STALL_WINDOW))
 
 
 def end_status(rows: list[dict], chance: float, reached: bool) -> str:
@@ -116,9 +126,38 @@ def target_met(run: RunSpec, row: dict) -> bool:
     return bool(checks) and all(checks)
 
 
+CONTENDED = 0.8   # a main-thread CPU share below this: the timings were taken while another process took turns
+
+
+def spread(values: list[float]) -> float:
+    """Interquartile range of ``values`` (0 for one value, NaN for none): the spread a median is shown with."""
+    values = [v for v in values if v == v]
+    if len(values) < 2:
+        return 0.0 if values else math.nan
+    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return q3 - q1
+
+
+def timed_rows(rows: list[dict]) -> tuple[list[dict], bool]:
+    """(the epoch rows an epoch time is the median over, contended). Epoch 1 is warm-up and left out unless it
+    is the only one; of the rest, those whose timing thread had its core (cpu_share ≥ CONTENDED, or not
+    measured) — an epoch during which another process held the core times that process, not this run. When
+    none had it, all of them, and the run is contended."""
+    timed = rows[2:] or rows[1:]
+    clean = [r for r in timed if not r.get("cpu_share", math.nan) < CONTENDED]
+    return (clean, False) if clean else (timed, bool(timed))
+
+
+def epoch_time_spread(rows: list[dict]) -> tuple[float, float, bool]:
+    """(interquartile range of the epoch times, median main-thread CPU share, contended) over the epochs
+    median_epoch_time uses; NaN where the rows do not have them."""
+    timed, contended = timed_rows(rows)
+    shares = [v for v in (r.get("cpu_share", math.nan) for r in timed) if v == v]
+    return spread([r["epoch_time_s"] for r in timed]), statistics.median(shares) if shares else math.nan, contended
+
+
 def median_epoch_time(rows: list[dict]) -> tuple[float, int]:
-    """(median epoch time, epochs it is over) of ``rows`` (epoch 0 first): epoch 1 is warm-up and left out
-    unless it is the only one; NaN when nothing trained."""
-    times = [r["epoch_time_s"] for r in rows[1:]]
-    timed = times[1:] or times
+    """(median epoch time, epochs it is over) of ``rows`` (epoch 0 first), over timed_rows: NaN when nothing
+    trained."""
+    timed = [r["epoch_time_s"] for r in timed_rows(rows)[0]]
     return (statistics.median(timed) if timed else math.nan), len(timed)

@@ -26,11 +26,13 @@ import torch
 from .config import MeasureSpec, RunSpec
 from .data import load_dataset
 from . import forkserver
+from . import sweeps
 from .device import resolve_device
 from .stacked import stack_key, stackable, train_stacked
 from .models import build_model
 from .worker import (RunJob, RunOutcome, cpu_budget, cpu_threads_for, execute_run, failed_outcome, measure_id_of,
                      training_probe)
+from .loop_rules import CONTENDED
 from .timing import Timing, best_stack, timing_pass
 
 POOL_MIN_WORK_S = 3.0   # estimated one-thread work below which a worker saves < ~1 s (its first unit pays
@@ -55,6 +57,7 @@ class Unit:
     est_s: float = 1.0                 # estimated training time (for ordering and the pool decision)
     pooled: bool = False
     index: dict = field(default_factory=dict)   # run_id → position in the jobs, and "todo" (progress events)
+    board: object | None = None        # sweeps.Board when the study prunes
 
 
 def _split(runs: list[RunSpec], size: int) -> list[list[RunSpec]]:
@@ -101,7 +104,10 @@ def plan(jobs: list[RunJob], device: torch.device, workers: int, stack: bool = T
             # all threads, timed solo. Batches under 256 (launch-bound, worker.cpu_threads_for) never come
             # here: a noisy two-thread timing sent a 32-run sweep at batch 4 through here one run at a time
             # (20 s where the pool takes ~12 s)
-            driver += [unit([r], timing.threads, timing.epoch_time_s * r.epochs) for r in runs]
+            # one after another: where a sweep prunes, its largest lrs first (they reach the target, or diverge,
+            # in few epochs; small ones crawl to the cap unless a winner is already known to prune them on)
+            order = sorted(runs, key=lambda r: -r.lr) if jobs[0].board is not None else runs
+            driver += [unit([r], timing.threads, timing.epoch_time_s * r.epochs) for r in order]
             continue
         target = pool if device.type == "cpu" else driver
         target += [unit(part, 1 if device.type == "cpu" else timing.threads, solo_s * len(part) * stack_ratio)
@@ -136,7 +142,9 @@ def _retime(unit: Unit, outcome: RunOutcome) -> RunOutcome:
         return outcome   # trained alone: its own epoch times are solo timings
     t = unit.timing
     row.update(shared_epoch_time_s=row["epoch_time_s"], epoch_time_s=t.epoch_time_s, timing="timing-pass",
-               step_time_s=t.step_time_s, timing_threads=t.threads, timing_steps=t.timed_steps)
+               step_time_s=t.step_time_s, timing_threads=t.threads, timing_steps=t.timed_steps,
+               epoch_time_iqr_s=t.spread_s, timing_repeats=t.repeats, cpu_share=t.cpu_share,
+               contended=bool(t.cpu_share < CONTENDED))
     if outcome.epochs is not None and "epoch_time_s" in outcome.epochs:
         ep = outcome.epochs
         ep["wall_time_s"] = ep["epoch_time_s"]
@@ -158,14 +166,15 @@ def execute_unit(unit: Unit, emit) -> list[RunOutcome]:
     if len(unit.runs) == 1:
         run = unit.runs[0]
         return [_retime(unit, execute_run(run, unit.measure, threads=unit.threads, measure_threads=mt,
-                                          on_epoch=lambda row: on_epoch(run, row)))]
+                                          on_epoch=lambda row: on_epoch(run, row), board=unit.board))]
     device = resolve_device(unit.runs[0].device)
     if device.type == "cpu":
         torch.set_num_threads(unit.threads)
     try:
         data = load_dataset(unit.runs[0].dataset, unit.runs[0].data, device)
         results = train_stacked(unit.runs, data, device, on_epoch=on_epoch,
-                                probe=training_probe(unit.runs[0], data, unit.measure))
+                                probe=training_probe(unit.runs[0], data, unit.measure),
+                                stop=None if unit.board is None else sweeps.stopper(unit.board, data))
     except Exception as e:  # noqa: BLE001 - the stack's runs become failed rows, the study goes on
         return [failed_outcome(run, f"{e.__class__.__name__}: {e}") for run in unit.runs]
     return [_retime(unit, execute_run(run, unit.measure, trained=res, threads=unit.threads, measure_threads=mt))
@@ -174,9 +183,10 @@ def execute_unit(unit: Unit, emit) -> list[RunOutcome]:
 
 # ---------------------------------------------------------------- the worker processes
 
-def _init_worker(events, claimed, driver_pid: int) -> None:
+def _init_worker(events, claimed, driver_pid: int, board=None) -> None:
     global _EVENTS, _CLAIMED
     _EVENTS, _CLAIMED = events, claimed
+    sweeps.attach(board)   # the shared numbers of the study's sweep board (units bring the rest)
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the driver's to handle
     os.environ["BATCHSCOPE_THREADS"] = "1"
     torch.set_num_threads(1)
@@ -227,10 +237,13 @@ class PoolBackend:
         jobs = list(jobs)
         if not jobs:
             return
+        waited = forkserver.wait_ready()   # its imports done: nothing of ours shares the cores with the timings
         t0 = time.perf_counter()
         pool, driver = plan(jobs, resolve_device(jobs[0].run.device), self.workers, self.stack)
+        for u in pool + driver:
+            u.board = jobs[0].board
         units = pool + driver   # the plan's cost (timing passes, stack races) is bounded by their budgets: say it
-        emit({"event": "timing_pass", "seconds": time.perf_counter() - t0,
+        emit({"event": "timing_pass", "seconds": time.perf_counter() - t0, "waited_s": waited,
               "configs": len({id(u.timing) for u in units if u.timing is not None}), "pooled": len(pool)})
         if pool:
             yield from self._pool(pool, emit)
@@ -247,8 +260,9 @@ class PoolBackend:
         ctx = forkserver.context()
         events = ctx.Queue()
         claimed = ctx.Array("b", len(units))
+        board = units[0].board.share(ctx) if units[0].board is not None else None
         ex = ProcessPoolExecutor(max_workers=max(1, min(self.workers - 1, len(units) - 1)), mp_context=ctx,
-                                 initializer=_init_worker, initargs=(events, claimed, os.getpid()))
+                                 initializer=_init_worker, initargs=(events, claimed, os.getpid(), board))
         finished: set[int] = set()
 
         def drain(until: int | None = None) -> None:   # progress events; a unit's come before its outcomes

@@ -13,6 +13,7 @@ the next run), never as a lost study. The driver's copy of ``studies`` is shippe
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -162,7 +163,8 @@ class RayBackend:
 
     # ---- the runs
     def map(self, jobs: list[RunJob], emit) -> Iterator[tuple[object, RunOutcome]]:
-        jobs = list(jobs)
+        # tasks see only their own run, so a sweep's board would prune nothing: it stays here
+        jobs = [dataclasses.replace(job, board=None) for job in jobs]
         if not jobs:
             return
         ray = self._ray()

@@ -23,7 +23,8 @@ from .locks import RunLocks, claimed_map
 from .models import build_model
 from .optim import make_loss
 from .store import Store, open_store
-from .loop_rules import UNTRAINED
+from .loop_rules import UNMEASURED
+from . import sweeps
 from .worker import RunJob, RunOutcome, measure_id_of
 
 
@@ -103,19 +104,26 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
             tables["runs"][rid], tables["epochs"][rid], tables["landscape"][rid] = row, ep, land
         return got is not None
 
-    def stored(r):  # (trained, measured) as the store has it now
-        row = store.complete_run(r.run_id)
-        trained = row is not None and row["status"].iloc[0] != "failed"
-        return trained, mid is None or (trained and row["status"].iloc[0] in UNTRAINED) or store.has_measure(
+    # what the store has of each run; a sweep that prunes sees the stored ends on its board
+    rows = {r.run_id: store.complete_run(r.run_id) for r in runs}
+    board = sweeps.study_board(runs, rows, spec.target_train_acc > 0 or spec.target_train_loss > 0) \
+        if spec.prune else None
+
+    def stored(r, row=None):  # (trained, measured) as the store has it now
+        row = store.complete_run(r.run_id) if row is None else row
+        trained = row is not None and sweeps.reusable(row.iloc[0], board)
+        return trained, mid is None or (trained and row["status"].iloc[0] in UNMEASURED) or store.has_measure(
             r.run_id, mid)
 
     todo = []
     for r in runs:
-        trained, measured = stored(r)
+        trained, measured = stored(r, rows[r.run_id])
         if trained and measured:
             collect(r.run_id)
         else:
             todo.append((r, not trained))
+            if board is not None and not trained:   # trained again from its start (a pruned row not reused)
+                board.progress(r.run_id, 0.0)
     try:
         save_info(runs_done=len(runs) - len(todo))
     except OSError as e:   # a read-only store: fine when there is nothing to do and the study is complete
@@ -139,7 +147,7 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
     for r, need_train in todo:
         weights = None if need_train else store.load_weights(r.run_id)
         # weights missing or corrupt for a measure-only job: retrain it
-        jobs.append(RunJob(r, spec.measure, weights, train=need_train or weights is None))
+        jobs.append(RunJob(r, spec.measure, weights, train=need_train or weights is None, board=board))
     failed = 0
     # a lock per run: a run another live driver is training is waited for and read back (outcome None)
     claimed = claimed_map(RunLocks(store.root), jobs, backend.map, emit, finished=lambda r: all(stored(r)))

@@ -133,6 +133,7 @@ READERS = {   # the top-level keys but [measure] and [data], which their own spe
     "loss": lambda v: read_choice("loss", v, LOSSES),
     "device": lambda v: read_choice("device", v, DEVICES),
     "drop_last": lambda v: read_bool("drop_last", v),
+    "prune": lambda v: read_bool("prune", v),
     "lr": _read_lr,
     "weight_decay": lambda v: _read_pairs("weight_decay", v, lo_open=False),
     "optim": _read_optim,

@@ -30,7 +30,7 @@ from .loop_rules import (EVAL_CHUNK, TrainResult, chance_rate, diverged, end_sta
                       target_met)
 
 GRAPH_WARMUP_STEPS = 3
-SOFTMAX_BY_HAND = 8192   # logits elements from which five element-wise ops beat torch.softmax's one
+SOFTMAX_BY_HAND = 8192   # logits elements of one member from which five element-wise ops beat torch.softmax's one
 
 
 def stackable(model: nn.Module) -> bool:
@@ -180,6 +180,7 @@ class StackedTrainer:
                 self.step(idx, lr)
                 self.steps += 1
         self.last_lrs = lr if isinstance(lr, tuple) else (lr,) * len(self.runs)
+        self.cpu_share = clock.cpu_share
         return clock.seconds
 
     def step(self, idx: torch.Tensor, lr) -> None:
@@ -204,7 +205,7 @@ class StackedTrainer:
         k, b, c = logits.shape
         if self.onehot is not None:
             target = torch.index_select(self.onehot, 0, idx.view(-1), out=buf["onehot"])
-            if logits.numel() < SOFTMAX_BY_HAND:
+            if b * c < SOFTMAX_BY_HAND:   # per member: its arithmetic never depends on its stack-mates
                 p = torch.softmax(logits, -1)
             else:   # torch.softmax over ~10 classes costs ~9 ns an element on a CPU; this, ~2
                 p = logits.sub(logits.amax(-1, keepdim=True)).exp_()
@@ -267,13 +268,16 @@ class StackedTrainer:
 
 
 def train_stacked(runs: list[RunSpec], data: Dataset, device: torch.device, *, on_epoch=None,
-                  models: list[nn.Module] | None = None, probe=None) -> list[TrainResult]:
+                  models: list[nn.Module] | None = None, probe=None, stop=None) -> list[TrainResult]:
     """Train ``runs`` (one stack key) together; one TrainResult per run, as ``train_run`` would give alone.
 
     A member that diverges or reaches its target stops there (its rows and weights are final) and leaves
     the stack; the others go on. ``epoch_time_s`` is the stack's wall time per epoch, shared by all members.
     ``on_epoch(run, row)`` is called after every epoch of every member. ``probe`` adds columns to a
     member's epoch row before training, where ``probe.wants(epoch)`` and at its last epoch (train_run's rule).
+    ``stop`` (sweeps.Stopper): asked after every epoch about each member still going, once those that
+    reached their target or diverged in that epoch have been reported to it; a member it ends (pruned, or
+    stalled early) leaves the stack like one that finished.
     """
     t_start = time.perf_counter()
     data = data.to(device)
@@ -288,18 +292,22 @@ def train_stacked(runs: list[RunSpec], data: Dataset, device: torch.device, *, o
     results: list[TrainResult | None] = [None] * len(runs)
     active = list(range(len(runs)))   # position in the stack → index in ``runs``
 
-    def finish(k: int, pos: int, status: str, diverged_epoch=None, reached=False) -> None:
+    def finish(k: int, pos: int, status: str, diverged_epoch=None, reached=False, why="") -> None:
         epoch_time_s, timed_epochs = median_epoch_time(rows[k])
         results[k] = TrainResult(
             status=status, epoch_rows=rows[k], epoch_time_s=epoch_time_s, timed_epochs=timed_epochs,
             total_time_s=time.perf_counter() - t_start, steps=trainer.steps, samples_per_epoch=spe,
-            reached_target=reached, diverged_epoch=diverged_epoch, state=trainer.net.state(pos), n_params=n_params)
+            reached_target=reached, diverged_epoch=diverged_epoch, state=trainer.net.state(pos), n_params=n_params,
+            stop_reason=why)
+        if stop is not None:
+            stop.ended(runs[k], trainer.steps, reached)
 
     for epoch in range(1, runs[0].epochs + 1):
         seconds = trainer.epoch()
         keep = []
         for pos, (k, m) in enumerate(zip(active, trainer.metrics())):
-            row = {"epoch": epoch, "epoch_time_s": seconds, "lr": trainer.last_lrs[pos], "steps": trainer.steps, **m}
+            row = {"epoch": epoch, "epoch_time_s": seconds, "cpu_share": trainer.cpu_share, "lr": trainer.last_lrs[pos],
+                   "steps": trainer.steps, **m}
             rows[k].append(row)
             # weights that went NaN/inf make the train loss NaN, so no running loss is kept in the hot loop
             blown = diverged(row, rows[k][0])
@@ -314,6 +322,8 @@ def train_stacked(runs: list[RunSpec], data: Dataset, device: torch.device, *, o
                 finish(k, pos, "done", reached=True)
             else:
                 keep.append(pos)
+        if stop is not None:
+            keep = [pos for pos in keep if not _stopped(stop, runs, rows, active[pos], pos, finish)]
         if not keep:
             break
         if len(keep) < len(active):
@@ -324,3 +334,11 @@ def train_stacked(runs: list[RunSpec], data: Dataset, device: torch.device, *, o
         if results[k] is None:
             finish(k, pos, end_status(rows[k], chance, reached=False))
     return results
+
+
+def _stopped(stop, runs: list[RunSpec], rows: list[list[dict]], k: int, pos: int, finish) -> bool:
+    """Ask ``stop`` about member k (at ``pos`` in the stack); end it when it says so."""
+    verdict = stop(runs[k], rows[k])
+    if verdict is not None:
+        finish(k, pos, verdict[0], why=verdict[1])
+    return verdict is not None

@@ -24,11 +24,12 @@ from .device import Stopwatch, denormals_flushed
 from .stacked import StackedTrainer, stackable
 from .models import build_model
 from .optim import make_loss, make_optimizer
+from .loop_rules import CONTENDED, spread
 from .train import plain_steps
 
 BUDGET_S = 0.05   # wall time of one timed measurement; three per candidate, alternating
 CLIMB = 0.05      # a stack size must beat the one below it per run-step by this much to be tried further
-REPEATS = 3
+REPEATS = 5       # measurements of the winning count: a median and an interquartile range
 ELIMINATE = 1.5   # a candidate this many times slower than the best in the warm-up is not timed further
 MARGIN = 0.87     # more threads must be this much faster than fewer, in the slowest of the repeats
 _cache: dict[tuple, "Timing"] = {}
@@ -43,6 +44,9 @@ class Timing:
     timed_steps: int               # steps per measurement; < steps_per_epoch: scaled up from them
     steps_per_epoch: int
     by_threads: dict               # thread count → epoch time (s)
+    spread_s: float = math.nan     # interquartile range of the epoch time over the repeats (results.spread)
+    repeats: int = 0               # repeats the median and spread are over (those the thread had its core for)
+    cpu_share: float = math.nan    # median main-thread CPU share of those repeats (contended: < CONTENDED)
 
 
 def ladder(top: int) -> list[int]:
@@ -78,6 +82,7 @@ class PlainTrainer:
         with denormals_flushed(self.device), Stopwatch(self.device) as clock:
             plain_steps(self.model, self.opt, self.loss_fn, self.data.x_train, self.data.y_train, order,
                         self.bounds[:max_steps])
+        self.cpu_share = clock.cpu_share
         return clock.seconds
 
 
@@ -89,12 +94,14 @@ def trainer_for(run: RunSpec, data: Dataset, device: torch.device):
     return PlainTrainer(run, data, device, model)
 
 
-def race(entries: dict, budget_s: float, repeats: int, eliminate: float = ELIMINATE) -> dict:
+def race(entries: dict, budget_s: float, repeats: int, eliminate: float = ELIMINATE,
+         samples: dict | None = None) -> dict:
     """Seconds per unit of work (a step, or a run-step of a stack) of each ``label: (trainer, threads,
     units per step)``: (median, worst, steps timed). Each is warmed up and its measurement sized to
     ``budget_s``; one whose warm-up is more than ``eliminate`` × the best one's is out (its warm-up figure
     stands), the rest are timed ``repeats`` times in alternation. The one timing harness: the timing pass
-    races thread counts and stack sizes with it, benchmarks/training.py races whole training loops (eliminate=inf)."""
+    races thread counts and stack sizes with it, benchmarks/training.py races whole training loops (eliminate=inf).
+    ``samples``, when given, receives label → [(seconds per unit, main-thread CPU share)] of every repeat."""
     before = torch.get_num_threads()
     try:
         warm: dict = {}   # label → seconds per step
@@ -116,8 +123,10 @@ def race(entries: dict, budget_s: float, repeats: int, eliminate: float = ELIMIN
             for label in list(steps):
                 trainer, threads, units = entries[label]
                 torch.set_num_threads(threads)
-                per_step, complete = _measure(trainer, steps[label], budget_s)
+                per_step, complete, share = _measure(trainer, steps[label], budget_s)
                 times[label].append(per_step / units)
+                if samples is not None:
+                    samples.setdefault(label, []).append((per_step / units, share))
                 if not complete:   # far over budget: a losing candidate, not worth more time
                     del steps[label]
     finally:
@@ -128,21 +137,30 @@ def race(entries: dict, budget_s: float, repeats: int, eliminate: float = ELIMIN
     return out
 
 
-def _measure(trainer, steps: int, budget_s: float) -> tuple[float, bool]:
-    """Seconds per step over ``steps`` steps: whole epochs (the last, partial batch included) where
-    ``steps`` spans one, else eight chunks of an epoch's first steps; gives up past 2 × budget (stalled)."""
+def _measure(trainer, steps: int, budget_s: float) -> tuple[float, bool, float]:
+    """(seconds per step, complete, main-thread CPU share) over ``steps`` steps: whole epochs (the last, partial
+    batch included) where ``steps`` spans one, else eight chunks of an epoch's first steps; gives up past
+    2 × budget (stalled)."""
     spe = len(trainer.bounds)
+    seconds = cpu = 0.0
+
+    def part(max_steps=None) -> float:
+        nonlocal cpu
+        took = trainer.epoch(max_steps=max_steps)
+        cpu += took * getattr(trainer, "cpu_share", math.nan)
+        return took
     if steps >= spe:
         epochs = round(steps / spe)
-        return sum(trainer.epoch() for _ in range(epochs)) / (epochs * spe), True
-    done, seconds, chunk = 0, 0.0, max(1, steps // 8)
+        seconds = sum(part() for _ in range(epochs))
+        return seconds / (epochs * spe), True, cpu / seconds if seconds else math.nan
+    done, chunk = 0, max(1, steps // 8)
     while done < steps:
         n = min(chunk, steps - done)
-        seconds += trainer.epoch(max_steps=n)
+        seconds += part(n)
         done += n
         if seconds > 2 * budget_s and done < steps:
-            return seconds / done, False
-    return seconds / done, True
+            return seconds / done, False, cpu / seconds
+    return seconds / done, True, cpu / seconds if seconds else math.nan
 
 
 def timing_pass(run: RunSpec, data: Dataset, device: torch.device, *, threads: list[int] | None = None,
@@ -160,14 +178,22 @@ def timing_pass(run: RunSpec, data: Dataset, device: torch.device, *, threads: l
     if key not in _cache:
         trainer = trainer_for(run, data.to(device), device)
         spe = len(trainer.bounds)
-        raced = race({t: (trainer, t, 1) for t in threads}, budget_s, repeats)
+        samples: dict = {}
+        raced = race({t: (trainer, t, 1) for t in threads}, budget_s, repeats, samples=samples)
         by_threads = {t: median * spe for t, (median, _, _) in raced.items()}   # first steps scaled to the epoch
         best = min(threads)
         for t in sorted(threads):
             if raced[t][1] < MARGIN * raced[best][0]:
                 best = t
-        _cache[key] = Timing(epoch_time_s=by_threads[best], threads=best, step_time_s=raced[best][0],
-                             timed_steps=raced[best][2], steps_per_epoch=spe, by_threads=by_threads)
+        # the winner's repeats its thread had its core for (results.timed_rows' rule), else all of them
+        won = samples.get(best, [])
+        clean = [(t, c) for t, c in won if not c < CONTENDED] or won
+        step_s = statistics.median(t for t, _ in clean) if clean else raced[best][0]
+        by_threads[best] = step_s * spe
+        _cache[key] = Timing(epoch_time_s=by_threads[best], threads=best, step_time_s=step_s,
+                             timed_steps=raced[best][2], steps_per_epoch=spe, by_threads=by_threads,
+                             spread_s=spread([t * spe for t, _ in clean]), repeats=len(clean),
+                             cpu_share=statistics.median(c for _, c in clean) if clean else math.nan)
         if best == 1 and len(threads) > 1:
             _one_thread_up_to[shape_key] = max(run.batch_size, _one_thread_up_to.get(shape_key, 0))
     return _cache[key]

@@ -48,7 +48,7 @@ def plain_steps(model, opt, loss_fn, x, y, order, bounds, step: int = 0, lr_at=N
 
 
 def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=None,
-              model: torch.nn.Module | None = None, engine: str = "auto", probe=None) -> TrainResult:
+              model: torch.nn.Module | None = None, engine: str = "auto", probe=None, stop=None) -> TrainResult:
     """Train one run to its epoch budget or target; NaN/inf loss ends it as ``diverged``, never a crash;
     a run that never trained ends ``stalled`` (loop_rules.end_status).
 
@@ -56,6 +56,8 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
     ``probe`` (e.g. noise.NoiseProbe): ``probe(epoch, state_dict)`` returns extra columns for the epoch row,
     called before training, at the epochs where ``probe.wants(epoch)`` and at the last epoch (not after a
     divergence); it runs outside the timed steps and must leave the model alone.
+    ``stop`` (sweeps.Stopper): asked after every epoch that neither diverged nor reached the target; it may
+    end the run (``pruned``, or ``stalled`` early) and is told how the run ended.
     ``engine``: "auto" trains MLPs with the stacked engine (stacked.py, K = 1: hand-written backward,
     preallocated buffers, direct fused optimizer kernels) and other models with the plain loop below;
     "plain" always uses the plain loop (autograd, torch.optim), the reference the fast paths are tested against.
@@ -66,7 +68,7 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
         from .stacked import stackable, train_stacked
         if stackable(model):
             report = None if on_epoch is None else (lambda _run, row: on_epoch(row))
-            return train_stacked([run], data, device, on_epoch=report, models=[model], probe=probe)[0]
+            return train_stacked([run], data, device, on_epoch=report, models=[model], probe=probe, stop=stop)[0]
     t_start = time.perf_counter()
     data = data.to(device)
     model = model.to(device).train()
@@ -88,12 +90,13 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
         **_metrics(model, data, loss_fn)}]
     if probe is not None:
         rows[0].update(probe(0, model.state_dict()))
-    status, diverged_epoch, reached, step = "done", None, False, 0
+    status, diverged_epoch, reached, step, why = "done", None, False, 0, ""
     for epoch in range(1, run.epochs + 1):
         order = next(orders)
         with denormals_flushed(device), Stopwatch(device) as clock:
             running, step = plain_steps(model, opt, loss_fn, data.x_train, data.y_train, order, bounds, step, lr_at)
-        row = {"epoch": epoch, "epoch_time_s": clock.seconds, "lr": opt.param_groups[0]["lr"],
+        row = {"epoch": epoch, "epoch_time_s": clock.seconds, "cpu_share": clock.cpu_share,
+               "lr": opt.param_groups[0]["lr"],
                "steps": step, **_metrics(model, data, loss_fn)}
         rows.append(row)
         if not math.isfinite(running.item()) or diverged(row, rows[0]):
@@ -106,9 +109,15 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
             on_epoch(row)
         if status == "diverged" or reached:
             break
+        verdict = None if stop is None else stop(run, rows)
+        if verdict is not None:
+            status, why = verdict
+            break
 
     if status == "done":
         status = end_status(rows, chance_rate(data.y_train, data.n_classes), reached)
+    if stop is not None:
+        stop.ended(run, step, reached)
     epoch_time_s, timed_epochs = median_epoch_time(rows)
     return TrainResult(
         status=status, epoch_rows=rows, epoch_time_s=epoch_time_s, timed_epochs=timed_epochs,
@@ -116,4 +125,4 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
         samples_per_epoch=sum(b - a for a, b in bounds), reached_target=reached,
         diverged_epoch=diverged_epoch,
         state={k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()},
-        n_params=sum(p.numel() for p in model.parameters()))
+        n_params=sum(p.numel() for p in model.parameters()), stop_reason=why)

@@ -20,8 +20,9 @@ from .data import load_dataset
 from .device import describe, resolve_device
 from .models import build_model
 from .optim import make_loss
-from .loop_rules import UNTRAINED
+from .loop_rules import UNMEASURED, epoch_time_spread
 from .train import train_run
+from . import sweeps
 
 
 @dataclass
@@ -32,6 +33,7 @@ class RunJob:
     measure: MeasureSpec
     weights: dict[str, np.ndarray] | None = None   # measure-only: the weights the store holds
     train: bool = True
+    board: object | None = None   # sweeps.Board when the study prunes (prune = true), else None
 
 
 @dataclass
@@ -73,6 +75,7 @@ def measure_id_of(measure: MeasureSpec) -> str | None:
 
 def _row(run: RunSpec, result, device: torch.device, data) -> dict:
     f = result.final
+    iqr, share, contended = epoch_time_spread(result.epoch_rows)
     return {
         "dataset": run.dataset, "model": run.model, "hidden": "-".join(map(str, run.hidden)),
         "optimizer": run.optimizer, "lr": run.lr, "weight_decay": run.weight_decay,
@@ -87,25 +90,27 @@ def _row(run: RunSpec, result, device: torch.device, data) -> dict:
         "gap_acc": f["train_acc"] - f["test_acc"], "gap_loss": f["test_loss"] - f["train_loss"],
         "epoch_time_s": result.epoch_time_s, "timed_epochs": result.timed_epochs,
         "timing": "solo",   # how epoch_time_s was measured: this run alone on its device
+        "epoch_time_iqr_s": iqr, "cpu_share": share, "contended": contended,
         "step_time_s": result.epoch_time_s / max(1, math.ceil(result.samples_per_epoch / run.batch_size)),
         "total_time_s": result.total_time_s, "steps": result.steps,
         "samples_per_epoch": result.samples_per_epoch, "n_train": data.n_train, "n_test": len(data.y_test),
         "n_params": result.n_params, "schedule": run.schedule, "loss": run.loss,
-        "warmup_epochs": run.warmup_epochs, "error": "",
+        "warmup_epochs": run.warmup_epochs, "error": "", "stop_reason": result.stop_reason,
         "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
 
 
 def execute_run(run: RunSpec, measure: MeasureSpec, *, weights: dict[str, np.ndarray] | None = None,
                 train: bool = True, on_epoch=None, threads: int | None = None, trained=None,
-                measure_threads: int | None = None) -> RunOutcome:
+                measure_threads: int | None = None, board=None) -> RunOutcome:
     """Train (unless ``weights`` are given) and measure one run; failures come back as a row, not a raise.
 
     ``threads``: CPU threads (default ``cpu_threads_for``); ``trained``: the run's TrainResult when it was
     trained elsewhere (a member of a stack, stacked.py): it is stored and measured like one trained here.
     ``measure_threads``: CPU threads for the measurements (default: as training). They are matmul-bound
     over the whole measurement sample, so a run measured with the machine to itself takes every core even
-    when it trained on one (a small batch)."""
+    when it trained on one (a small batch). ``board`` (sweeps.Board, in a study that prunes): end the run
+    early when it stalls or the board rules its lr out."""
     out = RunOutcome(run.run_id)
     device = resolve_device(run.device)
     if device.type == "cpu":
@@ -115,14 +120,15 @@ def execute_run(run: RunSpec, measure: MeasureSpec, *, weights: dict[str, np.nda
         model = build_model(run.model, run.hidden, data.input_shape, data.n_classes, run.seed)
         init_state = {k: v.clone() for k, v in model.state_dict().items()}
         if train:
+            stop = sweeps.stopper(board, data) if board is not None else None
             result = trained or train_run(run, data, device, on_epoch=on_epoch, model=model,
-                                          probe=training_probe(run, data, measure))
+                                          probe=training_probe(run, data, measure), stop=stop)
             out.row = _row(run, result, device, data)
             out.epochs = pd.DataFrame(result.epoch_rows)
             out.weights = {k: v.numpy() for k, v in result.state.items()}
             state = result.state
-            if result.status in UNTRAINED:
-                return out   # no minimum to measure: a NaN, or a run that never trained
+            if result.status in UNMEASURED:
+                return out   # no minimum to measure: a NaN, a run that never trained, or one stopped early
         else:
             state = {k: torch.from_numpy(np.array(v)) for k, v in weights.items()}
         if measure_id_of(measure) is not None:

@@ -29,6 +29,14 @@ def test_the_form_takes_several_learning_rates_per_optimizer():
         form.build_spec({**values, "lr_momentum": "0.1, fast"})
 
 
+def test_pruning_is_on_in_the_form_and_its_tick_turns_it_off():
+    values = form.form_defaults()
+    assert values["prune"] is True and form.build_spec(values).prune
+    off = form.build_spec({**values, "prune": False})
+    assert not off.prune and form.spec_to_form(off)["prune"] is False
+    assert off.study_id != form.build_spec(values).study_id
+
+
 def test_an_uploaded_spec_fills_the_form_and_keeps_what_the_form_lacks():
     spec = StudySpec.from_toml("examples/quick.toml")
     spec = StudySpec.from_dict({**spec.to_dict(), "weight_decay": {"sgd": 0.01}, "seeds": [3, 7],

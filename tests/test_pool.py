@@ -189,3 +189,16 @@ def _alive(pid: int) -> bool:
             return f.read().split()[2] != "Z"
     except OSError:
         return False
+
+
+def test_waiting_for_the_forkservers_imports_before_timing(tmp_path):
+    """A forkserver started early imports torch for ~1-2 s: wait_ready returns once that is over (a later call at
+    once), so no timing pass shares the cores with it; without a server it waits for nothing."""
+    import subprocess
+    import sys
+    code = ("from studies import forkserver; none = forkserver.wait_ready(); forkserver.start_early(); "
+            "first = forkserver.wait_ready(); second = forkserver.wait_ready(); print(none, first, second)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=os.path.dirname(os.path.dirname(__file__)))
+    none, first, second = map(float, out.stdout.split())
+    assert none == 0.0 and first > 0.3 and second < first / 2

@@ -29,8 +29,10 @@ def test_a_run_learns_and_reports_every_epoch(digits):
     assert res.epoch_rows[0]["steps"] == 0 and math.isnan(res.epoch_rows[0]["epoch_time_s"])
     assert res.final["train_acc"] > 0.85 > res.epoch_rows[0]["train_acc"]
     assert res.steps == 3 * math.ceil(1437 / 64) and res.samples_per_epoch == 1437
-    assert res.timed_epochs == 2   # the first epoch is warm-up, not in the median
-    times = [r["epoch_time_s"] for r in res.epoch_rows[2:]]
+    # the first epoch is warm-up, not in the median; nor is an epoch another process held the core for
+    timed = [r for r in res.epoch_rows[2:] if not r["cpu_share"] < 0.8] or res.epoch_rows[2:]
+    assert res.timed_epochs == len(timed) and 1 <= len(timed) <= 2
+    times = [r["epoch_time_s"] for r in timed]
     assert res.epoch_time_s == pytest.approx(sorted(times)[len(times) // 2] if len(times) % 2 else sum(times) / 2)
 
 

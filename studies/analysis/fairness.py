@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..i18n import Markdown, plain, t
+from ..config import PRUNED
 
 GROUP = ["optimizer", "batch_size", "shuffle"]
 # the rule best_lr applies, in words: the catalogue's "fair.best_lr_rule" (the pages show it in both languages)
@@ -55,6 +56,24 @@ def best_lr(runs: pd.DataFrame) -> pd.Series:
     pos = runs[keys].assign(_pos=range(len(runs))).merge(winners, on=keys, how="inner")["_pos"]
     out.iloc[pos.to_numpy()] = True
     return out
+
+
+def censored_steps(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per (optimizer, batch_size, lr) with pruned runs: the fewest steps at which one was stopped, S; the
+    lr would have needed more than S steps to reach the target (shown "> S")."""
+    if "status" not in runs or not (runs.status == PRUNED).any():
+        return pd.DataFrame(columns=["optimizer", "batch_size", "lr", "censored"])
+    return runs[runs.status == PRUNED].groupby(["optimizer", "batch_size", "lr"]).steps.min() \
+        .rename("censored").reset_index()
+
+
+def pruned_line(runs: pd.DataFrame) -> str:
+    """"pruned (the lr could not win; steps to the target above S): momentum B=8 lr 0.1 > 6000, ..." or ""."""
+    c = censored_steps(runs)
+    if c.empty:
+        return ""
+    cells = [f"{r.optimizer} B={r.batch_size} lr {r.lr:g} > {r.censored:.0f}" for r in c.itertuples()]
+    return "pruned (the lr could not win; steps to the target above S): " + ", ".join(cells)
 
 
 def compared_runs(runs: pd.DataFrame) -> pd.DataFrame:

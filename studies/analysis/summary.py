@@ -7,7 +7,7 @@ import pandas as pd
 
 from . import conclusions
 from ..measures import measures
-from .fairness import compared_runs, held_equal, matched_fit
+from .fairness import compared_runs, held_equal, matched_fit, pruned_line
 from .scaling import describe_fit
 
 OUTCOMES = ("test_acc", "gap_acc")   # the differences the note judges, before the registry's measures with a `note`
@@ -52,6 +52,8 @@ def closing_note(runs: pd.DataFrame, epochs: pd.DataFrame | None = None) -> str:
         head += f"\n{held}"
     if "best_lr" in runs.columns and runs.lr.nunique() > 1:
         head += f"\n(best lr per optimizer × batch size: {len(shown)} of {len(runs)} runs shown)"
+    if pruned := pruned_line(runs):
+        head += f"\n{pruned}"
     table = runs_table(shown).to_string(index=False, float_format=lambda v: f"{v:.3g}")
     k, n = conclusions.left_out(runs)
     derived = [f"derived numbers from {n - k} comparable runs" + (f" ({k} left out: missed the fit)" if k else "")]

@@ -12,7 +12,8 @@ from scipy import stats
 
 from ..analysis import intervals
 from ..analysis.fairness import fitted
-from ..i18n import t
+from ..config import PRUNED
+from ..i18n import Markdown, t
 from .common import _batch_axis, _color, _dash, _series, label
 
 
@@ -58,6 +59,15 @@ def aggregate_over_seeds(runs: pd.DataFrame, y: str, by: tuple[str, ...] = ("opt
         g["se_kind"] = "bound"
     if "se" in g.columns:
         g["se_lo"], g["se_hi"] = g["mean"] - g["se"], g["mean"] + g["se"]
+    g["std_text"] = g["std"].map("{:.2g}".format)
+    if y == "epoch_time_s" and "epoch_time_iqr_s" in ok.columns:   # the median spread of each seed's timing
+        iqr = ok.groupby(by, dropna=False).epoch_time_iqr_s.median().rename("iqr").reset_index()
+        g = g.merge(iqr, on=by, how="left")
+    if y in ("epoch_time_s", "step_time_s", "samples_per_s") and "timing" in ok.columns and len(g):
+        # seeds that trained in company report their configuration's timing pass: one measurement, no spread
+        shared = ok.groupby(by, dropna=False).timing.agg(lambda s: bool((s == "timing-pass").all()))
+        shared = g.merge(shared.rename("_shared").reset_index(), on=by, how="left")["_shared"]
+        g["std_text"] = g["std_text"].where(~shared.fillna(False).astype(bool), t("chart.one_timing_pass"))
     return g
 
 
@@ -72,8 +82,8 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
     ``<y>_err`` (a deterministic bound, the Lanczos eigenvalues') gives a bar of ± the mean bound.
     ``b_simple`` = (value, low, high): the study's B_simple as a rule, its interval shaded.
 
-    Diverged, stalled and failed runs appear as red crosses at the bottom of the chart (never as minima), so a
-    missing point is never silent.
+    Diverged, stalled, pruned and failed runs appear as red crosses at the bottom of the chart (never as
+    minima), so a missing point is never silent.
     ``color="study"`` overlays studies (the Compare page): one colour per study, optimizers as detail.
     """
     agg = aggregate_over_seeds(runs, y)
@@ -90,11 +100,13 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
     opacity = alt.condition(pick, alt.value(1.0), alt.value(0.12))
     tooltip = [alt.Tooltip("optimizer:N"), alt.Tooltip("shuffle_label:N", title=t("chart.legend.order")),
                alt.Tooltip("batch_size:Q", title=t("chart.batch_size")), alt.Tooltip("mean:Q", title=label(y), format=".4g"),
-               alt.Tooltip("std:Q", title=t("chart.std"), format=".2g"),
+               alt.Tooltip("std_text:N", title=t("chart.std")),
                alt.Tooltip("seeds:Q", title=t("chart.tip.n_seeds")), alt.Tooltip("reached:N", title=t("chart.reached"))]
     tooltip[0] = alt.Tooltip("optimizer:N", title=t("chart.legend.optimizer"))
     tooltip += [alt.Tooltip(f"{c}:Q", title=t("chart.tip.median", what=label(c)), format=".0f")
                 for c in ("epochs", "steps") if c in agg]
+    if f"{y}" == "epoch_time_s" and "iqr" in agg:
+        tooltip.append(alt.Tooltip("iqr:Q", title=t("chart.iqr"), format=".2g"))
     if "lr" in agg:
         tooltip.insert(3, alt.Tooltip("lr:Q", format="g", title=t("label.lr")))
     if agg["study"].nunique() > 1:
@@ -141,7 +153,7 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
             y=alt.Y("se_lo:Q", scale=yscale, title=label(y)), y2="se_hi:Q", detail=line_detail)
             .transform_filter("isValid(datum.se)"))
     df = series
-    bad = df[df["status"].isin(["diverged", "stalled", "failed"])] if "status" in df.columns else df.iloc[:0]
+    bad = df[df["status"].isin(["diverged", "stalled", "failed", PRUNED])] if "status" in df.columns else df.iloc[:0]
     if len(bad):
         bad = bad[[c for c in ("optimizer", "batch_size", "shuffle_label", "seed", "status", "error") if c in bad]]
         marks = alt.Chart(bad).mark_point(shape="cross", color="#d62728", size=90, filled=True).encode(
@@ -243,5 +255,10 @@ def timing_note(runs: pd.DataFrame) -> str:
     devices = sorted({d.split(", torch")[0] for d in values("device_name")})
     timed = sorted({int(float(v)) for v in values("timed_epochs") if v != "?"})
     over = "–".join(map(str, sorted({timed[0], timed[-1]}))) if timed else "?"
-    return t("chart.timing", devices="; ".join(devices), torch=", ".join(values("torch_version")), over=over,
+    note = t("chart.timing", devices="; ".join(devices), torch=", ".join(values("torch_version")), over=over,
              warmup=", ".join(values("warmup_epochs")))
+    if "contended" in runs.columns and runs.contended.fillna(False).astype(bool).any():
+        bad = runs[runs.contended.fillna(False).astype(bool)]
+        note = Markdown(note + t("chart.contended", n=len(bad), total=len(runs),
+                                 share=float(pd.to_numeric(bad.cpu_share, errors="coerce").median())))
+    return note

@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..config import SHUFFLE_LABELS
 from .common import OPTIMIZER_COLORS, _powers_of_two, label
+from ..analysis.fairness import censored_steps
 from ..analysis.scaling import REGIME_FACTOR, b_crit_text, steps_points
 
 REGIME_COLORS = {"perfect scaling": "#59a14f", "diminishing returns": "#edc948", "no further gain": "#e15759"}
@@ -37,6 +38,12 @@ def lr_grid(runs: pd.DataFrame, value: str) -> pd.DataFrame:
     g["best"] = g.best.astype(bool)
     g["note"] = np.where(g.untrained == g.seeds, "stalled/diverged",
                          np.where(g.reached == 0, "missed target", ""))
+    pruned = censored_steps(runs)
+    if len(pruned):   # stopped early by pruning: their steps to the target are only known to exceed S
+        g = g.merge(pruned, on=["optimizer", "batch_size", "lr"], how="left")
+        g["note"] = np.where(g.censored.notna() & g.value.isna(), "> " + g.censored.fillna(0).map("{:.0f}".format),
+                             g.note)
+        g = g.drop(columns="censored")
     return g
 
 

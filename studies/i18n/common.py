@@ -164,6 +164,7 @@ CATALOGUE.update({
     "frame.state.measuring": ("measuring", "测量中"),
     "frame.state.diverged": ("diverged", "发散"),
     "frame.state.stalled": ("stalled", "停滞"),
+    "frame.state.pruned": ("pruned", "已剪枝"),
     "frame.state.measured": ("measured", "已测量"),
 })
 
@@ -259,6 +260,7 @@ CATALOGUE.update({
     "label.acc": ("accuracy", "准确率"),
     "label.loss": ("loss", "损失"),
     "chart.std": ("std over seeds", "各种子的标准差"),
+    "chart.one_timing_pass": ("one timing pass for all seeds", "所有种子共用一次计时"),
     "chart.reached": ("reached the fit (seeds)", "达到拟合的种子数"),
     "chart.missed_fit": ("missed the fit: not in the mean", "未达到拟合：不计入均值"),
     "chart.title.epoch_time": ("epoch time vs batch size", "每轮时间随批大小的变化"),
@@ -275,6 +277,12 @@ CATALOGUE.update({
                      "is a warm-up, reported but not counted) · LR warm-up epochs: {warmup}",
                      "设备：{devices} · torch {torch} · 每轮时间取 {over} 个计时轮次的中位数（第 1 轮为预热，报告但不计入）"
                      " · 学习率预热轮数：{warmup}"),
+    "chart.contended": (" · **Timed under contention**: {n} of {total} runs' epoch times were taken while another "
+                        "process took turns on their cores (main-thread CPU share {share:.2f}, below 0.8): "
+                        "they are slower than the machine alone would be; rerun on an idle machine to compare them",
+                        " · **计时时存在资源争用**：{total} 个运行中有 {n} 个的每轮时间是在其他进程轮流占用其核心时测得的"
+                        "（主线程 CPU 占比 {share:.2f}，低于 0.8）：比机器空闲时慢；请在空闲机器上重新运行后再比较"),
+    "chart.iqr": ("spread (IQR of its epochs or timing repeats)", "离散度（各轮或各次计时重复的四分位距）"),
 })
 
 CATALOGUE.update({

@@ -85,6 +85,12 @@ FORM = {
     "form.loss_help": ("focal uses gamma = 2", "focal 使用 gamma = 2"),
     "form.device": ("Device", "设备"),
     "form.device_help": ("auto: CUDA, then MPS, then CPU", "auto：依次尝试 CUDA、MPS、CPU"),
+    "form.prune": ("Stop runs that cannot win", "停止不可能胜出的运行"),
+    "form.prune_help": ("On by default: a run of an lr sweep stops once its lr can no longer be the best at its batch "
+                        "size (status pruned; the best lr, its steps and measurements stay exactly as without "
+                        "pruning), and a run that stalled at chance stops then, not at the epoch cap",
+                        "默认开启：学习率扫描中的运行一旦其学习率不可能成为该批大小的最佳学习率即停止（状态 pruned；"
+                        "最佳学习率及其步数和测量与不剪枝时完全相同）；停滞在随机水平的运行随即停止，而不是训练到轮数上限"),
     "form.drop_last": ("Drop the last partial batch", "丢弃最后一个不完整的批"),
     "form.drop_last_help": ("Off by default: dropping it throws away up to B−1 examples an epoch",
                             "默认关闭：丢弃会使每轮最多少用 B−1 个样本"),

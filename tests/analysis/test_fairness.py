@@ -209,3 +209,15 @@ def test_ago_reads_an_iso_time_as_minutes_hours_or_days():
     with i18n.language("zh"):
         assert i18n.ago("2025-12-30T12:00:00+00:00", now) == "3 天前"
     assert i18n.ago("2025-01-01T00:00:00+00:00", now) == "2025-01-01" and i18n.ago("?") == "?"
+
+
+def test_pruned_lrs_are_listed_with_their_censored_steps():
+    from studies.analysis.fairness import censored_steps, pruned_line
+    df = _runs([
+        ("momentum", 8, True, 0.01, 0, "done", True, 6000, 0.1),
+        ("momentum", 8, True, 0.1, 0, "pruned", False, 6500, 2.3),
+        ("momentum", 8, True, 0.1, 1, "pruned", False, 6000, 2.3),
+    ])
+    assert censored_steps(df).censored.tolist() == [6000]   # the fewest steps a seed of the lr was stopped at
+    assert pruned_line(df).endswith("momentum B=8 lr 0.1 > 6000")
+    assert pruned_line(df[df.status == "done"]) == ""

@@ -173,3 +173,13 @@ def test_compare_names_optimizers_in_one_legend_and_tooltips_by_their_labels():
     assert len(shapes) == 2 and sum(s.get("legend", {}) is not None for s in shapes) == 1   # one optimizer legend
     titles = {tip.get("title", tip["field"]) for tips in encodings(spec, "tooltip") for tip in tips}
     assert not [x for x in titles if re.fullmatch(r"[a-z_]+", x)], titles                  # no raw field names
+
+
+def test_seeds_sharing_one_timing_pass_show_no_spread_but_say_so():
+    from studies.charts.batch import aggregate_over_seeds
+    from studies.i18n import t
+    runs = pd.DataFrame({"optimizer": "sgd", "shuffle": True, "batch_size": [8, 8, 64, 64], "seed": [0, 1, 0, 1],
+                         "status": "done", "train_loss": 0.01, "epoch_time_s": [0.02, 0.02, 0.01, 0.012],
+                         "timing": ["timing-pass", "timing-pass", "solo", "solo"]})
+    g = aggregate_over_seeds(runs, "epoch_time_s").set_index("batch_size")
+    assert g.loc[8, "std_text"] == t("chart.one_timing_pass") and g.loc[64, "std_text"] == "0.0014"

@@ -63,3 +63,14 @@ def test_steps_fit_chart_draws_the_stored_fit_and_regimes():
     pts = [d for d in _data(spec) if d and "seed" in d[0]][0]
     assert len(pts) == 6 and {p["lr"] for p in pts} == {0.03, 0.1, 0.3}     # best-lr runs that reached
     assert json.dumps(charts.to_vega_lite(charts_fit.steps_fit_chart(runs.iloc[:0], [])))
+
+
+def test_pruned_cells_show_their_steps_as_censored():
+    from studies.charts.fit import lr_grid
+    runs = pd.DataFrame({"optimizer": "sgd", "batch_size": [8, 8, 8, 8], "lr": [0.01, 0.1, 1.0, 1.0],
+                         "seed": [0, 0, 0, 1], "status": ["done", "pruned", "pruned", "pruned"],
+                         "reached_target": [True, False, False, False], "steps": [6000, 6000, 6500, 6000],
+                         "best_lr": [True, False, False, False]})
+    g = lr_grid(runs, "steps").set_index("lr")
+    assert g.loc[0.01, "value"] == 6000 and g.loc[0.01, "note"] == ""
+    assert g.loc[0.1, "note"] == "> 6000" and g.loc[1.0, "note"] == "> 6000"   # the fewest steps of the cell
