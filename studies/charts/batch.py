@@ -67,7 +67,8 @@ def aggregate_over_seeds(runs: pd.DataFrame, y: str, by: tuple[str, ...] = ("opt
         # seeds that trained in company report their configuration's timing pass: one measurement, no spread
         shared = ok.groupby(by, dropna=False).timing.agg(lambda s: bool((s == "timing-pass").all()))
         shared = g.merge(shared.rename("_shared").reset_index(), on=by, how="left")["_shared"]
-        g["std_text"] = g["std_text"].where(~shared.fillna(False).astype(bool), t("chart.one_timing_pass"))
+        shared = shared.astype(object).where(shared.notna(), False).astype(bool)
+        g["std_text"] = g["std_text"].where(~shared, t("chart.one_timing_pass"))
     return g
 
 
