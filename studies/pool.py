@@ -58,6 +58,10 @@ class Unit:
     pooled: bool = False
     index: dict = field(default_factory=dict)   # run_id → position in the jobs, and "todo" (progress events)
     board: object | None = None        # sweeps.Board when the study prunes
+    per_run: dict = field(default_factory=dict)   # run_id → its MeasureSpec where it differs (runner.per_run_measure)
+
+    def measure_of(self, run: RunSpec) -> MeasureSpec:
+        return self.per_run.get(run.run_id, self.measure)
 
 
 def _split(runs: list[RunSpec], size: int) -> list[list[RunSpec]]:
@@ -86,8 +90,9 @@ def plan(jobs: list[RunJob], device: torch.device, workers: int, stack: bool = T
         data = load_dataset(runs[0].dataset, runs[0].data, device)
         timing = timing_pass(runs[0], data, device)
         measure_s = MEASURE_S if measure_id_of(measure) else 0.0
+        per_run = {r.run_id: m for r, m in members if m is not measure}
         unit = lambda rs, threads, est: Unit(rs, measure, threads=threads, timing=timing,  # noqa: E731
-                                             est_s=est + measure_s * len(rs), index=index(rs))
+                                             est_s=est + measure_s * len(rs), index=index(rs), per_run=per_run)
         mlp = stackable(build_model(runs[0].model, runs[0].hidden, data.input_shape, data.n_classes, 0))
         solo_s = timing.by_threads.get(1, timing.epoch_time_s) * runs[0].epochs
         scaling = timing.by_threads.get(1, timing.epoch_time_s) / timing.epoch_time_s / timing.threads
@@ -124,7 +129,8 @@ def plan(jobs: list[RunJob], device: torch.device, workers: int, stack: bool = T
         if len(big.runs) < 2:
             break
         pool.remove(big)
-        pool += [Unit(part, big.measure, timing=big.timing, est_s=big.est_s / 2, index=index(part))
+        pool += [Unit(part, big.measure, timing=big.timing, est_s=big.est_s / 2, index=index(part),
+                      per_run=big.per_run)
                  for part in _split(big.runs, math.ceil(len(big.runs) / 2))]
     pool.sort(key=lambda u: -u.est_s)
     for u in pool:
@@ -165,7 +171,7 @@ def execute_unit(unit: Unit, emit) -> list[RunOutcome]:
                             measure_threads=mt)]
     if len(unit.runs) == 1:
         run = unit.runs[0]
-        return [_retime(unit, execute_run(run, unit.measure, threads=unit.threads, measure_threads=mt,
+        return [_retime(unit, execute_run(run, unit.measure_of(run), threads=unit.threads, measure_threads=mt,
                                           on_epoch=lambda row: on_epoch(run, row), board=unit.board))]
     device = resolve_device(unit.runs[0].device)
     if device.type == "cpu":
@@ -177,8 +183,8 @@ def execute_unit(unit: Unit, emit) -> list[RunOutcome]:
                                 stop=None if unit.board is None else sweeps.stopper(unit.board, data))
     except Exception as e:  # noqa: BLE001 - the stack's runs become failed rows, the study goes on
         return [failed_outcome(run, f"{e.__class__.__name__}: {e}") for run in unit.runs]
-    return [_retime(unit, execute_run(run, unit.measure, trained=res, threads=unit.threads, measure_threads=mt))
-            for run, res in zip(unit.runs, results)]
+    return [_retime(unit, execute_run(run, unit.measure_of(run), trained=res, threads=unit.threads,
+                                      measure_threads=mt)) for run, res in zip(unit.runs, results)]
 
 
 # ---------------------------------------------------------------- the worker processes

@@ -24,7 +24,7 @@ from .models import build_model
 from .optim import make_loss
 from .store import Store, open_store
 from .loop_rules import UNMEASURED
-from . import sweeps
+from . import measures, sweeps
 from .worker import RunJob, RunOutcome, measure_id_of
 
 
@@ -66,6 +66,30 @@ def plan_study(spec: StudySpec, device: str | None = None, resolve=None) -> tupl
                           data.n_classes))
     fingerprint = data.fingerprint if spec.dataset.startswith("csv:") else ""
     return spec.expand(n_train=data.n_train, device=dev.type, data_fingerprint=fingerprint), dev
+
+
+# The two whole-network views (a 21×21 loss surface, every measure again on a rescaled twin) cost as much as all
+# other measurements together; they answer questions about a configuration (what its minimum looks like, which
+# measures survive a reparametrisation), so they are made for the lowest seed of each configuration only.
+PER_CONFIGURATION = ("landscape_2d", "rescale_audit")
+
+
+def lowest_seeds(runs: list) -> set[str]:
+    """Run ids of the lowest seed of each (optimizer, batch size, shuffle, lr) of the study."""
+    best: dict[tuple, object] = {}
+    for r in runs:
+        key = (r.optimizer, r.batch_size, r.shuffle, r.lr)
+        if key not in best or r.seed < best[key].seed:
+            best[key] = r
+    return {r.run_id for r in best.values()}
+
+
+def per_run_measure(measure: MeasureSpec, run, lowest: set[str]) -> MeasureSpec:
+    """The study's MeasureSpec for ``run``: the per-configuration views only on its configuration's lowest seed."""
+    if run.run_id in lowest or not any(getattr(measure, k) for k in PER_CONFIGURATION):
+        return measure
+    return MeasureSpec(switches={**dict(measure.switches), **{k: False for k in PER_CONFIGURATION}},
+                       **{k: v for k, v in measure.identity().items() if not measures.switch(k)})
 
 
 def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: str = "pool",
@@ -144,10 +168,12 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
             last_write = time.monotonic()
 
     jobs = []
+    lowest = lowest_seeds(runs)
     for r, need_train in todo:
         weights = None if need_train else store.load_weights(r.run_id)
         # weights missing or corrupt for a measure-only job: retrain it
-        jobs.append(RunJob(r, spec.measure, weights, train=need_train or weights is None, board=board))
+        jobs.append(RunJob(r, per_run_measure(spec.measure, r, lowest), weights, train=need_train or weights is None,
+                           board=board))
     failed = 0
     # a lock per run: a run another live driver is training is waited for and read back (outcome None)
     claimed = claimed_map(RunLocks(store.root), jobs, backend.map, emit, finished=lambda r: all(stored(r)))
