@@ -68,27 +68,33 @@ def plan_study(spec: StudySpec, device: str | None = None, resolve=None) -> tupl
     return spec.expand(n_train=data.n_train, device=dev.type, data_fingerprint=fingerprint), dev
 
 
-# The two whole-network views (a 21×21 loss surface, every measure again on a rescaled twin) cost as much as all
-# other measurements together; they answer questions about a configuration (what its minimum looks like, which
-# measures survive a reparametrisation), so they are made for the lowest seed of each configuration only.
+# The two whole-network views (a 21×21 loss surface, every measure again on a rescaled twin) each cost as much as
+# all other measurements together, and answer questions about a configuration (what its minimum looks like, which
+# measures survive a reparametrisation): each is made once per configuration, the surface on its lowest seed and
+# the audit on its next one (the same run when there is one seed), so seeds training side by side share the cost.
 PER_CONFIGURATION = ("landscape_2d", "rescale_audit")
 
 
-def lowest_seeds(runs: list) -> set[str]:
-    """Run ids of the lowest seed of each (optimizer, batch size, shuffle, lr) of the study."""
-    best: dict[tuple, object] = {}
+def view_runs(runs: list) -> dict[str, set[str]]:
+    """Run id → the per-configuration views it makes, for every (optimizer, batch size, shuffle, lr) of the study."""
+    by_config: dict[tuple, list] = {}
     for r in runs:
-        key = (r.optimizer, r.batch_size, r.shuffle, r.lr)
-        if key not in best or r.seed < best[key].seed:
-            best[key] = r
-    return {r.run_id for r in best.values()}
+        by_config.setdefault((r.optimizer, r.batch_size, r.shuffle, r.lr), []).append(r)
+    out: dict[str, set[str]] = {}
+    for members in by_config.values():
+        members.sort(key=lambda r: r.seed)
+        for i, view in enumerate(PER_CONFIGURATION):
+            out.setdefault(members[i % len(members)].run_id, set()).add(view)
+    return out
 
 
-def per_run_measure(measure: MeasureSpec, run, lowest: set[str]) -> MeasureSpec:
-    """The study's MeasureSpec for ``run``: the per-configuration views only on its configuration's lowest seed."""
-    if run.run_id in lowest or not any(getattr(measure, k) for k in PER_CONFIGURATION):
+def per_run_measure(measure: MeasureSpec, run, views: dict[str, set[str]]) -> MeasureSpec:
+    """The study's MeasureSpec for ``run``: of the per-configuration views, only those assigned to it."""
+    mine = views.get(run.run_id, set())
+    off = {k: False for k in PER_CONFIGURATION if getattr(measure, k) and k not in mine}
+    if not off:
         return measure
-    return MeasureSpec(switches={**dict(measure.switches), **{k: False for k in PER_CONFIGURATION}},
+    return MeasureSpec(switches={**dict(measure.switches), **off},
                        **{k: v for k, v in measure.identity().items() if not measures.switch(k)})
 
 
@@ -168,11 +174,11 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
             last_write = time.monotonic()
 
     jobs = []
-    lowest = lowest_seeds(runs)
+    views = view_runs(runs)
     for r, need_train in todo:
         weights = None if need_train else store.load_weights(r.run_id)
         # weights missing or corrupt for a measure-only job: retrain it
-        jobs.append(RunJob(r, per_run_measure(spec.measure, r, lowest), weights, train=need_train or weights is None,
+        jobs.append(RunJob(r, per_run_measure(spec.measure, r, views), weights, train=need_train or weights is None,
                            board=board))
     failed = 0
     # a lock per run: a run another live driver is training is waited for and read back (outcome None)

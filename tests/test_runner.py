@@ -68,18 +68,21 @@ def test_batch_larger_than_data_is_refused_before_training(tmp_path, tiny_spec_d
         run_study(spec, tmp_path)
 
 
-def test_the_per_configuration_views_go_to_the_lowest_seed_of_each_configuration():
-    """The 2-D surface and the rescaling audit are made once per configuration (its lowest seed); every other
-    measurement for every run; a spec without them is passed through unchanged."""
-    from studies.runner import lowest_seeds, per_run_measure
+def test_each_per_configuration_view_is_made_once_per_configuration():
+    """The 2-D surface goes to a configuration's lowest seed and the audit to its next one (both to the only seed
+    of a one-seed configuration); every other measurement to every run; a spec without them passes unchanged."""
+    from studies.runner import per_run_measure, view_runs
     spec = StudySpec.from_dict({"name": "v", "dataset": "digits", "batch_sizes": [32, 128], "optimizers": ["sgd"],
                                 "seeds": [3, 1, 2], "measure": {"landscape_2d": True, "rescale_audit": True}})
     runs = spec.expand(n_train=1437, device="cpu")
-    lowest = lowest_seeds(runs)
-    assert {(r.batch_size, r.seed) for r in runs if r.run_id in lowest} == {(32, 1), (128, 1)}
+    views = view_runs(runs)
     for r in runs:
-        m = per_run_measure(spec.measure, r, lowest)
-        assert (m.landscape_2d, m.rescale_audit) == ((True, True) if r.seed == 1 else (False, False))
+        m = per_run_measure(spec.measure, r, views)
+        assert (m.landscape_2d, m.rescale_audit) == {1: (True, False), 2: (False, True), 3: (False, False)}[r.seed]
         assert m.hessian and m.sharpness_eps == spec.measure.sharpness_eps and m.sample == spec.measure.sample
+    one = StudySpec.from_dict({"name": "o", "dataset": "digits", "seeds": [5],
+                               "measure": {"landscape_2d": True, "rescale_audit": True}})
+    r = one.expand(n_train=1437, device="cpu")[0]
+    assert per_run_measure(one.measure, r, view_runs([r])) is one.measure
     plain = StudySpec.from_dict({"name": "p", "dataset": "digits", "seeds": [0, 1]})
-    assert all(per_run_measure(plain.measure, r, set()) is plain.measure for r in plain.expand(n_train=1437, device="cpu"))
+    assert all(per_run_measure(plain.measure, r, {}) is plain.measure for r in plain.expand(n_train=1437, device="cpu"))
