@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import SHUFFLE_LABELS
+from ..i18n import t
 from .common import OPTIMIZER_COLORS, _powers_of_two, label
 from ..analysis.fairness import censored_steps
 from ..analysis.scaling import REGIME_FACTOR, b_crit_text, steps_points
@@ -36,8 +37,8 @@ def lr_grid(runs: pd.DataFrame, value: str) -> pd.DataFrame:
                                                            untrained=("untrained", "sum"), seeds=("seed", "count"),
                                                            best=("best", "max")).reset_index()
     g["best"] = g.best.astype(bool)
-    g["note"] = np.where(g.untrained == g.seeds, "stalled/diverged",
-                         np.where(g.reached == 0, "missed target", ""))
+    g["note"] = np.where(g.untrained == g.seeds, t("fitc.untrained"),
+                         np.where(g.reached == 0, t("fitc.missed"), ""))
     pruned = censored_steps(runs)
     if len(pruned):   # stopped early by pruning: their steps to the target are only known to exceed S
         g = g.merge(pruned, on=["optimizer", "batch_size", "lr"], how="left")
@@ -55,22 +56,23 @@ def lr_heatmap(runs: pd.DataFrame, value: str = "steps", *, optimizer: str | Non
     g["lr_label"] = g.lr.map(lambda v: format(v, "g"))   # 0.003, not 0.00300000 on an ordinal axis
     lrs = [format(v, "g") for v in sorted(g.lr.unique())]
     sizes = sorted(g.batch_size.unique())
-    x = alt.X("batch_size:O", title="batch size", sort=sizes)
-    y = alt.Y("lr_label:O", title="learning rate", sort=list(reversed(lrs)))
+    x = alt.X("batch_size:O", title=t("chart.batch_size"), sort=sizes)
+    y = alt.Y("lr_label:O", title=t("fitc.lr"), sort=list(reversed(lrs)))
     color = alt.Color("value:Q", title=label(value),
                       scale=alt.Scale(type="log" if value in ("steps", "epochs") else "linear", scheme="viridis",
                                       reverse=value in ("steps", "epochs")))
-    tooltip = [alt.Tooltip("batch_size:O", title="batch size"), alt.Tooltip("lr:Q", format="g"),
-               alt.Tooltip("value:Q", title=f"{label(value)} (median)", format=".4g"),
-               alt.Tooltip("reached:Q", title="seeds reaching the target"), alt.Tooltip("seeds:Q"),
-               alt.Tooltip("best:N", title="best lr"), alt.Tooltip("note:N")]
+    tooltip = [alt.Tooltip("batch_size:O", title=t("chart.batch_size")), alt.Tooltip("lr:Q", title=t("fitc.lr"),
+                                                                                  format="g"),
+               alt.Tooltip("value:Q", title=t("fitc.median", what=label(value)), format=".4g"),
+               alt.Tooltip("reached:Q", title=t("fitc.reached")), alt.Tooltip("seeds:Q", title=t("fitc.seeds")),
+               alt.Tooltip("best:N", title=t("fitc.best")), alt.Tooltip("note:N", title=t("fitc.note"))]
     cells = alt.Chart(g).mark_rect(stroke="#fff", strokeWidth=1).encode(x=x, y=y, color=color, tooltip=tooltip)
     empty = alt.Chart(g[g.value.isna()]).mark_text(fontSize=10, color="#666").encode(x=x, y=y, text="note:N")
     best = g[g.best]
     ridge = alt.Chart(best).mark_line(color="#d62728", strokeWidth=2.5, point=alt.OverlayMarkDef(
         color="#d62728", size=70, shape="diamond")).encode(x=x, y=y, tooltip=tooltip)
     return alt.layer(cells, empty, ridge).properties(
-        title=f"{opt}: {label(value)} over learning rate × batch size (red: best lr)", height=40 * len(lrs) + 60,
+        title=t("fitc.heat_title", opt=opt, what=label(value)), height=40 * len(lrs) + 60,
         width=max(260, 70 * len(sizes)))
 
 
@@ -88,11 +90,11 @@ def steps_fit_chart(runs: pd.DataFrame, fits: list[dict] | None, *,
     grid = np.geomspace(lo_b / 2, hi_b * 2, 80)
     known = sorted(set(pts.optimizer) | {f["optimizer"] for f in fits})
     scale = alt.Scale(domain=known, range=[OPTIMIZER_COLORS.get(o, "#888") for o in known])
-    colour = alt.Color("optimizer:N", scale=scale)
+    colour = alt.Color("optimizer:N", scale=scale, title=t("chart.legend.optimizer"))
     quiet = alt.Color("optimizer:N", scale=scale, legend=None)   # the points' legend names the optimizers
-    x = alt.X("batch_size:Q", title="batch size", scale=alt.Scale(type="log", base=2, domain=[grid[0], grid[-1]]),
+    x = alt.X("batch_size:Q", title=t("chart.batch_size"), scale=alt.Scale(type="log", base=2, domain=[grid[0], grid[-1]]),
               axis=alt.Axis(format="d", values=_powers_of_two(pd.Series([lo_b / 2, hi_b * 2]))))
-    y = alt.Y("steps:Q", title="steps to reach the target", scale=alt.Scale(type="log"))
+    y = alt.Y("steps:Q", title=t("fitc.steps"), scale=alt.Scale(type="log"))
     layers = []
     if fits:
         f0 = fits[0]
@@ -100,12 +102,16 @@ def steps_fit_chart(runs: pd.DataFrame, fits: list[dict] | None, *,
                  [("perfect scaling", 0.0, f0["b_crit"] / REGIME_FACTOR),
                   ("diminishing returns", f0["b_crit"] / REGIME_FACTOR, f0["b_crit"] * REGIME_FACTOR),
                   ("no further gain", f0["b_crit"] * REGIME_FACTOR, math.inf)]]
-        bands = pd.DataFrame([{"regime": n, "from": a, "to": b} for n, a, b in bands if b > a])
+        bands = pd.DataFrame([{"regime": t(f"fitc.regime.{list(REGIME_COLORS).index(n)}"), "from": a, "to": b}
+                              for n, a, b in bands if b > a])
         layers.append(alt.Chart(bands).mark_rect(opacity=0.12).encode(
             x=alt.X("from:Q", scale=alt.Scale(type="log", base=2, domain=[grid[0], grid[-1]])), x2="to:Q",
-            color=alt.Color("regime:N", title=f"regime ({f0['optimizer']} fit)",
-                            scale=alt.Scale(domain=list(REGIME_COLORS), range=list(REGIME_COLORS.values()))),
-            tooltip=["regime:N", alt.Tooltip("from:Q", format=".0f"), alt.Tooltip("to:Q", format=".0f")]))
+            color=alt.Color("regime:N", title=t("fitc.regime", opt=f0["optimizer"]),
+                            scale=alt.Scale(domain=[t(f"fitc.regime.{i}") for i in range(len(REGIME_COLORS))],
+                                            range=list(REGIME_COLORS.values()))),
+            tooltip=[alt.Tooltip("regime:N", title=t("fitc.regime_word")),
+                     alt.Tooltip("from:Q", title=t("fitc.from"), format=".0f"),
+                     alt.Tooltip("to:Q", title=t("fitc.to"), format=".0f")]))
         curve = pd.concat([pd.DataFrame({"optimizer": f["optimizer"], "batch_size": grid,
                                          "steps": f["s_min"] * (1 + f["b_crit"] / grid),
                                          "fit": f"S = {f['s_min']:.0f}·(1 + {f['b_crit']:.0f}/B)"})
@@ -119,7 +125,7 @@ def steps_fit_chart(runs: pd.DataFrame, fits: list[dict] | None, *,
             x=alt.X("batch_size:Q", scale=alt.Scale(type="log", base=2, domain=[grid[0], grid[-1]])), color=quiet,
             tooltip=["what:N", alt.Tooltip("batch_size:Q", format=".0f")]))
     if b_simple and b_simple[0] > 0:
-        rs = pd.DataFrame({"batch_size": [b_simple[0]], "what": ["the study's B_simple (gradient noise scale)"]})
+        rs = pd.DataFrame({"batch_size": [b_simple[0]], "what": [t("fitc.b_simple")]})
         layers.append(alt.Chart(rs).mark_rule(color="#333", strokeDash=[2, 2], strokeWidth=1.5).encode(
             x=alt.X("batch_size:Q", scale=alt.Scale(type="log", base=2, domain=[grid[0], grid[-1]])),
             tooltip=["what:N", alt.Tooltip("batch_size:Q", format=".0f")]))
@@ -128,4 +134,4 @@ def steps_fit_chart(runs: pd.DataFrame, fits: list[dict] | None, *,
     layers.append(alt.Chart(pts).mark_point(filled=True, size=60).encode(x=x, y=y, color=colour,
                                                                         tooltip=tooltip))
     return alt.layer(*layers).resolve_scale(color="independent").properties(
-        title="steps to reach the target vs batch size, with S(B) = S_min·(1 + B_crit/B)", height=320)
+        title=t("fitc.title"), height=320)

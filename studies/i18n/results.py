@@ -26,6 +26,28 @@ RESULTS = {
                       "not B_crit itself (that is the S(B) fit on Generalization).",
                       "点线：本研究的梯度噪声尺度 B_simple ≈ {b} = tr(Σ)/|G|²（McCandlish 等 2018），阴影为其 95 % 区间；"
                       "它是临界批大小的数量级代理，不是 B_crit 本身（后者是 Generalization 页上的 S(B) 拟合）。"),
+    # ---- the lr × batch-size map and the steps-to-target fit (charts/fit.py)
+    "fitc.untrained": ("stalled/diverged", "停滞/发散"),
+    "fitc.missed": ("missed target", "未达目标"),
+    "fitc.lr": ("learning rate", "学习率"),
+    "fitc.median": ("{what} (median)", "{what}（中位数）"),
+    "fitc.reached": ("seeds reaching the target", "达到目标的种子数"),
+    "fitc.seeds": ("seeds", "种子数"),
+    "fitc.best": ("best lr", "最佳学习率"),
+    "fitc.note": ("note", "说明"),
+    "fitc.heat_title": ("{opt}: {what} over learning rate × batch size (red: best lr)",
+                        "{opt}：{what}随学习率 × 批大小的变化（红线：最佳学习率）"),
+    "fitc.regime": ("regime ({opt} fit)", "区间（{opt} 的拟合）"),
+    "fitc.regime_word": ("regime", "区间"),
+    "fitc.regime.0": ("perfect scaling", "完美缩放"),
+    "fitc.regime.1": ("diminishing returns", "收益递减"),
+    "fitc.regime.2": ("no further gain", "不再有收益"),
+    "fitc.from": ("from B", "起始 B"),
+    "fitc.to": ("to B", "终止 B"),
+    "fitc.steps": ("steps to reach the target", "达到目标所需步数"),
+    "fitc.b_simple": ("the study's B_simple (gradient noise scale)", "本研究的 B_simple（梯度噪声尺度）"),
+    "fitc.title": ("steps to reach the target vs batch size, with S(B) = S_min·(1 + B_crit/B)",
+                   "达到目标所需步数随批大小的变化，及 S(B) = S_min·(1 + B_crit/B)"),
     "how.title": ("How it is measured", "如何测量"),
     "how.speed": (
         "**Epoch time** is measured in a timing pass with the device to itself: each configuration trains "
