@@ -40,8 +40,8 @@ def noise_over_training_chart(epochs: pd.DataFrame, runs: pd.DataFrame, *, heigh
     df = df[["run_id", "batch_size", "optimizer", "seed", "epoch", "noise_scale", "se", "lo", "hi"]]
     top = int(df["epoch"].max()) if len(df) else 1
     ticks = [0] + [2 ** k for k in range(0, max(1, top).bit_length() + 1) if 2 ** k <= 2 * top]
-    x = alt.X("epoch:Q", title="epoch (symlog)", scale=alt.Scale(type="symlog"), axis=alt.Axis(values=ticks))
-    y = alt.Y("noise_scale:Q", title="B_simple (log)", scale=alt.Scale(type="log"))
+    x = alt.X("epoch:Q", title=t("curvc.epoch_symlog"), scale=alt.Scale(type="symlog"), axis=alt.Axis(values=ticks))
+    y = alt.Y("noise_scale:Q", title=t("curvc.b_simple_log"), scale=alt.Scale(type="log"))
     base = alt.Chart(df).encode(x=x, color=_batch_color(df["batch_size"]))
     tooltip = ["optimizer:N", "batch_size:Q", "seed:Q", "epoch:Q",
                alt.Tooltip("noise_scale:Q", title="B_simple", format=",.0f"),
@@ -49,9 +49,9 @@ def noise_over_training_chart(epochs: pd.DataFrame, runs: pd.DataFrame, *, heigh
     line = base.mark_line(strokeWidth=1.5, opacity=0.8).encode(y=y, detail="run_id:N")
     pts = base.mark_point(filled=True, size=40).encode(y=y, tooltip=tooltip)
     bars = base.mark_errorbar(ticks=True).encode(y=alt.Y("lo:Q", scale=alt.Scale(type="log"),
-                                                         title="B_simple (log)"), y2="hi:Q") \
+                                                         title=t("curvc.b_simple_log")), y2="hi:Q") \
         .transform_filter("isValid(datum.se)")
-    return alt.layer(line, bars, pts).properties(title="gradient noise scale over training", height=height)
+    return alt.layer(line, bars, pts).properties(title=t("curvc.noise_title"), height=height)
 
 
 TRACK_X = ("epoch", "steps", "examples")   # what λ_max over training can be drawn against
@@ -162,12 +162,12 @@ def spectrum_chart(rows: pd.DataFrame, *, title: str = "Hessian spectral density
     """The density of one run's Hessian eigenvalues (log density), with a rule at λ = 0."""
     df, width = density_frame(rows)
     area = alt.Chart(df).mark_area(opacity=0.35, line=True, color=PALETTE[0]).encode(
-        x=alt.X("eigenvalue:Q", title="eigenvalue λ"),
-        y=alt.Y("density:Q", title="density (log)", scale=alt.Scale(type="log", domainMin=DENSITY_FLOOR)),
+        x=alt.X("eigenvalue:Q", title=t("curvc.eigenvalue")),
+        y=alt.Y("density:Q", title=t("curvc.density"), scale=alt.Scale(type="log", domainMin=DENSITY_FLOOR)),
         tooltip=[alt.Tooltip("eigenvalue:Q", format=".3g"), alt.Tooltip("density:Q", format=".3g")])
     zero = alt.Chart(pd.DataFrame({"eigenvalue": [0.0]})).mark_rule(color="#e15759", strokeDash=[3, 3]) \
         .encode(x="eigenvalue:Q")
-    return alt.layer(area, zero).properties(title=f"{title} (Gaussian width {width:.2g})", height=height)
+    return alt.layer(area, zero).properties(title=t("curvc.density_title", title=Markdown(title), width=width), height=height)
 
 
 def predictors_chart(table: pd.DataFrame, *, height: int | None = None) -> alt.Chart:

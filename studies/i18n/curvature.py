@@ -133,4 +133,11 @@ CURVATURE: dict[str, tuple[str, str]] = {
                        "点线：本研究的梯度噪声尺度 B_simple ≈ {b}（McCandlish 等 2018），阴影为其在可比运行上的 95 % 自助法"
                        "区间（图上方一行说明其算法）；它是临界批大小的代理，其拟合见 Generalization 页。点上的误差棒："
                        "估计量自身的标准误（或 Lanczos 误差界），与表示种子间 95 % t 区间的带不同。曲率页展示训练过程中的 B_simple。"),
+    # ---- chart texts (charts/curvature.py)
+    "curvc.epoch_symlog": ("epoch (symlog)", "轮次（symlog 轴）"),
+    "curvc.b_simple_log": ("B_simple (log)", "B_simple（对数）"),
+    "curvc.noise_title": ("gradient noise scale over training", "训练过程中的梯度噪声尺度"),
+    "curvc.eigenvalue": ("eigenvalue λ", "特征值 λ"),
+    "curvc.density": ("density (log)", "密度（对数）"),
+    "curvc.density_title": ("{title} (Gaussian width {width:.2g})", "{title}（高斯宽度 {width:.2g}）"),
 }
