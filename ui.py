@@ -363,7 +363,7 @@ def study_conclusions(store: Store, study_id: str, runs: pd.DataFrame,
     and how many runs are left out of the conclusions (``name`` first where several studies are shown).
     Returns B_simple as (value, low, high) for the rules."""
     est, left = conclusions.b_simple(runs, table(store, study_id, "epochs"))
-    fits = conclusions.b_crit_fits(runs)
+    fits = scaling.fit_study(runs)
     crit = " · ".join(f"{f['optimizer']}: {scaling.b_crit_text(f)}" for f in fits) if fits else t("study.no_b_crit")
     k, n = conclusions.left_out(runs)
     st.caption((f"**{i18n.plain(name)}** · " if name else "") +

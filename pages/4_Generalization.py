@@ -6,7 +6,7 @@ import ui
 from studies.i18n import t
 from studies import charts, measures
 from studies.charts import fit as charts_fit, runs as charts_runs
-from studies.analysis import conclusions, fairness, runtable, scaling
+from studies.analysis import fairness, runtable, scaling
 
 store = ui.page(t("nav.Generalization"), ":material/school:")
 sid = ui.study_picker(store)
@@ -57,7 +57,7 @@ if "reached_target" not in runs or not runs.reached_target.fillna(False).astype(
     st.info(t("gen.no_target"))
 else:
     reached = runs[runs.reached_target.fillna(False).astype(bool)]
-    fits = conclusions.b_crit_fits(all_runs)
+    fits = scaling.fit_study(all_runs)
     ui.chart(charts_fit.steps_fit_chart, all_runs, fits, b_simple=b_simple,
              csv=reached, name=f"{sid}-steps-fit", key="gen_steps_fit")
     st.caption(t("caption.steps_fit", n=len(reached), total=len(runs)))

@@ -6,6 +6,7 @@ stays the single writer of the store.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import time
@@ -24,7 +25,7 @@ from .models import build_model
 from .optim import make_loss
 from .store import Store, open_store
 from .loop_rules import UNMEASURED
-from . import measures, sweeps
+from . import sweeps
 from .worker import RunJob, RunOutcome, measure_id_of
 
 
@@ -94,8 +95,7 @@ def per_run_measure(measure: MeasureSpec, run, views: dict[str, set[str]]) -> Me
     off = {k: False for k in PER_CONFIGURATION if getattr(measure, k) and k not in mine}
     if not off:
         return measure
-    return MeasureSpec(switches={**dict(measure.switches), **off},
-                       **{k: v for k, v in measure.identity().items() if not measures.switch(k)})
+    return dataclasses.replace(measure, **off)   # MeasureSpec takes its switches as keywords too
 
 
 def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: str = "pool",

@@ -108,11 +108,6 @@ def b_simple_text(est: intervals.Interval, left_out: int = 0) -> str:
     return t("bs.value", v=est.value, rng=rng, n=est.n, left=t("bs.left", k=left_out) if left_out else Markdown(""))
 
 
-def b_crit_fits(runs: pd.DataFrame) -> list[dict]:
-    """The S(B) fits (one per optimizer × shuffle) over the comparable runs, with their intervals."""
-    return fit_study(runs)
-
-
 def study_rows(runs: pd.DataFrame, epochs: pd.DataFrame | None) -> pd.DataFrame:
     """The summary's study-level rows: b_simple, and b_crit per optimizer × shuffle (batch_size "all")."""
     rows = []
@@ -124,7 +119,7 @@ def study_rows(runs: pd.DataFrame, epochs: pd.DataFrame | None) -> pd.DataFrame:
                      "note": "geometric mean over runs of each run's mean over its training probes"})
     shown = compared_runs(runs)
     left_fit = int((~comparable(runs).loc[shown.index]).sum()) if len(shown) else 0
-    for f in b_crit_fits(runs):
+    for f in fit_study(runs):
         note = [x for x in ((f"> {f['b_max']:g}, the largest batch in the fit" if f["beyond"] == "above" else
                              f"< {f['b_min']:g}, the smallest batch in the fit" if f["beyond"] == "below" else ""),
                             ("" if f["lr_tuned"] else f"at lr = {f['lr']:g}, not tuned" if f.get("lr") is not None

@@ -8,7 +8,7 @@ import pandas as pd
 from . import conclusions
 from ..measures import measures
 from .fairness import compared_runs, held_equal, matched_fit, pruned_line
-from .scaling import describe_fit
+from .scaling import describe_fit, fit_study
 
 OUTCOMES = ("test_acc", "gap_acc")   # the differences the note judges, before the registry's measures with a `note`
 COLUMNS = {"batch_size": "B", "optimizer": "optimizer", "lr": "lr", "seed": "seed", "status": "status",
@@ -60,7 +60,7 @@ def closing_note(runs: pd.DataFrame, epochs: pd.DataFrame | None = None) -> str:
     est, left = conclusions.b_simple(runs, epochs)
     if est.n:
         derived.append(conclusions.b_simple_text(est, left))
-    derived += [describe_fit(f) for f in conclusions.b_crit_fits(runs)]
+    derived += [describe_fit(f) for f in fit_study(runs)]
     for m in ends():
         if m in runs.columns:
             derived += difference_line(runs, m)

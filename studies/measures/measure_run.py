@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -134,8 +135,7 @@ def _audit(ctx: Measuring) -> list[dict]:
         ctx.out["rescale_audit_note"] = str(e)
         return []
     diff = logits_max_diff(ctx.model, twin, ctx.x_train[ctx.idx])
-    plain = MeasureSpec(switches={**dict(spec.switches), "rescale_audit": False, "landscape_2d": False},
-                        **{k: v for k, v in spec.identity().items() if not measures.switch(k)})
+    plain = dataclasses.replace(spec, rescale_audit=False, landscape_2d=False)   # switches are keywords too
     again = measure_run(twin, ctx.x_train, ctx.y_train, ctx.loss_fn, plain, init_state=init)
     columns = [m.column for m in measures.measures() if m.column in ctx.out] + \
         [eps_column(e, False) for e in spec.sharpness_eps[1:]]   # the further ε of sharpness_eps
