@@ -17,7 +17,7 @@ import torch  # noqa: E402
 from benchmarks.sections import write_section  # noqa: E402
 from studies.config import MeasureSpec, StudySpec  # noqa: E402
 from studies.data import load_dataset  # noqa: E402
-from studies.models import build_model  # noqa: E402
+from studies.models import run_model  # noqa: E402
 from studies.optim import make_loss  # noqa: E402
 from studies.train import train_run  # noqa: E402
 
@@ -41,7 +41,7 @@ def main() -> None:
     data = load_dataset(spec.dataset, spec.data, "cpu")
     run = next(r for r in spec.expand(n_train=data.n_train, device="cpu") if r.seed == 0
                and min(r.batch_size, data.n_train) == min(args.batch, data.n_train))
-    model = build_model(run.model, run.hidden, data.input_shape, data.n_classes, run.seed)
+    model = run_model(run, data)
     init = {k: v.clone() for k, v in model.state_dict().items()}
     model.load_state_dict(train_run(run, data, torch.device("cpu"), model=model).state)
     model.eval()

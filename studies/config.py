@@ -22,15 +22,15 @@ from .measures.spec import MeasureSpec
 from .optimizers import TABLE
 from .spec_checks import BackendError, SpecError, one_line, read_bool, read_float, read_int, read_table, reject_unknown
 from .spec_fields import (DATASET_KINDS, DEFAULT_LR, DEVICES, LOSSES, LR_SCALINGS, MAX_BATCH_SIZE, MAX_RUNS,
-                          MODELS, OPTIM_HYPER, OPTIMIZERS, READERS, SCHEDULES)
+                          MODELS, NORM_DEFAULTS, NORMS, OPTIM_HYPER, OPTIMIZERS, READERS, SCHEDULES, check_norm)
 
 # The top-level keys' readers: the fields' own, and the [measure] and [data] tables' specs.
 _READERS = {**READERS, "measure": MeasureSpec.from_dict, "data": lambda v: DataSpec.from_dict(v)}
 
 __all__ = ["BackendError", "SpecError", "one_line", "DataSpec", "MeasureSpec", "RunSpec", "StudySpec", "run_label",
            "content_hash", "scaled_lr", "dataset_kind", "SHUFFLE_LABELS", "SCHEMA_VERSION", "DATASET_KINDS",
-           "DEFAULT_LR", "DEVICES", "LOSSES", "LR_SCALINGS", "MAX_BATCH_SIZE", "MAX_RUNS", "MODELS", "OPTIM_HYPER",
-           "OPTIMIZERS", "SCHEDULES"]
+           "DEFAULT_LR", "DEVICES", "LOSSES", "LR_SCALINGS", "MAX_BATCH_SIZE", "MAX_RUNS", "MODELS", "NORMS",
+           "OPTIM_HYPER", "OPTIMIZERS", "SCHEDULES"]
 
 # Bump when a change to training or measuring changes results: every cached run is then recomputed.
 SCHEMA_VERSION = 1
@@ -124,11 +124,16 @@ class RunSpec:
     device: str               # resolved kind: cpu | cuda | mps
     data_fingerprint: str = ""  # csv: hash of the file's bytes
     hyper: tuple[tuple[str, float | bool], ...] = ()   # the [optim] values set for this optimizer (sorted)
+    norm: str = "none"        # none | batch | ghost (models.py)
+    ghost_batch: int = 0      # examples per ghost batch (norm = "ghost"); 0 = unset
 
     def identity(self) -> dict:
         d = dataclasses.asdict(self)
         d["data"] = self.data.identity()
         d["schema"] = SCHEMA_VERSION
+        for k, default in NORM_DEFAULTS.items():   # no batch norm keeps every earlier run id
+            if d[k] == default:
+                del d[k]
         if not self.hyper:   # unset hyperparameters keep every earlier run id
             del d["hyper"]
         else:
@@ -192,6 +197,8 @@ class StudySpec:
     device: str = "auto"
     drop_last: bool = False       # keep the last partial batch by default: dropping it loses up to B−1 samples
     prune: bool = True            # end runs that stalled, and lr-sweep runs that can no longer be best (sweeps.py)
+    norm: str = "none"            # none | batch | ghost: batch norm after every hidden layer (models.py)
+    ghost_batch: int = 0          # norm = "ghost": statistics over chunks of this many examples (≥ 2)
     # overrides of the table's lr, sorted pairs; a value that is a tuple is a sweep: every run at each lr
     lr: tuple[tuple[str, float | tuple[float, ...]], ...] = ()
     weight_decay: tuple[tuple[str, float], ...] = ()  # overrides of the table's weight decay
@@ -261,6 +268,7 @@ class StudySpec:
         for opt, _ in self.lr:
             if opt not in TABLE:
                 raise SpecError(f"lr.{opt}", f"unknown optimizer; use one of {', '.join(TABLE)}")
+        check_norm(self.norm, self.ghost_batch, self.batch_sizes)
         n = self.n_runs
         if n > MAX_RUNS:
             raise SpecError("batch_sizes", f"the grid has {n} runs (more than {MAX_RUNS}); "
@@ -283,6 +291,9 @@ class StudySpec:
             del d["optim"]
         if self.prune:   # the default: every earlier study id stays; not part of any run's id
             del d["prune"]
+        for k, default in NORM_DEFAULTS.items():   # no batch norm: every earlier study id stays
+            if d[k] == default:
+                del d[k]
         d["measure"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.measure.identity().items()}
         return d
 
@@ -350,7 +361,8 @@ class StudySpec:
                 epochs=self.epochs, target_train_acc=self.target_train_acc,
                 target_train_loss=self.target_train_loss, warmup_epochs=self.warmup_epochs,
                 schedule=self.schedule, loss=self.loss, drop_last=self.drop_last, device=device,
-                data_fingerprint=data_fingerprint, hyper=self.hyper_for(opt)))
+                data_fingerprint=data_fingerprint, hyper=self.hyper_for(opt), norm=self.norm,
+                ghost_batch=self.ghost_batch))
         return runs
 
 

@@ -3,6 +3,10 @@
 Every model is a plain ``nn.Sequential`` built on the CPU with weights drawn from its own seed, so the same
 seed gives the same initial weights in every run of a study (only the batch size, optimizer and order
 differ), and building a model never moves the caller's global RNG.
+
+``norm = "batch"`` puts batch norm after every hidden Linear and every conv (Linear/conv → BatchNorm → ReLU;
+the layer before a batch norm has no bias: the norm's β takes its place); ``"ghost"`` is the same with
+statistics over chunks of ``ghost_batch`` examples (GhostBatchNorm, Hoffer et al. 2017).
 """
 from __future__ import annotations
 
@@ -12,33 +16,52 @@ import torch
 from torch import nn
 
 from .config import MODELS
+from .norm import GhostBatchNorm
 
 
-def _head(in_features: int, hidden: tuple[int, ...], n_classes: int) -> list[nn.Module]:
-    """Linear, ReLU, ..., Linear: widths ``hidden`` then the class logits (hidden = () is one Linear)."""
+def _block(layer, width: int, norm: str, ghost_batch: int, **kw) -> list[nn.Module]:
+    """layer(..., width) then ReLU; with a norm, layer without bias → GhostBatchNorm(width) → ReLU."""
+    if norm == "none":
+        return [layer(width=width, bias=True, **kw), nn.ReLU()]
+    return [layer(width=width, bias=False, **kw), GhostBatchNorm(width, ghost_batch if norm == "ghost" else 0),
+            nn.ReLU()]
+
+
+def _linear(in_features, width, bias):
+    return nn.Linear(in_features, width, bias=bias)
+
+
+def _head(in_features: int, hidden: tuple[int, ...], n_classes: int, norm: str = "none",
+          ghost_batch: int = 0) -> list[nn.Module]:
+    """Linear, [norm,] ReLU, ..., Linear: widths ``hidden`` then the class logits (hidden = () is one Linear)."""
     layers: list[nn.Module] = []
     for width in hidden:
-        layers += [nn.Linear(in_features, width), nn.ReLU()]
+        layers += _block(_linear, width, norm, ghost_batch, in_features=in_features)
         in_features = width
     return layers + [nn.Linear(in_features, n_classes)]
 
 
-def _mlp(hidden, input_shape, n_classes) -> nn.Sequential:
-    # Only Flatten / Linear / ReLU: the stacked-ensemble trainer walks this Sequential layer by layer.
-    return nn.Sequential(nn.Flatten(), *_head(math.prod(input_shape), hidden, n_classes))
+def _mlp(hidden, input_shape, n_classes, norm, ghost_batch) -> nn.Sequential:
+    # Only Flatten / Linear / [GhostBatchNorm] / ReLU: the stacked trainer walks this Sequential layer by layer.
+    return nn.Sequential(nn.Flatten(), *_head(math.prod(input_shape), hidden, n_classes, norm, ghost_batch))
 
 
-def _image_cnn(hidden, input_shape, n_classes) -> nn.Sequential:
+def _conv(conv, c_in, width, bias, **kw):
+    return conv(c_in, width, bias=bias, **kw)
+
+
+def _image_cnn(hidden, input_shape, n_classes, norm, ghost_batch) -> nn.Sequential:
     """Two 3×3 conv blocks (32, 64 channels, ReLU, 2×2 max-pool), padded so 8×8 digits keep a 2×2 map."""
     c, h, w = input_shape
     if min(h, w) < 4:
         raise ValueError(f"cnn needs images of at least 4×4 pixels, got {h}×{w}; use model = \"mlp\"")
-    features = [nn.Conv2d(c, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten()]
-    return nn.Sequential(*features, *_head(64 * (h // 2 // 2) * (w // 2 // 2), hidden, n_classes))
+    conv = dict(conv=nn.Conv2d, kernel_size=3, padding=1)
+    features = [*_block(_conv, 32, norm, ghost_batch, c_in=c, **conv), nn.MaxPool2d(2),
+                *_block(_conv, 64, norm, ghost_batch, c_in=32, **conv), nn.MaxPool2d(2), nn.Flatten()]
+    return nn.Sequential(*features, *_head(64 * (h // 2 // 2) * (w // 2 // 2), hidden, n_classes, norm, ghost_batch))
 
 
-def _sequence_cnn(hidden, input_shape, n_classes) -> nn.Sequential:
+def _sequence_cnn(hidden, input_shape, n_classes, norm, ghost_batch) -> nn.Sequential:
     """The MNIST-1D reference ConvBase (Greydanus 2020: 25 channels, strides 2, kernels 5, 3, 3; about
     92-94 % test accuracy), with the optional ``hidden`` layers before the class logits."""
     c, length = input_shape
@@ -46,10 +69,11 @@ def _sequence_cnn(hidden, input_shape, n_classes) -> nn.Sequential:
         length = (length + 2 * 1 - k) // 2 + 1
     if length < 1:
         raise ValueError(f"cnn needs sequences of at least 4 steps, got {input_shape[1]}; use model = \"mlp\"")
-    features = [nn.Conv1d(c, 25, 5, stride=2, padding=1), nn.ReLU(),
-                nn.Conv1d(25, 25, 3, stride=2, padding=1), nn.ReLU(),
-                nn.Conv1d(25, 25, 3, stride=2, padding=1), nn.ReLU(), nn.Flatten()]
-    return nn.Sequential(*features, *_head(25 * length, hidden, n_classes))
+    features = []
+    for c_in, k in ((c, 5), (25, 3), (25, 3)):
+        features += _block(_conv, 25, norm, ghost_batch, conv=nn.Conv1d, c_in=c_in, kernel_size=k, stride=2,
+                           padding=1)
+    return nn.Sequential(*features, nn.Flatten(), *_head(25 * length, hidden, n_classes, norm, ghost_batch))
 
 
 def count_params(model: nn.Module) -> int:
@@ -58,7 +82,7 @@ def count_params(model: nn.Module) -> int:
 
 
 def build_model(name: str, hidden: tuple[int, ...], input_shape: tuple[int, ...], n_classes: int,
-                seed: int) -> nn.Module:
+                seed: int, *, norm: str = "none", ghost_batch: int = 0) -> nn.Module:
     """A freshly initialised model on the CPU; the same arguments always give the same weights."""
     hidden, input_shape = tuple(hidden), tuple(input_shape)
     if name == "mlp":
@@ -75,4 +99,10 @@ def build_model(name: str, hidden: tuple[int, ...], input_shape: tuple[int, ...]
         raise ValueError(f"unknown model {name!r}; use one of {', '.join(MODELS)}")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return make(hidden, input_shape, n_classes)
+        return make(hidden, input_shape, n_classes, norm, ghost_batch)
+
+
+def run_model(run, data, seed: int | None = None) -> nn.Module:
+    """The model of a RunSpec for a Dataset (its shape and classes), at the run's seed unless ``seed``."""
+    return build_model(run.model, run.hidden, data.input_shape, data.n_classes, run.seed if seed is None else seed,
+                       norm=run.norm, ghost_batch=run.ghost_batch)

@@ -29,7 +29,7 @@ from . import forkserver
 from . import sweeps
 from .device import resolve_device
 from .stacked import stack_key, stackable, train_stacked
-from .models import build_model
+from .models import run_model
 from .worker import (RunJob, RunOutcome, cpu_budget, cpu_threads_for, execute_run, failed_outcome, measure_id_of,
                      training_probe)
 from .loop_rules import CONTENDED
@@ -93,7 +93,7 @@ def plan(jobs: list[RunJob], device: torch.device, workers: int, stack: bool = T
         per_run = {r.run_id: m for r, m in members if m is not measure}
         unit = lambda rs, threads, est: Unit(rs, measure, threads=threads, timing=timing,  # noqa: E731
                                              est_s=est + measure_s * len(rs), index=index(rs), per_run=per_run)
-        mlp = stackable(build_model(runs[0].model, runs[0].hidden, data.input_shape, data.n_classes, 0))
+        mlp = stackable(run_model(runs[0], data, seed=0))
         solo_s = timing.by_threads.get(1, timing.epoch_time_s) * runs[0].epochs
         scaling = timing.by_threads.get(1, timing.epoch_time_s) / timing.epoch_time_s / timing.threads
         tune = mlp and len(runs) > 1 and (solo_s * len(runs) > STACK_TUNE_MIN_S or device.type != "cpu")

@@ -21,7 +21,7 @@ from .data import load_dataset
 from .device import resolve_device
 from .estimate import check_fits
 from .locks import RunLocks, claimed_map
-from .models import build_model
+from .models import run_model
 from .optim import make_loss
 from .store import Store, open_store
 from .loop_rules import UNMEASURED
@@ -47,7 +47,7 @@ def interpolate_pair(small: RunSpec, large: RunSpec, state_a, state_b, measure: 
 
     device = resolve_device(small.device)
     data = load_dataset(small.dataset, small.data, device)
-    model = build_model(small.model, small.hidden, data.input_shape, data.n_classes, small.seed).to(device).eval()
+    model = run_model(small, data).to(device).eval()
     to = lambda s: {k: torch.from_numpy(np.array(v)).to(device) for k, v in s.items()}  # noqa: E731
     alphas = np.linspace(-0.5, 1.5, measure.landscape_points).tolist()
     rows = interpolation_rows(model, to(state_a), to(state_b), (data.x_train, data.y_train),

@@ -24,6 +24,8 @@ LR_SCALINGS = ("none", "linear", "sqrt")
 SCHEDULES = ("constant", "cosine", "step")
 LOSSES = ("cross_entropy", "focal")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+NORMS = ("none", "batch", "ghost")   # batch norm after every hidden layer; ghost: over chunks of ghost_batch examples
+NORM_DEFAULTS = {"norm": "none", "ghost_batch": 0}   # left out of run and study ids: earlier ids stay
 MAX_BATCH_SIZE = 1 << 24
 MAX_RUNS = 10_000  # a grid larger than this is almost certainly a typo
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -113,6 +115,20 @@ def _read_optim(v: Any) -> tuple:
     return tuple(sorted(out))
 
 
+def check_norm(norm: str, ghost_batch: int, batch_sizes) -> None:
+    """norm and ghost_batch together: ghost needs its size, the size needs ghost, and a batch of one example
+    cannot be normalised by its own statistics."""
+    if norm == "ghost" and not ghost_batch:
+        raise SpecError("ghost_batch", "norm = \"ghost\" needs the ghost batch size; add for example "
+                                       "ghost_batch = 32 (examples per normalisation chunk, ≥ 2)")
+    if ghost_batch and norm != "ghost":
+        raise SpecError("ghost_batch", f"only applies with norm = \"ghost\" (norm is {norm!r}); "
+                                       "set norm = \"ghost\" or remove ghost_batch")
+    if norm != "none" and 1 in batch_sizes:
+        raise SpecError("batch_sizes", "batch norm needs at least 2 examples per batch; remove batch size 1 "
+                                       "or set norm = \"none\"")
+
+
 READERS = {   # the top-level keys but [measure] and [data], which their own specs read
     "name": _read_name,
     "dataset": _read_dataset,
@@ -134,6 +150,8 @@ READERS = {   # the top-level keys but [measure] and [data], which their own spe
     "device": lambda v: read_choice("device", v, DEVICES),
     "drop_last": lambda v: read_bool("drop_last", v),
     "prune": lambda v: read_bool("prune", v),
+    "norm": lambda v: read_choice("norm", v, NORMS),
+    "ghost_batch": lambda v: read_int("ghost_batch", v, 2, MAX_BATCH_SIZE),
     "lr": _read_lr,
     "weight_decay": lambda v: _read_pairs("weight_decay", v, lo_open=False),
     "optim": _read_optim,

@@ -24,7 +24,7 @@ from .batches import batch_bounds, epoch_orders
 from .config import RunSpec, content_hash
 from .data import Dataset
 from .device import Stopwatch, denormals_flushed
-from .models import build_model
+from .models import run_model
 from .optim import Update, lr_factor, make_loss, member_lrs_supported
 from .loop_rules import (EVAL_CHUNK, TrainResult, chance_rate, diverged, end_status, evaluate, median_epoch_time,
                       target_met)
@@ -136,7 +136,7 @@ class StackedTrainer:
         if len({stack_key(r) for r in runs}) != 1:
             raise ValueError("stacked runs must share every setting but the seed, the shuffle mode and the lr")
         self.runs, self.device, run = list(runs), device, runs[0]
-        models = models or [build_model(r.model, r.hidden, data.input_shape, data.n_classes, r.seed) for r in runs]
+        models = models or [run_model(r, data) for r in runs]
         if not all(stackable(m) for m in models):
             raise ValueError(f"only MLPs train stacked, not {run.model!r}")
         self.net = StackedMLP(models, device)

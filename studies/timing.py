@@ -22,7 +22,7 @@ from .config import RunSpec
 from .data import Dataset
 from .device import Stopwatch, denormals_flushed
 from .stacked import StackedTrainer, stackable
-from .models import build_model
+from .models import run_model
 from .optim import make_loss, make_optimizer
 from .loop_rules import CONTENDED, spread
 from .train import plain_steps
@@ -62,7 +62,7 @@ def thread_candidates() -> list[int]:
 def timing_key(run: RunSpec, device: torch.device, batch: bool = True) -> tuple:
     """What epoch time depends on: model, data, batch size, optimizer, loss (not seed, shuffle, lr)."""
     key = (run.dataset, run.data, run.model, run.hidden, run.optimizer, run.drop_last, run.loss, device.type,
-           run.data_fingerprint)
+           run.data_fingerprint, run.norm, run.ghost_batch)
     return key + (run.batch_size,) if batch else key
 
 
@@ -88,7 +88,7 @@ class PlainTrainer:
 
 def trainer_for(run: RunSpec, data: Dataset, device: torch.device):
     """The engine ``train_run`` would train this run with, as a throwaway copy: stacked for MLPs, else plain."""
-    model = build_model(run.model, run.hidden, data.input_shape, data.n_classes, run.seed)
+    model = run_model(run, data)
     if stackable(model):
         return StackedTrainer([run], data, device, [model])
     return PlainTrainer(run, data, device, model)

@@ -15,7 +15,7 @@ from .batches import batch_bounds, epoch_orders
 from .config import RunSpec
 from .data import Dataset
 from .device import Stopwatch, denormals_flushed
-from .models import build_model
+from .models import run_model
 from .optim import lr_factor, make_loss, make_optimizer
 from .loop_rules import TrainResult, chance_rate, diverged, end_status, evaluate, median_epoch_time, target_met
 
@@ -63,7 +63,7 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
     "plain" always uses the plain loop (autograd, torch.optim), the reference the fast paths are tested against.
     """
     if model is None:
-        model = build_model(run.model, run.hidden, data.input_shape, data.n_classes, run.seed)
+        model = run_model(run, data)
     if engine == "auto":
         from .stacked import stackable, train_stacked
         if stackable(model):

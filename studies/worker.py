@@ -18,7 +18,7 @@ import torch
 from .config import SCHEMA_VERSION, MeasureSpec, RunSpec, content_hash
 from .data import load_dataset
 from .device import describe, resolve_device
-from .models import build_model
+from .models import run_model
 from .optim import make_loss
 from .loop_rules import UNMEASURED, epoch_time_spread
 from .train import train_run
@@ -96,6 +96,7 @@ def _row(run: RunSpec, result, device: torch.device, data) -> dict:
         "samples_per_epoch": result.samples_per_epoch, "n_train": data.n_train, "n_test": len(data.y_test),
         "n_params": result.n_params, "schedule": run.schedule, "loss": run.loss,
         "warmup_epochs": run.warmup_epochs, "error": "", "stop_reason": result.stop_reason,
+        "norm": run.norm, "ghost_batch": run.ghost_batch,
         "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
 
@@ -117,7 +118,7 @@ def execute_run(run: RunSpec, measure: MeasureSpec, *, weights: dict[str, np.nda
         torch.set_num_threads(threads or cpu_threads_for(run.batch_size))
     try:
         data = load_dataset(run.dataset, run.data, device)
-        model = build_model(run.model, run.hidden, data.input_shape, data.n_classes, run.seed)
+        model = run_model(run, data)
         init_state = {k: v.clone() for k, v in model.state_dict().items()}
         if train:
             stop = sweeps.stopper(board, data) if board is not None else None
@@ -147,7 +148,7 @@ def training_probe(run: RunSpec, data, measure: MeasureSpec):
     """The hook that follows the noise scale over training (measure.training_probe), or None."""
     from .measures.measure_run import training_probe as probe
 
-    model = build_model(run.model, run.hidden, data.input_shape, data.n_classes, run.seed)
+    model = run_model(run, data)
     return probe(model.to(data.x_train.device), data.x_train, data.y_train, make_loss(run.loss), measure)
 
 

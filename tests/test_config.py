@@ -177,3 +177,33 @@ def test_example_specs_parse():
     from pathlib import Path
     for p in sorted((Path(__file__).parents[1] / "examples").glob("*.toml")):
         StudySpec.from_toml(p)
+
+
+def test_no_batch_norm_keeps_earlier_run_and_study_ids_and_norm_enters_them_when_set():
+    """Pinned: the ids this spec had before norm / ghost_batch existed (cached runs are reused)."""
+    grid = dict(batch_sizes=[32], optimizers=["sgd"], shuffle=[True])
+    base = spec(**grid)
+    run = base.expand(n_train=1000)[0]
+    assert (run.run_id, base.study_id) == ("0893dee26a89c8ce", "363738c50a8da044")
+    assert "norm" not in run.identity() and "ghost_batch" not in base.to_dict()
+    bn, ghost = spec(**grid, norm="batch"), spec(**grid, norm="ghost", ghost_batch=8)
+    ids = {run.run_id, bn.expand(n_train=1000)[0].run_id, ghost.expand(n_train=1000)[0].run_id,
+           spec(**grid, norm="ghost", ghost_batch=16).expand(n_train=1000)[0].run_id}
+    assert len(ids) == 4
+    assert ghost.expand(n_train=1000)[0].ghost_batch == 8 and bn.expand(n_train=1000)[0].norm == "batch"
+    assert StudySpec.from_toml(ghost.to_toml()) == ghost and StudySpec.from_toml(bn.to_toml()) == bn
+
+
+@pytest.mark.parametrize("fields, where, words", [
+    ({"norm": "layer"}, "norm", "not one of none, batch, ghost"),
+    ({"norm": "ghost"}, "ghost_batch", "add for example ghost_batch = 32"),
+    ({"ghost_batch": 16}, "ghost_batch", "set norm = \"ghost\" or remove ghost_batch"),
+    ({"norm": "batch", "ghost_batch": 16}, "ghost_batch", "only applies with norm = \"ghost\""),
+    ({"norm": "ghost", "ghost_batch": 1}, "ghost_batch", "out of range; use an integer from 2"),
+    ({"norm": "ghost", "ghost_batch": 2.5}, "ghost_batch", "not a whole number"),
+    ({"norm": "batch", "batch_sizes": [1, 8]}, "batch_sizes", "remove batch size 1 or set norm = \"none\""),
+])
+def test_bad_norm_settings_say_what_to_change(fields, where, words):
+    with pytest.raises(SpecError) as e:
+        spec(**fields)
+    assert e.value.field == where and words in str(e.value) and "\n" not in str(e.value)

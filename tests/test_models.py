@@ -100,3 +100,39 @@ def test_cnn_trains_a_step():
     loss = nn.functional.cross_entropy(model(x), y)
     loss.backward()
     assert all(p.grad is not None for p in model.parameters())
+
+
+@pytest.mark.parametrize("norm, ghost", [("batch", 0), ("ghost", 4)])
+def test_norm_puts_batch_norm_after_every_hidden_layer_and_conv(norm, ghost):
+    """Linear/conv (no bias) → GhostBatchNorm → ReLU; the logits layer keeps its bias and has no norm."""
+    from studies.norm import GhostBatchNorm
+    mlp = build_model("mlp", (32, 16), (1, 8, 8), 10, seed=0, norm=norm, ghost_batch=ghost)
+    assert [type(m) for m in mlp] == [nn.Flatten] + [nn.Linear, GhostBatchNorm, nn.ReLU] * 2 + [nn.Linear]
+    assert [m.bias is None for m in mlp if isinstance(m, nn.Linear)] == [True, True, False]
+    assert all(m.ghost == ghost for m in mlp if isinstance(m, GhostBatchNorm))
+    cnn = build_model("cnn", (16,), (1, 8, 8), 10, seed=0, norm=norm, ghost_batch=ghost)
+    kinds = [type(m) for m in cnn]
+    assert kinds[:8] == [nn.Conv2d, GhostBatchNorm, nn.ReLU, nn.MaxPool2d] * 2
+    seq = build_model("cnn", (), (1, 40), 10, seed=0, norm=norm, ghost_batch=ghost)
+    assert [type(m) for m in seq][:9] == [nn.Conv1d, GhostBatchNorm, nn.ReLU] * 3
+    for kind, shape in SHAPES.items():
+        for name in ("mlp", "cnn") if len(shape) > 1 else ("mlp",):
+            model = build_model(name, (16,), shape, 7, seed=0, norm=norm, ghost_batch=ghost)
+            assert model(torch.randn(10, *shape)).shape == (10, 7)   # training mode: chunks 4, 4, 2 for ghost
+            assert model.eval()(torch.randn(1, *shape)).shape == (1, 7)
+    # the same seed, the same weights; no norm: the models as they were (no norm modules at all)
+    assert _same_weights(build_model("mlp", (8,), (5,), 2, 1, norm=norm, ghost_batch=ghost),
+                         build_model("mlp", (8,), (5,), 2, 1, norm=norm, ghost_batch=ghost))
+    assert not any(isinstance(m, GhostBatchNorm) for m in build_model("cnn", (8,), (1, 8, 8), 2, 1).modules())
+
+
+def test_run_model_builds_the_runs_norm():
+    from studies.config import StudySpec
+    from studies.data import load_dataset
+    from studies.models import run_model
+    data = load_dataset("digits")
+    run = StudySpec.from_dict({"dataset": "digits", "hidden": [8], "norm": "ghost", "ghost_batch": 16,
+                               "batch_sizes": [64]}).expand(n_train=data.n_train)[0]
+    model = run_model(run, data)
+    assert model[2].ghost == 16 and _same_weights(model, build_model("mlp", (8,), (1, 8, 8), 10, run.seed,
+                                                                     norm="ghost", ghost_batch=16))
