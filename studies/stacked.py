@@ -25,6 +25,7 @@ from .config import RunSpec, content_hash
 from .data import Dataset
 from .device import Stopwatch, denormals_flushed
 from .models import run_model
+from .stacked_norm import StackedNorm, is_norm
 from .optim import Update, lr_factor, make_loss, member_lrs_supported
 from .loop_rules import (EVAL_CHUNK, TrainResult, chance_rate, diverged, end_status, evaluate, median_epoch_time,
                       target_met)
@@ -33,13 +34,30 @@ GRAPH_WARMUP_STEPS = 3
 SOFTMAX_BY_HAND = 8192   # logits elements of one member from which five element-wise ops beat torch.softmax's one
 
 
+def _layers(model: nn.Module) -> list[tuple] | None:
+    """[(Linear name, Linear, norm name, norm)] of Flatten, (Linear, [norm,] ReLU)*, Linear, where a Linear before
+    a norm has no bias and every other Linear has one; None for any other model."""
+    mods = list(model.named_children()) if isinstance(model, nn.Sequential) else []
+    if not mods or not isinstance(mods[0][1], nn.Flatten):
+        return None
+    out, i, body = [], 1, mods
+    while i < len(body):
+        name, lin = body[i]
+        norm = body[i + 1] if i + 1 < len(body) and is_norm(body[i + 1][1]) else None
+        last = i == len(body) - 1
+        if type(lin) is not nn.Linear or (lin.bias is None) != (norm is not None) or (last and norm):
+            return None
+        after = i + 1 + (norm is not None)
+        if not last and (after >= len(body) or type(body[after][1]) is not nn.ReLU or after == len(body) - 1):
+            return None
+        out.append((name, lin, *(norm or (None, None))))
+        i = after + 1
+    return out
+
+
 def stackable(model: nn.Module) -> bool:
-    """Flatten, (Linear, ReLU)*, Linear: the MLP of models.py."""
-    mods = list(model) if isinstance(model, nn.Sequential) else []
-    body = mods[1:]
-    return (bool(mods) and isinstance(mods[0], nn.Flatten) and len(body) % 2 == 1
-            and all(type(m) is nn.Linear and m.bias is not None for m in body[0::2])
-            and all(type(m) is nn.ReLU for m in body[1::2]))
+    """Flatten, (Linear, [batch norm,] ReLU)*, Linear: the MLP of models.py, with or without a norm."""
+    return _layers(model) is not None
 
 
 def stack_key(run: RunSpec) -> str:
@@ -52,15 +70,20 @@ def stack_key(run: RunSpec) -> str:
 
 
 class StackedMLP:
-    """K MLPs of one shape as stacked tensors, with a hand-written backward into persistent grad buffers."""
+    """K MLPs of one shape as stacked tensors, with a hand-written backward into persistent grad buffers; a
+    hidden layer with a norm has no bias and a StackedNorm (stacked_norm.py) instead."""
 
     def __init__(self, models: list[nn.Module], device: torch.device):
-        linears = [[m for m in model if isinstance(m, nn.Linear)] for model in models]
-        self.names = [name for name, m in models[0].named_children() if isinstance(m, nn.Linear)]
-        self.weights = [torch.stack([ls[i].weight.detach() for ls in linears]).to(device).contiguous()
+        layers = [_layers(m) for m in models]
+        self.names = [lin_name for lin_name, *_ in layers[0]]
+        self.norm_names = [norm_name for _, _, norm_name, _ in layers[0]]
+        self.weights = [torch.stack([ls[i][1].weight.detach() for ls in layers]).to(device).contiguous()
                         for i in range(len(self.names))]
-        self.biases = [torch.stack([ls[i].bias.detach() for ls in linears]).unsqueeze(1).to(device).contiguous()
+        self.biases = [None if layers[0][i][3] is not None else
+                       torch.stack([ls[i][1].bias.detach() for ls in layers]).unsqueeze(1).to(device).contiguous()
                        for i in range(len(self.names))]
+        self.norms = [None if layers[0][i][3] is None else StackedNorm([ls[i][3] for ls in layers], device)
+                      for i in range(len(self.names))]
         self._init_grads()
 
     def _init_grads(self) -> None:
@@ -70,24 +93,36 @@ class StackedMLP:
 
     @property
     def params(self) -> list[torch.Tensor]:
-        return [t for pair in zip(self.weights, self.biases) for t in pair]
+        """W_1, b_1 (or γ_1, β_1), W_2, ...: the order of the model's parameters."""
+        return [t for w, b, n in zip(self.weights, self.biases, self.norms) for t in [w] + (n.params if n else [b])]
+
+    @property
+    def stats(self) -> list[torch.Tensor]:
+        """The norms' running statistics and counts (state that is not trained)."""
+        return [t for n in self.norms if n for t in n.stats]
 
     @property
     def k(self) -> int:
         return self.weights[0].shape[0]
 
     def state(self, k: int) -> dict[str, torch.Tensor]:
-        """Member k's weights as its nn.Sequential state_dict, on the CPU."""
+        """Member k's weights (and norm statistics) as its nn.Sequential state_dict, on the CPU."""
         out = {}
-        for name, w, b in zip(self.names, self.weights, self.biases):
+        for name, w, b, norm_name, norm in zip(self.names, self.weights, self.biases, self.norm_names, self.norms):
             out[f"{name}.weight"] = w[k].detach().to("cpu", copy=True)
-            out[f"{name}.bias"] = b[k, 0].detach().to("cpu", copy=True)
+            if norm is None:
+                out[f"{name}.bias"] = b[k, 0].detach().to("cpu", copy=True)
+            else:
+                out.update(norm.state(k, norm_name))
         return out
 
     def select(self, keep: torch.Tensor) -> None:
         """Keep only the members ``keep`` (new tensors; grads and buffers are made again)."""
         self.weights = [w.index_select(0, keep) for w in self.weights]
-        self.biases = [b.index_select(0, keep) for b in self.biases]
+        self.biases = [None if b is None else b.index_select(0, keep) for b in self.biases]
+        for n in self.norms:
+            if n is not None:
+                n.select(keep)
         self._init_grads()
 
     def buffers(self, batch: int) -> dict:
@@ -98,33 +133,45 @@ class StackedMLP:
             self._buffers[batch] = {
                 "x": new(k * batch, w[0].shape[2]), "onehot": new(k * batch, w[-1].shape[1]),
                 "h": [new(k, batch, wi.shape[1]) for wi in w],
-                "g": [new(k, batch, wi.shape[1]) for wi in w[:-1]]}
+                "g": [new(k, batch, wi.shape[1]) for wi in w[:-1]],
+                "xhat": [new(k, batch, wi.shape[1]) if n else None for wi, n in zip(w, self.norms)], "r": {}}
         return self._buffers[batch]
 
     def forward(self, x: torch.Tensor, buf: dict) -> list[torch.Tensor]:
         """[K, B, F] → the input of every layer, then the logits [K, B, C], all in ``buf``."""
         acts = [x]
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-            out = torch.baddbmm(b, acts[-1], w.mT, out=buf["h"][i])
+        for i, (w, b, norm) in enumerate(zip(self.weights, self.biases, self.norms)):
+            if norm is None:
+                out = torch.baddbmm(b, acts[-1], w.mT, out=buf["h"][i])
+            else:   # z into the x̂ buffer's place first, then x̂ over it, then γ·x̂ + β into h
+                z = torch.bmm(acts[-1], w.mT, out=buf["h"][i])
+                buf["r"][i] = norm.forward(z, buf["xhat"][i], z)
+                out = z
             acts.append(out.relu_() if i < len(self.weights) - 1 else out)
         return acts
 
     def backward(self, acts: list[torch.Tensor], g: torch.Tensor, buf: dict) -> None:
         """Grads of every weight from g = d loss / d logits; the first layer makes no input gradient."""
         for i in range(len(self.weights) - 1, -1, -1):
-            w, b = self.weights[i], self.biases[i]
+            w, b, norm = self.weights[i], self.biases[i], self.norms[i]
+            if norm is None:
+                torch.sum(g, 1, keepdim=True, out=b.grad)
+            else:
+                g = norm.backward(g, buf["xhat"][i], buf["r"][i])
             torch.bmm(g.mT, acts[i], out=w.grad)
-            torch.sum(g, 1, keepdim=True, out=b.grad)
             if i:
                 gi = torch.bmm(g, w, out=buf["g"][i - 1])
                 g = torch.ops.aten.threshold_backward.grad_input(gi, acts[i], 0, grad_input=gi)   # ReLU'
 
     @torch.no_grad()
     def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """Every member's logits [K, N, C] for one shared input [N, F] (evaluation)."""
-        h = torch.matmul(x, self.weights[0].mT).add_(self.biases[0])
-        for w, b in zip(self.weights[1:], self.biases[1:]):
-            h = torch.baddbmm(b, h.relu_(), w.mT)
+        """Every member's logits [K, N, C] for one shared input [N, F] (evaluation: norms by running statistics)."""
+        h = None
+        for w, b, norm in zip(self.weights, self.biases, self.norms):
+            if norm is not None:
+                h = norm.eval_(torch.matmul(x if h is None else h.relu_(), w.mT))
+            else:
+                h = torch.matmul(x, w.mT).add_(b) if h is None else torch.baddbmm(b, h.relu_(), w.mT)
         return h
 
 
@@ -220,7 +267,8 @@ class StackedTrainer:
         """Record one whole step for this batch shape as a CUDA graph (torch's whole-network recipe): warm up
         on a side stream, put the weights and optimizer state back exactly as they were, capture."""
         static, fresh = idx.clone(), self.update.first
-        saved = [t.clone() for t in self.net.params + ([] if fresh else self.update.state_tensors())]
+        kept = self.net.params + self.net.stats + ([] if fresh else self.update.state_tensors())
+        saved = [t.clone() for t in kept]
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
@@ -229,7 +277,7 @@ class StackedTrainer:
         torch.cuda.current_stream().wait_stream(side)
         if fresh:
             self.update.reset()   # state made by the warm-up steps: back to a fresh optimizer
-        for t, s in zip(self.net.params + ([] if fresh else self.update.state_tensors()), saved):
+        for t, s in zip(kept, saved):
             t.copy_(s)
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):

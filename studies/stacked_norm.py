@@ -1,0 +1,124 @@
+"""Batch norm and ghost batch norm for the stacked engine (stacked.py): K members' norm layers as stacked tensors,
+with the forward pass in training, its backward written by hand, and eval through the running statistics.
+
+Member k normalises only its own B rows of a [K, B, C] block, cut into norm.ghost_chunks (one chunk: plain batch
+norm). Equal chunks are one [K, G, n, C] view; a last, different chunk is a second view. Per chunk of n rows,
+with x̂ = (z − μ)·r, r = (σ² + ε)^−½ (biased σ²) and y = γ·x̂ + β:
+
+    ∂γ = Σ_b g ⊙ x̂,   ∂β = Σ_b g,   ∂z = r ⊙ (ĝ − mean_n ĝ − x̂ ⊙ mean_n(ĝ ⊙ x̂)),   ĝ = γ ⊙ g
+
+the batch-norm backward torch's autograd computes. The running statistics take each chunk's mean and unbiased
+variance in order with momentum m: for G equal chunks at once, R ← (1−m)^G·R + Σ_j m(1−m)^(G−1−j)·stat_j, the
+same sum as G updates one after another. A batch of one example (one value per channel) is normalised with the
+running statistics and leaves them alone, as norm.GhostBatchNorm does. Tests compare with torch in float64.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .norm import GhostBatchNorm, ghost_chunks
+
+
+def is_norm(m: nn.Module) -> bool:
+    """A norm layer the stacked engine trains exactly: GhostBatchNorm or torch's BatchNorm1d, affine, with running
+    statistics and a momentum (not a cumulative average)."""
+    return (type(m) in (GhostBatchNorm, nn.BatchNorm1d) and m.affine and m.track_running_stats
+            and isinstance(m.momentum, float))
+
+
+def _groups(t: torch.Tensor, sizes: list[int]) -> list[torch.Tensor]:
+    """[K, B, C] → views [K, G, n, C]: the leading equal chunks, then a last chunk of another size if any."""
+    k, _, c = t.shape
+    n, g = sizes[0], sum(1 for s in sizes if s == sizes[0])
+    out = [t[:, :g * n].view(k, g, n, c)]
+    if g < len(sizes):
+        out.append(t[:, g * n:].view(k, 1, sizes[-1], c))
+    return out
+
+
+class StackedNorm:
+    """One batch-norm layer of K stacked MLPs: γ, β [K, 1, C] (trained), running mean and variance [K, 1, C]
+    and num_batches_tracked [K] (updated in place, so a CUDA graph replays them)."""
+
+    def __init__(self, mods: list[nn.Module], device: torch.device):
+        m0 = mods[0]
+        self.ghost, self.eps, self.momentum = getattr(m0, "ghost", 0), m0.eps, m0.momentum
+        stack = lambda name: torch.stack([getattr(m, name).detach() for m in mods]).to(device)  # noqa: E731
+        self.weight = stack("weight").unsqueeze(1).contiguous()
+        self.bias = stack("bias").unsqueeze(1).contiguous()
+        self.running_mean = stack("running_mean").unsqueeze(1).contiguous()
+        self.running_var = stack("running_var").unsqueeze(1).contiguous()
+        self.count = stack("num_batches_tracked").contiguous()
+        self._plans: dict[int, tuple] = {}
+
+    @property
+    def params(self) -> list[torch.Tensor]:
+        return [self.weight, self.bias]
+
+    @property
+    def stats(self) -> list[torch.Tensor]:
+        return [self.running_mean, self.running_var, self.count]
+
+    def state(self, k: int, prefix: str) -> dict[str, torch.Tensor]:
+        """Member k's tensors under torch BatchNorm's state_dict keys, on the CPU."""
+        names = {"weight": self.weight[k, 0], "bias": self.bias[k, 0], "running_mean": self.running_mean[k, 0],
+                 "running_var": self.running_var[k, 0], "num_batches_tracked": self.count[k]}
+        return {f"{prefix}.{n}": t.detach().to("cpu", copy=True) for n, t in names.items()}
+
+    def select(self, keep: torch.Tensor) -> None:
+        for name in ("weight", "bias", "running_mean", "running_var", "count"):
+            setattr(self, name, getattr(self, name).index_select(0, keep))
+
+    def _plan(self, batch: int) -> tuple:
+        """(chunk sizes, per group: the running-statistics weights [G, 1] of its chunks and the decay (1−m)^G)."""
+        if batch not in self._plans:
+            sizes, m = ghost_chunks(batch, self.ghost), self.momentum
+            plan = []
+            for view in _groups(torch.empty(1, batch, 1), sizes):
+                g = view.shape[1]
+                w = torch.tensor([m * (1 - m) ** (g - 1 - j) for j in range(g)], dtype=self.weight.dtype,
+                                 device=self.weight.device)
+                plan.append((w.view(1, g, 1, 1), (1 - m) ** g, view.shape[2]))
+            self._plans[batch] = (sizes, plan)
+        return self._plans[batch]
+
+    def forward(self, z: torch.Tensor, xhat: torch.Tensor, out: torch.Tensor) -> list[torch.Tensor] | torch.Tensor:
+        """Training: x̂ of z [K, B, C] into ``xhat``, γ·x̂ + β into ``out``; the running statistics updated.
+        Returns what backward needs: r per group [K, G, 1, C], or r [K, 1, C] for a batch of one."""
+        if z.shape[1] == 1:   # one value per channel: the running statistics, unchanged
+            r = self.running_var.add(self.eps).rsqrt_()
+            torch.mul(torch.sub(z, self.running_mean, out=xhat), r, out=xhat)
+            torch.addcmul(self.bias, xhat, self.weight, out=out)
+            return r
+        sizes, plan = self._plan(z.shape[1])
+        rs = []
+        for zv, xv, (w, decay, n) in zip(_groups(z, sizes), _groups(xhat, sizes), plan):
+            var, mean = torch.var_mean(zv, 2, correction=0, keepdim=True)   # [K, G, 1, C]
+            r = var.add(self.eps).rsqrt_()
+            torch.mul(torch.sub(zv, mean, out=xv), r, out=xv)
+            self.running_mean.mul_(decay).add_((mean * w).sum(1))
+            self.running_var.mul_(decay).add_((var * w).sum(1), alpha=n / (n - 1))
+            rs.append(r)
+        self.count.add_(len(sizes))
+        torch.addcmul(self.bias, xhat, self.weight, out=out)
+        return rs
+
+    def backward(self, g: torch.Tensor, xhat: torch.Tensor, rs) -> torch.Tensor:
+        """∂γ, ∂β into their .grad; returns ∂z [K, B, C] from g = ∂loss/∂y (overwritten)."""
+        torch.sum(g * xhat, 1, keepdim=True, out=self.weight.grad)
+        torch.sum(g, 1, keepdim=True, out=self.bias.grad)
+        gx = g.mul_(self.weight)
+        if torch.is_tensor(rs):   # a batch of one: y is affine in z
+            return gx.mul_(rs)
+        sizes, _ = self._plan(g.shape[1])
+        for gv, xv, r in zip(_groups(gx, sizes), _groups(xhat, sizes), rs):
+            mean_g = gv.mean(2, keepdim=True)
+            mean_gx = (gv * xv).mean(2, keepdim=True)
+            gv.sub_(mean_g).sub_(xv * mean_gx).mul_(r)
+        return gx
+
+    def eval_(self, h: torch.Tensor) -> torch.Tensor:
+        """Eval mode on h [K, N, C], in place: (h − running mean)·(running var + ε)^−½·γ + β."""
+        scale = self.running_var.add(self.eps).rsqrt_().mul_(self.weight)
+        return h.sub_(self.running_mean).mul_(scale).add_(self.bias)
