@@ -25,7 +25,7 @@ from .config import RunSpec, content_hash
 from .data import Dataset
 from .device import Stopwatch, denormals_flushed
 from .models import run_model
-from .stacked_norm import StackedNorm, is_norm
+from .stacked_norm import StackedNorm, mlp_layers
 from .optim import Update, lr_factor, make_loss, member_lrs_supported
 from .loop_rules import (EVAL_CHUNK, TrainResult, chance_rate, diverged, end_status, evaluate, median_epoch_time,
                       target_met)
@@ -34,30 +34,9 @@ GRAPH_WARMUP_STEPS = 3
 SOFTMAX_BY_HAND = 8192   # logits elements of one member from which five element-wise ops beat torch.softmax's one
 
 
-def _layers(model: nn.Module) -> list[tuple] | None:
-    """[(Linear name, Linear, norm name, norm)] of Flatten, (Linear, [norm,] ReLU)*, Linear, where a Linear before
-    a norm has no bias and every other Linear has one; None for any other model."""
-    mods = list(model.named_children()) if isinstance(model, nn.Sequential) else []
-    if not mods or not isinstance(mods[0][1], nn.Flatten):
-        return None
-    out, i, body = [], 1, mods
-    while i < len(body):
-        name, lin = body[i]
-        norm = body[i + 1] if i + 1 < len(body) and is_norm(body[i + 1][1]) else None
-        last = i == len(body) - 1
-        if type(lin) is not nn.Linear or (lin.bias is None) != (norm is not None) or (last and norm):
-            return None
-        after = i + 1 + (norm is not None)
-        if not last and (after >= len(body) or type(body[after][1]) is not nn.ReLU or after == len(body) - 1):
-            return None
-        out.append((name, lin, *(norm or (None, None))))
-        i = after + 1
-    return out
-
-
 def stackable(model: nn.Module) -> bool:
     """Flatten, (Linear, [batch norm,] ReLU)*, Linear: the MLP of models.py, with or without a norm."""
-    return _layers(model) is not None
+    return mlp_layers(model) is not None
 
 
 def stack_key(run: RunSpec) -> str:
@@ -74,7 +53,7 @@ class StackedMLP:
     hidden layer with a norm has no bias and a StackedNorm (stacked_norm.py) instead."""
 
     def __init__(self, models: list[nn.Module], device: torch.device):
-        layers = [_layers(m) for m in models]
+        layers = [mlp_layers(m) for m in models]
         self.names = [lin_name for lin_name, *_ in layers[0]]
         self.norm_names = [norm_name for _, _, norm_name, _ in layers[0]]
         self.weights = [torch.stack([ls[i][1].weight.detach() for ls in layers]).to(device).contiguous()

@@ -27,6 +27,27 @@ def is_norm(m: nn.Module) -> bool:
             and isinstance(m.momentum, float))
 
 
+def mlp_layers(model: nn.Module) -> list[tuple] | None:
+    """[(Linear name, Linear, norm name, norm)] of Flatten, (Linear, [norm,] ReLU)*, Linear, where a Linear before
+    a norm has no bias and every other Linear has one; None for any other model."""
+    mods = list(model.named_children()) if isinstance(model, nn.Sequential) else []
+    if not mods or not isinstance(mods[0][1], nn.Flatten):
+        return None
+    out, i, body = [], 1, mods
+    while i < len(body):
+        name, lin = body[i]
+        norm = body[i + 1] if i + 1 < len(body) and is_norm(body[i + 1][1]) else None
+        last = i == len(body) - 1
+        if type(lin) is not nn.Linear or (lin.bias is None) != (norm is not None) or (last and norm):
+            return None
+        after = i + 1 + (norm is not None)
+        if not last and (after >= len(body) or type(body[after][1]) is not nn.ReLU or after == len(body) - 1):
+            return None
+        out.append((name, lin, *(norm or (None, None))))
+        i = after + 1
+    return out
+
+
 def _groups(t: torch.Tensor, sizes: list[int]) -> list[torch.Tensor]:
     """[K, B, C] → views [K, G, n, C]: the leading equal chunks, then a last chunk of another size if any."""
     k, _, c = t.shape

@@ -183,7 +183,8 @@ class Store:
     def save_weights(self, run_id: str, weights: dict[str, np.ndarray]) -> None:
         from safetensors.numpy import save
         atomic_write_bytes(self.run_dir(run_id) / "weights.safetensors",
-                           save({k: np.ascontiguousarray(v) for k, v in weights.items()}))
+                           save({k: np.ascontiguousarray(v).reshape(np.shape(v))   # 0-d stays 0-d (a norm's
+                                 for k, v in weights.items()}))                        # num_batches_tracked)
 
     def load_weights(self, run_id: str) -> dict[str, np.ndarray] | None:
         """Final weights as numpy arrays (safetensors: nothing is unpickled); None if missing or corrupt."""

@@ -45,6 +45,23 @@ def test_weights_round_trip_without_pickle(tmp_path):
     assert (store.run_dir(RID) / "weights.safetensors").read_bytes()[:8] != b"\x80\x04\x95"   # not a pickle
 
 
+def test_a_batch_norms_state_round_trips_with_its_shapes_and_loads_strictly(tmp_path):
+    """num_batches_tracked is a 0-d int64 tensor: it comes back 0-d, and the whole state loads into the model."""
+    import torch
+    from studies.models import build_model
+    model = build_model("cnn", (8,), (1, 8, 8), 10, seed=0, norm="ghost", ghost_batch=4)
+    model(torch.randn(10, 1, 8, 8))                     # train mode: running statistics move, counts rise
+    state = {k: v.numpy() for k, v in model.state_dict().items()}
+    store = Store(tmp_path)
+    store.save_weights(RID, state)
+    back = store.load_weights(RID)
+    assert {k: (v.shape, v.dtype) for k, v in back.items()} == {k: (v.shape, v.dtype) for k, v in state.items()}
+    assert back["1.num_batches_tracked"].shape == () and int(back["1.num_batches_tracked"]) == 3
+    twin = build_model("cnn", (8,), (1, 8, 8), 10, seed=1, norm="ghost", ghost_batch=4)
+    twin.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in back.items()}, strict=True)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), twin.state_dict().values()))
+
+
 def test_corrupt_files_are_set_aside_and_reported(tmp_path):
     store = Store(tmp_path)
     store.save_run(RID, {"status": "done"}, pd.DataFrame({"epoch": [0]}), {"w": np.ones(2, np.float32)}, {})
