@@ -10,7 +10,7 @@ import ui
 from studies import form, form_fields, measures, uploads
 from studies.i18n import plain, t
 from studies.clusters import ClusterError, configured_clusters
-from studies.config import (DATASET_KINDS, DEVICES, LOSSES, LR_SCALINGS, MODELS, OPTIM_HYPER, OPTIMIZERS,
+from studies.config import (DATASET_KINDS, DEVICES, LOSSES, LR_SCALINGS, MODELS, NORMS, OPTIM_HYPER, OPTIMIZERS,
                             SCHEDULES, SpecError)
 from studies.estimate import confirm_above_s, estimate, format_seconds
 from studies.jobfile import QueueFull, max_queued, queue_seconds
@@ -75,6 +75,11 @@ with data_col:
     errors["model"] = st.empty()
     st.text_input(t("form.hidden"), key="f_hidden", help=t("form.hidden_help"))
     errors["hidden"] = st.empty()
+    st.radio(t("form.norm"), NORMS, key="f_norm", horizontal=True, help=t("form.norm_help"),
+             format_func=lambda c: t(f"form.norm.{c}"))
+    if S["f_norm"] == "ghost":
+        st.number_input(t("form.ghost_batch"), 2, 1 << 24, key="f_ghost_batch", help=t("form.ghost_batch_help"))
+    errors["ghost_batch"] = st.empty()
 
 with grid_col:
     st.subheader(t("form.grid"))

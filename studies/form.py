@@ -17,6 +17,7 @@ from .form_fields import format_batch_sizes, parse_batch_sizes_text
 from .uploads import check_shared_spec
 
 SHUFFLE_CHOICES = {"on": [True], "off": [False], "both": [True, False]}
+GHOST_BATCH = 32   # the form's ghost batch size until one is typed (Hoffer et al. used 128 on CIFAR)
 
 
 def parse_numbers(field: str, text: str, kind=int) -> list:
@@ -66,6 +67,7 @@ def spec_to_form(spec: StudySpec) -> dict:
         **{s.name: format_lrs(getattr(m, s.name)) if s.listed else getattr(m, s.name) for s in measures.switches()},
         "sample": m.sample,
         "target": spec.data.target, "n_samples": spec.data.n_samples,
+        "norm": spec.norm, "ghost_batch": spec.ghost_batch or GHOST_BATCH,
     }
 
 
@@ -82,6 +84,10 @@ def form_to_dict(v: dict, base: dict | None = None) -> dict:
         "warmup_epochs": v["warmup_epochs"], "schedule": v["schedule"], "loss": v["loss"],
         "device": v["device"], "drop_last": v["drop_last"], "prune": v.get("prune", True),
     })
+    d.pop("ghost_batch", None)   # the form's norm wins over an uploaded one; its size only where it applies
+    d["norm"] = v.get("norm", "none")
+    if d["norm"] == "ghost":
+        d["ghost_batch"] = v.get("ghost_batch", GHOST_BATCH)
     if v.get("stopping", "target") == "budget":   # a fixed epoch budget: no target
         d["target_train_acc"] = d["target_train_loss"] = 0.0
     # every lr the study runs with is written down (defaults included), so its saved spec re-runs as it ran

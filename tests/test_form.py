@@ -124,3 +124,28 @@ def test_a_spec_from_the_form_records_its_lrs_and_re_runs_from_the_cli_with_ever
     assert "2 to do" in run(path)
     saved = store / "studies" / spec.study_id / "spec.toml"
     assert "0 to do" in run(saved)                                        # the saved spec reuses every run
+
+
+def test_batch_norm_in_the_form_round_trips_and_ghost_batch_only_goes_with_ghost():
+    values = form.form_defaults()
+    assert values["norm"] == "none" and values["ghost_batch"] == form.GHOST_BATCH
+    plain = form.build_spec(values)
+    assert plain.norm == "none" and plain.ghost_batch == 0 and "norm" not in plain.to_dict()
+    ghost = form.build_spec({**values, "norm": "ghost", "ghost_batch": 16})
+    assert (ghost.norm, ghost.ghost_batch) == ("ghost", 16)
+    back = form.spec_to_form(ghost)
+    assert (back["norm"], back["ghost_batch"]) == ("ghost", 16)
+    assert form.build_spec(back, ghost.to_dict()) == ghost
+    # an uploaded ghost spec switched to plain batch norm in the form: its ghost_batch does not linger
+    batch = form.build_spec({**back, "norm": "batch"}, ghost.to_dict())
+    assert (batch.norm, batch.ghost_batch) == ("batch", 0)
+    assert {r.run_id for r in batch.expand(n_train=1000)}.isdisjoint(r.run_id for r in plain.expand(n_train=1000))
+
+
+def test_batch_norm_with_batch_size_one_is_refused_in_the_form_under_batch_sizes():
+    from studies.form_fields import field_label, field_of, form_errors
+    values = {**form.form_defaults(), "norm": "batch", "batch_sizes": "1, 8"}
+    spec, errors = form_errors(values, form.form_to_dict)
+    assert spec is None and [field_of(e) for e in errors] == ["batch_sizes"]
+    assert "remove batch size 1" in str(errors[0])
+    assert field_label("ghost_batch") == "Ghost batch size N" and field_label("norm") == "Batch norm"

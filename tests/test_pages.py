@@ -161,6 +161,18 @@ def test_the_form_shows_every_mistake_at_once(tmp_path, monkeypatch):
     assert "launch" not in [b.key for b in at.button]
 
 
+def test_ghost_batch_norm_in_the_form_asks_for_its_size_and_goes_into_the_spec(tmp_path, monkeypatch):
+    at = open_page("pages/1_New_study.py", tmp_path, monkeypatch)
+    assert at.radio(key="f_norm").value == "none" and "f_ghost_batch" not in [n.key for n in at.number_input]
+    at.radio(key="f_norm").set_value("ghost").run()
+    at.number_input(key="f_ghost_batch").set_value(16).run()
+    assert not at.error and not at.exception
+    at.text_input(key="f_batch_sizes").set_value("1, 64").run()
+    assert "remove batch size 1" in text(at.error) and "launch" not in [b.key for b in at.button]
+    at.text_input(key="f_batch_sizes").set_value("64").run()
+    assert not at.error
+
+
 def test_typed_batch_sizes_are_exact(tmp_path, monkeypatch):
     at = open_page("pages/1_New_study.py", tmp_path, monkeypatch)
     at.text_input(key="f_batch_sizes").set_value("8").run()

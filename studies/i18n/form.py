@@ -30,6 +30,22 @@ FORM = {
     "form.hidden": ("Hidden widths", "隐藏层宽度"),
     "form.hidden_help": ("MLP layer widths, e.g. 256, 256 (empty: linear model)",
                          "MLP 各层宽度，例如 256, 256（留空：线性模型）"),
+    "form.norm": ("Batch norm", "批量归一化"),
+    "form.norm_help": ("batch: batch norm after every hidden layer and conv (statistics of the whole batch); ghost: "
+                       "statistics over chunks of a fixed number of examples inside each batch (Hoffer et al. 2017), "
+                       "so every batch size normalises alike. Evaluation and the measurements use the running "
+                       "statistics",
+                       "batch：在每个隐藏层和卷积层之后做批量归一化（整个批的统计量）；ghost：在每个批内按固定样本数"
+                       "分块计算统计量（Hoffer 等 2017），使各批大小的归一化方式相同。评估和各项测量使用滑动平均统计量"),
+    "form.norm.none": ("none", "无"),
+    "form.norm.batch": ("batch norm", "批量归一化"),
+    "form.norm.ghost": ("ghost batch norm", "幽灵批量归一化"),
+    "form.ghost_batch": ("Ghost batch size N", "幽灵批大小 N"),
+    "form.ghost_batch_help": ("Examples per normalisation chunk (≥ 2). A batch not divisible by N ends with a smaller "
+                              "chunk; a remainder of one example joins the chunk before it; a batch of at most N "
+                              "examples is plain batch norm",
+                              "每个归一化分块的样本数（≥ 2）。不能被 N 整除的批以一个较小的分块结尾；余下的单个样本并入"
+                              "前一个分块；不超过 N 个样本的批即普通批量归一化"),
     "form.grid": ("The grid", "实验网格"),
     "form.batch_sizes": ("Batch sizes", "批大小"),
     "form.batch_sizes_help": ("Type the sizes separated by commas, e.g. 8, 64, 512, full. full = the whole "
