@@ -113,7 +113,7 @@ class StackedMLP:
                 "x": new(k * batch, w[0].shape[2]), "onehot": new(k * batch, w[-1].shape[1]),
                 "h": [new(k, batch, wi.shape[1]) for wi in w],
                 "g": [new(k, batch, wi.shape[1]) for wi in w[:-1]],
-                "xhat": [new(k, batch, wi.shape[1]) if n else None for wi, n in zip(w, self.norms)], "r": {}}
+                "z": [new(k, batch, wi.shape[1]) if n else None for wi, n in zip(w, self.norms)], "saved": {}}
         return self._buffers[batch]
 
     def forward(self, x: torch.Tensor, buf: dict) -> list[torch.Tensor]:
@@ -122,10 +122,10 @@ class StackedMLP:
         for i, (w, b, norm) in enumerate(zip(self.weights, self.biases, self.norms)):
             if norm is None:
                 out = torch.baddbmm(b, acts[-1], w.mT, out=buf["h"][i])
-            else:   # z into the x̂ buffer's place first, then x̂ over it, then γ·x̂ + β into h
-                z = torch.bmm(acts[-1], w.mT, out=buf["h"][i])
-                buf["r"][i] = norm.forward(z, buf["xhat"][i], z)
-                out = z
+            else:   # z in its own buffer becomes x̂ there (the norm's backward reads it), γ·x̂ + β into h
+                z = torch.bmm(acts[-1], w.mT, out=buf["z"][i])
+                out = buf["h"][i]
+                buf["saved"][i] = norm.forward(z, out)
             acts.append(out.relu_() if i < len(self.weights) - 1 else out)
         return acts
 
@@ -136,7 +136,7 @@ class StackedMLP:
             if norm is None:
                 torch.sum(g, 1, keepdim=True, out=b.grad)
             else:
-                g = norm.backward(g, buf["xhat"][i], buf["r"][i])
+                g = norm.backward(g, buf["z"][i], buf["saved"][i])
             torch.bmm(g.mT, acts[i], out=w.grad)
             if i:
                 gi = torch.bmm(g, w, out=buf["g"][i - 1])

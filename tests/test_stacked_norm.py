@@ -58,14 +58,15 @@ def assert_equal_runs(fast, plain, rel=1e-9, atol=1e-10):
         for key in METRICS:
             assert a[key] == pytest.approx(b[key], rel=rel, abs=atol), (a["epoch"], key)
     assert list(fast.state) == list(plain.state)   # the model's state_dict keys, in its order
-    for key in plain.state:
-        torch.testing.assert_close(fast.state[key].double(), plain.state[key].double(), rtol=1e-8, atol=atol,
-                                   msg=key)
+    for key in plain.state:   # Adam divides the first layer's tiny gradients (digits pixels that are nearly
+        # always 0) by their own size: summation-order rounding shows there at 1e-10, 1e-13 elsewhere
+        torch.testing.assert_close(fast.state[key].double(), plain.state[key].double(), rtol=1e-8,
+                                   atol=max(atol, 1e-9), msg=key)
 
 
 @pytest.mark.parametrize("batch, ghost", [(12, 0), (12, 4), (13, 4), (9, 4), (11, 3), (1, 0), (1, 4), (2, 5)])
 def test_stacked_norm_equals_ghost_batch_norm_per_member(batch, ghost):
-    """Forward (x̂, γ·x̂ + β), backward (∂z, ∂γ, ∂β), running statistics and counts of K = 3 members, each against
+    """Forward (γ·x̂ + β), backward (∂z, ∂γ, ∂β), running statistics and counts of K = 3 members, each against
     its own GhostBatchNorm under autograd, in float64: equal chunks, a smaller last chunk, a merged remainder of
     one, and a batch of one example (the running statistics, untouched)."""
     g = torch.Generator().manual_seed(batch * 10 + ghost)
@@ -83,8 +84,8 @@ def test_stacked_norm_equals_ghost_batch_norm_per_member(batch, ghost):
         p.grad = torch.zeros_like(p)
     z = torch.randn(3, batch, 5, generator=g, dtype=torch.float64)
     up = torch.randn(3, batch, 5, generator=g, dtype=torch.float64)
-    xhat, out = torch.empty_like(z), torch.empty_like(z)
-    dz = stacked.backward(up.clone(), xhat, stacked.forward(z.clone(), xhat, out))
+    zx, out = z.clone(), torch.empty_like(z)
+    dz = stacked.backward(up.clone(), zx, stacked.forward(zx, out))
     for k, m in enumerate(mods):
         zk = z[k].clone().requires_grad_()
         y = m(zk)
