@@ -62,7 +62,8 @@ def data_shape(spec: StudySpec, csv_shape: tuple[int, int, int] | None = None) -
 
 def n_params(spec: StudySpec, features: int, classes: int) -> int:
     widths = [features, *spec.hidden, classes]
-    return sum(a * b + b for a, b in zip(widths, widths[1:]))
+    norm = sum(spec.hidden) if spec.norm != "none" else 0   # a norm's γ and β: one more than the bias they replace
+    return sum(a * b + b for a, b in zip(widths, widths[1:])) + norm
 
 
 def estimate(spec: StudySpec, slot: str = "cpu", csv_shape: tuple[int, int, int] | None = None) -> Estimate:

@@ -149,3 +149,12 @@ def test_batch_norm_with_batch_size_one_is_refused_in_the_form_under_batch_sizes
     assert spec is None and [field_of(e) for e in errors] == ["batch_sizes"]
     assert "remove batch size 1" in str(errors[0])
     assert field_label("ghost_batch") == "Ghost batch size N" and field_label("norm") == "Batch norm"
+
+
+@pytest.mark.parametrize("norm", [{}, {"norm": "batch"}, {"norm": "ghost", "ghost_batch": 8}])
+def test_the_estimate_counts_the_mlps_weights_exactly_with_or_without_a_norm(norm):
+    from studies.estimate import n_params
+    from studies.models import build_model, count_params
+    spec = StudySpec.from_dict({"dataset": "digits", "hidden": [32, 16], **norm})
+    model = build_model("mlp", (32, 16), (1, 8, 8), 10, 0, norm=spec.norm, ghost_batch=spec.ghost_batch)
+    assert n_params(spec, 64, 10) == count_params(model)
