@@ -31,7 +31,7 @@ if up is not None and S.get("_toml_id") != up.file_id:
     try:
         spec = uploads.parse_spec_upload(up, store=store)   # size, depth, the shared dashboard's data rules
     except SpecError as e:
-        S["_toml_bad"] = t("form.toml_bad", field=e.field, why=str(e).removeprefix(f"{e.field}: "))   # its key
+        S["_toml_bad"] = t("form.toml_bad", field=e.field, why=form_fields.error_text(e))   # its key
     else:
         S.pop("_toml_bad", None)
         values = form.spec_to_form(spec)
@@ -176,10 +176,10 @@ for e in problems:
 for top, errs in under.items():
     if top in errors:
         errors[top].error("\n\n".join(f"**{plain(form_fields.field_label(e.field))}**: "
-                                      f"{plain(str(e).removeprefix(f'{e.field}: '))}" for e in errs))
+                                      f"{form_fields.error_text(e)}" for e in errs))
 if problems:
     st.error(t("form.fix_all", n=len(problems)) + "\n" + "\n".join(
-        f"- **{plain(form_fields.field_label(e.field))}**: {plain(str(e).removeprefix(f'{e.field}: '))}"
+        f"- **{plain(form_fields.field_label(e.field))}**: {form_fields.error_text(e)}"
         for e in problems))
 
 if spec is not None:
