@@ -22,6 +22,8 @@ S = st.session_state
 CSV = "csv (upload your own)"
 
 # ---- start from an uploaded TOML (fills the form; fields the form lacks are kept)
+# Streamlit's own "1MB per file" line is English and counts whole MB; the labels say the real limits instead
+st.html("<style>[data-testid='stFileUploaderDropzoneInstructions']{display:none}</style>")
 up = st.file_uploader(t("form.toml", kib=MAX_SPEC_BYTES >> 10), type=["toml"], key="toml_upload", max_upload_size=1,
                       help=t("form.toml_help"))
 if up is None:
@@ -54,7 +56,8 @@ with data_col:
     st.selectbox(t("form.dataset"), list(DATASET_KINDS) + [CSV], key="f_dataset", help=t("form.dataset_help"),
                  format_func=lambda d: t("form.csv_choice") if d == CSV else d)
     if S["f_dataset"] == CSV:
-        csv = st.file_uploader(t("form.your_csv"), type=["csv"], key="csv_upload",
+        csv = st.file_uploader(t("form.your_csv_limit", mib=uploads.MAX_CSV_BYTES >> 20), type=["csv"],
+                               key="csv_upload",
                                max_upload_size=uploads.MAX_CSV_BYTES >> 20,
                                help=t("form.your_csv_help", mib=uploads.MAX_CSV_BYTES >> 20))
         if csv is not None and (S.get("_csv") or {}).get("file_id") != csv.file_id:
