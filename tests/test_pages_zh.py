@@ -1,4 +1,4 @@
-"""中文 all the way: every page rendered in 中文 on a study with missed and stalled runs shows no English
+"""中文 all the way: every page rendered in 中文 on a study with missed, stalled and diverged runs shows no English
 sentence (five English words in a row) outside proper names, units and symbols. The library's messages (the
 matched-fit warning, the S(B) fit, B_simple, the studies table's summaries, the states) come from the
 catalogue too."""
@@ -31,7 +31,7 @@ def english_sentences(at) -> list[str]:
 
 @pytest.mark.parametrize("page", EACH_PAGE)
 def test_every_page_in_chinese_shows_no_english_sentence(tmp_path, monkeypatch, page):
-    sid = _study(tmp_path, "unmatched", missed=1)
+    sid = _study(tmp_path, "unmatched", missed=1, diverged=True)
     at = open_page(page, tmp_path, monkeypatch, {"study": sid, "lang": "zh"})
     assert not at.exception, at.exception
     assert not english_sentences(at), english_sentences(at)[:5]
