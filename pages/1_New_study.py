@@ -22,6 +22,8 @@ S = st.session_state
 CSV = "csv (upload your own)"
 
 # ---- start from an uploaded TOML (fills the form; fields the form lacks are kept)
+# Streamlit's own "1MB per file" line is English and counts whole MB; the labels say the real limits instead
+st.html("<style>[data-testid='stFileUploaderDropzoneInstructions']{display:none}</style>")
 up = st.file_uploader(t("form.toml", kib=MAX_SPEC_BYTES >> 10), type=["toml"], key="toml_upload", max_upload_size=1,
                       help=t("form.toml_help"))
 if up is None:
@@ -31,7 +33,7 @@ if up is not None and S.get("_toml_id") != up.file_id:
     try:
         spec = uploads.parse_spec_upload(up, store=store)   # size, depth, the shared dashboard's data rules
     except SpecError as e:
-        S["_toml_bad"] = t("form.toml_bad", field=e.field, why=str(e).removeprefix(f"{e.field}: "))   # its key
+        S["_toml_bad"] = t("form.toml_bad", field=e.field, why=form_fields.error_text(e))   # its key
     else:
         S.pop("_toml_bad", None)
         values = form.spec_to_form(spec)
@@ -54,7 +56,8 @@ with data_col:
     st.selectbox(t("form.dataset"), list(DATASET_KINDS) + [CSV], key="f_dataset", help=t("form.dataset_help"),
                  format_func=lambda d: t("form.csv_choice") if d == CSV else d)
     if S["f_dataset"] == CSV:
-        csv = st.file_uploader(t("form.your_csv"), type=["csv"], key="csv_upload",
+        csv = st.file_uploader(t("form.your_csv_limit", mib=uploads.MAX_CSV_BYTES >> 20), type=["csv"],
+                               key="csv_upload",
                                max_upload_size=uploads.MAX_CSV_BYTES >> 20,
                                help=t("form.your_csv_help", mib=uploads.MAX_CSV_BYTES >> 20))
         if csv is not None and (S.get("_csv") or {}).get("file_id") != csv.file_id:
@@ -181,10 +184,10 @@ for e in problems:
 for top, errs in under.items():
     if top in errors:
         errors[top].error("\n\n".join(f"**{plain(form_fields.field_label(e.field))}**: "
-                                      f"{plain(str(e).removeprefix(f'{e.field}: '))}" for e in errs))
+                                      f"{form_fields.error_text(e)}" for e in errs))
 if problems:
     st.error(t("form.fix_all", n=len(problems)) + "\n" + "\n".join(
-        f"- **{plain(form_fields.field_label(e.field))}**: {plain(str(e).removeprefix(f'{e.field}: '))}"
+        f"- **{plain(form_fields.field_label(e.field))}**: {form_fields.error_text(e)}"
         for e in problems))
 
 if spec is not None:

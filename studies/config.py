@@ -81,17 +81,17 @@ class DataSpec:
                 out[k] = read_int(key, v, 0, 2**31 - 1)
             elif k in ("target", "data_dir"):
                 if not isinstance(v, str):
-                    raise SpecError(key, f"{v!r} is not text; write it in quotes")
+                    raise SpecError(key, key="spec.not_text", v=repr(v))
                 out[k] = v
             elif k == "download":
                 out[k] = read_bool(key, v)
         spec = cls(**out)
         if spec.n_informative > spec.n_features:
-            raise SpecError("data.n_informative", f"{spec.n_informative} is more than n_features = "
-                            f"{spec.n_features}; use at most n_features")
+            raise SpecError("data.n_informative", key="spec.informative", n=spec.n_informative,
+                            features=spec.n_features)
         if spec.n_classes * 2 > 2 ** spec.n_informative:
-            raise SpecError("data.n_classes", f"{spec.n_classes} classes need n_informative ≥ "
-                            f"{math.ceil(math.log2(spec.n_classes * 2))}; raise n_informative or lower n_classes")
+            raise SpecError("data.n_classes", key="spec.classes_bits", n=spec.n_classes,
+                            bits=math.ceil(math.log2(spec.n_classes * 2)))
         return spec
 
     def identity(self) -> dict:
@@ -260,19 +260,17 @@ class StudySpec:
     def _check_combinations(self) -> None:
         kind = dataset_kind(self.dataset)
         if self.model == "cnn" and kind == "tabular":
-            raise SpecError("model", f"cnn needs image or sequence data and {self.dataset!r} is tabular; "
-                                     "use model = \"mlp\"")
+            raise SpecError("model", key="spec.cnn_tabular", dataset=repr(self.dataset))
         if self.warmup_epochs >= self.epochs and self.warmup_epochs > 0:
-            raise SpecError("warmup_epochs", f"{self.warmup_epochs} warm-up epochs leave no training in "
-                                             f"{self.epochs} epochs; use fewer than epochs")
+            raise SpecError("warmup_epochs", key="spec.warmup_too_long", warmup=self.warmup_epochs,
+                            epochs=self.epochs)
         for opt, _ in self.lr:
             if opt not in TABLE:
-                raise SpecError(f"lr.{opt}", f"unknown optimizer; use one of {', '.join(TABLE)}")
+                raise SpecError(f"lr.{opt}", key="spec.unknown_optimizer", choices=", ".join(TABLE))
         check_norm(self.norm, self.ghost_batch, self.batch_sizes)
         n = self.n_runs
         if n > MAX_RUNS:
-            raise SpecError("batch_sizes", f"the grid has {n} runs (more than {MAX_RUNS}); "
-                                           "use fewer batch sizes, optimizers or seeds")
+            raise SpecError("batch_sizes", key="spec.too_many_runs", n=n, most=MAX_RUNS)
 
     # ---- views
     def to_dict(self) -> dict:
@@ -339,11 +337,10 @@ class StudySpec:
         for b in self.batch_sizes:
             b = n_train if b == "full" else b
             if b > n_train:
-                raise SpecError("batch_sizes", f"{b} is larger than the training set ({n_train} examples); "
-                                               f"use at most {n_train}, or \"full\"")
+                raise SpecError("batch_sizes", key="spec.batch_too_large", b=b, n=n_train)
             out.append(b)
         if len(set(out)) != len(out):
-            raise SpecError("batch_sizes", f"\"full\" equals another batch size ({n_train}); list it once")
+            raise SpecError("batch_sizes", key="spec.full_twice", n=n_train)
         return tuple(sorted(out))
 
     def expand(self, *, n_train: int, device: str = "cpu", data_fingerprint: str = "") -> list[RunSpec]:

@@ -140,18 +140,15 @@ def check_fits(spec: StudySpec, csv_shape: tuple[int, int, int] | None = None, l
     naming the field to change, with the size estimate (a 4×65,536 MLP: 12.9 G weights, about 412 GB)."""
     limit = memory_limit_bytes() if limit is None else limit
     data, model = memory_bytes(spec, csv_shape)
-    have = f"this machine allows {_gb(limit)} (half its memory; BATCHSCOPE_MAX_MEMORY_GB changes that)"
     if data > limit:
         n_train, features, _ = data_shape(spec, csv_shape)
         field = "data.n_samples" if spec.dataset in ("synthetic", "moons") else "dataset"
-        raise SpecError(field, f"the data set has about {n_train / (1 - spec.data.test_fraction):,.0f} examples × "
-                               f"{features:,} features, about {_gb(data)} in memory, and {have}; use fewer "
-                               "examples or features")
+        raise SpecError(field, key="spec.data_too_big", examples=f"{n_train / (1 - spec.data.test_fraction):,.0f}",
+                        features=f"{features:,}", size=_gb(data), limit=_gb(limit))
     if data + model > limit:
         _, features, classes = data_shape(spec, csv_shape)
-        raise SpecError("hidden", f"the model has {n_params(spec, features, classes):,} weights; training "
-                                  f"{len(spec.seeds) * len(spec.shuffle)} of them side by side needs about "
-                                  f"{_gb(data + model)} of memory, and {have}; use smaller hidden widths")
+        raise SpecError("hidden", key="spec.model_too_big", weights=f"{n_params(spec, features, classes):,}",
+                        k=len(spec.seeds) * len(spec.shuffle), size=_gb(data + model), limit=_gb(limit))
 
 
 def _gb(n: float) -> str:

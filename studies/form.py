@@ -29,8 +29,8 @@ def parse_numbers(field: str, text: str, kind=int) -> list:
         try:
             out.append(kind(part))
         except ValueError:
-            what = "a whole number" if kind is int else "a number"
-            raise SpecError(field, f"{part.strip()!r} is not {what}; type numbers separated by commas") from None
+            raise SpecError(field, key="spec.not_whole_numbers" if kind is int else "spec.not_numbers",
+                            v=repr(part.strip())) from None
     return out
 
 

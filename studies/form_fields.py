@@ -40,8 +40,8 @@ def parse_batch_sizes_text(text) -> list:
             bad.append(str(part).strip())
     if bad:
         listed = ", ".join(repr(b) for b in bad)
-        raise SpecError("batch_sizes", f"{listed} {'is' if len(bad) == 1 else 'are'} not a batch size; type whole "
-                                       "numbers or full, separated by commas (e.g. 8, 64, 512, full)")
+        raise SpecError("batch_sizes", key="spec.not_batch_size" if len(bad) == 1 else "spec.not_batch_sizes",
+                       v=listed)
     return sorted(set(out), key=lambda b: (b == "full", 0 if b == "full" else b))
 
 
@@ -120,6 +120,15 @@ def field_of(error: SpecError) -> str:
     """The form section an error belongs under ("data.target" -> "dataset", "lr.sgd" -> "lr")."""
     top = error.field.split(".")[0]
     return {"data": "dataset"}.get(top, top)
+
+
+def error_text(error: SpecError):
+    """What a SpecError says after its field, in the current language: the catalogue's text where it was
+    raised with a key, else its (English) message; markdown-safe either way."""
+    from .i18n import plain, t
+    if error.key:
+        return t(error.key, **error.fmt)
+    return plain(str(error).removeprefix(f"{error.field}: "))
 
 
 def field_label(field: str) -> str:

@@ -15,10 +15,18 @@ class BackendError(ValueError):
 
 
 class SpecError(ValueError):
-    """A spec the user must fix; the message names the field and says what to change."""
+    """A spec the user must fix; the message names the field and says what to change.
 
-    def __init__(self, field_name: str, message: str):
+    Raised with a catalogue ``key`` (i18n/spec.py) and its values, the message is the catalogue's English and
+    a page can say the same in the user's language (form_fields.error_text); values are cut to one line."""
+
+    def __init__(self, field_name: str, message: str | None = None, *, key: str | None = None, **fmt):
         self.field = one_line(field_name, 80)
+        self.key = key
+        self.fmt = {k: one_line(v) if isinstance(v, str) else v for k, v in fmt.items()}
+        if message is None:
+            from .i18n.spec import SPEC
+            message = SPEC[key][0].format(**self.fmt)
         super().__init__(f"{self.field}: {one_line(message, 500)}")
 
 
@@ -39,60 +47,60 @@ def read_int(name: str, v: Any, lo: int, hi: int) -> int:
     if isinstance(v, float) and v.is_integer():
         v = int(v)
     if not is_int(v):
-        raise SpecError(name, f"{v!r} is not a whole number; use an integer from {lo} to {hi}")
+        raise SpecError(name, key="spec.not_int", v=repr(v), lo=lo, hi=hi)
     if not lo <= v <= hi:
-        raise SpecError(name, f"{v} is out of range; use an integer from {lo} to {hi}")
+        raise SpecError(name, key="spec.int_range", v=str(v), lo=lo, hi=hi)
     return v
 
 
 def read_float(name: str, v: Any, lo: float, hi: float, lo_open: bool = False) -> float:
     if isinstance(v, int) and not isinstance(v, bool) and not -1e300 < v < 1e300:
-        raise SpecError(name, f"{v} is out of range; use a number from {lo:g} to {hi:g}")   # float(v) overflows
+        raise SpecError(name, key="spec.float_range", v=str(v), lo=lo, hi=hi)   # float(v) overflows
     if not (isinstance(v, (int, float)) and not isinstance(v, bool)) or not math.isfinite(v):
-        raise SpecError(name, f"{v!r} is not a number; use a number from {lo:g} to {hi:g}")
+        raise SpecError(name, key="spec.not_number", v=repr(v), lo=lo, hi=hi)
     v = float(v)
     if v < lo or v > hi or (lo_open and v == lo):
-        side = f"above {lo:g} and at most {hi:g}" if lo_open else f"from {lo:g} to {hi:g}"
-        raise SpecError(name, f"{v:g} is out of range; use a number {side}")
+        raise SpecError(name, key="spec.float_range_open" if lo_open else "spec.float_range", v=f"{v:g}", lo=lo,
+                        hi=hi)
     return v
 
 
 def read_bool(name: str, v: Any) -> bool:
     if not isinstance(v, bool):
-        raise SpecError(name, f"{v!r} is not true or false; write true or false")
+        raise SpecError(name, key="spec.not_bool", v=repr(v))
     return v
 
 
 def read_choice(name: str, v: Any, choices: tuple[str, ...]) -> str:
     if not isinstance(v, str) or v not in choices:
         hint = difflib.get_close_matches(str(v), choices, n=1)
-        maybe = f" (did you mean {hint[0]!r}?)" if hint else ""
-        raise SpecError(name, f"{v!r} is not one of {', '.join(choices)}{maybe}")
+        raise SpecError(name, key="spec.not_choice_hint" if hint else "spec.not_choice", v=repr(v),
+                        choices=", ".join(choices), hint=repr(hint[0]) if hint else "")
     return v
 
 
 def read_list(name: str, v: Any, *, allow_scalar: bool = True) -> list:
     if isinstance(v, (list, tuple)):
         if not v:
-            raise SpecError(name, "the list is empty; give at least one value")
+            raise SpecError(name, key="spec.empty_list")
         return list(v)
     if allow_scalar:
         return [v]
-    raise SpecError(name, f"{v!r} is not a list; write it as [a, b, ...]")
+    raise SpecError(name, key="spec.not_list", v=repr(v))
 
 
 def unique(name: str, values: list) -> tuple:
     seen = set()
     for x in values:
         if x in seen:
-            raise SpecError(name, f"{x!r} is listed twice; list each value once")
+            raise SpecError(name, key="spec.twice", v=repr(x))
         seen.add(x)
     return tuple(values)
 
 
 def read_table(name: str, v: Any) -> dict:
     if not isinstance(v, Mapping):
-        raise SpecError(name, f"expected a table like [{name}], got {v!r}")
+        raise SpecError(name, key="spec.not_table", name=name, v=repr(v))
     return dict(v)
 
 
@@ -100,6 +108,6 @@ def reject_unknown(table: str, given: Mapping, known: tuple[str, ...]) -> None:
     for key in given:
         if key not in known:
             hint = difflib.get_close_matches(str(key), known, n=1)
-            maybe = f"; did you mean {hint[0]!r}?" if hint else f"; known fields: {', '.join(known)}"
             prefix = f"{table}." if table else ""
-            raise SpecError(f"{prefix}{key}", f"unknown field{maybe}")
+            raise SpecError(f"{prefix}{key}", key="spec.unknown_hint" if hint else "spec.unknown",
+                            hint=repr(hint[0]) if hint else "", known=", ".join(known))

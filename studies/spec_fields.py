@@ -34,17 +34,16 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 def _read_dataset(v: Any) -> str:
     if isinstance(v, str) and v.startswith("csv:"):
         if len(v) <= 4:
-            raise SpecError("dataset", "csv: needs a path, e.g. \"csv:data/my.csv\"")
+            raise SpecError("dataset", key="spec.csv_no_path")
         if not v.isprintable():
-            raise SpecError("dataset", f"{v!r} has control characters in its path; give a plain file path")
+            raise SpecError("dataset", key="spec.csv_control", v=repr(v))
         return v
     return read_choice("dataset", v, tuple(DATASET_KINDS))
 
 
 def _read_name(v: Any) -> str:
     if not isinstance(v, str) or not _NAME_RE.match(v):
-        raise SpecError("name", f"{v!r} is not a usable name; use 1–64 letters, digits, '.', '_' or '-', "
-                                "starting with a letter or digit")
+        raise SpecError("name", key="spec.bad_name", v=repr(v))
     return v
 
 
@@ -55,7 +54,7 @@ def _read_batch_sizes(v: Any) -> tuple:
             vals.append(b)
             continue
         if is_int(b) and b < 1:
-            raise SpecError("batch_sizes", f"{b} is not a batch size; use integers ≥ 1 (or \"full\")")
+            raise SpecError("batch_sizes", key="spec.batch_below_one", v=str(b))
         vals.append(read_int("batch_sizes", b, 1, MAX_BATCH_SIZE))
     return unique("batch_sizes", vals)
 
@@ -65,7 +64,7 @@ def _read_hidden(v: Any) -> tuple:
         return ()
     vals = [read_int("hidden", h, 1, 65536) for h in read_list("hidden", v)]
     if len(vals) > 16:
-        raise SpecError("hidden", f"{len(vals)} layers; use at most 16")
+        raise SpecError("hidden", key="spec.too_many_layers", n=len(vals))
     return tuple(vals)
 
 
@@ -89,7 +88,7 @@ def _read_lr(v: Any) -> tuple:
         if isinstance(x, (list, tuple)):
             vals = unique(key, [read_float(key, e, 0.0, 1e3, lo_open=True) for e in read_list(key, x)])
             if len(vals) > MAX_LRS:
-                raise SpecError(key, f"{len(vals)} learning rates; sweep at most {MAX_LRS}")
+                raise SpecError(key, key="spec.too_many_lrs", n=len(vals), most=MAX_LRS)
             out.append((k, vals))
         else:
             out.append((k, read_float(key, x, 0.0, 1e3, lo_open=True)))
@@ -109,8 +108,7 @@ def _read_optim(v: Any) -> tuple:
             continue
         val = read_float(key, x, h.lo, h.hi, lo_open=h.lo_open)
         if h.hi_open and val >= h.hi:   # the decays and momentum
-            raise SpecError(key, f"{val:g} would never forget a gradient; use a value below {h.hi:g}, "
-                                 f"e.g. {h.default:g}")
+            raise SpecError(key, key="spec.never_forgets", v=val, hi=h.hi, default=h.default)
         out.append((k, val))
     return tuple(sorted(out))
 
@@ -119,14 +117,11 @@ def check_norm(norm: str, ghost_batch: int, batch_sizes) -> None:
     """norm and ghost_batch together: ghost needs its size, the size needs ghost, and a batch of one example
     cannot be normalised by its own statistics."""
     if norm == "ghost" and not ghost_batch:
-        raise SpecError("ghost_batch", "norm = \"ghost\" needs the ghost batch size; add for example "
-                                       "ghost_batch = 32 (examples per normalisation chunk, ≥ 2)")
+        raise SpecError("ghost_batch", key="spec.ghost_needs_size")
     if ghost_batch and norm != "ghost":
-        raise SpecError("ghost_batch", f"only applies with norm = \"ghost\" (norm is {norm!r}); "
-                                       "set norm = \"ghost\" or remove ghost_batch")
+        raise SpecError("ghost_batch", key="spec.ghost_batch_alone", norm=repr(norm))
     if norm != "none" and 1 in batch_sizes:
-        raise SpecError("batch_sizes", "batch norm needs at least 2 examples per batch; remove batch size 1 "
-                                       "or set norm = \"none\"")
+        raise SpecError("batch_sizes", key="spec.norm_batch_one")
 
 
 READERS = {   # the top-level keys but [measure] and [data], which their own specs read

@@ -204,6 +204,11 @@ def test_no_batch_norm_keeps_earlier_run_and_study_ids_and_norm_enters_them_when
     ({"norm": "batch", "batch_sizes": [1, 8]}, "batch_sizes", "remove batch size 1 or set norm = \"none\""),
 ])
 def test_bad_norm_settings_say_what_to_change(fields, where, words):
+    from studies import i18n
+    from studies.form_fields import error_text
     with pytest.raises(SpecError) as e:
         spec(**fields)
     assert e.value.field == where and words in str(e.value) and "\n" not in str(e.value)
+    with i18n.language("zh"):   # the form says the same in Chinese
+        zh = error_text(e.value)
+    assert zh and not any(w in zh for w in ("remove", "needs", "applies", "not one of", "out of range"))

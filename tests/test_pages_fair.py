@@ -13,8 +13,9 @@ from tests.test_pages import charts, open_page
 pytestmark = pytest.mark.usefixtures("restore_main")
 
 
-def _study(store, name, missed: int):
-    """A written study: momentum, B 16/512, lr 0.03/0.3, 2 seeds; ``missed`` best-lr runs missed the target."""
+def _study(store, name, missed: int, diverged: bool = False):
+    """A written study: momentum, B 16/512, lr 0.03/0.3, 2 seeds; ``missed`` best-lr runs missed the target;
+    the off-best runs at B=16 stalled (with ``diverged``, seed 1's diverged instead)."""
     spec = StudySpec.from_dict({"name": name, "dataset": "digits", "batch_sizes": [16, 512],
                                 "optimizers": ["momentum"], "shuffle": [True], "seeds": [0, 1],
                                 "target_train_acc": 1.0, "lr": {"momentum": [0.03, 0.3]}})
@@ -26,7 +27,8 @@ def _study(store, name, missed: int):
         reached = best and not (r.batch_size == 512 and r.seed < missed)
         rows.append(dict(run_id=r.run_id, dataset="digits", model="mlp", optimizer=r.optimizer, lr=r.lr,
                          batch_size=r.batch_size, shuffle=True, seed=r.seed, epochs=30, device="cpu",
-                         status="stalled" if stalled else "done", reached_target=reached,
+                         status=("diverged" if diverged and r.seed == 1 else "stalled") if stalled else "done",
+                         reached_target=reached,
                          target_train_acc=1.0, target_train_loss=0.0, train_loss=0.001 if reached else 0.3,
                          train_acc=1.0 if reached else 0.9, test_acc=0.95 - r.batch_size / 10000,
                          test_loss=0.2, gap_acc=0.05, gap_loss=0.2, epoch_time_s=0.1, total_time_s=3.0,

@@ -3,6 +3,8 @@ study's fit with its 95 % t-interval as a band, runs that missed the fit as holl
 failed runs as red crosses, the study's B_simple as a rule with its interval."""
 from __future__ import annotations
 
+import re
+
 import math
 import warnings
 
@@ -249,11 +251,23 @@ def target_chart(runs: pd.DataFrame, y: str = "steps", **kw) -> alt.Chart:
     return alt.layer(chart, ref)
 
 
+def device_labels(names: list[str]) -> list[str]:
+    """The devices of recorded timings, said once each: CPU timings recorded as "cpu (N threads)" with
+    different N (each batch size is timed at its faster thread count) become one "CPU, 1–2 threads"."""
+    names = sorted({d.split(", torch")[0] for d in names})
+    threads = sorted({int(m.group(1)) for d in names if (m := re.fullmatch(r"cpu \((\d+) threads?\)", d))})
+    others = [d for d in names if not re.fullmatch(r"cpu \((\d+) threads?\)", d)]
+    if threads:
+        span = "–".join(map(str, sorted({threads[0], threads[-1]})))
+        others.insert(0, t("chart.cpu_thread" if span == "1" else "chart.cpu_threads", threads=span))
+    return others
+
+
 def timing_note(runs: pd.DataFrame) -> str:
     """What a timing chart must say beside it: device(s), torch version, the warm-up policy."""
     def values(col):
         return sorted(set(runs[col].dropna().astype(str))) if col in runs.columns else ["?"]
-    devices = sorted({d.split(", torch")[0] for d in values("device_name")})
+    devices = device_labels(values("device_name"))
     timed = sorted({int(float(v)) for v in values("timed_epochs") if v != "?"})
     over = "–".join(map(str, sorted({timed[0], timed[-1]}))) if timed else "?"
     note = t("chart.timing", devices="; ".join(devices), torch=", ".join(values("torch_version")), over=over,

@@ -168,10 +168,12 @@ CATALOGUE.update({
     "frame.state.measured": ("measured", "已测量"),
 })
 
+from .spec import SPEC  # noqa: E402 - why a spec is refused
 from .playground import PLAYGROUND  # noqa: E402 - the Playground page's strings
 from .analysis import ANALYSIS  # noqa: E402 - the texts the analyses compose
 
 CATALOGUE.update(PLAYGROUND)
+CATALOGUE.update(SPEC)
 CATALOGUE.update(ANALYSIS)
 
 CATALOGUE.update({
@@ -273,6 +275,8 @@ CATALOGUE.update({
     "chart.alpha_interp": ("α  (0 = small batch, 1 = large batch)", "α（0 = 小批解，1 = 大批解）"),
     "chart.pair": ("small → large batch", "小批 → 大批"),
     "chart.title.between": ("{what} between the two solutions", "两个解之间的{what}"),
+    "chart.cpu_thread": ("CPU, {threads} thread", "CPU，{threads} 个线程"),
+    "chart.cpu_threads": ("CPU, {threads} threads", "CPU，{threads} 个线程"),
     "chart.timing": ("Device: {devices} · torch {torch} · epoch time is the median over {over} timed epochs (epoch 1 "
                      "is a warm-up, reported but not counted) · LR warm-up epochs: {warmup}",
                      "设备：{devices} · torch {torch} · 每轮时间取 {over} 个计时轮次的中位数（第 1 轮为预热，报告但不计入）"

@@ -17,7 +17,7 @@ FORM = {
                           "内置数据集可离线加载（mnist、fashion_mnist 和 cifar10 需要本地文件）；"
                           "或上传带表头和标签列的 CSV"),
     "form.csv_choice": ("csv (upload your own)", "csv（上传你自己的数据）"),
-    "form.your_csv": ("Your CSV", "你的 CSV"),
+    "form.your_csv_limit": ("Your CSV (at most {mib} MiB)", "你的 CSV（最大 {mib} MiB）"),
     "form.your_csv_help": ("At most {mib} MiB; numeric features, one label column",
                            "最多 {mib} MiB；数值特征，一个标签列"),
     "form.csv_shape": ("{rows} rows, {features} features, {classes} classes (last column)",

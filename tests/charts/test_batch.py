@@ -136,7 +136,16 @@ def test_png_and_svg_need_no_browser_and_are_cheap(tables):
 
 def test_the_timing_note_names_device_torch_and_warm_up(tables):
     note = re.sub(r"\\(.)", r"\1", charts.timing_note(tables[0]))   # markdown escapes, as a viewer reads it
-    assert "cpu (2 threads)" in note and "torch 2.x" in note and "warm-up" in note
+    assert "CPU, 2 threads" in note and "torch 2.x" in note and "warm-up" in note
+
+
+def test_cpu_timings_at_several_thread_counts_are_one_device_in_either_language():
+    from studies.i18n import language
+    names = ["cpu (1 threads), torch 2.13.0", "cpu (2 threads), torch 2.13.0", "NVIDIA H200, torch 2.13.0"]
+    assert charts.batch.device_labels(names) == ["CPU, 1–2 threads", "NVIDIA H200"]
+    assert charts.batch.device_labels(names[:1]) == ["CPU, 1 thread"]
+    with language("zh"):
+        assert charts.batch.device_labels(names[1:2]) == ["CPU，2 个线程"]
 
 
 def test_precision_charts_build_valid_vega_lite():
