@@ -9,6 +9,8 @@ gradient, and every buffer is allocated once per batch shape. Element-wise optim
 to stacked tensors are exactly per member; members with their own learning rate are updated by one fused
 kernel call per distinct lr on their rows (optim.Update). A solo MLP run is K = 1 (``train_run`` uses it).
 On CUDA, with a constant learning rate, a whole step (gather, forward, backward, update) is one CUDA graph.
+A hidden layer with batch norm or ghost batch norm normalises each member's own rows, with its backward by
+hand too (stacked_norm.py); its running statistics are per member, and evaluation uses them.
 """
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ the batch-norm backward torch's autograd computes. The running statistics take e
 variance in order with momentum m: for G equal chunks at once, R ← (1−m)^G·R + Σ_j m(1−m)^(G−1−j)·stat_j, the
 same sum as G updates one after another. A batch of one example (one value per channel) is normalised with the
 running statistics and leaves them alone, as norm.GhostBatchNorm does. Tests compare with torch in float64.
+``mlp_layers`` reads which MLPs the engine can stack: Flatten, (Linear, [norm,] ReLU)*, Linear.
 """
 from __future__ import annotations
 
