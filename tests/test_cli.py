@@ -136,3 +136,23 @@ def test_progress_file_tracks_phase_runs_and_the_estimate(tmp_path):
     assert state["estimate_s"] == 60.0 and state["phase"] == "landscape"    # 2 of 4 runs to do: half the estimate
     assert state["runs"]["a"] == {**state["runs"]["a"], "state": "done", "epochs": 2, "reached_target": True,
                                   "time_s": 3.5}
+
+
+def test_ghost_batch_norm_with_n_equal_to_b_is_batch_norm_through_the_cli(tmp_path):
+    """The acceptance check's known answer: digits, MLP 64-64, momentum lr 0.01, B = 32, 3 epochs; norm = "ghost"
+    with ghost_batch = 32 against norm = "batch": the same train loss and test accuracy (to 1e-6; in fact equal).
+    A bad norm setting exits 2 with its one line."""
+    import io
+    store, rows = str(tmp_path / "store"), {}
+    for norm, extra in (("batch", {}), ("ghost", {"ghost_batch": 32})):
+        spec = write_spec(tmp_path / f"{norm}.toml", name=f"bn-{norm}", hidden=[64, 64], batch_sizes=[32],
+                          optimizers=["momentum"], lr={"momentum": 0.01}, seeds=[0], epochs=3, norm=norm, **extra)
+        assert cli("run", str(spec), "--store", store, "--quiet").returncode == 0
+        out = cli("export", f"bn-{norm}", "--store", store, "--format", "csv")
+        rows[norm] = pd.read_csv(io.StringIO(out.stdout)).iloc[0]
+    g, b = rows["ghost"], rows["batch"]
+    assert g.run_id != b.run_id and (g.norm, g.ghost_batch, b.norm) == ("ghost", 32, "batch")
+    assert abs(g.train_loss - b.train_loss) <= 1e-6 and abs(g.test_acc - b.test_acc) <= 1e-6
+    bad = cli("run", str(write_spec(tmp_path / "bad.toml", norm="ghost")), "--store", store)
+    assert bad.returncode == 2 and "ghost_batch" in bad.stderr and "Traceback" not in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
