@@ -57,3 +57,14 @@ def test_each_writer_keeps_to_its_own_section_of_benchmarks_md(tmp_path):
     text = path.read_text()
     assert text.startswith("# Benchmarks\n") and sections(path) == ["engine", "measure"]
     assert "4×" in text and "3×" not in text and "0.5 s" in text and ": 1 s" not in text
+
+
+@pytest.mark.slow
+def test_the_norm_benchmark_times_every_engine_and_writes_its_table():
+    from benchmarks import norm
+    rows = norm.bench(batch_sizes=(8, 32), optimizers=("momentum",), budget_s=0.002, repeats=1)
+    assert [r["batch"] for r in rows] == [8, 32]
+    assert "ghost@1" not in rows[0] and rows[1]["ghost@1"] > 0   # B = 8 ≤ 16: ghost is batch norm, not timed
+    assert all(r[k] > 0 for r in rows for k in ("none@1", "batch@1", "none@8", "batch@8", "plain batch"))
+    text = norm.markdown(rows, "python -m benchmarks.norm", 0.1)
+    assert "## Batch norm on vs off" in text and "| momentum | 8 |" in text and "`python -m benchmarks.norm`" in text
