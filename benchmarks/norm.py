@@ -77,9 +77,12 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--write", action="store_true")
     p.add_argument("--small", action="store_true", help="two batch sizes, short budgets: a quick look")
+    p.add_argument("--repeats", type=int, default=REPEATS, help="timed repeats of each loop, in alternation")
+    p.add_argument("--budget", type=float, default=BUDGET_S, help="seconds of one timed repeat")
     args = p.parse_args(argv)
     t0 = time.perf_counter()
-    kw = dict(batch_sizes=(4, 256), optimizers=("momentum",), budget_s=0.05, repeats=1) if args.small else {}
+    kw = dict(batch_sizes=(4, 256), optimizers=("momentum",), budget_s=0.05, repeats=1) if args.small else \
+        dict(budget_s=args.budget, repeats=args.repeats)
     rows = bench(**kw)
     command = " ".join(["python -m benchmarks.norm", *(argv if argv is not None else sys.argv[1:])])
     text = markdown(rows, command, (time.perf_counter() - t0) / 60)

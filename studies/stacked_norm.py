@@ -76,6 +76,7 @@ class StackedNorm:
         self.running_var = stack("running_var").unsqueeze(1).contiguous()
         self.count = stack("num_batches_tracked").contiguous()
         self._plans: dict[int, tuple] = {}
+        self._views: dict | None = None
 
     @property
     def params(self) -> list[torch.Tensor]:
@@ -94,6 +95,17 @@ class StackedNorm:
     def select(self, keep: torch.Tensor) -> None:
         for name in ("weight", "bias", "running_mean", "running_var", "count"):
             setattr(self, name, getattr(self, name).index_select(0, keep))
+        self._views = None
+
+    def _solo(self) -> dict[str, torch.Tensor]:
+        """The one member's tensors as the kernels take them, made once (again after select or new grads): each
+        view is an op, and ~30 of them a step cost as much as the kernels at batch 32."""
+        if self._views is None or self._views["gw"]._base is not self.weight.grad:
+            t = self.weight
+            self._views = {"w": t[0, 0], "b": self.bias[0, 0], "rm": self.running_mean[0, 0],
+                           "rv": self.running_var[0, 0], "gw": t.grad[0, 0], "gb": self.bias.grad[0, 0],
+                           "mean": t.new_empty(t.shape[-1]), "invstd": t.new_empty(t.shape[-1])}
+        return self._views
 
     def _plan(self, batch: int) -> tuple:
         """(chunk sizes, per group: the running-statistics weights [G, 1] of its chunks and the decay (1−m)^G)."""
@@ -120,11 +132,10 @@ class StackedNorm:
         sizes, plan = self._plan(z.shape[1])
         self.count.add_(len(sizes))
         if z.shape[0] == 1 and len(sizes) == 1:   # one member, one chunk: torch's own kernel, 1 call, not ~15 ops
-            save = z.new_empty(2, z.shape[2])
-            torch.ops.aten.native_batch_norm.out(z[0], self.weight[0, 0], self.bias[0, 0], self.running_mean[0, 0],
-                                                 self.running_var[0, 0], True, self.momentum, self.eps, out=out[0],
-                                                 save_mean=save[0], save_invstd=save[1])
-            return (save,)
+            v = self._solo()
+            torch.ops.aten.native_batch_norm.out(z[0], v["w"], v["b"], v["rm"], v["rv"], True, self.momentum, self.eps,
+                                                 out=out[0], save_mean=v["mean"], save_invstd=v["invstd"])
+            return (v,)
         rs = []
         for zv, (w, decay, n) in zip(_groups(z, sizes), plan):
             # two passes (mean, then mean (z − μ)²): torch.var_mean on these strided views is ~50× slower
@@ -151,10 +162,10 @@ class StackedNorm:
             torch.sum(g, 1, keepdim=True, out=self.bias.grad)
             return g.mul_(saved).mul_(self.weight)
         if isinstance(saved, tuple):   # torch's kernel (xhat holds z here)
-            save, dz = saved[0], torch.empty_like(g)
+            v, dz = saved[0], torch.empty_like(g)
             torch.ops.aten.native_batch_norm_backward.out(
-                g[0], xhat[0], self.weight[0, 0], self.running_mean[0, 0], self.running_var[0, 0], save[0], save[1],
-                True, self.eps, [True, True, True], out0=dz[0], out1=self.weight.grad[0, 0], out2=self.bias.grad[0, 0])
+                g[0], xhat[0], v["w"], v["rm"], v["rv"], v["mean"], v["invstd"], True, self.eps, [True, True, True],
+                out0=dz[0], out1=v["gw"], out2=v["gb"])
             return dz
         sizes, plan = self._plan(g.shape[1])
         gx = g * xhat
