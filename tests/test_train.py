@@ -156,3 +156,26 @@ def test_a_run_forced_to_collapse_is_stalled_not_done(digits, engine, lr, epochs
         from studies.worker import execute_run
         out = execute_run(run, MeasureSpec(sharpness_eps=(1e-3,), hessian=True), trained=res)
         assert out.row["status"] == "stalled" and out.measure_row is None
+
+
+@pytest.mark.parametrize("model, hidden", [("cnn", []), ("mlp", [32])])
+def test_a_ghost_batch_norm_model_trains_and_its_state_keeps_the_running_statistics(digits, model, hidden):
+    """The CNN (plain loop) and the MLP (stacked engine) with ghost batch norm learn, and the final state holds each
+    norm's running statistics (moved from 0 and 1) and its count: steps × chunks (B = 64, N = 16: 4 chunks; the
+    epoch's last batch of 29 examples: 16 + 13, 2 chunks); the metrics are the eval-mode model's."""
+    from studies.models import run_model
+    from studies.optim import make_loss
+    from studies.train import _metrics
+    spec = StudySpec.from_dict({"dataset": "digits", "model": model, "hidden": hidden, "batch_sizes": [64],
+                                "optimizers": ["momentum"], "shuffle": [True], "epochs": 2, "norm": "ghost",
+                                "ghost_batch": 16})
+    run = spec.expand(n_train=digits.n_train)[0]
+    res = train_run(run, digits, torch.device("cpu"))
+    assert res.status == "done" and res.final["train_loss"] < 0.5 * res.epoch_rows[0]["train_loss"]
+    counts = {k: int(v) for k, v in res.state.items() if k.endswith("num_batches_tracked")}
+    assert len(counts) == (2 if model == "cnn" else 1)
+    assert set(counts.values()) == {2 * (22 * 4 + 2)}               # 1437 = 22 · 64 + 29
+    assert all(res.state[k].abs().max() > 0.01 for k in res.state if k.endswith("running_mean"))
+    m = run_model(run, digits)
+    m.load_state_dict(res.state)
+    assert _metrics(m, digits, make_loss(run.loss))["train_loss"] == pytest.approx(res.final["train_loss"], rel=1e-5)
