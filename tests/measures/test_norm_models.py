@@ -80,7 +80,8 @@ def test_every_estimator_runs_on_a_norm_model_and_leaves_it_alone():
 def test_a_norm_study_stores_its_statistics_and_measures_and_interpolates_from_them(tmp_path):
     """Through the runner: the running statistics and counts reach the store (safetensors) and come back into
     the run's model exactly; that model in eval mode reproduces the runs table's train loss; the landscape's
-    slices and the interpolation between the two batch sizes start from the stored runs."""
+    slices and the interpolation between the two batch sizes start from the stored runs; the training probes
+    (noise scale, λ_max) measure the norm model at its epochs."""
     from studies import StudySpec, open_store, run_study
     from studies.data import load_dataset
     from studies.models import run_model
@@ -89,8 +90,10 @@ def test_a_norm_study_stores_its_statistics_and_measures_and_interpolates_from_t
         "shuffle": [True], "seeds": [0], "epochs": 2, "norm": "ghost", "ghost_batch": 16,
         "measure": {"sharpness_eps": [1e-3], "sharpness_random": True, "sharpness_sam": False, "hessian": True,
                     "landscape": True, "noise_scale": True, "sample": 128, "lbfgs_iters": 2,
-                    "random_directions": 2, "landscape_points": 5}})
-    runs, _ = run_study(spec, tmp_path)
+                    "random_directions": 2, "landscape_points": 5, "hessian_track": True, "track_sample": 64}})
+    runs, epochs = run_study(spec, tmp_path)
+    from studies.measures import LAMBDA_MAX
+    assert epochs[LAMBDA_MAX].notna().sum() >= 2 * 2 and np.isfinite(epochs[LAMBDA_MAX].dropna()).all()
     assert (runs.status == "done").all() and (runs.norm == "ghost").all() and (runs.ghost_batch == 16).all()
     for col in ("sharpness_eps", "sharpness_rand", "hessian_top_eig", "hessian_trace", "noise_scale"):
         assert runs[col].notna().all() and np.isfinite(runs[col]).all(), col
