@@ -134,21 +134,32 @@ def agreement(df: pd.DataFrame, y: str) -> dict:
     return out
 
 
+def shared_groups(df: pd.DataFrame) -> int:
+    """How many g values two or more configurations share among the runs that trained (at the fit or not)."""
+    done = df[df.status == "done"] if "status" in df else df
+    return int((done.drop_duplicates(_keys(done)).groupby("g_group").size() > 1).sum()) if len(done) else 0
+
+
 def reading(runs: pd.DataFrame, optim: Mapping | None = None) -> list[Markdown]:
-    """One sentence per panel, in the current language: τ(g, y) and whether equal-g configurations agree."""
+    """One sentence per panel, in the current language: τ(g, y) and whether equal-g configurations agree; one
+    sentence for all when no panel has either (e.g. every equal-g pair missed the fit)."""
     df = g_table(runs, optim)
+    found = [agreement(df, y) for y in (*OUTCOMES, *sharpness_columns(df))]
+    shared = shared_groups(df)
+    none = t("gscale.pairs_missed", k=shared) if shared else t("gscale.no_pairs")
+    if found and not any(a["groups"] or not math.isnan(a["tau"]) for a in found):
+        return [Markdown(t("gscale.no_tau", n=max(a["n"] for a in found)) + " " + none)]
     lines = []
-    for y in (*OUTCOMES, *sharpness_columns(df)):
-        a = agreement(df, y)
+    for a in found:
         tau = t("gscale.tau", tau=a["tau"], n=a["n"]) if not math.isnan(a["tau"]) else t("gscale.no_tau", n=a["n"])
         if not a["groups"]:
-            verdict = t("gscale.no_pairs")
+            verdict = none
         else:
             seeds = t("gscale.seeds", s=f"{a['seeds']:.3g}") if not math.isnan(a["seeds"]) else t("gscale.one_seed")
             verdict = t("gscale.agree" if a["agree"] else "gscale.disagree", within=f"{a['within']:.3g}",
                         across=f"{a['across']:.3g}", k=a["groups"], seeds=seeds)
-        m = measure(y)
-        lines.append(Markdown(f"**{t(m.label if m else f'label.{y}')}**: {tau} {verdict}"))
+        m = measure(a["measure"])
+        lines.append(Markdown(f"**{t(m.label if m else 'label.' + a['measure'])}**: {tau} {verdict}"))
     return lines
 
 

@@ -14,7 +14,7 @@ from ..analysis.sgd_noise import CONFIG, OUTCOMES, g_table, sharpness_columns
 from ..i18n import t
 from .common import label
 
-PANEL = 230   # px: three or four panels side by side on a wide page
+PANEL = (330, 210)   # px (width, height): two panels a row fit a page at its usual width
 
 
 def g_points(runs: pd.DataFrame, optim: Mapping | None = None) -> pd.DataFrame:
@@ -44,12 +44,15 @@ def shared_g(points: pd.DataFrame) -> pd.DataFrame:
     return groups[groups.configs > 1].reset_index()
 
 
-def noise_scale_chart(runs: pd.DataFrame, optim: Mapping | None = None) -> alt.HConcatChart:
-    """Gap, test accuracy and sharpness (ε-sharpness and λ_max where measured) against g, log x, one panel each."""
+def noise_scale_chart(runs: pd.DataFrame, optim: Mapping | None = None) -> alt.ConcatChart:
+    """Gap, test accuracy and sharpness (ε-sharpness and λ_max where measured) against g, log x, one panel each,
+    two a row; the x range padded by a factor 1.5 either side, so no point sits on the frame."""
     pts = g_points(runs, optim)
+    lo, hi = (float(pts.g.min()) / 1.5, float(pts.g.max()) * 1.5) if len(pts) else (1.0, 10.0)
+    log_x = alt.Scale(type="log", domain=[lo, hi], nice=False)
     sizes = sorted(int(b) for b in pts.batch_size.unique()) if len(pts) else []
     lrs = [format(v, "g") for v in sorted(pts.lr.unique())] if len(pts) else []
-    x = alt.X("g:Q", title=t("gscale.axis"), scale=alt.Scale(type="log"), axis=alt.Axis(format="~g", tickCount=5))
+    x = alt.X("g:Q", title=t("gscale.axis"), scale=log_x, axis=alt.Axis(format="~g", tickCount=5))
     colour = alt.Color("batch_size:O", title=t("chart.batch_size"), sort=sizes,
                        scale=alt.Scale(scheme="viridis", domain=sizes),
                        legend=alt.Legend(orient="bottom", direction="horizontal"))
@@ -65,17 +68,19 @@ def noise_scale_chart(runs: pd.DataFrame, optim: Mapping | None = None) -> alt.H
     panels = []
     for measure in dict.fromkeys(pts.measure):
         sub = pts[pts.measure == measure]
-        y = alt.Y("value:Q", title=label(measure), scale=alt.Scale(zero=False))
+        y = alt.Y("value:Q", title=label(measure), scale=alt.Scale(zero=False, padding=10))   # no mark on the frame
         base = alt.Chart(sub)
         layers = [alt.Chart(rules).mark_rule(color="#999", strokeDash=[2, 3]).encode(
-                      x=alt.X("g:Q", scale=alt.Scale(type="log")),
+                      x=alt.X("g:Q", scale=log_x),
                       tooltip=[alt.Tooltip("g:Q", title=t("gscale.shared"), format=",.4g"),
                                alt.Tooltip("configs:Q", title=t("gscale.configs"))])] if len(rules) else []
         layers.append(base.transform_filter(alt.datum.at_fit).mark_point(filled=True, size=70, opacity=0.85)
                       .encode(x=x, y=y, color=colour, shape=shape, tooltip=tooltip))
         layers.append(base.transform_filter(~alt.datum.at_fit).mark_point(filled=False, size=80, strokeWidth=1.6)
                       .encode(x=x, y=y, color=colour, shape=shape, tooltip=tooltip))
-        panels.append(alt.layer(*layers).properties(width=PANEL, height=PANEL, title=label(measure)))
+        panels.append(alt.layer(*layers).properties(width=PANEL[0], height=PANEL[1], title=label(measure)))
     if not panels:
-        panels = [alt.Chart(pd.DataFrame({"g": []})).mark_point().encode(x=x).properties(width=PANEL, height=PANEL)]
-    return alt.hconcat(*panels).resolve_scale(color="shared", shape="shared").properties(title=t("gscale.title"))
+        panels = [alt.Chart(pd.DataFrame({"g": []})).mark_point().encode(x=x).properties(width=PANEL[0],
+                                                                                         height=PANEL[1])]
+    return alt.concat(*panels, columns=2).resolve_scale(color="shared", shape="shared").properties(
+        title=t("gscale.title"))

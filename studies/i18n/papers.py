@@ -30,9 +30,14 @@ PAPERS = {
     "gscale.untrained": ("{k} run(s) that did not train (stalled, diverged, pruned or failed) are not drawn.",
                          "{k} 次未完成训练的运行（停滞、发散、剪枝或失败）未画出。"),
     "gscale.tau": ("Kendall τ(g, ·) = {tau:+.2f} over {n} runs at the fit.", "在 {n} 次达到拟合的运行上，Kendall τ(g, ·) = {tau:+.2f}。"),
-    "gscale.no_tau": ("No τ ({n} runs at the fit, or a single g).", "无 τ（{n} 次达到拟合的运行，或只有一个 g）。"),
+    "gscale.no_tau": ("No τ ({n} run(s) at the fit, or a single g).", "无 τ（{n} 次达到拟合的运行，或只有一个 g）。"),
     "gscale.no_pairs": ("No two configurations share g (within 5 %), so this study cannot say whether equal-g runs agree.",
                         "没有两个配置的 g 相同（相差 5 % 以内），因此本研究无法判断 g 相同的运行是否一致。"),
+    "gscale.pairs_missed": ("The configurations that share a g ({k} group(s), the dotted rules) did not all reach the "
+                            "study's fit, so no equal-g pair is left to compare; with a fixed epoch budget runs end at "
+                            "different train losses, and a target (a train loss or accuracy) compares them at one.",
+                            "共有某个 g 的配置（{k} 组，即虚线）没有全部达到研究的拟合，因此没有可比较的 g 相同的配置；"
+                            "固定轮数预算下各运行的最终训练损失不同，设定目标（训练损失或准确率）才能在同一拟合下比较。"),
     "gscale.agree": ("Equal-g configurations fall together: they differ by {within} (median over {k} group(s)) against "
                      "{across} across all configurations; {seeds}.",
                      "g 相同的配置落在一起：组内相差 {within}（{k} 组的中位数），而所有配置之间相差 {across}；{seeds}。"),

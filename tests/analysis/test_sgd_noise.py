@@ -97,3 +97,12 @@ def test_reading_and_caption_in_both_languages():
     assert "N = 1,000" in cap and "m = 0\\.9 for momentum" in cap and "adam left out (1 run(s))" in cap
     with i18n.language("zh"):
         assert "落在一起" in sgd_noise.reading(runs, {})[1] and "已排除 adam" in sgd_noise.caption(runs, {})
+
+
+def test_an_equal_g_pair_that_missed_the_fit_is_named_not_denied():
+    runs = _runs([("sgd", 0.01, 16, 0, 0.90), ("sgd", 0.04, 64, 0, 0.91, "done", 0.5),   # g 0.625 twice
+                  ("sgd", 0.04, 16, 0, 0.80, "done", 0.5)])
+    lines = sgd_noise.reading(runs)
+    assert len(lines) == 1 and "No τ (1 run(s)" in lines[0] and "share a g (1 group(s)" in lines[0]
+    runs = _runs([("sgd", 0.01, 16, 0, 0.90), ("sgd", 0.04, 16, 0, 0.80)])                 # g 0.625 and 2.5
+    assert "No two configurations share g" in sgd_noise.reading(runs)[0]

@@ -33,10 +33,11 @@ def test_points_have_g_per_run_and_panel_and_leave_adaptive_runs_out():
 
 def test_chart_has_one_log_x_panel_per_measure_colour_batch_shape_lr():
     spec = to_vega_lite(sgd_noise.noise_scale_chart(_runs()))
-    assert len(spec["hconcat"]) == 3
+    assert len(spec["concat"]) == 3 and spec["columns"] == 2
     text = json.dumps(spec, ensure_ascii=False)
     assert '"type": "log"' in text and '"field": "batch_size"' in text and '"field": "lr_label"' in text
     assert "!datum.at_fit" in text                               # the hollow layer: runs that missed the fit
+    assert spec["concat"][0]["layer"][-1]["encoding"]["x"]["scale"]["domain"] == pytest.approx([5 / 1.5, 20 * 1.5])
     assert "ηN/(B(1−m))" in text
     with i18n.language("zh"):
         assert "噪声尺度" in json.dumps(to_vega_lite(sgd_noise.noise_scale_chart(_runs())), ensure_ascii=False)
@@ -44,4 +45,4 @@ def test_chart_has_one_log_x_panel_per_measure_colour_batch_shape_lr():
 
 def test_an_empty_study_still_draws():
     spec = to_vega_lite(sgd_noise.noise_scale_chart(_runs().iloc[4:]))   # adam only: nothing to place
-    assert len(spec["hconcat"]) == 1
+    assert len(spec["concat"]) == 1
