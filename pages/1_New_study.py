@@ -22,8 +22,9 @@ S = st.session_state
 CSV = "csv (upload your own)"
 
 
-def fill_form(spec) -> None:
+def fill_form(spec, source: str) -> None:
     """Put a spec (a paper's template, an uploaded TOML) into the form; fields the form lacks are kept."""
+    S["_filled_by"] = source
     values = form.spec_to_form(spec)
     S["_base"] = spec.to_dict()
     S["_csv"] = {"dataset": spec.dataset} if spec.dataset.startswith("csv:") else None
@@ -40,9 +41,7 @@ if pick != S.get("_paper"):
     S["_paper"] = pick
     template, S["_paper_bad"] = papers.load_or_error(pick) if pick else (None, None)
     if template is not None:
-        fill_form(template)
-if pick:
-    (paper_col.warning if S.get("_paper_bad") else paper_col.info)(S.get("_paper_bad") or papers.described(pick))
+        fill_form(template, pick)
 up = toml_col.file_uploader(t("form.toml", kib=MAX_SPEC_BYTES >> 10), type=["toml"], key="toml_upload",
                             max_upload_size=1, help=t("form.toml_help"))
 if up is None:
@@ -55,7 +54,11 @@ if up is not None and S.get("_toml_id") != up.file_id:
         S["_toml_bad"] = t("form.toml_bad", field=e.field, why=str(e).removeprefix(f"{e.field}: "))   # its key
     else:
         S.pop("_toml_bad", None)
-        fill_form(spec)
+        fill_form(spec, "toml")
+if pick and S.get("_paper_bad"):
+    paper_col.warning(S["_paper_bad"])
+elif pick and S.get("_filled_by") == pick:   # an upload since then filled the form: the note is no longer true
+    paper_col.info(papers.described(pick))
 if S.get("_toml_bad"):
     st.error(S["_toml_bad"])
 for k, v in form.form_defaults().items():

@@ -1,6 +1,7 @@
 """AppTest: Generalization's noise-scale view (drawn for a study that varies lr and B, a note why not otherwise,
 in English and 中文) and New study's "Reproduce a paper" (picking a template fills the form with all of it)."""
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -81,6 +82,9 @@ def test_reproduce_a_paper_fills_the_form_with_the_whole_template(tmp_path, monk
     values = {k[2:]: at.session_state[k] for k in at.session_state if isinstance(k, str) and k.startswith("f_")}
     launched = form.build_spec(values, at.session_state["_base"])
     assert launched.to_toml() == papers.load("keskar").to_toml()
+    toml = (Path(__file__).resolve().parents[1] / "examples" / "quick.toml").read_bytes()
+    at.file_uploader(key="toml_upload").upload("quick.toml", toml, "application/toml").run()
+    assert at.text_input(key="f_name").value == "quick" and not text(at.info)    # the paper's note is gone
     at = open_page("pages/1_New_study.py", tmp_path, monkeypatch, {"paper_pick": "Shallue et al. 2018", "lang": "zh"})
     assert not at.exception and "每个批大小单独调学习率" in text(at.info)
     assert at.text_input(key="f_lr_momentum").value.startswith("0.0025, 0.005")   # the sweep came along
