@@ -5,8 +5,8 @@ import streamlit as st
 import ui
 from studies.i18n import t
 from studies import charts, measures
-from studies.charts import fit as charts_fit, runs as charts_runs
-from studies.analysis import fairness, runtable, scaling
+from studies.charts import fit as charts_fit, runs as charts_runs, sgd_noise as charts_g
+from studies.analysis import fairness, runtable, scaling, sgd_noise
 
 store = ui.page(t("nav.Generalization"), ":material/school:")
 sid = ui.study_picker(store)
@@ -76,6 +76,15 @@ if fairness.sweeps_lr(all_runs):
         ui.chart(charts_fit.lr_heatmap, all_runs, "test_acc", optimizer=opt, name=f"{sid}-lr-test-acc",
                  key="gen_heat_acc")
     st.caption(t("caption.lr_heatmap", opt=opt))
+
+st.subheader(t("gscale.subheader"))
+optim = sgd_noise.optim_of(store.spec_text(sid))
+if why := sgd_noise.has_view(all_runs, optim):
+    st.info(t(why))
+else:
+    ui.chart(charts_g.noise_scale_chart, all_runs, optim, csv=charts_g.g_points(all_runs, optim),
+             name=f"{sid}-noise-scale", key="gen_noise_scale", caption=sgd_noise.caption(all_runs, optim))
+    st.markdown("  \n".join(sgd_noise.reading(all_runs, optim)))
 
 st.subheader(t("runs.title"))
 table = runtable.run_table(all_runs)

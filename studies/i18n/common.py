@@ -317,3 +317,7 @@ CATALOGUE.update(CURVATURE)
 from .watch import WATCH  # noqa: E402 - λ_max over training, adaptive sharpness, the 2-D landscape, the audit
 
 CATALOGUE.update(WATCH)
+
+from .papers import PAPERS  # noqa: E402 - the noise-scale view and the paper templates
+
+CATALOGUE.update(PAPERS)
