@@ -8,7 +8,7 @@ import streamlit as st
 
 import ui
 from studies import form, form_fields, measures, papers, uploads
-from studies.i18n import plain, t
+from studies.i18n import code, plain, t
 from studies.clusters import ClusterError, configured_clusters
 from studies.config import (DATASET_KINDS, DEVICES, LOSSES, LR_SCALINGS, MODELS, OPTIM_HYPER, OPTIMIZERS,
                             SCHEDULES, SpecError)
@@ -243,7 +243,7 @@ if spec is not None:
         except QueueFull:
             st.error(t("form.queue_full", n=max_queued()))
         else:
-            st.success(t("form.queued", name=spec.name, job=job["job_id"]))
+            st.success(t("form.queued", name=spec.name, job=code(job["job_id"])))
         st.page_link("pages/2_Jobs.py", label=t("form.watch"), icon=":material/queue:")
     dl.download_button(t("form.download_toml"), spec.to_toml(), file_name=f"{spec.name}.toml", mime="application/toml",
                        key="toml_download", on_click="ignore", icon=":material/download:")

@@ -164,8 +164,8 @@ FORM = {
     "form.long_confirm": ("Yes, queue {n} runs for about {time}", "是的，将 {n} 次运行加入队列（约 {time}）"),
     "form.launch_blocked": ("The uploaded TOML was rejected: upload a fixed file or clear it first",
                             "上传的 TOML 被拒绝：请先上传修正后的文件或清除它"),
-    "form.queued": ("Queued **{name}** as job `{job}`: it starts as soon as this machine is free.",
-                    "已将 **{name}** 加入队列，任务 `{job}`：本机空闲时立即开始。"),
+    "form.queued": ("Queued **{name}** as job {job}: it starts as soon as this machine is free.",
+                    "已将 **{name}** 加入队列，任务 {job}：本机空闲时立即开始。"),
     "form.watch": ("Watch it on Jobs", "在任务页查看"),
     "form.download_toml": ("Download as TOML", "下载为 TOML"),
 }
