@@ -8,7 +8,7 @@ import pandas as pd
 from ..measures import measures
 from .fairness import fitted
 
-GRID = ["optimizer", "batch_size", "lr", "shuffle", "seed"]
+GRID = ["optimizer", "batch_size", "lr", "shuffle", "seed", "budget"]   # budget: where runs have one
 OUTCOME = ["status", "at_fit", "reached_target", "epochs", "steps", "train_acc", "test_acc", "gap_acc",
            "train_loss", "test_loss", "gap_loss", "epoch_time_s", "total_time_s"]
 
