@@ -50,7 +50,8 @@ else:
              x=x_axis or "epoch", smooth=smooth, show_runs=show_runs,
              caption=t("caption.curve_bands", n=len(chosen), k=int(chosen.seed.nunique())) + " " +
              (t("caption.curve_smooth", w=smooth) if smooth > 1 else "") +
-             (" " + t("caption.curve_log") if metric.endswith("loss") else ""))
+             (" " + t("caption.curve_log") if metric.endswith("loss") else "") + " " +
+             fairness.held_equal(all_runs[all_runs.batch_size.isin(picked)]))
 
 st.subheader(t("gen.target"))
 if "reached_target" not in runs or not runs.reached_target.fillna(False).astype(bool).any():

@@ -8,7 +8,7 @@ import pandas as pd
 from ..measures import measures
 from .fairness import fitted
 
-GRID = ["optimizer", "batch_size", "lr", "shuffle", "seed", "budget"]   # budget: where runs have one
+GRID = ["optimizer", "batch_size", "lr", "shuffle", "seed"]
 OUTCOME = ["status", "at_fit", "reached_target", "epochs", "steps", "train_acc", "test_acc", "gap_acc",
            "train_loss", "test_loss", "gap_loss", "epoch_time_s", "total_time_s"]
 
@@ -24,7 +24,7 @@ def run_table(runs: pd.DataFrame) -> pd.DataFrame:
     if runs.empty:
         return pd.DataFrame(columns=GRID + OUTCOME + ["run_id"])
     df = runs.assign(at_fit=fitted(runs))
-    cols = [c for c in GRID + OUTCOME if c in df.columns] + measure_columns(df) + ["run_id"]
+    cols = [c for c in GRID + ["budget"] + OUTCOME if c in df.columns] + measure_columns(df) + ["run_id"]
     return df[cols].sort_values([c for c in GRID if c in df.columns], kind="mergesort", ignore_index=True)
 
 
