@@ -19,7 +19,7 @@ def budget_store(tmp_path_factory):
     spec = StudySpec.from_dict({"name": "budgets", "dataset": "digits", "hidden": [16], "batch_sizes": [32, 256],
                                 "optimizers": ["momentum"], "shuffle": [True], "seeds": [0, 1],
                                 "budgets": ["epochs:2", "steps:60", "target"], "target_train_acc": 0.8,
-                                "epochs": 30, "lr": {"momentum": 0.05}, "measure": dict(NO_MEASURE)})
+                                "epochs": 30, "lr": {"momentum": [0.05, 0.1]}, "measure": dict(NO_MEASURE)})
     path = root / "budgets.toml"
     path.write_text(spec.to_toml())
     subprocess.run([sys.executable, "-m", "studies", "run", str(path), "--store", str(root), "--quiet"], check=True,
@@ -43,3 +43,4 @@ def test_generalization_tells_the_budgets_apart(budget_store, monkeypatch):
     assert "epochs:2: Held equal across batch sizes: the epoch budget (2 epochs, no target)" in captions
     assert "target: Held equal across batch sizes: the target (train accuracy ≥ 0.8)" in captions
     assert any('"field": "budget"' in c.proto.spec for c in charts(at))
+    assert at.selectbox(key="gen_heat_budget").options == ["epochs:2", "steps:60", "target"]   # lr grid: one budget

@@ -4,6 +4,7 @@ import pandas as pd
 
 from studies.analysis.conclusions import comparable, end_difference, group_summary
 from studies.analysis.fairness import best_lr, budget_text, fitted, held_equal, matched_fit
+from studies.analysis.predictors import granulated_tau, sweep_coordinates
 
 
 def _runs():
@@ -61,3 +62,13 @@ def test_conclusions_group_and_differ_within_a_budget():
 def test_budget_text_leaves_written_budgets_alone_and_escapes_the_rest():
     assert budget_text("steps:400") == "steps:400" and budget_text("target") == "target"
     assert budget_text("[x](http://e)") == r"\[x\]\(http\://e\)"
+
+
+def test_granulated_tau_compares_batch_sizes_within_a_budget():
+    """Within each budget the measure falls as the gap rises with B (ψ = −1); pooled across budgets the
+    pairs (epochs B=16, steps B=256) would agree instead. Two groups, one per budget, and ψ_B = −1."""
+    runs = pd.DataFrame({"batch_size": [16, 256, 16, 256], "budget": ["epochs:4"] * 2 + ["steps:400"] * 2,
+                         "optimizer": "sgd", "lr": 0.1, "shuffle": True, "seed": 0})
+    measure, gap = [2.0, 1.0, 4.0, 3.0], [0.1, 0.2, 0.3, 0.4]
+    psi, per, groups = granulated_tau(sweep_coordinates(runs), measure, gap)
+    assert groups == 2 and per == {"batch_size": -1.0} and psi == -1.0
