@@ -270,7 +270,8 @@ class StudySpec:
         if self.model == "cnn" and kind == "tabular":
             raise SpecError("model", f"cnn needs image or sequence data and {self.dataset!r} is tabular; "
                                      "use model = \"mlp\"")
-        if self.warmup_epochs >= self.epochs and self.warmup_epochs > 0:
+        capped = not self.budgets or "target" in self.budgets   # runs that train by `epochs`
+        if self.warmup_epochs >= self.epochs and self.warmup_epochs > 0 and capped:
             raise SpecError("warmup_epochs", f"{self.warmup_epochs} warm-up epochs leave no training in "
                                              f"{self.epochs} epochs; use fewer than epochs")
         for opt, _ in self.lr:

@@ -90,6 +90,13 @@ def test_bad_budget_fields_are_one_line_errors_that_say_what_to_change(fields, w
     assert text.split(":")[0] in ("budgets", "warmup_epochs", "batch_schedule", "batch_growth")
 
 
+def test_warm_up_is_checked_against_the_budget_that_trains():
+    runs = spec(budgets=["epochs:50"], warmup_epochs=25, epochs=20).expand(n_train=N_DIGITS)   # epochs unused
+    assert runs[0].epochs == 50 and runs[0].warmup_epochs == 25
+    with pytest.raises(SpecError, match="warmup_epochs: 25 warm-up epochs leave no training in 20 epochs"):
+        spec(budgets=["epochs:50", "target"], target_train_acc=0.9, warmup_epochs=25, epochs=20)
+
+
 def test_legacy_specs_keep_their_run_and_study_ids():
     """Pinned before budgets existed: cached runs are reused."""
     old = StudySpec.from_dict({"dataset": "digits", "target_train_acc": 0.99, "schedule": "step",
@@ -193,3 +200,20 @@ def test_a_partial_epoch_is_left_out_of_the_epoch_time():
     assert median_epoch_time(rows) == (2.0, 2)
     cut_only = rows[:1] + [{"epoch": 1, "epoch_time_s": 0.2, "partial": True}]
     assert median_epoch_time(cut_only)[1] == 0
+
+
+def test_progress_counts_the_epochs_a_step_budget_takes_and_the_row_says_its_budget():
+    """The executors announce run.epochs; for steps:130 at B = 16 that is ⌈130/90⌉ = 2, the epochs it trains."""
+    from studies.config import MeasureSpec
+    from studies.executors import SerialBackend
+    from studies.worker import RunJob
+    from tests.conftest import NO_MEASURE
+
+    run = spec(budgets=["steps:130"], hidden=[8]).expand(n_train=N_DIGITS)[0]
+    events = []
+    [(_, outcome)] = list(SerialBackend().map([RunJob(run, MeasureSpec.from_dict(NO_MEASURE))], events.append))
+    start = [e for e in events if e["event"] == "run_start"]
+    assert start[0]["epochs"] == 2 == len([e for e in events if e["event"] == "epoch"])
+    row = outcome.row
+    assert (row["budget"], row["steps"], row["epochs"], row["examples"]) == ("steps:130", 130, 2, N_DIGITS + 40 * 16)
+    assert row["timed_epochs"] == 1 and row["epoch_time_s"] == outcome.epochs.epoch_time_s.iloc[1]   # partial out
