@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..budget import budget_label
 from ..i18n import Markdown, plain, t
 from ..config import PRUNED
 
@@ -109,8 +110,23 @@ def sweeps_lr(runs: pd.DataFrame) -> bool:
     return bool(len(runs)) and "lr" in runs and bool(runs.groupby(group_of(runs)).lr.nunique().max() > 1)
 
 
+def with_budget(runs: pd.DataFrame) -> pd.DataFrame:
+    """``runs`` whose rows stored before the ``budget`` column (beside rows with one: a study re-run after it
+    came) get the budget they held (budget.budget_label), so they are not taken for a budget of their own."""
+    if "budget" not in runs.columns or not runs["budget"].isna().any():
+        return runs
+    cols = [c for c in ("target_train_acc", "target_train_loss") if c in runs.columns]
+    targeted = (runs[cols].fillna(0).astype(float) > 0).any(axis=1) if cols else pd.Series(False, runs.index)
+    epochs = pd.to_numeric(runs.get("epoch_budget", runs.get("epochs")), errors="coerce")
+    derived = pd.Series([budget_label("", int(e) if e == e else 0, bool(tg)) for e, tg in zip(epochs, targeted)],
+                        index=runs.index)
+    return runs.assign(budget=runs["budget"].where(runs["budget"].notna(), derived))
+
+
 def with_best_lr(runs: pd.DataFrame) -> pd.DataFrame:
-    """``runs`` with the boolean ``best_lr`` column (recomputed: runs may have been added since)."""
+    """``runs`` with the boolean ``best_lr`` column (recomputed: runs may have been added since) and every row's
+    ``budget`` (with_budget)."""
+    runs = with_budget(runs)
     if runs.empty or not set(GROUP + ["lr", "status"]) <= set(runs.columns):
         return runs
     return runs.assign(best_lr=best_lr(runs))

@@ -3,7 +3,7 @@ end differences are judged per budget (known answers on hand-made runs tables)."
 import pandas as pd
 
 from studies.analysis.conclusions import comparable, end_difference, group_summary
-from studies.analysis.fairness import best_lr, budget_text, fitted, held_equal, matched_fit
+from studies.analysis.fairness import best_lr, budget_text, by_budget, fitted, held_equal, matched_fit, with_best_lr
 from studies.analysis.predictors import granulated_tau, sweep_coordinates
 
 
@@ -72,3 +72,12 @@ def test_granulated_tau_compares_batch_sizes_within_a_budget():
     measure, gap = [2.0, 1.0, 4.0, 3.0], [0.1, 0.2, 0.3, 0.4]
     psi, per, groups = granulated_tau(sweep_coordinates(runs), measure, gap)
     assert groups == 2 and per == {"batch_size": -1.0} and psi == -1.0
+
+
+def test_rows_stored_before_the_budget_column_join_the_budget_they_held():
+    """A legacy study re-run after budgets came: its cached rows have no budget, its new rows "epochs:20"."""
+    runs = _runs().query("budget == 'epochs:4'").assign(epoch_budget=20, budget=["epochs:20"] * 4 + [None] * 4)
+    out = with_best_lr(runs)
+    assert set(out.budget) == {"epochs:20"} and len(by_budget(out)) == 1
+    targeted = runs.assign(budget=None, target_train_acc=0.9)
+    assert set(with_best_lr(targeted).budget) == {"target"}
