@@ -6,6 +6,7 @@ device is synchronised. No I/O here: the runner stores what this returns.
 """
 from __future__ import annotations
 
+import functools
 import math
 import time
 
@@ -77,6 +78,7 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
     opt = make_optimizer(run.optimizer, model.parameters(), run.lr, run.weight_decay, dict(run.hyper))
     n = data.n_train
     plan = plan_of(run, n)
+    bounds_of = functools.cache(lambda size: batch_bounds(n, size, run.drop_last))   # one list per phase
     scheduled = run.schedule != "constant" or plan.warmup_steps > 0
     orders = epoch_orders(n, shuffle=run.shuffle, generator=torch.Generator().manual_seed(run.seed),
                           device=device)
@@ -91,7 +93,7 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
     for epoch in range(1, plan.epochs + 1):
         order = next(orders)
         size, start = plan.batch_sizes[epoch - 1], step
-        bounds = batch_bounds(n, size, run.drop_last)[:plan.steps_in(epoch, step)]
+        bounds = bounds_of(size)[:plan.steps_in(epoch, step)]
         lr_at = (lambda s, e=epoch, s0=start: run.lr * factor(plan.lr_step(e, s - s0, s))) if scheduled else None
         with denormals_flushed(device), Stopwatch(device) as clock:
             running, step = plain_steps(model, opt, loss_fn, data.x_train, data.y_train, order, bounds, step, lr_at)
