@@ -9,6 +9,7 @@ import streamlit as st
 import ui
 from studies import form, form_fields, measures, papers, uploads
 from studies.i18n import code, plain, t
+from studies.budget import BATCH_SCHEDULES
 from studies.clusters import ClusterError, configured_clusters
 from studies.config import (DATASET_KINDS, DEVICES, LOSSES, LR_SCALINGS, MODELS, OPTIM_HYPER, OPTIMIZERS,
                             SCHEDULES, SpecError)
@@ -153,6 +154,14 @@ with train_col:
                     help=t("form.target_acc_help"), disabled=budget)
     st.number_input(t("form.target_loss"), 0.0, 1e6, step=0.01, format="%g", key="f_target_train_loss",
                     help=t("form.target_loss_help"), disabled=budget)
+    st.text_input(t("form.budgets"), key="f_budgets", placeholder="epochs:30, steps:6000, target",
+                  help=t("form.budgets_help"))
+    errors["budgets"] = st.empty()
+    a, b = st.columns(2)
+    a.selectbox(t("form.batch_schedule"), BATCH_SCHEDULES, key="f_batch_schedule", help=t("form.batch_schedule_help"),
+                format_func=lambda c: t(f"form.batch_schedule.{c}"))
+    b.number_input(t("form.batch_growth"), 2, 1024, key="f_batch_growth", disabled=S["f_batch_schedule"] == "constant")
+    errors["batch_schedule"], errors["batch_growth"] = st.empty(), st.empty()
     a, b = st.columns(2)
     a.selectbox(t("form.lr_rule"), LR_SCALINGS, key="f_lr_scaling", help=t("form.lr_rule_help"))
     b.number_input(t("form.base_batch"), 1, 1 << 24, key="f_base_batch_size")

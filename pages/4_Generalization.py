@@ -50,7 +50,8 @@ else:
              x=x_axis or "epoch", smooth=smooth, show_runs=show_runs,
              caption=t("caption.curve_bands", n=len(chosen), k=int(chosen.seed.nunique())) + " " +
              (t("caption.curve_smooth", w=smooth) if smooth > 1 else "") +
-             (" " + t("caption.curve_log") if metric.endswith("loss") else ""))
+             (" " + t("caption.curve_log") if metric.endswith("loss") else "") + " " +
+             fairness.held_equal(all_runs[all_runs.batch_size.isin(picked)]))
 
 st.subheader(t("gen.target"))
 if "reached_target" not in runs or not runs.reached_target.fillna(False).astype(bool).any():
@@ -69,11 +70,14 @@ else:
 if fairness.sweeps_lr(all_runs):
     st.subheader(t("gen.lr_grid"))
     opt = st.selectbox(t("gen.optimizer"), sorted(all_runs.optimizer.unique()), key="gen_heat_opt", bind="query-params")
+    heat, budgets = all_runs, list(dict.fromkeys(all_runs.get("budget", [])))
+    if len(budgets) > 1:   # a cell is one configuration: one budget at a time
+        heat = all_runs[all_runs.budget == st.selectbox(t("label.budget"), budgets, key="gen_heat_budget")]
     left, right = st.columns(2)
     with left:
-        ui.chart(charts_fit.lr_heatmap, all_runs, "steps", optimizer=opt, name=f"{sid}-lr-steps", key="gen_heat_steps")
+        ui.chart(charts_fit.lr_heatmap, heat, "steps", optimizer=opt, name=f"{sid}-lr-steps", key="gen_heat_steps")
     with right:
-        ui.chart(charts_fit.lr_heatmap, all_runs, "test_acc", optimizer=opt, name=f"{sid}-lr-test-acc",
+        ui.chart(charts_fit.lr_heatmap, heat, "test_acc", optimizer=opt, name=f"{sid}-lr-test-acc",
                  key="gen_heat_acc")
     st.caption(t("caption.lr_heatmap", opt=opt))
 

@@ -310,6 +310,16 @@ CATALOGUE.update({
     "held.and": (" and ", "且"),
 })
 
+CATALOGUE.update({
+    # ---- budgets (studies/budget.py): what a fixed budget holds equal, and the budget as a chart/table label
+    "held.steps": ("{n} updates (a step budget, no target)", "{n} 次参数更新（步数预算，无目标）"),
+    "held.examples": ("{n} training examples (⌈{n}/B⌉ updates, no target)",
+                      "{n} 个训练样本（⌈{n}/B⌉ 次参数更新，无目标）"),
+    "label.budget": ("budget", "预算"),
+    "label.epoch_batch_size": ("batch size in use", "当前批大小"),
+    "label.examples": ("examples seen", "已见样本数"),
+})
+
 from .curvature import CURVATURE  # noqa: E402 - the Curvature page's and [optim]'s strings
 
 CATALOGUE.update(CURVATURE)
