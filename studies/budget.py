@@ -27,19 +27,18 @@ _EXAMPLE = "\"epochs:30\", \"steps:6000\", \"examples:120000\" or \"target\""
 def read_budget(v: Any) -> str:
     """One budget, canonical ("steps:400"); a SpecError saying how to write it otherwise."""
     if not isinstance(v, str):
-        raise SpecError("budgets", f"{v!r} is not a budget; write {_EXAMPLE}")
+        raise SpecError("budgets", key="spec.not_budget", v=repr(v), example=_EXAMPLE)
     if v == "target":
         return v
     m = _BUDGET_RE.match(v)
     if not m:
         kind = v.split(":", 1)[0].strip()
         if kind in BUDGET_KINDS[:3]:
-            raise SpecError("budgets", f"{v!r} needs a whole number after the colon, no spaces; "
-                                       f"write e.g. \"{kind}:100\"")
-        raise SpecError("budgets", f"{v!r} is not a budget; write {_EXAMPLE}")
+            raise SpecError("budgets", key="spec.budget_number", v=repr(v), kind=kind)
+        raise SpecError("budgets", key="spec.not_budget", v=repr(v), example=_EXAMPLE)
     kind, n = m.group(1), int(m.group(2))
     if not 1 <= n <= _LIMITS[kind]:
-        raise SpecError("budgets", f"{v!r} is out of range; use {kind}:N with N from 1 to {_LIMITS[kind]}")
+        raise SpecError("budgets", key="spec.budget_range", v=repr(v), kind=kind, most=_LIMITS[kind])
     return f"{kind}:{n}"
 
 
@@ -150,19 +149,17 @@ def check_spec(spec) -> None:
     """The budget keys against the rest of a StudySpec: SpecErrors that say what to change."""
     targeted = spec.target_train_acc > 0 or spec.target_train_loss > 0
     if "target" in spec.budgets and not targeted:
-        raise SpecError("budgets", "\"target\" needs a target; set target_train_acc or target_train_loss, "
-                                   "or drop \"target\"")
+        raise SpecError("budgets", key="spec.target_budget")
     if spec.batch_schedule != "constant":
         counted = [b for b in spec.budgets if parse(b)[0] in STEP_BUDGETS]
         if counted:
-            raise SpecError("batch_schedule", f"\"{spec.batch_schedule}\" grows the batch at 50 % and 75 % of an "
-                                              f"epoch budget and {counted[0]!r} counts updates; use epochs or "
-                                              "target budgets, or batch_schedule = \"constant\"")
+            raise SpecError("batch_schedule", key="spec.schedule_counted", schedule=spec.batch_schedule,
+                            budget=repr(counted[0]))
     for b in spec.budgets:
         kind, n = parse(b)
         if kind == "epochs" and 0 < spec.warmup_epochs >= n:
-            raise SpecError("warmup_epochs", f"{spec.warmup_epochs} warm-up epochs leave no training in "
-                                             f"budget {b!r}; use fewer than {n}")
+            raise SpecError("warmup_epochs", key="spec.warmup_budget", warmup=spec.warmup_epochs, budget=repr(b),
+                            n=n)
 
 
 def resolve(spec, budget: str, batch_size: int, n_train: int) -> dict:
@@ -175,6 +172,6 @@ def resolve(spec, budget: str, batch_size: int, n_train: int) -> dict:
     cap = step_cap(budget, batch_size)
     if cap is not None and spec.warmup_epochs and steps_per_epoch(n_train, batch_size, spec.drop_last) \
             * spec.warmup_epochs >= cap:
-        raise SpecError("warmup_epochs", f"{spec.warmup_epochs} warm-up epochs at batch size {batch_size} take "
-                                         f"all of budget {budget!r}; use fewer warm-up epochs or a larger budget")
+        raise SpecError("warmup_epochs", key="spec.warmup_takes_budget", warmup=spec.warmup_epochs,
+                        b=batch_size, budget=repr(budget))
     return {"epochs": epochs, "target_train_acc": 0.0, "target_train_loss": 0.0, "budget": budget}
