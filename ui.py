@@ -19,7 +19,7 @@ import streamlit as st
 
 from studies import charts, i18n
 from studies.analysis import conclusions, fairness, scaling, tidy
-from studies.i18n import t
+from studies.i18n import code, t
 from studies.device import device_slot
 from studies.jobs import JobManager
 from studies.store import Store, StoreError, open_store, resolve_root
@@ -221,7 +221,7 @@ def _sidebar(store: Store) -> None:
     queued = sum(j["state"] == "queued" for j in jobs)
     with st.sidebar:
         slots = sorted({"cpu", device_slot("auto")})
-        st.caption(t("frame.store", root=store.root, n=len(slots), slots=", ".join(slots)))
+        st.caption(t("frame.store", root=code(store.root), n=len(slots), slots=", ".join(slots)))
         if running or queued:
             names = ", ".join(t("frame.on", name=j["name"], slot=j.get("slot", "cpu")) for j in running) or t("frame.none")
             st.caption(t("frame.queue", running=len(running), names=names, queued=queued))
@@ -268,7 +268,7 @@ def study_picker(store: Store, all_studies: pd.DataFrame | None = None) -> str:
     """The sidebar's study select, mirrored in ?study= (an id, id prefix or unique name also works)."""
     df = studies(store) if all_studies is None else all_studies
     if df.empty:
-        st.info(t("frame.no_studies", root=store.root))
+        st.info(t("frame.no_studies", root=code(store.root)))
         st.stop()
     ids = list(df.study_id)
     wanted = st.query_params.get("study") or st.session_state.get("_study")

@@ -7,8 +7,9 @@ studies.jobs. Launching writes the spec to the queue: training never runs in thi
 import streamlit as st
 
 import ui
-from studies import form, form_fields, measures, uploads
-from studies.i18n import plain, t
+from studies import form, form_fields, measures, papers, uploads
+from studies.i18n import code, plain, t
+from studies.budget import BATCH_SCHEDULES
 from studies.clusters import ClusterError, configured_clusters
 from studies.config import (DATASET_KINDS, DEVICES, LOSSES, LR_SCALINGS, MODELS, NORMS, OPTIM_HYPER, OPTIMIZERS,
                             SCHEDULES, SpecError)
@@ -21,11 +22,31 @@ store = ui.page(t("nav.New_study"), ":material/science:")
 S = st.session_state
 CSV = "csv (upload your own)"
 
-# ---- start from an uploaded TOML (fills the form; fields the form lacks are kept)
+
+def fill_form(spec, source: str) -> None:
+    """Put a spec (a paper's template, an uploaded TOML) into the form; fields the form lacks are kept."""
+    S["_filled_by"] = source
+    values = form.spec_to_form(spec)
+    S["_base"] = spec.to_dict()
+    S["_csv"] = {"dataset": spec.dataset} if spec.dataset.startswith("csv:") else None
+    values["dataset"] = CSV if spec.dataset.startswith("csv:") else spec.dataset
+    S.update({f"f_{k}": v for k, v in values.items()})
+
+
+# ---- start from a paper's template (examples/) or an uploaded TOML: either fills the form
 # Streamlit's own "1MB per file" line is English and counts whole MB; the labels say the real limits instead
 st.html("<style>[data-testid='stFileUploaderDropzoneInstructions']{display:none}</style>")
-up = st.file_uploader(t("form.toml", kib=MAX_SPEC_BYTES >> 10), type=["toml"], key="toml_upload", max_upload_size=1,
-                      help=t("form.toml_help"))
+paper_col, toml_col = st.columns(2)
+pick = paper_col.selectbox(t("paper.pick"), [""] + [p.key for p in papers.templates()], key="paper_pick",
+                           help=t("paper.pick_help"), bind="query-params",
+                           format_func=lambda k: papers.paper(k).cite if k else t("paper.none"))
+if pick != S.get("_paper"):
+    S["_paper"] = pick
+    template, S["_paper_bad"] = papers.load_or_error(pick) if pick else (None, None)
+    if template is not None:
+        fill_form(template, pick)
+up = toml_col.file_uploader(t("form.toml", kib=MAX_SPEC_BYTES >> 10), type=["toml"], key="toml_upload",
+                            max_upload_size=1, help=t("form.toml_help"))
 if up is None:
     S.pop("_toml_bad", None)          # cleared: the form is usable again
 if up is not None and S.get("_toml_id") != up.file_id:
@@ -36,11 +57,11 @@ if up is not None and S.get("_toml_id") != up.file_id:
         S["_toml_bad"] = t("form.toml_bad", field=e.field, why=form_fields.error_text(e))   # its key
     else:
         S.pop("_toml_bad", None)
-        values = form.spec_to_form(spec)
-        S["_base"] = spec.to_dict()
-        S["_csv"] = {"dataset": spec.dataset} if spec.dataset.startswith("csv:") else None
-        values["dataset"] = CSV if spec.dataset.startswith("csv:") else spec.dataset
-        S.update({f"f_{k}": v for k, v in values.items()})
+        fill_form(spec, "toml")
+if pick and S.get("_paper_bad"):
+    paper_col.warning(S["_paper_bad"])
+elif pick and S.get("_filled_by") == pick:   # an upload since then filled the form: the note is no longer true
+    paper_col.info(papers.described(pick))
 if S.get("_toml_bad"):
     st.error(S["_toml_bad"])
 for k, v in form.form_defaults().items():
@@ -138,6 +159,14 @@ with train_col:
                     help=t("form.target_acc_help"), disabled=budget)
     st.number_input(t("form.target_loss"), 0.0, 1e6, step=0.01, format="%g", key="f_target_train_loss",
                     help=t("form.target_loss_help"), disabled=budget)
+    st.text_input(t("form.budgets"), key="f_budgets", placeholder="epochs:30, steps:6000, target",
+                  help=t("form.budgets_help"))
+    errors["budgets"] = st.empty()
+    a, b = st.columns(2)
+    a.selectbox(t("form.batch_schedule"), BATCH_SCHEDULES, key="f_batch_schedule", help=t("form.batch_schedule_help"),
+                format_func=lambda c: t(f"form.batch_schedule.{c}"))
+    b.number_input(t("form.batch_growth"), 2, 1024, key="f_batch_growth", disabled=S["f_batch_schedule"] == "constant")
+    errors["batch_schedule"], errors["batch_growth"] = st.empty(), st.empty()
     a, b = st.columns(2)
     a.selectbox(t("form.lr_rule"), LR_SCALINGS, key="f_lr_scaling", help=t("form.lr_rule_help"))
     b.number_input(t("form.base_batch"), 1, 1 << 24, key="f_base_batch_size")
@@ -228,7 +257,7 @@ if spec is not None:
         except QueueFull:
             st.error(t("form.queue_full", n=max_queued()))
         else:
-            st.success(t("form.queued", name=spec.name, job=job["job_id"]))
+            st.success(t("form.queued", name=spec.name, job=code(job["job_id"])))
         st.page_link("pages/2_Jobs.py", label=t("form.watch"), icon=":material/queue:")
     dl.download_button(t("form.download_toml"), spec.to_toml(), file_name=f"{spec.name}.toml", mime="application/toml",
                        key="toml_download", on_click="ignore", icon=":material/download:")

@@ -5,8 +5,8 @@ import streamlit as st
 import ui
 from studies.i18n import t
 from studies import charts, measures
-from studies.charts import fit as charts_fit, runs as charts_runs
-from studies.analysis import fairness, runtable, scaling
+from studies.charts import fit as charts_fit, runs as charts_runs, sgd_noise as charts_g
+from studies.analysis import fairness, runtable, scaling, sgd_noise
 
 store = ui.page(t("nav.Generalization"), ":material/school:")
 sid = ui.study_picker(store)
@@ -50,7 +50,8 @@ else:
              x=x_axis or "epoch", smooth=smooth, show_runs=show_runs,
              caption=t("caption.curve_bands", n=len(chosen), k=int(chosen.seed.nunique())) + " " +
              (t("caption.curve_smooth", w=smooth) if smooth > 1 else "") +
-             (" " + t("caption.curve_log") if metric.endswith("loss") else ""))
+             (" " + t("caption.curve_log") if metric.endswith("loss") else "") + " " +
+             fairness.held_equal(all_runs[all_runs.batch_size.isin(picked)]))
 
 st.subheader(t("gen.target"))
 if "reached_target" not in runs or not runs.reached_target.fillna(False).astype(bool).any():
@@ -69,13 +70,25 @@ else:
 if fairness.sweeps_lr(all_runs):
     st.subheader(t("gen.lr_grid"))
     opt = st.selectbox(t("gen.optimizer"), sorted(all_runs.optimizer.unique()), key="gen_heat_opt", bind="query-params")
+    heat, budgets = all_runs, list(dict.fromkeys(all_runs.get("budget", [])))
+    if len(budgets) > 1:   # a cell is one configuration: one budget at a time
+        heat = all_runs[all_runs.budget == st.selectbox(t("label.budget"), budgets, key="gen_heat_budget")]
     left, right = st.columns(2)
     with left:
-        ui.chart(charts_fit.lr_heatmap, all_runs, "steps", optimizer=opt, name=f"{sid}-lr-steps", key="gen_heat_steps")
+        ui.chart(charts_fit.lr_heatmap, heat, "steps", optimizer=opt, name=f"{sid}-lr-steps", key="gen_heat_steps")
     with right:
-        ui.chart(charts_fit.lr_heatmap, all_runs, "test_acc", optimizer=opt, name=f"{sid}-lr-test-acc",
+        ui.chart(charts_fit.lr_heatmap, heat, "test_acc", optimizer=opt, name=f"{sid}-lr-test-acc",
                  key="gen_heat_acc")
     st.caption(t("caption.lr_heatmap", opt=opt))
+
+st.subheader(t("gscale.subheader"))
+optim = sgd_noise.optim_of(store.spec_text(sid))
+if why := sgd_noise.has_view(all_runs, optim):
+    st.info(t(why))
+else:
+    ui.chart(charts_g.noise_scale_chart, all_runs, optim, csv=charts_g.g_points(all_runs, optim),
+             name=f"{sid}-noise-scale", key="gen_noise_scale", caption=sgd_noise.caption(all_runs, optim))
+    st.markdown("  \n".join(sgd_noise.reading(all_runs, optim)))
 
 st.subheader(t("runs.title"))
 table = runtable.run_table(all_runs)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from .budget import check_spec as check_budgets, resolve as resolve_budget
 from .dataset_facts import facts
 from .limits import MAX_SPEC_BYTES, LimitError, read_regular_file, toml_shape_problem
 from .measures.spec import MeasureSpec
@@ -126,6 +127,9 @@ class RunSpec:
     hyper: tuple[tuple[str, float | bool], ...] = ()   # the [optim] values set for this optimizer (sorted)
     norm: str = "none"        # none | batch | ghost (models.py)
     ghost_batch: int = 0      # examples per ghost batch (norm = "ghost"); 0 = unset
+    budget: str = ""              # what is held equal (budget.py); "" = the spec has no budgets key
+    batch_schedule: str = "constant"   # constant | step: B × batch_growth at 50 % and 75 % of the epochs
+    batch_growth: int = 10
 
     def identity(self) -> dict:
         d = dataclasses.asdict(self)
@@ -138,6 +142,10 @@ class RunSpec:
             del d["hyper"]
         else:
             d["hyper"] = dict(self.hyper)
+        if not self.budget:   # likewise a run without a budget, or with a constant batch size
+            del d["budget"]
+        if self.batch_schedule == "constant":
+            del d["batch_schedule"], d["batch_growth"]
         return d
 
     @property
@@ -146,7 +154,8 @@ class RunSpec:
 
     @property
     def label(self) -> str:
-        return run_label(self.optimizer, self.batch_size, self.shuffle, self.seed, self.lr)
+        text = run_label(self.optimizer, self.batch_size, self.shuffle, self.seed, self.lr)
+        return f"{text} {self.budget}" if self.budget else text
 
 
 PRUNED = "pruned"   # status of an lr sweep's run stopped once its lr could no longer be the best (sweeps.py)
@@ -205,6 +214,9 @@ class StudySpec:
     optim: tuple[tuple[str, float | bool], ...] = ()  # [optim]: OPTIM_HYPER values set (sorted pairs)
     measure: MeasureSpec = field(default_factory=MeasureSpec)
     data: DataSpec = field(default_factory=DataSpec)
+    budgets: tuple[str, ...] = ()     # budget.py: "epochs:E", "steps:S", "examples:X", "target"; () = as before
+    batch_schedule: str = "constant"  # constant | step (budget.phase_batch_sizes)
+    batch_growth: int = 10
 
     # ---- construction
     @classmethod
@@ -218,6 +230,9 @@ class StudySpec:
         out: dict[str, Any] = {}
         for k, v in d.items():
             out[k] = _READERS[k](v)
+        if "batch_growth" in out and out.get("batch_schedule", "constant") == "constant":
+            raise SpecError("batch_growth", "applies only to a growing batch; set batch_schedule = \"step\" "
+                                            "or remove batch_growth")
         spec = cls(**out)
         spec._check_combinations()
         return spec
@@ -261,13 +276,15 @@ class StudySpec:
         kind = dataset_kind(self.dataset)
         if self.model == "cnn" and kind == "tabular":
             raise SpecError("model", key="spec.cnn_tabular", dataset=repr(self.dataset))
-        if self.warmup_epochs >= self.epochs and self.warmup_epochs > 0:
+        capped = not self.budgets or "target" in self.budgets   # runs that train by `epochs`
+        if self.warmup_epochs >= self.epochs and self.warmup_epochs > 0 and capped:
             raise SpecError("warmup_epochs", key="spec.warmup_too_long", warmup=self.warmup_epochs,
                             epochs=self.epochs)
         for opt, _ in self.lr:
             if opt not in TABLE:
                 raise SpecError(f"lr.{opt}", key="spec.unknown_optimizer", choices=", ".join(TABLE))
         check_norm(self.norm, self.ghost_batch, self.batch_sizes)
+        check_budgets(self)
         n = self.n_runs
         if n > MAX_RUNS:
             raise SpecError("batch_sizes", key="spec.too_many_runs", n=n, most=MAX_RUNS)
@@ -292,6 +309,11 @@ class StudySpec:
         for k, default in NORM_DEFAULTS.items():   # no batch norm: every earlier study id stays
             if d[k] == default:
                 del d[k]
+        d["budgets"] = list(self.budgets)
+        if not self.budgets:   # no budgets and a constant batch size: every earlier study id stays
+            del d["budgets"]
+        if self.batch_schedule == "constant":
+            del d["batch_schedule"], d["batch_growth"]
         d["measure"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.measure.identity().items()}
         return d
 
@@ -308,7 +330,7 @@ class StudySpec:
     @property
     def n_runs(self) -> int:
         n_lrs = sum(len(self.lrs_for(o)) for o in self.optimizers)
-        return len(self.batch_sizes) * n_lrs * len(self.shuffle) * len(self.seeds)
+        return len(self.batch_sizes) * max(1, len(self.budgets)) * n_lrs * len(self.shuffle) * len(self.seeds)
 
     def lrs_for(self, optimizer: str) -> tuple[float, ...]:
         """The optimizer's base learning rates: one, or the values of a sweep (``momentum = [0.003, 0.03]``)."""
@@ -344,22 +366,23 @@ class StudySpec:
         return tuple(sorted(out))
 
     def expand(self, *, n_train: int, device: str = "cpu", data_fingerprint: str = "") -> list[RunSpec]:
-        """The grid in a stable order: batch size, optimizer (as listed), lr (as listed), shuffle (on first),
-        seed. An lr sweep gives one RunSpec per value; the lr is part of every run's identity (run_id)."""
+        """The grid in a stable order: batch size, budget (as listed), optimizer (as listed), lr (as listed),
+        shuffle (on first), seed. An lr sweep gives one RunSpec per value; the lr is part of every run's
+        identity (run_id), and so is the budget when the spec lists budgets."""
         runs = []
         shuffles = sorted(self.shuffle, reverse=True)
         grid = [(opt, lr) for opt in self.optimizers for lr in self.lrs_for(opt)]
-        for b, (opt, base_lr), sh, seed in itertools.product(self.resolve_batch_sizes(n_train), grid,
-                                                             shuffles, sorted(self.seeds)):
+        for b, budget, (opt, base_lr), sh, seed in itertools.product(
+                self.resolve_batch_sizes(n_train), self.budgets or ("",), grid, shuffles, sorted(self.seeds)):
+            held = resolve_budget(self, budget, b, n_train)
             runs.append(RunSpec(
                 dataset=self.dataset, data=self.data, model=self.model, hidden=self.hidden, optimizer=opt,
                 lr=scaled_lr(base_lr, b, self.base_batch_size, self.lr_scaling),
                 weight_decay=self.weight_decay_for(opt), batch_size=b, shuffle=sh, seed=seed,
-                epochs=self.epochs, target_train_acc=self.target_train_acc,
-                target_train_loss=self.target_train_loss, warmup_epochs=self.warmup_epochs,
-                schedule=self.schedule, loss=self.loss, drop_last=self.drop_last, device=device,
-                data_fingerprint=data_fingerprint, hyper=self.hyper_for(opt), norm=self.norm,
-                ghost_batch=self.ghost_batch))
+                warmup_epochs=self.warmup_epochs, schedule=self.schedule, loss=self.loss,
+                drop_last=self.drop_last, device=device, data_fingerprint=data_fingerprint,
+                hyper=self.hyper_for(opt), batch_schedule=self.batch_schedule, batch_growth=self.batch_growth,
+                norm=self.norm, ghost_batch=self.ghost_batch, **held))
         return runs
 
 

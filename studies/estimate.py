@@ -13,6 +13,7 @@ import math
 import os
 from dataclasses import dataclass
 
+from .budget import epochs_for, phase_batch_sizes
 from .config import SpecError, StudySpec
 from .dataset_facts import facts
 
@@ -83,9 +84,11 @@ def estimate(spec: StudySpec, slot: str = "cpu", csv_shape: tuple[int, int, int]
     runs = []
     for b in spec.batch_sizes:
         b = n_train if b == "full" else min(b, n_train)
-        steps = math.ceil(n_train / b)
-        epoch_s = steps * (overhead + b * per_example / flops) + eval_s
-        runs.append(spec.epochs * epoch_s + measure_s)
+        for budget in spec.budgets or ("",):   # each budget's epochs, each epoch at its batch size
+            epochs = epochs_for(budget, b, n_train, spec.drop_last) or spec.epochs
+            sizes = phase_batch_sizes(b, epochs, spec.batch_schedule, spec.batch_growth, n_train)
+            runs.append(sum(math.ceil(n_train / s) * (overhead + s * per_example / flops) + eval_s for s in sizes)
+                        + measure_s)
     per_grid_point = len(spec.optimizers) * len(spec.shuffle) * len(spec.seeds)
     total = STARTUP_S + per_grid_point * sum(runs)
     return Estimate(n_runs=spec.n_runs, seconds=total, n_train=n_train, n_params=params,

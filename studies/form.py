@@ -8,6 +8,7 @@ from an uploaded TOML, so "upload, change a field, launch" loses nothing. No str
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 from . import measures
@@ -62,6 +63,7 @@ def spec_to_form(spec: StudySpec) -> dict:
         "lr_scaling": spec.lr_scaling, "base_batch_size": spec.base_batch_size,
         "warmup_epochs": spec.warmup_epochs, "schedule": spec.schedule, "loss": spec.loss,
         "device": spec.device, "drop_last": spec.drop_last, "prune": spec.prune,
+        "budgets": ", ".join(spec.budgets), "batch_schedule": spec.batch_schedule, "batch_growth": spec.batch_growth,
         **{f"lr_{o}": format_lrs(spec.lrs_for(o)) for o in DEFAULT_LR},
         **{f"optim_{k}": dict(spec.optim).get(k, default) for k, (default, _) in OPTIM_HYPER.items()},
         **{s.name: format_lrs(getattr(m, s.name)) if s.listed else getattr(m, s.name) for s in measures.switches()},
@@ -90,6 +92,14 @@ def form_to_dict(v: dict, base: dict | None = None) -> dict:
         d["ghost_batch"] = v.get("ghost_batch", GHOST_BATCH)
     if v.get("stopping", "target") == "budget":   # a fixed epoch budget: no target
         d["target_train_acc"] = d["target_train_loss"] = 0.0
+    budgets = parse_budgets_text(v.get("budgets", ""))   # none listed: the stopping rule is the one budget
+    d.pop("budgets", None)
+    if budgets:
+        d["budgets"] = budgets
+    d["batch_schedule"] = v.get("batch_schedule", "constant")
+    d.pop("batch_growth", None)
+    if d["batch_schedule"] != "constant":
+        d["batch_growth"] = v.get("batch_growth", 10)
     # every lr the study runs with is written down (defaults included), so its saved spec re-runs as it ran
     lrs = {o: _lr_value(o, v[f"lr_{o}"]) for o in v["optimizers"]}
     d["lr"] = {**d.get("lr", {}), **lrs}
@@ -110,6 +120,14 @@ def form_to_dict(v: dict, base: dict | None = None) -> dict:
     if data:
         d["data"] = data
     return d
+
+
+def parse_budgets_text(text) -> list[str]:
+    """'epochs:30, steps:6000 target' -> ["epochs:30", "steps:6000", "target"]: split only; StudySpec reads
+    each (budget.read_budget) and names what to change."""
+    if isinstance(text, (list, tuple)):
+        return [str(b) for b in text]
+    return [w for w in re.split(r"[,;\s]+", str(text)) if w]
 
 
 def _lr_value(opt: str, text) -> float | list[float]:

@@ -139,11 +139,13 @@ def spread(values: list[float]) -> float:
 
 
 def timed_rows(rows: list[dict]) -> tuple[list[dict], bool]:
-    """(the epoch rows an epoch time is the median over, contended). Epoch 1 is warm-up and left out unless it
-    is the only one; of the rest, those whose timing thread had its core (cpu_share ≥ CONTENDED, or not
-    measured) — an epoch during which another process held the core times that process, not this run. When
-    none had it, all of them, and the run is contended."""
-    timed = rows[2:] or rows[1:]
+    """(the epoch rows an epoch time is the median over, contended). An epoch a step budget cut short
+    (``partial``) is no epoch's time and is left out (a run with only such an epoch has no epoch time: NaN).
+    Epoch 1 is warm-up and left out unless it is the only one; of the rest, those whose timing thread had its
+    core (cpu_share ≥ CONTENDED, or not measured) — an epoch during which another process held the core times
+    that process, not this run. When none had it, all of them, and the run is contended."""
+    whole = [r for r in rows[1:] if not r.get("partial")]
+    timed = whole[1:] or whole
     clean = [r for r in timed if not r.get("cpu_share", math.nan) < CONTENDED]
     return (clean, False) if clean else (timed, bool(timed))
 

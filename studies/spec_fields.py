@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .budget import BATCH_SCHEDULES, read_budgets
 from .dataset_facts import DATASETS
 from .optimizers import HYPERS, TABLE, applies_to
 from .spec_checks import (SpecError, is_int, read_bool, read_choice, read_float, read_int, read_list, read_table,
@@ -150,4 +151,8 @@ READERS = {   # the top-level keys but [measure] and [data], which their own spe
     "lr": _read_lr,
     "weight_decay": lambda v: _read_pairs("weight_decay", v, lo_open=False),
     "optim": _read_optim,
+    # what each run holds equal, and the batch-size schedule (budget.py)
+    "budgets": read_budgets,
+    "batch_schedule": lambda v: read_choice("batch_schedule", v, BATCH_SCHEDULES),
+    "batch_growth": lambda v: read_int("batch_growth", v, 2, 1024),
 }

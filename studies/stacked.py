@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .batches import batch_bounds, epoch_orders
+from .budget import plan_of
 from .config import RunSpec, content_hash
 from .data import Dataset
 from .device import Stopwatch, denormals_flushed
@@ -177,36 +178,45 @@ class StackedTrainer:
         self.onehot = F.one_hot(self.y, data.n_classes).to(self.x.dtype) if run.loss == "cross_entropy" else None
         self.orders = [epoch_orders(data.n_train, shuffle=r.shuffle, generator=torch.Generator().manual_seed(r.seed),
                                     device=device) for r in runs]
-        self.bounds = batch_bounds(data.n_train, run.batch_size, run.drop_last)
-        self.total_steps = len(self.bounds) * run.epochs
-        self.warmup_steps = len(self.bounds) * run.warmup_epochs
+        self.plan = plan_of(run, data.n_train)   # the budget: batch size and updates of each epoch (budget.py)
+        self.size = run.batch_size
+        self.bounds = batch_bounds(data.n_train, self.size, run.drop_last)
+        self.total_steps = self.plan.total_steps
+        self.warmup_steps = self.plan.warmup_steps
         self.scheduled = run.schedule != "constant" or self.warmup_steps > 0
-        self.steps = 0
+        self.steps = self.examples = 0
         use_graphs = device.type == "cuda" and not self.scheduled and self.update.opt is None
         self.graphs: dict[int, tuple] | None = {} if use_graphs else None
 
-    def lrs_at(self, step: int) -> tuple[float, ...]:
-        """Each member's learning rate at ``step``: its own base lr × the schedule's factor (as train_run)."""
+    def lrs_at(self, step: float) -> tuple[float, ...]:
+        """Each member's learning rate at the schedule's position ``step`` (budget.Plan.lr_step): its own base
+        lr × the schedule's factor (as train_run)."""
         factor = lr_factor(step, total_steps=self.total_steps, warmup_steps=self.warmup_steps,
                            schedule=self.runs[0].schedule)
         return tuple(r.lr * factor for r in self.runs)
 
-    def epoch(self, max_steps: int | None = None) -> float:
-        """Train one epoch (or its first ``max_steps`` steps); return the synchronised wall time of the steps."""
+    def epoch(self, max_steps: int | None = None, epoch: int | None = None) -> float:
+        """Train one epoch (or its first ``max_steps`` steps); return the synchronised wall time of the steps.
+        ``epoch`` (1-based) sets that epoch's batch size and lr positions from the plan; without it (the
+        timing pass) every epoch is at the run's own batch size."""
+        size = self.plan.batch_sizes[epoch - 1] if epoch else self.runs[0].batch_size
+        if size != self.size:
+            self.size, self.bounds = size, batch_bounds(len(self.y), size, self.runs[0].drop_last)
         order = torch.stack([next(o) for o in self.orders])   # [K, N]: each member's own order
         bounds = self.bounds[:max_steps]
-        size = self.runs[0].batch_size
         full = sum(b - a == size for a, b in bounds)          # full batches come first, a partial one last
         blocks = order[:, :full * size].reshape(len(order), full, size).transpose(0, 1).contiguous()
         tail = [order[:, a:b].contiguous() for a, b in bounds[full:]]
-        lr = self.lrs_at(self.steps)
+        at = (lambda j: self.plan.lr_step(epoch, j, self.steps)) if epoch else (lambda j: self.steps)  # noqa: E731
+        lr = self.lrs_at(at(0))
         lr = lr[0] if len(set(lr)) == 1 else lr   # one number where all members share it
         with denormals_flushed(self.device), Stopwatch(self.device) as clock:
-            for idx in itertools.chain(blocks.unbind(0), tail):
+            for j, idx in enumerate(itertools.chain(blocks.unbind(0), tail)):
                 if self.scheduled:
-                    lr = self.lrs_at(self.steps)
+                    lr = self.lrs_at(at(j))
                 self.step(idx, lr)
                 self.steps += 1
+        self.examples += sum(b - a for a, b in bounds)
         self.last_lrs = lr if isinstance(lr, tuple) else (lr,) * len(self.runs)
         self.cpu_share = clock.cpu_share
         return clock.seconds
@@ -313,7 +323,9 @@ def train_stacked(runs: list[RunSpec], data: Dataset, device: torch.device, *, o
     trainer = StackedTrainer(runs, data, device, models)
     n_params = sum(p[0].numel() for p in trainer.net.params)
     spe = sum(b - a for a, b in trainer.bounds)
-    rows = [[{"epoch": 0, "epoch_time_s": math.nan, "lr": lr, "steps": 0, **m}]
+    plan = trainer.plan
+    rows = [[{"epoch": 0, "epoch_time_s": math.nan, "lr": lr, "steps": 0, "examples": 0,
+              "epoch_batch_size": plan.batch_sizes[0], "partial": False, **m}]
             for lr, m in zip(trainer.lrs_at(0), trainer.metrics())]
     if probe is not None:
         for k, r in enumerate(rows):
@@ -331,17 +343,19 @@ def train_stacked(runs: list[RunSpec], data: Dataset, device: torch.device, *, o
         if stop is not None:
             stop.ended(runs[k], trainer.steps, reached)
 
-    for epoch in range(1, runs[0].epochs + 1):
-        seconds = trainer.epoch()
+    for epoch in range(1, plan.epochs + 1):
+        start, todo = trainer.steps, plan.steps_in(epoch, trainer.steps)
+        seconds = trainer.epoch(todo, epoch=epoch)
         keep = []
         for pos, (k, m) in enumerate(zip(active, trainer.metrics())):
             row = {"epoch": epoch, "epoch_time_s": seconds, "cpu_share": trainer.cpu_share, "lr": trainer.last_lrs[pos],
-                   "steps": trainer.steps, **m}
+                   "steps": trainer.steps, "examples": trainer.examples, "epoch_batch_size": trainer.size,
+                   "partial": trainer.steps - start < plan.spe[epoch - 1], **m}
             rows[k].append(row)
             # weights that went NaN/inf make the train loss NaN, so no running loss is kept in the hot loop
             blown = diverged(row, rows[k][0])
             reached = not blown and target_met(runs[k], row)
-            if probe is not None and not blown and (reached or epoch == runs[k].epochs or probe.wants(epoch)):
+            if probe is not None and not blown and (reached or epoch == plan.epochs or probe.wants(epoch)):
                 row.update(probe(epoch, trainer.net.state(pos)))
             if on_epoch is not None:
                 on_epoch(runs[k], row)

@@ -77,8 +77,8 @@ class Board:
         self.lr = {r.run_id: r.lr for r in runs}
         groups: dict[tuple, dict[float, list[int]]] = {}
         for i, r in enumerate(runs):
-            groups.setdefault((r.optimizer, r.batch_size, r.shuffle), {}).setdefault(r.lr, []).append(i)
-        self.lrs = {r.run_id: groups[(r.optimizer, r.batch_size, r.shuffle)] for r in runs}
+            groups.setdefault((r.optimizer, r.batch_size, r.shuffle, r.budget), {}).setdefault(r.lr, []).append(i)
+        self.lrs = {r.run_id: groups[(r.optimizer, r.batch_size, r.shuffle, r.budget)] for r in runs}
         self.targets = targets   # without a target best_lr reads final losses: nothing to prune on
         self.values = [0.0] * (2 * len(runs))   # steps, then states
         self.lock = None

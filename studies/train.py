@@ -6,12 +6,14 @@ device is synchronised. No I/O here: the runner stores what this returns.
 """
 from __future__ import annotations
 
+import functools
 import math
 import time
 
 import torch
 
-from .batches import batch_bounds, epoch_orders
+from .batches import batch_bounds, epoch_orders, samples_per_epoch
+from .budget import plan_of
 from .config import RunSpec
 from .data import Dataset
 from .device import Stopwatch, denormals_flushed
@@ -75,35 +77,36 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
     loss_fn = make_loss(run.loss)
     opt = make_optimizer(run.optimizer, model.parameters(), run.lr, run.weight_decay, dict(run.hyper))
     n = data.n_train
-    bounds = batch_bounds(n, run.batch_size, run.drop_last)
-    steps_per_epoch = len(bounds)
-    total_steps = steps_per_epoch * run.epochs
-    warmup_steps = steps_per_epoch * run.warmup_epochs
-    scheduled = run.schedule != "constant" or warmup_steps > 0
+    plan = plan_of(run, n)
+    bounds_of = functools.cache(lambda size: batch_bounds(n, size, run.drop_last))   # one list per phase
+    scheduled = run.schedule != "constant" or plan.warmup_steps > 0
     orders = epoch_orders(n, shuffle=run.shuffle, generator=torch.Generator().manual_seed(run.seed),
                           device=device)
-    lr_at = (lambda step: run.lr * lr_factor(step, total_steps=total_steps, warmup_steps=warmup_steps,
-                                             schedule=run.schedule)) if scheduled else None
+    factor = lambda pos: lr_factor(pos, total_steps=plan.total_steps, warmup_steps=plan.warmup_steps,  # noqa: E731
+                                   schedule=run.schedule)
 
-    rows = [{"epoch": 0, "epoch_time_s": math.nan, "lr": run.lr * lr_factor(
-        0, total_steps=total_steps, warmup_steps=warmup_steps, schedule=run.schedule), "steps": 0,
-        **_metrics(model, data, loss_fn)}]
+    rows = [{"epoch": 0, "epoch_time_s": math.nan, "lr": run.lr * factor(0), "steps": 0, "examples": 0,
+             "epoch_batch_size": plan.batch_sizes[0], "partial": False, **_metrics(model, data, loss_fn)}]
     if probe is not None:
         rows[0].update(probe(0, model.state_dict()))
-    status, diverged_epoch, reached, step, why = "done", None, False, 0, ""
-    for epoch in range(1, run.epochs + 1):
+    status, diverged_epoch, reached, step, examples, why = "done", None, False, 0, 0, ""
+    for epoch in range(1, plan.epochs + 1):
         order = next(orders)
+        size, start = plan.batch_sizes[epoch - 1], step
+        bounds = bounds_of(size)[:plan.steps_in(epoch, step)]
+        lr_at = (lambda s, e=epoch, s0=start: run.lr * factor(plan.lr_step(e, s - s0, s))) if scheduled else None
         with denormals_flushed(device), Stopwatch(device) as clock:
             running, step = plain_steps(model, opt, loss_fn, data.x_train, data.y_train, order, bounds, step, lr_at)
+        examples += sum(b - a for a, b in bounds)
         row = {"epoch": epoch, "epoch_time_s": clock.seconds, "cpu_share": clock.cpu_share,
-               "lr": opt.param_groups[0]["lr"],
-               "steps": step, **_metrics(model, data, loss_fn)}
+               "lr": opt.param_groups[0]["lr"], "steps": step, "examples": examples, "epoch_batch_size": size,
+               "partial": step - start < plan.spe[epoch - 1], **_metrics(model, data, loss_fn)}
         rows.append(row)
         if not math.isfinite(running.item()) or diverged(row, rows[0]):
             status, diverged_epoch = "diverged", epoch
         else:
             reached = target_met(run, row)
-            if probe is not None and (reached or epoch == run.epochs or probe.wants(epoch)):
+            if probe is not None and (reached or epoch == plan.epochs or probe.wants(epoch)):
                 row.update(probe(epoch, model.state_dict()))
         if on_epoch is not None:
             on_epoch(row)
@@ -122,7 +125,7 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
     return TrainResult(
         status=status, epoch_rows=rows, epoch_time_s=epoch_time_s, timed_epochs=timed_epochs,
         total_time_s=time.perf_counter() - t_start, steps=step,
-        samples_per_epoch=sum(b - a for a, b in bounds), reached_target=reached,
+        samples_per_epoch=samples_per_epoch(n, run.batch_size, run.drop_last), reached_target=reached,
         diverged_epoch=diverged_epoch,
         state={k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()},
         n_params=sum(p.numel() for p in model.parameters()), stop_reason=why)

@@ -72,3 +72,10 @@ def test_language_is_per_thread_context():
     th.start()
     th.join()
     assert seen["thread"] == "首页" and t("nav.home") == "Home"
+
+
+def test_a_path_in_a_code_span_shows_as_typed_and_cannot_end_the_span():
+    from studies.i18n import code, t
+    assert code("/tmp/papers-store_1") == "`/tmp/papers-store_1`"     # no backslashes inside the span
+    assert code("a`b\nc") == "`a'b c`"
+    assert t("frame.no_studies", root=code("/x/my-store")).startswith("No studies in `/x/my-store` yet")

@@ -21,12 +21,12 @@ from ..measures import measures
 from .fairness import compared_runs, fitted
 from .scaling import bound, fit_study
 
-GROUP = ["batch_size", "optimizer", "shuffle", "lr"]
+GROUP = ["batch_size", "optimizer", "shuffle", "lr", "budget"]   # budget: where the runs table has one
 # columns a summary row is written for, where the runs table has them, before the registry's measures
 # (studies.measures, those with `summary`; sharpness_eps@ε columns are added)
 OUTCOMES = ("test_acc", "train_acc", "gap_acc", "test_loss", "train_loss", "gap_loss", "epoch_time_s", "steps",
             "epochs")
-SUMMARY_COLUMNS = ["measure", "batch_size", "optimizer", "shuffle", "lr", "mean", "ci_low", "ci_high", "n",
+SUMMARY_COLUMNS = ["measure", "batch_size", "optimizer", "shuffle", "lr", "budget", "mean", "ci_low", "ci_high", "n",
                    "n_left_out", "interval", "note"]
 B_SIMPLE_RULE = ("B_simple: per run, the geometric mean of the gradient noise scale over its training probes "
                  "(epoch 0 to the end of training); over the study's comparable runs, their geometric mean with a "
@@ -114,6 +114,7 @@ def study_rows(runs: pd.DataFrame, epochs: pd.DataFrame | None) -> pd.DataFrame:
     est, left = b_simple(runs, epochs)
     if est.n:
         rows.append({"measure": "b_simple", "batch_size": "all", "optimizer": "all", "shuffle": "all", "lr": "all",
+                     "budget": "all",
                      "mean": est.value, "ci_low": est.low, "ci_high": est.high, "n": est.n, "n_left_out": left,
                      "interval": intervals.BOOTSTRAP if est.has_interval else "too few runs for an interval",
                      "note": "geometric mean over runs of each run's mean over its training probes"})
@@ -126,7 +127,8 @@ def study_rows(runs: pd.DataFrame, epochs: pd.DataFrame | None) -> pd.DataFrame:
                              else "lr not tuned per batch size")) if x]
         low, high = bound(f["b_crit_low"]), bound(f["b_crit_high"])
         rows.append({"measure": "b_crit", "batch_size": "all", "optimizer": f["optimizer"], "shuffle": f["shuffle"],
-                     "lr": "best" if f["lr_tuned"] else f.get("lr"), "mean": f["b_crit"], "ci_low": low,
+                     "lr": "best" if f["lr_tuned"] else f.get("lr"), "budget": "target", "mean": f["b_crit"],
+                     "ci_low": low,
                      "ci_high": high, "n": f["n_points"], "n_left_out": left_fit,
                      "interval": "95 % profile-likelihood interval" if not math.isnan(low) else
                      "too few runs for an interval", "note": "; ".join(note)})
@@ -143,19 +145,23 @@ def summary_table(runs: pd.DataFrame, epochs: pd.DataFrame | None = None) -> pd.
 
 
 def end_difference(runs: pd.DataFrame, measure: str) -> list[dict]:
-    """Per optimizer × shuffle: the largest batch's mean minus the smallest's over comparable runs, with
-    Welch's interval and whether it is outside the seed noise (None when there is no interval)."""
+    """Per optimizer × shuffle (× budget, where the runs have one): the largest batch's mean minus the
+    smallest's over comparable runs, with Welch's interval and whether it is outside the seed noise (None when
+    there is no interval)."""
     shown = compared_runs(runs)
     ok = comparable(runs)
     out = []
     if measure not in shown.columns:
         return out
-    for (opt, sh), g in shown[ok.loc[shown.index]].groupby(["optimizer", "shuffle"], sort=True):
+    keys = ["optimizer", "shuffle"] + (["budget"] if "budget" in shown.columns else [])
+    for key, g in shown[ok.loc[shown.index]].groupby(keys, sort=True, dropna=False):
+        opt, sh = key[0], key[1]
         sizes = sorted(g.batch_size.unique())
         if len(sizes) < 2:
             continue
         small, large = (pd.to_numeric(g.loc[g.batch_size == b, measure], errors="coerce") for b in (sizes[0], sizes[-1]))
         d = intervals.difference_interval(small, large)
-        out.append({"optimizer": opt, "shuffle": bool(sh), "small": int(sizes[0]), "large": int(sizes[-1]),
+        out.append({"optimizer": opt, "shuffle": bool(sh), "budget": key[2] if len(key) > 2 else None,
+                    "small": int(sizes[0]), "large": int(sizes[-1]),
                     "diff": d.value, "low": d.low, "high": d.high, "beyond_noise": intervals.beyond_noise(d)})
     return out

@@ -13,11 +13,32 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..budget import budget_label
 from ..i18n import Markdown, plain, t
 from ..config import PRUNED
 
 GROUP = ["optimizer", "batch_size", "shuffle"]
 # the rule best_lr applies, in words: the catalogue's "fair.best_lr_rule" (the pages show it in both languages)
+
+
+def group_of(runs: pd.DataFrame) -> list[str]:
+    """What makes one configuration: GROUP, and the budget where the runs table has one (runs held to
+    different budgets are never one configuration: budget.py)."""
+    return GROUP + ["budget"] if "budget" in runs.columns else list(GROUP)
+
+
+def by_budget(runs: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]:
+    """``runs`` split by budget, in the order first seen: [(None, runs)] when they share one (or predate
+    budgets), so callers judge each budget on its own."""
+    if "budget" not in runs.columns or runs.budget.nunique(dropna=False) < 2:
+        return [(None, runs)]
+    return [(str(b), g) for b, g in runs.groupby("budget", sort=False, dropna=False)]
+
+
+def budget_text(budget) -> Markdown:
+    """A budget as markdown: as written when it is one budget.py writes (letters, a colon, digits: nothing
+    markdown reads), else escaped."""
+    return Markdown(budget) if re.fullmatch(r"target|[a-z]+:[0-9]+", str(budget)) else plain(budget)
 
 
 def _has_target(runs: pd.DataFrame) -> bool:
@@ -37,7 +58,8 @@ def best_lr(runs: pd.DataFrame) -> pd.Series:
     out = pd.Series(False, index=runs.index, dtype=bool)
     if runs.empty or "lr" not in runs.columns:
         return out
-    keys = GROUP + ["lr"]
+    group = group_of(runs)
+    keys = group + ["lr"]
     df = runs[keys].copy()
     done = (runs.status == "done").to_numpy()
     reached = done & (runs.reached_target.fillna(False).astype(bool).to_numpy() if "reached_target" in runs
@@ -52,7 +74,7 @@ def best_lr(runs: pd.DataFrame) -> pd.Series:
     g["rsteps"] = g.rsteps.fillna(math.inf)
     g["neg_reached"] = -g.reached
     order = (["neg_reached", "rsteps", "bad", "loss"] if _has_target(runs) else ["bad", "loss"]) + ["lr"]
-    winners = g.sort_values(order, kind="mergesort").drop_duplicates(GROUP, keep="first")[keys]
+    winners = g.sort_values(order, kind="mergesort").drop_duplicates(group, keep="first")[keys]
     pos = runs[keys].assign(_pos=range(len(runs))).merge(winners, on=keys, how="inner")["_pos"]
     out.iloc[pos.to_numpy()] = True
     return out
@@ -85,11 +107,26 @@ def compared_runs(runs: pd.DataFrame) -> pd.DataFrame:
 
 def sweeps_lr(runs: pd.DataFrame) -> bool:
     """Whether some (optimizer, batch_size, shuffle) was trained at more than one lr."""
-    return bool(len(runs)) and "lr" in runs and bool(runs.groupby(GROUP).lr.nunique().max() > 1)
+    return bool(len(runs)) and "lr" in runs and bool(runs.groupby(group_of(runs)).lr.nunique().max() > 1)
+
+
+def with_budget(runs: pd.DataFrame) -> pd.DataFrame:
+    """``runs`` whose rows stored before the ``budget`` column (beside rows with one: a study re-run after it
+    came) get the budget they held (budget.budget_label), so they are not taken for a budget of their own."""
+    if "budget" not in runs.columns or not runs["budget"].isna().any():
+        return runs
+    cols = [c for c in ("target_train_acc", "target_train_loss") if c in runs.columns]
+    targeted = (runs[cols].fillna(0).astype(float) > 0).any(axis=1) if cols else pd.Series(False, runs.index)
+    epochs = pd.to_numeric(runs.get("epoch_budget", runs.get("epochs")), errors="coerce")
+    derived = pd.Series([budget_label("", int(e) if e == e else 0, bool(tg)) for e, tg in zip(epochs, targeted)],
+                        index=runs.index)
+    return runs.assign(budget=runs["budget"].where(runs["budget"].notna(), derived))
 
 
 def with_best_lr(runs: pd.DataFrame) -> pd.DataFrame:
-    """``runs`` with the boolean ``best_lr`` column (recomputed: runs may have been added since)."""
+    """``runs`` with the boolean ``best_lr`` column (recomputed: runs may have been added since) and every row's
+    ``budget`` (with_budget)."""
+    runs = with_budget(runs)
     if runs.empty or not set(GROUP + ["lr", "status"]) <= set(runs.columns):
         return runs
     return runs.assign(best_lr=best_lr(runs))
@@ -166,9 +203,12 @@ def _targets(runs: pd.DataFrame) -> set:
 
 def fitted(runs: pd.DataFrame) -> pd.Series:
     """Per run: True when it sits at the study's fit (reached its target; without a target, a final train loss
-    within loss_band of the lowest). Stalled, diverged and failed runs never do."""
+    within loss_band of the lowest of its budget). Stalled, diverged and failed runs never do."""
     if runs.empty:
         return pd.Series(True, index=runs.index, dtype=bool)
+    parts = by_budget(runs)
+    if len(parts) > 1:
+        return pd.concat([fitted(g) for _, g in parts]).reindex(runs.index)
     status = runs.status if "status" in runs.columns else pd.Series("done", index=runs.index)
     done = status == "done"
     if _targets(runs):
@@ -186,6 +226,13 @@ def matched_fit(runs: pd.DataFrame) -> FitCheck:
     n = len(runs)
     if n == 0:
         return FitCheck(True, 0, 0, 0, "target", "")
+    parts = by_budget(runs)
+    if len(parts) > 1:   # each budget at its own fit: "steps:400: 1 of 4 runs missed …"
+        checks = [(b, matched_fit(g)) for b, g in parts]
+        rules = {c.rule for _, c in checks}
+        return FitCheck(all(c.matched for _, c in checks), n, sum(c.n_missed for _, c in checks),
+                        sum(c.n_untrained for _, c in checks), rules.pop() if len(rules) == 1 else "per budget",
+                        Markdown(" ".join(f"{budget_text(b)}: {c.message}" for b, c in checks if not c.matched)))
     status = runs.status if "status" in runs.columns else pd.Series("done", index=runs.index)
     untrained = status != "done"
     targets = _targets(runs)
@@ -238,6 +285,10 @@ def held_equal(runs: pd.DataFrame) -> str:
     the compared, best-lr runs): what is the same at every batch size (the target or epoch budget, the lr) and
     how lr/B, which a fixed lr cannot hold, changes with B. Empty when there is nothing to compare (fewer than
     two batch sizes, or runs trained to different targets)."""
+    parts = by_budget(runs)
+    if len(parts) > 1:   # one sentence per budget: across budgets nothing is one configuration
+        said = [(b, held_equal(g)) for b, g in parts]
+        return Markdown(" ".join(f"{budget_text(b)}: {text}" for b, text in said if text))
     swept, runs = sweeps_lr(runs), compared_runs(runs)
     targets = _targets(runs)
     if len(targets) > 1 or "batch_size" not in runs or "lr" not in runs or runs.batch_size.nunique() < 2:
@@ -247,8 +298,7 @@ def held_equal(runs: pd.DataFrame) -> str:
         parts = ([t("held.acc", v=acc)] if acc > 0 else []) + ([t("held.loss", v=loss)] if loss > 0 else [])
         stop = t("held.target", what=Markdown(t("held.and").join(parts)) or "?")   # catalogue texts: safe
     else:
-        budget = runs.epoch_budget.max() if "epoch_budget" in runs else runs.get("epochs", pd.Series([0])).max()
-        stop = t("held.budget", epochs=int(budget))
+        stop = _fixed_budget(runs)
     if swept:
         return t("held.tuned_lr", stop=stop)
     b0, b1 = int(runs.batch_size.min()), int(runs.batch_size.max())
@@ -262,3 +312,13 @@ def held_equal(runs: pd.DataFrame) -> str:
     lrs = Markdown(f"{plain(opt)} {lr0:g} (B={b0}) → {lr1:g} (B={b1})")   # numbers and an escaped name
     return t("held.same_ratio", stop=stop, lrs=lrs) if math.isclose(k, 1.0) else \
         t("held.scaled_lr", stop=stop, lrs=lrs, k=k, b0=b0, b1=b1)
+
+
+def _fixed_budget(runs: pd.DataFrame) -> Markdown:
+    """What a fixed budget holds equal: "the epoch budget (4 epochs, no target)", "400 updates (a step budget,
+    no target)", "120000 examples (⌈120000/B⌉ updates, no target)"."""
+    kind, _, n = str(runs.budget.iloc[0]).partition(":") if "budget" in runs and len(runs) else ("", "", "")
+    if kind in ("steps", "examples") and n.isdigit():
+        return t(f"held.{kind}", n=int(n))
+    budget = runs.epoch_budget.max() if "epoch_budget" in runs else runs.get("epochs", pd.Series([0])).max()
+    return t("held.budget", epochs=int(budget))

@@ -101,9 +101,10 @@ def tau_with_ci(x, y, *, resamples: int = RESAMPLES, confidence: float = CONFIDE
 
 
 def sweep_coordinates(runs: pd.DataFrame) -> pd.DataFrame:
-    """The grid coordinates of each run (HYPERPARAMETERS present, plus seed), lr replaced by its dense rank
-    within (optimizer, batch size): the sweep position, the same for every batch size under lr scaling."""
-    cols = [c for c in (*HYPERPARAMETERS, "seed") if c in runs.columns]
+    """The grid coordinates of each run (HYPERPARAMETERS present, plus seed and budget: Ψ's groups never mix
+    budgets), lr replaced by its dense rank within (optimizer, batch size): the sweep position, the same for
+    every batch size under lr scaling."""
+    cols = [c for c in (*HYPERPARAMETERS, "seed", "budget") if c in runs.columns]
     out = runs[cols].copy()
     if "lr" in out.columns:
         keys = [c for c in ("optimizer", "batch_size") if c in runs.columns]

@@ -11,7 +11,8 @@ from .fairness import compared_runs, held_equal, matched_fit, pruned_line
 from .scaling import describe_fit, fit_study
 
 OUTCOMES = ("test_acc", "gap_acc")   # the differences the note judges, before the registry's measures with a `note`
-COLUMNS = {"batch_size": "B", "optimizer": "optimizer", "lr": "lr", "seed": "seed", "status": "status",
+COLUMNS = {"batch_size": "B", "budget": "budget", "optimizer": "optimizer", "lr": "lr", "seed": "seed",
+           "status": "status",
            "reached_target": "reached", "epochs": "epochs", "steps": "steps", "test_acc": "test acc",
            "gap_acc": "gap"}   # the compared runs' table: column → header, then the measures' `note` headers
 
@@ -23,15 +24,17 @@ def ends() -> tuple[str, ...]:
 def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
     headers = {**COLUMNS, **{m.column: m.note for m in measures() if m.note}}
     cols = [c for c in headers if c in runs.columns]
-    return runs.sort_values([c for c in ("optimizer", "batch_size", "seed") if c in runs.columns])[cols] \
+    return runs.sort_values([c for c in ("optimizer", "budget", "batch_size", "seed") if c in runs.columns])[cols] \
         .rename(columns=headers).reset_index(drop=True)
 
 
 def difference_line(runs: pd.DataFrame, measure: str) -> list[str]:
     """"gap_acc, adam: B 16 → 1024 +0.031 (95 % Welch −0.01 to +0.07): inside the seed noise"."""
     out = []
+    several = "budget" in runs.columns and runs.budget.nunique() > 1
     for d in conclusions.end_difference(runs, measure):
-        where = f"{measure}, {d['optimizer']}: B {d['small']} → {d['large']} {d['diff']:+.3g}"
+        within = f" at {d['budget']}" if several else ""
+        where = f"{measure}, {d['optimizer']}{within}: B {d['small']} → {d['large']} {d['diff']:+.3g}"
         if d["beyond_noise"] is None:
             out.append(f"{where} (no interval: fewer than 2 comparable seeds per batch size)")
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 # The axes of a study's grid (config.expand) plus the run's learning rate after the LR rule.
-GRID_COLUMNS = ("batch_size", "optimizer", "shuffle", "seed", "lr")
+GRID_COLUMNS = ("batch_size", "optimizer", "shuffle", "seed", "lr", "budget")   # budget: where runs have one
 
 
 def with_grid(table: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:

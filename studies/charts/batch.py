@@ -16,21 +16,22 @@ from ..analysis import intervals
 from ..analysis.fairness import fitted
 from ..config import PRUNED
 from ..i18n import Markdown, t
-from .common import _batch_axis, _color, _dash, _series, label
+from .common import _batch_axis, _color, _dash, _series, label, several_budgets
 
 
 def _tip_title(col: str) -> str:
     """A tooltip's name for a column: the legend's for the grid, the axis label for the rest."""
-    return {"shuffle_label": t("chart.legend.order"), "study": t("chart.legend.study"),
+    return {"shuffle_label": t("chart.legend.order"), "study": t("chart.legend.study"), "budget": t("label.budget"),
             "batch_size": t("chart.batch_size")}.get(col, label(col))
 
 
 def aggregate_over_seeds(runs: pd.DataFrame, y: str, by: tuple[str, ...] = ("optimizer", "shuffle_label",
-                                                                              "batch_size")) -> pd.DataFrame:
+                                                                              "batch_size", "budget")) -> pd.DataFrame:
     """Mean, std, min, max of ``y`` over the seeds at the study's fit for each line point, its 95 % t-interval
     (``lo``, ``hi``), how many finished runs the point has (``seeds``), how many reached the fit (``fitted``,
     the mean's n) and missed it (``missed``: not in the mean), and their median epochs and steps.
-    Runs of several learning rates in one point (the "every lr" view) get one point per lr."""
+    Runs of several learning rates in one point (the "every lr" view) get one point per lr; runs held to
+    different budgets never share a point."""
     df = _series(runs)
     df["fit_ok"] = fitted(df)
     by = [b for b in by if b in df.columns] + (["study"] if "study" in df.columns and "study" not in by else [])
@@ -114,6 +115,9 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
         tooltip.insert(3, alt.Tooltip("lr:Q", format="g", title=t("label.lr")))
     if agg["study"].nunique() > 1:
         tooltip.insert(0, alt.Tooltip("study:N", title=t("chart.legend.study")))
+    budgets = several_budgets(agg)   # lines and points per budget; the points' shape names it
+    if budgets:
+        tooltip.insert(1, alt.Tooltip("budget:N", title=t("label.budget")))
     has_se = "se" in agg.columns and agg["se"].notna().any()
     if has_se:
         bound = "se_kind" in agg.columns
@@ -123,14 +127,16 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
     base = alt.Chart(agg).encode(x=x, color=_color(domain, color), opacity=opacity)
     detail = alt.Detail("optimizer:N" if color == "study" else "study:N")
     band = base.mark_area().encode(y=alt.Y("lo:Q", scale=yscale), y2="hi:Q",
-                                   detail=[detail, alt.Detail("shuffle_label:N")],
+                                   detail=[detail, alt.Detail("shuffle_label:N")] +
+                                   ([alt.Detail("budget:N")] if budgets else []),
                                    opacity=alt.condition(pick, alt.value(0.15), alt.value(0.03)),
                                    tooltip=[tooltip[0], alt.Tooltip("batch_size:Q", title=t("chart.batch_size")),
                                             alt.Tooltip("lo:Q", title=t("chart.tip.ci_low"), format=".4g"),
                                             alt.Tooltip("hi:Q", title=t("chart.tip.ci_high"), format=".4g"),
                                             alt.Tooltip("fitted:Q", title=t("chart.tip.n_seeds"))]) \
         .transform_filter("datum.fitted > 1")
-    line_detail = [detail] + ([alt.Detail("lr:Q")] if "lr" in agg else [])
+    line_detail = [detail] + ([alt.Detail("lr:Q")] if "lr" in agg else []) + \
+        ([alt.Detail("budget:N")] if budgets else [])
     line = base.mark_line(point=False, strokeWidth=2).encode(y=enc_y, strokeDash=_dash(series["shuffle_label"]),
                                                              detail=line_detail)
     # filled: the mean of the runs at the fit; hollow: each run that missed it, at its own value
@@ -138,18 +144,22 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
         .transform_filter("datum.fitted > 0")
     missed = series[(series["status"] == "done") & ~fitted(series)] if "status" in series else series.iloc[:0]
     missed = missed[missed[y].notna()] if y in missed else missed.iloc[:0]
-    keep = dict.fromkeys(("optimizer", "shuffle_label", "batch_size", "lr", "seed", "study", y, "epochs", "train_acc",
-                          "train_loss"))
+    keep = dict.fromkeys(("optimizer", "shuffle_label", "batch_size", "lr", "seed", "study", "budget", y, "epochs",
+                          "train_acc", "train_loss"))
     missed = missed[[c for c in keep if c in missed]].assign(why=t("chart.missed_fit"))
     hollow = alt.Chart(missed).mark_point(filled=False, size=70, strokeWidth=2).encode(
         x=x, color=_color(domain, color), opacity=opacity, y=alt.Y(f"{y}:Q", scale=yscale),
         tooltip=[alt.Tooltip("why:N", title=t("chart.reached"))] + [
             alt.Tooltip(f"{c}:N", title=_tip_title(c)) if c in ("optimizer", "shuffle_label", "study", "seed",
-                                                                 "batch_size")
+                                                                 "batch_size", "budget")
             else alt.Tooltip(f"{c}:Q", format=".4g", title=_tip_title(c)) for c in missed.columns if c != "why"])
     if color == "study":   # one colour per study: optimizers by the points' shape
         points = points.encode(shape=alt.Shape("optimizer:N", title=t("chart.legend.optimizer")))
         hollow = hollow.encode(shape=alt.Shape("optimizer:N", legend=None))   # the points' legend says it once
+    elif budgets:
+        points = points.encode(shape=alt.Shape("budget:N", title=t("label.budget"),
+                                               legend=alt.Legend(orient="bottom", direction="horizontal")))
+        hollow = hollow.encode(shape=alt.Shape("budget:N", legend=None))
     layers = [band, line, points, hollow]
     if has_se:
         layers.append(base.mark_errorbar(ticks=True, thickness=1.5).encode(

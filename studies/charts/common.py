@@ -113,7 +113,14 @@ def run_labels(runs: pd.DataFrame) -> pd.DataFrame:
     lrs = df["lr"] if "lr" in df else [None] * len(df)
     df["run"] = [run_label(o, int(b), bool(s), int(seed), lr) for o, b, s, seed, lr
                  in zip(df["optimizer"], df["batch_size"], df["shuffle"], df["seed"], lrs)]
+    if several_budgets(df):   # runs held to different budgets: the budget names the series too
+        df["run"] = df["run"] + " " + df["budget"].astype(str)
     return df
+
+
+def several_budgets(runs: pd.DataFrame) -> bool:
+    """Whether ``runs`` were held to more than one budget (budget.py): charts then tell them apart."""
+    return "budget" in runs.columns and runs["budget"].nunique() > 1
 
 
 def to_vega_lite(chart: alt.TopLevelMixin) -> dict:

@@ -59,7 +59,7 @@ TRACK_X = ("epoch", "steps", "examples")   # what λ_max over training can be dr
 
 def _tracked(epochs: pd.DataFrame, runs: pd.DataFrame, column: str) -> pd.DataFrame:
     """The epoch rows of done runs where `column` was measured (> 0, for a log axis), with the run's grid
-    columns and examples = epoch × samples_per_epoch."""
+    columns and examples seen (the epoch rows' own count, else epoch × samples_per_epoch)."""
     keep = [c for c in ("run_id", "batch_size", "optimizer", "lr", "seed", "status", "samples_per_epoch")
             if c in runs.columns]
     df = epochs.drop(columns=[c for c in keep if c != "run_id" and c in epochs.columns]) \
@@ -69,7 +69,8 @@ def _tracked(epochs: pd.DataFrame, runs: pd.DataFrame, column: str) -> pd.DataFr
     if column not in df.columns:
         df = df.iloc[:0].assign(**{column: []})
     df = df[pd.to_numeric(df[column], errors="coerce") > 0].copy()
-    df["examples"] = df["epoch"] * df.get("samples_per_epoch", np.nan)
+    own = pd.to_numeric(df["examples"], errors="coerce") if "examples" in df else np.nan   # exact where kept
+    df["examples"] = pd.Series(own, index=df.index).fillna(df["epoch"] * df.get("samples_per_epoch", np.nan))
     return df
 
 

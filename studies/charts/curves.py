@@ -8,7 +8,7 @@ from scipy import stats
 
 from ..analysis import intervals
 from ..i18n import t
-from .common import _color, _dash, _full_batch, label, run_labels
+from .common import _color, _dash, _full_batch, label, run_labels, several_budgets
 
 RUN_DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [1, 3], [10, 4], [4, 2, 1, 2], [3, 5], [12, 2], [2, 6]]
 
@@ -25,12 +25,10 @@ def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc
     five epochs are not squashed beside full batch's hundred. ``color="run"`` (the Compare page): one panel,
     colour = study (in the order ``studies``, as on the chart above it), one dash pattern per run.
     """
-    df = epochs.merge(run_labels(runs)[["run_id", "run", "study", "optimizer", "batch_size", "seed",
-                                        "shuffle_label"] + [c for c in ("samples_per_epoch",) if c in runs]],
-                      on="run_id", how="inner")
-    per_epoch = df["samples_per_epoch"] if "samples_per_epoch" in df else pd.Series(float("nan"), index=df.index)
-    df["examples"] = df["epoch"] * per_epoch
-    df["steps"] = df["epoch"] * -(-per_epoch // df["batch_size"])
+    df = epochs.drop(columns=[c for c in ("batch_size",) if c in epochs.columns]).merge(
+        run_labels(runs)[["run_id", "run", "study", "optimizer", "batch_size", "seed", "shuffle_label"]
+                         + [c for c in ("samples_per_epoch",) if c in runs]], on="run_id", how="inner")
+    _counted(df)
     x = x if x in CURVE_X and df[x].notna().all() else "epoch"
     x_enc = alt.X(f"{x}:Q", title=t(f"chart.x.{x}"),
                   axis=alt.Axis(format="d" if x == "epoch" else "~s", tickMinStep=1 if x == "epoch" else alt.Undefined,
@@ -70,19 +68,28 @@ def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc
 
 
 LOSSES = ("train_loss", "test_loss")
-CONFIG = ["optimizer", "batch_size", "shuffle_label", "lr"]   # a configuration: everything but the seed
+CONFIG = ["optimizer", "batch_size", "shuffle_label", "lr", "budget"]   # a configuration: everything but the seed
+
+
+def _counted(df: pd.DataFrame) -> None:
+    """The steps and examples axes: the epoch rows' own counts (exact under a step budget, whose last epoch is
+    cut short, and a growing batch), else epochs × a whole epoch's, for runs stored before they were kept."""
+    per_epoch = df["samples_per_epoch"] if "samples_per_epoch" in df else pd.Series(float("nan"), index=df.index)
+    whole = {"examples": df["epoch"] * per_epoch, "steps": df["epoch"] * -(-per_epoch // df["batch_size"])}
+    for col, fallback in whole.items():
+        own = pd.to_numeric(df[col], errors="coerce") if col in df else pd.Series(float("nan"), index=df.index)
+        df[col] = own.fillna(fallback)
 
 
 def _with_x(epochs: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     """Per-epoch rows with the run's grid columns and the three x axes: epoch, steps, examples seen."""
-    cols = ["run_id", "run", "optimizer", "batch_size", "seed", "shuffle_label", "lr"]
+    cols = ["run_id", "run", "optimizer", "batch_size", "seed", "shuffle_label", "lr", "budget"]
     labels = run_labels(runs)
-    df = epochs.drop(columns=[c for c in ("lr",) if c in epochs.columns]).merge(
+    df = epochs.drop(columns=[c for c in ("lr", "batch_size", "budget") if c in epochs.columns]).merge(
         labels[[c for c in cols if c in labels]].assign(
             samples_per_epoch=runs.set_index("run_id").reindex(labels.run_id)["samples_per_epoch"].to_numpy()
             if "samples_per_epoch" in runs else float("nan")), on="run_id", how="inner")
-    df["examples"] = df["epoch"] * df["samples_per_epoch"]
-    df["steps"] = df["epoch"] * -(-df["samples_per_epoch"] // df["batch_size"])
+    _counted(df)
     return df
 
 
@@ -95,7 +102,8 @@ def curve_bands(epochs: pd.DataFrame, runs: pd.DataFrame, y: str, *, smooth: int
     shows it); the band and ``mean`` stay raw."""
     df = _with_x(epochs, runs)
     df = df[df[y].notna()] if y in df else df.iloc[:0]
-    g = df.groupby(CONFIG + ["epoch"], dropna=False).agg(
+    config = [c for c in CONFIG if c in df.columns]
+    g = df.groupby(config + ["epoch"], dropna=False).agg(
         mean=(y, "mean"), std=(y, "std"), n=(y, "size"), low=(y, "min"), steps=("steps", "first"),
         examples=("examples", "first")).reset_index()
     n = g["n"].astype(float)
@@ -103,7 +111,7 @@ def curve_bands(epochs: pd.DataFrame, runs: pd.DataFrame, y: str, *, smooth: int
     g["lo"], g["hi"] = (g["mean"] - half).where(n > 1), (g["mean"] + half).where(n > 1)
     w = max(int(smooth), 1)
     level = np.log(g["mean"].where(g["mean"] > 0)) if log else g["mean"]
-    g["smoothed"] = level.groupby([g[c] for c in CONFIG], dropna=False).transform(
+    g["smoothed"] = level.groupby([g[c] for c in config], dropna=False).transform(
         lambda s: s.rolling(w, center=True, min_periods=1).mean())
     g["smoothed"] = np.exp(g["smoothed"]) if log else g["smoothed"]
     return g
@@ -125,6 +133,8 @@ def learning_curve_bands(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "tes
         g["lo"] = g["lo"].where(g["lo"].isna() | (g["lo"] > 0), g["low"])
     yscale = alt.Scale(type="log" if log else "linear", zero=False)
     g["config"] = g["optimizer"] + " · " + g["shuffle_label"] + " · lr " + g["lr"].map("{:g}".format)
+    if several_budgets(g):   # runs held to different budgets: one curve each, named by it
+        g["config"] = g["config"] + " · " + g["budget"].astype(str)
     x_enc = alt.X(f"{x}:Q", title=t(f"chart.x.{x}"), axis=alt.Axis(
         format="d" if x == "epoch" else "~s", tickMinStep=1 if x == "epoch" else alt.Undefined, labelOverlap="greedy"))
     color, dash = _color(sorted(set(g["optimizer"]))), _dash(g["shuffle_label"])
@@ -137,7 +147,8 @@ def learning_curve_bands(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "tes
     if show_runs:   # the single runs, thin, in the same table (a facet needs one data source)
         df = _with_x(epochs, runs)
         df = df[df[y].notna() & ((df[y] > 0) if log else True)]
-        data = pd.concat([data, df[CONFIG + ["epoch", "steps", "examples", "run", "run_id", y]].rename(
+        data = pd.concat([data, df[[c for c in CONFIG if c in df] + ["epoch", "steps", "examples", "run", "run_id",
+                                                                    y]].rename(
             columns={y: "value"}).assign(kind="run")], ignore_index=True)
     mean, single = alt.datum.kind == "mean", alt.datum.kind == "run"
     base = alt.Chart().encode(x=x_enc, color=color)
@@ -150,8 +161,12 @@ def learning_curve_bands(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "tes
     if smooth > 1:
         layers.append(base.transform_filter(mean).mark_line(opacity=0.3, strokeWidth=1).encode(
             y=alt.Y("mean:Q", scale=yscale, title=label(y)), detail="config:N", strokeDash=dash))
-    layers.append(base.transform_filter(mean).mark_line(strokeWidth=2.2, point=alt.OverlayMarkDef(size=14)).encode(
-        y=alt.Y("smoothed:Q", scale=yscale, title=label(y)), detail="config:N", strokeDash=dash, tooltip=tips))
+    line = base.transform_filter(mean).mark_line(strokeWidth=2.2, point=alt.OverlayMarkDef(size=14)).encode(
+        y=alt.Y("smoothed:Q", scale=yscale, title=label(y)), detail="config:N", strokeDash=dash, tooltip=tips)
+    if several_budgets(g):   # a short budget's curve is a longer one's start: hollow shapes show both
+        line = line.mark_line(strokeWidth=2.2, point=alt.OverlayMarkDef(size=45, filled=False)).encode(
+            shape=alt.Shape("budget:N", title=t("label.budget"), legend=alt.Legend(orient="bottom")))
+    layers.append(line)
     title = t("chart.per_x", y=label(y), x=t(f"chart.x.{x}"))
     full = _full_batch(runs)
     expr = t("chart.batch_header") + (f" + (datum.value == {full} ? '{t('chart.full_suffix')}' : '')" if full else "")

@@ -59,6 +59,13 @@ def plain(value) -> Markdown:
     return Markdown(_SYNTAX.sub(r"\\\1", " ".join(str(value).split())))
 
 
+def code(value) -> Markdown:
+    """A user- or store-derived value (a path, a job id) as an inline code span: shown as typed, since
+    markdown inside a code span is not interpreted (``plain``'s escapes would show there as backslashes);
+    one line, and a backtick, which would end the span, becomes a quote."""
+    return Markdown("`" + " ".join(str(value).replace("`", "'").split()) + "`")
+
+
 def t(key: str, **fmt) -> Markdown:
     """The text of ``key`` in the current language, formatted with ``fmt``. The one escaping rule: every value
     but a number or a text ``t`` made itself goes in through ``plain``, so whatever a user or the store

@@ -14,8 +14,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "nav.Curvature": ("Curvature", "曲率"),
     "nav.Playground": ("Playground", "优化器演示"),
     "frame.language": ("Language · 语言", "Language · 语言"),
-    "frame.store": ("Store `{root}` · {n} worker(s) ({slots}): one study at a time per device, so epoch times "
-                    "are honest", "存储 `{root}` · {n} 个工作进程（{slots}）：每个设备一次只跑一个研究，因此每轮时间可信"),
+    "frame.store": ("Store {root} · {n} worker(s) ({slots}): one study at a time per device, so epoch times "
+                    "are honest", "存储 {root} · {n} 个工作进程（{slots}）：每个设备一次只跑一个研究，因此每轮时间可信"),
     "frame.queue": ("Queue: {running} running ({names}), {queued} waiting",
                     "队列：{running} 个运行中（{names}），{queued} 个等待"),
     "frame.none": ("none", "无"),
@@ -29,9 +29,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "frame.locked_out": ("Too many wrong passwords; try again in {s} s.", "密码错误次数过多；请在 {s} 秒后再试。"),
     "frame.study": ("Study", "研究"),
     "frame.runs_state": ("{done}/{total} runs · {state}", "{done}/{total} 次运行 · {state}"),
-    "frame.no_studies": ("No studies in `{root}` yet. Design one on **New study**, or run "
+    "frame.no_studies": ("No studies in {root} yet. Design one on **New study**, or run "
                          "`python -m studies run examples/quick.toml`",
-                         "`{root}` 中还没有研究。在 **新建研究** 页设计一个，或运行 "
+                         "{root} 中还没有研究。在 **新建研究** 页设计一个，或运行 "
                          "`python -m studies run examples/quick.toml`"),
     "frame.study_missing": ("The study in the link is not here: {error}", "链接中的研究不在此存储中：{error}"),
     "frame.no_runs": ("This study has no finished runs yet; the **Jobs** page shows its progress.",
@@ -310,6 +310,16 @@ CATALOGUE.update({
     "held.and": (" and ", "且"),
 })
 
+CATALOGUE.update({
+    # ---- budgets (studies/budget.py): what a fixed budget holds equal, and the budget as a chart/table label
+    "held.steps": ("{n} updates (a step budget, no target)", "{n} 次参数更新（步数预算，无目标）"),
+    "held.examples": ("{n} training examples (⌈{n}/B⌉ updates, no target)",
+                      "{n} 个训练样本（⌈{n}/B⌉ 次参数更新，无目标）"),
+    "label.budget": ("budget", "预算"),
+    "label.epoch_batch_size": ("batch size in use", "当前批大小"),
+    "label.examples": ("examples seen", "已见样本数"),
+})
+
 from .curvature import CURVATURE  # noqa: E402 - the Curvature page's and [optim]'s strings
 
 CATALOGUE.update(CURVATURE)
@@ -317,3 +327,7 @@ CATALOGUE.update(CURVATURE)
 from .watch import WATCH  # noqa: E402 - λ_max over training, adaptive sharpness, the 2-D landscape, the audit
 
 CATALOGUE.update(WATCH)
+
+from .papers import PAPERS  # noqa: E402 - the noise-scale view and the paper templates
+
+CATALOGUE.update(PAPERS)

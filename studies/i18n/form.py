@@ -180,8 +180,31 @@ FORM = {
     "form.long_confirm": ("Yes, queue {n} runs for about {time}", "是的，将 {n} 次运行加入队列（约 {time}）"),
     "form.launch_blocked": ("The uploaded TOML was rejected: upload a fixed file or clear it first",
                             "上传的 TOML 被拒绝：请先上传修正后的文件或清除它"),
-    "form.queued": ("Queued **{name}** as job `{job}`: it starts as soon as this machine is free.",
-                    "已将 **{name}** 加入队列，任务 `{job}`：本机空闲时立即开始。"),
+    "form.queued": ("Queued **{name}** as job {job}: it starts as soon as this machine is free.",
+                    "已将 **{name}** 加入队列，任务 {job}：本机空闲时立即开始。"),
     "form.watch": ("Watch it on Jobs", "在任务页查看"),
     "form.download_toml": ("Download as TOML", "下载为 TOML"),
 }
+
+FORM.update({
+    # ---- budgets and the batch-size schedule (studies/budget.py)
+    "form.budgets": ("Budgets (optional)", "预算（可选）"),
+    "form.budgets_help": ("Each grid point is trained once per budget listed: epochs:E (exactly E epochs, no early "
+                          "stop), steps:S (exactly S updates at every batch size: Hoffer et al. 2017's regime "
+                          "adaptation), examples:X (⌈X/B⌉ updates) and target (the target above, with the epoch "
+                          "cap). Empty: the stopping rule above, as one budget.",
+                          "每个网格点按列出的每个预算各训练一次：epochs:E（恰好 E 轮，不提前停止）、steps:S（每个批大小"
+                          "都恰好 S 次参数更新：Hoffer 等 2017 的训练步数补偿）、examples:X（⌈X/B⌉ 次更新）和 "
+                          "target（上面的目标，以轮数为上限）。留空：按上面的停止规则，只有一个预算。"),
+    "form.batch_schedule": ("Batch-size schedule", "批大小调度"),
+    "form.batch_schedule_help": ("step: multiply the batch size by the growth at 50 % and 75 % of the epochs, "
+                                 "capped at the training set (Smith et al. 2018: grow the batch instead of "
+                                 "decaying the learning rate); the learning rate keeps its own schedule. Not with "
+                                 "steps or examples budgets.",
+                                 "step：在 50 % 和 75 % 的轮数处把批大小乘以增长倍数，不超过训练集大小（Smith 等 "
+                                 "2018：增大批大小而不是衰减学习率）；学习率保持其自身的调度。不能与 steps 或 "
+                                 "examples 预算同用。"),
+    "form.batch_schedule.constant": ("constant", "恒定"),
+    "form.batch_schedule.step": ("step (grow B at 50 % and 75 %)", "step（在 50 % 和 75 % 处增大 B）"),
+    "form.batch_growth": ("Batch growth (×)", "批大小增长倍数（×）"),
+})

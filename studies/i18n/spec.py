@@ -61,6 +61,24 @@ SPEC: dict[str, tuple[str, str]] = {
                                "ghost_batch"),
     "spec.norm_batch_one": ("batch norm needs at least 2 examples per batch; remove batch size 1 or set norm = \"none\"",
                             "批量归一化每批至少需要 2 个样本；请删去批大小 1，或设 norm = \"none\""),
+    # ---- budgets and the batch schedule (budget.py)
+    "spec.not_budget": ("{v} is not a budget; write {example}", "{v} 不是预算；请写 {example}"),
+    "spec.budget_number": ("{v} needs a whole number after the colon, no spaces; write e.g. \"{kind}:100\"",
+                           "{v} 的冒号后须是整数、不带空格；例如写 \"{kind}:100\""),
+    "spec.budget_range": ("{v} is out of range; use {kind}:N with N from 1 to {most}",
+                          "{v} 超出范围；请用 {kind}:N，N 从 1 到 {most}"),
+    "spec.target_budget": ("\"target\" needs a target; set target_train_acc or target_train_loss, or drop "
+                           "\"target\"", "\"target\" 需要一个目标；请设置 target_train_acc 或 target_train_loss，"
+                           "或去掉 \"target\""),
+    "spec.schedule_counted": ("\"{schedule}\" grows the batch at 50 % and 75 % of an epoch budget and {budget} "
+                              "counts updates; use epochs or target budgets, or batch_schedule = \"constant\"",
+                              "\"{schedule}\" 在轮数预算的 50 % 和 75 % 处增大批大小，而 {budget} 按更新次数计；"
+                              "请用轮数或目标预算，或 batch_schedule = \"constant\""),
+    "spec.warmup_budget": ("{warmup} warm-up epochs leave no training in budget {budget}; use fewer than {n}",
+                           "{warmup} 个预热轮次在预算 {budget} 中不留训练；请少于 {n} 个"),
+    "spec.warmup_takes_budget": ("{warmup} warm-up epochs at batch size {b} take all of budget {budget}; use "
+                                 "fewer warm-up epochs or a larger budget",
+                                 "批大小 {b} 时 {warmup} 个预热轮次用尽了预算 {budget}；请减少预热轮次或增大预算"),
     # ---- the form's free text (form.py, form_fields.py)
     "spec.not_whole_numbers": ("{v} is not a whole number; type numbers separated by commas",
                                "{v} 不是整数；请输入以逗号分隔的数字"),

@@ -6,7 +6,8 @@ from studies.analysis.tidy import GRID_COLUMNS, with_grid
 
 def runs():
     return pd.DataFrame({"run_id": ["a", "b"], "batch_size": [8, 512], "optimizer": ["sgd", "adam"],
-                         "shuffle": [True, False], "seed": [0, 1], "lr": [0.1, 0.001], "test_acc": [0.9, 0.8]})
+                         "shuffle": [True, False], "seed": [0, 1], "lr": [0.1, 0.001], "budget": ["epochs:4", "steps:400"],
+                         "test_acc": [0.9, 0.8]})
 
 
 def test_epochs_get_the_grid_columns_of_their_run_after_run_id():
@@ -16,6 +17,7 @@ def test_epochs_get_the_grid_columns_of_their_run_after_run_id():
     assert out.batch_size.tolist() == [8, 8, 512]
     assert out.optimizer.tolist() == ["sgd", "sgd", "adam"]
     assert out.shuffle.tolist() == [True, True, False] and out.lr.tolist() == [0.1, 0.1, 0.001]
+    assert out.budget.tolist() == ["epochs:4", "epochs:4", "steps:400"]
     assert len(out) == len(epochs) and "test_acc" not in out
 
 
