@@ -137,6 +137,9 @@ def test_every_member_equals_torchs_batchnorm1d_model_trained_by_the_plain_loop(
     {"norm": "batch", "batch_sizes": [359], "epochs": 3, "weight_decay": {"momentum": 1e-3}},
     {"norm": "ghost", "ghost_batch": 6, "batch_sizes": [18], "lr": {"momentum": [0.01, 30.0]}, "shuffle": [True]},
     {"norm": "batch", "batch_sizes": [64], "lr": {"momentum": [0.01, 30.0]}, "shuffle": [True], "seeds": [0]},
+    {"norm": "ghost", "ghost_batch": 8, "batch_sizes": [16], "epochs": 4, "batch_schedule": "step",
+     "batch_growth": 4},                                                       # B 16, 64, 256: chunks of 8
+    {"norm": "batch", "batch_sizes": [32], "budgets": ["steps:100"]},
 ])
 def test_ghost_members_equal_their_plain_runs(digits, d64, kw):
     """Ghost batch norm (merged and smaller chunks), an epoch's last batch of one example (1437 = 4 · 359 + 1),
