@@ -1,6 +1,8 @@
 """Learning curves: a metric per epoch (or steps, or examples seen), one line per run, one panel per batch size."""
 from __future__ import annotations
 
+import math
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -117,6 +119,9 @@ def curve_bands(epochs: pd.DataFrame, runs: pd.DataFrame, y: str, *, smooth: int
     return g
 
 
+MAX_MARKERS = 40   # markers per curve before they merge into a bar
+
+
 def learning_curve_bands(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc", *, x: str = "epoch",
                          smooth: int = 1, show_runs: bool = False, width: int = 300) -> alt.Chart:
     """Learning curves grouped by configuration: the mean over seeds as a line (smoothed by a centred moving
@@ -161,12 +166,19 @@ def learning_curve_bands(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "tes
     if smooth > 1:
         layers.append(base.transform_filter(mean).mark_line(opacity=0.3, strokeWidth=1).encode(
             y=alt.Y("mean:Q", scale=yscale, title=label(y)), detail="config:N", strokeDash=dash))
-    line = base.transform_filter(mean).mark_line(strokeWidth=2.2, point=alt.OverlayMarkDef(size=14)).encode(
-        y=alt.Y("smoothed:Q", scale=yscale, title=label(y)), detail="config:N", strokeDash=dash, tooltip=tips)
+    smoothed = alt.Y("smoothed:Q", scale=yscale, title=label(y))
+    layers.append(base.transform_filter(mean).mark_line(strokeWidth=2.2).encode(
+        y=smoothed, detail="config:N", strokeDash=dash, tooltip=tips))
+    # a marker per epoch while they stay apart; a long run (hundreds of epochs) gets one every k-th epoch
+    every = max(1, math.ceil(g.groupby("config").size().max() / MAX_MARKERS)) if len(g) else 1
+    marked = mean & (alt.datum.epoch % every == 0)
+    points = base.transform_filter(marked).mark_point(size=14, filled=True, opacity=1).encode(
+        y=smoothed, detail="config:N", tooltip=tips)
     if several_budgets(g):   # a short budget's curve is a longer one's start: hollow shapes show both
-        line = line.mark_line(strokeWidth=2.2, point=alt.OverlayMarkDef(size=45, filled=False)).encode(
+        points = base.transform_filter(marked).mark_point(size=45, filled=False, opacity=1).encode(
+            y=smoothed, detail="config:N", tooltip=tips,
             shape=alt.Shape("budget:N", title=t("label.budget"), legend=alt.Legend(orient="bottom")))
-    layers.append(line)
+    layers.append(points)
     title = t("chart.per_x", y=label(y), x=t(f"chart.x.{x}"))
     full = _full_batch(runs)
     expr = t("chart.batch_header") + (f" + (datum.value == {full} ? '{t('chart.full_suffix')}' : '')" if full else "")

@@ -55,3 +55,16 @@ def test_the_chart_draws_losses_on_a_log_axis_runs_on_request_and_says_n():
     assert "'type': 'log'" not in str(curves.learning_curve_bands(epochs, runs, "test_acc").to_dict())
     with i18n.language("zh"):
         assert "n（种子数）" in str(curves.learning_curve_bands(epochs, runs, "test_acc", x="steps").to_dict())
+
+
+def test_a_long_curve_gets_a_marker_every_kth_epoch_and_a_short_one_every_epoch():
+    """Hundreds of epochs (an equal-step budget at a large batch) would merge their markers into a bar."""
+    def point_filters(n_epochs):
+        runs = pd.DataFrame([dict(run_id="r", optimizer="sgd", batch_size=10, shuffle=True, seed=0, lr=0.1,
+                                  samples_per_epoch=100, status="done")])
+        epochs = pd.DataFrame([dict(run_id="r", epoch=e, test_acc=0.5) for e in range(n_epochs + 1)])
+        spec = curves.learning_curve_bands(epochs, runs, "test_acc").to_dict()
+        return [str(layer["transform"]) for layer in spec["spec"]["layer"]
+                if (layer.get("mark") or {}).get("type") == "point"]
+    assert any("% 8 " in f or "% 8)" in f for f in point_filters(300)), point_filters(300)   # ⌈301 / 40⌉ = 8
+    assert any("% 1 " in f or "% 1)" in f for f in point_filters(20)), point_filters(20)
