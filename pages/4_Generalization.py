@@ -73,13 +73,16 @@ if fairness.sweeps_lr(all_runs):
     heat, budgets = all_runs, list(dict.fromkeys(all_runs.get("budget", [])))
     if len(budgets) > 1:   # a cell is one configuration: one budget at a time
         heat = all_runs[all_runs.budget == st.selectbox(t("label.budget"), budgets, key="gen_heat_budget")]
+    targeted = fairness.has_target(heat)   # steps to a target only where runs train to one
     left, right = st.columns(2)
-    with left:
-        ui.chart(charts_fit.lr_heatmap, heat, "steps", optimizer=opt, name=f"{sid}-lr-steps", key="gen_heat_steps")
-    with right:
+    if targeted:
+        with left:
+            ui.chart(charts_fit.lr_heatmap, heat, "steps", optimizer=opt, name=f"{sid}-lr-steps",
+                     key="gen_heat_steps")
+    with right if targeted else left:
         ui.chart(charts_fit.lr_heatmap, heat, "test_acc", optimizer=opt, name=f"{sid}-lr-test-acc",
                  key="gen_heat_acc")
-    st.caption(t("caption.lr_heatmap", opt=opt))
+    st.caption(t("caption.lr_heatmap" if targeted else "caption.lr_heatmap_budget", opt=opt))
 
 st.subheader(t("gscale.subheader"))
 optim = sgd_noise.optim_of(store.spec_text(sid))

@@ -44,3 +44,13 @@ def test_generalization_tells_the_budgets_apart(budget_store, monkeypatch):
     assert "target: Held equal across batch sizes: the target (train accuracy ≥ 0.8)" in captions
     assert any('"field": "budget"' in c.proto.spec for c in charts(at))
     assert at.selectbox(key="gen_heat_budget").options == ["epochs:2", "steps:60", "target"]   # lr grid: one budget
+
+
+def test_the_lr_grid_maps_steps_to_the_target_only_for_runs_that_train_to_one(budget_store, monkeypatch):
+    root, spec = budget_store
+    at = open_page("pages/4_Generalization.py", root, monkeypatch, {"study": spec.study_id})
+    for budget, steps_map in (("epochs:2", False), ("target", True)):
+        at.selectbox(key="gen_heat_budget").set_value(budget).run()
+        captions = text(at.caption)
+        assert ("median steps to the target" in captions) == steps_map, budget
+        assert ("no steps to a target to map" in captions) == (not steps_map), budget

@@ -41,7 +41,7 @@ def budget_text(budget) -> Markdown:
     return Markdown(budget) if re.fullmatch(r"target|[a-z]+:[0-9]+", str(budget)) else plain(budget)
 
 
-def _has_target(runs: pd.DataFrame) -> bool:
+def has_target(runs: pd.DataFrame) -> bool:
     """Whether the study trains to a target: the spec's columns when stored, else any run that reached one."""
     cols = [c for c in ("target_train_acc", "target_train_loss") if c in runs.columns]
     if cols:
@@ -73,7 +73,7 @@ def best_lr(runs: pd.DataFrame) -> pd.Series:
     g["loss"] = g.loss.fillna(math.inf)
     g["rsteps"] = g.rsteps.fillna(math.inf)
     g["neg_reached"] = -g.reached
-    order = (["neg_reached", "rsteps", "bad", "loss"] if _has_target(runs) else ["bad", "loss"]) + ["lr"]
+    order = (["neg_reached", "rsteps", "bad", "loss"] if has_target(runs) else ["bad", "loss"]) + ["lr"]
     winners = g.sort_values(order, kind="mergesort").drop_duplicates(group, keep="first")[keys]
     pos = runs[keys].assign(_pos=range(len(runs))).merge(winners, on=keys, how="inner")["_pos"]
     out.iloc[pos.to_numpy()] = True
@@ -197,7 +197,7 @@ def translate_summary(text: str) -> str:
 def _targets(runs: pd.DataFrame) -> set:
     cols = [c for c in ("target_train_acc", "target_train_loss") if c in runs.columns]
     if not cols:
-        return {("?",)} if _has_target(runs) else set()
+        return {("?",)} if has_target(runs) else set()
     return {tuple(r) for r in runs[cols].fillna(0).astype(float).itertuples(index=False) if any(v > 0 for v in r)}
 
 

@@ -146,6 +146,11 @@ RESULTS = {
                                  "batch takes fewer steps but more passes over the data.",
                                  "达到目标所需轮数随批大小的变化（双对数，各种子均值）：大批需要的步数更少，但需要更多遍数据。"),
     "gen.lr_grid": ("Learning rate × batch size", "学习率 × 批大小"),
+    "caption.lr_heatmap_budget": ("{opt}: test accuracy over each learning rate × batch size; the red line traces "
+                                  "the best lr per batch size. These runs train to a fixed budget, not to a "
+                                  "target, so there are no steps to a target to map.",
+                                  "{opt}：每个学习率 × 批大小组合的测试准确率；红线连出每个批大小的最佳学习率。"
+                                  "这些运行训练到固定预算而非目标，因此没有“达到目标所需步数”可画。"),
     "caption.lr_heatmap": ("{opt}: median steps to the target (left, log colour scale, darker = more steps) and "
                            "test accuracy (right) over each learning rate × batch size; the red line traces the "
                            "best lr per batch size (Goyal et al.'s linear scaling holds while it climbs with B). "
