@@ -153,7 +153,8 @@ def stopper(board: Board | None, data) -> "Stopper":
 class Stopper:
     """What a training loop asks after every epoch of a run: (status, why) to end it with now, or None.
     A run stalls early when loop_rules.stalled holds over its epochs so far and its window is at least
-    STALL_EARLY_EPOCHS long; it is pruned when the board rules its lr out. ``ended`` reports a run's end."""
+    STALL_EARLY_EPOCHS long; it is pruned when the board rules its lr out (stalled, if by then it is at chance
+    with no fall of its loss: a collapse is what a reader must see, pruned or not). ``ended`` reports a run's end."""
 
     def __init__(self, board: Board | None, chance: float):
         self.board, self.chance = board, chance
@@ -167,6 +168,9 @@ class Stopper:
             return None
         self.board.progress(run.run_id, rows[-1]["steps"])
         why = self.board.verdict(run.run_id)
+        if why is not None and stalled(rows, self.chance):   # ruled out, and it never trained: say the latter
+            return "stalled", f"no fall of the train loss over its last {stall_window(epochs)} epoch(s), accuracy " \
+                              f"at chance; stopped when its lr was ruled out ({why})"
         return None if why is None else (PRUNED, why)
 
     def ended(self, run, steps: float, reached: bool) -> None:

@@ -78,6 +78,24 @@ def test_an_early_stall_is_the_end_of_run_rule_over_the_epochs_so_far():
     assert all(stop(None, learning[:e + 1]) is None for e in range(1, 30))
 
 
+
+def test_a_run_ruled_out_while_it_sits_at_chance_is_called_stalled_not_pruned():
+    """Pruning may end a collapsed run (a too-large lr) before the early-stall window is long enough; the
+    reader must still see the collapse."""
+    class RulesOut:
+        def progress(self, *a):
+            pass
+
+        def verdict(self, run_id):
+            return "lr 0.3 can no longer win"
+    run = type("Run", (), {"run_id": "r"})()
+    flat = [{"train_loss": 2.30, "train_acc": 0.10}] + [{"train_loss": 2.31, "train_acc": 0.10, "steps": e}
+                                                        for e in range(1, 5)]
+    status, why = Stopper(RulesOut(), chance=0.1)(run, flat)
+    assert status == "stalled" and "lr 0.3 can no longer win" in why
+    learning = [dict(r, train_loss=2.3 - 0.1 * i, train_acc=0.1 + 0.1 * i) for i, r in enumerate(flat)]
+    assert Stopper(RulesOut(), chance=0.1)(run, learning)[0] == "pruned"
+
 SWEEP = {"name": "sweep", "dataset": "digits", "hidden": [32], "batch_sizes": [16, 128], "optimizers": ["sgd"],
          "shuffle": [True], "seeds": [0, 1], "epochs": 40, "target_train_acc": 0.95,
          "lr": {"sgd": [0.3, 0.03, 30.0]}, "measure": {**NO_MEASURE, "hessian": True}}
