@@ -178,4 +178,7 @@ def caption(runs: pd.DataFrame, optim: Mapping | None = None) -> Markdown:
     if len(adaptive):
         opts = ", ".join(sorted(map(str, adaptive.optimizer.unique())))
         text = Markdown(text + " " + t("gscale.adaptive", opts=opts, k=len(adaptive)))
+    if "batch_schedule" in df and (df.batch_schedule.fillna("constant") == "step").any():
+        growth = sorted({int(v) for v in df.get("batch_growth", pd.Series(dtype=float)).dropna()}) or [10]
+        text = Markdown(text + " " + t("gscale.growing", growth="/".join(map(str, growth))))
     return text

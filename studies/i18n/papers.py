@@ -27,6 +27,10 @@ PAPERS = {
                         "gradient size, so ηN/(B(1−m)) is not their noise scale.",
                         "已排除 {opts}（{k} 次运行）：Adagrad、RMSProp、Adam 和 AdamW 把每一步除以梯度大小的滑动估计，"
                         "因此 ηN/(B(1−m)) 不是它们的噪声尺度。"),
+    "gscale.growing": ("Runs whose batch grows (batch_schedule = \"step\") are placed at their first phase's g; "
+                       "it falls {growth}× at each growth, as a ÷{growth} lr decay would.",
+                       "批大小逐步增大的运行（batch_schedule = \"step\"）按其第一阶段的 g 放置；"
+                       "每次增大时 g 降为 1/{growth}，与学习率 ÷{growth} 的衰减相同。"),
     "gscale.untrained": ("{k} run(s) that did not train (stalled, diverged, pruned or failed) are not drawn.",
                          "{k} 次未完成训练的运行（停滞、发散、剪枝或失败）未画出。"),
     "gscale.tau": ("Kendall τ(g, ·) = {tau:+.2f} over {n} runs at the fit.", "在 {n} 次达到拟合的运行上，Kendall τ(g, ·) = {tau:+.2f}。"),

@@ -106,3 +106,13 @@ def test_an_equal_g_pair_that_missed_the_fit_is_named_not_denied():
     assert len(lines) == 1 and "No τ (1 run(s)" in lines[0] and "share a g (1 group(s)" in lines[0]
     runs = _runs([("sgd", 0.01, 16, 0, 0.90), ("sgd", 0.04, 16, 0, 0.80)])                 # g 0.625 and 2.5
     assert "No two configurations share g" in sgd_noise.reading(runs)[0]
+
+
+def test_the_caption_says_where_a_growing_batch_is_placed():
+    from studies.analysis import sgd_noise
+    runs = pd.DataFrame([dict(run_id=f"r{b}", optimizer="sgd", lr=0.1, batch_size=b, n_train=1000, seed=0,
+                              status="done", train_loss=0.1, test_acc=0.9, gap_acc=0.05, batch_schedule=sched,
+                              batch_growth=4) for b, sched in ((8, "step"), (32, "constant"))])
+    text = str(sgd_noise.caption(runs))
+    assert "first phase's g" in text and "falls 4×" in text
+    assert "first phase" not in str(sgd_noise.caption(runs.assign(batch_schedule="constant")))
