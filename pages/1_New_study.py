@@ -223,7 +223,9 @@ if spec is not None:
     est = estimate(spec, device_slot(spec.device), csv_shape=shape)
     c1, c2, c3 = st.columns(3)
     c1.metric(t("form.n_runs"), est.n_runs, help=t("form.n_runs_help"))
-    c2.metric(t("form.rough_time"), format_seconds(est.seconds), help=t("form.rough_time_help"))
+    c2.metric(t("form.rough_time"), t("form.at_most", time=format_seconds(est.seconds)) if est.capped
+              else format_seconds(est.seconds), help=t("form.rough_time_help_capped" if est.capped
+                                                       else "form.rough_time_help"))
     c3.metric(t("form.n_params"), f"{est.n_params:,}")
     executor, cluster = "pool", ""
     try:

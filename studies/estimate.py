@@ -31,6 +31,7 @@ class Estimate:
     n_train: int
     n_params: int
     slowest_run_s: float   # usually the smallest batch size
+    capped: bool = False   # some runs stop at a target: ``seconds`` counts them to their epoch cap, an upper end
 
     @property
     def text(self) -> str:
@@ -91,8 +92,10 @@ def estimate(spec: StudySpec, slot: str = "cpu", csv_shape: tuple[int, int, int]
                         + measure_s)
     per_grid_point = len(spec.optimizers) * len(spec.shuffle) * len(spec.seeds)
     total = STARTUP_S + per_grid_point * sum(runs)
+    targeted = (spec.target_train_acc > 0 or spec.target_train_loss > 0) and (not spec.budgets
+                                                                              or "target" in spec.budgets)
     return Estimate(n_runs=spec.n_runs, seconds=total, n_train=n_train, n_params=params,
-                    slowest_run_s=max(runs) if runs else 0.0)
+                    slowest_run_s=max(runs) if runs else 0.0, capped=targeted)
 
 
 def confirm_above_s() -> float:

@@ -88,6 +88,16 @@ def test_the_estimate_is_in_the_right_range_for_the_quick_study():
     assert [format_seconds(s) for s in (5, 600, 7200, None)] == ["5 s", "10 min", "2.0 h", "—"]
 
 
+
+def test_an_estimate_that_counts_runs_to_their_cap_says_it_is_an_upper_end():
+    quick = StudySpec.from_toml("examples/quick.toml")                # trains every run to a train loss
+    assert estimate(quick).capped
+    fixed = StudySpec.from_dict({"dataset": "digits", "epochs": 3})
+    assert not estimate(fixed).capped
+    assert not estimate(StudySpec.from_dict({"dataset": "digits", "target_train_acc": 0.9,
+                                             "budgets": ["epochs:3", "steps:100"]})).capped
+
+
 def test_optimizer_hyperparameters_round_trip_through_the_form_and_stay_implicit_at_their_defaults():
     v = form.form_defaults()
     assert v["optim_momentum"] == 0.9 and v["optim_nesterov"] is False and v["optim_alpha"] == 0.99

@@ -152,6 +152,12 @@ FORM = {
     "form.rough_time": ("Rough time", "大致耗时"),
     "form.rough_time_help": ("A cost model good to about 3×; runs the store already has are reused and cost "
                              "nothing", "成本模型，误差约 3 倍以内；存储中已有的运行会被复用，不花时间"),
+    "form.at_most": ("at most {time}", "至多 {time}"),
+    "form.rough_time_help_capped": ("A cost model good to about 3×, counting every run to its epoch cap: runs that "
+                                    "reach their target stop there, so the study may take much less. Runs the store "
+                                    "already has are reused and cost nothing",
+                                    "成本模型，误差约 3 倍以内，按每个运行都跑满轮数上限计算：达到目标的运行会就此停止，"
+                                    "因此研究可能快得多。存储中已有的运行会被复用，不花时间"),
     "form.n_params": ("Weights per model", "每个模型的权重数"),
     "form.run_on": ("Run on", "运行于"),
     "form.this_machine": ("this machine", "本机"),
