@@ -161,6 +161,8 @@ with train_col:
                     help=t("form.target_loss_help"), disabled=budget)
     st.text_input(t("form.budgets"), key="f_budgets", placeholder="epochs:30, steps:6000, target",
                   help=t("form.budgets_help"))
+    if str(S.get("f_budgets") or "").strip():
+        st.caption(t("form.budgets_replace"))
     errors["budgets"] = st.empty()
     a, b = st.columns(2)
     a.selectbox(t("form.batch_schedule"), BATCH_SCHEDULES, key="f_batch_schedule", help=t("form.batch_schedule_help"),

@@ -51,6 +51,7 @@ def test_the_page_takes_budgets_and_says_what_to_change(tmp_path, monkeypatch):
     at.text_input(key="f_batch_sizes").set_value("8").run()
     at.text_input(key="f_budgets").set_value("epochs:4, steps:400").run()
     assert not at.error and [m.value for m in at.metric][0] == str(2 * 3 * 2)   # 2 budgets × 3 optimizers × 2
+    assert "The budgets replace the stopping rule" in text(at.caption)
     at.selectbox(key="f_batch_schedule").set_value("step").run()
     assert "Batch-size schedule" in text(at.error) and "counts updates" in text(at.error)
     assert "launch" not in [b.key for b in at.button]

@@ -195,6 +195,9 @@ FORM = {
 FORM.update({
     # ---- budgets and the batch-size schedule (studies/budget.py)
     "form.budgets": ("Budgets (optional)", "预算（可选）"),
+    "form.budgets_replace": ("The budgets replace the stopping rule above: each run follows its own; the epochs and "
+                             "the target count only for a \"target\" budget.",
+                             "预算取代上面的停止规则：每个运行按各自的预算训练；轮数与目标只对 \"target\" 预算有效。"),
     "form.budgets_help": ("Each grid point is trained once per budget listed: epochs:E (exactly E epochs, no early "
                           "stop), steps:S (exactly S updates at every batch size: Hoffer et al. 2017's regime "
                           "adaptation), examples:X (⌈X/B⌉ updates) and target (the target above, with the epoch "
