@@ -99,4 +99,4 @@ if table.empty or table["tau"].isna().all():
     st.info(t("curv.pred_few"))
 else:
     ui.chart(cc.predictors_chart, table, name=f"{sid}-predictors", key="curv_predictors",
-             caption=predictors_caption(table))
+             caption=predictors_caption(table, budgets=runs["budget"].nunique() if "budget" in runs else 1))

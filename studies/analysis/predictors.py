@@ -25,7 +25,7 @@ from scipy import stats
 
 from ..measures import measures
 from .fairness import fitted
-from ..i18n import t
+from ..i18n import Markdown, t
 
 
 
@@ -188,12 +188,13 @@ def predictors_table(runs: pd.DataFrame, gap: str = "gap_acc", *, resamples: int
         .drop(columns="_k").reset_index(drop=True)
 
 
-def predictors_caption(table: pd.DataFrame, resamples: int = RESAMPLES) -> str:
-    """The caption under the predictors chart: runs used and left out, the hyperparameters Ψ is over, and the
-    interval (or why there is none)."""
+def predictors_caption(table: pd.DataFrame, resamples: int = RESAMPLES, budgets: int = 1) -> str:
+    """The caption under the predictors chart: runs used and left out, the hyperparameters Ψ is over, the
+    interval (or why there is none), and, for a study of ``budgets`` > 1 budgets, that plain τ pools them."""
     n, left = int(table["n"].max()), int(table["n_left_out"].min())
     hypers = [h for h in HYPERPARAMETERS if table[f"psi_{h}"].notna().any()]
     interval = t("curv.pred_interval", resamples=resamples_for(n, resamples)) if n >= MIN_RUNS_FOR_INTERVAL \
         else t("curv.pred_no_interval", min=MIN_RUNS_FOR_INTERVAL)
-    return t("curv.pred_caption", n=n, left=left, hypers=", ".join(hypers) or t("pred.none_varied"),
+    text = t("curv.pred_caption", n=n, left=left, hypers=", ".join(hypers) or t("pred.none_varied"),
              interval=interval)
+    return Markdown(text + " " + t("pred.pooled_budgets", k=budgets)) if budgets > 1 else text

@@ -99,6 +99,8 @@ CURVATURE: dict[str, tuple[str, str]] = {
     "curv.pred": ("Which measure predicts the gap", "哪个度量能预测泛化差距"),
     "curv.pred_few": ("Too few fitted runs to rank the measures (Kendall τ needs at least two with different "
                       "values).", "达到拟合的运行太少，无法给度量排序（Kendall τ 至少需要两个取值不同的运行）。"),
+    "pred.pooled_budgets": ("The runs follow {k} budgets: plain τ pools them, while Ψ compares runs within one "
+                            "budget only.", "这些运行分属 {k} 种预算：普通 τ 把它们混在一起，而 Ψ 只在同一预算内比较。"),
     "curv.pred_caption": ("Bars: the granulated Kendall τ, Ψ (Jiang et al. 2020), of each measure with the gap "
                           "(train − test accuracy) over the {n} fitted runs ({left} left out: not done, or short "
                           "of the target): τ inside each group of runs that differ in one varied hyperparameter "

@@ -61,6 +61,9 @@ def test_predictors_table_ranks_by_agreement_and_skips_unfinished_runs():
     assert (t.expected_sign == 1).all()
     with pytest.raises(ValueError, match="gap"):
         predictors_table(runs.drop(columns="gap_acc"))
+    from studies.analysis.predictors import predictors_caption
+    assert "pools them" in predictors_caption(t, resamples=300, budgets=2)
+    assert "pools them" not in predictors_caption(t, resamples=300)
 
 
 def test_vectorised_tau_b_equals_scipy_with_ties():
