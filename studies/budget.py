@@ -76,6 +76,16 @@ def epochs_for(budget: str, batch_size: int, n_train: int, drop_last: bool) -> i
     return 0 if cap is None else math.ceil(cap / max(1, steps_per_epoch(n_train, batch_size, drop_last)))
 
 
+def targeted(spec) -> bool:
+    """Whether a StudySpec or RunSpec trains to a target (a train accuracy or a train loss)."""
+    return spec.target_train_acc > 0 or spec.target_train_loss > 0
+
+
+def run_budget(run) -> str:
+    """The runs table's ``budget`` of a RunSpec (budget_label of its own fields)."""
+    return budget_label(run.budget, run.epochs, targeted(run))
+
+
 def budget_label(budget: str, epochs: int, targeted: bool) -> str:
     """The runs table's ``budget``: the run's own, or for a run without one what it held equal: its target
     when it had one, else its epochs."""
@@ -147,8 +157,7 @@ def plan_of(run, n_train: int) -> Plan:
 
 def check_spec(spec) -> None:
     """The budget keys against the rest of a StudySpec: SpecErrors that say what to change."""
-    targeted = spec.target_train_acc > 0 or spec.target_train_loss > 0
-    if "target" in spec.budgets and not targeted:
+    if "target" in spec.budgets and not targeted(spec):
         raise SpecError("budgets", key="spec.target_budget")
     if spec.batch_schedule != "constant":
         counted = [b for b in spec.budgets if parse(b)[0] in STEP_BUDGETS]

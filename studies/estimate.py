@@ -13,7 +13,7 @@ import math
 import os
 from dataclasses import dataclass
 
-from .budget import epochs_for, phase_batch_sizes
+from .budget import epochs_for, phase_batch_sizes, targeted
 from .config import SpecError, StudySpec
 from .dataset_facts import facts
 
@@ -92,10 +92,9 @@ def estimate(spec: StudySpec, slot: str = "cpu", csv_shape: tuple[int, int, int]
                         + measure_s)
     per_grid_point = len(spec.optimizers) * len(spec.shuffle) * len(spec.seeds)
     total = STARTUP_S + per_grid_point * sum(runs)
-    targeted = (spec.target_train_acc > 0 or spec.target_train_loss > 0) and (not spec.budgets
-                                                                              or "target" in spec.budgets)
+    capped = targeted(spec) and (not spec.budgets or "target" in spec.budgets)
     return Estimate(n_runs=spec.n_runs, seconds=total, n_train=n_train, n_params=params,
-                    slowest_run_s=max(runs) if runs else 0.0, capped=targeted)
+                    slowest_run_s=max(runs) if runs else 0.0, capped=capped)
 
 
 def confirm_above_s() -> float:

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from . import measures
+from .budget import targeted
 from .config import DEFAULT_LR, OPTIM_HYPER, SpecError, StudySpec
 from .estimate import check_fits, data_shape
 from .form_fields import format_batch_sizes, parse_batch_sizes_text
@@ -59,7 +60,7 @@ def spec_to_form(spec: StudySpec) -> dict:
         "shuffle": {(True,): "on", (False,): "off"}.get(tuple(spec.shuffle), "both"),
         "seeds": ", ".join(map(str, spec.seeds)), "epochs": spec.epochs,
         "target_train_acc": spec.target_train_acc, "target_train_loss": spec.target_train_loss,
-        "stopping": "target" if spec.target_train_acc > 0 or spec.target_train_loss > 0 else "budget",
+        "stopping": "target" if targeted(spec) else "budget",
         "lr_scaling": spec.lr_scaling, "base_batch_size": spec.base_batch_size,
         "warmup_epochs": spec.warmup_epochs, "schedule": spec.schedule, "loss": spec.loss,
         "device": spec.device, "drop_last": spec.drop_last, "prune": spec.prune,

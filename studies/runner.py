@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .budget import targeted
 from .executors import get_backend
 from .config import MeasureSpec, RunSpec, StudySpec
 from .data import load_dataset
@@ -136,7 +137,7 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
 
     # what the store has of each run; a sweep that prunes sees the stored ends on its board
     rows = {r.run_id: store.complete_run(r.run_id) for r in runs}
-    board = sweeps.study_board(runs, rows, spec.target_train_acc > 0 or spec.target_train_loss > 0) \
+    board = sweeps.study_board(runs, rows, targeted(spec)) \
         if spec.prune else None
 
     def stored(r, row=None):  # (trained, measured) as the store has it now

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .budget import budget_label
+from .budget import run_budget
 from .config import SCHEMA_VERSION, MeasureSpec, RunSpec, content_hash
 from .data import load_dataset
 from .device import describe, resolve_device
@@ -98,7 +98,7 @@ def _row(run: RunSpec, result, device: torch.device, data) -> dict:
         "n_params": result.n_params, "schedule": run.schedule, "loss": run.loss,
         "warmup_epochs": run.warmup_epochs, "error": "", "stop_reason": result.stop_reason,
         "norm": run.norm, "ghost_batch": run.ghost_batch,
-        "budget": budget_label(run.budget, run.epochs, run.target_train_acc > 0 or run.target_train_loss > 0),
+        "budget": run_budget(run),
         "examples": f.get("examples", result.steps * run.batch_size), "batch_schedule": run.batch_schedule,
         "batch_growth": run.batch_growth if run.batch_schedule != "constant" else 1,
         "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -162,7 +162,7 @@ def failed_outcome(run: RunSpec, error: str) -> RunOutcome:
         "dataset": run.dataset, "model": run.model, "optimizer": run.optimizer, "lr": run.lr,
         "batch_size": run.batch_size, "shuffle": run.shuffle, "seed": run.seed, "epochs": 0,
         "device": run.device, "status": "failed", "error": error,
-        "budget": budget_label(run.budget, run.epochs, run.target_train_acc > 0 or run.target_train_loss > 0)})
+        "budget": run_budget(run)})
 
 
 def probed_noise(rows: list[dict]) -> dict[str, tuple[float, float]]:
