@@ -11,6 +11,7 @@ statistics over chunks of ``ghost_batch`` examples (GhostBatchNorm, Hoffer et al
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import torch
 from torch import nn
@@ -19,16 +20,12 @@ from .config import MODELS
 from .norm import GhostBatchNorm
 
 
-def _block(layer, width: int, norm: str, ghost_batch: int, **kw) -> list[nn.Module]:
-    """layer(..., width) then ReLU; with a norm, layer without bias → GhostBatchNorm(width) → ReLU."""
+def _block(layer, width: int, norm: str, ghost_batch: int) -> list[nn.Module]:
+    """layer(width) then ReLU (``layer`` a Linear or conv with its input side bound, e.g. partial(nn.Linear,
+    64)); with a norm, layer without bias → GhostBatchNorm(width) → ReLU."""
     if norm == "none":
-        return [layer(width=width, bias=True, **kw), nn.ReLU()]
-    return [layer(width=width, bias=False, **kw), GhostBatchNorm(width, ghost_batch if norm == "ghost" else 0),
-            nn.ReLU()]
-
-
-def _linear(in_features, width, bias):
-    return nn.Linear(in_features, width, bias=bias)
+        return [layer(width, bias=True), nn.ReLU()]
+    return [layer(width, bias=False), GhostBatchNorm(width, ghost_batch if norm == "ghost" else 0), nn.ReLU()]
 
 
 def _head(in_features: int, hidden: tuple[int, ...], n_classes: int, norm: str = "none",
@@ -36,7 +33,7 @@ def _head(in_features: int, hidden: tuple[int, ...], n_classes: int, norm: str =
     """Linear, [norm,] ReLU, ..., Linear: widths ``hidden`` then the class logits (hidden = () is one Linear)."""
     layers: list[nn.Module] = []
     for width in hidden:
-        layers += _block(_linear, width, norm, ghost_batch, in_features=in_features)
+        layers += _block(partial(nn.Linear, in_features), width, norm, ghost_batch)
         in_features = width
     return layers + [nn.Linear(in_features, n_classes)]
 
@@ -46,18 +43,14 @@ def _mlp(hidden, input_shape, n_classes, norm, ghost_batch) -> nn.Sequential:
     return nn.Sequential(nn.Flatten(), *_head(math.prod(input_shape), hidden, n_classes, norm, ghost_batch))
 
 
-def _conv(conv, c_in, width, bias, **kw):
-    return conv(c_in, width, bias=bias, **kw)
-
-
 def _image_cnn(hidden, input_shape, n_classes, norm, ghost_batch) -> nn.Sequential:
     """Two 3×3 conv blocks (32, 64 channels, ReLU, 2×2 max-pool), padded so 8×8 digits keep a 2×2 map."""
     c, h, w = input_shape
     if min(h, w) < 4:
         raise ValueError(f"cnn needs images of at least 4×4 pixels, got {h}×{w}; use model = \"mlp\"")
-    conv = dict(conv=nn.Conv2d, kernel_size=3, padding=1)
-    features = [*_block(_conv, 32, norm, ghost_batch, c_in=c, **conv), nn.MaxPool2d(2),
-                *_block(_conv, 64, norm, ghost_batch, c_in=32, **conv), nn.MaxPool2d(2), nn.Flatten()]
+    conv = lambda c_in: partial(nn.Conv2d, c_in, kernel_size=3, padding=1)  # noqa: E731
+    features = [*_block(conv(c), 32, norm, ghost_batch), nn.MaxPool2d(2),
+                *_block(conv(32), 64, norm, ghost_batch), nn.MaxPool2d(2), nn.Flatten()]
     return nn.Sequential(*features, *_head(64 * (h // 2 // 2) * (w // 2 // 2), hidden, n_classes, norm, ghost_batch))
 
 
@@ -71,8 +64,7 @@ def _sequence_cnn(hidden, input_shape, n_classes, norm, ghost_batch) -> nn.Seque
         raise ValueError(f"cnn needs sequences of at least 4 steps, got {input_shape[1]}; use model = \"mlp\"")
     features = []
     for c_in, k in ((c, 5), (25, 3), (25, 3)):
-        features += _block(_conv, 25, norm, ghost_batch, conv=nn.Conv1d, c_in=c_in, kernel_size=k, stride=2,
-                           padding=1)
+        features += _block(partial(nn.Conv1d, c_in, kernel_size=k, stride=2, padding=1), 25, norm, ghost_batch)
     return nn.Sequential(*features, nn.Flatten(), *_head(25 * length, hidden, n_classes, norm, ghost_batch))
 
 
