@@ -265,8 +265,9 @@ def device_labels(names: list[str]) -> list[str]:
     """The devices of recorded timings, said once each: CPU timings recorded as "cpu (N threads)" with
     different N (each batch size is timed at its faster thread count) become one "CPU, 1–2 threads"."""
     names = sorted({d.split(", torch")[0] for d in names})
-    threads = sorted({int(m.group(1)) for d in names if (m := re.fullmatch(r"cpu \((\d+) threads?\)", d))})
-    others = [d for d in names if not re.fullmatch(r"cpu \((\d+) threads?\)", d)]
+    cpu = {d: int(m.group(1)) for d in names if (m := re.fullmatch(r"cpu \((\d+) threads?\)", d))}
+    threads = sorted(set(cpu.values()))
+    others = [d for d in names if d not in cpu]
     if threads:
         span = "–".join(map(str, sorted({threads[0], threads[-1]})))
         others.insert(0, t("chart.cpu_thread" if span == "1" else "chart.cpu_threads", threads=span))
