@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import json
+import os
 import signal
 import sys
 import threading
@@ -144,13 +146,13 @@ def _cmd_run(args, store) -> int:
     slot = device_slot(args.device or spec.device)
     est = estimate(spec, "cpu" if args.executor == "ray" else slot)
 
-    if args.executor in ("pool", "local") and slot == "cpu":
-        from .forkserver import start_early
-        start_early()   # the pool's workers import torch beside this process's import, not after it
-
-    from .data import DataError
-    from .device import DeviceError
-    from .runner import run_study
+    with _exit_on_sigterm():   # torch and the engine import: nothing to keep yet
+        if args.executor in ("pool", "local") and slot == "cpu":
+            from .forkserver import start_early
+            start_early()   # the pool's workers import torch beside this process's import, not after it
+        from .data import DataError
+        from .device import DeviceError
+        from .runner import run_study
 
     t0 = time.perf_counter()
     try:
@@ -247,6 +249,20 @@ def _sigterm_as_interrupt(signum, frame):
     if not _STOPPING:
         _STOPPING.append(signum)
         raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _exit_on_sigterm():
+    """While heavy modules import, a SIGTERM exits 130 at once instead of raising KeyboardInterrupt: raised
+    inside a C extension's initialisation (torch's), the interrupt can abort the process (exit -6)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda *_: os._exit(130))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: list[str] | None = None) -> int:
