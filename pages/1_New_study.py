@@ -207,6 +207,7 @@ if spec is not None:   # the shared dashboard's data rules and this machine's si
     try:
         uploads.check_shared_spec(spec, store.root)
         form.check_fits(spec, shape)
+        est = estimate(spec, device_slot(spec.device), csv_shape=shape)   # O(grid); refuses a budget too long
     except SpecError as e:
         spec, problems = None, [e]
 under = {}   # every problem under its field, and all of them in one list above Launch
@@ -222,7 +223,6 @@ if problems:
         for e in problems))
 
 if spec is not None:
-    est = estimate(spec, device_slot(spec.device), csv_shape=shape)
     c1, c2, c3 = st.columns(3)
     c1.metric(t("form.n_runs"), est.n_runs, help=t("form.n_runs_help"))
     c2.metric(t("form.rough_time"), t("form.at_most", time=format_seconds(est.seconds)) if est.capped

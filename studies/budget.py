@@ -19,7 +19,8 @@ from .spec_checks import SpecError, read_list, unique
 BUDGET_KINDS = ("epochs", "steps", "examples", "target")
 BATCH_SCHEDULES = ("constant", "step")
 STEP_BUDGETS = ("steps", "examples")   # budgets counted in updates: the last epoch may be cut short
-_LIMITS = {"epochs": 10_000, "steps": 100_000_000, "examples": 10**12}
+MAX_EPOCHS = 10_000                  # the most epochs a run may train: the ``epochs`` field's own limit
+_LIMITS = {"epochs": MAX_EPOCHS, "steps": 100_000_000, "examples": 10**12}
 _BUDGET_RE = re.compile(r"^(epochs|steps|examples):([0-9]+)$")
 _EXAMPLE = "\"epochs:30\", \"steps:6000\", \"examples:120000\" or \"target\""
 
@@ -92,13 +93,31 @@ def budget_label(budget: str, epochs: int, targeted: bool) -> str:
     return budget or ("target" if targeted else f"epochs:{epochs}")
 
 
+def check_epochs(budget: str, batch_size: int, n_train: int, drop_last: bool) -> int:
+    """The epochs ``budget`` trains at ``batch_size`` (epochs_for), or a SpecError when that is more than
+    MAX_EPOCHS (examples:10¹² at B=1 would be 7·10⁸ epochs): O(1), before anything is built per epoch."""
+    epochs = epochs_for(budget, batch_size, n_train, drop_last)
+    if epochs > MAX_EPOCHS:
+        raise SpecError("budgets", key="spec.budget_epochs", v=repr(budget), b=batch_size, n=n_train,
+                        epochs=f"{epochs:,}", most=f"{MAX_EPOCHS:,}")
+    return epochs
+
+
+def phase_counts(batch_size: int, epochs: int, schedule: str, growth: int, n_train: int
+                 ) -> tuple[tuple[int, int], ...]:
+    """(batch size, epochs at it) of each phase, in order, in O(1): constant, or ×growth from the first epoch
+    at 50 % and again at 75 % of the epochs (epoch e, 0-based, is in phase (e/E ≥ 0.5) + (e/E ≥ 0.75)),
+    never above the training set. Phases with no epoch are left out."""
+    if schedule == "constant" or epochs <= 0:
+        return ((batch_size, epochs),) if epochs > 0 else ()
+    half, three_q = math.ceil(epochs * 0.5), math.ceil(epochs * 0.75)   # first e with e/E ≥ 0.5, ≥ 0.75
+    spans = (half, three_q - half, epochs - three_q)
+    return tuple((min(n_train, batch_size * growth ** k), n) for k, n in enumerate(spans) if n > 0)
+
+
 def phase_batch_sizes(batch_size: int, epochs: int, schedule: str, growth: int, n_train: int) -> tuple[int, ...]:
-    """The batch size of each epoch 1..epochs: constant, or ×growth from 50 % and again from 75 % of the
-    epochs (the epoch starting at that fraction of the budget), never above the training set."""
-    if schedule == "constant":
-        return (batch_size,) * epochs
-    return tuple(min(n_train, batch_size * growth ** (((e / epochs) >= 0.5) + ((e / epochs) >= 0.75)))
-                 for e in range(epochs))
+    """The batch size of each epoch 1..epochs (phase_counts, one entry per epoch)."""
+    return tuple(b for b, n in phase_counts(batch_size, epochs, schedule, growth, n_train) for _ in range(n))
 
 
 @dataclass(frozen=True)
@@ -177,7 +196,7 @@ def resolve(spec, budget: str, batch_size: int, n_train: int) -> dict:
     targets = {"target_train_acc": spec.target_train_acc, "target_train_loss": spec.target_train_loss}
     if budget in ("", "target"):
         return {"epochs": spec.epochs, **targets, "budget": budget}
-    epochs = epochs_for(budget, batch_size, n_train, spec.drop_last)
+    epochs = check_epochs(budget, batch_size, n_train, spec.drop_last)
     cap = step_cap(budget, batch_size)
     if cap is not None and spec.warmup_epochs and steps_per_epoch(n_train, batch_size, spec.drop_last) \
             * spec.warmup_epochs >= cap:

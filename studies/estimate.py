@@ -13,7 +13,7 @@ import math
 import os
 from dataclasses import dataclass
 
-from .budget import epochs_for, phase_batch_sizes, targeted
+from .budget import check_epochs, phase_counts, targeted
 from .config import SpecError, StudySpec
 from .dataset_facts import facts
 
@@ -83,13 +83,13 @@ def estimate(spec: StudySpec, slot: str = "cpu", csv_shape: tuple[int, int, int]
             + m.landscape_points * 2 * m.landscape + 20 * m.sharpness_sam)
     measure_s = hvps * (min(m.sample, n_train) * per_example / flops + 5 * overhead)
     runs = []
-    for b in spec.batch_sizes:
+    for b in spec.batch_sizes:   # O(grid): each budget's phases in closed form, never a loop over epochs
         b = n_train if b == "full" else min(b, n_train)
-        for budget in spec.budgets or ("",):   # each budget's epochs, each epoch at its batch size
-            epochs = epochs_for(budget, b, n_train, spec.drop_last) or spec.epochs
-            sizes = phase_batch_sizes(b, epochs, spec.batch_schedule, spec.batch_growth, n_train)
-            runs.append(sum(math.ceil(n_train / s) * (overhead + s * per_example / flops) + eval_s for s in sizes)
-                        + measure_s)
+        for budget in spec.budgets or ("",):
+            epochs = check_epochs(budget, b, n_train, spec.drop_last) or spec.epochs
+            phases = phase_counts(b, epochs, spec.batch_schedule, spec.batch_growth, n_train)
+            runs.append(sum(n * (math.ceil(n_train / s) * (overhead + s * per_example / flops) + eval_s)
+                            for s, n in phases) + measure_s)
     per_grid_point = len(spec.optimizers) * len(spec.shuffle) * len(spec.seeds)
     total = STARTUP_S + per_grid_point * sum(runs)
     capped = targeted(spec) and (not spec.budgets or "target" in spec.budgets)

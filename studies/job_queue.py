@@ -119,6 +119,11 @@ class JobQueue:
             raise ValueError(f"executor {executor!r}: choose pool or ray")
         if executor == "ray":
             cluster_address(cluster)            # refuses a name the server does not list
+        slot = job_slot({"device": spec.device, "executor": executor, "cluster": cluster if executor == "ray" else ""})
+        try:   # the form's estimate, before the lock (it is O(grid), but never held against other visitors)
+            estimate_s = float(estimate(spec, slot if not slot.startswith("ray:") else "cpu").seconds)
+        except (SpecError, KeyError, ValueError):
+            estimate_s = None
         with self.locked():
             jobs = self.jobs()
             for job in jobs:
@@ -134,11 +139,8 @@ class JobQueue:
                    "n_runs": spec.n_runs, "state": "queued",
                    "created": time.time(), "started": None, "finished": None, "pid": None,
                    "returncode": None, "message": "", "attempts": 0, "cancel_requested": False}
-            job["slot"] = job_slot(job)
-            try:   # the form's estimate: the Jobs page starts its time left from it
-                job["estimate_s"] = float(estimate(spec, job["slot"] if not job["slot"].startswith("ray:") else "cpu").seconds)
-            except (SpecError, KeyError, ValueError):
-                job["estimate_s"] = None
+            job["slot"] = slot
+            job["estimate_s"] = estimate_s   # the Jobs page starts its time left from it
             atomic_write_json(self.path(job_id, ".json"), job)
             return job
 

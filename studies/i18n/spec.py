@@ -67,6 +67,10 @@ SPEC: dict[str, tuple[str, str]] = {
                            "{v} 的冒号后须是整数、不带空格；例如写 \"{kind}:100\""),
     "spec.budget_range": ("{v} is out of range; use {kind}:N with N from 1 to {most}",
                           "{v} 超出范围；请用 {kind}:N，N 从 1 到 {most}"),
+    "spec.budget_epochs": ("{v} at batch size {b} is {epochs} epochs of {n} examples, more than the {most} a run "
+                           "may train; use a smaller budget or a larger batch size",
+                           "批大小 {b} 时 {v} 需要 {epochs} 轮（每轮 {n} 个样本），超过一次训练允许的 {most} 轮；"
+                           "请减小预算或增大批大小"),
     "spec.target_budget": ("\"target\" needs a target; set target_train_acc or target_train_loss, or drop "
                            "\"target\"", "\"target\" 需要一个目标；请设置 target_train_acc 或 target_train_loss，"
                            "或去掉 \"target\""),
