@@ -2,7 +2,7 @@
 
 One place for the rule, so a chart's band, a table's interval and an export agree. 95 % everywhere. Over the
 seeds of one group: Student's t-interval of the mean (a handful of seeds; a bootstrap of 3 values is not an
-interval). Over many runs of a skewed quantity (the noise scale): a percentile bootstrap of the geometric
+interval); for a positive, skewed quantity the same on the log scale (``log_interval``). Over many runs of a skewed quantity (the noise scale): a percentile bootstrap of the geometric
 mean (scipy.stats.bootstrap, seeded). Fewer values than an interval needs: NaN bounds, and the text says so.
 No torch.
 """
@@ -48,6 +48,19 @@ def mean_interval(values) -> Interval:
         return Interval(m, math.nan, math.nan, 1)
     half = float(stats.t.ppf(0.5 + LEVEL / 2, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
     return Interval(m, m - half, m + half, len(v))
+
+
+def log_interval(values) -> Interval:
+    """For a positive, skewed quantity over seeds (sharpness, λ_max, trace, noise scale, epoch time, steps,
+    time to target): the geometric mean and Student's t-interval of the mean of the logs, mapped back — a ×/÷
+    interval that is never below 0. Non-positive values are left out (they cannot be logged); n ≥ 2 for an
+    interval, identical values give a zero-width one."""
+    v = _finite(values)
+    v = v[v > 0]
+    if len(v) == 0:
+        return Interval(math.nan, math.nan, math.nan, 0)
+    m = mean_interval(np.log(v))
+    return Interval(math.exp(m.value), math.exp(m.low), math.exp(m.high), m.n)   # exp(nan) is nan
 
 
 def geometric_mean_interval(values, *, seed: int = 0, resamples: int = 2000) -> Interval:

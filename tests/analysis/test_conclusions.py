@@ -89,3 +89,16 @@ def test_export_summary_through_the_cli(fixture_store, tmp_path):
     assert {"measure", "batch_size", "mean", "ci_low", "ci_high", "n", "n_left_out"} <= set(s.columns)
     acc = s[s.measure == "test_acc"]
     assert len(acc) == 2 * 2 * 2 and (acc.n + acc.n_left_out == 2).all()     # B × optimizer × shuffle, 2 seeds
+
+
+def test_the_log_scale_interval_is_a_times_divide_interval_that_never_goes_below_zero():
+    """Known answer: values e^{-1}, e^0, e^1 → geometric mean 1, logs' t-interval ±t(0.975, 2)·1/√3."""
+    from scipy import stats
+    est = intervals.log_interval([math.exp(-1), 1.0, math.exp(1)])
+    half = stats.t.ppf(0.975, 2) / math.sqrt(3)
+    assert est.value == pytest.approx(1.0) and est.n == 3
+    assert (est.low, est.high) == (pytest.approx(math.exp(-half)), pytest.approx(math.exp(half)))
+    skewed = intervals.log_interval([50.0, 400.0, 15000.0])       # a t-interval of these goes below 0
+    assert intervals.mean_interval([50.0, 400.0, 15000.0]).low < 0 < skewed.low < skewed.value < skewed.high
+    assert skewed.value / skewed.low == pytest.approx(skewed.high / skewed.value)
+    assert not intervals.log_interval([3.0]).has_interval and intervals.log_interval([3.0, -1.0, 0.0]).n == 1
