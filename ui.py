@@ -20,10 +20,10 @@ import streamlit as st
 from studies import charts, i18n
 from studies.analysis import conclusions, fairness, scaling, tidy
 from studies.i18n import code, t
-from studies.device import device_slot
-from studies.jobs import JobManager
-from studies.store import Store, StoreError, open_store, resolve_root
-from studies.throttle import Throttle, client_key, trusted_proxies
+from studies.engine.device import device_slot
+from studies.office.jobs import JobManager
+from studies.storage.store import Store, StoreError, open_store, resolve_root
+from studies.office.throttle import Throttle, client_key, trusted_proxies
 
 ROOT = Path(__file__).resolve().parent
 HOME = "home.py"
@@ -108,7 +108,7 @@ def _why_unreadable(path: Path) -> str:
 
 
 def _client_address() -> str | None:
-    """The unit of throttling (studies.throttle.client_key): the browser's address, one shared bucket for
+    """The unit of throttling (studies.office.throttle.client_key): the browser's address, one shared bucket for
     unverifiable X-Forwarded-For headers, and per-session buckets behind a trusted proxy that names no one."""
     try:
         remote, headers = st.context.ip_address, st.context.headers
@@ -123,7 +123,7 @@ def _client_address() -> str | None:
 def require_password() -> None:
     """If .streamlit/secrets.toml sets `password`, every page asks for it once per browser session. Wrong
     guesses lock the client's address out for a doubling time and, past a server-wide rate, everyone
-    (studies.throttle); a secrets file that cannot be read keeps every page closed."""
+    (studies.office.throttle); a secrets file that cannot be read keeps every page closed."""
     try:
         expected = _expected_password()
     except SecretsUnreadable as e:

@@ -15,11 +15,11 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from benchmarks.sections import write_section  # noqa: E402
-from studies.config import MeasureSpec, StudySpec  # noqa: E402
-from studies.data import load_dataset  # noqa: E402
-from studies.models import run_model  # noqa: E402
-from studies.optim import make_loss  # noqa: E402
-from studies.train import train_run  # noqa: E402
+from studies.spec.config import MeasureSpec, StudySpec  # noqa: E402
+from studies.engine.data import load_dataset  # noqa: E402
+from studies.engine.models import run_model  # noqa: E402
+from studies.engine.optim import make_loss  # noqa: E402
+from studies.engine.train import train_run  # noqa: E402
 
 ESTIMATORS = ["sharpness_eps", "sharpness_rand", "sharpness_sam", "hessian", "noise_scale",
               "noise_scale_init"]

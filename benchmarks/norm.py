@@ -19,10 +19,10 @@ import torch
 
 from benchmarks.sections import write_section
 from benchmarks.training import BUDGET_S, REPEATS, Wall, run_for
-from studies.data import load_dataset
-from studies.models import run_model
-from studies.stacked import StackedTrainer
-from studies.timing import PlainTrainer, race
+from studies.engine.data import load_dataset
+from studies.engine.models import run_model
+from studies.engine.stacked import StackedTrainer
+from studies.execution.timing import PlainTrainer, race
 
 CPU = torch.device("cpu")
 NORMS = {"none": {}, "batch": {"norm": "batch"}, "ghost": {"norm": "ghost", "ghost_batch": 16}}

@@ -36,12 +36,12 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from benchmarks.sections import write_section
 from studies import StudySpec, run_study
-from studies.config import RunSpec
-from studies.data import Dataset, load_dataset
-from studies.device import denormals_flushed
-from studies.stacked import StackedTrainer
-from studies.models import build_model
-from studies.timing import PlainTrainer, best_stack, timing_pass, race as timing_race
+from studies.spec.config import RunSpec
+from studies.engine.data import Dataset, load_dataset
+from studies.engine.device import denormals_flushed
+from studies.engine.stacked import StackedTrainer
+from studies.engine.models import build_model
+from studies.execution.timing import PlainTrainer, best_stack, timing_pass, race as timing_race
 
 CPU = torch.device("cpu")
 HIDDEN = (256, 256)
@@ -112,9 +112,9 @@ class Wall:
 
 
 def race(loops: dict, budget_s: float = BUDGET_S, repeats: int = REPEATS) -> dict:
-    """name → (epoch seconds, steps timed) for ``name: (loop, threads)``: studies.timing.race (the timing pass's
-    harness: warm-up, measurements sized to the budget, timed in alternation, medians) with every loop timed,
-    none eliminated; a per-step median scaled to the whole epoch."""
+    """name → (epoch seconds, steps timed) for ``name: (loop, threads)``: studies.execution.timing.race (the
+    timing pass's harness: warm-up, measurements sized to the budget, timed in alternation, medians) with every
+    loop timed, none eliminated; a per-step median scaled to the whole epoch."""
     raced = timing_race({name: (loop, threads, 1) for name, (loop, threads) in loops.items()}, budget_s, repeats,
                         eliminate=math.inf)
     return {name: (median * len(loops[name][0].bounds), steps) for name, (median, _, steps) in raced.items()}
@@ -273,7 +273,7 @@ def bench_stacks(batch_sizes=(1, 4, 16), optimizers=OPTIMIZERS, seeds: int = 8, 
 def bench_study(batch_sizes=(1, 4, 16), seeds: int = 8, epochs: int = 3, optimizers=OPTIMIZERS) -> dict:
     """A whole study (digits, ``seeds`` seeds × batch sizes): the previous loop one run after another,
     the serial executor (this engine, one by one), and the pool executor (timing pass, stacks, workers)."""
-    from studies.train import train_run
+    from studies.engine.train import train_run
     spec = StudySpec.from_dict({"name": "bench-study", "dataset": "digits", "hidden": list(HIDDEN),
                                 "batch_sizes": list(batch_sizes), "optimizers": list(optimizers), "shuffle": [True],
                                 "seeds": list(range(seeds)), "epochs": epochs, "measure": NO_MEASURE})
@@ -346,7 +346,7 @@ def markdown(res: dict, command: str) -> str:
                "its defaults, zero_grad / forward / backward / step, torch's default threads (all cores);\n"
                "- **lean**: a plain loop (data on the device, `index_select` "
                "batches, autograd, fused torch.optim, no `.item()`), one thread below batch 256;\n"
-               "- **engine**: Batchscope's (studies/stacked.py, K = 1): hand-written MLP backward into "
+               "- **engine**: Batchscope's (studies/engine/stacked.py, K = 1): hand-written MLP backward into "
                "preallocated buffers, direct fused optimizer kernels, the thread count its timing pass measured."
                "\n\nWall time around whole epochs, or around the first N steps of long epochs scaled to the "
                f"epoch; the loops alternate, {REPEATS} repeats, medians.")

@@ -30,7 +30,7 @@ FULL = "[measure]\nsharpness_adaptive = true\nlandscape_2d = true\nrescale_audit
 
 def _sums(tmp: Path, name: str, table: str, columns: tuple[str, ...]) -> dict[str, float]:
     """Column sums of a finished study's table in the store the run wrote (its only study)."""
-    from studies.store import open_store
+    from studies.storage.store import open_store
     store = open_store(tmp / f"store-{name}")
     sid = store.list_studies()["study_id"].iloc[0]
     df = store.load_table(sid, table)

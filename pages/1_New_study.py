@@ -1,22 +1,23 @@
 """New study: design a batch-size study, see its grid size and a rough time, and queue it.
 
-Widgets only; parsing and checks are in studies.form and studies.uploads (every upload and every spec
-built here goes through the shared dashboard's guards), the estimate in studies.estimate, the queue in
-studies.jobs. Launching writes the spec to the queue: training never runs in this page's script run.
+Widgets only; parsing and checks are in studies.office.form and studies.office.uploads (every upload and every spec
+built here goes through the shared dashboard's guards), the estimate in studies.spec.estimate, the queue in
+studies.office.jobs. Launching writes the spec to the queue: training never runs in this page's script run.
 """
 import streamlit as st
 
 import ui
-from studies import form, form_fields, measures, papers, uploads
+from studies import measures, papers
+from studies.office import form, form_fields, uploads
 from studies.i18n import code, plain, t
-from studies.budget import BATCH_SCHEDULES
-from studies.clusters import ClusterError, configured_clusters
-from studies.config import (DATASET_KINDS, DEVICES, LOSSES, LR_SCALINGS, MODELS, NORMS, OPTIM_HYPER, OPTIMIZERS,
+from studies.spec.budget import BATCH_SCHEDULES
+from studies.office.clusters import ClusterError, configured_clusters
+from studies.spec.config import (DATASET_KINDS, DEVICES, LOSSES, LR_SCALINGS, MODELS, NORMS, OPTIM_HYPER, OPTIMIZERS,
                             SCHEDULES, SpecError)
-from studies.estimate import confirm_above_s, estimate, format_seconds
-from studies.jobfile import QueueFull, max_queued, queue_seconds
-from studies.limits import MAX_SPEC_BYTES
-from studies.device import device_slot
+from studies.spec.estimate import confirm_above_s, estimate, format_seconds
+from studies.office.jobfile import QueueFull, max_queued, queue_seconds
+from studies.spec.limits import MAX_SPEC_BYTES
+from studies.engine.device import device_slot
 
 store = ui.page(t("nav.New_study"), ":material/science:")
 S = st.session_state

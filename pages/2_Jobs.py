@@ -1,6 +1,6 @@
 """Jobs: the queue of studies, live progress of the running ones, cancel and resume.
 
-Training happens in worker processes (studies/jobs.py), never in this page's script run; the fragment below
+Training happens in worker processes (studies/office/jobs.py), never in this page's script run; the fragment below
 re-reads their progress files every second while something is queued or running.
 """
 import time
@@ -11,9 +11,9 @@ import streamlit as st
 import ui
 from studies.analysis import fairness
 from studies.i18n import plain, t
-from studies.estimate import format_seconds
-from studies.job_queue import ACTIVE
-from studies.progress import progress_view
+from studies.spec.estimate import format_seconds
+from studies.office.job_queue import ACTIVE
+from studies.office.progress import progress_view
 
 BADGE = {"queued": "gray", "running": "blue", "done": "green", "failed": "red", "cancelled": "orange",
          "interrupted": "orange"}

@@ -4,7 +4,7 @@ import streamlit as st
 import ui
 from studies.i18n import t
 from studies import charts
-from studies.config import SHUFFLE_LABELS
+from studies.spec.config import SHUFFLE_LABELS
 
 store = ui.page(t("nav.Speed"), ":material/speed:")
 sid = ui.study_picker(store)

@@ -6,7 +6,7 @@ import streamlit as st
 import ui
 from studies.i18n import t
 from studies import charts, measures
-from studies.config import MeasureSpec, SpecError, StudySpec
+from studies.spec.config import MeasureSpec, SpecError, StudySpec
 
 store = ui.page(t("nav.Sharpness"), ":material/landscape:")
 sid = ui.study_picker(store)

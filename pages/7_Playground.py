@@ -7,9 +7,9 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from studies import optimizers
+from studies.spec import optimizers
 from studies.charts import playground as pc
-from studies.config import SCHEDULES
+from studies.spec.config import SCHEDULES
 from studies.i18n import t
 from studies.playground import OptimizerSpec, Setup, default_lr, explore, noise_table, slider_key
 from studies.surfaces import SURFACES, grid, probe

@@ -9,7 +9,7 @@ from studies.charts import curvature as cc
 from studies.i18n import t
 from studies.analysis.audit import audit_view
 from studies.analysis.predictors import predictors_caption, predictors_table
-from studies.config import SpecError, StudySpec
+from studies.spec.config import SpecError, StudySpec
 from studies.analysis.verdict import verdict_caption, verdict_table
 
 

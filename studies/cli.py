@@ -12,9 +12,9 @@ import threading
 import time
 from pathlib import Path
 
-from .config import BackendError, SpecError, StudySpec
-from .atomic import atomic_write_json
-from .store import StoreError, open_store
+from .spec.config import BackendError, SpecError, StudySpec
+from .storage.atomic import atomic_write_json
+from .storage.store import StoreError, open_store
 from .analysis.tidy import with_grid
 
 EXIT_BAD_INPUT = 2
@@ -139,8 +139,8 @@ def _cmd_run(args, store) -> int:
     options = {k: v for k, v in ray_options.items() if v is not None}
     if options and args.executor != "ray":
         raise SpecError("executor", f"--{next(iter(options)).replace('_', '-')} needs --executor ray")
-    from .estimate import check_fits, estimate, format_seconds
-    from .device import device_slot
+    from .spec.estimate import check_fits, estimate, format_seconds
+    from .engine.device import device_slot
     check_fits(spec)
     _check_csv_file(spec)
     slot = device_slot(args.device or spec.device)
@@ -148,11 +148,11 @@ def _cmd_run(args, store) -> int:
 
     with _exit_on_sigterm():   # torch and the engine import: nothing to keep yet
         if args.executor in ("pool", "local") and slot == "cpu":
-            from .forkserver import start_early
+            from .execution.forkserver import start_early
             start_early()   # the pool's workers import torch beside this process's import, not after it
-        from .data import DataError
-        from .device import DeviceError
-        from .runner import run_study
+        from .engine.data import DataError
+        from .engine.device import DeviceError
+        from .execution.runner import run_study
 
     t0 = time.perf_counter()
     try:
@@ -174,7 +174,7 @@ def _check_csv_file(spec: StudySpec) -> None:
     """A csv: path that is not a regular file of a sane size is refused before torch is imported (a loaded
     machine takes many seconds for that import; /dev/zero or a FIFO must be answered at once)."""
     if spec.dataset.startswith("csv:"):
-        from .limits import MAX_CSV_BYTES, LimitError, regular_file_size
+        from .spec.limits import MAX_CSV_BYTES, LimitError, regular_file_size
         try:
             regular_file_size(Path(spec.dataset[4:]).expanduser(), MAX_CSV_BYTES, "CSV file")
         except FileNotFoundError:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import SpecError, StudySpec
+from .spec.config import SpecError, StudySpec
 from .i18n import Markdown, plain, t
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -64,7 +64,7 @@ def load_or_error(key: str, folder: Path | str = EXAMPLES) -> tuple[StudySpec | 
     try:
         return load(key, folder), None
     except SpecError as e:
-        from .form_fields import error_text
+        from .office.form_fields import error_text
         return None, t("paper.unreadable", file=paper(key).file, error=Markdown(f"{plain(e.field)}: {error_text(e)}"))
 
 

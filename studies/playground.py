@@ -2,7 +2,7 @@
 
 The update rules are torch.optim's (SGD with momentum/Nesterov, Adagrad, RMSprop, Adam, AdamW: the formulas of
 their single-tensor paths, the defaults of the optimizer table), written in numpy so the page imports no torch
-and answers at once; tests check each against torch.optim and studies.optim step by step.
+and answers at once; tests check each against torch.optim and studies.engine.optim step by step.
 
 Batch noise: the loss is the mean over N synthetic examples, L_i(θ) = L(θ) + ξ_i·θ with fixed vectors ξ_i of
 mean exactly 0 and spread σ per coordinate, so the full batch is exactly L and every example has L's Hessian.
@@ -18,8 +18,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .optimizers import ALPHA, BETA1, BETA2, HYPERS, MOMENTUM, TABLE, Slider, get
-from .schedule import lr_factor
+from .spec.optimizers import ALPHA, BETA1, BETA2, HYPERS, MOMENTUM, TABLE, Slider, get
+from .spec.schedule import lr_factor
 from .surfaces import EIG_TOL, GRAD_TOL, Surface, kind_of
 
 DATA_SEED = 0        # the synthetic examples are fixed: one "dataset"

@@ -102,7 +102,7 @@ def synthetic_study(root, n_seeds: int = 10, epochs: int = 20):
     import numpy as np
     import pandas as pd
     from studies import StudySpec
-    from studies.store import open_store
+    from studies.storage.store import open_store
     spec = StudySpec.from_dict({"name": "synthetic-1000", "dataset": "synthetic",
                                 "batch_sizes": [2 ** k for k in range(1, 11)],
                                 "optimizers": ["sgd", "momentum", "nesterov", "adam", "adamw"],

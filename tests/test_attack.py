@@ -17,10 +17,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from studies import cli
-from studies.data import DataError, load_dataset
-from studies.limits import LimitError, csv_header_columns, csv_shape_problem, read_regular_file
-from studies.store import Store
-from studies.storefiles import MAX_TABLE_DECODED, parquet_frame
+from studies.engine.data import DataError, load_dataset
+from studies.spec.limits import LimitError, csv_header_columns, csv_shape_problem, read_regular_file
+from studies.storage.store import Store
+from studies.storage.storefiles import MAX_TABLE_DECODED, parquet_frame
 from tests.conftest import NO_MEASURE, ROOT
 
 RID = "0123456789abcdef"
@@ -47,7 +47,7 @@ def test_a_quoted_header_across_a_line_break_counts_every_column(tmp_path):
 def test_read_regular_file_allocates_by_the_files_size_not_the_limit(tmp_path):
     small = tmp_path / "small.bin"
     small.write_bytes(b"x" * 1000)
-    code = ("import resource, sys; from studies.limits import read_regular_file; "
+    code = ("import resource, sys; from studies.spec.limits import read_regular_file; "
             "resource.setrlimit(resource.RLIMIT_AS, (3 * 1024 ** 3, 3 * 1024 ** 3)); "
             f"print(len(read_regular_file({str(small)!r}, 4 * 1024 ** 3)))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)

@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from studies.jobfile import QueueFull, clean_progress, job_problem, viewer_lines
-from studies.job_queue import JobQueue
-from studies.jobs import JobManager
-from studies.progress import progress_view
+from studies.office.jobfile import QueueFull, clean_progress, job_problem, viewer_lines
+from studies.office.job_queue import JobQueue
+from studies.office.jobs import JobManager
+from studies.office.progress import progress_view
 from tests.test_jobs import FAKE_WORKER, spec
 
 SID = "0123456789abcdef"
@@ -113,7 +113,7 @@ def test_a_server_queues_at_most_its_limit(tmp_path, monkeypatch):
 
 
 def test_text_feature_columns_are_refused_at_the_upload(tmp_path):
-    from studies.uploads import UploadError, save_csv_upload
+    from studies.office.uploads import UploadError, save_csv_upload
     rows = "\n".join(f"{i},{'ab'[i % 2]},{i % 2}" for i in range(20))
     with pytest.raises(UploadError, match="text in: colour"):
         save_csv_upload(f"x,colour,y\n{rows}\n".encode(), tmp_path)

@@ -10,8 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from studies.i18n import Markdown, plain, t
-from studies.atomic import atomic_write_json, atomic_write_parquet
-from studies.store import open_store
+from studies.storage.atomic import atomic_write_json, atomic_write_parquet
+from studies.storage.store import open_store
 from tests.test_pages import ALL_PAGES, APP
 
 pytestmark = pytest.mark.usefixtures("restore_main")

@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from studies.limits import MAX_CSV_BYTES
+from studies.spec.limits import MAX_CSV_BYTES
 from tests.conftest import ROOT
 
 

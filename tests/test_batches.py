@@ -1,6 +1,6 @@
 import torch
 
-from studies.batches import batch_bounds, epoch_orders, samples_per_epoch
+from studies.engine.batches import batch_bounds, epoch_orders, samples_per_epoch
 
 
 def _orders(shuffle, seed=0, n=50, k=4):

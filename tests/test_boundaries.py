@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LIGHT = ["studies", "studies.config", "studies.store", "studies.charts", "studies.estimate", "studies.jobs",
-         "studies.uploads", "studies.limits", "studies.throttle", "studies.form", "studies.design",
-         "studies.analysis.fairness", "studies.analysis.scaling", "studies.schedule", "studies.playground",
-         "studies.charts.playground", "studies.i18n", "studies.analysis.summary", "studies.analysis.conclusions",
-         "studies.analysis.predictors", "studies.analysis.verdict", "studies.clusters", "studies.optimizers"]
-NEVER = {"studies.train": ["studies.store"]}   # module → studies modules it must not pull in
+LIGHT = ["studies", "studies.spec.config", "studies.storage.store", "studies.charts", "studies.spec.estimate",
+         "studies.office.jobs", "studies.office.uploads", "studies.spec.limits", "studies.office.throttle",
+         "studies.office.form", "studies.analysis.fairness", "studies.analysis.scaling", "studies.spec.schedule",
+         "studies.playground", "studies.charts.playground", "studies.i18n", "studies.analysis.summary",
+         "studies.analysis.conclusions", "studies.analysis.predictors", "studies.analysis.verdict",
+         "studies.office.clusters", "studies.spec.optimizers"]
+NEVER = {"studies.engine.train": ["studies.storage.store"]}   # module → studies modules it must not pull in
 
 PROBE = r"""
 import importlib, json, sys, types
@@ -60,9 +61,8 @@ def imports():
 
 def test_light_modules_do_not_import_torch(imports):
     assert imports["torch"] and [m for m, loaded in imports["torch"].items() if loaded] == []
-    assert {"studies.config", "studies.store", "studies.charts", "studies.estimate", "studies.jobs"} <= \
-        set(imports["torch"])
-    assert {"studies.form", "studies.design"} & set(imports["torch"])   # the form logic, by either name
+    assert {"studies.spec.config", "studies.storage.store", "studies.charts", "studies.spec.estimate",
+            "studies.office.jobs", "studies.office.form"} <= set(imports["torch"])
 
 
 def test_studies_never_imports_streamlit(imports):
@@ -77,5 +77,5 @@ def test_train_never_imports_the_store(imports):
 
 
 def test_nothing_imports_pages():
-    for path in list((ROOT / "studies").glob("*.py")) + [ROOT / "dashboard.py"]:
+    for path in list((ROOT / "studies").rglob("*.py")) + [ROOT / "dashboard.py"]:
         assert "from pages" not in path.read_text() and "import pages" not in path.read_text()

@@ -150,7 +150,7 @@ if __name__ == "__main__":
     ap.add_argument("--out", default="screenshots")
     a = ap.parse_args()
     sys.path.insert(0, str(ROOT))
-    from studies.store import open_store
+    from studies.storage.store import open_store
     sid = a.study or open_store(a.store).list_studies().study_id.iloc[0]
     port = free_port()
     server = start_server(Path(a.store), port, Path(a.out).with_suffix(".log"))

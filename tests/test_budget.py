@@ -1,4 +1,4 @@
-"""studies/budget.py and both engines under it: a step budget takes exactly S updates, an epoch budget ignores
+"""studies/spec/budget.py and both engines under it: a step budget takes exactly S updates, an epoch budget ignores
 the target, a growing batch's updates are the sum over its phases, and legacy specs keep their run ids."""
 import dataclasses
 import math
@@ -6,13 +6,13 @@ import math
 import pytest
 import torch
 
-from studies.budget import Plan, budget_label, phase_batch_sizes, plan_of, read_budget
-from studies.config import SpecError, StudySpec
-from studies.data import load_dataset
-from studies.loop_rules import median_epoch_time
-from studies.models import build_model
-from studies.stacked import stack_key, train_stacked
-from studies.train import train_run
+from studies.spec.budget import Plan, budget_label, phase_batch_sizes, plan_of, read_budget
+from studies.spec.config import SpecError, StudySpec
+from studies.engine.data import load_dataset
+from studies.engine.loop_rules import median_epoch_time
+from studies.engine.models import build_model
+from studies.engine.stacked import stack_key, train_stacked
+from studies.engine.train import train_run
 from tests.test_ensemble import METRICS
 
 CPU = torch.device("cpu")
@@ -204,9 +204,9 @@ def test_a_partial_epoch_is_left_out_of_the_epoch_time():
 
 def test_progress_counts_the_epochs_a_step_budget_takes_and_the_row_says_its_budget():
     """The executors announce run.epochs; for steps:130 at B = 16 that is ⌈130/90⌉ = 2, the epochs it trains."""
-    from studies.config import MeasureSpec
-    from studies.executors import SerialBackend
-    from studies.worker import RunJob
+    from studies.spec.config import MeasureSpec
+    from studies.execution.executors import SerialBackend
+    from studies.execution.worker import RunJob
     from tests.conftest import NO_MEASURE
 
     run = spec(budgets=["steps:130"], hidden=[8]).expand(n_train=N_DIGITS)[0]

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from studies import StudySpec, open_store
-from studies.locks import RunLocks
-from studies.atomic import atomic_write_parquet
-from studies.store import Store
+from studies.execution.locks import RunLocks
+from studies.storage.atomic import atomic_write_parquet
+from studies.storage.store import Store
 from tests.conftest import NO_MEASURE, ROOT
 
 pytestmark = pytest.mark.slow   # concurrent driver processes
@@ -107,7 +107,7 @@ def test_locks_within_one_process_and_release():
         one.release("0123456789abcdef")
         assert two.try_claim("0123456789abcdef")
         two.release_all()
-        probe = subprocess.run([sys.executable, "-c", "import sys; from studies.locks import RunLocks; "
+        probe = subprocess.run([sys.executable, "-c", "import sys; from studies.execution.locks import RunLocks; "
                                 "sys.exit(0 if RunLocks(sys.argv[1]).try_claim('0123456789abcdef') else 1)", d],
                                cwd=ROOT)
         assert probe.returncode == 0                              # released for other processes too
@@ -115,7 +115,7 @@ def test_locks_within_one_process_and_release():
 
 WRITER = """
 import sys, pandas as pd
-from studies.atomic import atomic_write_parquet
+from studies.storage.atomic import atomic_write_parquet
 from pathlib import Path
 path, n = Path(sys.argv[1]), int(sys.argv[2])
 for i in range(n):

@@ -2,7 +2,7 @@ import dataclasses
 
 import pytest
 
-from studies.config import SpecError, StudySpec, scaled_lr
+from studies.spec.config import SpecError, StudySpec, scaled_lr
 
 BASE = {"dataset": "digits"}
 
@@ -152,7 +152,7 @@ def test_bad_optim_values_name_the_field(optim, words):
 
 
 def test_run_id_includes_schema_version(monkeypatch):
-    import studies.config as cfg
+    import studies.spec.config as cfg
     run = spec(batch_sizes=[32], optimizers=["sgd"], shuffle=[True]).expand(n_train=1000)[0]
     before = run.run_id
     monkeypatch.setattr(cfg, "SCHEMA_VERSION", cfg.SCHEMA_VERSION + 1)
@@ -205,7 +205,7 @@ def test_no_batch_norm_keeps_earlier_run_and_study_ids_and_norm_enters_them_when
 ])
 def test_bad_norm_settings_say_what_to_change(fields, where, words):
     from studies import i18n
-    from studies.form_fields import error_text
+    from studies.office.form_fields import error_text
     with pytest.raises(SpecError) as e:
         spec(**fields)
     assert e.value.field == where and words in str(e.value) and "\n" not in str(e.value)

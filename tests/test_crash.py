@@ -15,8 +15,8 @@ import pytest
 import tomli_w
 
 from studies import StudySpec, open_store, run_study
-from studies.runner import plan_study
-from studies.worker import measure_id_of
+from studies.execution.runner import plan_study
+from studies.execution.worker import measure_id_of
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow   # real processes killed with SIGKILL
@@ -145,7 +145,7 @@ class PickleBomb:
 
 def test_corrupt_and_hostile_files_are_reported_set_aside_and_recomputed(tmp_path, tiny_spec_dict):
     import pickle
-    from studies.store import Store
+    from studies.storage.store import Store
     spec = StudySpec.from_dict({**tiny_spec_dict, "batch_sizes": [64, 256, 512],
                                 "measure": {**tiny_spec_dict["measure"], "sharpness_sam": True}})
     root = tmp_path / "store"

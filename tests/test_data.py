@@ -1,4 +1,4 @@
-"""studies.data: built-in sets, the split, standardisation, caches, csv, the IDX reader, error messages."""
+"""studies.engine.data: built-in sets, the split, standardisation, caches, csv, the IDX reader, error messages."""
 from __future__ import annotations
 
 import gzip
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from studies import data as D
-from studies.config import DataSpec
-from studies.data import DataError, Dataset, load_dataset, read_idx
+from studies.engine import data as D
+from studies.spec.config import DataSpec
+from studies.engine.data import DataError, Dataset, load_dataset, read_idx
 
 
 @pytest.fixture(autouse=True)
@@ -329,7 +329,7 @@ def test_cifar10_through_torchvision_is_channels_first(tmp_path, monkeypatch):
 def test_scikit_learn_sets_come_back_from_the_cache_unchanged(monkeypatch, tmp_path, name):
     """The first load builds with scikit-learn and keeps the split arrays; later loads (other processes)
     read them without scikit-learn and give the same tensors and fingerprint."""
-    import studies.data as data_mod
+    import studies.engine.data as data_mod
     monkeypatch.setenv("BATCHSCOPE_CACHE", str(tmp_path))
     spec = data_mod._cache_key(name, data_mod.DataSpec())
     fresh = data_mod._load_cpu.__wrapped__(name, spec)

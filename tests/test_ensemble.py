@@ -1,4 +1,4 @@
-"""studies/stacked.py (this file keeps the name test_ensemble: an acceptance check runs it by that name). The
+"""studies/engine/stacked.py (this file keeps the name test_ensemble: an acceptance check runs it by that name). The
 fast paths compute what the plain loop computes: the stacked engine (solo and K members), the direct fused
 optimizer kernels. Not how fast they are (benchmarks/training.py does that)."""
 import dataclasses
@@ -6,12 +6,12 @@ import dataclasses
 import pytest
 import torch
 
-from studies.config import OPTIMIZERS, StudySpec
-from studies.data import load_dataset
-from studies.stacked import StackedTrainer, stack_key, stackable, train_stacked
-from studies.models import build_model
-from studies.optim import Update, make_optimizer
-from studies.train import train_run
+from studies.spec.config import OPTIMIZERS, StudySpec
+from studies.engine.data import load_dataset
+from studies.engine.stacked import StackedTrainer, stack_key, stackable, train_stacked
+from studies.engine.models import build_model
+from studies.engine.optim import Update, make_optimizer
+from studies.engine.train import train_run
 
 CPU = torch.device("cpu")
 # every test here compares two float32 computations that sum in different orders: one thread fixes the order

@@ -1,9 +1,10 @@
-"""The New-study form's logic (studies.form) and the time estimate (studies.estimate)."""
+"""The New-study form's logic (studies.office.form) and the time estimate (studies.spec.estimate)."""
 import pytest
 
-from studies import SpecError, StudySpec, form, measures, uploads
-from studies.limits import MAX_CSV_BYTES
-from studies.estimate import estimate, format_seconds
+from studies import SpecError, StudySpec, measures
+from studies.office import form, uploads
+from studies.spec.limits import MAX_CSV_BYTES
+from studies.spec.estimate import estimate, format_seconds
 
 
 def test_form_defaults_round_trip_to_the_default_spec():
@@ -153,7 +154,7 @@ def test_batch_norm_in_the_form_round_trips_and_ghost_batch_only_goes_with_ghost
 
 
 def test_batch_norm_with_batch_size_one_is_refused_in_the_form_under_batch_sizes():
-    from studies.form_fields import field_label, field_of, form_errors
+    from studies.office.form_fields import field_label, field_of, form_errors
     values = {**form.form_defaults(), "norm": "batch", "batch_sizes": "1, 8"}
     spec, errors = form_errors(values, form.form_to_dict)
     assert spec is None and [field_of(e) for e in errors] == ["batch_sizes"]
@@ -163,8 +164,8 @@ def test_batch_norm_with_batch_size_one_is_refused_in_the_form_under_batch_sizes
 
 @pytest.mark.parametrize("norm", [{}, {"norm": "batch"}, {"norm": "ghost", "ghost_batch": 8}])
 def test_the_estimate_counts_the_mlps_weights_exactly_with_or_without_a_norm(norm):
-    from studies.estimate import n_params
-    from studies.models import build_model, count_params
+    from studies.spec.estimate import n_params
+    from studies.engine.models import build_model, count_params
     spec = StudySpec.from_dict({"dataset": "digits", "hidden": [32, 16], **norm})
     model = build_model("mlp", (32, 16), (1, 8, 8), 10, 0, norm=spec.norm, ghost_batch=spec.ghost_batch)
     assert n_params(spec, 64, 10) == count_params(model)

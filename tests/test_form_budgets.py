@@ -1,9 +1,9 @@
 """The New-study form's budgets and batch-size schedule: form ↔ spec, errors under their fields, the page."""
 import pytest
 
-from studies import form
-from studies.config import SpecError, StudySpec
-from studies.estimate import estimate
+from studies.office import form
+from studies.spec.config import SpecError, StudySpec
+from studies.spec.estimate import estimate
 from tests.conftest import NO_MEASURE
 from tests.test_pages import open_page, text
 

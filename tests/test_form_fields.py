@@ -1,9 +1,9 @@
 """The typed batch sizes and the form's every-error-at-once check."""
 import pytest
 
-from studies import form
-from studies.config import SpecError
-from studies.form_fields import (batch_size_choices, form_errors, format_batch_sizes, parse_batch_sizes_text,
+from studies.office import form
+from studies.spec.config import SpecError
+from studies.office.form_fields import (batch_size_choices, form_errors, format_batch_sizes, parse_batch_sizes_text,
                                  spec_errors, training_size)
 
 
@@ -74,7 +74,7 @@ def test_a_valid_form_gives_the_same_spec_as_build_spec():
 
 def test_errors_name_the_fields_by_the_labels_the_form_shows():
     from studies import i18n
-    from studies.form_fields import field_label
+    from studies.office.form_fields import field_label
     assert field_label("batch_sizes") == "Batch sizes" and field_label("lr.sgd") == "Learning rate: sgd"
     assert field_label("warmup_epochs") == "Warm-up epochs" and field_label("data.target") == "Data set"
     assert field_label("no_such_field") == "no_such_field"

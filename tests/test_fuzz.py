@@ -13,7 +13,7 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from studies.config import MAX_RUNS, SpecError, StudySpec
+from studies.spec.config import MAX_RUNS, SpecError, StudySpec
 from tests.conftest import ROOT
 
 EXAMPLES = int(os.environ.get("BATCHSCOPE_FUZZ_EXAMPLES", "400"))

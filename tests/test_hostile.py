@@ -15,12 +15,13 @@ import pandas as pd
 import pytest
 import tomli_w
 
-from studies import atomic, cli, store as store_mod
-from studies.config import SpecError, StudySpec
-from studies.data import DataError, load_dataset
-from studies.estimate import check_fits, estimate
-from studies.limits import MAX_CSV_COLUMNS, toml_shape_problem
-from studies.store import Store, open_store
+from studies import cli
+from studies.storage import atomic, store as store_mod
+from studies.spec.config import SpecError, StudySpec
+from studies.engine.data import DataError, load_dataset
+from studies.spec.estimate import check_fits, estimate
+from studies.spec.limits import MAX_CSV_COLUMNS, toml_shape_problem
+from studies.storage.store import Store, open_store
 from tests.conftest import NO_MEASURE, ROOT
 
 BASE = {"name": "probe", "dataset": "digits", "hidden": [16], "batch_sizes": [32], "optimizers": ["sgd"],
@@ -198,7 +199,7 @@ def test_a_full_disk_mid_study_gives_one_line_and_never_shrinks_the_table(done_s
 def test_a_stopped_rerun_keeps_the_rows_it_could_not_read_back(done_store, capsys, monkeypatch):
     """A run whose files vanished is retrained; if the study stops first, the rewritten tables keep the run's
     last rows (the probe saw a 4-row table rewritten with 3)."""
-    from studies import runner
+    from studies.execution import runner
     root, spec, path = done_store
     store = Store(root)
     victim = store.load_table(spec.study_id).run_id.iloc[0]

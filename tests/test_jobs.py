@@ -8,11 +8,11 @@ import time
 import pytest
 
 from studies import StudySpec
-from studies.clusters import ClusterError, cluster_address, configured_clusters
-from studies.device import device_slot
-from studies.job_queue import JobQueue
-from studies.jobs import JobManager
-from studies.progress import progress_view
+from studies.office.clusters import ClusterError, cluster_address, configured_clusters
+from studies.engine.device import device_slot
+from studies.office.job_queue import JobQueue
+from studies.office.jobs import JobManager
+from studies.office.progress import progress_view
 
 NO_MEASURE = {"sharpness_eps": [], "sharpness_random": False, "sharpness_sam": False, "hessian": False,
               "landscape": False, "noise_scale": False}
@@ -139,7 +139,7 @@ def test_progress_view_extrapolates_the_pace_of_this_attempt():
 
 @pytest.mark.slow
 def test_a_study_killed_half_way_resumes_without_retraining(tmp_path):
-    from studies.store import open_store
+    from studies.storage.store import open_store
     m = JobManager(tmp_path, poll_s=0.2)
     # adam reaches the target in an epoch or two; sgd at a tiny LR trains all 40 epochs: time to kill it
     # (the runner may train several runs side by side, so some finish first whatever their order).

@@ -1,11 +1,11 @@
-"""studies.models: shapes for every model × data kind, seeded init, the caller's RNG, the plain MLP."""
+"""studies.engine.models: shapes for every model × data kind, seeded init, the caller's RNG, the plain MLP."""
 from __future__ import annotations
 
 import pytest
 import torch
 from torch import nn
 
-from studies.models import build_model, count_params
+from studies.engine.models import build_model, count_params
 
 SHAPES = {
     "tabular": (13,),
@@ -105,7 +105,7 @@ def test_cnn_trains_a_step():
 @pytest.mark.parametrize("norm, ghost", [("batch", 0), ("ghost", 4)])
 def test_norm_puts_batch_norm_after_every_hidden_layer_and_conv(norm, ghost):
     """Linear/conv (no bias) → GhostBatchNorm → ReLU; the logits layer keeps its bias and has no norm."""
-    from studies.norm import GhostBatchNorm
+    from studies.engine.norm import GhostBatchNorm
     mlp = build_model("mlp", (32, 16), (1, 8, 8), 10, seed=0, norm=norm, ghost_batch=ghost)
     assert [type(m) for m in mlp] == [nn.Flatten] + [nn.Linear, GhostBatchNorm, nn.ReLU] * 2 + [nn.Linear]
     assert [m.bias is None for m in mlp if isinstance(m, nn.Linear)] == [True, True, False]
@@ -127,9 +127,9 @@ def test_norm_puts_batch_norm_after_every_hidden_layer_and_conv(norm, ghost):
 
 
 def test_run_model_builds_the_runs_norm():
-    from studies.config import StudySpec
-    from studies.data import load_dataset
-    from studies.models import run_model
+    from studies.spec.config import StudySpec
+    from studies.engine.data import load_dataset
+    from studies.engine.models import run_model
     data = load_dataset("digits")
     run = StudySpec.from_dict({"dataset": "digits", "hidden": [8], "norm": "ghost", "ghost_batch": 16,
                                "batch_sizes": [64]}).expand(n_train=data.n_train)[0]

@@ -1,9 +1,9 @@
-"""studies/norm.py: ghost batch norm against torch's BatchNorm and against chunk-by-chunk references."""
+"""studies/engine/norm.py: ghost batch norm against torch's BatchNorm and against chunk-by-chunk references."""
 import pytest
 import torch
 from torch import nn
 
-from studies.norm import GhostBatchNorm, ghost_chunks
+from studies.engine.norm import GhostBatchNorm, ghost_chunks
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

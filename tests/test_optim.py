@@ -4,8 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from studies.config import OPTIMIZERS
-from studies.optim import focal_loss, lr_factor, make_loss, make_optimizer
+from studies.spec.config import OPTIMIZERS
+from studies.engine.optim import focal_loss, lr_factor, make_loss, make_optimizer
 
 
 @pytest.mark.parametrize("name", OPTIMIZERS)

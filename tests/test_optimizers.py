@@ -1,4 +1,4 @@
-"""The optimizer table (studies/optimizers.py) is the one place an optimizer is written: an entry added to it is
+"""The optimizer table (studies/spec/optimizers.py) is the one place an optimizer is written: an entry added to it is
 validated, trained and offered by the playground; its defaults are written nowhere else and are torch's."""
 import ast
 import inspect
@@ -13,10 +13,10 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from studies import config
-from studies.config import SpecError, StudySpec
-from studies.optim import Update, make_optimizer
-from studies.optimizers import BETA1, BETA2, EPS, HYPERS, MOMENTUM, TABLE, WEIGHT_DECAY
+from studies.spec import config
+from studies.spec.config import SpecError, StudySpec
+from studies.engine.optim import Update, make_optimizer
+from studies.spec.optimizers import BETA1, BETA2, EPS, HYPERS, MOMENTUM, TABLE, WEIGHT_DECAY
 from studies.playground import OptimizerSpec, Setup, simulate, slider_key
 from studies.surfaces import SURFACES
 
@@ -141,10 +141,10 @@ def test_the_scan_finds_a_default_written_beside_its_name():
 
 
 def test_each_default_hyper_parameter_is_written_once_in_the_table():
-    table = ROOT / "studies" / "optimizers.py"
+    table = ROOT / "studies" / "spec" / "optimizers.py"
     found = {w for _, w in defaults_written(table.read_text())}
     assert {h.name for h in HYPERS if not isinstance(h.default, bool)} <= found
-    files = sorted(set(ROOT.glob("studies/*.py")) | set(ROOT.glob("pages/*.py")) | set(ROOT.glob("*.py")))
+    files = sorted(set(ROOT.glob("studies/**/*.py")) | set(ROOT.glob("pages/*.py")) | set(ROOT.glob("*.py")))
     elsewhere = [f"{p.relative_to(ROOT)}:{line}: {w}" for p in files if p != table
                  for line, w in defaults_written(p.read_text())]
     assert elsewhere == []

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from studies.job_queue import JobQueue
+from studies.office.job_queue import JobQueue
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard.py")
 pytestmark = pytest.mark.usefixtures("restore_main")
@@ -309,7 +309,7 @@ class FakeClock:
 def throttle(monkeypatch):
     """ui's server-wide password throttle on a fake clock (no test waits), and a client address to set."""
     import ui
-    from studies.throttle import Throttle
+    from studies.office.throttle import Throttle
     clock, address = FakeClock(), {"ip": "10.0.0.1"}
     monkeypatch.setattr(ui, "THROTTLE", Throttle(clock=clock))
     monkeypatch.setattr(ui, "_client_address", lambda: address["ip"])

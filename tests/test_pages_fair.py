@@ -7,7 +7,7 @@ import pytest
 
 from studies import StudySpec
 from studies.analysis.fairness import with_best_lr
-from studies.store import open_store
+from studies.storage.store import open_store
 from tests.test_pages import charts, open_page
 
 pytestmark = pytest.mark.usefixtures("restore_main")

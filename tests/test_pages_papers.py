@@ -6,9 +6,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from studies import StudySpec, form, papers
+from studies import StudySpec, papers
+from studies.office import form
 from studies.analysis.fairness import with_best_lr
-from studies.store import open_store
+from studies.storage.store import open_store
 from tests.test_pages import charts, open_page, text
 
 pytestmark = pytest.mark.usefixtures("restore_main")

@@ -38,7 +38,7 @@ def test_every_page_in_chinese_shows_no_english_sentence(tmp_path, monkeypatch, 
 
 
 def test_the_studies_table_in_chinese_has_translated_states_summaries_and_readable_times(tmp_path, monkeypatch):
-    from studies.store import open_store
+    from studies.storage.store import open_store
     sid = _study(tmp_path, "unmatched", missed=1)
     store = open_store(tmp_path)
     store.save_study("", {**store.study_info(sid), "fit": "7 done · 1 missed target", "updated": "2026-01-01T00:00:00"})
@@ -62,7 +62,7 @@ def test_form_errors_in_chinese_say_what_to_change_in_chinese(tmp_path, monkeypa
 
 
 def test_a_spec_error_raised_with_a_key_reads_the_same_in_the_cli():
-    from studies.config import SpecError, StudySpec
+    from studies.spec.config import SpecError, StudySpec
     with pytest.raises(SpecError) as e:
         StudySpec.from_dict({"dataset": "digits", "batch_sizes": [16, 0]})
     assert str(e.value) == 'batch_sizes: 0 is not a batch size; use integers ≥ 1 (or "full")'

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from studies import form, i18n, papers
-from studies.config import StudySpec
+from studies import i18n, papers
+from studies.office import form
+from studies.spec.config import StudySpec
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNNABLE = [p.key for p in papers.PAPERS if papers.load_or_error(p.key)[0] is not None]

@@ -5,8 +5,8 @@ import pytest
 import scipy.optimize
 import torch
 
-from studies.config import OPTIMIZERS
-from studies.optim import make_optimizer
+from studies.spec.config import OPTIMIZERS
+from studies.engine.optim import make_optimizer
 from studies.playground import (OptimizerSpec, Setup, Stepper, batch_noise, examples, explore,
                                 first_small_gradient, last_points, nearest_minimum, noise_rms, simulate)
 from studies.surfaces import SURFACES, kind_of, probe
@@ -58,7 +58,7 @@ def test_each_update_rule_matches_torch_optim(name):
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_each_update_rule_matches_the_librarys_optimizer(name):
-    """studies.optim.make_optimizer (fused kernels, momentum 0.9, torch's defaults) takes the same steps."""
+    """studies.engine.optim.make_optimizer (fused kernels, momentum 0.9, torch's defaults) takes the same steps."""
     lr = 1e-3 if name in ("sgd", "momentum", "nesterov") else 0.05
     p = torch.nn.Parameter(torch.tensor([0.3, -0.4], dtype=torch.float64))
     assert steps_side_by_side(OptimizerSpec(name, lr), make_optimizer(name, [p], lr), p, 30, lambda t: lr) < 1e-10

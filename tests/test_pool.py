@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-import studies.pool as pool
+import studies.execution.pool as pool
 from studies import StudySpec, run_study
-from studies.worker import RunJob
-from studies.timing import Timing
+from studies.execution.worker import RunJob
+from studies.execution.timing import Timing
 from tests.conftest import NO_MEASURE
 
 pytestmark = pytest.mark.slow   # worker process pools
@@ -199,7 +199,7 @@ def test_waiting_for_the_forkservers_imports_before_timing(tmp_path):
     once), so no timing pass shares the cores with it; without a server it waits for nothing."""
     import subprocess
     import sys
-    code = ("from studies import forkserver; none = forkserver.wait_ready(); forkserver.start_early(); "
+    code = ("from studies.execution import forkserver; none = forkserver.wait_ready(); forkserver.start_early(); "
             "first = forkserver.wait_ready(); second = forkserver.wait_ready(); print(none, first, second)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          cwd=os.path.dirname(os.path.dirname(__file__)))

@@ -1,7 +1,7 @@
 """The Jobs page's time left: from the form's estimate, refined by measured epochs."""
 import pytest
 
-from studies.progress import TRUST_AT, remaining_s
+from studies.office.progress import TRUST_AT, remaining_s
 
 
 def test_before_any_work_the_estimate_counts_down():

@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from studies import StudySpec, open_store, run_study
-from studies.config import SpecError
+from studies.spec.config import SpecError
 
 
 def test_run_study_writes_tidy_tables_and_a_second_run_trains_nothing(tmp_path, tiny_spec_dict):
@@ -71,7 +71,7 @@ def test_batch_larger_than_data_is_refused_before_training(tmp_path, tiny_spec_d
 def test_each_per_configuration_view_is_made_once_per_configuration():
     """The 2-D surface goes to a configuration's lowest seed and the audit to its next one (both to the only seed
     of a one-seed configuration); every other measurement to every run; a spec without them passes unchanged."""
-    from studies.runner import per_run_measure, view_runs
+    from studies.execution.runner import per_run_measure, view_runs
     spec = StudySpec.from_dict({"name": "v", "dataset": "digits", "batch_sizes": [32, 128], "optimizers": ["sgd"],
                                 "seeds": [3, 1, 2], "measure": {"landscape_2d": True, "rescale_audit": True}})
     runs = spec.expand(n_train=1437, device="cpu")

@@ -14,10 +14,10 @@ import pytest
 import tomli_w
 
 from studies import StudySpec, run_study
-from studies.config import SpecError
-from studies.atomic import atomic_write_json
-from studies.store import Store, StoreError
-from studies.uploads import (MAX_SPEC_BYTES, UploadError, check_shared_spec, parse_spec_upload,
+from studies.spec.config import SpecError
+from studies.storage.atomic import atomic_write_json
+from studies.storage.store import Store, StoreError
+from studies.office.uploads import (MAX_SPEC_BYTES, UploadError, check_shared_spec, parse_spec_upload,
                              save_csv_upload)
 from tests.conftest import NO_MEASURE, ROOT
 

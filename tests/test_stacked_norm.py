@@ -1,4 +1,4 @@
-"""studies/stacked_norm.py and the stacked engine with batch norm: every member equals its model trained by the
+"""studies/engine/stacked_norm.py and the stacked engine with batch norm: every member equals its model trained by the
 plain loop (autograd through torch's BatchNorm1d, or GhostBatchNorm), in float64."""
 import copy
 import dataclasses
@@ -7,13 +7,13 @@ import pytest
 import torch
 from torch import nn
 
-from studies.config import StudySpec
-from studies.data import load_dataset
-from studies.models import build_model, run_model
-from studies.norm import GhostBatchNorm
-from studies.stacked import stackable, train_stacked
-from studies.stacked_norm import StackedNorm
-from studies.train import train_run
+from studies.spec.config import StudySpec
+from studies.engine.data import load_dataset
+from studies.engine.models import build_model, run_model
+from studies.engine.norm import GhostBatchNorm
+from studies.engine.stacked import stackable, train_stacked
+from studies.engine.stacked_norm import StackedNorm
+from studies.engine.train import train_run
 
 CPU = torch.device("cpu")
 METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")

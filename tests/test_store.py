@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from studies.atomic import atomic_write_bytes
+from studies.storage.atomic import atomic_write_bytes
 
-from studies.store import Store, StoreError, open_store, resolve_root
+from studies.storage.store import Store, StoreError, open_store, resolve_root
 
 RID = "0123456789abcdef"
 
@@ -48,7 +48,7 @@ def test_weights_round_trip_without_pickle(tmp_path):
 def test_a_batch_norms_state_round_trips_with_its_shapes_and_loads_strictly(tmp_path):
     """num_batches_tracked is a 0-d int64 tensor: it comes back 0-d, and the whole state loads into the model."""
     import torch
-    from studies.models import build_model
+    from studies.engine.models import build_model
     model = build_model("cnn", (8,), (1, 8, 8), 10, seed=0, norm="ghost", ghost_batch=4)
     model(torch.randn(10, 1, 8, 8))                     # train mode: running statistics move, counts rise
     state = {k: v.numpy() for k, v in model.state_dict().items()}
@@ -116,7 +116,7 @@ def test_store_that_is_a_file_is_refused(tmp_path):
 THREADS_PROBE = """
 import io, os, sys
 import pandas as pd
-from studies.store import parquet_frame
+from studies.storage.store import parquet_frame
 def threads():
     return len(os.listdir("/proc/self/task"))
 df = pd.DataFrame({"run_id": ["a", "b", "c"] * 50, **{f"c{i}": range(150) for i in range(12)}})

@@ -7,8 +7,8 @@ import pytest
 
 from studies import StudySpec, run_study
 from studies.analysis.fairness import best_lr
-from studies.loop_rules import stall_window, stalled
-from studies.sweeps import MISSED, REACHED, RUNNING, Seen, Stopper, ruled_out
+from studies.engine.loop_rules import stall_window, stalled
+from studies.engine.sweeps import MISSED, REACHED, RUNNING, Seen, Stopper, ruled_out
 from tests.conftest import NO_MEASURE
 
 R, M = (lambda s: Seen(s, REACHED)), (lambda s: Seen(s, MISSED))
@@ -133,7 +133,7 @@ def test_a_pruned_sweep_keeps_the_best_lr_its_steps_and_measurements(tmp_path, o
 
 @pytest.mark.slow
 def test_a_pruned_sweep_in_the_pool_matches_the_unpruned_one(tmp_path, monkeypatch):
-    import studies.pool as pool
+    import studies.execution.pool as pool
     monkeypatch.setattr(pool, "POOL_MIN_WORK_S", 0.0)
     pruned, _ = run_study(StudySpec.from_dict(SWEEP), tmp_path / "p", workers=2)
     full, _ = run_study(StudySpec.from_dict({**SWEEP, "prune": False}), tmp_path / "f", workers=2)
@@ -164,8 +164,8 @@ class PruneAt:
 
 def test_a_member_pruned_mid_training_leaves_the_others_bit_for_bit(one_thread):
     import torch
-    from studies.data import load_dataset
-    from studies.stacked import train_stacked
+    from studies.engine.data import load_dataset
+    from studies.engine.stacked import train_stacked
     data = load_dataset("digits")
     spec = StudySpec.from_dict({**SWEEP, "batch_sizes": [512], "seeds": [0], "epochs": 4, "target_train_acc": 0.0,
                                 "lr": {"sgd": [0.3, 0.1, 0.03]}})

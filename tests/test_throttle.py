@@ -1,5 +1,5 @@
 """Password throttling on a fake clock: per address (doubling lock-outs), overall (a rate cap), no sleeps."""
-from studies.throttle import Throttle
+from studies.office.throttle import Throttle
 
 
 class Clock:
@@ -47,7 +47,7 @@ def test_quiet_addresses_are_forgotten():
 
 
 def test_the_key_resists_forged_forwarded_headers_and_a_proxy_that_names_no_one(monkeypatch):
-    from studies.throttle import client_key, trusted_proxies
+    from studies.office.throttle import client_key, trusted_proxies
     # no proxy: a forged X-Forwarded-For (uvicorn believed it from 127.0.0.1) never buys a fresh bucket
     keys = {client_key(f"10.0.0.{i}", f"10.0.0.{i}", f"s{i}", set()) for i in range(50)}
     assert keys == {"forwarded"}

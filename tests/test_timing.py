@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-import studies.timing as timing
+import studies.execution.timing as timing
 from studies import StudySpec
 
 
@@ -33,13 +33,13 @@ def test_best_stack_climbs_while_the_next_size_pays(monkeypatch, costs, want, ra
 
 
 def test_spread_is_the_interquartile_range():
-    from studies.loop_rules import spread
+    from studies.engine.loop_rules import spread
     assert spread([1.0, 2.0, 3.0, 4.0, 5.0]) == 2.0 and spread([3.0]) == 0.0 and spread([]) != spread([])
 
 
 def test_a_stopwatch_sees_time_its_thread_did_not_compute():
     import time
-    from studies.device import Stopwatch
+    from studies.engine.device import Stopwatch
     with Stopwatch(torch.device("cpu")) as clock:
         time.sleep(0.2)   # like a thread waiting for a core another process holds
     assert clock.seconds >= 0.2 and clock.cpu_share < 0.25
@@ -68,7 +68,7 @@ def test_the_timing_pass_reports_its_repeats_spread_and_contention(monkeypatch):
 
 
 def test_an_epoch_time_leaves_out_the_epochs_another_process_held_the_core():
-    from studies.loop_rules import epoch_time_spread, median_epoch_time
+    from studies.engine.loop_rules import epoch_time_spread, median_epoch_time
     row = lambda t, share: {"epoch_time_s": t, "cpu_share": share}  # noqa: E731
     rows = [row(float("nan"), float("nan")), row(9.0, 1.0), row(5.0, 0.3), row(1.0, 1.0), row(2.0, 0.95)]
     assert median_epoch_time(rows) == (1.5, 2)          # epoch 1 is warm-up, epoch 2 was held by another process

@@ -3,9 +3,9 @@ import math
 import pytest
 import torch
 
-from studies.config import StudySpec
-from studies.data import load_dataset
-from studies.train import train_run
+from studies.spec.config import StudySpec
+from studies.engine.data import load_dataset
+from studies.engine.train import train_run
 
 CPU = torch.device("cpu")
 
@@ -97,7 +97,7 @@ def test_training_restores_ieee_subnormals(digits):
 
 def test_stalled_rule_on_hand_made_rows():
     """Stalled = no fall of the train loss over the last quarter of epochs AND accuracy at chance."""
-    from studies.loop_rules import CHANCE_MARGIN, chance_rate, end_status, stalled
+    from studies.engine.loop_rules import CHANCE_MARGIN, chance_rate, end_status, stalled
     rows = lambda *pairs: [{"train_loss": l, "train_acc": a} for l, a in pairs]   # noqa: E731
     assert stalled(rows((2.3, 0.1), (2.0, 0.3), (2.2, 0.1 + CHANCE_MARGIN)), 0.1)   # rose again, ends at chance
     assert not stalled(rows((2.3, 0.1), (2.5, 0.6), (2.4, 0.7)), 0.1)    # loss never fell, but it learned: done
@@ -152,8 +152,8 @@ def test_a_run_forced_to_collapse_is_stalled_not_done(digits, engine, lr, epochs
     assert res.status == "stalled" and not res.reached_target and res.diverged_epoch is None
     assert res.final["train_acc"] <= 0.12 and len(res.epoch_rows) == epochs + 1
     if engine == "auto":
-        from studies.config import MeasureSpec
-        from studies.worker import execute_run
+        from studies.spec.config import MeasureSpec
+        from studies.execution.worker import execute_run
         out = execute_run(run, MeasureSpec(sharpness_eps=(1e-3,), hessian=True), trained=res)
         assert out.row["status"] == "stalled" and out.measure_row is None
 
@@ -163,9 +163,9 @@ def test_a_ghost_batch_norm_model_trains_and_its_state_keeps_the_running_statist
     """The CNN (plain loop) and the MLP (stacked engine) with ghost batch norm learn, and the final state holds each
     norm's running statistics (moved from 0 and 1) and its count: steps × chunks (B = 64, N = 16: 4 chunks; the
     epoch's last batch of 29 examples: 16 + 13, 2 chunks); the metrics are the eval-mode model's."""
-    from studies.models import run_model
-    from studies.optim import make_loss
-    from studies.train import _metrics
+    from studies.engine.models import run_model
+    from studies.engine.optim import make_loss
+    from studies.engine.train import _metrics
     spec = StudySpec.from_dict({"dataset": "digits", "model": model, "hidden": hidden, "batch_sizes": [64],
                                 "optimizers": ["momentum"], "shuffle": [True], "epochs": 2, "norm": "ghost",
                                 "ghost_batch": 16})

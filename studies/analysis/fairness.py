@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..budget import budget_label
+from ..spec.budget import budget_label
 from ..i18n import Markdown, plain, t
-from ..config import PRUNED
+from ..spec.config import PRUNED
 
 GROUP = ["optimizer", "batch_size", "shuffle"]
 # the rule best_lr applies, in words: the catalogue's "fair.best_lr_rule" (the pages show it in both languages)

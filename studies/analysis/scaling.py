@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from ..config import SHUFFLE_LABELS
+from ..spec.config import SHUFFLE_LABELS
 from ..i18n import Markdown, t
 from .fairness import GROUP, fitted
 from .intervals import LEVEL

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .. import optimizers
+from ..spec import optimizers
 from ..i18n import Markdown, t
 from ..measures import LAMBDA_MAX, drawn, measure
 from .fairness import fitted
@@ -53,7 +53,7 @@ def noise_scale_g(lr: float, n_train: float, batch_size: float, momentum: float 
 
 def optim_of(spec_text: str | None) -> dict:
     """The [optim] values of a stored spec (its momentum β), {} when there is none or it does not parse."""
-    from ..config import SpecError, StudySpec
+    from ..spec.config import SpecError, StudySpec
     try:
         return dict(StudySpec.from_toml_text(spec_text or "").optim)
     except SpecError:

@@ -14,7 +14,7 @@ from scipy import stats
 
 from ..analysis import intervals
 from ..analysis.fairness import fitted
-from ..config import PRUNED
+from ..spec.config import PRUNED
 from ..i18n import Markdown, t
 from .common import _batch_axis, _color, _dash, _series, label, several_budgets
 

@@ -7,9 +7,9 @@ import math
 import altair as alt
 import pandas as pd
 
-from ..config import OPTIMIZERS, SHUFFLE_LABELS, run_label
+from ..spec.config import OPTIMIZERS, SHUFFLE_LABELS, run_label
 from ..measures import measure
-from ..optimizers import TABLE
+from ..spec.optimizers import TABLE
 from ..i18n import t
 
 # Colours stay fixed per optimizer across charts (the optimizer table's).

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .common import PALETTE, label
-from .. import optimizers
+from ..spec import optimizers
 from ..i18n import Markdown, t
 from ..measures import LAMBDA_MAX
 

@@ -12,7 +12,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ..config import SHUFFLE_LABELS
+from ..spec.config import SHUFFLE_LABELS
 from ..i18n import t
 from .common import OPTIMIZER_COLORS, _powers_of_two, label
 from ..analysis.fairness import censored_steps

@@ -9,7 +9,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ..config import SHUFFLE_LABELS
+from ..spec.config import SHUFFLE_LABELS
 from ..i18n import t
 from .common import _color, label, run_labels
 

@@ -311,7 +311,7 @@ CATALOGUE.update({
 })
 
 CATALOGUE.update({
-    # ---- budgets (studies/budget.py): what a fixed budget holds equal, and the budget as a chart/table label
+    # ---- budgets (studies/spec/budget.py): what a fixed budget holds equal, and the budget as a chart/table label
     "held.steps": ("{n} updates (a step budget, no target)", "{n} 次参数更新（步数预算，无目标）"),
     "held.examples": ("{n} training examples (⌈{n}/B⌉ updates, no target)",
                       "{n} 个训练样本（⌈{n}/B⌉ 次参数更新，无目标）"),

@@ -193,7 +193,7 @@ FORM = {
 }
 
 FORM.update({
-    # ---- budgets and the batch-size schedule (studies/budget.py)
+    # ---- budgets and the batch-size schedule (studies/spec/budget.py)
     "form.budgets": ("Budgets (optional)", "预算（可选）"),
     "form.budgets_replace": ("The budgets replace the stopping rule above: each run follows its own; the epochs and "
                              "the target count only for a \"target\" budget.",

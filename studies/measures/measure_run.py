@@ -18,7 +18,7 @@ from typing import Callable, Mapping
 import torch
 from torch import Tensor, nn
 
-from ..config import MeasureSpec
+from ..spec.config import MeasureSpec
 from .. import measures
 from . import estimators
 from .hessian import (RATIO_CUT, SPECTRUM_MAX_PARAMS, dense_density, extreme_eigenvalues, gradient_norm,

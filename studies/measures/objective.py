@@ -22,7 +22,7 @@ from torch.func import functional_call
 
 from .mlp_hvp import MLPCalculus, supports
 
-from ..loop_rules import evaluate
+from ..engine.loop_rules import evaluate
 
 DEFAULT_CHUNK = 2048   # examples per forward pass; bounds memory, does not change any result
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .. import measures
-from ..spec_checks import SpecError, read_bool, read_float, read_int, read_list, read_table, reject_unknown, unique
+from ..spec.spec_checks import SpecError, read_bool, read_float, read_int, read_list, read_table, reject_unknown, unique
 
 
 @dataclass(frozen=True, init=False)

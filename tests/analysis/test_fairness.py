@@ -4,7 +4,7 @@ import math
 import pandas as pd
 import pytest
 
-from studies.config import SpecError, StudySpec
+from studies.spec.config import SpecError, StudySpec
 from studies.analysis.fairness import best_lr, matched_fit, with_best_lr
 
 
@@ -105,7 +105,7 @@ def test_bad_lr_sweeps_say_what_to_change(lr, msg):
 
 
 def test_store_writes_best_lr(tmp_path):
-    from studies.store import open_store
+    from studies.storage.store import open_store
     store = open_store(tmp_path)
     df = _runs([("sgd", 8, True, 0.1, 0, "done", True, 50, 0.1), ("sgd", 8, True, 0.2, 0, "done", True, 40, 0.1)])
     store.write_tables("0123456789abcdef", {"runs": [df.assign(run_id=["a" * 16, "b" * 16])]})

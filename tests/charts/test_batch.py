@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from studies import charts
-from studies.store import open_store
+from studies.storage.store import open_store
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from studies.config import MeasureSpec
+from studies.spec.config import MeasureSpec
 from studies.measures.objective import objective
 from studies.measures.measure_run import eps_column, measure_run, sample_indices
 from studies.measures.sharpness import eps_sharpness
@@ -190,14 +190,14 @@ def test_the_noise_scale_reused_from_the_training_probe_is_what_measuring_comput
     """execute_run takes noise_scale and noise_scale_init from the probe's first and last rows instead of
     computing them again; measuring the stored weights afresh gives exactly the same numbers."""
     from studies import StudySpec
-    from studies.data import load_dataset
-    from studies.models import build_model
-    from studies.optim import make_loss
-    from studies.worker import execute_run
+    from studies.engine.data import load_dataset
+    from studies.engine.models import build_model
+    from studies.engine.optim import make_loss
+    from studies.execution.worker import execute_run
     spec = StudySpec.from_dict({"dataset": "digits", "hidden": [16], "batch_sizes": [64], "optimizers": ["sgd"],
                                 "seeds": [0, 1], "epochs": 3, "measure": {**OFF, "noise_scale": True}})
-    from studies.stacked import train_stacked
-    from studies.worker import training_probe
+    from studies.engine.stacked import train_stacked
+    from studies.execution.worker import training_probe
     runs = spec.expand(n_train=1437)
     data = load_dataset("digits", spec.data)
     torch.set_num_threads(1)

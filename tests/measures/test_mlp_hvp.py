@@ -9,8 +9,8 @@ from torch import nn
 
 from studies.measures.hessian import extreme_eigenvalues, hessian_matrix, hessian_trace
 from studies.measures.objective import objective
-from studies.models import build_model
-from studies.optim import focal_loss
+from studies.engine.models import build_model
+from studies.engine.optim import focal_loss
 
 
 def case(hidden=(7, 6), n=23, d_in=(2, 3), classes=4, seed=0, chunk=5):

@@ -153,13 +153,13 @@ def test_jackknife_by_hand_and_one_exact_big_draw():
 def test_probe_follows_training_at_log_spaced_epochs_without_changing_it(engine):
     """Both loops call the probe at epoch 0, powers of four and the last epoch; the weights and metrics
     are exactly those of training without it."""
-    from studies.config import StudySpec
-    from studies.data import load_dataset
+    from studies.spec.config import StudySpec
+    from studies.engine.data import load_dataset
     from studies.measures.measure_run import training_probe
-    from studies.models import build_model
+    from studies.engine.models import build_model
     from studies.measures.noise import probe_epoch
-    from studies.optim import make_loss
-    from studies.train import train_run
+    from studies.engine.optim import make_loss
+    from studies.engine.train import train_run
     spec = StudySpec.from_dict({"dataset": "digits", "hidden": [16], "batch_sizes": [256], "optimizers": ["sgd"],
                                 "shuffle": [True], "seeds": [0], "epochs": 6})
     data = load_dataset("digits", spec.data, "cpu")

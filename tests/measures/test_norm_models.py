@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from studies.measures.mlp_hvp import supports
 from studies.measures.objective import objective, split_state
-from studies.models import build_model
+from studies.engine.models import build_model
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -59,7 +59,7 @@ def test_hessian_vector_products_of_a_norm_model_match_finite_differences():
 
 
 def test_every_estimator_runs_on_a_norm_model_and_leaves_it_alone():
-    from studies.config import MeasureSpec
+    from studies.spec.config import MeasureSpec
     from studies.measures.measure_run import measure_run
     model, x, y = trained_bn_model("ghost", 16)
     model.eval()
@@ -83,8 +83,8 @@ def test_a_norm_study_stores_its_statistics_and_measures_and_interpolates_from_t
     slices and the interpolation between the two batch sizes start from the stored runs; the training probes
     (noise scale, λ_max) measure the norm model at its epochs."""
     from studies import StudySpec, open_store, run_study
-    from studies.data import load_dataset
-    from studies.models import run_model
+    from studies.engine.data import load_dataset
+    from studies.engine.models import run_model
     spec = StudySpec.from_dict({
         "name": "bn", "dataset": "digits", "hidden": [16], "batch_sizes": [32, 256], "optimizers": ["momentum"],
         "shuffle": [True], "seeds": [0], "epochs": 2, "norm": "ghost", "ghost_batch": 16,

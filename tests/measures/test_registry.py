@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from studies import charts, form, measures
+from studies import charts, measures
+from studies.office import form
 from studies.analysis.predictors import predictors_table
-from studies.config import MeasureSpec, SpecError, StudySpec, content_hash
+from studies.spec.config import MeasureSpec, SpecError, StudySpec, content_hash
 from studies.i18n import CATALOGUE
-from studies.worker import measure_id_of
+from studies.execution.worker import measure_id_of
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = {"sample": 2048, "sample_seed": 0, "lbfgs_iters": 10, "subspace_dim": 0, "random_directions": 10,
@@ -37,7 +38,7 @@ def test_identity_and_ids_are_those_stored_results_were_made_with():
 
 
 def _version():
-    from studies.worker import MEASURE_VERSION
+    from studies.execution.worker import MEASURE_VERSION
     return MEASURE_VERSION
 
 

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from studies.config import MeasureSpec
+from studies.spec.config import MeasureSpec
 from studies import measures
 from studies.measures.measure_run import measure_run
 from studies.measures.objective import objective

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from studies.optimizers import stability_threshold
+from studies.spec.optimizers import stability_threshold
 
 
 def _gd(lam: float, lr: float, *, momentum: float = 0.0, nesterov: bool = False, steps: int = 3000) -> float:
@@ -44,14 +44,14 @@ def test_threshold_values_and_adaptive_methods_have_none():
 
 
 def test_tracked_lambda_max_equals_the_dense_eigendecomposition_at_the_same_epoch():
-    from studies.config import MeasureSpec, StudySpec
-    from studies.data import load_dataset
+    from studies.spec.config import MeasureSpec, StudySpec
+    from studies.engine.data import load_dataset
     from studies.measures.hessian import hessian_matrix
     from studies.measures.measure_run import sample_indices, training_probe
     from studies.measures.objective import objective
-    from studies.models import build_model
-    from studies.optim import make_loss
-    from studies.train import train_run
+    from studies.engine.models import build_model
+    from studies.engine.optim import make_loss
+    from studies.engine.train import train_run
     torch.set_num_threads(1)
     spec = StudySpec.from_dict({"dataset": "digits", "hidden": [8], "batch_sizes": [64], "optimizers": ["sgd"],
                                 "shuffle": [True], "seeds": [0], "epochs": 5})

@@ -17,15 +17,15 @@ import statistics
 
 import torch
 
-from .batches import batch_bounds, epoch_orders
-from .config import RunSpec
-from .data import Dataset
-from .device import Stopwatch, denormals_flushed
-from .stacked import StackedTrainer, stackable
-from .models import run_model
-from .optim import make_loss, make_optimizer
-from .loop_rules import CONTENDED, spread
-from .train import plain_steps
+from ..engine.batches import batch_bounds, epoch_orders
+from ..spec.config import RunSpec
+from ..engine.data import Dataset
+from ..engine.device import Stopwatch, denormals_flushed
+from ..engine.stacked import StackedTrainer, stackable
+from ..engine.models import run_model
+from ..engine.optim import make_loss, make_optimizer
+from ..engine.loop_rules import CONTENDED, spread
+from ..engine.train import plain_steps
 
 BUDGET_S = 0.05   # wall time of one timed measurement; three per candidate, alternating
 CLIMB = 0.05      # a stack size must beat the one below it per run-step by this much to be tried further

@@ -13,7 +13,8 @@ import time
 
 # torch and the estimators, imported once in the server; workers fork from it (lbfgsb loads scipy's L-BFGS-B
 # kernel alone, without the 0.6 s scipy.optimize package)
-PRELOAD = ["studies.pool", "studies.measures.measure_run", "studies.measures.landscape", "studies.measures.lbfgsb"]
+PRELOAD = ["studies.execution.pool", "studies.measures.measure_run", "studies.measures.landscape",
+           "studies.measures.lbfgsb"]
 
 
 def context():

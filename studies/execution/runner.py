@@ -15,18 +15,18 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .budget import targeted
+from ..spec.budget import targeted
 from .executors import get_backend
-from .config import MeasureSpec, RunSpec, StudySpec
-from .data import load_dataset
-from .device import resolve_device
-from .estimate import check_fits
+from ..spec.config import MeasureSpec, RunSpec, StudySpec
+from ..engine.data import load_dataset
+from ..engine.device import resolve_device
+from ..spec.estimate import check_fits
 from .locks import RunLocks, claimed_map
-from .models import run_model
-from .optim import make_loss
-from .store import Store, open_store
-from .loop_rules import UNMEASURED
-from . import sweeps
+from ..engine.models import run_model
+from ..engine.optim import make_loss
+from ..storage.store import Store, open_store
+from ..engine.loop_rules import UNMEASURED
+from ..engine import sweeps
 from .worker import RunJob, RunOutcome, measure_id_of
 
 
@@ -44,7 +44,7 @@ def interpolation_pairs(runs: list[RunSpec]) -> list[tuple[RunSpec, RunSpec]]:
 
 
 def interpolate_pair(small: RunSpec, large: RunSpec, state_a, state_b, measure: MeasureSpec) -> pd.DataFrame:
-    from .measures.landscape import interpolation_rows
+    from ..measures.landscape import interpolation_rows
 
     device = resolve_device(small.device)
     data = load_dataset(small.dataset, small.data, device)
@@ -218,8 +218,8 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
         tables["landscape"]["__interpolation__"] = pd.concat([f for f in inter if f is not None], ignore_index=True) \
             if any(f is not None for f in inter) else None
     write(force=True)
-    from .analysis.fairness import compared_runs, matched_fit
-    from .analysis.scaling import fit_study
+    from ..analysis.fairness import compared_runs, matched_fit
+    from ..analysis.scaling import fit_study
     table = store.load_table(sid, "runs")
     check = matched_fit(compared_runs(table))
     save_info(state="done" if failed == 0 else "done with failures", runs_done=len(runs), failed=failed,

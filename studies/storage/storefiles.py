@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .limits import LimitError
+from ..spec.limits import LimitError
 
 MAX_TABLE_CELLS = 50_000_000            # rows × columns of one table, from the file's metadata
 MAX_TABLE_DECODED = 1024 ** 3           # bytes a table may take once decoded (strings expanded)

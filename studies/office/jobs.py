@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from .clusters import ClusterError, cluster_address
-from .config import StudySpec
+from ..spec.config import StudySpec
 from .jobfile import is_job_process, open_log
 from .job_queue import JobQueue, job_slot
 
@@ -28,7 +28,7 @@ try:
 except ImportError:  # Windows: one dashboard per store, the in-process lock only
     fcntl = None
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]   # where `python -m studies` imports from
+PROJECT_ROOT = Path(__file__).resolve().parents[2]   # where `python -m studies` imports from
 KILL_AFTER_S = 10.0   # a job process that ignores SIGTERM this long after a cancel gets SIGKILL
 
 
@@ -133,7 +133,7 @@ class JobManager:
     def _all_stored(self, job: dict) -> bool:
         """Every run of the job's study is in the store: trained (or failed, a stored row) and, when the study
         measures, measured — what ``run_study`` checks before it skips a run."""
-        from .store import open_store
+        from ..storage.store import open_store
         store = open_store(self.queue.root)
         info = store.study_info(job.get("study_id", "")) if job.get("study_id") else None
         if not info or not info.get("run_ids"):

@@ -29,10 +29,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .analysis.fairness import with_best_lr
+from ..analysis.fairness import with_best_lr
 from .atomic import atomic_write_bytes, atomic_write_json, atomic_write_parquet, sweep_tmp
-from .config import one_line
-from .limits import MAX_JSON_BYTES, MAX_TABLE_BYTES, LimitError, read_regular_file, regular_file_size
+from ..spec.config import one_line
+from ..spec.limits import MAX_JSON_BYTES, MAX_TABLE_BYTES, LimitError, read_regular_file, regular_file_size
 from .storefiles import check_safetensors, parquet_frame, table_kind
 
 DEFAULT_ROOT = "batchscope-results"

@@ -15,15 +15,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .budget import run_budget
-from .config import SCHEMA_VERSION, MeasureSpec, RunSpec, content_hash
-from .data import load_dataset
-from .device import describe, resolve_device
-from .models import run_model
-from .optim import make_loss
-from .loop_rules import UNMEASURED, epoch_time_spread
-from .train import train_run
-from . import sweeps
+from ..spec.budget import run_budget
+from ..spec.config import SCHEMA_VERSION, MeasureSpec, RunSpec, content_hash
+from ..engine.data import load_dataset
+from ..engine.device import describe, resolve_device
+from ..engine.models import run_model
+from ..engine.optim import make_loss
+from ..engine.loop_rules import UNMEASURED, epoch_time_spread
+from ..engine.train import train_run
+from ..engine import sweeps
 
 
 @dataclass
@@ -150,7 +150,7 @@ def execute_run(run: RunSpec, measure: MeasureSpec, *, weights: dict[str, np.nda
 
 def training_probe(run: RunSpec, data, measure: MeasureSpec):
     """The hook that follows the noise scale over training (measure.training_probe), or None."""
-    from .measures.measure_run import training_probe as probe
+    from ..measures.measure_run import training_probe as probe
 
     model = run_model(run, data)
     return probe(model.to(data.x_train.device), data.x_train, data.y_train, make_loss(run.loss), measure)
@@ -177,8 +177,8 @@ def probed_noise(rows: list[dict]) -> dict[str, tuple[float, float]]:
 
 
 def _measure(model, data, run: RunSpec, measure: MeasureSpec, init_state, probed=None):
-    from .measures.landscape import random_slice_rows
-    from .measures.measure_run import measure_run
+    from ..measures.landscape import random_slice_rows
+    from ..measures.measure_run import measure_run
 
     loss_fn = make_loss(run.loss)
     density: list[dict] = []

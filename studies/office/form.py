@@ -11,10 +11,10 @@ import copy
 import re
 from pathlib import Path
 
-from . import measures
-from .budget import targeted
-from .config import DEFAULT_LR, OPTIM_HYPER, SpecError, StudySpec
-from .estimate import check_fits, data_shape
+from .. import measures
+from ..spec.budget import targeted
+from ..spec.config import DEFAULT_LR, OPTIM_HYPER, SpecError, StudySpec
+from ..spec.estimate import check_fits, data_shape
 from .form_fields import format_batch_sizes, parse_batch_sizes_text
 from .uploads import check_shared_spec
 
@@ -144,7 +144,7 @@ def _lr_value(opt: str, text) -> float | list[float]:
 def build_spec(values: dict, base: dict | None = None, store_root: str | Path | None = None,
                csv_shape: tuple[int, int, int] | None = None) -> StudySpec:
     """Form values → a validated StudySpec; SpecError names the field to fix. Batch sizes larger than the
-    training set are refused here, before launching (the size comes from studies.estimate's table)."""
+    training set are refused here, before launching (the size comes from studies.spec.estimate's table)."""
     spec = StudySpec.from_dict(form_to_dict(values, base))
     if store_root is not None:   # the shared dashboard's rules: data only from uploads or allowed folders
         check_shared_spec(spec, store_root)

@@ -16,7 +16,7 @@ from functools import partial
 import torch
 from torch import nn
 
-from .config import MODELS
+from ..spec.config import MODELS
 from .norm import GhostBatchNorm
 
 

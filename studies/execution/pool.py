@@ -23,16 +23,16 @@ from typing import Iterator
 
 import torch
 
-from .config import MeasureSpec, RunSpec
-from .data import load_dataset
+from ..spec.config import MeasureSpec, RunSpec
+from ..engine.data import load_dataset
 from . import forkserver
-from . import sweeps
-from .device import resolve_device
-from .stacked import stack_key, stackable, train_stacked
-from .models import run_model
+from ..engine import sweeps
+from ..engine.device import resolve_device
+from ..engine.stacked import stack_key, stackable, train_stacked
+from ..engine.models import run_model
 from .worker import (RunJob, RunOutcome, cpu_budget, cpu_threads_for, execute_run, failed_outcome, measure_id_of,
                      training_probe)
-from .loop_rules import CONTENDED
+from ..engine.loop_rules import CONTENDED
 from .timing import Timing, best_stack, timing_pass
 
 POOL_MIN_WORK_S = 3.0   # estimated one-thread work below which a worker saves < ~1 s (its first unit pays

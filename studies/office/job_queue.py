@@ -22,13 +22,13 @@ import uuid
 from pathlib import Path
 
 from .clusters import ClusterError, cluster_address, runs_on_this_machine
-from .config import SpecError, StudySpec
-from .device import device_slot
-from .estimate import estimate
+from ..spec.config import SpecError, StudySpec
+from ..engine.device import device_slot
+from ..spec.estimate import estimate
 from .jobfile import QueueFull, clean_progress, job_problem, max_queued, viewer_lines
-from .limits import MAX_JSON_BYTES, LimitError, read_regular_file, regular_file_size
-from .atomic import atomic_write_bytes, atomic_write_json
-from .store import resolve_root
+from ..spec.limits import MAX_JSON_BYTES, LimitError, read_regular_file, regular_file_size
+from ..storage.atomic import atomic_write_bytes, atomic_write_json
+from ..storage.store import resolve_root
 
 try:
     import fcntl
@@ -112,7 +112,7 @@ class JobQueue:
         """Queue ``spec``; if the same study is already queued or running, return that job instead.
 
         ``executor="ray"`` sends the runs to the Ray cluster the server's owner configured under the name
-        ``cluster`` (studies.clusters; never an address from the caller). A remote cluster does not occupy
+        ``cluster`` (studies.office.clusters; never an address from the caller). A remote cluster does not occupy
         this machine's device, so its job has a slot of its own; a local Ray shares the device's slot.
         """
         if executor not in ("pool", "ray"):

@@ -6,8 +6,8 @@ import inspect
 import torch
 import torch.nn.functional as F
 
-from . import optimizers
-from .schedule import lr_factor  # noqa: F401 - the schedules live in a torch-free module (the playground)
+from ..spec import optimizers
+from ..spec.schedule import lr_factor  # noqa: F401 - the schedules live in a torch-free module (the playground)
 
 FOCAL_GAMMA = 2.0
 # The fused kernel of each update family (optimizers.Optimizer.family); a family without one (rmsprop) steps
@@ -17,7 +17,7 @@ _FUSED = {"sgd": "_fused_sgd_", "adagrad": "_fused_adagrad_", "adam": "_fused_ad
 
 def make_optimizer(name: str, params, lr: float, weight_decay: float = 0.0,
                    hyper: Mapping | None = None) -> torch.optim.Optimizer:
-    """The optimizer ``name`` of the table (studies/optimizers.py), with fused kernels where torch has them (fewer
+    """The optimizer ``name`` of the table (studies/spec/optimizers.py), with fused kernels where torch has them (fewer
     kernel launches). ``hyper``: the run's [optim] values; what is not given keeps the table's default."""
     params, record = list(params), optimizers.get(name)
     fast = _fast_flags(params) if record.family in _FUSED else {"foreach": True}

@@ -23,10 +23,10 @@ import stat
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .config import BackendError
+from ..spec.config import BackendError
 from .worker import RunJob, RunOutcome, failed_outcome
 
-STUDIES_DIR = str(Path(__file__).resolve().parent)
+STUDIES_DIR = str(Path(__file__).resolve().parents[1])   # the studies package, shipped whole
 MAX_IN_FLIGHT = 1000   # tasks submitted ahead of the results; more wait in the driver (bounded memory)
 
 
@@ -34,7 +34,7 @@ def _task(job: RunJob, timing: str, cpus: int, run_fn: Callable | None):
     """Runs on a worker: one run, timed on the resources Ray gave it."""
     import os
     os.environ["BATCHSCOPE_THREADS"] = str(cpus)        # torch threads = the CPUs this task holds
-    from .data import load_dataset
+    from ..engine.data import load_dataset
     from .worker import execute_run
     run = job.run
     if run.dataset.startswith("csv:") and run.data_fingerprint:

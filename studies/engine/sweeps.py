@@ -17,7 +17,7 @@ import math
 import statistics
 from dataclasses import dataclass
 
-from .config import PRUNED
+from ..spec.config import PRUNED
 from .loop_rules import STALL_EARLY_EPOCHS, chance_rate, stall_window, stalled
 
 RUNNING, REACHED, MISSED = 0.0, 1.0, 2.0   # a run's state on the board (MISSED: ended without the target)

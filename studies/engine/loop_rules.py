@@ -12,7 +12,7 @@ from typing import Callable
 
 import torch
 
-from .config import PRUNED, RunSpec
+from ..spec.config import PRUNED, RunSpec
 
 EVAL_CHUNK = 8192  # examples per forward pass when evaluating: big chunks, few launches
 # A run has diverged when its loss is NaN/inf or has blown up past this multiple of the loss before training

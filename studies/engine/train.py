@@ -13,8 +13,8 @@ import time
 import torch
 
 from .batches import batch_bounds, epoch_orders, samples_per_epoch
-from .budget import plan_of
-from .config import RunSpec
+from ..spec.budget import plan_of
+from ..spec.config import RunSpec
 from .data import Dataset
 from .device import Stopwatch, denormals_flushed
 from .models import run_model

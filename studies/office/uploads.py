@@ -19,10 +19,10 @@ import io
 import os
 from pathlib import Path
 
-from .config import SpecError, StudySpec
-from .limits import MAX_CSV_BYTES, MAX_SPEC_BYTES, csv_shape_problem
-from .atomic import atomic_write_bytes
-from .store import Store, open_store
+from ..spec.config import SpecError, StudySpec
+from ..spec.limits import MAX_CSV_BYTES, MAX_SPEC_BYTES, csv_shape_problem
+from ..storage.atomic import atomic_write_bytes
+from ..storage.store import Store, open_store
 
 MIN_CSV_ROWS = 10
 

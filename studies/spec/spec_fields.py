@@ -15,7 +15,7 @@ from .spec_checks import (SpecError, is_int, read_bool, read_choice, read_float,
 # Data set name → the shape of one example ("tabular", "image", "sequence"): a view of dataset_facts.DATASETS.
 DATASET_KINDS = {name: f.kind for name, f in DATASETS.items()}
 MODELS = ("mlp", "cnn")
-# Views of the optimizer table (studies/optimizers.py) for listing; validation reads TABLE itself.
+# Views of the optimizer table (studies/spec/optimizers.py) for listing; validation reads TABLE itself.
 OPTIMIZERS = tuple(TABLE)
 DEFAULT_LR = {n: o.lr for n, o in TABLE.items()}
 # The [optim] table: name -> (default, the optimizers it applies to). A value enters a run's id only when the

@@ -25,7 +25,7 @@ class SpecError(ValueError):
         self.key = key
         self.fmt = {k: one_line(v) if isinstance(v, str) else v for k, v in fmt.items()}
         if message is None:
-            from .i18n.spec import SPEC
+            from ..i18n.spec import SPEC
             message = SPEC[key][0].format(**self.fmt)
         super().__init__(f"{self.field}: {one_line(message, 500)}")
 

@@ -1,10 +1,10 @@
 """Where runs execute, by name. A backend maps RunJobs to RunOutcomes; only the driver (the caller) writes
 the store.
 
-- pool: the whole machine (studies/pool.py): stacked seeds, small batches side by side in worker processes,
+- pool: the whole machine (studies/execution/pool.py): stacked seeds, small batches side by side in worker processes,
   large batches alone with all threads, epoch times from a timing pass with the device to itself. The default.
 - serial: this process, one run after another, so every run has the device to itself while it is timed.
-- ray: one Ray task per run on a cluster (studies/ray_backend.py), outcomes streamed back as they finish.
+- ray: one Ray task per run on a cluster (studies/execution/ray_backend.py), outcomes streamed back as they finish.
 
 "local" is the old name of "pool" (stored job files and scripts still say it) and selects the same backend.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 from typing import Iterator
 
-from .config import BackendError
+from ..spec.config import BackendError
 from .worker import RunJob, RunOutcome, execute_run
 
 EXECUTORS = ("pool", "serial", "ray")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import copy
 import re
 
-from . import measures
-from .config import SpecError, StudySpec
+from .. import measures
+from ..spec.config import SpecError, StudySpec
 
 MAX_PASSES = 40   # more fields than the form has: each pass removes one failing field
 
@@ -125,7 +125,7 @@ def field_of(error: SpecError) -> str:
 def error_text(error: SpecError):
     """What a SpecError says after its field, in the current language: the catalogue's text where it was
     raised with a key, else its (English) message; markdown-safe either way."""
-    from .i18n import plain, t
+    from ..i18n import plain, t
     if error.key:
         return t(error.key, **error.fmt)
     return plain(str(error).removeprefix(f"{error.field}: "))
@@ -134,7 +134,7 @@ def error_text(error: SpecError):
 def field_label(field: str) -> str:
     """The form's label of a spec field, as the user sees it ("batch_sizes" -> "Batch sizes", "lr.sgd" ->
     "Learning rate: sgd", "measure.sharpness_eps" -> "ε-sharpness …"); the field itself where the form has none."""
-    from .i18n import t
+    from ..i18n import t
     top, _, sub = field.partition(".")
     key = {"lr": "form.lr", "data": "form.dataset", "warmup_epochs": "form.warmup",
            "measure": f"form.{sub}" if sub else "form.measure"}.get(top, f"form.{top}")
@@ -147,7 +147,7 @@ def training_size(dataset: str, csv_shape: tuple[int, int, int] | None = None,
                   n_samples: int | None = None) -> int | None:
     """Training examples of a data set as the form has it (before any spec is valid): the batch-size choices
     stop there. None for a CSV not yet uploaded or a data set the form cannot size."""
-    from .estimate import data_shape
+    from ..spec.estimate import data_shape
     if dataset.startswith("csv:") and not csv_shape:
         return None
     data = {"n_samples": int(n_samples)} if n_samples and dataset in ("synthetic", "moons") else {}

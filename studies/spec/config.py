@@ -19,7 +19,7 @@ from typing import Any, Mapping
 from .budget import check_spec as check_budgets, resolve as resolve_budget
 from .dataset_facts import facts
 from .limits import MAX_SPEC_BYTES, LimitError, read_regular_file, toml_shape_problem
-from .measures.spec import MeasureSpec
+from ..measures.spec import MeasureSpec
 from .optimizers import TABLE
 from .spec_checks import BackendError, SpecError, one_line, read_bool, read_float, read_int, read_table, reject_unknown
 from .spec_fields import (DATASET_KINDS, DEFAULT_LR, DEVICES, LOSSES, LR_SCALINGS, MAX_BATCH_SIZE, MAX_RUNS,

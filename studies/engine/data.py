@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import DataSpec
-from .dataset_facts import DATASETS, facts
-from .limits import MAX_CSV_BYTES, LimitError, csv_shape_problem, read_regular_file
+from ..spec.config import DataSpec
+from ..spec.dataset_facts import DATASETS, facts
+from ..spec.limits import MAX_CSV_BYTES, LimitError, csv_shape_problem, read_regular_file
 
 MIN_ROWS = 10  # a csv with fewer rows cannot be split into a meaningful train and test set
 _TORCHVISION_HINT = "pip install torchvision matching your torch, or use a built-in data set such as digits"

@@ -23,8 +23,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .batches import batch_bounds, epoch_orders
-from .budget import plan_of
-from .config import RunSpec, content_hash
+from ..spec.budget import plan_of
+from ..spec.config import RunSpec, content_hash
 from .data import Dataset
 from .device import Stopwatch, denormals_flushed
 from .models import run_model
