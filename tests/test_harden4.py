@@ -6,10 +6,10 @@ import tracemalloc
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from studies.budget import MAX_EPOCHS, phase_batch_sizes, phase_counts
-from studies.config import SpecError, StudySpec
-from studies.estimate import estimate
-from studies.job_queue import JobQueue
+from studies.spec.budget import MAX_EPOCHS, phase_batch_sizes, phase_counts
+from studies.spec.config import SpecError, StudySpec
+from studies.spec.estimate import estimate
+from studies.office.job_queue import JobQueue
 from tests.conftest import NO_MEASURE
 
 N_DIGITS = 1437
@@ -77,7 +77,7 @@ def test_phase_counts_in_closed_form_equal_the_per_epoch_rule(b, epochs, growth,
 
 def test_submit_estimates_before_it_takes_the_queue_lock(tmp_path, monkeypatch):
     """Launch must not hold the lock that every visitor's submit waits on while it estimates."""
-    import studies.job_queue as jq
+    import studies.office.job_queue as jq
     q = JobQueue(tmp_path)
     seen = []
     real = jq.estimate
