@@ -227,7 +227,7 @@ def test_csv_tiny_class_falls_back_to_unstratified_split(tmp_path):
     assert ds.n_classes == 3 and ds.n_train + len(ds.y_test) == 30
 
 
-# ---------------------------------------------------------------- IDX files and torchvision sets
+# ---------------------------------------------------------------- IDX files (CIFAR: test_image_sets.py)
 
 def _idx_bytes(arr: np.ndarray) -> bytes:
     code = {np.dtype(np.uint8): 0x08, np.dtype(np.int32): 0x0C}[arr.dtype]
@@ -272,57 +272,6 @@ def test_mnist_without_files_or_download_names_the_folder(tmp_path):
     with pytest.raises(DataError, match="download = true") as e:
         load_dataset("mnist", DataSpec(data_dir=str(tmp_path)))
     assert str(tmp_path) in str(e.value) and "\n" not in str(e.value)
-
-
-def test_torchvision_missing_is_explained(tmp_path, monkeypatch):
-    import sys
-    monkeypatch.setitem(sys.modules, "torchvision", None)  # makes `import torchvision` raise ImportError
-    with pytest.raises(DataError, match="pip install torchvision"):
-        load_dataset("cifar10", DataSpec(data_dir=str(tmp_path)))
-    with pytest.raises(DataError, match="pip install torchvision"):
-        load_dataset("mnist", DataSpec(data_dir=str(tmp_path), download=True))
-
-
-def _fake_torchvision(monkeypatch, cls):
-    """A stand-in torchvision (the real one does not import with this torch build) to test our side."""
-    import sys
-    import types
-    tv, tvd = types.ModuleType("torchvision"), types.ModuleType("torchvision.datasets")
-    tv.datasets = tvd
-    tvd.MNIST = tvd.FashionMNIST = tvd.CIFAR10 = cls
-    monkeypatch.setitem(sys.modules, "torchvision", tv)
-    monkeypatch.setitem(sys.modules, "torchvision.datasets", tvd)
-
-
-def test_download_failing_offline_is_one_line(tmp_path, monkeypatch):
-    import urllib.error
-
-    class Offline:
-        def __init__(self, root, train, download):
-            raise urllib.error.URLError("Temporary failure in name resolution\nmore detail")
-
-    _fake_torchvision(monkeypatch, Offline)
-    for name in ("mnist", "cifar10"):
-        with pytest.raises(DataError, match="check the internet connection") as e:
-            load_dataset(name, DataSpec(data_dir=str(tmp_path), download=True))
-        assert "\n" not in str(e.value) and str(tmp_path) in str(e.value)
-
-
-def test_cifar10_through_torchvision_is_channels_first(tmp_path, monkeypatch):
-    class FakeCifar:
-        def __init__(self, root, train, download):
-            n = 20 if train else 10
-            self.data = np.random.default_rng(n).integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
-            self.targets = [i % 10 for i in range(n)]
-
-    _fake_torchvision(monkeypatch, FakeCifar)
-    with pytest.raises(DataError, match="download = true"):
-        load_dataset("cifar10", DataSpec(data_dir=str(tmp_path)))
-    (tmp_path / "cifar-10-batches-py").mkdir()
-    ds = load_dataset("cifar10", DataSpec(data_dir=str(tmp_path)))
-    _check(ds, (3, 32, 32), 30, 10)
-    assert ds.n_train == 20
-    assert torch.allclose(ds.x_train.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-4)  # per channel
 
 
 @pytest.mark.parametrize("name", ["digits", "moons"])

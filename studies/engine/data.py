@@ -2,13 +2,14 @@
 
 Every set is loaded on the CPU once per process (an lru_cache keyed by the name and the DataSpec fields that
 change the data) and then moved with ``.to(device)``: the training loop slices batches out of tensors that
-already live on the device. Nothing here unpickles a file; CIFAR-10 (pickled batches) goes only through
-torchvision, MNIST-style IDX files are read directly.
+already live on the device. Nothing here unpickles a file and nothing needs torchvision: MNIST, Fashion-MNIST
+and CIFAR-10/100 are read from their official IDX and binary files (image_sets.py), fetched with the standard
+library when ``download`` allows (fetch.py). ``[data] subset = N`` keeps the first N training examples in the
+set's own order (not stratified; standardised with the whole training set's statistics; the test set whole).
 """
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import hashlib
 import io
 import os
@@ -26,14 +27,10 @@ from ..spec.config import DataSpec
 from ..spec.dataset_facts import DATASETS, facts
 from ..spec.limits import MAX_CSV_BYTES, LimitError, csv_shape_problem, read_regular_file
 
+from .fetch import download
+from .image_sets import DataError, folder_of, missing_files, read_idx, read_image_set  # noqa: F401 - re-exported
+
 MIN_ROWS = 10  # a csv with fewer rows cannot be split into a meaningful train and test set
-_TORCHVISION_HINT = "pip install torchvision matching your torch, or use a built-in data set such as digits"
-# torchvision's folder layout: DIR/<folder>/raw/<idx files>
-_IDX_FOLDERS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}
-
-
-class DataError(ValueError):
-    """A data set that cannot be loaded; the one-line message says what the user should do."""
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: comparing tensors field by field is ambiguous
@@ -95,11 +92,12 @@ def _standardise(x_tr: np.ndarray, x_te: np.ndarray) -> tuple[torch.Tensor, torc
     return tr.sub_(mean).div_(std), te.sub_(mean).div_(std)
 
 
-def _build(name: str, x_tr, y_tr, x_te, y_te, fingerprint: str | None = None) -> Dataset:
+def _build(name: str, x_tr, y_tr, x_te, y_te, fingerprint: str | None = None, n_classes: int = 0) -> Dataset:
+    """``n_classes``: the set's own count (0: one more than the largest label)."""
     fingerprint = fingerprint or _fingerprint(x_tr, y_tr, x_te, y_te)
     xtr, xte = _standardise(x_tr, x_te)
     ytr, yte = (torch.tensor(np.asarray(y), dtype=torch.int64) for y in (y_tr, y_te))
-    n_classes = int(max(ytr.max().item(), yte.max().item())) + 1
+    n_classes = n_classes or int(max(ytr.max().item(), yte.max().item())) + 1
     return Dataset(name, xtr, ytr, xte, yte, n_classes, tuple(xtr.shape[1:]), fingerprint)
 
 
@@ -158,77 +156,24 @@ def _mnist1d_arrays() -> dict[str, np.ndarray]:
     return out
 
 
-# ---------------------------------------------------------------- IDX files and torchvision
+# ---------------------------------------------------------------- the papers' image sets
 
-_IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-
-
-def read_idx(path: str | Path) -> np.ndarray:
-    """Read one IDX file (the MNIST format, optionally gzipped) into a numpy array."""
-    path = Path(path)
-    raw = path.read_bytes()
-    if path.suffix == ".gz":
-        raw = gzip.decompress(raw)
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
-        raise DataError(f"{path} is not an IDX file; replace it with the original download")
-    ndim = raw[3]
-    dims = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
-    dtype = np.dtype(_IDX_DTYPES[raw[2]])
-    offset = 4 + 4 * ndim
-    if len(raw) != offset + int(np.prod(dims)) * dtype.itemsize:
-        raise DataError(f"{path} is truncated or damaged; replace it with the original download")
-    return np.frombuffer(raw, dtype, offset=offset).reshape(dims).astype(dtype.newbyteorder("="))
-
-
-def _find_idx(folder: Path, stem: str) -> Path | None:
-    return next((p for p in (folder / stem, folder / f"{stem}.gz") if p.is_file()), None)
-
-
-def _torchvision(name: str):
-    try:
-        import torchvision.datasets as tvd
-    except Exception as e:  # ImportError, or a torchvision built for another torch
-        raise DataError(f"{name} needs torchvision ({e.__class__.__name__}); {_TORCHVISION_HINT}") from None
-    return tvd
-
-
-def _load_torchvision_set(name: str, data: DataSpec) -> Dataset:
-    """MNIST / Fashion-MNIST from their IDX files when present (no torchvision needed), otherwise (and
-    always for CIFAR-10, whose batches are pickles) through torchvision, downloading only when allowed."""
+def _load_image_set(name: str, data: DataSpec) -> Dataset:
+    """MNIST, Fashion-MNIST, CIFAR-10 or CIFAR-100 from the data folder's official files, fetched first when
+    some are missing and ``download`` allows."""
     root = Path(data.data_dir or "./data").expanduser().absolute()
-    if name in _IDX_FOLDERS:
-        raw = root / _IDX_FOLDERS[name] / "raw"
-        files = [_find_idx(raw, s) for s in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                                              "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")]
-        if all(files):
-            xtr, ytr, xte, yte = (read_idx(p) for p in files)
-            if len(xtr) != len(ytr) or len(xte) != len(yte):
-                raise DataError(f"{name}: images and labels in {raw} differ in number; replace the files")
-            return _build(name, xtr[:, None], ytr, xte[:, None], yte)
-        if not data.download:
-            raise DataError(f"{name} not found in {raw}; set [data] download = true or copy the files there")
-    else:
-        where = root / "cifar-10-batches-py"
-        _torchvision(name)
-        if not data.download and not where.is_dir():
-            raise DataError(f"{name} not found in {where}; set [data] download = true or copy the files there")
-    tvd = _torchvision(name)
-    cls = {"mnist": tvd.MNIST, "fashion_mnist": tvd.FashionMNIST, "cifar10": tvd.CIFAR10}[name]
+    missing = missing_files(name, root)
+    if missing and not data.download:
+        raise DataError(f"{name}: {missing[0]} not found; set [data] download = true or copy the files into "
+                        f"{folder_of(name, root)}")
+    if missing:
+        download(name, root)
     try:
-        train, test = (cls(str(root), train=t, download=data.download) for t in (True, False))
-    except Exception as e:  # URLError/OSError offline, RuntimeError for missing or damaged files
-        action = "check the internet connection or copy the files there" if data.download else \
-            "set [data] download = true or copy the files there"
-        why = (str(e).splitlines() or [""])[0][:200]
-        raise DataError(f"{name} could not be loaded from {root} ({e.__class__.__name__}: {why}); {action}") from None
-
-    def arrays(ds):
-        x = np.asarray(ds.data)
-        x = x.transpose(0, 3, 1, 2) if x.ndim == 4 else x[:, None]  # CIFAR is N,H,W,C
-        return x, np.asarray(ds.targets)
-
-    (xtr, ytr), (xte, yte) = arrays(train), arrays(test)
-    return _build(name, xtr, ytr, xte, yte)
+        xtr, ytr, xte, yte = read_image_set(name, root)
+    except OSError as e:
+        raise DataError(f"{name}: cannot read the files in {folder_of(name, root)} ({e.__class__.__name__}); "
+                        "check their permissions or copy them again") from None
+    return _build(name, xtr, ytr, xte, yte, n_classes=facts(name).size[2])
 
 
 # ---------------------------------------------------------------- csv
@@ -300,7 +245,7 @@ def _load_cpu(name: str, data: DataSpec) -> Dataset:
     if name == "mnist1d":
         a = _mnist1d_arrays()
         return _build(name, a["x"][:, None], a["y"], a["x_test"][:, None], a["y_test"])
-    return _load_torchvision_set(name, data)
+    return _load_image_set(name, data)
 
 
 def _sklearn_split(name: str, data: DataSpec) -> tuple[np.ndarray, ...]:
@@ -353,13 +298,24 @@ def _cache_key(name: str, data: DataSpec) -> DataSpec:
     return DataSpec(**keep)
 
 
+def _first(ds: Dataset, n: int) -> Dataset:
+    """The set with only its first ``n`` training examples (0: all of them)."""
+    if not n:
+        return ds
+    if n > ds.n_train:
+        raise DataError(f"[data] subset = {n} is more than the {ds.n_train:,} training examples of {ds.name}; "
+                        "lower it or remove it")
+    return dataclasses.replace(ds, x_train=ds.x_train[:n], y_train=ds.y_train[:n])
+
+
 def load_dataset(name: str, data: DataSpec | None = None, device="cpu") -> Dataset:
-    """The named data set (a dataset_facts.DATASETS name or "csv:PATH") split, standardised and on ``device``."""
+    """The named data set (a dataset_facts.DATASETS name or "csv:PATH") split, standardised, cut to
+    ``data.subset`` training examples and on ``device``."""
     data = data or DataSpec()
     if name.startswith("csv:"):
         if len(name) <= 4:
             raise DataError("csv: needs a path, e.g. dataset = \"csv:data/my.csv\"")
-        return _load_csv(name, _cache_key(name, data)).to(device)
+        return _first(_load_csv(name, _cache_key(name, data)), data.subset).to(device)
     if name not in DATASETS:
         raise DataError(f"unknown data set {name!r}; use one of {', '.join(DATASETS)} or csv:PATH")
-    return _load_cpu(name, _cache_key(name, data)).to(device)
+    return _first(_load_cpu(name, _cache_key(name, data)), data.subset).to(device)

@@ -1,4 +1,5 @@
-"""Model registry: an MLP for any data, a small CNN for images (C, H, W) and sequences (C, L).
+"""Model registry: an MLP for any data, a small CNN for images (C, H, W) and sequences (C, L), and the papers'
+conv nets for images (paper_models.py: resnet20, keskar_c1; they always have batch norm, ``hidden`` unused).
 
 Every model is a plain ``nn.Sequential`` built on the CPU with weights drawn from its own seed, so the same
 seed gives the same initial weights in every run of a study (only the batch size, optimizer and order
@@ -18,6 +19,7 @@ from torch import nn
 
 from ..spec.config import MODELS
 from .norm import GhostBatchNorm
+from .paper_models import PAPER_MODELS, build_paper_model
 
 
 def _block(layer, width: int, norm: str, ghost_batch: int) -> list[nn.Module]:
@@ -77,7 +79,10 @@ def build_model(name: str, hidden: tuple[int, ...], input_shape: tuple[int, ...]
                 seed: int, *, norm: str = "none", ghost_batch: int = 0) -> nn.Module:
     """A freshly initialised model on the CPU; the same arguments always give the same weights."""
     hidden, input_shape = tuple(hidden), tuple(input_shape)
-    if name == "mlp":
+    if name in PAPER_MODELS:
+        make = lambda _hidden, shape, classes, norm_, ghost: build_paper_model(  # noqa: E731
+            name, shape, classes, norm_, ghost)
+    elif name == "mlp":
         make = _mlp
     elif name == "cnn":
         if len(input_shape) == 3:

@@ -42,6 +42,12 @@ def stackable(model: nn.Module) -> bool:
     return mlp_layers(model) is not None
 
 
+def stacks(run: RunSpec, model: nn.Module) -> bool:
+    """Whether this run trains on the stacked engine: an MLP in full precision without augmentation (bf16 and
+    crop_flip are the plain loop's, train.py)."""
+    return run.precision == "fp32" and run.data.augment == "none" and stackable(model)
+
+
 def stack_key(run: RunSpec) -> str:
     """Runs with equal keys can train stacked: every setting equal but the seed, the shuffle mode and, where
     the fused optimizer kernels give each member its own (optim.member_lrs_supported), the learning rate."""

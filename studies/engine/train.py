@@ -17,7 +17,9 @@ from ..spec.budget import plan_of
 from ..spec.config import RunSpec
 from .data import Dataset
 from .device import Stopwatch, denormals_flushed
+from .augment import augmenter
 from .models import run_model
+from .precision import autocast, prepare
 from .optim import lr_factor, make_loss, make_optimizer
 from .loop_rules import TrainResult, chance_rate, diverged, end_status, evaluate, median_epoch_time, target_met
 
@@ -30,17 +32,25 @@ def _metrics(model, data: Dataset, loss_fn) -> dict:
     return dict(zip(("train_loss", "train_acc", "test_loss", "test_acc"), values))
 
 
-def plain_steps(model, opt, loss_fn, x, y, order, bounds, step: int = 0, lr_at=None) -> tuple[torch.Tensor, int]:
+def plain_steps(model, opt, loss_fn, x, y, order, bounds, step: int = 0, lr_at=None, *, augment=None,
+                precision: str = "fp32", layout=None) -> tuple[torch.Tensor, int]:
     """The plain loop over one epoch's ``bounds``: autograd and torch.optim, the loss summed on the device
-    (no ``.item()`` in the hot loop); ``lr_at(step)`` sets a scheduled learning rate. Returns the summed
-    loss and the next step number."""
+    (no ``.item()`` in the hot loop); ``lr_at(step)`` sets a scheduled learning rate. ``augment(x_batch,
+    idx)`` transforms each batch (augment.py), ``precision`` sets the forward pass's autocast and ``layout``
+    puts a batch in the model's memory format (precision.py). Returns the summed loss and the next step."""
     running = torch.zeros((), device=x.device)
     for a, b in bounds:
         if lr_at is not None:
             for group in opt.param_groups:
                 group["lr"] = lr_at(step)
         idx = order[a:b]
-        loss = loss_fn(model(x.index_select(0, idx)), y.index_select(0, idx))
+        xb = x.index_select(0, idx)
+        if augment is not None:
+            xb = augment(xb, idx)
+        if layout is not None:
+            xb = layout(xb)
+        with autocast(x.device, precision):
+            loss = loss_fn(model(xb), y.index_select(0, idx))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -60,23 +70,27 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
     divergence); it runs outside the timed steps and must leave the model alone.
     ``stop`` (sweeps.Stopper): asked after every epoch that neither diverged nor reached the target; it may
     end the run (``pruned``, or ``stalled`` early) and is told how the run ended.
-    ``engine``: "auto" trains MLPs with the stacked engine (stacked.py, K = 1: hand-written backward,
+    ``run.data.augment`` (augment.py) transforms the training steps' batches only, seeded by the run's seed and
+    the epoch; ``run.precision`` (precision.py) sets their forward pass: metrics are always the unaugmented
+    sets in float32.
+    ``engine``: "auto" trains full-precision, unaugmented MLPs with the stacked engine (stacked.py, K = 1: hand-written backward,
     preallocated buffers, direct fused optimizer kernels) and other models with the plain loop below;
     "plain" always uses the plain loop (autograd, torch.optim), the reference the fast paths are tested against.
     """
     if model is None:
         model = run_model(run, data)
     if engine == "auto":
-        from .stacked import stackable, train_stacked
-        if stackable(model):
+        from .stacked import stacks, train_stacked
+        if stacks(run, model):
             report = None if on_epoch is None else (lambda _run, row: on_epoch(row))
             return train_stacked([run], data, device, on_epoch=report, models=[model], probe=probe, stop=stop)[0]
     t_start = time.perf_counter()
     data = data.to(device)
-    model = model.to(device).train()
+    model, layout = prepare(model.to(device).train(), device)
     loss_fn = make_loss(run.loss)
     opt = make_optimizer(run.optimizer, model.parameters(), run.lr, run.weight_decay, dict(run.hyper))
     n = data.n_train
+    aug = augmenter(run.data.augment, n, run.seed, device)
     plan = plan_of(run, n)
     bounds_of = functools.cache(lambda size: batch_bounds(n, size, run.drop_last))   # one list per phase
     scheduled = run.schedule != "constant" or plan.warmup_steps > 0
@@ -96,7 +110,8 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
         bounds = bounds_of(size)[:plan.steps_in(epoch, step)]
         lr_at = (lambda s, e=epoch, s0=start: run.lr * factor(plan.lr_step(e, s - s0, s))) if scheduled else None
         with denormals_flushed(device), Stopwatch(device) as clock:
-            running, step = plain_steps(model, opt, loss_fn, data.x_train, data.y_train, order, bounds, step, lr_at)
+            running, step = plain_steps(model, opt, loss_fn, data.x_train, data.y_train, order, bounds, step, lr_at,
+                                        augment=aug and aug.epoch(epoch), precision=run.precision, layout=layout)
         examples += sum(b - a for a, b in bounds)
         row = {"epoch": epoch, "epoch_time_s": clock.seconds, "cpu_share": clock.cpu_share,
                "lr": opt.param_groups[0]["lr"], "steps": step, "examples": examples, "epoch_batch_size": size,
@@ -127,5 +142,5 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
         total_time_s=time.perf_counter() - t_start, steps=step,
         samples_per_epoch=samples_per_epoch(n, run.batch_size, run.drop_last), reached_target=reached,
         diverged_epoch=diverged_epoch,
-        state={k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()},
+        state={k: v.detach().to("cpu", copy=True).contiguous() for k, v in model.state_dict().items()},
         n_params=sum(p.numel() for p in model.parameters()), stop_reason=why)

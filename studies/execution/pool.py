@@ -28,7 +28,7 @@ from ..engine.data import load_dataset
 from . import forkserver
 from ..engine import sweeps
 from ..engine.device import resolve_device
-from ..engine.stacked import stack_key, stackable, train_stacked
+from ..engine.stacked import stack_key, stacks, train_stacked
 from ..engine.models import run_model
 from .worker import (RunJob, RunOutcome, cpu_budget, cpu_threads_for, execute_run, failed_outcome, measure_id_of,
                      training_probe)
@@ -93,7 +93,7 @@ def plan(jobs: list[RunJob], device: torch.device, workers: int, stack: bool = T
         per_run = {r.run_id: m for r, m in members if m is not measure}
         unit = lambda rs, threads, est: Unit(rs, measure, threads=threads, timing=timing,  # noqa: E731
                                              est_s=est + measure_s * len(rs), index=index(rs), per_run=per_run)
-        mlp = stackable(run_model(runs[0], data, seed=0))
+        mlp = stacks(runs[0], run_model(runs[0], data, seed=0))
         solo_s = timing.by_threads.get(1, timing.epoch_time_s) * runs[0].epochs
         scaling = timing.by_threads.get(1, timing.epoch_time_s) / timing.epoch_time_s / timing.threads
         tune = mlp and len(runs) > 1 and (solo_s * len(runs) > STACK_TUNE_MIN_S or device.type != "cpu")

@@ -21,10 +21,12 @@ from ..engine.batches import batch_bounds, epoch_orders
 from ..spec.config import RunSpec
 from ..engine.data import Dataset
 from ..engine.device import Stopwatch, denormals_flushed
-from ..engine.stacked import StackedTrainer, stackable
+from ..engine.stacked import StackedTrainer, stacks
 from ..engine.models import run_model
 from ..engine.optim import make_loss, make_optimizer
 from ..engine.loop_rules import CONTENDED, spread
+from ..engine.augment import augmenter
+from ..engine.precision import prepare
 from ..engine.train import plain_steps
 
 BUDGET_S = 0.05   # wall time of one timed measurement; three per candidate, alternating
@@ -62,7 +64,7 @@ def thread_candidates() -> list[int]:
 def timing_key(run: RunSpec, device: torch.device, batch: bool = True) -> tuple:
     """What epoch time depends on: model, data, batch size, optimizer, loss (not seed, shuffle, lr)."""
     key = (run.dataset, run.data, run.model, run.hidden, run.optimizer, run.drop_last, run.loss, device.type,
-           run.data_fingerprint, run.norm, run.ghost_batch)
+           run.data_fingerprint, run.norm, run.ghost_batch, run.precision)
     return key + (run.batch_size,) if batch else key
 
 
@@ -70,7 +72,9 @@ class PlainTrainer:
     """The plain loop of train.py (autograd, torch.optim) behind StackedTrainer's ``bounds``/``epoch``."""
 
     def __init__(self, run: RunSpec, data: Dataset, device: torch.device, model: torch.nn.Module):
-        self.model, self.device, self.data = model.to(device).train(), device, data
+        self.model, self.layout = prepare(model.to(device).train(), device)
+        self.device, self.data, self.precision = device, data, run.precision
+        self.aug, self.epochs = augmenter(run.data.augment, data.n_train, run.seed, device), 0
         self.opt = make_optimizer(run.optimizer, self.model.parameters(), run.lr, run.weight_decay, dict(run.hyper))
         self.loss_fn = make_loss(run.loss)
         self.bounds = batch_bounds(data.n_train, run.batch_size, run.drop_last)
@@ -78,10 +82,11 @@ class PlainTrainer:
                                    generator=torch.Generator().manual_seed(run.seed), device=device)
 
     def epoch(self, max_steps: int | None = None) -> float:
-        order = next(self.orders)
+        order, self.epochs = next(self.orders), self.epochs + 1
         with denormals_flushed(self.device), Stopwatch(self.device) as clock:
             plain_steps(self.model, self.opt, self.loss_fn, self.data.x_train, self.data.y_train, order,
-                        self.bounds[:max_steps])
+                        self.bounds[:max_steps], augment=self.aug and self.aug.epoch(self.epochs),
+                        precision=self.precision, layout=self.layout)
         self.cpu_share = clock.cpu_share
         return clock.seconds
 
@@ -89,7 +94,7 @@ class PlainTrainer:
 def trainer_for(run: RunSpec, data: Dataset, device: torch.device):
     """The engine ``train_run`` would train this run with, as a throwaway copy: stacked for MLPs, else plain."""
     model = run_model(run, data)
-    if stackable(model):
+    if stacks(run, model):
         return StackedTrainer([run], data, device, [model])
     return PlainTrainer(run, data, device, model)
 

@@ -12,9 +12,10 @@ FORM = {
     "form.name_help": ("Shown in lists; the study id is a hash of the whole spec",
                        "显示在列表中；研究 id 是整个配置的哈希"),
     "form.dataset": ("Data set", "数据集"),
-    "form.dataset_help": ("Built-in sets load offline (mnist, fashion_mnist and cifar10 need local files); or "
+    "form.dataset_help": ("Built-in sets load offline (mnist, fashion_mnist, cifar10 and cifar100 need their files, or "
+                          "[data] download = true); or "
                           "upload a CSV with a header row and a label column",
-                          "内置数据集可离线加载（mnist、fashion_mnist 和 cifar10 需要本地文件）；"
+                          "内置数据集可离线加载（mnist、fashion_mnist、cifar10 和 cifar100 需要本地文件，或设 [data] download = true）；"
                           "或上传带表头和标签列的 CSV"),
     "form.csv_choice": ("csv (upload your own)", "csv（上传你自己的数据）"),
     "form.your_csv_limit": ("Your CSV (at most {mib} MiB)", "你的 CSV（最大 {mib} MiB）"),

@@ -43,6 +43,13 @@ SPEC: dict[str, tuple[str, str]] = {
                           "{n} 个类别需要 n_informative ≥ {bits}；请增大 n_informative 或减少 n_classes"),
     "spec.cnn_tabular": ("cnn needs image or sequence data and {dataset} is tabular; use model = \"mlp\"",
                          "cnn 需要图像或序列数据，而 {dataset} 是表格数据；请用 model = \"mlp\""),
+    "spec.needs_images": ("{model} needs image data (C, H, W) and {dataset} is not images; use an image set such as "
+                          "cifar10 or digits, or model = \"mlp\"",
+                          "{model} 需要图像数据 (C, H, W)，而 {dataset} 不是图像；请用图像数据集（如 cifar10 或 digits），"
+                          "或 model = \"mlp\""),
+    "spec.augment_images": ("augment = \"{augment}\" crops and flips images, and {dataset} is not images; remove "
+                            "augment or use an image set",
+                            "augment = \"{augment}\" 对图像做裁剪和翻转，而 {dataset} 不是图像；请去掉 augment 或改用图像数据集"),
     "spec.warmup_too_long": ("{warmup} warm-up epochs leave no training in {epochs} epochs; use fewer than epochs",
                              "{warmup} 个预热轮次在 {epochs} 轮里不留训练；预热轮数须少于总轮数"),
     "spec.unknown_optimizer": ("unknown optimizer; use one of {choices}", "未知优化器；请从 {choices} 中选"),

@@ -22,8 +22,9 @@ from .limits import MAX_SPEC_BYTES, LimitError, read_regular_file, toml_shape_pr
 from ..measures.spec import MeasureSpec
 from .optimizers import TABLE
 from .spec_checks import BackendError, SpecError, one_line, read_bool, read_float, read_int, read_table, reject_unknown
+from .data_spec import DataSpec
 from .spec_fields import (DATASET_KINDS, DEFAULT_LR, DEVICES, LOSSES, LR_SCALINGS, MAX_BATCH_SIZE, MAX_RUNS,
-                          MODELS, NORM_DEFAULTS, NORMS, OPTIM_HYPER, OPTIMIZERS, READERS, SCHEDULES, check_norm)
+                          MODELS, CONV_MODELS, NORM_DEFAULTS, NORMS, PRECISIONS, OPTIM_HYPER, OPTIMIZERS, READERS, SCHEDULES, check_norm)
 
 # The top-level keys' readers: the fields' own, and the [measure] and [data] tables' specs.
 _READERS = {**READERS, "measure": MeasureSpec.from_dict, "data": lambda v: DataSpec.from_dict(v)}
@@ -31,73 +32,12 @@ _READERS = {**READERS, "measure": MeasureSpec.from_dict, "data": lambda v: DataS
 __all__ = ["BackendError", "SpecError", "one_line", "DataSpec", "MeasureSpec", "RunSpec", "StudySpec", "run_label",
            "content_hash", "scaled_lr", "dataset_kind", "SHUFFLE_LABELS", "SCHEMA_VERSION", "DATASET_KINDS",
            "DEFAULT_LR", "DEVICES", "LOSSES", "LR_SCALINGS", "MAX_BATCH_SIZE", "MAX_RUNS", "MODELS", "NORMS",
-           "OPTIM_HYPER", "OPTIMIZERS", "SCHEDULES"]
+           "OPTIM_HYPER", "OPTIMIZERS", "PRECISIONS", "SCHEDULES"]
 
 # Bump when a change to training or measuring changes results: every cached run is then recomputed.
 SCHEMA_VERSION = 1
 
 # ---------------------------------------------------------------- the spec tables
-
-@dataclass(frozen=True)
-class DataSpec:
-    """Options of the data set: the [data] table. Only what changes the data enters run ids."""
-
-    n_samples: int = 4000          # synthetic: rows before the train/test split
-    n_features: int = 40
-    n_informative: int = 10
-    n_classes: int = 4
-    class_sep: float = 0.8         # synthetic: smaller = harder
-    flip_y: float = 0.1            # synthetic: label noise; without it the set is separable in one epoch
-    noise: float = 0.25            # moons: Gaussian noise of the two half circles
-    target: str = ""               # csv: the label column ("" = the last column)
-    test_fraction: float = 0.2     # built-in split for sets without one (mnist1d, mnist, cifar10 have theirs)
-    split_seed: int = 0            # fixed split across the study's seeds
-    data_dir: str = ""             # mnist / fashion_mnist / cifar10: local folder ("" = ./data)
-    download: bool = False         # allow torchvision to download into data_dir
-
-    # Fields that never change the data's content.
-    _NOT_IN_ID = ("data_dir", "download")
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> "DataSpec":
-        d = read_table("data", d)
-        names = tuple(f.name for f in dataclasses.fields(cls))
-        reject_unknown("data", d, names)
-        out = {}
-        for k, v in d.items():
-            key = f"data.{k}"
-            if k == "n_samples":
-                out[k] = read_int(key, v, 20, 10_000_000)
-            elif k in ("n_features", "n_informative"):
-                out[k] = read_int(key, v, 1, 100_000)
-            elif k == "n_classes":
-                out[k] = read_int(key, v, 2, 1000)
-            elif k == "class_sep":
-                out[k] = read_float(key, v, 0.0, 100.0)
-            elif k in ("flip_y", "noise"):
-                out[k] = read_float(key, v, 0.0, 1.0 if k == "flip_y" else 10.0)
-            elif k == "test_fraction":
-                out[k] = read_float(key, v, 0.05, 0.9)
-            elif k == "split_seed":
-                out[k] = read_int(key, v, 0, 2**31 - 1)
-            elif k in ("target", "data_dir"):
-                if not isinstance(v, str):
-                    raise SpecError(key, key="spec.not_text", v=repr(v))
-                out[k] = v
-            elif k == "download":
-                out[k] = read_bool(key, v)
-        spec = cls(**out)
-        if spec.n_informative > spec.n_features:
-            raise SpecError("data.n_informative", key="spec.informative", n=spec.n_informative,
-                            features=spec.n_features)
-        if spec.n_classes * 2 > 2 ** spec.n_informative:
-            raise SpecError("data.n_classes", key="spec.classes_bits", n=spec.n_classes,
-                            bits=math.ceil(math.log2(spec.n_classes * 2)))
-        return spec
-
-    def identity(self) -> dict:
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in self._NOT_IN_ID}
-
 
 # ---------------------------------------------------------------- runs
 
@@ -130,6 +70,7 @@ class RunSpec:
     budget: str = ""              # what is held equal (budget.py); "" = the spec has no budgets key
     batch_schedule: str = "constant"   # constant | step: B × batch_growth at 50 % and 75 % of the epochs
     batch_growth: int = 10
+    precision: str = "fp32"   # fp32 | bf16: the training steps' forward pass (engine/precision.py)
 
     def identity(self) -> dict:
         d = dataclasses.asdict(self)
@@ -146,6 +87,8 @@ class RunSpec:
             del d["budget"]
         if self.batch_schedule == "constant":
             del d["batch_schedule"], d["batch_growth"]
+        if self.precision == "fp32":   # likewise full precision
+            del d["precision"]
         return d
 
     @property
@@ -217,6 +160,7 @@ class StudySpec:
     budgets: tuple[str, ...] = ()     # budget.py: "epochs:E", "steps:S", "examples:X", "target"; () = as before
     batch_schedule: str = "constant"  # constant | step (budget.phase_batch_sizes)
     batch_growth: int = 10
+    precision: str = "fp32"           # fp32 | bf16 (engine/precision.py)
 
     # ---- construction
     @classmethod
@@ -274,8 +218,12 @@ class StudySpec:
 
     def _check_combinations(self) -> None:
         kind = dataset_kind(self.dataset)
-        if self.model == "cnn" and kind == "tabular":
-            raise SpecError("model", key="spec.cnn_tabular", dataset=repr(self.dataset))
+        if self.model in CONV_MODELS and (kind == "tabular" or (self.model != "cnn" and kind != "image")):
+            raise SpecError("model", key="spec.cnn_tabular" if self.model == "cnn" else "spec.needs_images",
+                            model=self.model, dataset=repr(self.dataset))
+        if self.data.augment != "none" and kind != "image":
+            raise SpecError("data.augment", key="spec.augment_images", augment=self.data.augment,
+                            dataset=repr(self.dataset))
         capped = not self.budgets or "target" in self.budgets   # runs that train by `epochs`
         if self.warmup_epochs >= self.epochs and self.warmup_epochs > 0 and capped:
             raise SpecError("warmup_epochs", key="spec.warmup_too_long", warmup=self.warmup_epochs,
@@ -314,6 +262,9 @@ class StudySpec:
             del d["budgets"]
         if self.batch_schedule == "constant":
             del d["batch_schedule"], d["batch_growth"]
+        if self.precision == "fp32":   # full precision: every earlier study id stays
+            del d["precision"]
+        d["data"] = {k: v for k, v in d["data"].items() if DataSpec._QUIET_DEFAULTS.get(k, object()) != v}
         d["measure"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.measure.identity().items()}
         return d
 
@@ -382,7 +333,7 @@ class StudySpec:
                 warmup_epochs=self.warmup_epochs, schedule=self.schedule, loss=self.loss,
                 drop_last=self.drop_last, device=device, data_fingerprint=data_fingerprint,
                 hyper=self.hyper_for(opt), batch_schedule=self.batch_schedule, batch_growth=self.batch_growth,
-                norm=self.norm, ghost_batch=self.ghost_batch, **held))
+                norm=self.norm, ghost_batch=self.ghost_batch, precision=self.precision, **held))
         return runs
 
 

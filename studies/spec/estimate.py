@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from .budget import check_epochs, phase_counts, targeted
 from .config import SpecError, StudySpec
 from .dataset_facts import facts
+from .model_facts import model_cost
 
 # Per device slot: (sustained FLOP/s on small models, seconds of overhead per step).
 DEVICE_SPEED = {"cpu": (5e10, 4e-4), "cuda": (5e12, 1.5e-4), "mps": (1e12, 3e-4)}
@@ -49,8 +50,15 @@ def format_seconds(s: float | None) -> str:
     return f"{s / 3600:.1f} h"
 
 
-def data_shape(spec: StudySpec, csv_shape: tuple[int, int, int] | None = None) -> tuple[int, int, int]:
-    """(training examples, features, classes) without loading the data."""
+def data_shape(spec: StudySpec, csv_shape: tuple[int, int, int] | None = None,
+               whole: bool = False) -> tuple[int, int, int]:
+    """(training examples, features, classes) without loading the data: the first ``[data] subset`` examples
+    when it is set, unless ``whole`` (what is loaded into memory)."""
+    n, feats, classes = _whole_shape(spec, csv_shape)
+    return (n if whole or not spec.data.subset else min(n, spec.data.subset)), feats, classes
+
+
+def _whole_shape(spec: StudySpec, csv_shape) -> tuple[int, int, int]:
     d = spec.data
     if spec.dataset.startswith("csv:"):
         rows, feats, classes = csv_shape or (1000, 20, 2)
@@ -62,7 +70,15 @@ def data_shape(spec: StudySpec, csv_shape: tuple[int, int, int] | None = None) -
     return facts(spec.dataset).size
 
 
+def _paper_cost(spec: StudySpec, classes: int):
+    """resnet20 / keskar_c1 on the set's image shape (model_facts.py), else None."""
+    return model_cost(spec.model, facts(spec.dataset).shape, classes) if not spec.dataset.startswith("csv:") else None
+
+
 def n_params(spec: StudySpec, features: int, classes: int) -> int:
+    cost = _paper_cost(spec, classes)
+    if cost is not None:
+        return cost.weights
     widths = [features, *spec.hidden, classes]
     norm = sum(spec.hidden) if spec.norm != "none" else 0   # a norm's γ and β: one more than the bias they replace
     return sum(a * b + b for a, b in zip(widths, widths[1:])) + norm
@@ -73,7 +89,8 @@ def estimate(spec: StudySpec, slot: str = "cpu", csv_shape: tuple[int, int, int]
     flops, overhead = DEVICE_SPEED.get(slot, DEVICE_SPEED["cpu"])
     n_train, features, classes = data_shape(spec, csv_shape)
     params = n_params(spec, features, classes)
-    per_example = 6 * params * (CNN_FLOPS_FACTOR if spec.model == "cnn" else 1)
+    cost = _paper_cost(spec, classes)
+    per_example = cost.train_flops if cost else 6 * params * (CNN_FLOPS_FACTOR if spec.model == "cnn" else 1)
     n_test = max(1, round(n_train * spec.data.test_fraction / (1 - spec.data.test_fraction)))
     eval_s = (n_train + n_test) * per_example / 3 / flops
     m = spec.measure
@@ -110,6 +127,7 @@ def confirm_above_s() -> float:
 
 BYTES_PER_WEIGHT = 32        # float32 weights, gradients, two optimizer states, the initial and final copies
 BYTES_PER_DATA_VALUE = 24    # float64 as generated/parsed, its split copy, the standardised float32 tensors
+BYTES_PER_PIXEL = 9          # the image files' sets: uint8 as read, then float32 twice while standardised
 
 
 def memory_limit_bytes() -> int:
@@ -129,13 +147,16 @@ def memory_limit_bytes() -> int:
 def memory_bytes(spec: StudySpec, csv_shape: tuple[int, int, int] | None = None) -> tuple[int, int]:
     """(bytes for the data, bytes for the largest stack of models) a study needs at its peak, roughly.
     A csv: study without a known shape counts only its model (the loader bounds the file itself)."""
+    n_whole = data_shape(spec, csv_shape, whole=True)[0]   # a subset is cut from the whole set, loaded
     n_train, features, classes = data_shape(spec, csv_shape)
-    n_all = n_train / (1 - spec.data.test_fraction)
-    data = 0 if spec.dataset.startswith("csv:") and not csv_shape else int(n_all * features * BYTES_PER_DATA_VALUE)
-    stack = len(spec.seeds) * len(spec.shuffle)       # the stacked engine trains these as one model
+    n_all = n_whole / (1 - spec.data.test_fraction)
+    per_value = BYTES_PER_PIXEL if "data_dir" in facts(spec.dataset).uses else BYTES_PER_DATA_VALUE
+    data = 0 if spec.dataset.startswith("csv:") and not csv_shape else int(n_all * features * per_value)
+    cost = _paper_cost(spec, classes)
+    stack = 1 if cost else len(spec.seeds) * len(spec.shuffle)   # the stacked engine trains MLPs as one model
     widest = max([features, *spec.hidden, classes])
     batch = max(n_train if b == "full" else min(b, n_train) for b in spec.batch_sizes)
-    activations = 3 * 4 * batch * widest * (len(spec.hidden) + 2)
+    activations = 4 * batch * (cost.activations if cost else 3 * widest * (len(spec.hidden) + 2))
     model = n_params(spec, features, classes) * BYTES_PER_WEIGHT * stack + activations * stack
     return data, model
 

@@ -14,7 +14,10 @@ from .spec_checks import (SpecError, is_int, read_bool, read_choice, read_float,
 
 # Data set name → the shape of one example ("tabular", "image", "sequence"): a view of dataset_facts.DATASETS.
 DATASET_KINDS = {name: f.kind for name, f in DATASETS.items()}
-MODELS = ("mlp", "cnn")
+MODELS = ("mlp", "cnn", "resnet20", "keskar_c1")   # the last two: the papers' conv nets (engine/paper_models.py)
+CONV_MODELS = ("cnn", "resnet20", "keskar_c1")   # need image or sequence data; the last two images only
+PRECISIONS = ("fp32", "bf16")   # the training steps' forward pass (engine/precision.py)
+AUGMENTS = ("none", "crop_flip")   # [data] augment (engine/augment.py), images only
 # Views of the optimizer table (studies/spec/optimizers.py) for listing; validation reads TABLE itself.
 OPTIMIZERS = tuple(TABLE)
 DEFAULT_LR = {n: o.lr for n, o in TABLE.items()}
@@ -148,6 +151,7 @@ READERS = {   # the top-level keys but [measure] and [data], which their own spe
     "prune": lambda v: read_bool("prune", v),
     "norm": lambda v: read_choice("norm", v, NORMS),
     "ghost_batch": lambda v: read_int("ghost_batch", v, 2, MAX_BATCH_SIZE),
+    "precision": lambda v: read_choice("precision", v, PRECISIONS),
     "lr": _read_lr,
     "weight_decay": lambda v: _read_pairs("weight_decay", v, lo_open=False),
     "optim": _read_optim,
