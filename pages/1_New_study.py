@@ -40,7 +40,7 @@ st.html("<style>[data-testid='stFileUploaderDropzoneInstructions']{display:none}
 paper_col, toml_col = st.columns(2)
 pick = paper_col.selectbox(t("paper.pick"), [""] + [p.key for p in papers.templates()], key="paper_pick",
                            help=t("paper.pick_help"), bind="query-params",
-                           format_func=lambda k: papers.paper(k).cite if k else t("paper.none"))
+                           format_func=lambda k: papers.label(k) if k else t("paper.none"))
 if pick != S.get("_paper"):
     S["_paper"] = pick
     template, S["_paper_bad"] = papers.load_or_error(pick) if pick else (None, None)

@@ -2,7 +2,9 @@
 sentence of what it found (the catalogue's "paper.<key>", in English and 中文). New study's "Reproduce a paper"
 lists the papers whose template is there; picking one fills the form with it. A template is a plain StudySpec
 TOML (its comments say why each value), so the CLI runs it as it is: `python -m studies run examples/<key>.toml`.
-examples/README.md has what each paper claims beside what its template measured. No streamlit, no torch.
+examples/README.md has what each paper claims beside what its template measured. A record with ``gpu`` is the
+paper's own setting (a CIFAR network) beside the small CPU version: the list marks it "as published, needs a GPU
+(about N minutes on one)", N from the time estimate on one GPU. No streamlit, no torch.
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ class Paper:
     cite: str         # authors and year, as the pages cite it
     title: str        # the paper's own title (a name: not translated)
     twin: str = ""    # a second template the comparison needs beside it (another study), or ""
+    gpu: bool = False  # as published: a CIFAR network that needs a GPU
+    finds: str = ""   # the record whose finding it shares (the CPU version's), or "" for its own
 
     @property
     def file(self) -> str:
@@ -28,7 +32,7 @@ class Paper:
 
     def finding(self) -> Markdown:
         """What the paper found, with its number, in the current language."""
-        return t(f"paper.{self.key}")
+        return t(f"paper.{self.finds or self.key}")
 
 
 PAPERS: tuple[Paper, ...] = (
@@ -38,6 +42,10 @@ PAPERS: tuple[Paper, ...] = (
                                           "batch training of neural networks"),
     Paper("smith", "Smith et al. 2018", "Don't Decay the Learning Rate, Increase the Batch Size", twin="smith-decay"),
     Paper("shallue", "Shallue et al. 2018", "Measuring the Effects of Data Parallelism on Neural Network Training"),
+    Paper("keskar-cifar", "Keskar et al. 2017", "On Large-Batch Training for Deep Learning: Generalization Gap and "
+                                                "Sharp Minima", gpu=True, finds="keskar"),
+    Paper("hoffer-cifar", "Hoffer et al. 2017", "Train longer, generalize better: closing the generalization gap in "
+                                                "large batch training of neural networks", gpu=True, finds="hoffer"),
 )
 
 
@@ -66,6 +74,23 @@ def load_or_error(key: str, folder: Path | str = EXAMPLES) -> tuple[StudySpec | 
     except SpecError as e:
         from .office.form_fields import error_text
         return None, t("paper.unreadable", file=paper(key).file, error=Markdown(f"{plain(e.field)}: {error_text(e)}"))
+
+
+def gpu_minutes(key: str, folder: Path | str = EXAMPLES) -> int | None:
+    """The time estimate of a ``gpu`` template on one GPU, in whole minutes (None when it does not load)."""
+    from .spec.estimate import estimate
+    try:
+        return max(1, round(estimate(load(key, folder), "cuda").seconds / 60))
+    except (SpecError, OSError):
+        return None
+
+
+def label(key: str) -> str:
+    """How the list names a paper's template: its citation, and for the published settings that they need a GPU."""
+    p = paper(key)
+    if not p.gpu:
+        return p.cite
+    return t("paper.gpu", cite=Markdown(p.cite), minutes=gpu_minutes(key) or Markdown("?"))
 
 
 def described(key: str) -> Markdown:

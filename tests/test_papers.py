@@ -13,7 +13,8 @@ RUNNABLE = [p.key for p in papers.PAPERS if papers.load_or_error(p.key)[0] is no
 
 
 def test_every_paper_has_its_template_and_a_finding_in_both_languages():
-    assert [p.key for p in papers.templates()] == ["keskar", "goyal", "hoffer", "smith", "shallue"]
+    assert [p.key for p in papers.templates()] == ["keskar", "goyal", "hoffer", "smith", "shallue", "keskar-cifar",
+                                                   "hoffer-cifar"]
     for p in papers.PAPERS:
         assert (ROOT / "examples" / p.file).is_file()
         en = p.finding()
@@ -42,3 +43,20 @@ def test_a_template_that_does_not_parse_here_says_which_field(tmp_path):
     assert [p.key for p in papers.templates(tmp_path)] == ["keskar"]
     with pytest.raises(KeyError, match="no paper 'nope'"):
         papers.paper("nope")
+
+
+def test_the_published_settings_are_marked_as_needing_a_gpu_with_their_estimate():
+    """keskar-cifar and hoffer-cifar: the papers' networks on CIFAR-10, listed beside the CPU versions with the
+    time estimate on one GPU; the CPU versions are listed by their citation alone."""
+    from studies.spec.estimate import estimate
+    assert papers.label("keskar") == "Keskar et al. 2017"
+    for key, model in (("keskar-cifar", "keskar_c1"), ("hoffer-cifar", "resnet20")):
+        spec = papers.load(key)
+        assert spec.dataset == "cifar10" and spec.model == model and spec.data.download
+        minutes = round(estimate(spec, "cuda").seconds / 60)
+        assert papers.label(key) == f"{papers.paper(key).cite} — as published, needs a GPU (about {minutes} minutes on one)"
+        assert papers.paper(key).finding() == papers.paper(key.split("-")[0]).finding()
+    assert papers.load("hoffer-cifar").data.augment == "crop_flip" and papers.load("hoffer-cifar").norm == "ghost"
+    assert papers.load("keskar-cifar").batch_sizes == (256, 5000)   # 10 % of CIFAR-10's 50,000
+    with i18n.language("zh"):
+        assert "需要 GPU" in papers.label("hoffer-cifar")

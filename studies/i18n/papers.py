@@ -69,6 +69,8 @@ PAPERS = {
                         "用 examples/ 中现成的研究填写表单：论文中的比较，缩小到在 CPU 上用内置数据几分钟内跑完。"
                         "可以修改任何字段，然后启动。"),
     "paper.none": ("— design your own —", "— 自己设计 —"),
+    "paper.gpu": ("{cite} — as published, needs a GPU (about {minutes} minutes on one)",
+                  "{cite} — 按原文设置，需要 GPU（单卡约 {minutes} 分钟）"),
     "paper.filled": ("Filled in from examples/{file} ({cite}, “{title}”). {finding}",
                      "已用 examples/{file}（{cite}，“{title}”）填写。{finding}"),
     "paper.twin": ("Its comparison needs a second study: launch examples/{file} too (upload it above) and put the two "
