@@ -77,9 +77,15 @@ def test_same_seed_same_augmented_batches_and_metrics_on_the_unaugmented_set(tmp
     assert a.final["train_acc"] == pytest.approx(acc)   # train accuracy: the unaugmented training set
 
 
-def test_bf16_trains_on_the_cpu_with_float32_weights_and_optimizer_state(tmp_path):
+def test_bf16_trains_on_the_cpu_with_float32_weights_and_optimizer_state(tmp_path, monkeypatch):
+    import studies.engine.train as train
+    made = []
+    real = train.make_optimizer
+    monkeypatch.setattr(train, "make_optimizer", lambda *a, **kw: made.append(real(*a, **kw)) or made[-1])
     run, data = _study(tmp_path, model="resnet20", optimizers=["adam"], precision="bf16")
     assert run.precision == "bf16"
     result = train_run(run, data, CPU)
     assert result.status in ("done", "stalled") and math.isfinite(result.final["train_loss"])
     assert all(v.dtype in (torch.float32, torch.int64) for v in result.state.values())
+    moments = [t for st in made[0].state.values() for k, t in st.items() if k in ("exp_avg", "exp_avg_sq")]
+    assert moments and all(t.dtype == torch.float32 for t in moments)   # Adam's state stays float32
