@@ -1,4 +1,4 @@
-"""The command line: ``python -m studies run | list | export``. Bad input exits 2 with one line, no traceback."""
+"""The command line: ``python -m studies run | list | export | retime``. Bad input exits 2 with one line, no traceback."""
 from __future__ import annotations
 
 import argparse
@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
                          "compared group the mean, its 95%% interval, n and n_left_out, then the study's B_simple "
                          "and B_crit with their intervals. audit: the rescaling audit, per run and measure the "
                          "original and rescaled value, their ratio and the logits' max difference")
+    rt = sub.add_parser("retime", help="re-measure a stored study's epoch and step times (interleaved timing "
+                        "pass, minimum of the repeats) without training anything; rewrites the timing columns")
+    rt.add_argument("study", help="study id (or a prefix of it) or a unique study name")
+    rt.add_argument("--store")
+    rt.add_argument("--progress-json", help=argparse.SUPPRESS)   # the dashboard's job worker reads this
+    rt.add_argument("--quiet", action="store_true")
     ex.add_argument("--format", choices=["csv", "parquet"], default="csv")
     ex.add_argument("-o", "--output", help="output file (default: standard output, CSV only)")
     return p
@@ -194,6 +200,7 @@ def _cmd_list(args, store) -> int:
 
 
 def _cmd_export(args, store) -> int:
+    import pandas as pd
     sid = store.find_study(args.study)
     if args.table == "predictors":   # computed from the runs table, one row per measure
         from .analysis.predictors import predictors_table
@@ -203,7 +210,10 @@ def _cmd_export(args, store) -> int:
             raise StoreError(f"no predictors table: {e}") from None
     elif args.table == "summary":    # exactly the numbers the pages draw (studies.analysis.conclusions)
         from .analysis.conclusions import summary_table
-        df = summary_table(store.load_table(sid, "runs"), store.load_table(sid, "epochs"))
+        from .analysis.speed import speed_rows   # time and examples to the target, the fastest batch size
+        runs = store.load_table(sid, "runs")
+        parts = [p for p in (summary_table(runs, store.load_table(sid, "epochs")), speed_rows(runs)) if len(p)]
+        df = parts[0] if len(parts) < 2 else pd.concat(parts, ignore_index=True)
     elif args.table == "audit":      # rows of kind "audit" in the landscape table (rescale_audit = true)
         from .analysis.audit import audit_table
         df = with_grid(audit_table(store.load_table(sid, "landscape")), store.load_table(sid, "runs"))
@@ -211,6 +221,9 @@ def _cmd_export(args, store) -> int:
         df = store.load_table(sid, args.table)
         if args.table != "runs":   # tidy: each row says which grid point it belongs to
             df = with_grid(df, store.load_table(sid, "runs"))
+        elif len(df):
+            from .analysis.speed import with_to_target
+            df = with_to_target(df)
     if args.output:
         out = Path(args.output)
         folder = out.expanduser().parent
@@ -229,6 +242,29 @@ def _cmd_export(args, store) -> int:
         raise StoreError("parquet goes to a file; add -o FILE.parquet")
     else:
         df.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def _cmd_retime(args, store) -> int:
+    sid = store.find_study(args.study)
+    with _exit_on_sigterm():
+        from .execution.retime import retime_study
+    t0 = time.perf_counter()
+    if args.progress_json:
+        atomic_write_json(Path(args.progress_json), {"study_id": sid, "phase": "retime", "started": time.time(),
+                                                     "updated": time.time()})
+    new = retime_study(store, sid)
+    took = time.perf_counter() - t0
+    if args.progress_json:
+        atomic_write_json(Path(args.progress_json), {"study_id": sid, "phase": "retime", "finished": time.time(),
+                                                     "timing_pass_s": took, "updated": time.time()})
+    runs = store.load_table(sid, "runs").drop_duplicates(["optimizer", "batch_size"]).sort_values("batch_size")
+    if not args.quiet:
+        for _, r in runs.iterrows():
+            print(f"  {r.optimizer} B={r.batch_size}: epoch {1e3 * r.epoch_time_s:.2f} ms (min of {int(r.timing_repeats)}, "
+                  f"median {1e3 * r.epoch_time_median_s:.2f} ms), CPU share {r.cpu_share:.2f}"
+                  + (", contended" if bool(r.contended) else ""), file=sys.stderr)
+    print(f"retimed {len(new)} runs of {sid} in {took:.1f} s (nothing trained); store {store.root}")
     return 0
 
 
@@ -280,7 +316,8 @@ def _main(argv: list[str] | None) -> int:
     store = None
     try:
         store = open_store(getattr(args, "store", None))
-        return {"run": _cmd_run, "list": _cmd_list, "export": _cmd_export}[args.command](args, store)
+        return {"run": _cmd_run, "list": _cmd_list, "export": _cmd_export,
+                "retime": _cmd_retime}[args.command](args, store)
     except (SpecError, StoreError) as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

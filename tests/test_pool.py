@@ -10,7 +10,7 @@ import torch
 import studies.execution.pool as pool
 from studies import StudySpec, run_study
 from studies.execution.worker import RunJob
-from studies.execution.timing import Timing
+from studies.execution.timing import Timing, timing_key
 from tests.conftest import NO_MEASURE
 
 pytestmark = pytest.mark.slow   # worker process pools
@@ -21,11 +21,15 @@ SPEC = {"name": "pooled", "dataset": "digits", "hidden": [32], "batch_sizes": [1
 
 
 def fake_timing(threads_by_batch):
-    def timing_pass(run, data, device):
-        t = threads_by_batch[run.batch_size]
-        return Timing(epoch_time_s=1.0, threads=t, step_time_s=0.01, timed_steps=10, steps_per_epoch=100,
-                      by_threads={1: 1.0 if t == 1 else 2.0, 2: 2.0 if t == 1 else 1.0})
-    return timing_pass
+    def time_configs(runs, device):   # the interleaved pass: timing key → Timing for every configuration
+        out = {}
+        for run in runs:
+            t = threads_by_batch[run.batch_size]
+            out[timing_key(run, device)] = Timing(
+                epoch_time_s=1.0, threads=t, step_time_s=0.01, timed_steps=10, steps_per_epoch=100,
+                by_threads={1: 1.0 if t == 1 else 2.0, 2: 2.0 if t == 1 else 1.0})
+        return out
+    return time_configs
 
 
 @pytest.fixture
@@ -33,7 +37,7 @@ def forced_pool(monkeypatch):
     """Pool and stacks whatever the measured work: small batches one thread, large batches two."""
     monkeypatch.setattr(pool, "POOL_MIN_WORK_S", 0.0)
     monkeypatch.setattr(pool, "STACK_TUNE_MIN_S", 0.0)
-    monkeypatch.setattr(pool, "timing_pass", fake_timing({16: 1, 512: 2, 64: 1}))
+    monkeypatch.setattr(pool, "time_configs", fake_timing({16: 1, 512: 2, 64: 1}))
     monkeypatch.setattr(pool, "best_stack", lambda run, data, device, members:   # stacks pay at small batch
                         (2, {1: 1.0, 2: 0.6}) if run.batch_size < 256 else (1, {1: 1.0, 2: 1.1}))
 
@@ -57,7 +61,7 @@ def test_a_sweep_that_stacking_halves_stays_in_the_pool_though_its_timing_says_t
                                                                                              monkeypatch):
     """A busy machine can make two threads look twice as fast at batch 16 (launch-bound); the stacks'
     per-run-step gain (0.5) still makes side-by-side one-thread stacks the better plan."""
-    monkeypatch.setattr(pool, "timing_pass", fake_timing({16: 2}))
+    monkeypatch.setattr(pool, "time_configs", fake_timing({16: 2}))
     monkeypatch.setattr(pool, "best_stack", lambda run, data, device, members: (4, {1: 1.0, 4: 0.5}))
     sweep = {**SPEC, "batch_sizes": [16], "shuffle": [True], "seeds": [0, 1, 2, 3],
              "lr": {"sgd": [0.01, 0.03]}}
@@ -88,7 +92,9 @@ def test_pooled_and_stacked_runs_store_what_the_serial_executor_stores(forced_po
     small, large = runs[runs.batch_size == 16], runs[runs.batch_size == 512]
     assert set(small.timing) == {"timing-pass"} and set(small.stack_size) == {2}
     assert (small.epoch_time_s == 1.0).all() and small.shared_epoch_time_s.notna().all()   # the (fake) pass
-    assert set(large.timing) == {"solo"} and set(large.threads) == {2}
+    # alone with two threads: the same interleaved pass's figure, its own epoch wall times kept beside it
+    assert set(large.timing) == {"timing-pass"} and set(large.threads) == {2} and (large.epoch_time_s == 1.0).all()
+    assert large.wall_epoch_time_s.notna().all() and large.shared_epoch_time_s.isna().all()
     ep = epochs[epochs.run_id.isin(small.run_id) & (epochs.epoch > 0)]
     assert (ep.epoch_time_s == 1.0).all() and ep.wall_time_s.notna().all()
     kinds = [e["event"] for e in events]

@@ -62,8 +62,8 @@ def test_the_timing_pass_reports_its_repeats_spread_and_contention(monkeypatch):
     run = StudySpec.from_dict({"dataset": "digits", "batch_sizes": [64], "optimizers": ["sgd"],
                                "seeds": [0]}).expand(n_train=1437)[0]
     got = timing.timing_pass(run, FakeData(), torch.device("cpu"), threads=[1], budget_s=1.0, repeats=5)
-    assert got.repeats == 5 and got.cpu_share == pytest.approx(0.5)
-    assert 0 <= got.spread_s <= 0.2 and 0.1 <= got.epoch_time_s <= 0.3
+    assert got.repeats == 5 and got.cpu_share == pytest.approx(0.5) and got.contended   # no repeat had its core
+    assert got.spread_s >= 0 and 0 < got.epoch_time_s <= got.median_epoch_s   # the minimum, the median beside
     timing._cache.clear()
 
 

@@ -5,7 +5,9 @@
 - `intervals`: the 95 % intervals every derived number carries; `scaling`: the S(B) fit and B_crit's interval;
 - `predictors`: which measure predicts the gap (Ψ and τ); `verdict`: the critical-point verdict;
 - `compare`: what differs between studies; `summary`: the CLI's closing note; `tidy`: grid columns on exports;
-- `runtable`: the run table (every run, at the fit or not, its outcome and measures) and its filters.
+- `runtable`: the run table (every run, at the fit or not, its outcome and measures) and its filters;
+- `speed`: time and examples to the target, the fastest batch size (and those within the noise), saturation,
+  McCandlish's steps–examples trade-off.
 
 Import a module, not this package's names: the store imports `fairness` alone, without the rest.
 """

@@ -7,6 +7,7 @@
   `landscape`: 1-D slices, the 2-D surface and the interpolation;
 - `fit`: the lr × batch-size map and steps to target with the S(B) fit; `curvature`: the Curvature page;
 - `runs`: the parallel-coordinates view of a study's runs (settings → outcomes);
+- `speed`: the Speed page's answer (time to the target with the saturation, steps vs examples with the hyperbola);
 - `playground`: the 2-D optimizer playground.
 """
 from .batch import (accuracy_chart, aggregate_over_seeds, b_simple_rule, batch_size_chart,

@@ -283,6 +283,12 @@ def timing_note(runs: pd.DataFrame) -> str:
     over = "–".join(map(str, sorted({timed[0], timed[-1]}))) if timed else "?"
     note = t("chart.timing", devices="; ".join(devices), torch=", ".join(values("torch_version")), over=over,
              warmup=", ".join(values("warmup_epochs")))
+    if "timing_statistic" in runs.columns and (runs.timing_statistic == "min").all():   # interleaved (timing.py)
+        num = lambda c: pd.to_numeric(runs[c], errors="coerce")  # noqa: E731
+        note = t("chart.timing_min", devices="; ".join(devices), torch=", ".join(values("torch_version")),
+                 warmup=", ".join(values("warmup_epochs"))) + " " + t(
+            "speed.timing", repeats=int(num("timing_repeats").max()), k=int(num("timing_interleaved").max()),
+            share=float(num("cpu_share").median()))
     if "contended" in runs.columns and runs.contended.fillna(False).astype(bool).any():
         bad = runs[runs.contended.fillna(False).astype(bool)]
         note = Markdown(note + t("chart.contended", n=len(bad), total=len(runs),

@@ -32,8 +32,7 @@ from ..engine.stacked import stack_key, stacks, train_stacked
 from ..engine.models import run_model
 from .worker import (RunJob, RunOutcome, cpu_budget, cpu_threads_for, execute_run, failed_outcome, measure_id_of,
                      training_probe)
-from ..engine.loop_rules import CONTENDED
-from .timing import Timing, best_stack, timing_pass
+from .timing import Timing, timing_columns, best_stack, time_configs, timing_key
 
 POOL_MIN_WORK_S = 3.0   # estimated one-thread work below which a worker saves < ~1 s (its first unit pays
                         # first-call costs; the CLI starts the forkserver early, so not its imports)
@@ -84,11 +83,12 @@ def plan(jobs: list[RunJob], device: torch.device, workers: int, stack: bool = T
             pool.append(Unit([job.run], job.measure, train=False, weights=job.weights, threads=None,
                              est_s=MEASURE_S, index=index([job.run])))
             work += MEASURE_S
-    # largest batches first: where one thread wins at a batch size, it wins at every smaller one (timing.py)
+    # every configuration timed in the same rounds (interleave.py): a burst of other work is spread over all
+    timings = time_configs([m[0][0] for m in groups.values()], device)
     for members in sorted(groups.values(), key=lambda m: -m[0][0].batch_size):
         runs, measure = [r for r, _ in members], members[0][1]
         data = load_dataset(runs[0].dataset, runs[0].data, device)
-        timing = timing_pass(runs[0], data, device)
+        timing = timings[timing_key(runs[0], device)]
         measure_s = MEASURE_S if measure_id_of(measure) else 0.0
         per_run = {r.run_id: m for r, m in members if m is not measure}
         unit = lambda rs, threads, est: Unit(rs, measure, threads=threads, timing=timing,  # noqa: E731
@@ -139,18 +139,20 @@ def plan(jobs: list[RunJob], device: torch.device, workers: int, stack: bool = T
 
 
 def _retime(unit: Unit, outcome: RunOutcome) -> RunOutcome:
-    """Epoch time of a run that trained in company: the timing pass's, its own wall time kept beside it."""
+    """Epoch time of a run: the interleaved timing pass's (every run of the study timed in the same rounds), its
+    own median epoch wall time kept beside it (``wall_epoch_time_s``; ``shared_epoch_time_s`` in company)."""
     row = outcome.row
     if row is None or outcome.failed or not unit.train:
         return outcome
     row.update(threads=unit.threads, stack_size=len(unit.runs))
-    if unit.timing is None or (len(unit.runs) == 1 and not unit.pooled):
-        return outcome   # trained alone: its own epoch times are solo timings
+    if unit.timing is None:
+        return outcome
+    alone = len(unit.runs) == 1 and not unit.pooled   # its own epoch times are solo timings, kept beside
+    row.update(timing_columns(unit.timing), wall_epoch_time_s=row["epoch_time_s"])
+    if alone:
+        return outcome
+    row.update(shared_epoch_time_s=row["wall_epoch_time_s"])
     t = unit.timing
-    row.update(shared_epoch_time_s=row["epoch_time_s"], epoch_time_s=t.epoch_time_s, timing="timing-pass",
-               step_time_s=t.step_time_s, timing_threads=t.threads, timing_steps=t.timed_steps,
-               epoch_time_iqr_s=t.spread_s, timing_repeats=t.repeats, cpu_share=t.cpu_share,
-               contended=bool(t.cpu_share < CONTENDED))
     if outcome.epochs is not None and "epoch_time_s" in outcome.epochs:
         ep = outcome.epochs
         ep["wall_time_s"] = ep["epoch_time_s"]

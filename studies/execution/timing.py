@@ -1,41 +1,40 @@
-"""The timing pass: a run's solo epoch time and the thread count it should train with, both measured.
+"""The timing pass: each configuration's solo epoch time and the thread count it should train with, measured.
 
 Epoch time is a property of device × model × batch size × optimizer (ARCHITECTURE.md), so it is measured on a
-throwaway copy of the run, alone on the device, with the engine the run trains with: warm up, then time a
-few epochs (or, where an epoch is long, its first steps, scaled to the whole epoch), trying each candidate
-thread count in turn, the median per count, the fastest count wins. Runs that then train side by side or
-stacked report this figure (``timing = "timing-pass"``), never their shared wall time. Small batches are
-launch-bound and lose to thread hand-offs, large ones are matmul-bound: where the switch lies depends on
-the model and the machine (and on what else runs on it), so it is measured, not guessed.
+throwaway copy of the run, alone on the device, with the engine the run trains with: warm up, then time a few
+epochs (or, where an epoch is long, its first steps, scaled to the whole epoch). A study's configurations and
+candidate thread counts are timed interleaved, in rounds (interleave.py): the minimum of the repeats, the
+fastest count wins. Runs report this figure (``timing = "timing-pass"``), their own training wall time beside
+it. Small batches are launch-bound and lose to thread hand-offs, large ones are matmul-bound: where the switch
+lies depends on the model and the machine (and on what else runs on it), so it is measured, not guessed.
+``race`` is the alternating harness the stack-size race and benchmarks/training.py use.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import statistics
 
 import torch
 
 from ..engine.batches import batch_bounds, epoch_orders
 from ..spec.config import RunSpec
-from ..engine.data import Dataset
+from ..engine.data import Dataset, load_dataset
 from ..engine.device import Stopwatch, denormals_flushed
 from ..engine.stacked import StackedTrainer, stacks
 from ..engine.models import run_model
 from ..engine.optim import make_loss, make_optimizer
-from ..engine.loop_rules import CONTENDED, spread
 from ..engine.augment import augmenter
 from ..engine.precision import prepare
 from ..engine.train import plain_steps
+from .worker import cpu_threads_for
+from .interleave import BUDGET_S as SHORT, ROUNDS, measure_steps as _measure, time_interleaved
 
 BUDGET_S = 0.05   # wall time of one timed measurement; three per candidate, alternating
 CLIMB = 0.05      # a stack size must beat the one below it per run-step by this much to be tried further
 REPEATS = 5       # measurements of the winning count: a median and an interquartile range
 ELIMINATE = 1.5   # a candidate this many times slower than the best in the warm-up is not timed further
-MARGIN = 0.87     # more threads must be this much faster than fewer, in the slowest of the repeats
 _cache: dict[tuple, "Timing"] = {}
-_one_thread_up_to: dict[tuple, int] = {}   # timing key but the batch size → largest batch one thread won at
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,18 +46,16 @@ class Timing:
     steps_per_epoch: int
     by_threads: dict               # thread count → epoch time (s)
     spread_s: float = math.nan     # interquartile range of the epoch time over the repeats (results.spread)
-    repeats: int = 0               # repeats the median and spread are over (those the thread had its core for)
-    cpu_share: float = math.nan    # median main-thread CPU share of those repeats (contended: < CONTENDED)
+    repeats: int = 0               # repeats the minimum, median and spread are over
+    cpu_share: float = math.nan    # median main-thread CPU share of those repeats
+    median_epoch_s: float = math.nan   # the median of the repeats, beside their minimum (epoch_time_s)
+    contended: bool = False        # no repeat had its core (CPU share ≥ CONTENDED)
+    interleaved: int = 1           # configurations timed in the same rounds
 
 
 def ladder(top: int) -> list[int]:
     """1, 2, 4, ... up to ``top``, and ``top`` itself."""
     return sorted({min(1 << i, top) for i in range(max(1, top).bit_length() + 1)})
-
-
-def thread_candidates() -> list[int]:
-    """The thread counts the timing pass tries on a CPU: 1, 2, 4, ... and all cores."""
-    return ladder(os.cpu_count() or 1)
 
 
 def timing_key(run: RunSpec, device: torch.device, batch: bool = True) -> tuple:
@@ -142,66 +139,51 @@ def race(entries: dict, budget_s: float, repeats: int, eliminate: float = ELIMIN
     return out
 
 
-def _measure(trainer, steps: int, budget_s: float) -> tuple[float, bool, float]:
-    """(seconds per step, complete, main-thread CPU share) over ``steps`` steps: whole epochs (the last, partial
-    batch included) where ``steps`` spans one, else eight chunks of an epoch's first steps; gives up past
-    2 × budget (stalled)."""
-    spe = len(trainer.bounds)
-    seconds = cpu = 0.0
-
-    def part(max_steps=None) -> float:
-        nonlocal cpu
-        took = trainer.epoch(max_steps=max_steps)
-        cpu += took * getattr(trainer, "cpu_share", math.nan)
-        return took
-    if steps >= spe:
-        epochs = round(steps / spe)
-        seconds = sum(part() for _ in range(epochs))
-        return seconds / (epochs * spe), True, cpu / seconds if seconds else math.nan
-    done, chunk = 0, max(1, steps // 8)
-    while done < steps:
-        n = min(chunk, steps - done)
-        seconds += part(n)
-        done += n
-        if seconds > 2 * budget_s and done < steps:
-            return seconds / done, False, cpu / seconds
-    return seconds / done, True, cpu / seconds if seconds else math.nan
-
-
 def timing_pass(run: RunSpec, data: Dataset, device: torch.device, *, threads: list[int] | None = None,
-                budget_s: float = BUDGET_S, repeats: int = REPEATS) -> Timing:
-    """``run``'s solo epoch time and best thread count, on a throwaway copy; cached per timing key.
+                budget_s: float | None = None, repeats: int | None = None) -> Timing:
+    """``run``'s solo epoch time and best thread count, on a throwaway copy; cached per timing key. One
+    configuration of ``time_configs`` (the interleaved timing, interleave.py)."""
+    return time_configs([run], device, threads=None if threads is None else {timing_key(run, device): threads},
+                        data={run.dataset: data}, budget_s=budget_s, rounds=repeats)[timing_key(run, device)]
 
-    More threads must win clearly, in every repeat: a count whose slowest measurement is not MARGIN faster
-    than one thread's median loses. Threads that wait for a core another process holds (a busy machine)
-    make steps 10-100× slower at random, while their best case gains under 2×."""
-    shape_key = timing_key(run, device, batch=False)
-    if threads is None and device.type == "cpu":   # one thread won at a larger batch: it wins here too
-        threads = [1] if run.batch_size <= _one_thread_up_to.get(shape_key, 0) else thread_candidates()
-    threads = threads or [torch.get_num_threads()]
-    key = (timing_key(run, device), tuple(threads))
-    if key not in _cache:
-        trainer = trainer_for(run, data.to(device), device)
-        spe = len(trainer.bounds)
-        samples: dict = {}
-        raced = race({t: (trainer, t, 1) for t in threads}, budget_s, repeats, samples=samples)
-        by_threads = {t: median * spe for t, (median, _, _) in raced.items()}   # first steps scaled to the epoch
-        best = min(threads)
-        for t in sorted(threads):
-            if raced[t][1] < MARGIN * raced[best][0]:
-                best = t
-        # the winner's repeats its thread had its core for (results.timed_rows' rule), else all of them
-        won = samples.get(best, [])
-        clean = [(t, c) for t, c in won if not c < CONTENDED] or won
-        step_s = statistics.median(t for t, _ in clean) if clean else raced[best][0]
-        by_threads[best] = step_s * spe
-        _cache[key] = Timing(epoch_time_s=by_threads[best], threads=best, step_time_s=step_s,
-                             timed_steps=raced[best][2], steps_per_epoch=spe, by_threads=by_threads,
-                             spread_s=spread([t * spe for t, _ in clean]), repeats=len(clean),
-                             cpu_share=statistics.median(c for _, c in clean) if clean else math.nan)
-        if best == 1 and len(threads) > 1:
-            _one_thread_up_to[shape_key] = max(run.batch_size, _one_thread_up_to.get(shape_key, 0))
-    return _cache[key]
+
+def time_configs(runs: list[RunSpec], device: torch.device, *, threads: dict | None = None, data: dict | None = None,
+                 budget_s: float | None = None, rounds: int | None = None, cache: bool = True) -> dict:
+    """Timing key → Timing for every configuration of ``runs``, timed interleaved (interleave.py): one short
+    measurement per configuration and candidate thread count per round, the minimum of the repeats kept.
+    ``threads``: timing key → the thread counts to try (default on a CPU: 1, 2, 4, … up to
+    worker.cpu_threads_for(B) — one thread under B = 256, where steps are launch-bound and train on one; torch's
+    count elsewhere); ``cache=False`` measures afresh (``retime``)."""
+    firsts: dict = {}
+    for r in runs:
+        firsts.setdefault(timing_key(r, device), r)
+    cands = {k: tuple((threads or {}).get(k) or (ladder(cpu_threads_for(r.batch_size)) if device.type == "cpu"
+                                                  else [torch.get_num_threads()])) for k, r in firsts.items()}
+    todo = {k: r for k, r in firsts.items() if not (cache and (k, cands[k]) in _cache)}
+    if todo:
+        trainers = {}
+        for k, r in todo.items():
+            d = (data or {}).get(r.dataset) or load_dataset(r.dataset, r.data, device)
+            trainers[k] = trainer_for(r, d.to(device), device)
+        timed = time_interleaved(trainers, {k: list(cands[k]) for k in todo}, rounds=rounds or ROUNDS,
+                                 budget_s=budget_s or SHORT)
+        for k, it in timed.items():
+            spe = len(trainers[k].bounds)
+            _cache[(k, cands[k])] = Timing(
+                epoch_time_s=it.step_time_s * spe, threads=it.threads, step_time_s=it.step_time_s,
+                timed_steps=it.timed_steps, steps_per_epoch=spe,
+                by_threads={t: v * spe for t, v in it.by_threads.items()}, spread_s=it.iqr_s(spe),
+                repeats=it.repeats, cpu_share=it.cpu_share, median_epoch_s=it.median_step_s * spe,
+                contended=it.contended, interleaved=len(todo))
+    return {k: _cache[(k, cands[k])] for k in firsts}
+
+
+def timing_columns(t: Timing) -> dict:
+    """The runs-table columns a timing fills (RESULTS.md, "Time"): the same for a study's runs and ``retime``."""
+    return dict(epoch_time_s=t.epoch_time_s, step_time_s=t.step_time_s, timing="timing-pass",
+                timing_threads=t.threads, timing_steps=t.timed_steps, epoch_time_iqr_s=t.spread_s,
+                epoch_time_median_s=t.median_epoch_s, timing_repeats=t.repeats, timing_interleaved=t.interleaved,
+                timing_statistic="min", cpu_share=t.cpu_share, contended=bool(t.contended))
 
 
 def best_stack(run: RunSpec, data: Dataset, device: torch.device, members: int, threads: int = 1, *,

@@ -84,10 +84,12 @@ CATALOGUE.update({
 CATALOGUE.update({
     # ---- chart captions: what is plotted, unit / scale, key parameter
     "caption.epoch_time": (
-        "Wall-clock seconds per epoch (log scale) against batch size (log₂ axis): the median over the timed "
-        "epochs, epoch 1 excluded as a warm-up; lines are optimizers, dashed = fixed order, band = 95 % t-interval of the mean over "
+        "Seconds per epoch (log scale) against batch size (log₂ axis), as the timing line above says: the "
+        "minimum of the interleaved timing pass's repeats, or (a run timed alone) the median over its timed epochs, "
+        "epoch 1 excluded as a warm-up; lines are optimizers, dashed = fixed order, band = 95 % t-interval of the mean over "
         "seeds.",
-        "每轮训练的实际耗时（秒，对数坐标）随批大小（log₂ 轴）的变化：取计时轮次的中位数，第 1 轮作为预热不计；"
+        "每轮训练耗时（秒，对数坐标）随批大小（log₂ 轴）的变化，如上方计时说明所述：交替计时阶段各次重复的最小值，"
+        "或（单独计时的运行）计时轮次的中位数，第 1 轮作为预热不计；"
         "每条线是一个优化器，虚线为固定顺序，阴影带为达到拟合的各种子均值的 95 % t 区间。"),
     "caption.gap": (
         "Generalisation gap = final train accuracy − test accuracy (fraction, 0–1) against batch size (log₂ "
@@ -232,8 +234,10 @@ CATALOGUE.update({
 })
 
 from .results import RESULTS  # noqa: E402 - Speed, Generalization, Sharpness
+from .speed import SPEED  # noqa: E402 - the Speed page's answer: the fastest batch size, retime, the trade-off
 
 CATALOGUE.update(RESULTS)
+CATALOGUE.update(SPEED)
 
 CATALOGUE.update({
     # ---- chart labels and titles (studies/charts.py label() and builders)
@@ -283,9 +287,11 @@ CATALOGUE.update({
                      " · 学习率预热轮数：{warmup}"),
     "chart.contended": (" · **Timed under contention**: {n} of {total} runs' epoch times were taken while another "
                         "process took turns on their cores (main-thread CPU share {share:.2f}, below 0.8): "
-                        "they are slower than the machine alone would be; rerun on an idle machine to compare them",
+                        "the minimum of their repeats may still be slower than the machine alone would be; "
+                        "re-measure them with retime (below) to compare",
                         " · **计时时存在资源争用**：{total} 个运行中有 {n} 个的每轮时间是在其他进程轮流占用其核心时测得的"
-                        "（主线程 CPU 占比 {share:.2f}，低于 0.8）：比机器空闲时慢；请在空闲机器上重新运行后再比较"),
+                        "（主线程 CPU 占比 {share:.2f}，低于 0.8）：其重复中的最小值仍可能比机器空闲时慢；"
+                        "请用下方的 retime 重新测量后再比较"),
     "chart.iqr": ("spread (IQR of its epochs or timing repeats)", "离散度（各轮或各次计时重复的四分位距）"),
 })
 

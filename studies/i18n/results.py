@@ -50,17 +50,17 @@ RESULTS = {
                    "达到目标所需步数随批大小的变化，及 S(B) = S_min·(1 + B_crit/B)"),
     "how.title": ("How it is measured", "如何测量"),
     "how.speed": (
-        "**Epoch time** is measured in a timing pass with the device to itself: each configuration trains "
-        "alone, epoch 1 is a warm-up (reported, not counted), and the epoch time is the median over the timed "
-        "epochs (short epochs are timed several at a time). The batch order lives on the device "
+        "**Epoch time** of a study the pool ran comes from its timing pass (above); a study run with the serial "
+        "executor times each run alone: epoch 1 is a warm-up (reported, not counted), and the epoch time is the "
+        "median over the timed epochs. The batch order lives on the device "
         "(`randperm` per epoch or one fixed permutation): no DataLoader. **Time per step** = epoch time / "
         "⌈n_train / B⌉; **samples / s** = examples per epoch / epoch time.\n\n"
         "**B_crit** is the gradient noise scale B_simple = tr(Σ) / |G|², with G the full-batch gradient and Σ the "
         "per-example gradient covariance, estimated from gradient norms at two batch sizes (McCandlish et al. "
         "2018, *An Empirical Model of Large-Batch Training*, Appendix A).",
-        "**每轮时间**在独占设备的计时阶段测量：每个配置单独训练，第 1 轮作为预热（报告但不计入），每轮时间取计时轮次的"
-        "中位数（很短的轮次会多轮合并计时）。批的顺序保存在设备上（每轮 `randperm` 或一个固定排列），不使用 DataLoader。"
-        "**每步时间** = 每轮时间 / ⌈n_train / B⌉；**每秒样本数** = 每轮样本数 / 每轮时间。\n\n"
+        "由 pool 执行器运行的研究，其**每轮时间**来自计时阶段（见上文）；用 serial 执行器运行的研究单独计时每个运行："
+        "第 1 轮作为预热（报告但不计入），每轮时间取计时轮次的中位数。批的顺序保存在设备上（每轮 `randperm` 或一个固定排列），"
+        "不使用 DataLoader。**每步时间** = 每轮时间 / ⌈n_train / B⌉；**每秒样本数** = 每轮样本数 / 每轮时间。\n\n"
         "**B_crit** 是梯度噪声尺度 B_simple = tr(Σ) / |G|²，G 为全批梯度，Σ 为单样本梯度的协方差，"
         "由两个批大小下的梯度范数估计（McCandlish 等 2018，*An Empirical Model of Large-Batch Training*，附录 A）。"),
     # ---- Generalization

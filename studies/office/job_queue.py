@@ -144,6 +144,26 @@ class JobQueue:
             atomic_write_json(self.path(job_id, ".json"), job)
             return job
 
+    def submit_retime(self, study_id: str, name: str, device: str = "auto") -> dict:
+        """Queue ``python -m studies retime`` for a stored study (kind "retime": trains nothing, re-measures its
+        epoch and step times on ``device``, the one its runs trained on); an active job of the study is returned
+        instead."""
+        with self.locked():
+            jobs = self.jobs()
+            for job in jobs:
+                if job["study_id"] == study_id and job["state"] in ACTIVE:
+                    return job
+            if sum(j["state"] == "queued" for j in jobs) >= max_queued():
+                raise QueueFull(f"{max_queued()} studies are already waiting on this server; wait for one to "
+                                "finish or cancel one on Jobs")
+            job = {"job_id": uuid.uuid4().hex[:12], "kind": "retime", "name": name, "study_id": study_id,
+                   "device": device, "executor": "pool", "cluster": "", "state": "queued", "created": time.time(),
+                   "started": None, "finished": None, "pid": None, "returncode": None, "message": "",
+                   "attempts": 0, "cancel_requested": False, "estimate_s": None}
+            job["slot"] = job_slot(job)
+            atomic_write_json(self.path(job["job_id"], ".json"), job)
+            return job
+
     def get(self, job_id: str) -> dict | None:
         """The job, or None when its file is missing or not a job file (see jobfile.job_problem)."""
         job = _read_json(self.path(job_id, ".json"))

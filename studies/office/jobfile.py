@@ -27,7 +27,9 @@ SCHEMA = {"job_id": ((str,), True), "name": ((str,), True), "study_id": ((str,),
           "finished": (_NUMBER + (type(None),), False), "pid": ((int, type(None)), False),
           "returncode": ((int, type(None)), False), "message": ((str,), False), "attempts": ((int,), False),
           "cancel_requested": ((bool,), False), "cancel_sent": (_NUMBER + (type(None),), False),
-          "estimate_s": (_NUMBER + (type(None),), False), "done_at_start": ((int, float, type(None)), False)}
+          "estimate_s": (_NUMBER + (type(None),), False), "done_at_start": ((int, float, type(None)), False),
+          "kind": ((str,), False)}   # "run" (the default) or "retime" (re-measure a stored study's timings)
+KINDS = ("run", "retime")
 
 
 def job_problem(job: dict, stem: str) -> str | None:
@@ -48,6 +50,8 @@ def job_problem(job: dict, stem: str) -> str | None:
         return "study_id is not a study id"
     if job["state"] not in STATES:
         return f"state {job['state']!r:.40} is not one of {', '.join(STATES)}"
+    if job.get("kind", "run") not in KINDS:
+        return f"kind {job['kind']!r:.40} is not one of {', '.join(KINDS)}"
     if job.get("pid") is not None and not 0 < job["pid"] < 2 ** 31:
         return "pid is not a process id"
     return None

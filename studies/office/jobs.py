@@ -44,6 +44,7 @@ class JobManager:
         self.queue = JobQueue(store_root)
         self.poll_s = poll_s
         self.command = command or [sys.executable, "-m", "studies", "run"]
+        self.retime_command = (command or [sys.executable, "-m", "studies"])[:3] + ["retime"]
         self._procs: dict[str, subprocess.Popen] = {}
         self._owner_file = None
         self._stop = threading.Event()
@@ -119,7 +120,7 @@ class JobManager:
         q, jid = self.queue, job["job_id"]
         if job.get("cancel_requested"):
             state, msg = "cancelled", "cancelled; finished runs are kept, resume to finish"
-        elif rc == 0 or self._all_stored(job):
+        elif rc == 0 or job.get("kind") != "retime" and self._all_stored(job):
             # a job process that stored every run and then died on its way out (a native thread pool torn down at
             # exit) finished its study: judged by the store, not by the exit signal
             failed = q.progress(jid).get("failed", 0)
@@ -180,8 +181,10 @@ class JobManager:
         job's address comes from the server's configuration by the job's cluster name (ClusterError if the
         name is not configured), never from the job file."""
         q, jid = self.queue, job["job_id"]
-        argv = self.command + [str(q.path(jid, ".toml")), "--store", str(q.root),
-                               "--progress-json", str(q.path(jid, ".progress.json")), "--quiet"]
+        tail = ["--store", str(q.root), "--progress-json", str(q.path(jid, ".progress.json")), "--quiet"]
+        if job.get("kind") == "retime":   # a stored study's timings re-measured: no spec, nothing trained
+            return self.retime_command + [job["study_id"]] + tail
+        argv = self.command + [str(q.path(jid, ".toml"))] + tail
         if job.get("executor", "pool") == "ray":
             address = cluster_address(job.get("cluster", ""))
             argv += ["--executor", "ray"] + (["--address", address] if address else [])
@@ -200,6 +203,11 @@ class JobManager:
     # ---- the page's actions (each followed by a round, so the page sees the result)
     def submit(self, spec: StudySpec, executor: str = "pool", cluster: str = "") -> dict:
         job = self.queue.submit(spec, executor, cluster)
+        self.tick()
+        return self.queue.get(job["job_id"]) or job
+
+    def retime(self, study_id: str, name: str, device: str = "auto") -> dict:
+        job = self.queue.submit_retime(study_id, name, device)
         self.tick()
         return self.queue.get(job["job_id"]) or job
 

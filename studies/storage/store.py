@@ -320,6 +320,13 @@ class Store:
                     df = with_best_lr(df)
                 atomic_write_parquet(d / f"{name}.parquet", df)
 
+    def rewrite_runs(self, study_id: str, rows: dict[str, pd.DataFrame], table: pd.DataFrame) -> None:
+        """Replace stored run rows with new columns of the same runs (``retime``), then the study's runs table;
+        each file atomically. Weights, epochs and measurements are untouched."""
+        for rid, row in rows.items():
+            atomic_write_parquet(self.run_dir(rid) / "run.parquet", row)
+        atomic_write_parquet(self.study_dir(study_id) / "runs.parquet", table)
+
     def tables_by_run(self, study_id: str, run_ids: set[str]) -> dict[str, dict[str, pd.DataFrame]]:
         """The study's consolidated tables as last written, split per run id (interpolation rows under
         ``"__interpolation__"``): the driver starts from these, so a rewrite never drops a row it cannot
