@@ -155,13 +155,6 @@ def fit_study(runs: pd.DataFrame) -> list[dict]:
     return out
 
 
-def fits_frame(fits: list[dict] | None) -> pd.DataFrame:
-    """A fit list as a table (empty with the columns when there is none)."""
-    cols = ["optimizer", "shuffle", "s_min", "b_crit", "b_crit_low", "b_crit_high", "beyond", "n_points",
-            "n_batch_sizes", "rmse_log", "converged", "lr_tuned", "lr"]
-    return pd.DataFrame(fits or [], columns=cols)
-
-
 def bound(value) -> float:
     """A stored interval bound back as a float ("inf" → inf, None → NaN)."""
     if value is None:
