@@ -232,7 +232,7 @@ def _stop(ex: ProcessPoolExecutor) -> None:
     ex.shutdown(wait=False, cancel_futures=True)
 
 
-class PoolBackend:
+class PoolExecutor:
     """The pool executor, using every core: stacks, a worker pool for small batches, solo large batches."""
 
     def __init__(self, workers: int | None = None, stack: bool = True):

@@ -1,7 +1,7 @@
-"""Run a study (the driver): expand the grid, skip what the store already has, hand the rest to a backend as
+"""Run a study (the driver): expand the grid, skip what the store already has, hand the rest to an executor as
 RunJobs, and store each RunOutcome as it comes back.
 
-Runs execute in worker.py (``execute_run``, no store access) wherever the backend puts them; this process
+Runs execute in worker.py (``execute_run``, no store access) wherever the executor puts them; this process
 stays the single writer of the store.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 
 from ..spec.budget import targeted
-from .executors import get_backend
+from .executors import get_executor
 from ..spec.config import MeasureSpec, RunSpec, StudySpec
 from ..engine.data import load_dataset
 from ..engine.device import resolve_device
@@ -59,7 +59,7 @@ def interpolate_pair(small: RunSpec, large: RunSpec, state_a, state_b, measure: 
 
 def plan_study(spec: StudySpec, device: str | None = None, resolve=None) -> tuple[list[RunSpec], torch.device]:
     """The study's RunSpecs on the resolved device (loads the data set once to know its size); ``resolve``
-    is the backend's device rule where runs train elsewhere (Ray: a GPU when the cluster has one)."""
+    is the executor's device rule where runs train elsewhere (Ray: a GPU when the cluster has one)."""
     check_fits(spec)   # before loading anything: the spec alone tells a 10⁷ × 10⁵ data set or a 4 × 65,536 MLP
     dev = (resolve or resolve_device)(device or spec.device)
     data = load_dataset(spec.dataset, spec.data, "cpu")
@@ -108,8 +108,8 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
     store = open_store(store)
     store.sweep_tmp()   # temporary files a killed writer left behind
     emit = progress or (lambda event: None)
-    backend = get_backend(executor, **executor_options)
-    runs, dev = plan_study(spec, device, getattr(backend, "resolve_device", None))
+    runs_on = get_executor(executor, **executor_options)
+    runs, dev = plan_study(spec, device, getattr(runs_on, "resolve_device", None))
     sid = spec.study_id
     mid = measure_id_of(spec.measure)
     run_ids = [r.run_id for r in runs]
@@ -183,7 +183,7 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
                            board=board))
     failed = 0
     # a lock per run: a run another live driver is training is waited for and read back (outcome None)
-    claimed = claimed_map(RunLocks(store.root), jobs, backend.map, emit, finished=lambda r: all(stored(r)))
+    claimed = claimed_map(RunLocks(store.root), jobs, runs_on.map, emit, finished=lambda r: all(stored(r)))
     try:
         for i, (run, outcome) in enumerate(claimed):
             if outcome is None:
