@@ -1,7 +1,7 @@
 """Batchscope's engine against the loop a user would otherwise write, on the same runs; writes BENCHMARKS.md.
 
     python -m benchmarks.training                        # a few minutes on a 2-core CPU; writes BENCHMARKS.md
-    python -m benchmarks.training --small -o /tmp/b.md   # a quick look (tests/test_bench.py runs the parts on tiny sizes)
+    python -m benchmarks.training --small -o /tmp/b.md   # a quick look (tests/test_benchmarks.py runs the parts on tiny sizes)
 
 The same data, model (models.py's MLP 256-256, the same seed), optimizer, learning rate and batch sizes for
   typical  DataLoader(TensorDataset(x, y), batch_size=B, shuffle=True), torch.optim with its defaults,

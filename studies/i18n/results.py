@@ -1,5 +1,5 @@
 """The results pages' strings (Speed, Generalization, Sharpness): labels, chart captions and the "How it is
-measured" texts. key -> (English, 中文). Data only; merged into the catalogue by _catalogue.py."""
+measured" texts. key -> (English, 中文). Data only; merged into the catalogue by common.py."""
 
 RESULTS = {
     # ---- Speed
