@@ -33,6 +33,7 @@ from ..engine.models import run_model
 from .worker import (RunJob, RunOutcome, cpu_budget, cpu_threads_for, execute_run, failed_outcome, measure_id_of,
                      training_probe)
 from ..engine.loop_rules import CONTENDED
+from ..storage.atomic import process_state
 from .timing import Timing, best_stack, timing_pass
 
 POOL_MIN_WORK_S = 3.0   # estimated one-thread work below which a worker saves < ~1 s (its first unit pays
@@ -200,9 +201,7 @@ def _init_worker(events, claimed, driver_pid: int, board=None) -> None:
     def watch():   # a worker whose driver died (killed, not stopped) ends instead of training on
         while True:
             time.sleep(1.0)
-            try:
-                os.kill(driver_pid, 0)
-            except ProcessLookupError:
+            if process_state(driver_pid) == "gone":
                 os._exit(1)
     threading.Thread(target=watch, daemon=True).start()
 
