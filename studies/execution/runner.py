@@ -17,6 +17,7 @@ import torch
 
 from ..spec.budget import targeted
 from .executors import get_executor
+from ..analysis.fairness import with_best_lr
 from ..spec.config import MeasureSpec, RunSpec, StudySpec
 from ..engine.data import load_dataset
 from ..engine.device import resolve_device
@@ -171,7 +172,10 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
         nonlocal last_write
         if force or time.monotonic() - last_write > 2.0:
             order = run_ids + ["__interpolation__"]
-            store.write_tables(sid, {k: [v[rid] for rid in order if rid in v] for k, v in tables.items()})
+            parts = {k: [v[rid] for rid in order if rid in v and v[rid] is not None] for k, v in tables.items()}
+            if parts["runs"]:   # best_lr over every run so far (analysis decides it; the store stores it)
+                parts["runs"] = [with_best_lr(pd.concat(parts["runs"], ignore_index=True))]
+            store.write_tables(sid, parts)
             last_write = time.monotonic()
 
     jobs = []

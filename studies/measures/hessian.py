@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..analysis.verdict import ZERO_CUT
+from . import ZERO_CUT
 from .objective import Objective
 
 TRACE_MAX_PROBES = 30     # the budget: Hutchinson dominates measurement time; its se is reported with it
