@@ -18,6 +18,7 @@ import torch
 from ..spec.budget import targeted
 from .executors import get_executor
 from ..analysis.fairness import with_best_lr
+from .. import measures
 from ..spec.config import MeasureSpec, RunSpec, StudySpec
 from ..engine.data import load_dataset
 from ..engine.device import resolve_device
@@ -75,7 +76,9 @@ def plan_study(spec: StudySpec, device: str | None = None, resolve=None) -> tupl
 # all other measurements together, and answer questions about a configuration (what its minimum looks like, which
 # measures survive a reparametrisation): each is made once per configuration, the surface on its lowest seed and
 # the audit on its next one (the same run when there is one seed), so seeds training side by side share the cost.
-PER_CONFIGURATION = ("landscape_2d", "rescale_audit")
+def per_configuration() -> tuple[str, ...]:
+    """The switches of such views (the measure registry's `per_configuration`): landscape_2d, rescale_audit."""
+    return tuple(s.name for s in measures.switches() if s.per_configuration)
 
 
 def view_runs(runs: list) -> dict[str, set[str]]:
@@ -86,7 +89,7 @@ def view_runs(runs: list) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for members in by_config.values():
         members.sort(key=lambda r: r.seed)
-        for i, view in enumerate(PER_CONFIGURATION):
+        for i, view in enumerate(per_configuration()):
             out.setdefault(members[i % len(members)].run_id, set()).add(view)
     return out
 
@@ -94,7 +97,7 @@ def view_runs(runs: list) -> dict[str, set[str]]:
 def per_run_measure(measure: MeasureSpec, run, views: dict[str, set[str]]) -> MeasureSpec:
     """The study's MeasureSpec for ``run``: of the per-configuration views, only those assigned to it."""
     mine = views.get(run.run_id, set())
-    off = {k: False for k in PER_CONFIGURATION if getattr(measure, k) and k not in mine}
+    off = {k: False for k in per_configuration() if getattr(measure, k) and k not in mine}
     if not off:
         return measure
     return dataclasses.replace(measure, **off)   # MeasureSpec takes its switches as keywords too

@@ -25,6 +25,20 @@ COSTS = ("cheap", "moderate", "costly")  # a few HVPs / tens of HVPs / ≥ 40 HV
 
 
 @dataclass(frozen=True)
+class Param:
+    """A number of the [measure] table that tunes an estimator: its default and range, written once (MeasureSpec
+    reads, checks and hashes it from here)."""
+
+    name: str
+    default: int | float           # an int default makes an integer parameter
+    low: float
+    high: float
+    low_open: bool = False         # a float above `low`, never at it
+    odd: bool = False              # an odd count (a grid with its centre)
+    quiet: bool = False            # left out of the spec's identity at its default: adding it changed no stored id
+
+
+@dataclass(frozen=True)
 class Switch:
     """A key of the [measure] table that turns estimators on: a checkbox, or a list of values (one column each,
     [] turns it off) shown as a text field."""
@@ -35,6 +49,10 @@ class Switch:
     group: int = 0                 # the New-study page's column for a checkbox (0 sharpness, 1 curvature, 2 other)
     bounds: tuple[float, float] = (0.0, 1.0)   # a list switch's values: above the first, at most the second
     quiet: bool = False            # left out of the spec's identity while off: adding it changed no stored id
+    params: tuple[Param, ...] = ()  # the parameters that tune what it turns on
+    per_configuration: bool = False  # a view made once per configuration (on one of its seeds), not per run
+    hvps: Callable[[object], float] = lambda m: 0   # its cost while on, in Hessian-vector products (or loss
+                                   # evaluations of that cost) on the sample, under MeasureSpec m: the estimate's model
 
     @property
     def listed(self) -> bool:
@@ -57,6 +75,16 @@ class Measure:
     summary: bool = True           # summarised per group (conclusions, `export --table summary`)
     note: str = ""                 # its header in the CLI's closing note, which judges its end difference
     cost: str = "cheap"
+    caption: tuple[str, ...] = ()  # the MeasureSpec parameters its caption names ("caption." + column, and the
+                                   # "How it is measured" line "how." + column, are its catalogue keys)
+
+    @property
+    def caption_key(self) -> str:
+        return f"caption.{self.column}"
+
+    @property
+    def how_key(self) -> str:
+        return f"how.{self.column}"
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -65,19 +93,39 @@ class Measure:
 
 _RUN = "studies.measures.measure_run:"
 
+HVPS_PER_ESTIMATE = 100    # power iteration / Hutchinson: about this many Hessian-vector products each
+SAMPLE = (Param("sample", 2048, 16, 1_000_000),   # training examples the measurements use (fixed, seeded)
+          Param("sample_seed", 0, 0, 2**31 - 1))
 _SWITCHES: dict[str, Switch] = {s.name: s for s in (
-    Switch("sharpness_eps", (1e-3,), "form.eps"),              # Keskar's ε, one column per ε
-    Switch("sharpness_random", True, "form.random", 0),
-    Switch("sharpness_sam", True, "form.sam", 0),
-    Switch("hessian", True, "form.hessian", 1),
-    Switch("critical", False, "form.critical", 1),
-    Switch("landscape", True, "form.landscape", 2),           # rows of the landscape table, no runs column
-    Switch("noise_scale", True, "form.noise", 2),
-    Switch("spectrum", False, "form.spectrum", 1),            # models under ~5,000 weights
-    Switch("sharpness_adaptive", False, "form.adaptive", 0, quiet=True),
-    Switch("hessian_track", False, "form.hessian_track", 1, quiet=True),   # λ_max at the probe epochs
-    Switch("landscape_2d", False, "form.landscape_2d", 2, quiet=True),     # rows of kind "surface"
-    Switch("rescale_audit", False, "form.rescale_audit", 2, quiet=True),   # rows of kind "audit"
+    Switch("sharpness_eps", (1e-3,), "form.eps",                # Keskar's ε, one column per ε
+           hvps=lambda m: len(m.sharpness_eps) * m.lbfgs_iters * 3, params=(
+        Param("lbfgs_iters", 10, 1, 1000),                      # the budget for the max over the box (and ASAM's)
+        Param("subspace_dim", 0, 0, 100_000))),                 # a random subspace y = A z (0 = full; paper: 100)
+    Switch("sharpness_random", True, "form.random", 0, hvps=lambda m: m.random_directions, params=(
+        Param("random_directions", 10, 1, 1000),                # M for random sharpness
+        Param("random_sigma", 0.05, 0.0, 10.0, low_open=True))),  # the filter-normalised perturbation's size
+    Switch("sharpness_sam", True, "form.sam", 0, hvps=lambda m: 20, params=(
+        Param("sam_rho", 0.05, 0.0, 10.0, low_open=True),
+        Param("sam_m", 128, 1, 1_000_000))),                    # m-sharpness chunk size
+    Switch("hessian", True, "form.hessian", 1, hvps=lambda m: HVPS_PER_ESTIMATE * 2),
+    Switch("critical", False, "form.critical", 1, hvps=lambda m: 40),   # λ_min: ≥ 40 Lanczos steps
+    Switch("landscape", True, "form.landscape", 2, hvps=lambda m: m.landscape_points * 2,   # landscape rows only
+           params=(Param("landscape_points", 21, 3, 1001),)),
+    Switch("noise_scale", True, "form.noise", 2, hvps=lambda m: HVPS_PER_ESTIMATE // 2),
+    # models under ~5,000 weights; with critical on, its bottom end is critical's Lanczos run
+    Switch("spectrum", False, "form.spectrum", 1, hvps=lambda m: 0 if m.critical else 40),
+    # adaptive sharpness: the box |y_i| ≤ ε·|x_i|, 1 % of each weight
+    Switch("sharpness_adaptive", False, "form.adaptive", 0, quiet=True,
+           params=(Param("adaptive_eps", 0.01, 0.0, 1.0, low_open=True, quiet=True),)),
+    # λ_max at the probe epochs, on the first track_sample examples of the sample (cost ∝ it)
+    Switch("hessian_track", False, "form.hessian_track", 1, quiet=True,
+           params=(Param("track_sample", 512, 16, 1_000_000, quiet=True),)),
+    # rows of kind "surface": the 2-D landscape on a grid of surface_points per axis over ±1
+    Switch("landscape_2d", False, "form.landscape_2d", 2, quiet=True, per_configuration=True,
+           params=(Param("surface_points", 21, 3, 101, odd=True, quiet=True),)),
+    # rows of kind "audit": layer l × α, layer l + 1 × 1/α, every measure again
+    Switch("rescale_audit", False, "form.rescale_audit", 2, quiet=True, per_configuration=True,
+           params=(Param("rescale_alpha", 10.0, 0.0, 1e6, low_open=True, quiet=True),)),
 )}
 
 _HESSIAN = ("hessian", "critical", "spectrum")   # one Lanczos run serves all three
@@ -118,6 +166,15 @@ def switches() -> tuple[Switch, ...]:
 
 def switch(name: str) -> Switch | None:
     return _SWITCHES.get(name)
+
+
+def params() -> tuple[Param, ...]:
+    """Every [measure] parameter: the sample's, then each switch's, in the table's order."""
+    return SAMPLE + tuple(p for s in _SWITCHES.values() for p in s.params)
+
+
+def param(name: str) -> Param | None:
+    return next((p for p in params() if p.name == name), None)
 
 
 def measures() -> tuple[Measure, ...]:
