@@ -66,7 +66,7 @@ class Measure:
     column: str
     companions: tuple[str, ...]    # further columns it writes; "_se" stands for column + "_se"
     switches: tuple[str, ...]      # the [measure] keys that make it measured (any one of them)
-    compute: str                   # its estimator "module:function"; the function's name names <name>_time_s
+    compute: str                   # its estimator "module:measure_<name>", beside its maths; <name> names <name>_time_s
     label: str                     # catalogue key of its axis and legend name
     unit: str
     sign: int = 0                  # expected sign vs the gap gap_acc: +1 sharper/more curved → larger gap
@@ -91,7 +91,7 @@ class Measure:
         return (self.column, *(self.column + c if c.startswith("_") else c for c in self.companions))
 
 
-_RUN = "studies.measures.measure_run:"
+_S, _H, _N = "studies.measures.sharpness:measure_", "studies.measures.hessian:measure_", "studies.measures.noise:measure_"
 
 HVPS_PER_ESTIMATE = 100    # power iteration / Hutchinson: about this many Hessian-vector products each
 SAMPLE = (Param("sample", 2048, 16, 1_000_000),   # training examples the measurements use (fixed, seeded)
@@ -133,28 +133,28 @@ LAMBDA_MAX = "hessian_top_eig"   # λ_max's column, named once: the end-of-run m
 ZERO_CUT = 1e-3   # |λ| ≤ ZERO_CUT·max|λ| counts as zero: the minimum ratio's cut (hessian.RATIO_CUT), and the
                   # critical-point verdict's floor under λ_min's error (analysis/verdict.py reads it from here)
 _MEASURES: dict[str, Measure] = {m.column: m for m in (
-    Measure("sharpness_eps", ("_iters",), ("sharpness_eps",), _RUN + "sharpness_eps", "label.sharpness_eps",
+    Measure("sharpness_eps", ("_iters",), ("sharpness_eps",), _S + "sharpness_eps", "label.sharpness_eps",
             "% of 1 + loss", 1, True, ("sharpness",), note="ε-sharpness", cost="moderate"),
-    Measure("sharpness_adaptive", ("_iters",), ("sharpness_adaptive",), _RUN + "sharpness_adaptive",
+    Measure("sharpness_adaptive", ("_iters",), ("sharpness_adaptive",), _S + "sharpness_adaptive",
             "label.sharpness_adaptive", "% of 1 + loss", 1, True, ("sharpness",), cost="moderate"),
-    Measure("sharpness_rand", ("_se",), ("sharpness_random",), _RUN + "sharpness_rand", "label.sharpness_rand",
+    Measure("sharpness_rand", ("_se",), ("sharpness_random",), _S + "sharpness_rand", "label.sharpness_rand",
             "loss", 1, True, ("sharpness",), cost="moderate"),
-    Measure("sharpness_sam", ("_raw",), ("sharpness_sam",), _RUN + "sharpness_sam", "label.sharpness_sam",
+    Measure("sharpness_sam", ("_raw",), ("sharpness_sam",), _S + "sharpness_sam", "label.sharpness_sam",
             "loss", 1, True, ("sharpness",)),
-    Measure("grad_norm", ("grad_norm_init",), _HESSIAN, _RUN + "hessian", "label.grad_norm", "loss per weight",
+    Measure("grad_norm", ("grad_norm_init",), _HESSIAN, _H + "hessian", "label.grad_norm", "loss per weight",
             charts=("curvature",)),
-    Measure("hessian_min_eig", ("_err",), ("critical", "spectrum"), _RUN + "hessian", "label.hessian_min_eig",
+    Measure("hessian_min_eig", ("_err",), ("critical", "spectrum"), _H + "hessian", "label.hessian_min_eig",
             "loss per weight²", charts=("curvature",), cost="costly"),
-    Measure(LAMBDA_MAX, ("_err", "hessian_iters", "hessian_converged"), _HESSIAN, _RUN + "hessian",
+    Measure(LAMBDA_MAX, ("_err", "hessian_iters", "hessian_converged"), _HESSIAN, _H + "hessian",
             "label.hessian_top_eig", "loss per weight²", 1, True, ("sharpness", "curvature"), note="λ_max",
             cost="moderate"),
-    Measure("hessian_trace", ("_se", "_probes"), ("hessian",), _RUN + "hessian", "label.hessian_trace",
+    Measure("hessian_trace", ("_se", "_probes"), ("hessian",), _H + "hessian", "label.hessian_trace",
             "loss per weight²", 1, True, ("sharpness",), cost="moderate"),
-    Measure("min_ratio", ("min_ratio_cut", "n_eig_positive", "n_eig_negative"), ("spectrum",), _RUN + "spectrum",
+    Measure("min_ratio", ("min_ratio_cut", "n_eig_positive", "n_eig_negative"), ("spectrum",), _H + "spectrum",
             "label.min_ratio", "fraction", charts=("curvature",), summary=False, cost="costly"),
-    Measure("noise_scale", ("_se",), ("noise_scale",), _RUN + "noise_scale", "label.noise_scale", "examples",
+    Measure("noise_scale", ("_se",), ("noise_scale",), _N + "noise_scale", "label.noise_scale", "examples",
             0, True, cost="moderate"),
-    Measure("noise_scale_init", ("_se",), ("noise_scale",), _RUN + "noise_scale_init", "label.noise_scale_init",
+    Measure("noise_scale_init", ("_se",), ("noise_scale",), _N + "noise_scale_init", "label.noise_scale_init",
             "examples", summary=False, cost="moderate"),
 )}
 
@@ -194,9 +194,10 @@ def drawn(family: str) -> tuple[str, ...]:
 
 def estimators(on: Callable[[str], object]) -> list[tuple[str, Callable]]:
     """(name, function) of each estimator to run, once each, in registry order, where `on(switch)` says which
-    switches are on. Importing the functions' modules imports torch."""
+    switches are on; the name (the function's, less its "measure_" prefix) names its <name>_time_s column.
+    Importing the functions' modules imports torch."""
     names = dict.fromkeys(m.compute for m in _MEASURES.values() if any(on(s) for s in m.switches))
-    return [(c.partition(":")[2], resolve(c)) for c in names]
+    return [(c.partition(":")[2].removeprefix("measure_"), resolve(c)) for c in names]
 
 
 def resolve(compute: str) -> Callable:
