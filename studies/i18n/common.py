@@ -331,3 +331,7 @@ CATALOGUE.update(WATCH)
 from .papers import PAPERS  # noqa: E402 - the noise-scale view and the paper templates
 
 CATALOGUE.update(PAPERS)
+
+from .measures import MEASURES  # noqa: E402 - each measure's how-it-is-measured line and captions
+
+CATALOGUE.update(MEASURES)

@@ -75,15 +75,15 @@ class Measure:
     summary: bool = True           # summarised per group (conclusions, `export --table summary`)
     note: str = ""                 # its header in the CLI's closing note, which judges its end difference
     cost: str = "cheap"
-    caption: tuple[str, ...] = ()  # the MeasureSpec parameters its caption names ("caption." + column, and the
-                                   # "How it is measured" line "how." + column, are its catalogue keys)
 
     @property
     def caption_key(self) -> str:
+        """Its caption's catalogue key; the text may name any MeasureSpec parameter (`caption` below)."""
         return f"caption.{self.column}"
 
     @property
     def how_key(self) -> str:
+        """Its "How it is measured" line's catalogue key (`how` below)."""
         return f"how.{self.column}"
 
     @property
@@ -185,6 +185,21 @@ def measures() -> tuple[Measure, ...]:
 def measure(column: str) -> Measure | None:
     """The measure whose main column is `column` (None for any other column)."""
     return _MEASURES.get(column)
+
+
+def caption(column: str, spec) -> str:
+    """A measure's caption in the current language, naming the values of MeasureSpec ``spec`` it was measured
+    with: any parameter by name (``{sample}``, ``{lbfgs_iters}``, …) and ``{eps}``, the first ε."""
+    from ..i18n import t
+    values = {p.name: f"{getattr(spec, p.name):,}" if isinstance(p.default, int) else f"{getattr(spec, p.name):g}"
+              for p in params()}
+    return t(_MEASURES[column].caption_key, eps=f"{spec.sharpness_eps[0]:g}" if spec.sharpness_eps else "—", **values)
+
+
+def how(columns) -> str:
+    """The "How it is measured" lines of these measures (markdown bullets), in the registry's order."""
+    from ..i18n import t
+    return "\n".join(t(m.how_key) for m in _MEASURES.values() if m.column in columns)
 
 
 def drawn(family: str) -> tuple[str, ...]:
