@@ -36,4 +36,20 @@ MEASURES: dict[str, tuple[str, str]] = {
                            '最终权重处的梯度噪声尺度 B_simple = tr(Σ)/|G|²（样本数），在整个训练集上计算（McCandlish 等 2018）。'),
     'caption.noise_scale_init': ("Gradient noise scale B_simple (examples) at the run's initial weights, on the whole training set.",
                                 '运行初始权重处的梯度噪声尺度 B_simple（样本数），在整个训练集上计算。'),
+    # ---- the gradient-norm ratio (the recipe in ARCHITECTURE.md, followed once)
+    "label.grad_norm_ratio": ("gradient-norm ratio ‖g‖/‖g₀‖", "梯度范数比 ‖g‖/‖g₀‖"),
+    "form.grad_norm_ratio": ("Gradient-norm ratio ‖g‖/‖g₀‖", "梯度范数比 ‖g‖/‖g₀‖"),
+    "form.grad_norm_ratio_help": ("The full-batch gradient norm at the end over the same at the start: how far "
+                                  "training brought the run towards a critical point", "训练结束与开始时全批梯度范数之比："
+                                  "训练把该运行带到离临界点多近"),
+    "caption.grad_norm_ratio": ("Gradient-norm ratio ‖g‖/‖g₀‖ (final over initial full-batch gradient norm of the "
+                                "train loss, whole training set) against batch size (log₂ axis); below 0.01 the end "
+                                "point is about stationary.",
+                                "梯度范数比 ‖g‖/‖g₀‖（训练损失在整个训练集上的最终与初始全批梯度范数之比）随批大小"
+                                "（log₂ 轴）变化；低于 0.01 时终点近似驻点。"),
+    "how.grad_norm_ratio": ("- **Gradient-norm ratio** ‖g‖/‖g₀‖: the full-batch gradient norm of the train loss "
+                            "over the whole training set at the final weights, divided by the same at the run's "
+                            "initial weights (two full-batch gradients, no sample).",
+                            "- **梯度范数比** ‖g‖/‖g₀‖：最终权重处训练损失在整个训练集上的全批梯度范数，除以运行初始"
+                            "权重处的同一量（两次全批梯度，不抽样）。"),
 }

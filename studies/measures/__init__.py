@@ -123,6 +123,8 @@ _SWITCHES: dict[str, Switch] = {s.name: s for s in (
     # rows of kind "surface": the 2-D landscape on a grid of surface_points per axis over ±1
     Switch("landscape_2d", False, "form.landscape_2d", 2, quiet=True, per_configuration=True,
            params=(Param("surface_points", 21, 3, 101, odd=True, quiet=True),)),
+    # ‖g‖/‖g₀‖ on the whole training set: two full-batch gradients
+    Switch("grad_norm_ratio", False, "form.grad_norm_ratio", 1, quiet=True, hvps=lambda m: 2),
     # rows of kind "audit": layer l × α, layer l + 1 × 1/α, every measure again
     Switch("rescale_audit", False, "form.rescale_audit", 2, quiet=True, per_configuration=True,
            params=(Param("rescale_alpha", 10.0, 0.0, 1e6, low_open=True, quiet=True),)),
@@ -152,6 +154,8 @@ _MEASURES: dict[str, Measure] = {m.column: m for m in (
             "loss per weight²", 1, True, ("sharpness",), cost="moderate"),
     Measure("min_ratio", ("min_ratio_cut", "n_eig_positive", "n_eig_negative"), ("spectrum",), _H + "spectrum",
             "label.min_ratio", "fraction", charts=("curvature",), summary=False, cost="costly"),
+    Measure("grad_norm_ratio", (), ("grad_norm_ratio",), _H + "grad_norm_ratio", "label.grad_norm_ratio", "ratio",
+            charts=("curvature",)),
     Measure("noise_scale", ("_se",), ("noise_scale",), _N + "noise_scale", "label.noise_scale", "examples",
             0, True, cost="moderate"),
     Measure("noise_scale_init", ("_se",), ("noise_scale",), _N + "noise_scale_init", "label.noise_scale_init",

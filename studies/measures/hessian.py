@@ -253,3 +253,12 @@ def measure_spectrum(ctx: Measuring) -> None:   # dense for small models; SLQ (n
     if ctx.density_rows is not None:
         ctx.density_rows.extend({"kind": "spectrum", "eigenvalue": float(e), "weight": float(w)}
                                 for e, w in zip(dens.nodes, dens.weights))
+
+
+def measure_grad_norm_ratio(ctx: Measuring) -> bool:   # ‖g‖/‖g₀‖ on the whole training set, when ctx has θ₀
+    if ctx.init_state is None:
+        return False
+    final, initial = (gradient_norm(objective(ctx.model, ctx.x_train, ctx.y_train, ctx.loss_fn, state=state))
+                      for state in (None, ctx.init_state))
+    ctx.out["grad_norm_ratio"] = final / initial if initial > 0 else math.nan
+    return True
