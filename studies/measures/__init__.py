@@ -91,7 +91,6 @@ class Measure:
         return (self.column, *(self.column + c if c.startswith("_") else c for c in self.companions))
 
 
-_S, _H, _N = "studies.measures.sharpness:measure_", "studies.measures.hessian:measure_", "studies.measures.noise:measure_"
 
 HVPS_PER_ESTIMATE = 100    # power iteration / Hutchinson: about this many Hessian-vector products each
 SAMPLE = (Param("sample", 2048, 16, 1_000_000),   # training examples the measurements use (fixed, seeded)
@@ -130,36 +129,38 @@ _SWITCHES: dict[str, Switch] = {s.name: s for s in (
            params=(Param("rescale_alpha", 10.0, 0.0, 1e6, low_open=True, quiet=True),)),
 )}
 
+_M = "studies.measures."   # the measure functions' package: "module:measure_<name>" below
 _HESSIAN = ("hessian", "critical", "spectrum")   # one Lanczos run serves all three
 LAMBDA_MAX = "hessian_top_eig"   # λ_max's column, named once: the end-of-run measure and the tracked one
 ZERO_CUT = 1e-3   # |λ| ≤ ZERO_CUT·max|λ| counts as zero: the minimum ratio's cut (hessian.RATIO_CUT), and the
                   # critical-point verdict's floor under λ_min's error (analysis/verdict.py reads it from here)
 _MEASURES: dict[str, Measure] = {m.column: m for m in (
-    Measure("sharpness_eps", ("_iters",), ("sharpness_eps",), _S + "sharpness_eps", "label.sharpness_eps",
-            "% of 1 + loss", 1, True, ("sharpness",), note="ε-sharpness", cost="moderate"),
-    Measure("sharpness_adaptive", ("_iters",), ("sharpness_adaptive",), _S + "sharpness_adaptive",
+    Measure("sharpness_eps", ("_iters",), ("sharpness_eps",), _M + "sharpness:measure_sharpness_eps",
+            "label.sharpness_eps", "% of 1 + loss", 1, True, ("sharpness",), note="ε-sharpness", cost="moderate"),
+    Measure("sharpness_adaptive", ("_iters",), ("sharpness_adaptive",), _M + "sharpness:measure_sharpness_adaptive",
             "label.sharpness_adaptive", "% of 1 + loss", 1, True, ("sharpness",), cost="moderate"),
-    Measure("sharpness_rand", ("_se",), ("sharpness_random",), _S + "sharpness_rand", "label.sharpness_rand",
-            "loss", 1, True, ("sharpness",), cost="moderate"),
-    Measure("sharpness_sam", ("_raw",), ("sharpness_sam",), _S + "sharpness_sam", "label.sharpness_sam",
-            "loss", 1, True, ("sharpness",)),
-    Measure("grad_norm", ("grad_norm_init",), _HESSIAN, _H + "hessian", "label.grad_norm", "loss per weight",
-            charts=("curvature",)),
-    Measure("hessian_min_eig", ("_err",), ("critical", "spectrum"), _H + "hessian", "label.hessian_min_eig",
-            "loss per weight²", charts=("curvature",), cost="costly"),
-    Measure(LAMBDA_MAX, ("_err", "hessian_iters", "hessian_converged"), _HESSIAN, _H + "hessian",
+    Measure("sharpness_rand", ("_se",), ("sharpness_random",), _M + "sharpness:measure_sharpness_rand",
+            "label.sharpness_rand", "loss", 1, True, ("sharpness",), cost="moderate"),
+    Measure("sharpness_sam", ("_raw",), ("sharpness_sam",), _M + "sharpness:measure_sharpness_sam",
+            "label.sharpness_sam", "loss", 1, True, ("sharpness",)),
+    Measure("grad_norm", ("grad_norm_init",), _HESSIAN, _M + "hessian:measure_hessian", "label.grad_norm",
+            "loss per weight", charts=("curvature",)),
+    Measure("hessian_min_eig", ("_err",), ("critical", "spectrum"), _M + "hessian:measure_hessian",
+            "label.hessian_min_eig", "loss per weight²", charts=("curvature",), cost="costly"),
+    Measure(LAMBDA_MAX, ("_err", "hessian_iters", "hessian_converged"), _HESSIAN, _M + "hessian:measure_hessian",
             "label.hessian_top_eig", "loss per weight²", 1, True, ("sharpness", "curvature"), note="λ_max",
             cost="moderate"),
-    Measure("hessian_trace", ("_se", "_probes"), ("hessian",), _H + "hessian", "label.hessian_trace",
+    Measure("hessian_trace", ("_se", "_probes"), ("hessian",), _M + "hessian:measure_hessian", "label.hessian_trace",
             "loss per weight²", 1, True, ("sharpness",), cost="moderate"),
-    Measure("min_ratio", ("min_ratio_cut", "n_eig_positive", "n_eig_negative"), ("spectrum",), _H + "spectrum",
-            "label.min_ratio", "fraction", charts=("curvature",), summary=False, cost="costly"),
-    Measure("grad_norm_ratio", (), ("grad_norm_ratio",), _H + "grad_norm_ratio", "label.grad_norm_ratio", "ratio",
-            charts=("curvature",)),
-    Measure("noise_scale", ("_se",), ("noise_scale",), _N + "noise_scale", "label.noise_scale", "examples",
-            0, True, cost="moderate"),
-    Measure("noise_scale_init", ("_se",), ("noise_scale",), _N + "noise_scale_init", "label.noise_scale_init",
-            "examples", summary=False, cost="moderate"),
+    Measure("min_ratio", ("min_ratio_cut", "n_eig_positive", "n_eig_negative"), ("spectrum",),
+            _M + "hessian:measure_spectrum", "label.min_ratio", "fraction", charts=("curvature",), summary=False,
+            cost="costly"),
+    Measure("grad_norm_ratio", (), ("grad_norm_ratio",), _M + "hessian:measure_grad_norm_ratio",
+            "label.grad_norm_ratio", "ratio", charts=("curvature",)),
+    Measure("noise_scale", ("_se",), ("noise_scale",), _M + "noise:measure_noise_scale", "label.noise_scale",
+            "examples", 0, True, cost="moderate"),
+    Measure("noise_scale_init", ("_se",), ("noise_scale",), _M + "noise:measure_noise_scale_init",
+            "label.noise_scale_init", "examples", summary=False, cost="moderate"),
 )}
 
 

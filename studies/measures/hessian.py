@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -23,9 +22,6 @@ from torch import Tensor
 
 from . import ZERO_CUT
 from .objective import Objective, objective
-
-if TYPE_CHECKING:
-    from .measure_run import Measuring
 
 TRACE_MAX_PROBES = 30     # the budget: Hutchinson dominates measurement time; its se is reported with it
 TRACE_MIN_PROBES = 10     # never trust a standard error from fewer probes
@@ -215,12 +211,14 @@ def hessian_matrix(obj: Objective, *, block: int = 64) -> np.ndarray:
 
 
 
-# ---------------------------------------------------------------- the registry's measure functions (Measuring in, columns out)
+# ---------------------------------------------------------------- the registry's measure functions
+# Each takes ctx, a measure_run.Measuring (model, data, spec, the sample's objective, initial weights), and writes
+# its columns into ctx.out.
 
 SEED_TRACE, SEED_LANCZOS, SEED_SLQ = 4, 6, 7   # offsets from spec.sample_seed of their random draws
 
 
-def measure_hessian(ctx: Measuring) -> None:   # λ_max, the trace, the gradient norm (and λ_min, with the critical-point test)
+def measure_hessian(ctx) -> None:   # λ_max, the trace, the gradient norm (and λ_min, with the critical-point test)
     spec, obj, out = ctx.spec, ctx.obj, ctx.out
     ext = extreme_eigenvalues(obj, ends="both" if ctx.bottom and not ctx.dense else "top",
                               generator=ctx.generator(SEED_LANCZOS))
@@ -236,7 +234,7 @@ def measure_hessian(ctx: Measuring) -> None:   # λ_max, the trace, the gradient
         out.update(hessian_min_eig=ext.min, hessian_min_eig_err=ext.min_err)
 
 
-def measure_spectrum(ctx: Measuring) -> None:   # dense for small models; SLQ (no min ratio) for big ones
+def measure_spectrum(ctx) -> None:   # dense for small models; SLQ (no min ratio) for big ones
     out = ctx.out
     out["min_ratio_cut"] = RATIO_CUT
     if ctx.dense:
@@ -255,7 +253,7 @@ def measure_spectrum(ctx: Measuring) -> None:   # dense for small models; SLQ (n
                                 for e, w in zip(dens.nodes, dens.weights))
 
 
-def measure_grad_norm_ratio(ctx: Measuring) -> bool:   # ‖g‖/‖g₀‖ on the whole training set, when ctx has θ₀
+def measure_grad_norm_ratio(ctx) -> bool:   # ‖g‖/‖g₀‖ on the whole training set, when ctx has θ₀
     if ctx.init_state is None:
         return False
     final, initial = (gradient_norm(objective(ctx.model, ctx.x_train, ctx.y_train, ctx.loss_fn, state=state))

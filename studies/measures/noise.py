@@ -21,7 +21,7 @@ import copy
 import math
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -30,9 +30,6 @@ from torch import Tensor, nn
 from torch.func import grad, vmap
 
 from .objective import Objective, objective
-
-if TYPE_CHECKING:
-    from .measure_run import Measuring
 
 B_SMALL = 32        # small batch: mostly noise, so tr Σ is well determined
 B_BIG = 4096        # big batch, capped at N (then it is the exact full-batch gradient, one draw)
@@ -176,23 +173,25 @@ class NoiseProbe:
 
 
 
-# ---------------------------------------------------------------- the registry's measure functions (Measuring in, columns out)
+# ---------------------------------------------------------------- the registry's measure functions
+# Each takes ctx, a measure_run.Measuring (model, data, spec, the sample's objective, initial weights), and writes
+# its columns into ctx.out.
 
 SEED_NOISE = 5   # the offset from spec.sample_seed of its draws (the training probe's too)
 
 
-def measure_noise_scale(ctx: Measuring) -> None:   # B_simple on the whole training set at the final weights
+def measure_noise_scale(ctx) -> None:   # B_simple on the whole training set at the final weights
     _noise(ctx, "noise_scale", None)
 
 
-def measure_noise_scale_init(ctx: Measuring) -> bool:   # ... and at the initial weights, when the caller has them
+def measure_noise_scale_init(ctx) -> bool:   # ... and at the initial weights, when the caller has them
     if ctx.init_state is None:
         return False
     _noise(ctx, "noise_scale_init", ctx.init_state)
     return True
 
 
-def _noise(ctx: Measuring, column: str, state: Mapping[str, Tensor] | None) -> None:
+def _noise(ctx, column: str, state: Mapping[str, Tensor] | None) -> None:
     if ctx.probed and column in ctx.probed:   # the training probe computed exactly this (same weights, data
         ctx.out[column], ctx.out[f"{column}_se"] = ctx.probed[column]   # and draws): not twice
         return
