@@ -13,17 +13,10 @@ sid = ui.study_picker(store)
 runs = ui.runs_or_stop(store, sid)
 
 
-def measure_fields(m: MeasureSpec, col: str) -> dict:
-    """The key parameters a sharpness caption names (ε from the column, e.g. sharpness_eps@0.0005)."""
-    eps = f"{m.sharpness_eps[0]:g}" if m.sharpness_eps else "—"
-    return {"eps": eps, "iters": m.lbfgs_iters, "sample": f"{m.sample:,}", "m": m.random_directions,
-            "sigma": f"{m.random_sigma:g}", "rho": f"{m.sam_rho:g}", "chunk": m.sam_m,
-            "adaptive_eps": f"{m.adaptive_eps:g}"}
-
-
 def how() -> None:
     with st.expander(t("how.title")):
         st.markdown(t("how.sharpness"))
+        st.markdown(measures.how((*measures.drawn("sharpness"), "noise_scale")))
         st.markdown(t("how.watch"))
 
 ui.fit_warning(runs)
@@ -42,7 +35,7 @@ cols = st.columns(2)
 for i, col in enumerate(drawn):
     with cols[i % 2]:
         ui.chart(charts.batch_size_chart, runs, col, b_simple=b_simple, name=f"{sid}-{col}", key=f"sharp_{col}",
-                 caption=t(f"caption.{col}", **measure_fields(measure, col)) + " " + ui.difference_note(all_runs, col))
+                 caption=measures.caption(col, measure) + " " + ui.difference_note(all_runs, col))
 
 st.subheader(t("sharp.landscape"))
 land = ui.table(store, sid, "landscape")

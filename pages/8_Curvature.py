@@ -9,7 +9,7 @@ from studies.charts import curvature as cc
 from studies.i18n import t
 from studies.analysis.audit import audit_view
 from studies.analysis.predictors import predictors_caption, predictors_table
-from studies.spec.config import SpecError, StudySpec
+from studies.spec.config import MeasureSpec, SpecError, StudySpec
 from studies.analysis.verdict import verdict_caption, verdict_table
 
 
@@ -34,10 +34,15 @@ else:
     cut = runs["min_ratio_cut"].dropna().iloc[0] if "min_ratio_cut" in runs and runs["min_ratio_cut"].notna().any() \
         else None
     st.caption(t("curv.caption", cut=t("curv.cut", cut=f"{cut:g}") if cut else ""))
+    try:
+        measure = StudySpec.from_toml_text(store.spec_text(sid) or "").measure
+    except (OSError, SpecError):
+        measure = MeasureSpec()   # the defaults: what a spec without [measure] ran with
     cols = st.columns(2)
     for i, col in enumerate(columns):
         with cols[i % 2]:
-            ui.chart(charts.batch_size_chart, runs, col, name=f"{sid}-{col}", key=f"curv_{col}")
+            ui.chart(charts.batch_size_chart, runs, col, name=f"{sid}-{col}", key=f"curv_{col}",
+                     caption=measures.caption(col, measure))
     if "hessian_min_eig" not in columns:
         st.info(t("curv.no_min"))
     else:
@@ -100,3 +105,6 @@ if table.empty or table["tau"].isna().all():
 else:
     ui.chart(cc.predictors_chart, table, name=f"{sid}-predictors", key="curv_predictors",
              caption=predictors_caption(table, budgets=runs["budget"].nunique() if "budget" in runs else 1))
+
+with st.expander(t("how.title")):
+    st.markdown(measures.how((*measures.drawn("curvature"), "noise_scale_init")))

@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from .spec.config import BackendError, SpecError, StudySpec
+from .spec.config import ExecutorError, SpecError, StudySpec
 from .storage.atomic import atomic_write_json
 from .storage.store import StoreError, open_store
 from .analysis.tidy import with_grid
@@ -165,7 +165,7 @@ def _cmd_run(args, store) -> int:
         runs, _ = run_study(spec, store, executor=args.executor, device=args.device,
                             progress=_Progress(args.quiet, args.progress_json, format_seconds(est.seconds), est.seconds),
                             **options)
-    except (DataError, DeviceError, BackendError) as e:
+    except (DataError, DeviceError, ExecutorError) as e:
         raise SpecError("spec", str(e)) from None
     counts = runs["status"].value_counts().to_dict() if len(runs) else {}
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no runs"

@@ -204,17 +204,6 @@ class Paths:
     stop: np.ndarray
 
 
-def simulate(surface: Surface, opt: OptimizerSpec, starts, setup: Setup, seeds=(0,)) -> Paths:
-    """Run ``opt`` from each start (one per seed; a single start is shared) with the batches of ``setup``,
-    one trajectory per seed (the seed draws the batches)."""
-    setup.check()
-    seeds = list(seeds)
-    xi = examples(setup.n_examples, setup.sigma)
-    noise = np.stack([batch_noise(xi, setup.batch, setup.steps, replacement=setup.replacement,
-                                  shuffle=setup.shuffle, seed=s) for s in seeds])
-    return integrate(surface, [opt], np.zeros(len(seeds), int), starts, noise, schedule_factors(setup))
-
-
 def schedule_factors(setup: Setup) -> np.ndarray:
     """The multiplier of each optimizer's peak learning rate at every step (warm-up, then the decay)."""
     return np.array([lr_factor(t, total_steps=setup.steps, warmup_steps=setup.warmup, schedule=setup.schedule)
@@ -265,13 +254,6 @@ def first_small_gradient(surface: Surface, paths: Paths, k: int = 0, grad_tol: f
     lam = np.linalg.eigvalsh(surface.hessian(x, y))
     return {"step": t, "x": float(x), "y": float(y), "grad_norm": float(paths.grad_norm[k, t]),
             "eig_min": float(lam[0]), "eig_max": float(lam[1]), "kind": kind_of(lam, eig_tol)}
-
-
-def nearest_minimum(surface: Surface, points: np.ndarray) -> np.ndarray:
-    """Index into surface.minima of the minimum nearest to each point (K, 2); -1 for a point that left."""
-    centres = np.asarray(surface.minima, float)
-    d = np.linalg.norm(points[:, None, :] - centres[None], axis=-1)
-    return np.where(np.isfinite(points).all(1), np.nanargmin(np.where(np.isnan(d), np.inf, d), 1), -1)
 
 
 def last_points(paths: Paths) -> np.ndarray:

@@ -1,10 +1,12 @@
-"""benchmarks/training.py's parts run on tiny sizes and the report has its tables (a smoke test, not a timing)."""
+"""benchmarks/training.py's parts run on tiny sizes, and its report (training_report.py) has a table for what the
+run measured and nothing else (a smoke test, not a timing)."""
 import os
 
 import pytest
 import torch
 
 from benchmarks import training as bench
+from benchmarks.training_report import markdown
 
 
 def test_flops_count_no_input_gradient_for_the_first_layer():
@@ -37,14 +39,32 @@ def test_tables_and_report_on_tiny_sizes(tmp_path):
                                 repeats=1)
     assert stacks[0]["parallel_us"] > 0 and stacks[0]["k"] >= 1
     res = {"machine": bench.machine(), "date": "today", "minutes": 0.1, "load_after": (0.0, 0.0, 0.0),
-           "peaks": peaks, "single": {data.name: rows}, "stacks": stacks,
+           "peaks": peaks, "single": {data.name: rows}, "stacks": stacks, "repeats": 1, "batch_sizes": (8, 128, 4096),
            "study": {"runs": 2, "run_steps": 10, "previous_s": 2.0, "serial_s": 1.0, "pool_s": 0.5, "what": "x"},
            "quick": {"with_measure_s": 50.0, "no_measure_s": 20.0}}
-    text = bench.markdown(res, "python -m benchmarks.training")
+    text = markdown(res, "python -m benchmarks.training")
     for heading in ("# Benchmarks", "## One run, epoch time", "## Eight seeds", "## A whole study",
-                    "## examples/quick.toml", "## Goals", "## Notes"):
+                    "## examples/quick.toml", "## Goals"):
         assert heading in text
-    assert "`python -m benchmarks.training`" in text and "| sgd | 8 |" in text
+    assert "`python -m benchmarks.training`" in text and "| sgd | 8 |" in text and "1 repeat, medians" in text
+    assert "4096 exceed the training set" in text
+
+
+def test_the_report_writes_only_what_its_run_measured():
+    """A run that skipped the stacks, the study and quick.toml gets no table, no goal and no prose about them,
+    and no fixed notes with numbers some other run took."""
+    row = dict(dataset="digits", optimizer="sgd", batch=64, steps=28, typical_s=0.02, typical_threads=2,
+               typical_default_s=0.02, lean_s=0.01, engine_s=0.005, threads=1, speedup=4.0, vs_lean=2.0,
+               typical_us_step=700.0, engine_us_step=180.0, samples_s=3.6e5, engine_gflops=12.0, peak_frac=0.3,
+               typical_steps=28, lean_steps=28, engine_steps=28)
+    res = {"machine": {"cpu": "x", "cores": 2, "capability": "AVX2", "platform": "linux", "python": "3",
+                       "torch": "2"}, "date": "today", "minutes": 0.1, "load_after": (0.0, 0.0, 0.0),
+           "peaks": {1: 40.0}, "single": {"digits": [row]}, "repeats": 3, "batch_sizes": (64,)}
+    text = markdown({**res, "machine": {**res["machine"], "load": (0.0, 0.0, 0.0)}}, "python -m benchmarks.training")
+    assert "## One run, epoch time: digits" in text and "3 repeats, medians" in text and "**4.00×**" in text
+    for absent in ("## Eight seeds", "## A whole study", "quick.toml", "## Notes", "µs instead of", "GPU",
+                   "8 seeds, batch 1"):
+        assert absent not in text, absent
 
 
 def test_each_writer_keeps_to_its_own_section_of_benchmarks_md(tmp_path):

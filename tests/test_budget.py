@@ -205,13 +205,13 @@ def test_a_partial_epoch_is_left_out_of_the_epoch_time():
 def test_progress_counts_the_epochs_a_step_budget_takes_and_the_row_says_its_budget():
     """The executors announce run.epochs; for steps:130 at B = 16 that is ⌈130/90⌉ = 2, the epochs it trains."""
     from studies.spec.config import MeasureSpec
-    from studies.execution.executors import SerialBackend
+    from studies.execution.executors import SerialExecutor
     from studies.execution.worker import RunJob
     from tests.conftest import NO_MEASURE
 
     run = spec(budgets=["steps:130"], hidden=[8]).expand(n_train=N_DIGITS)[0]
     events = []
-    [(_, outcome)] = list(SerialBackend().map([RunJob(run, MeasureSpec.from_dict(NO_MEASURE))], events.append))
+    [(_, outcome)] = list(SerialExecutor().map([RunJob(run, MeasureSpec.from_dict(NO_MEASURE))], events.append))
     start = [e for e in events if e["event"] == "run_start"]
     assert start[0]["epochs"] == 2 == len([e for e in events if e["event"] == "epoch"])
     row = outcome.row

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from studies.engine.models import build_model, count_params
+from studies.engine.models import build_model
 
 SHAPES = {
     "tabular": (13,),
@@ -71,7 +71,7 @@ def test_mlp_is_a_plain_sequential():
     assert [(m.in_features, m.out_features) for m in linears] == [(64, 256), (256, 128), (128, 10)]
     linear = build_model("mlp", (), (30,), 2, seed=0)
     assert [type(m) for m in linear] == [nn.Flatten, nn.Linear]
-    assert count_params(linear) == 30 * 2 + 2
+    assert n_weights(linear) == 30 * 2 + 2
 
 
 def test_mnist1d_cnn_matches_the_reference():
@@ -81,7 +81,7 @@ def test_mnist1d_cnn_matches_the_reference():
     assert [(c.in_channels, c.out_channels, c.kernel_size[0], c.stride[0], c.padding[0]) for c in convs] == \
         [(1, 25, 5, 2, 1), (25, 25, 3, 2, 1), (25, 25, 3, 2, 1)]
     assert model[-1].in_features == 125
-    assert count_params(model) == (25 * 5 + 25) + 2 * (25 * 25 * 3 + 25) + (125 * 10 + 10)
+    assert n_weights(model) == (25 * 5 + 25) + 2 * (25 * 25 * 3 + 25) + (125 * 10 + 10)
 
 
 def test_image_cnn_layout():
@@ -136,3 +136,7 @@ def test_run_model_builds_the_runs_norm():
     model = run_model(run, data)
     assert model[2].ghost == 16 and _same_weights(model, build_model("mlp", (8,), (1, 8, 8), 10, run.seed,
                                                                      norm="ghost", ghost_batch=16))
+
+
+def n_weights(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

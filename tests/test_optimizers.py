@@ -17,8 +17,9 @@ from studies.spec import config
 from studies.spec.config import SpecError, StudySpec
 from studies.engine.optim import Update, make_optimizer
 from studies.spec.optimizers import BETA1, BETA2, EPS, HYPERS, MOMENTUM, TABLE, WEIGHT_DECAY
-from studies.playground import OptimizerSpec, Setup, simulate, slider_key
+from studies.playground import OptimizerSpec, Setup, slider_key
 from studies.surfaces import SURFACES
+from tests.test_playground import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,8 +8,25 @@ import torch
 from studies.spec.config import OPTIMIZERS
 from studies.engine.optim import make_optimizer
 from studies.playground import (OptimizerSpec, Setup, Stepper, batch_noise, examples, explore,
-                                first_small_gradient, last_points, nearest_minimum, noise_rms, simulate)
-from studies.surfaces import SURFACES, kind_of, probe
+                                first_small_gradient, integrate, last_points, noise_rms, schedule_factors)
+from studies.surfaces import SURFACES, Surface, kind_of, probe
+
+
+def simulate(surface: Surface, opt: OptimizerSpec, starts, setup: Setup, seeds=(0,)):
+    """Run ``opt`` from each start (one per seed; a single start is shared) with the batches of ``setup``,
+    one trajectory per seed (the seed draws the batches): the page's `explore` for one optimizer."""
+    setup.check()
+    xi = examples(setup.n_examples, setup.sigma)
+    noise = np.stack([batch_noise(xi, setup.batch, setup.steps, replacement=setup.replacement,
+                                  shuffle=setup.shuffle, seed=s) for s in seeds])
+    return integrate(surface, [opt], np.zeros(len(seeds), int), starts, noise, schedule_factors(setup))
+
+
+def nearest_minimum(surface: Surface, points: np.ndarray) -> np.ndarray:
+    """Index into surface.minima of the minimum nearest to each point (K, 2); -1 for a point that left."""
+    centres = np.asarray(surface.minima, float)
+    d = np.linalg.norm(points[:, None, :] - centres[None], axis=-1)
+    return np.where(np.isfinite(points).all(1), np.nanargmin(np.where(np.isnan(d), np.inf, d), 1), -1)
 
 ODD = dict(beta=0.8, alpha=0.9, beta1=0.85, beta2=0.99, weight_decay=0.05)   # not the defaults: seen passed
 

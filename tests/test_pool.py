@@ -160,7 +160,7 @@ def test_a_killed_worker_fails_its_units_once_and_the_driver_still_finishes_its_
                     killed.append(pid)
     threading.Thread(target=kill_when_busy, daemon=True).start()
     jobs = [RunJob(r, spec.measure) for r in spec.expand(n_train=1437)]
-    out = list(pool.PoolBackend(workers=2).map(jobs, lambda ev: None))
+    out = list(pool.PoolExecutor(workers=2).map(jobs, lambda ev: None))
     ids = [run.run_id for run, _ in out]
     assert killed and sorted(ids) == sorted(j.run.run_id for j in jobs), (killed, len(ids))   # once each
     status = [o.row["status"] for _, o in out]

@@ -27,7 +27,7 @@ def ray_env(home) -> dict:
 
 @pytest.fixture(scope="module")
 def local_ray(tmp_path_factory):
-    from studies.execution.ray_backend import job_runtime_env
+    from studies.execution.ray_executor import job_runtime_env
     saved = {k: os.environ.get(k) for k in ("RAY_AUTH_MODE", "HOME")}
     os.environ.update(RAY_AUTH_MODE="disabled", HOME=str(tmp_path_factory.mktemp("rayhome")))
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env=job_runtime_env())
@@ -87,16 +87,16 @@ def test_a_task_that_raises_or_a_worker_that_dies_is_a_failed_row_retried_next_t
         ["adam B=512 shuffle seed=0 lr=0.001", "sgd B=64 shuffle seed=0 lr=0.1"]
 
 
-def test_backend_options_are_checked():
-    from studies.execution.executors import BackendError, get_backend
+def test_executor_options_are_checked():
+    from studies.execution.executors import ExecutorError, get_executor
     for bad in ({"gpus_per_run": 0}, {"gpus_per_run": 1.5}, {"cpus_per_run": 0}, {"runtime_env": "{x"},
                 {"frobnicate": 1}):
-        with pytest.raises(BackendError):
-            get_backend("ray", **bad)
-    from studies.execution.ray_backend import _reachable
-    with pytest.raises(BackendError, match="cannot reach a Ray cluster"):
+        with pytest.raises(ExecutorError):
+            get_executor("ray", **bad)
+    from studies.execution.ray_executor import _reachable
+    with pytest.raises(ExecutorError, match="cannot reach a Ray cluster"):
         _reachable("127.0.0.1:1")
-    with pytest.raises(BackendError, match="is not HOST:PORT"):
+    with pytest.raises(ExecutorError, match="is not HOST:PORT"):
         _reachable("nonsense")
 
 
@@ -116,18 +116,18 @@ def test_cli_executor_ray_starts_a_local_ray_and_refuses_a_dead_address(tmp_path
 
 def test_resources_and_timing_labels_per_run():
     """One whole GPU per run (timings solo), a fraction only when asked (shared-gpu), CPUs otherwise."""
-    from studies.execution.executors import get_backend
+    from studies.execution.executors import get_executor
     run = StudySpec.from_dict(SPEC).expand(n_train=1437, device="cuda")[0]
-    assert get_backend("ray")._options(run) == ({"num_cpus": 1, "num_gpus": 1}, "solo")
-    assert get_backend("ray", gpus_per_run=0.25)._options(run) == ({"num_cpus": 1, "num_gpus": 0.25}, "shared-gpu")
+    assert get_executor("ray")._options(run) == ({"num_cpus": 1, "num_gpus": 1}, "solo")
+    assert get_executor("ray", gpus_per_run=0.25)._options(run) == ({"num_cpus": 1, "num_gpus": 0.25}, "shared-gpu")
     cpu_run = StudySpec.from_dict(SPEC).expand(n_train=1437, device="cpu")[0]
-    assert get_backend("ray", cpus_per_run=2)._options(cpu_run) == ({"num_cpus": 2, "num_gpus": 0}, "shared-cpu")
+    assert get_executor("ray", cpus_per_run=2)._options(cpu_run) == ({"num_cpus": 2, "num_gpus": 0}, "shared-cpu")
 
 
 def test_a_local_rays_token_is_made_private_and_a_link_is_left_alone(tmp_path):
     """Ray 2.60 writes ~/.ray/auth_token world-readable (0644); its token auth is what guards a local Ray's ports,
-    which listen on every interface, so the backend makes the file the owner's only (a link is never followed)."""
-    from studies.execution.ray_backend import private_token
+    which listen on every interface, so the executor makes the file the owner's only (a link is never followed)."""
+    from studies.execution.ray_executor import private_token
     token = tmp_path / "auth_token"
     token.write_text("secret")
     token.chmod(0o644)

@@ -155,3 +155,19 @@ def test_a_failed_run_without_epochs_is_a_row_not_a_file_set_aside(tmp_path):
     row = store.complete_run(rid)
     assert row is not None and row.status.iloc[0] == "failed"
     assert store.corrupt_files() == [] and store.problems == []
+
+
+def test_process_state_is_one_answer_for_every_caller():
+    """The one "is this process alive" rule (atomic.process_state): the sweep keeps a temporary file unless its
+    writer is gone, the job manager adopts only its own processes, a pool worker ends when its driver is gone."""
+    import os
+    import subprocess
+    import sys
+    from studies.storage.atomic import process_state
+    assert process_state(os.getpid()) == "ours"
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert process_state(child.pid) == "gone"   # reaped: no such process
+    for bad in (0, -1, True, None, "123", 2**80):
+        assert process_state(bad) == "gone", bad
+    assert process_state(1) == ("ours" if os.geteuid() == 0 else "other")   # init: another user's unless root

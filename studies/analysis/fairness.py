@@ -99,7 +99,8 @@ def pruned_line(runs: pd.DataFrame) -> str:
 
 
 def compared_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """The runs a batch-size comparison uses: the best-lr ones (all of them when there is no best_lr)."""
+    """The runs a batch-size comparison uses: the best-lr ones (all of them when best_lr cannot be told)."""
+    runs = ensure_best_lr(runs)
     if "best_lr" in runs.columns and len(runs):
         return runs[runs.best_lr.fillna(False).astype(bool)]
     return runs
@@ -130,6 +131,12 @@ def with_best_lr(runs: pd.DataFrame) -> pd.DataFrame:
     if runs.empty or not set(GROUP + ["lr", "status"]) <= set(runs.columns):
         return runs
     return runs.assign(best_lr=best_lr(runs))
+
+
+def ensure_best_lr(runs: pd.DataFrame) -> pd.DataFrame:
+    """``runs`` with its best_lr column as stored (the runner writes it), or computed (with_best_lr) for a table
+    without one: a study written before best_lr, or assembled from its runs' own files by the store."""
+    return runs if "best_lr" in runs.columns else with_best_lr(runs)
 
 
 # ---------------------------------------------------------------- matched fit

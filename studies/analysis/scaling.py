@@ -22,7 +22,7 @@ from scipy import optimize, stats
 
 from ..spec.config import SHUFFLE_LABELS
 from ..i18n import Markdown, t
-from .fairness import GROUP, fitted
+from .fairness import GROUP, ensure_best_lr, fitted
 from .intervals import LEVEL
 
 # Regimes by where S(B) sits: within 10 % of perfect scaling below B_crit/10, within 10 % of S_min above
@@ -129,6 +129,7 @@ def steps_points(runs: pd.DataFrame, *, best_only: bool = True) -> pd.DataFrame:
     False), one row each with optimizer, shuffle, batch_size, lr, seed, steps."""
     if runs.empty or "reached_target" not in runs.columns:
         return pd.DataFrame(columns=["optimizer", "shuffle", "batch_size", "lr", "seed", "steps"])
+    runs = ensure_best_lr(runs) if best_only else runs
     ok = fitted(runs) & runs.reached_target.fillna(False).astype(bool)
     if best_only and "best_lr" in runs.columns:
         ok &= runs.best_lr.fillna(False).astype(bool)
@@ -153,13 +154,6 @@ def fit_study(runs: pd.DataFrame) -> list[dict]:
         out.append({"optimizer": opt, "shuffle": bool(sh), **fit.to_dict(), "lr_tuned": tuned,
                     "lr": lrs[0] if len(lrs) == 1 else None})
     return out
-
-
-def fits_frame(fits: list[dict] | None) -> pd.DataFrame:
-    """A fit list as a table (empty with the columns when there is none)."""
-    cols = ["optimizer", "shuffle", "s_min", "b_crit", "b_crit_low", "b_crit_high", "beyond", "n_points",
-            "n_batch_sizes", "rmse_log", "converged", "lr_tuned", "lr"]
-    return pd.DataFrame(fits or [], columns=cols)
 
 
 def bound(value) -> float:

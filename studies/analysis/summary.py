@@ -7,7 +7,7 @@ import pandas as pd
 
 from . import conclusions
 from ..measures import measures
-from .fairness import compared_runs, held_equal, matched_fit, pruned_line
+from .fairness import compared_runs, ensure_best_lr, held_equal, matched_fit, pruned_line
 from .scaling import describe_fit, fit_study
 
 OUTCOMES = ("test_acc", "gap_acc")   # the differences the note judges, before the registry's measures with a `note`
@@ -48,6 +48,7 @@ def closing_note(runs: pd.DataFrame, epochs: pd.DataFrame | None = None) -> str:
     B_crit and the smallest → largest batch differences, all from the comparable runs."""
     if runs.empty:
         return ""
+    runs = ensure_best_lr(runs)
     shown = compared_runs(runs)
     check = matched_fit(shown)
     head = (f"matched fit: {check.summary()}" if check.matched else f"NOT at a matched fit: {check.message}")

@@ -23,9 +23,8 @@ import math
 import pandas as pd
 
 from ..i18n import t
-from ..measures import LAMBDA_MAX
+from ..measures import LAMBDA_MAX, ZERO_CUT   # |λ| ≤ ZERO_CUT·max|λ| counts as zero (the measures' own cut)
 
-ZERO_CUT = 1e-3         # |λ| ≤ ZERO_CUT·max|λ| counts as zero (also the minimum ratio's cut, measures/hessian.py)
 STATIONARY_FRAC = 1e-2  # ‖g‖ ≤ 1 % of ‖g₀‖: about zero
 VERDICTS = ("negative", "saddle", "no_negative", "unresolved", "unmeasured")
 

@@ -1,5 +1,6 @@
 """The Curvature page's charts: B_simple and λ_max over training (with the optimizer's stability threshold),
-the Hessian's spectral density, and the ranking of the measures that predict the gap. DataFrame in, altair chart out; no torch, no streamlit (as charts.py)."""
+the Hessian's spectral density, and the ranking of the measures that predict the gap. DataFrame in, altair
+chart out; no torch, no streamlit (as every module of charts/)."""
 from __future__ import annotations
 
 import math

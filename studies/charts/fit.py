@@ -15,7 +15,7 @@ import pandas as pd
 from ..spec.config import SHUFFLE_LABELS
 from ..i18n import t
 from .common import OPTIMIZER_COLORS, _powers_of_two, label
-from ..analysis.fairness import censored_steps
+from ..analysis.fairness import censored_steps, ensure_best_lr
 from ..analysis.scaling import REGIME_FACTOR, b_crit_text, steps_points
 
 REGIME_COLORS = {"perfect scaling": "#59a14f", "diminishing returns": "#edc948", "no further gain": "#e15759"}
@@ -24,7 +24,7 @@ REGIME_COLORS = {"perfect scaling": "#59a14f", "diminishing returns": "#edc948",
 def lr_grid(runs: pd.DataFrame, value: str) -> pd.DataFrame:
     """One cell per (optimizer, batch_size, lr): the median ``value`` over the seeds that reached the fit
     (steps: only those that reached the target), how many did, and whether the cell is the best lr."""
-    df = runs.copy()
+    df = ensure_best_lr(runs).copy()
     done = df.status == "done"
     reached = df.reached_target.fillna(False).astype(bool) if "reached_target" in df else pd.Series(False, df.index)
     use = done & reached if value in ("steps", "epochs") else done

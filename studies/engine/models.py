@@ -70,11 +70,6 @@ def _sequence_cnn(hidden, input_shape, n_classes, norm, ghost_batch) -> nn.Seque
     return nn.Sequential(*features, nn.Flatten(), *_head(25 * length, hidden, n_classes, norm, ghost_batch))
 
 
-def count_params(model: nn.Module) -> int:
-    """Number of weights (every parameter tensor's elements)."""
-    return sum(p.numel() for p in model.parameters())
-
-
 def build_model(name: str, hidden: tuple[int, ...], input_shape: tuple[int, ...], n_classes: int,
                 seed: int, *, norm: str = "none", ghost_batch: int = 0) -> nn.Module:
     """A freshly initialised model on the CPU; the same arguments always give the same weights."""

@@ -82,7 +82,7 @@ class RunLocks:
 
 def claimed_map(locks: RunLocks, jobs: Iterable[tuple], run_jobs: Callable, emit: Callable,
                 finished: Callable, poll_s: float = 0.5) -> Iterator[tuple[object, object]]:
-    """Run ``jobs`` (worker.RunJob: anything with a ``.run``) through ``run_jobs(jobs, emit)`` — a backend's
+    """Run ``jobs`` (worker.RunJob: anything with a ``.run``) through ``run_jobs(jobs, emit)`` — an executor's
     ``map`` — holding each run's lock while it runs.
 
     Yields ``(run, outcome)`` for each job run here (the lock is released when the caller asks for the next

@@ -32,6 +32,7 @@ from ..engine.stacked import stack_key, stacks, train_stacked
 from ..engine.models import run_model
 from .worker import (RunJob, RunOutcome, cpu_budget, cpu_threads_for, execute_run, failed_outcome, measure_id_of,
                      training_probe)
+from ..storage.atomic import process_state
 from .timing import Timing, timing_columns, best_stack, time_configs, timing_key
 
 POOL_MIN_WORK_S = 3.0   # estimated one-thread work below which a worker saves < ~1 s (its first unit pays
@@ -202,9 +203,7 @@ def _init_worker(events, claimed, driver_pid: int, board=None) -> None:
     def watch():   # a worker whose driver died (killed, not stopped) ends instead of training on
         while True:
             time.sleep(1.0)
-            try:
-                os.kill(driver_pid, 0)
-            except ProcessLookupError:
+            if process_state(driver_pid) == "gone":
                 os._exit(1)
     threading.Thread(target=watch, daemon=True).start()
 
@@ -234,7 +233,7 @@ def _stop(ex: ProcessPoolExecutor) -> None:
     ex.shutdown(wait=False, cancel_futures=True)
 
 
-class PoolBackend:
+class PoolExecutor:
     """The pool executor, using every core: stacks, a worker pool for small batches, solo large batches."""
 
     def __init__(self, workers: int | None = None, stack: bool = True):

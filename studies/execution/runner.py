@@ -1,7 +1,7 @@
-"""Run a study (the driver): expand the grid, skip what the store already has, hand the rest to a backend as
+"""Run a study (the driver): expand the grid, skip what the store already has, hand the rest to an executor as
 RunJobs, and store each RunOutcome as it comes back.
 
-Runs execute in worker.py (``execute_run``, no store access) wherever the backend puts them; this process
+Runs execute in worker.py (``execute_run``, no store access) wherever the executor puts them; this process
 stays the single writer of the store.
 """
 from __future__ import annotations
@@ -16,7 +16,9 @@ import pandas as pd
 import torch
 
 from ..spec.budget import targeted
-from .executors import get_backend
+from .executors import get_executor
+from ..analysis.fairness import with_best_lr
+from .. import measures
 from ..spec.config import MeasureSpec, RunSpec, StudySpec
 from ..engine.data import load_dataset
 from ..engine.device import resolve_device
@@ -59,7 +61,7 @@ def interpolate_pair(small: RunSpec, large: RunSpec, state_a, state_b, measure: 
 
 def plan_study(spec: StudySpec, device: str | None = None, resolve=None) -> tuple[list[RunSpec], torch.device]:
     """The study's RunSpecs on the resolved device (loads the data set once to know its size); ``resolve``
-    is the backend's device rule where runs train elsewhere (Ray: a GPU when the cluster has one)."""
+    is the executor's device rule where runs train elsewhere (Ray: a GPU when the cluster has one)."""
     check_fits(spec)   # before loading anything: the spec alone tells a 10⁷ × 10⁵ data set or a 4 × 65,536 MLP
     dev = (resolve or resolve_device)(device or spec.device)
     data = load_dataset(spec.dataset, spec.data, "cpu")
@@ -74,7 +76,9 @@ def plan_study(spec: StudySpec, device: str | None = None, resolve=None) -> tupl
 # all other measurements together, and answer questions about a configuration (what its minimum looks like, which
 # measures survive a reparametrisation): each is made once per configuration, the surface on its lowest seed and
 # the audit on its next one (the same run when there is one seed), so seeds training side by side share the cost.
-PER_CONFIGURATION = ("landscape_2d", "rescale_audit")
+def per_configuration() -> tuple[str, ...]:
+    """The switches of such views (the measure registry's `per_configuration`): landscape_2d, rescale_audit."""
+    return tuple(s.name for s in measures.switches() if s.per_configuration)
 
 
 def view_runs(runs: list) -> dict[str, set[str]]:
@@ -85,7 +89,7 @@ def view_runs(runs: list) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for members in by_config.values():
         members.sort(key=lambda r: r.seed)
-        for i, view in enumerate(PER_CONFIGURATION):
+        for i, view in enumerate(per_configuration()):
             out.setdefault(members[i % len(members)].run_id, set()).add(view)
     return out
 
@@ -93,7 +97,7 @@ def view_runs(runs: list) -> dict[str, set[str]]:
 def per_run_measure(measure: MeasureSpec, run, views: dict[str, set[str]]) -> MeasureSpec:
     """The study's MeasureSpec for ``run``: of the per-configuration views, only those assigned to it."""
     mine = views.get(run.run_id, set())
-    off = {k: False for k in PER_CONFIGURATION if getattr(measure, k) and k not in mine}
+    off = {k: False for k in per_configuration() if getattr(measure, k) and k not in mine}
     if not off:
         return measure
     return dataclasses.replace(measure, **off)   # MeasureSpec takes its switches as keywords too
@@ -108,8 +112,8 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
     store = open_store(store)
     store.sweep_tmp()   # temporary files a killed writer left behind
     emit = progress or (lambda event: None)
-    backend = get_backend(executor, **executor_options)
-    runs, dev = plan_study(spec, device, getattr(backend, "resolve_device", None))
+    runs_on = get_executor(executor, **executor_options)
+    runs, dev = plan_study(spec, device, getattr(runs_on, "resolve_device", None))
     sid = spec.study_id
     mid = measure_id_of(spec.measure)
     run_ids = [r.run_id for r in runs]
@@ -171,7 +175,10 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
         nonlocal last_write
         if force or time.monotonic() - last_write > 2.0:
             order = run_ids + ["__interpolation__"]
-            store.write_tables(sid, {k: [v[rid] for rid in order if rid in v] for k, v in tables.items()})
+            parts = {k: [v[rid] for rid in order if rid in v and v[rid] is not None] for k, v in tables.items()}
+            if parts["runs"]:   # best_lr over every run so far (analysis decides it; the store stores it)
+                parts["runs"] = [with_best_lr(pd.concat(parts["runs"], ignore_index=True))]
+            store.write_tables(sid, parts)
             last_write = time.monotonic()
 
     jobs = []
@@ -183,7 +190,7 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
                            board=board))
     failed = 0
     # a lock per run: a run another live driver is training is waited for and read back (outcome None)
-    claimed = claimed_map(RunLocks(store.root), jobs, backend.map, emit, finished=lambda r: all(stored(r)))
+    claimed = claimed_map(RunLocks(store.root), jobs, runs_on.map, emit, finished=lambda r: all(stored(r)))
     try:
         for i, (run, outcome) in enumerate(claimed):
             if outcome is None:

@@ -1,8 +1,8 @@
 """The worker side of a study: one run job in, one RunOutcome out, with no store access.
 
-Whatever executes runs — this process (the serial backend), a pool process (pool.py), a Ray task
-(ray_backend.py) — calls ``execute_run`` here and hands the RunOutcome back to the driver (runner.py), which
-alone writes the store. This module never imports the driver or a backend, so every backend can import it.
+Whatever executes runs — this process (the serial executor), a pool process (pool.py), a Ray task
+(ray_executor.py) — calls ``execute_run`` here and hands the RunOutcome back to the driver (runner.py), which
+alone writes the store. This module never imports the driver or an executor, so every executor can import it.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from ..engine import sweeps
 
 @dataclass
 class RunJob:
-    """One run for a backend: train and measure it, or (``train=False``) only measure stored ``weights``."""
+    """One run for an executor: train and measure it, or (``train=False``) only measure stored ``weights``."""
 
     run: RunSpec
     measure: MeasureSpec

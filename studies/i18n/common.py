@@ -1,4 +1,4 @@
-"""The dashboard's strings: key -> (English, 中文). Data only; see i18n.py. Grouped by page, keys prefixed
+"""The dashboard's strings: key -> (English, 中文). Data only; `t` is in __init__.py. Grouped by page, keys prefixed
 by the page (nav., frame., home., form., jobs., speed., gen., sharp., cmp., chart., how.)."""
 
 CATALOGUE: dict[str, tuple[str, str]] = {
@@ -337,3 +337,7 @@ CATALOGUE.update(WATCH)
 from .papers import PAPERS  # noqa: E402 - the noise-scale view and the paper templates
 
 CATALOGUE.update(PAPERS)
+
+from .measures import MEASURES  # noqa: E402 - each measure's how-it-is-measured line and captions
+
+CATALOGUE.update(MEASURES)

@@ -1,5 +1,5 @@
 """The Curvature page's strings (pages/8_Curvature.py) and the New-study form's optimizer hyperparameters:
-key -> (English, 中文). Data only; merged into the catalogue by _catalogue.py."""
+key -> (English, 中文). Data only; merged into the catalogue by common.py."""
 
 CURVATURE: dict[str, tuple[str, str]] = {
     "nav.Curvature": ("Curvature", "曲率"),

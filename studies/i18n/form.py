@@ -1,4 +1,4 @@
-"""The New-study page's strings: key -> (English, 中文). Data only; merged into the catalogue by _catalogue.py."""
+"""The New-study page's strings: key -> (English, 中文). Data only; merged into the catalogue by common.py."""
 
 FORM = {
     "form.toml": ("Start from a spec (TOML, at most {kib} KiB)", "从研究配置（TOML，最大 {kib} KiB）开始"),

@@ -1,5 +1,5 @@
-"""The Playground page's strings (pages/7_Playground.py, studies/charts_playground.py): key -> (English, 中文).
-Data only; merged into the catalogue by _catalogue.py."""
+"""The Playground page's strings (pages/7_Playground.py, studies/charts/playground.py): key -> (English, 中文).
+Data only; merged into the catalogue by common.py."""
 
 PLAYGROUND: dict[str, tuple[str, str]] = {
     "pg.surface": ("Surface", "曲面"),

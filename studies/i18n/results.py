@@ -1,5 +1,5 @@
 """The results pages' strings (Speed, Generalization, Sharpness): labels, chart captions and the "How it is
-measured" texts. key -> (English, 中文). Data only; merged into the catalogue by _catalogue.py."""
+measured" texts. key -> (English, 中文). Data only; merged into the catalogue by common.py."""
 
 RESULTS = {
     # ---- Speed
@@ -191,22 +191,22 @@ RESULTS = {
                    "表中），再运行一次：已完成的训练会被复用。"),
     "caption.sharpness_eps": ("ε-sharpness (Keskar Metric 2.1, % of 1 + loss) against batch size (log₂ axis): the "
                               "largest train-loss rise within the box |y_i| ≤ ε·(|θ_i| + 1), ε = {eps}, found by "
-                              "L-BFGS-B in {iters} iterations on {sample} training examples.",
+                              "L-BFGS-B in {lbfgs_iters} iterations on {sample} training examples.",
                               "ε-尖锐度（Keskar 指标 2.1，以 1 + 损失的百分比计）随批大小（log₂ 轴）变化：在盒子 "
-                              "|y_i| ≤ ε·(|θ_i| + 1)（ε = {eps}）内训练损失的最大升幅，用 L-BFGS-B 迭代 {iters} 次、"
+                              "|y_i| ≤ ε·(|θ_i| + 1)（ε = {eps}）内训练损失的最大升幅，用 L-BFGS-B 迭代 {lbfgs_iters} 次、"
                               "在 {sample} 个训练样本上求得。"),
     "caption.sharpness_rand": ("Random sharpness (loss units) against batch size (log₂ axis): the mean antithetic "
-                               "train-loss rise (f(θ+σd) + f(θ−σd))/2 − f(θ) over {m} filter-normalised random "
-                               "directions of relative size σ = {sigma} (Li et al. 2018), on {sample} training "
+                               "train-loss rise (f(θ+σd) + f(θ−σd))/2 − f(θ) over {random_directions} filter-normalised random "
+                               "directions of relative size σ = {random_sigma} (Li et al. 2018), on {sample} training "
                                "examples; error bars: ±1 standard error over the directions.",
-                               "随机尖锐度（损失单位）随批大小（log₂ 轴）变化：沿 {m} 个滤波器归一化、相对大小 σ = {sigma} "
+                               "随机尖锐度（损失单位）随批大小（log₂ 轴）变化：沿 {random_directions} 个滤波器归一化、相对大小 σ = {random_sigma} "
                                "的随机方向的对称训练损失升幅 (f(θ+σd) + f(θ−σd))/2 − f(θ) 的均值（Li 等 2018），在 {sample} "
                                "个训练样本上计算；误差棒：方向间的 ±1 标准误。"),
     "caption.sharpness_sam": ("SAM sharpness, curvature part (loss units) against batch size (log₂ axis): "
-                              "f(θ + ρĝ) − f(θ) − ρ|g| ≈ ½ρ²·ĝᵀHĝ, ĝ = g/|g|, ρ = {rho}, averaged over chunks of "
-                              "m = {chunk} examples (Foret et al. 2021); the first-order term ρ|g| is subtracted.",
+                              "f(θ + ρĝ) − f(θ) − ρ|g| ≈ ½ρ²·ĝᵀHĝ, ĝ = g/|g|, ρ = {sam_rho}, averaged over chunks of "
+                              "m = {sam_m} examples (Foret et al. 2021); the first-order term ρ|g| is subtracted.",
                               "SAM 尖锐度的曲率部分（损失单位）随批大小（log₂ 轴）变化：f(θ + ρĝ) − f(θ) − ρ|g| ≈ "
-                              "½ρ²·ĝᵀHĝ，ĝ = g/|g|，ρ = {rho}，在每块 m = {chunk} 个样本上平均（Foret 等 2021）；"
+                              "½ρ²·ĝᵀHĝ，ĝ = g/|g|，ρ = {sam_rho}，在每块 m = {sam_m} 个样本上平均（Foret 等 2021）；"
                               "已减去一阶项 ρ|g|。"),
     "caption.hessian_top_eig": ("Largest Hessian eigenvalue λ_max of the train loss (loss / weight², linear scale) "
                                 "against batch size (log₂ axis), by Lanczos on Hessian-vector products (error bars: its error bound) over "
@@ -234,38 +234,6 @@ RESULTS = {
                               "et al. 2017, Figure 3).",
                               "沿 (1 − α)·θ_small + α·θ_large 的损失（左）与准确率（右）：α = 0 为小批解，α = 1 为大批解；"
                               "实线为训练，虚线为测试（Keskar 等 2017，图 3）。"),
-    "how.sharpness": (
-        "All measurements use a fixed, seeded sample of training examples and the trained weights θ; none "
-        "retrains.\n\n"
-        "- **ε-sharpness** (Keskar et al. 2017, *On Large-Batch Training for Deep Learning*, Metric 2.1): "
-        "φ = 100 · (max over y in C_ε of f(θ + y) − f(θ)) / (1 + f(θ)), with the box "
-        "C_ε = {y : |y_i| ≤ ε·(|θ_i| + 1)}; the max by L-BFGS-B.\n"
-        "- **Random sharpness**: mean of f(θ + σ·d) − f(θ) over filter-normalised random directions d (Li et al. "
-        "2018, *Visualizing the Loss Landscape of Neural Nets*).\n"
-        "- **SAM sharpness**, its curvature part: f(θ + ρ·ĝ) − f(θ) − ρ|g| ≈ ½ρ²·ĝᵀHĝ, with g the gradient and "
-        "ĝ = g/|g|, averaged over chunks of m examples (Foret et al. 2021, *Sharpness-Aware Minimization*). The "
-        "first-order term ρ|g| is subtracted: away from a stationary point it dominates the raw rise, which then "
-        "ranks runs by their gradient norm, not their sharpness (the raw rise is the column sharpness_sam_raw).\n"
-        "- **λ_max, λ_min and trace** of the Hessian: Lanczos (both ends, each with its error bound) and the exact "
-        "trace (MLPs) or Hutchinson's estimator, on Hessian-vector products (no Hessian is formed).\n"
-        "- **B_simple**: the gradient noise scale tr(Σ)/|G|² (McCandlish et al. 2018), one number per study: each "
-        "comparable run's geometric mean over its training probes (epoch 0 to the end), then the geometric mean "
-        "over runs with a 95 % bootstrap interval; the dotted rule. It is a proxy for the critical batch size; "
-        "**B_crit** itself is the S(B) fit on Generalization.\n"
-        "- **Means and bands** use only the compared runs at the study's fit; the band is the 95 % t-interval "
-        "of the mean over seeds.",
-        "所有测量都使用固定、带种子的训练样本和训练好的权重 θ；不会重新训练。\n\n"
-        "- **ε-尖锐度**（Keskar 等 2017，*On Large-Batch Training for Deep Learning*，指标 2.1）："
-        "φ = 100 · (在 C_ε 内 f(θ + y) 的最大值 − f(θ)) / (1 + f(θ))，盒子 C_ε = {y : |y_i| ≤ ε·(|θ_i| + 1)}；"
-        "最大值由 L-BFGS-B 求得。\n"
-        "- **随机尖锐度**：沿滤波器归一化随机方向 d 的 f(θ + σ·d) − f(θ) 的平均值（Li 等 2018，*Visualizing the "
-        "Loss Landscape of Neural Nets*）。\n"
-        "- **SAM 尖锐度**（其曲率部分）：f(θ + ρ·ĝ) − f(θ) − ρ|g| ≈ ½ρ²·ĝᵀHĝ，g 为梯度，ĝ = g/|g|，在每块 m 个"
-        "样本上平均（Foret 等 2021，*Sharpness-Aware Minimization*）。减去一阶项 ρ|g|：远离驻点时它主导原始升幅，"
-        "使排序只反映梯度范数而非尖锐度（原始升幅见列 sharpness_sam_raw）。\n"
-        "- Hessian 的 **λ_max、λ_min 与迹**：基于 Hessian-向量积的 Lanczos（两端，各带误差界）与精确迹（MLP）或 Hutchinson 估计（不构造 Hessian 矩阵）。\n"
-        "- **B_simple**：梯度噪声尺度 tr(Σ)/|G|²（McCandlish 等 2018），每个研究一个数：每个可比运行在其训练探测点"
-        "（第 0 轮到结束）上的几何平均，再对运行取几何平均，附 95 % 自助法区间；即点线。它是临界批大小的代理；"
-        "**B_crit** 本身是 Generalization 页上的 S(B) 拟合。\n"
-        "- **均值与区间带**只用达到研究拟合的比较运行；带为种子均值的 95 % t 区间。"),
+    "how.sharpness": ("All measurements use a fixed, seeded sample of training examples and the trained weights θ; none retrains.\n\n- **Means and bands** use only the compared runs at the study's fit; the band is the 95 % t-interval of the mean over seeds.",
+                      '所有测量都使用固定、带种子的训练样本和训练好的权重 θ；不会重新训练。\n\n- **均值与区间带**只用达到研究拟合的比较运行；带为种子均值的 95 % t 区间。'),
 }

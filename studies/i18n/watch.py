@@ -29,10 +29,10 @@ WATCH: dict[str, tuple[str, str]] = {
     "caption.sharpness_adaptive": (
         "Adaptive sharpness (% of 1 + loss) against batch size (log₂ axis): Keskar's φ over the box "
         "|y_i| ≤ ε·|θ_i|, ε = {adaptive_eps}, each weight moved by at most that share of itself (Kwon et al. 2021), "
-        "by L-BFGS-B in {iters} iterations on {sample} training examples. Unlike ε-sharpness it does not change "
+        "by L-BFGS-B in {lbfgs_iters} iterations on {sample} training examples. Unlike ε-sharpness it does not change "
         "when a layer is scaled by α and the next by 1/α.",
         "自适应尖锐度（以 1 + 损失的百分比计）随批大小（log₂ 轴）变化：在盒子 |y_i| ≤ ε·|θ_i|（ε = {adaptive_eps}）"
-        "内 Keskar 的 φ，每个权重最多移动其自身的这一比例（Kwon 等 2021），用 L-BFGS-B 迭代 {iters} 次、在 {sample} "
+        "内 Keskar 的 φ，每个权重最多移动其自身的这一比例（Kwon 等 2021），用 L-BFGS-B 迭代 {lbfgs_iters} 次、在 {sample} "
         "个训练样本上求得。与 ε-尖锐度不同，一层乘以 α、下一层乘以 1/α 时它不变。"),
     # ---- the 2-D landscape (Sharpness page)
     "sharp.surface": ("2-D loss landscape, small and large batch", "二维损失地形：小批与大批"),
@@ -117,29 +117,6 @@ WATCH: dict[str, tuple[str, str]] = {
     "audit.yes": ("yes", "是"),
     "audit.no": ("no", "否"),
     # ---- "How it is measured"
-    "how.watch": (
-        "- **Adaptive sharpness** (Kwon et al. 2021, *ASAM*; the ℓ∞ form of Andriushchenko et al. 2023): "
-        "Keskar's φ over the box |y_i| ≤ ε·|θ_i| (no +1), maximised by L-BFGS-B in the coordinates z = y/|θ|. "
-        "Scaling a ReLU layer by α and the next by 1/α leaves f the same function of z, so the number does not "
-        "move (the rescaling audit on Curvature checks it).\n"
-        "- **λ_max over training**: Lanczos on the first 512 examples of the measurement sample at epoch 0, 1, "
-        "4, 16, 64, … and the last, each probe starting from the previous probe's top Ritz vector, stopped at a "
-        "residual bound of 3 % of λ_max; the line is the optimizer's stability threshold 2/η (SGD), (2+2β)/η "
-        "(heavy-ball momentum), (2+2β)/((1+2β)η) (Nesterov).\n"
-        "- **2-D landscape** (Li et al. 2018): f(θ + α·d₁ + β·d₂) on a 21×21 grid over ±1, d₁ and d₂ random with "
-        "each filter scaled to the norm of the same filter of θ (biases unperturbed), drawn with the same seed "
-        "for every run, evaluated in batched forward passes on the measurement sample.\n"
-        "- **Rescaling audit** (Dinh et al. 2017): layer l × α, layer l + 1 × 1/α (α = 10); the logits' max "
-        "difference, then every measure again and its ratio rescaled/original. Models with normalisation layers "
-        "are refused (they divide the scale out: the copy would be another function).",
-        "- **自适应尖锐度**（Kwon 等 2021，*ASAM*；Andriushchenko 等 2023 的 ℓ∞ 形式）：在盒子 |y_i| ≤ ε·|θ_i|"
-        "（不加 1）内 Keskar 的 φ，在坐标 z = y/|θ| 中用 L-BFGS-B 求最大值。把一个 ReLU 层乘以 α、下一层乘以 1/α 后，"
-        "f 作为 z 的函数不变，所以该数值不变（曲率页的重缩放审查会检验）。\n"
-        "- **训练过程中的 λ_max**：在第 0、1、4、16、64……轮及最后一轮，用 Lanczos 在测量样本的前 512 个样本上求得，"
-        "每次从上一次的最大 Ritz 向量出发，残差界达到 λ_max 的 3 % 即停止；虚线为优化器的稳定性阈值 2/η（SGD）、"
-        "(2+2β)/η（重球动量）、(2+2β)/((1+2β)η)（Nesterov）。\n"
-        "- **二维地形**（Li 等 2018）：在 ±1 范围 21×21 网格上的 f(θ + α·d₁ + β·d₂)，d₁、d₂ 为随机方向，每个滤波器"
-        "缩放到 θ 同一滤波器的范数（偏置不扰动），所有运行用同一种子抽取，在测量样本上以批量前向计算。\n"
-        "- **重缩放审查**（Dinh 等 2017）：第 l 层 × α、第 l + 1 层 × 1/α（α = 10）；先报告 logits 的最大差，"
-        "再重新测量每个量并给出比值（重缩放后/原值）。含归一化层的模型会被拒绝（它们会把尺度除掉：副本将是另一个函数）。"),
+    "how.watch": ("- **λ_max over training**: Lanczos on the first 512 examples of the measurement sample at epoch 0, 1, 4, 16, 64, … and the last, each probe starting from the previous probe's top Ritz vector, stopped at a residual bound of 3 % of λ_max; the line is the optimizer's stability threshold 2/η (SGD), (2+2β)/η (heavy-ball momentum), (2+2β)/((1+2β)η) (Nesterov).\n- **2-D landscape** (Li et al. 2018): f(θ + α·d₁ + β·d₂) on a 21×21 grid over ±1, d₁ and d₂ random with each filter scaled to the norm of the same filter of θ (biases unperturbed), drawn with the same seed for every run, evaluated in batched forward passes on the measurement sample.\n- **Rescaling audit** (Dinh et al. 2017): layer l × α, layer l + 1 × 1/α (α = 10); the logits' max difference, then every measure again and its ratio rescaled/original. Models with normalisation layers are refused (they divide the scale out: the copy would be another function).",
+                  '- **训练过程中的 λ_max**：在第 0、1、4、16、64……轮及最后一轮，用 Lanczos 在测量样本的前 512 个样本上求得，每次从上一次的最大 Ritz 向量出发，残差界达到 λ_max 的 3 % 即停止；虚线为优化器的稳定性阈值 2/η（SGD）、(2+2β)/η（重球动量）、(2+2β)/((1+2β)η)（Nesterov）。\n- **二维地形**（Li 等 2018）：在 ±1 范围 21×21 网格上的 f(θ + α·d₁ + β·d₂)，d₁、d₂ 为随机方向，每个滤波器缩放到 θ 同一滤波器的范数（偏置不扰动），所有运行用同一种子抽取，在测量样本上以批量前向计算。\n- **重缩放审查**（Dinh 等 2017）：第 l 层 × α、第 l + 1 层 × 1/α（α = 10）；先报告 logits 的最大差，再重新测量每个量并给出比值（重缩放后/原值）。含归一化层的模型会被拒绝（它们会把尺度除掉：副本将是另一个函数）。'),
 }

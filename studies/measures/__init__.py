@@ -25,6 +25,20 @@ COSTS = ("cheap", "moderate", "costly")  # a few HVPs / tens of HVPs / ≥ 40 HV
 
 
 @dataclass(frozen=True)
+class Param:
+    """A number of the [measure] table that tunes an estimator: its default and range, written once (MeasureSpec
+    reads, checks and hashes it from here)."""
+
+    name: str
+    default: int | float           # an int default makes an integer parameter
+    low: float
+    high: float
+    low_open: bool = False         # a float above `low`, never at it
+    odd: bool = False              # an odd count (a grid with its centre)
+    quiet: bool = False            # left out of the spec's identity at its default: adding it changed no stored id
+
+
+@dataclass(frozen=True)
 class Switch:
     """A key of the [measure] table that turns estimators on: a checkbox, or a list of values (one column each,
     [] turns it off) shown as a text field."""
@@ -35,6 +49,10 @@ class Switch:
     group: int = 0                 # the New-study page's column for a checkbox (0 sharpness, 1 curvature, 2 other)
     bounds: tuple[float, float] = (0.0, 1.0)   # a list switch's values: above the first, at most the second
     quiet: bool = False            # left out of the spec's identity while off: adding it changed no stored id
+    params: tuple[Param, ...] = ()  # the parameters that tune what it turns on
+    per_configuration: bool = False  # a view made once per configuration (on one of its seeds), not per run
+    hvps: Callable[[object], float] = lambda m: 0   # its cost while on, in Hessian-vector products (or loss
+                                   # evaluations of that cost) on the sample, under MeasureSpec m: the estimate's model
 
     @property
     def listed(self) -> bool:
@@ -48,7 +66,7 @@ class Measure:
     column: str
     companions: tuple[str, ...]    # further columns it writes; "_se" stands for column + "_se"
     switches: tuple[str, ...]      # the [measure] keys that make it measured (any one of them)
-    compute: str                   # its estimator "module:function"; the function's name names <name>_time_s
+    compute: str                   # its estimator "module:measure_<name>", beside its maths; <name> names <name>_time_s
     label: str                     # catalogue key of its axis and legend name
     unit: str
     sign: int = 0                  # expected sign vs the gap gap_acc: +1 sharper/more curved → larger gap
@@ -59,53 +77,90 @@ class Measure:
     cost: str = "cheap"
 
     @property
+    def caption_key(self) -> str:
+        """Its caption's catalogue key; the text may name any MeasureSpec parameter (`caption` below)."""
+        return f"caption.{self.column}"
+
+    @property
+    def how_key(self) -> str:
+        """Its "How it is measured" line's catalogue key (`how` below)."""
+        return f"how.{self.column}"
+
+    @property
     def columns(self) -> tuple[str, ...]:
         return (self.column, *(self.column + c if c.startswith("_") else c for c in self.companions))
 
 
-_RUN = "studies.measures.measure_run:"
 
+HVPS_PER_ESTIMATE = 100    # power iteration / Hutchinson: about this many Hessian-vector products each
+SAMPLE = (Param("sample", 2048, 16, 1_000_000),   # training examples the measurements use (fixed, seeded)
+          Param("sample_seed", 0, 0, 2**31 - 1))
 _SWITCHES: dict[str, Switch] = {s.name: s for s in (
-    Switch("sharpness_eps", (1e-3,), "form.eps"),              # Keskar's ε, one column per ε
-    Switch("sharpness_random", True, "form.random", 0),
-    Switch("sharpness_sam", True, "form.sam", 0),
-    Switch("hessian", True, "form.hessian", 1),
-    Switch("critical", False, "form.critical", 1),
-    Switch("landscape", True, "form.landscape", 2),           # rows of the landscape table, no runs column
-    Switch("noise_scale", True, "form.noise", 2),
-    Switch("spectrum", False, "form.spectrum", 1),            # models under ~5,000 weights
-    Switch("sharpness_adaptive", False, "form.adaptive", 0, quiet=True),
-    Switch("hessian_track", False, "form.hessian_track", 1, quiet=True),   # λ_max at the probe epochs
-    Switch("landscape_2d", False, "form.landscape_2d", 2, quiet=True),     # rows of kind "surface"
-    Switch("rescale_audit", False, "form.rescale_audit", 2, quiet=True),   # rows of kind "audit"
+    Switch("sharpness_eps", (1e-3,), "form.eps",                # Keskar's ε, one column per ε
+           hvps=lambda m: len(m.sharpness_eps) * m.lbfgs_iters * 3, params=(
+        Param("lbfgs_iters", 10, 1, 1000),                      # the budget for the max over the box (and ASAM's)
+        Param("subspace_dim", 0, 0, 100_000))),                 # a random subspace y = A z (0 = full; paper: 100)
+    Switch("sharpness_random", True, "form.random", 0, hvps=lambda m: m.random_directions, params=(
+        Param("random_directions", 10, 1, 1000),                # M for random sharpness
+        Param("random_sigma", 0.05, 0.0, 10.0, low_open=True))),  # the filter-normalised perturbation's size
+    Switch("sharpness_sam", True, "form.sam", 0, hvps=lambda m: 20, params=(
+        Param("sam_rho", 0.05, 0.0, 10.0, low_open=True),
+        Param("sam_m", 128, 1, 1_000_000))),                    # m-sharpness chunk size
+    Switch("hessian", True, "form.hessian", 1, hvps=lambda m: HVPS_PER_ESTIMATE * 2),
+    Switch("critical", False, "form.critical", 1, hvps=lambda m: 40),   # λ_min: ≥ 40 Lanczos steps
+    Switch("landscape", True, "form.landscape", 2, hvps=lambda m: m.landscape_points * 2,   # landscape rows only
+           params=(Param("landscape_points", 21, 3, 1001),)),
+    Switch("noise_scale", True, "form.noise", 2, hvps=lambda m: HVPS_PER_ESTIMATE // 2),
+    # models under ~5,000 weights; with critical on, its bottom end is critical's Lanczos run
+    Switch("spectrum", False, "form.spectrum", 1, hvps=lambda m: 0 if m.critical else 40),
+    # adaptive sharpness: the box |y_i| ≤ ε·|x_i|, 1 % of each weight
+    Switch("sharpness_adaptive", False, "form.adaptive", 0, quiet=True,
+           params=(Param("adaptive_eps", 0.01, 0.0, 1.0, low_open=True, quiet=True),)),
+    # λ_max at the probe epochs, on the first track_sample examples of the sample (cost ∝ it)
+    Switch("hessian_track", False, "form.hessian_track", 1, quiet=True,
+           params=(Param("track_sample", 512, 16, 1_000_000, quiet=True),)),
+    # rows of kind "surface": the 2-D landscape on a grid of surface_points per axis over ±1
+    Switch("landscape_2d", False, "form.landscape_2d", 2, quiet=True, per_configuration=True,
+           params=(Param("surface_points", 21, 3, 101, odd=True, quiet=True),)),
+    # ‖g‖/‖g₀‖ on the whole training set: two full-batch gradients
+    Switch("grad_norm_ratio", False, "form.grad_norm_ratio", 1, quiet=True, hvps=lambda m: 2),
+    # rows of kind "audit": layer l × α, layer l + 1 × 1/α, every measure again
+    Switch("rescale_audit", False, "form.rescale_audit", 2, quiet=True, per_configuration=True,
+           params=(Param("rescale_alpha", 10.0, 0.0, 1e6, low_open=True, quiet=True),)),
 )}
 
+_M = "studies.measures."   # the measure functions' package: "module:measure_<name>" below
 _HESSIAN = ("hessian", "critical", "spectrum")   # one Lanczos run serves all three
 LAMBDA_MAX = "hessian_top_eig"   # λ_max's column, named once: the end-of-run measure and the tracked one
+ZERO_CUT = 1e-3   # |λ| ≤ ZERO_CUT·max|λ| counts as zero: the minimum ratio's cut (hessian.RATIO_CUT), and the
+                  # critical-point verdict's floor under λ_min's error (analysis/verdict.py reads it from here)
 _MEASURES: dict[str, Measure] = {m.column: m for m in (
-    Measure("sharpness_eps", ("_iters",), ("sharpness_eps",), _RUN + "sharpness_eps", "label.sharpness_eps",
-            "% of 1 + loss", 1, True, ("sharpness",), note="ε-sharpness", cost="moderate"),
-    Measure("sharpness_adaptive", ("_iters",), ("sharpness_adaptive",), _RUN + "sharpness_adaptive",
+    Measure("sharpness_eps", ("_iters",), ("sharpness_eps",), _M + "sharpness:measure_sharpness_eps",
+            "label.sharpness_eps", "% of 1 + loss", 1, True, ("sharpness",), note="ε-sharpness", cost="moderate"),
+    Measure("sharpness_adaptive", ("_iters",), ("sharpness_adaptive",), _M + "sharpness:measure_sharpness_adaptive",
             "label.sharpness_adaptive", "% of 1 + loss", 1, True, ("sharpness",), cost="moderate"),
-    Measure("sharpness_rand", ("_se",), ("sharpness_random",), _RUN + "sharpness_rand", "label.sharpness_rand",
-            "loss", 1, True, ("sharpness",), cost="moderate"),
-    Measure("sharpness_sam", ("_raw",), ("sharpness_sam",), _RUN + "sharpness_sam", "label.sharpness_sam",
-            "loss", 1, True, ("sharpness",)),
-    Measure("grad_norm", ("grad_norm_init",), _HESSIAN, _RUN + "hessian", "label.grad_norm", "loss per weight",
-            charts=("curvature",)),
-    Measure("hessian_min_eig", ("_err",), ("critical", "spectrum"), _RUN + "hessian", "label.hessian_min_eig",
-            "loss per weight²", charts=("curvature",), cost="costly"),
-    Measure(LAMBDA_MAX, ("_err", "hessian_iters", "hessian_converged"), _HESSIAN, _RUN + "hessian",
+    Measure("sharpness_rand", ("_se",), ("sharpness_random",), _M + "sharpness:measure_sharpness_rand",
+            "label.sharpness_rand", "loss", 1, True, ("sharpness",), cost="moderate"),
+    Measure("sharpness_sam", ("_raw",), ("sharpness_sam",), _M + "sharpness:measure_sharpness_sam",
+            "label.sharpness_sam", "loss", 1, True, ("sharpness",)),
+    Measure("grad_norm", ("grad_norm_init",), _HESSIAN, _M + "hessian:measure_hessian", "label.grad_norm",
+            "loss per weight", charts=("curvature",)),
+    Measure("hessian_min_eig", ("_err",), ("critical", "spectrum"), _M + "hessian:measure_hessian",
+            "label.hessian_min_eig", "loss per weight²", charts=("curvature",), cost="costly"),
+    Measure(LAMBDA_MAX, ("_err", "hessian_iters", "hessian_converged"), _HESSIAN, _M + "hessian:measure_hessian",
             "label.hessian_top_eig", "loss per weight²", 1, True, ("sharpness", "curvature"), note="λ_max",
             cost="moderate"),
-    Measure("hessian_trace", ("_se", "_probes"), ("hessian",), _RUN + "hessian", "label.hessian_trace",
+    Measure("hessian_trace", ("_se", "_probes"), ("hessian",), _M + "hessian:measure_hessian", "label.hessian_trace",
             "loss per weight²", 1, True, ("sharpness",), cost="moderate"),
-    Measure("min_ratio", ("min_ratio_cut", "n_eig_positive", "n_eig_negative"), ("spectrum",), _RUN + "spectrum",
-            "label.min_ratio", "fraction", charts=("curvature",), summary=False, cost="costly"),
-    Measure("noise_scale", ("_se",), ("noise_scale",), _RUN + "noise_scale", "label.noise_scale", "examples",
-            0, True, cost="moderate"),
-    Measure("noise_scale_init", ("_se",), ("noise_scale",), _RUN + "noise_scale_init", "label.noise_scale_init",
-            "examples", summary=False, cost="moderate"),
+    Measure("min_ratio", ("min_ratio_cut", "n_eig_positive", "n_eig_negative"), ("spectrum",),
+            _M + "hessian:measure_spectrum", "label.min_ratio", "fraction", charts=("curvature",), summary=False,
+            cost="costly"),
+    Measure("grad_norm_ratio", (), ("grad_norm_ratio",), _M + "hessian:measure_grad_norm_ratio",
+            "label.grad_norm_ratio", "ratio", charts=("curvature",)),
+    Measure("noise_scale", ("_se",), ("noise_scale",), _M + "noise:measure_noise_scale", "label.noise_scale",
+            "examples", 0, True, cost="moderate"),
+    Measure("noise_scale_init", ("_se",), ("noise_scale",), _M + "noise:measure_noise_scale_init",
+            "label.noise_scale_init", "examples", summary=False, cost="moderate"),
 )}
 
 
@@ -118,6 +173,15 @@ def switch(name: str) -> Switch | None:
     return _SWITCHES.get(name)
 
 
+def params() -> tuple[Param, ...]:
+    """Every [measure] parameter: the sample's, then each switch's, in the table's order."""
+    return SAMPLE + tuple(p for s in _SWITCHES.values() for p in s.params)
+
+
+def param(name: str) -> Param | None:
+    return next((p for p in params() if p.name == name), None)
+
+
 def measures() -> tuple[Measure, ...]:
     """Every measure, in the order pages, tables and estimators take them."""
     return tuple(_MEASURES.values())
@@ -128,6 +192,21 @@ def measure(column: str) -> Measure | None:
     return _MEASURES.get(column)
 
 
+def caption(column: str, spec) -> str:
+    """A measure's caption in the current language, naming the values of MeasureSpec ``spec`` it was measured
+    with: any parameter by name (``{sample}``, ``{lbfgs_iters}``, …) and ``{eps}``, the first ε."""
+    from ..i18n import t
+    values = {p.name: f"{getattr(spec, p.name):,}" if isinstance(p.default, int) else f"{getattr(spec, p.name):g}"
+              for p in params()}
+    return t(_MEASURES[column].caption_key, eps=f"{spec.sharpness_eps[0]:g}" if spec.sharpness_eps else "—", **values)
+
+
+def how(columns) -> str:
+    """The "How it is measured" lines of these measures (markdown bullets), in the registry's order."""
+    from ..i18n import t
+    return "\n".join(t(m.how_key) for m in _MEASURES.values() if m.column in columns)
+
+
 def drawn(family: str) -> tuple[str, ...]:
     """The main columns a chart family ("sharpness", "curvature") draws against the batch size."""
     return tuple(m.column for m in _MEASURES.values() if family in m.charts)
@@ -135,9 +214,10 @@ def drawn(family: str) -> tuple[str, ...]:
 
 def estimators(on: Callable[[str], object]) -> list[tuple[str, Callable]]:
     """(name, function) of each estimator to run, once each, in registry order, where `on(switch)` says which
-    switches are on. Importing the functions' modules imports torch."""
+    switches are on; the name (the function's, less its "measure_" prefix) names its <name>_time_s column.
+    Importing the functions' modules imports torch."""
     names = dict.fromkeys(m.compute for m in _MEASURES.values() if any(on(s) for s in m.switches))
-    return [(c.partition(":")[2], resolve(c)) for c in names]
+    return [(c.partition(":")[2].removeprefix("measure_"), resolve(c)) for c in names]
 
 
 def resolve(compute: str) -> Callable:

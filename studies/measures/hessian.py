@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..analysis.verdict import ZERO_CUT
-from .objective import Objective
+from . import ZERO_CUT
+from .objective import Objective, objective
 
 TRACE_MAX_PROBES = 30     # the budget: Hutchinson dominates measurement time; its se is reported with it
 TRACE_MIN_PROBES = 10     # never trust a standard error from fewer probes
@@ -208,3 +208,55 @@ def hessian_matrix(obj: Objective, *, block: int = 64) -> np.ndarray:
     cols = [obj.hvp_many(eye[s:s + block]) for s in range(0, n, block)]
     h = torch.cat(cols).double().cpu().numpy()
     return (h + h.T) / 2
+
+
+
+# ---------------------------------------------------------------- the registry's measure functions
+# Each takes ctx, a measure_run.Measuring (model, data, spec, the sample's objective, initial weights), and writes
+# its columns into ctx.out.
+
+SEED_TRACE, SEED_LANCZOS, SEED_SLQ = 4, 6, 7   # offsets from spec.sample_seed of their random draws
+
+
+def measure_hessian(ctx) -> None:   # λ_max, the trace, the gradient norm (and λ_min, with the critical-point test)
+    spec, obj, out = ctx.spec, ctx.obj, ctx.out
+    ext = extreme_eigenvalues(obj, ends="both" if ctx.bottom and not ctx.dense else "top",
+                              generator=ctx.generator(SEED_LANCZOS))
+    out.update(hessian_top_eig=ext.max, hessian_top_eig_err=ext.max_err, hessian_iters=ext.hvps,
+               hessian_converged=ext.converged, grad_norm=gradient_norm(obj))
+    if ctx.init_state is not None:   # the reference of the saddle rule (verdict.py): ‖g‖ at the start, same sample
+        out["grad_norm_init"] = gradient_norm(objective(ctx.model, ctx.x_train[ctx.idx], ctx.y_train[ctx.idx],
+                                                        ctx.loss_fn, state=ctx.init_state))
+    if spec.hessian:
+        tr = hessian_trace(obj, generator=ctx.generator(SEED_TRACE))
+        out.update(hessian_trace=tr.value, hessian_trace_se=tr.se, hessian_trace_probes=tr.probes)
+    if ctx.bottom and not ctx.dense:
+        out.update(hessian_min_eig=ext.min, hessian_min_eig_err=ext.min_err)
+
+
+def measure_spectrum(ctx) -> None:   # dense for small models; SLQ (no min ratio) for big ones
+    out = ctx.out
+    out["min_ratio_cut"] = RATIO_CUT
+    if ctx.dense:
+        # torch's LAPACK: ~18× faster than numpy's eigvalsh for 2,410 weights on this machine
+        eig = torch.linalg.eigvalsh(torch.from_numpy(hessian_matrix(ctx.obj))).numpy()
+        out["min_ratio"], out["n_eig_positive"], out["n_eig_negative"] = min_ratio(eig)
+        # the exact ends replace Lanczos's: its bottom Ritz value can sit in the cluster near 0 above λ_min
+        out.update(hessian_min_eig=float(eig[0]), hessian_min_eig_err=0.0, hessian_top_eig=float(eig[-1]),
+                   hessian_top_eig_err=0.0)
+        dens = dense_density(eig)
+    else:
+        out["min_ratio"], out["n_eig_positive"], out["n_eig_negative"] = math.nan, -1, -1   # -1: not counted
+        dens = lanczos_density(ctx.obj, generator=ctx.generator(SEED_SLQ))
+    if ctx.density_rows is not None:
+        ctx.density_rows.extend({"kind": "spectrum", "eigenvalue": float(e), "weight": float(w)}
+                                for e, w in zip(dens.nodes, dens.weights))
+
+
+def measure_grad_norm_ratio(ctx) -> bool:   # ‖g‖/‖g₀‖ on the whole training set, when ctx has θ₀
+    if ctx.init_state is None:
+        return False
+    final, initial = (gradient_norm(objective(ctx.model, ctx.x_train, ctx.y_train, ctx.loss_fn, state=state))
+                      for state in (None, ctx.init_state))
+    ctx.out["grad_norm_ratio"] = final / initial if initial > 0 else math.nan
+    return True

@@ -3,8 +3,10 @@
 Why one fixed sample: sharpness and curvature are measured on the same seeded `spec.sample` training examples
 for every run of the same data (and the estimators' random draws are seeded from `spec.sample_seed`), so runs
 are compared on the same directions and probes; the noise scale uses the whole training set. The model's
-weights and mode are left as they were. Each estimator below is named by a `Measure` record in
-`studies/measures/__init__.py`; RESULTS.md defines the columns, BENCHMARKS.md what each costs.
+weights and mode are left as they were. Each estimator is a `measure_<name>` function beside the maths it calls
+(sharpness.py, hessian.py, noise.py, …), named by a `Measure` record in `studies/measures/__init__.py`; it gets
+a `Measuring` and writes its columns into ``ctx.out``. RESULTS.md defines the columns, BENCHMARKS.md what each
+costs.
 """
 
 from __future__ import annotations
@@ -21,30 +23,22 @@ from torch import Tensor, nn
 from ..spec.config import MeasureSpec
 from .. import measures
 from . import estimators
-from .hessian import (RATIO_CUT, SPECTRUM_MAX_PARAMS, dense_density, extreme_eigenvalues, gradient_norm,
-                      hessian_matrix, hessian_trace, lanczos_density, min_ratio)
+from .hessian import SEED_LANCZOS, SPECTRUM_MAX_PARAMS
 from .landscape import surface_rows
-from .noise import NoiseProbe, noise_scale as estimate_noise_scale
+from .noise import SEED_NOISE, NoiseProbe
 from .reparam import logits_max_diff, rescaled, rescaled_state
 from .objective import objective
-from .sharpness import adaptive_sharpness, eps_sharpness, random_sharpness, sam_sharpness
+from .sharpness import eps_column
 from .track import HessianProbe, Probes
 
-# Offsets of the per-estimator seeds from spec.sample_seed, so no two estimators share a random stream.
-_SEED_EPS, _SEED_RAND, _SEED_TRACE, _SEED_NOISE, _SEED_LANCZOS, _SEED_SLQ, _SEED_SURFACE = 1, 2, 4, 5, 6, 7, 8
+# Each estimator's random draws are seeded spec.sample_seed + an offset its module owns (sharpness 1, 2; hessian
+# 4, 6, 7; noise 5), so no two share a random stream; the 2-D surface's is here.
+_SEED_SURFACE = 8
 
 
 def sample_indices(n_train: int, sample: int, seed: int) -> Tensor:
     """The fixed measurement sample: the first min(sample, N) entries of a seeded permutation of N."""
     return torch.randperm(n_train, generator=torch.Generator().manual_seed(seed))[:min(sample, n_train)]
-
-
-def eps_column(eps: float, first: bool) -> str:
-    return "sharpness_eps" if first else f"sharpness_eps_{format(eps, 'g')}"
-
-
-def _gen(spec: MeasureSpec, offset: int) -> torch.Generator:
-    return torch.Generator().manual_seed(spec.sample_seed + offset)
 
 
 def training_probe(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: Callable,
@@ -56,11 +50,11 @@ def training_probe(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: 
     tracking within ~15 % of a digits study's training."""
     probes = []
     if spec.noise_scale:
-        probes.append(NoiseProbe(model, x_train, y_train, loss_fn, seed=spec.sample_seed + _SEED_NOISE))
+        probes.append(NoiseProbe(model, x_train, y_train, loss_fn, seed=spec.sample_seed + SEED_NOISE))
     if spec.hessian_track:
         idx = sample_indices(len(x_train), min(spec.sample, spec.track_sample), spec.sample_seed).to(x_train.device)
         probes.append(HessianProbe(model, x_train[idx], y_train[idx], loss_fn,
-                                   seed=spec.sample_seed + _SEED_LANCZOS))
+                                   seed=spec.sample_seed + SEED_LANCZOS))
     return None if not probes else probes[0] if len(probes) == 1 else Probes(*probes)
 
 
@@ -80,6 +74,10 @@ class Measuring:
     density_rows: list[dict] | None
     probed: Mapping[str, tuple[float, float]] | None
     out: dict
+
+    def generator(self, offset: int) -> torch.Generator:
+        """The random stream of the estimator whose seed offset is ``offset`` (its module's SEED_*)."""
+        return torch.Generator().manual_seed(self.spec.sample_seed + offset)
 
     @property
     def bottom(self) -> bool:   # λ_min: ≥ 40 Lanczos steps where λ_max alone takes ~8 ...
@@ -111,7 +109,7 @@ def measure_run(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: Cal
     rows: list[dict] = []
     if spec.landscape_2d:
         t = time.perf_counter()
-        rows += surface_rows(obj, spec.surface_points, _gen(spec, _SEED_SURFACE))
+        rows += surface_rows(obj, spec.surface_points, ctx.generator(_SEED_SURFACE))
         out["surface_time_s"] = time.perf_counter() - t
     if spec.rescale_audit:
         t = time.perf_counter()
@@ -142,87 +140,3 @@ def _audit(ctx: Measuring) -> list[dict]:
     return [{"kind": "audit", "measure": c, "original": float(ctx.out[c]), "rescaled": float(again[c]),
              "ratio": float(again[c]) / float(ctx.out[c]) if ctx.out[c] else math.nan,
              "logits_max_diff": diff, "rescale_alpha": spec.rescale_alpha} for c in columns if c in again]
-
-
-# ---------------------------------------------------------------- the estimators the registry names
-
-def sharpness_eps(ctx: Measuring) -> None:
-    spec = ctx.spec
-    for i, eps in enumerate(spec.sharpness_eps):
-        r = eps_sharpness(ctx.obj, eps, iters=spec.lbfgs_iters, subspace_dim=spec.subspace_dim,
-                          generator=_gen(spec, _SEED_EPS))
-        ctx.out[eps_column(eps, i == 0)] = r.value
-        if i == 0:
-            ctx.out["sharpness_eps_iters"] = r.iters
-
-
-def sharpness_adaptive(ctx: Measuring) -> None:   # ε-sharpness in the |w|-scaled box: survives a rescaling
-    r = adaptive_sharpness(ctx.obj, ctx.spec.adaptive_eps, iters=ctx.spec.lbfgs_iters)
-    ctx.out.update(sharpness_adaptive=r.value, sharpness_adaptive_iters=r.iters)
-
-
-def sharpness_rand(ctx: Measuring) -> None:
-    spec = ctx.spec
-    r = random_sharpness(ctx.obj, sigma=spec.random_sigma, directions=spec.random_directions,
-                         generator=_gen(spec, _SEED_RAND))
-    ctx.out.update(sharpness_rand=r.value, sharpness_rand_se=r.se)
-
-
-def sharpness_sam(ctx: Measuring) -> None:   # the curvature part (first-order term ρ‖g‖ subtracted) and the raw rise
-    r = sam_sharpness(ctx.obj, rho=ctx.spec.sam_rho, m=ctx.spec.sam_m)
-    ctx.out.update(sharpness_sam=r.value, sharpness_sam_raw=r.raw)
-
-
-def hessian(ctx: Measuring) -> None:   # λ_max, the trace, the gradient norm (and λ_min, with the critical-point test)
-    spec, obj, out = ctx.spec, ctx.obj, ctx.out
-    ext = extreme_eigenvalues(obj, ends="both" if ctx.bottom and not ctx.dense else "top",
-                              generator=_gen(spec, _SEED_LANCZOS))
-    out.update(hessian_top_eig=ext.max, hessian_top_eig_err=ext.max_err, hessian_iters=ext.hvps,
-               hessian_converged=ext.converged, grad_norm=gradient_norm(obj))
-    if ctx.init_state is not None:   # the reference of the saddle rule (verdict.py): ‖g‖ at the start, same sample
-        out["grad_norm_init"] = gradient_norm(objective(ctx.model, ctx.x_train[ctx.idx], ctx.y_train[ctx.idx],
-                                                        ctx.loss_fn, state=ctx.init_state))
-    if spec.hessian:
-        tr = hessian_trace(obj, generator=_gen(spec, _SEED_TRACE))
-        out.update(hessian_trace=tr.value, hessian_trace_se=tr.se, hessian_trace_probes=tr.probes)
-    if ctx.bottom and not ctx.dense:
-        out.update(hessian_min_eig=ext.min, hessian_min_eig_err=ext.min_err)
-
-
-def spectrum(ctx: Measuring) -> None:   # dense for small models; SLQ (no min ratio) for big ones
-    out = ctx.out
-    out["min_ratio_cut"] = RATIO_CUT
-    if ctx.dense:
-        # torch's LAPACK: ~18× faster than numpy's eigvalsh for 2,410 weights on this machine
-        eig = torch.linalg.eigvalsh(torch.from_numpy(hessian_matrix(ctx.obj))).numpy()
-        out["min_ratio"], out["n_eig_positive"], out["n_eig_negative"] = min_ratio(eig)
-        # the exact ends replace Lanczos's: its bottom Ritz value can sit in the cluster near 0 above λ_min
-        out.update(hessian_min_eig=float(eig[0]), hessian_min_eig_err=0.0, hessian_top_eig=float(eig[-1]),
-                   hessian_top_eig_err=0.0)
-        dens = dense_density(eig)
-    else:
-        out["min_ratio"], out["n_eig_positive"], out["n_eig_negative"] = math.nan, -1, -1   # -1: not counted
-        dens = lanczos_density(ctx.obj, generator=_gen(ctx.spec, _SEED_SLQ))
-    if ctx.density_rows is not None:
-        ctx.density_rows.extend({"kind": "spectrum", "eigenvalue": float(e), "weight": float(w)}
-                                for e, w in zip(dens.nodes, dens.weights))
-
-
-def noise_scale(ctx: Measuring) -> None:   # B_simple on the whole training set at the final weights
-    _noise(ctx, "noise_scale", None)
-
-
-def noise_scale_init(ctx: Measuring) -> bool:   # ... and at the initial weights, when the caller has them
-    if ctx.init_state is None:
-        return False
-    _noise(ctx, "noise_scale_init", ctx.init_state)
-    return True
-
-
-def _noise(ctx: Measuring, column: str, state: Mapping[str, Tensor] | None) -> None:
-    if ctx.probed and column in ctx.probed:   # the training probe computed exactly this (same weights, data
-        ctx.out[column], ctx.out[f"{column}_se"] = ctx.probed[column]   # and draws): not twice
-        return
-    full = objective(ctx.model, ctx.x_train, ctx.y_train, ctx.loss_fn, state=state)
-    r = estimate_noise_scale(full, generator=_gen(ctx.spec, _SEED_NOISE))
-    ctx.out[column], ctx.out[f"{column}_se"] = r.value, r.se

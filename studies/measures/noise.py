@@ -170,3 +170,31 @@ class NoiseProbe:
         obj = objective(self.model, self.x, self.y, self.loss_fn, state=state)
         r = noise_scale(obj, generator=torch.Generator().manual_seed(self.seed), **self.kw)
         return {"noise_scale": r.value, "noise_scale_se": r.se, "noise_scale_time_s": time.perf_counter() - t}
+
+
+
+# ---------------------------------------------------------------- the registry's measure functions
+# Each takes ctx, a measure_run.Measuring (model, data, spec, the sample's objective, initial weights), and writes
+# its columns into ctx.out.
+
+SEED_NOISE = 5   # the offset from spec.sample_seed of its draws (the training probe's too)
+
+
+def measure_noise_scale(ctx) -> None:   # B_simple on the whole training set at the final weights
+    _noise(ctx, "noise_scale", None)
+
+
+def measure_noise_scale_init(ctx) -> bool:   # ... and at the initial weights, when the caller has them
+    if ctx.init_state is None:
+        return False
+    _noise(ctx, "noise_scale_init", ctx.init_state)
+    return True
+
+
+def _noise(ctx, column: str, state: Mapping[str, Tensor] | None) -> None:
+    if ctx.probed and column in ctx.probed:   # the training probe computed exactly this (same weights, data
+        ctx.out[column], ctx.out[f"{column}_se"] = ctx.probed[column]   # and draws): not twice
+        return
+    full = objective(ctx.model, ctx.x_train, ctx.y_train, ctx.loss_fn, state=state)
+    r = noise_scale(full, generator=ctx.generator(SEED_NOISE))
+    ctx.out[column], ctx.out[f"{column}_se"] = r.value, r.se

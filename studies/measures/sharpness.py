@@ -160,3 +160,42 @@ def sam_sharpness(obj: Objective, *, rho: float = 0.05, m: int = 128) -> SamShar
         firsts.append(rho * gn)
     raw, first = float(np.mean(rises)), float(np.mean(firsts))
     return SamSharpness(value=raw - first, chunks=len(rises), m=m_used, rho=rho, raw=raw, first_order=first)
+
+
+
+# ---------------------------------------------------------------- the registry's measure functions
+# Each takes ctx, a measure_run.Measuring (model, data, spec, the sample's objective, initial weights), and writes
+# its columns into ctx.out.
+
+SEED_EPS, SEED_RAND = 1, 2   # offsets from spec.sample_seed of their random draws (measure_run.py)
+
+
+def eps_column(eps: float, first: bool) -> str:
+    return "sharpness_eps" if first else f"sharpness_eps_{format(eps, 'g')}"
+
+
+def measure_sharpness_eps(ctx) -> None:
+    spec = ctx.spec
+    for i, eps in enumerate(spec.sharpness_eps):
+        r = eps_sharpness(ctx.obj, eps, iters=spec.lbfgs_iters, subspace_dim=spec.subspace_dim,
+                          generator=ctx.generator(SEED_EPS))
+        ctx.out[eps_column(eps, i == 0)] = r.value
+        if i == 0:
+            ctx.out["sharpness_eps_iters"] = r.iters
+
+
+def measure_sharpness_adaptive(ctx) -> None:   # ε-sharpness in the |w|-scaled box: survives a rescaling
+    r = adaptive_sharpness(ctx.obj, ctx.spec.adaptive_eps, iters=ctx.spec.lbfgs_iters)
+    ctx.out.update(sharpness_adaptive=r.value, sharpness_adaptive_iters=r.iters)
+
+
+def measure_sharpness_rand(ctx) -> None:
+    spec = ctx.spec
+    r = random_sharpness(ctx.obj, sigma=spec.random_sigma, directions=spec.random_directions,
+                         generator=ctx.generator(SEED_RAND))
+    ctx.out.update(sharpness_rand=r.value, sharpness_rand_se=r.se)
+
+
+def measure_sharpness_sam(ctx) -> None:   # the curvature part (first-order term ρ‖g‖ subtracted) and the raw rise
+    r = sam_sharpness(ctx.obj, rho=ctx.spec.sam_rho, m=ctx.spec.sam_m)
+    ctx.out.update(sharpness_sam=r.value, sharpness_sam_raw=r.raw)

@@ -13,6 +13,8 @@ import os
 import re
 from pathlib import Path
 
+from ..storage.atomic import process_state
+
 STATES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 _JOB_ID = re.compile(r"^[0-9A-Za-z]{1,32}$")
 _STUDY_ID = re.compile(r"^[0-9a-f]{8,64}$")
@@ -69,14 +71,8 @@ def command_line(pid: int) -> list[str] | None:
 def is_job_process(pid: int | None, argv: list[str]) -> bool:
     """True when ``pid`` runs and is the job's job process: its whole command line is ``argv`` (guards PID reuse
     and a job file naming someone else's process). Without /proc: alive is all we can tell."""
-    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+    if process_state(pid) != "ours":   # gone, or another user's: never our job process
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return False   # not ours to signal: never our job process
     if not Path("/proc/self/cmdline").exists():
         return True
     return command_line(pid) == argv

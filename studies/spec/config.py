@@ -21,7 +21,7 @@ from .dataset_facts import facts
 from .limits import MAX_SPEC_BYTES, LimitError, read_regular_file, toml_shape_problem
 from ..measures.spec import MeasureSpec
 from .optimizers import TABLE
-from .spec_checks import BackendError, SpecError, one_line, read_bool, read_float, read_int, read_table, reject_unknown
+from .spec_checks import ExecutorError, SpecError, one_line, read_bool, read_float, read_int, read_table, reject_unknown
 from .data_spec import DataSpec
 from .spec_fields import (DATASET_KINDS, DEFAULT_LR, DEVICES, LOSSES, LR_SCALINGS, MAX_BATCH_SIZE, MAX_RUNS,
                           MODELS, CONV_MODELS, NORM_DEFAULTS, NORMS, PRECISIONS, OPTIM_HYPER, OPTIMIZERS, READERS, SCHEDULES, check_norm)
@@ -29,7 +29,7 @@ from .spec_fields import (DATASET_KINDS, DEFAULT_LR, DEVICES, LOSSES, LR_SCALING
 # The top-level keys' readers: the fields' own, and the [measure] and [data] tables' specs.
 _READERS = {**READERS, "measure": MeasureSpec.from_dict, "data": lambda v: DataSpec.from_dict(v)}
 
-__all__ = ["BackendError", "SpecError", "one_line", "DataSpec", "MeasureSpec", "RunSpec", "StudySpec", "run_label",
+__all__ = ["ExecutorError", "SpecError", "one_line", "DataSpec", "MeasureSpec", "RunSpec", "StudySpec", "run_label",
            "content_hash", "scaled_lr", "dataset_kind", "SHUFFLE_LABELS", "SCHEMA_VERSION", "DATASET_KINDS",
            "DEFAULT_LR", "DEVICES", "LOSSES", "LR_SCALINGS", "MAX_BATCH_SIZE", "MAX_RUNS", "MODELS", "NORMS",
            "OPTIM_HYPER", "OPTIMIZERS", "PRECISIONS", "SCHEDULES"]

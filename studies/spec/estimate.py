@@ -21,7 +21,6 @@ from .model_facts import model_cost
 # Per device slot: (sustained FLOP/s on small models, seconds of overhead per step).
 DEVICE_SPEED = {"cpu": (5e10, 4e-4), "cuda": (5e12, 1.5e-4), "mps": (1e12, 3e-4)}
 STARTUP_S = 5.0            # python + torch import + data load, once per study
-HVPS_PER_ESTIMATE = 100    # power iteration / Hutchinson: about this many Hessian-vector products each
 CNN_FLOPS_FACTOR = 20      # a small conv net spends about this many FLOPs per weight per example
 
 
@@ -94,10 +93,7 @@ def estimate(spec: StudySpec, slot: str = "cpu", csv_shape: tuple[int, int, int]
     n_test = max(1, round(n_train * spec.data.test_fraction / (1 - spec.data.test_fraction)))
     eval_s = (n_train + n_test) * per_example / 3 / flops
     m = spec.measure
-    hvps = (len(m.sharpness_eps) * m.lbfgs_iters * 3 + m.random_directions * m.sharpness_random
-            + HVPS_PER_ESTIMATE * 2 * m.hessian + 40 * (m.critical or m.spectrum)
-            + HVPS_PER_ESTIMATE // 2 * m.noise_scale
-            + m.landscape_points * 2 * m.landscape + 20 * m.sharpness_sam)
+    hvps = m.hvps()   # each switch that is on: its cost in Hessian-vector products (the measure registry's)
     measure_s = hvps * (min(m.sample, n_train) * per_example / flops + 5 * overhead)
     runs = []
     for b in spec.batch_sizes:   # O(grid): each budget's phases in closed form, never a loop over epochs

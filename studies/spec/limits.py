@@ -204,11 +204,3 @@ def csv_shape_problem(raw: bytes) -> str | None:
     if rows * columns > MAX_CSV_CELLS:
         return f"the file has {rows:,} rows × {columns:,} columns, more than the {MAX_CSV_CELLS:,} cells allowed"
     return None
-
-
-def is_regular(path: Path) -> bool:
-    """True for a regular file (symlinks followed); False for a FIFO, a device, a folder or nothing."""
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        return False

@@ -10,8 +10,8 @@ import math
 from typing import Any, Mapping
 
 
-class BackendError(ValueError):
-    """An executor (backends.py) that cannot start; the message says what to change."""
+class ExecutorError(ValueError):
+    """An executor (execution/executors.py) that cannot start; the message says what to change."""
 
 
 class SpecError(ValueError):

@@ -38,14 +38,20 @@ def atomic_write_json(path: Path, obj) -> None:
     atomic_write_bytes(path, json.dumps(obj, indent=1, sort_keys=True, default=str).encode())
 
 
-def _pid_alive(pid: int) -> bool:
+def process_state(pid) -> str:
+    """Whether process ``pid`` runs, the one answer every caller reads: "ours" (it runs and this user may signal
+    it), "other" (it runs as another user: a signal is refused), "gone" (no such process, or not a process id).
+    A writer's temporary file is kept while its process is not "gone"; a job process must be "ours"; a pool
+    worker ends when its driver is "gone"."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return "gone"
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, ValueError):
-        return True
-    return True
+    except PermissionError:
+        return "other"
+    except (ProcessLookupError, OverflowError, ValueError):
+        return "gone"
+    return "ours"
 
 
 def sweep_tmp(root: Path, older_than_s: float = 60.0) -> int:
@@ -63,7 +69,7 @@ def sweep_tmp(root: Path, older_than_s: float = 60.0) -> int:
             st = path.lstat()
             if not stat.S_ISREG(st.st_mode):
                 continue
-            if m and _pid_alive(int(m.group(1))) and now - st.st_mtime < older_than_s:
+            if m and process_state(int(m.group(1))) != "gone" and now - st.st_mtime < older_than_s:
                 continue
             if not m and now - st.st_mtime < older_than_s:
                 continue

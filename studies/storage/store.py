@@ -29,7 +29,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..analysis.fairness import with_best_lr
 from .atomic import atomic_write_bytes, atomic_write_json, atomic_write_parquet, sweep_tmp
 from ..spec.config import one_line
 from ..spec.limits import MAX_JSON_BYTES, MAX_TABLE_BYTES, LimitError, read_regular_file, regular_file_size
@@ -307,7 +306,8 @@ class Store:
         return row, ep, land
 
     def write_tables(self, study_id: str, tables: dict[str, list[pd.DataFrame]]) -> None:
-        """Write the study's consolidated tables (the driver is the only writer; readers see whole files)."""
+        """Write the study's consolidated tables as given (the driver is the only writer and adds the derived
+        columns, such as best_lr, before; readers see whole files)."""
         d = self.study_dir(study_id)
         for name, parts in tables.items():
             parts = [p for p in parts if p is not None and len(p)]
@@ -316,8 +316,6 @@ class Store:
                 if "study_id" in df.columns:
                     df = df.drop(columns="study_id")
                 df.insert(0, "study_id", study_id)
-                if name == "runs":
-                    df = with_best_lr(df)
                 atomic_write_parquet(d / f"{name}.parquet", df)
 
     def rewrite_runs(self, study_id: str, rows: dict[str, pd.DataFrame], table: pd.DataFrame) -> None:
@@ -356,10 +354,7 @@ class Store:
         if table not in ("runs", "epochs", "landscape"):
             raise StoreError(f"table {table!r} is not one of runs, epochs, landscape")
         df = self._read_parquet(self.study_dir(study_id) / f"{table}.parquet")
-        df = df if df is not None else self._assemble(study_id, table)
-        if table == "runs" and "best_lr" not in df.columns:
-            df = with_best_lr(df)   # a study written before best_lr, or assembled from its runs
-        return df
+        return df if df is not None else self._assemble(study_id, table)
 
     def _assemble(self, study_id: str, table: str) -> pd.DataFrame:
         """A study's table read from its runs' own files, when the consolidated copy is missing or unreadable

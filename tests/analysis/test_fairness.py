@@ -104,13 +104,19 @@ def test_bad_lr_sweeps_say_what_to_change(lr, msg):
     assert str(e.value).startswith("lr.sgd")
 
 
-def test_store_writes_best_lr(tmp_path):
+def test_the_store_stores_and_analysis_derives_best_lr(tmp_path):
+    """The store writes the table it is handed (no derived column); a table without best_lr (a study written
+    before it, or assembled from its runs) gets it from analysis when a comparison reads it."""
+    from studies.analysis.fairness import compared_runs, ensure_best_lr
     from studies.storage.store import open_store
     store = open_store(tmp_path)
     df = _runs([("sgd", 8, True, 0.1, 0, "done", True, 50, 0.1), ("sgd", 8, True, 0.2, 0, "done", True, 40, 0.1)])
     store.write_tables("0123456789abcdef", {"runs": [df.assign(run_id=["a" * 16, "b" * 16])]})
     got = store.load_table("0123456789abcdef", "runs")
-    assert got.best_lr.tolist() == [False, True]
+    assert "best_lr" not in got.columns
+    assert ensure_best_lr(got).best_lr.tolist() == [False, True] and compared_runs(got).lr.tolist() == [0.2]
+    stored = got.assign(best_lr=[True, False])   # as the runner wrote it: read, not recomputed
+    assert ensure_best_lr(stored).best_lr.tolist() == [True, False]
 
 
 # ---------------------------------------------------------------- matched fit

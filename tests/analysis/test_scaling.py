@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from studies.analysis.scaling import b_crit_text, describe_fit, fit_steps, fit_study, fits_frame
+from studies.analysis.scaling import b_crit_text, describe_fit, fit_steps, fit_study
 
 
 def test_fit_recovers_s_min_and_b_crit_exactly():
@@ -81,7 +81,6 @@ def test_fit_study_uses_best_lr_runs_that_reached_the_target_and_names_the_lr():
     assert "B_crit ≈ 20" in describe_fit(fits[0]) and "not tuned" not in describe_fit(fits[0])
     one_lr = fit_study(pd.DataFrame([r for r in rows if r["lr"] == 0.03]))
     assert one_lr[0]["lr_tuned"] is False and "at lr = 0.03, not tuned" in describe_fit(one_lr[0])
-    assert list(fits_frame(fits).columns)[:4] == ["optimizer", "shuffle", "s_min", "b_crit"] and fits_frame(None).empty
     assert fit_study(pd.DataFrame()) == []
 
 

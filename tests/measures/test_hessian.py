@@ -274,3 +274,30 @@ def test_verdict_from_measured_ends_saddle_only_where_the_gradient_is_about_zero
         assert e.min == pytest.approx(-1.0) and verdict(e.min, e.min_err, e.max, g, g0) == want
     e, g = ends(np.diag([0.5, 2.0, 3.0]), [1e-3] * 3)
     assert verdict(e.min, e.min_err, e.max, g, g0) == "no_negative"
+
+
+def test_the_gradient_norm_ratio_is_final_over_initial_full_batch_gradient_norm():
+    """Known answer: ‖∇L(θ)‖/‖∇L(θ₀)‖ over the whole training set by autograd; 1 at θ = θ₀; none without θ₀."""
+    from studies.measures.measure_run import measure_run
+    from studies.spec.config import MeasureSpec
+    from studies import measures
+    torch.manual_seed(1)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.Tanh(), torch.nn.Linear(5, 3)).eval()
+    x, y = torch.randn(300, 4), torch.randint(0, 3, (300,))
+    init = {k: v.clone() for k, v in model.state_dict().items()}
+    off = {s.name: () if s.listed else False for s in measures.switches()}
+    spec = MeasureSpec(**{**off, "grad_norm_ratio": True}, sample=32)   # the sample is not what it uses
+
+    def full_norm():
+        model.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        return torch.cat([p.grad.reshape(-1) for p in model.parameters()]).double().norm().item()
+    assert measure_run(model, x, y, torch.nn.functional.cross_entropy, spec, init_state=init)["grad_norm_ratio"] \
+        == pytest.approx(1.0, abs=1e-9)
+    g0 = full_norm()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.5 * torch.randn_like(p))
+    got = measure_run(model, x, y, torch.nn.functional.cross_entropy, spec, init_state=init)
+    assert got["grad_norm_ratio"] == pytest.approx(full_norm() / g0, rel=1e-5)
+    assert "grad_norm_ratio" not in measure_run(model, x, y, torch.nn.functional.cross_entropy, spec)

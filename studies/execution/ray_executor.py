@@ -23,7 +23,7 @@ import stat
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ..spec.config import BackendError
+from ..spec.config import ExecutorError
 from .worker import RunJob, RunOutcome, failed_outcome
 
 STUDIES_DIR = str(Path(__file__).resolve().parents[1])   # the studies package, shipped whole
@@ -78,11 +78,11 @@ def _reachable(address: str, timeout_s: float = 5.0) -> None:
     hostport = address.split("://", 1)[-1]
     host, _, port = hostport.rpartition(":")
     if not host or not port.isdigit():
-        raise BackendError(f"--address {address!r} is not HOST:PORT (or ray://HOST:PORT, or auto)")
+        raise ExecutorError(f"--address {address!r} is not HOST:PORT (or ray://HOST:PORT, or auto)")
     try:
         socket.create_connection((host, int(port)), timeout=timeout_s).close()
     except OSError as e:
-        raise BackendError(f"cannot reach a Ray cluster at {address} ({e.__class__.__name__}); start one with "
+        raise ExecutorError(f"cannot reach a Ray cluster at {address} ({e.__class__.__name__}); start one with "
                            "`ray start --head` on that machine, or check the address and port") from None
 
 
@@ -95,8 +95,8 @@ def _error_text(err: Exception) -> str:
     return f"ray: {err.__class__.__name__}: {first}"[:500]
 
 
-class RayBackend:
-    """``get_backend("ray", address=..., gpus_per_run=..., cpus_per_run=..., runtime_env=...)``.
+class RayExecutor:
+    """``get_executor("ray", address=..., gpus_per_run=..., cpus_per_run=..., runtime_env=...)``.
 
     address: None starts a local Ray (or joins the one $RAY_ADDRESS names); "auto" joins the local
     cluster ``ray start`` made; "HOST:6379" or "ray://HOST:10001" a remote one. gpus_per_run: None = one
@@ -110,16 +110,16 @@ class RayBackend:
                  runtime_env: dict | str | None = None, ship_code: bool = True, max_retries: int = 0,
                  num_cpus: int | None = None, run_fn: Callable | None = None):
         if gpus_per_run is not None and not (isinstance(gpus_per_run, (int, float)) and 0 < gpus_per_run <= 1):
-            raise BackendError(f"gpus_per_run: {gpus_per_run!r} is not in (0, 1]; a run uses at most one GPU")
+            raise ExecutorError(f"gpus_per_run: {gpus_per_run!r} is not in (0, 1]; a run uses at most one GPU")
         if not (isinstance(cpus_per_run, int) and cpus_per_run >= 1):
-            raise BackendError(f"cpus_per_run: {cpus_per_run!r} is not a whole number ≥ 1")
+            raise ExecutorError(f"cpus_per_run: {cpus_per_run!r} is not a whole number ≥ 1")
         if isinstance(runtime_env, str):
             try:
                 runtime_env = json.loads(runtime_env)
             except ValueError as e:
-                raise BackendError(f"runtime_env is not JSON ({e})") from None
+                raise ExecutorError(f"runtime_env is not JSON ({e})") from None
         if runtime_env is not None and not isinstance(runtime_env, dict):
-            raise BackendError("runtime_env must be a JSON object, e.g. {\"working_dir\": \".\"}")
+            raise ExecutorError("runtime_env must be a JSON object, e.g. {\"working_dir\": \".\"}")
         self.address, self.gpus_per_run, self.cpus_per_run = address, gpus_per_run, cpus_per_run
         self.runtime_env = job_runtime_env(runtime_env) if ship_code else dict(runtime_env or {})
         self.max_retries, self.num_cpus, self.run_fn = max_retries, num_cpus, run_fn
@@ -129,7 +129,7 @@ class RayBackend:
         try:
             import ray
         except ImportError:
-            raise BackendError("the ray executor needs Ray: pip install \"ray>=2.9\"") from None
+            raise ExecutorError("the ray executor needs Ray: pip install \"ray>=2.9\"") from None
         if not ray.is_initialized():
             if self.address and self.address not in ("auto", "local"):
                 _reachable(self.address)
@@ -138,7 +138,7 @@ class RayBackend:
                 ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
                          logging_level=logging.WARNING, runtime_env=self.runtime_env, **local)
             except Exception as e:  # noqa: BLE001 - any start-up failure is one line for the user
-                raise BackendError(f"could not start or join Ray ({_error_text(e)})") from None
+                raise ExecutorError(f"could not start or join Ray ({_error_text(e)})") from None
             if not self.address:
                 private_token()
         return ray
@@ -150,9 +150,9 @@ class RayBackend:
         if requested in ("auto", "cuda") and gpus > 0:
             return torch.device("cuda")
         if requested == "cuda":
-            raise BackendError("device: cuda was asked for but the Ray cluster has no GPUs; use auto or cpu")
+            raise ExecutorError("device: cuda was asked for but the Ray cluster has no GPUs; use auto or cpu")
         if requested == "mps":
-            raise BackendError("device: mps cannot be scheduled through Ray; use auto or cpu")
+            raise ExecutorError("device: mps cannot be scheduled through Ray; use auto or cpu")
         return torch.device("cpu")
 
     def _options(self, run) -> tuple[dict, str]:
