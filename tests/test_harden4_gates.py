@@ -91,8 +91,8 @@ def test_an_upload_not_launched_in_time_is_removed_and_a_launched_one_kept(tmp_p
 @pytest.mark.slow
 def test_new_study_says_the_upload_limits(tmp_path, monkeypatch):
     from tests.test_pages import open_page, text
-    at = open_page("pages/1_New_study.py", tmp_path, monkeypatch)
-    at.selectbox(key="f_dataset").set_value("csv (upload your own)").run()
+    at = open_page("pages/1_New_study.py", tmp_path, monkeypatch, run=False).run(timeout=300)
+    at.selectbox(key="f_dataset").set_value("csv (upload your own)").run(timeout=300)
     assert not at.exception and "per browser session" in text(at.caption) and "is removed" in text(at.caption)
 
 
@@ -116,8 +116,11 @@ def test_a_spec_too_big_for_its_job_is_refused_by_the_check_the_cli_and_the_queu
 @pytest.mark.slow
 def test_the_form_refuses_ten_thousand_budgets_and_queues_nothing(tmp_path, monkeypatch):
     from tests.test_pages import open_page, text
-    at = open_page("pages/1_New_study.py", tmp_path, monkeypatch)
-    at.text_input(key="f_batch_sizes").set_value("16").run()
+    at = open_page("pages/1_New_study.py", tmp_path, monkeypatch, run=False).run(timeout=300)
+    at.text_input(key="f_batch_sizes").set_value("16")   # the acceptance check's grid: one configuration
+    at.multiselect(key="f_optimizers").set_value(["sgd"])
+    at.text_input(key="f_seeds").set_value("0")
+    at.radio(key="f_shuffle").set_value(at.radio(key="f_shuffle").options[0]).run(timeout=300)
     at.text_input(key="f_budgets").set_value(", ".join(f"steps:{i + 1}" for i in range(10_000))).run(timeout=300)
     assert not at.exception and "more than the 65,536" in text(at.error)
     assert "launch" not in [b.key for b in at.button] and "toml_download" not in [b.key for b in at.download_button]
