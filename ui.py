@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from studies import charts, i18n
+from studies.storage import csvsafe
 from studies.analysis import conclusions, fairness, scaling, tidy
 from studies.i18n import code, t
 from studies.engine.device import device_slot
@@ -136,6 +137,7 @@ def require_password() -> None:
     token = hashlib.sha256(expected.encode()).hexdigest()   # a changed password logs everyone out
     if st.session_state.get("_auth") == token:
         return
+    st.session_state.setdefault("_asked_for", st.query_params.to_dict())   # the link's view, kept for after
     st.title("Batchscope")
     with st.form("login"):
         given = st.text_input(t("frame.password"), type="password", key="login_password",
@@ -149,6 +151,7 @@ def require_password() -> None:
         elif hmac.compare_digest(given.encode(), expected.encode()):
             THROTTLE.succeeded(address)
             st.session_state["_auth"] = token
+            st.query_params.update(st.session_state.pop("_asked_for", {}))   # ?study=…, ?paper_pick=… survive
             st.rerun()
         else:
             lock = THROTTLE.failed(address)
@@ -336,7 +339,7 @@ def chart(builder, *args, name: str, key: str, csv: pd.DataFrame | None = None, 
     if len(args) > 1 and isinstance(args[1], pd.DataFrame):   # per-epoch or landscape rows: add the grid columns
         data = tidy.with_grid(data, args[1])
     with st.container(horizontal=True, gap="small", key=f"{key}_downloads"):
-        st.download_button("CSV", lambda: data.to_csv(index=False), file_name=f"{name}.csv", mime="text/csv",
+        st.download_button("CSV", lambda: csvsafe.to_csv(data), file_name=f"{name}.csv", mime="text/csv",
                            key=f"{key}_csv", on_click="ignore", icon=":material/download:", type="tertiary")
         for fmt, mime in (("png", "image/png"), ("svg", "image/svg+xml")):
             st.download_button(fmt.upper(), lambda fmt=fmt: charts.to_image(spec, fmt), file_name=f"{name}.{fmt}",

@@ -14,8 +14,9 @@ from studies.spec.budget import BATCH_SCHEDULES
 from studies.office.clusters import ClusterError, configured_clusters
 from studies.spec.config import (DATASET_KINDS, DEVICES, LOSSES, LR_SCALINGS, MODELS, NORMS, OPTIM_HYPER, OPTIMIZERS,
                             SCHEDULES, SpecError)
-from studies.spec.estimate import confirm_above_s, estimate, format_seconds
-from studies.office.jobfile import QueueFull, max_queued, queue_seconds
+from studies.spec.estimate import confirm_above_s, format_seconds
+from studies.spec.runnable import check_runnable
+from studies.office.jobfile import NeedsConfirmation, QueueFull, max_queued, queue_seconds
 from studies.spec.limits import MAX_SPEC_BYTES
 from studies.engine.device import device_slot
 
@@ -38,9 +39,16 @@ def fill_form(spec, source: str) -> None:
 # Streamlit's own "1MB per file" line is English and counts whole MB; the labels say the real limits instead
 st.html("<style>[data-testid='stFileUploaderDropzoneInstructions']{display:none}</style>")
 paper_col, toml_col = st.columns(2)
-pick = paper_col.selectbox(t("paper.pick"), [""] + [p.key for p in papers.templates()], key="paper_pick",
-                           help=t("paper.pick_help"), bind="query-params",
+keys = [""] + [p.key for p in papers.templates()]
+linked = st.query_params.get("paper_pick")   # ?paper_pick=keskar: the template's key (a bound widget wrote its label)
+if linked in keys and linked != S.get("_linked_pick"):
+    S["_linked_pick"] = S["paper_pick"] = linked
+pick = paper_col.selectbox(t("paper.pick"), keys, key="paper_pick", help=t("paper.pick_help"),
                            format_func=lambda k: papers.label(k) if k else t("paper.none"))
+if pick:
+    st.query_params["paper_pick"] = S["_linked_pick"] = pick
+else:
+    st.query_params.pop("paper_pick", None)
 if pick != S.get("_paper"):
     S["_paper"] = pick
     template, S["_paper_bad"] = papers.load_or_error(pick) if pick else (None, None)
@@ -82,9 +90,14 @@ with data_col:
                                key="csv_upload",
                                max_upload_size=uploads.MAX_CSV_BYTES >> 20,
                                help=t("form.your_csv_help", mib=uploads.MAX_CSV_BYTES >> 20))
+        room = uploads.upload_limits()   # the server's limits, said under the uploader
+        st.caption(t("form.upload_limits", n=room["per_session"], quota=f"{room['quota_bytes'] >> 20:,}",
+                     hours=f"{room['ttl_s'] / 3600:g}"))
         if csv is not None and (S.get("_csv") or {}).get("file_id") != csv.file_id:
             try:
-                S["_csv"] = {**uploads.save_csv_upload(csv, store), "file_id": csv.file_id}
+                S["_csv"] = {**uploads.save_csv_upload(csv, store, session_uploads=S.get("_n_uploads", 0)),
+                             "file_id": csv.file_id}
+                S["_n_uploads"] = S.get("_n_uploads", 0) + 1
             except SpecError as e:
                 S["_csv"] = None
                 st.error(f"{plain(csv.name)}: {plain(str(e).removeprefix('upload: '))}")
@@ -207,8 +220,7 @@ spec, problems = form_fields.form_errors(
 if spec is not None:   # the shared dashboard's data rules and this machine's size limits, as build_spec checks
     try:
         uploads.check_shared_spec(spec, store.root)
-        form.check_fits(spec, shape)
-        est = estimate(spec, device_slot(spec.device), csv_shape=shape)   # O(grid); refuses a budget too long
+        est = check_runnable(spec, device_slot(spec.device), csv_shape=shape)   # the CLI's own check (its job's)
     except SpecError as e:
         spec, problems = None, [e]
 under = {}   # every problem under its field, and all of them in one list above Launch
@@ -258,9 +270,12 @@ if spec is not None:
                  disabled=blocked or (long and not S.get("confirm_long")),
                  help=t("form.launch_blocked") if blocked else None):
         try:
-            job = ui.job_manager(str(store.root)).submit(spec, executor, cluster if executor == "ray" else "")
+            job = ui.job_manager(str(store.root)).submit(spec, executor, cluster if executor == "ray" else "",
+                                                         confirmed=bool(S.get("confirm_long")))
         except QueueFull:
             st.error(t("form.queue_full", n=max_queued()))
+        except (SpecError, NeedsConfirmation) as e:   # the queue changed since this page checked
+            st.error(plain(str(e)))
         else:
             st.success(t("form.queued", name=spec.name, job=code(job["job_id"])))
         st.page_link("pages/2_Jobs.py", label=t("form.watch"), icon=":material/queue:")

@@ -13,6 +13,7 @@ from studies.analysis import fairness
 from studies.i18n import plain, t
 from studies.spec.estimate import format_seconds
 from studies.office.job_queue import ACTIVE
+from studies.office.jobfile import NeedsConfirmation, QueueFull, max_queued
 from studies.office.progress import progress_view
 
 BADGE = {"queued": "gray", "running": "blue", "done": "green", "failed": "red", "cancelled": "orange",
@@ -44,8 +45,19 @@ def queue_view() -> None:
                 st.rerun(scope="app")
             if state in ("interrupted", "cancelled", "failed") and actions.button(
                     t("jobs.resume"), key=f"resume_{jid}", help=t("jobs.resume_help")):
-                manager.resume(jid)
-                st.rerun(scope="app")
+                try:   # Launch's gate: the queue limit and the long-queue confirmation
+                    manager.resume(jid, confirmed=bool(st.session_state.get(f"confirm_resume_{jid}")))
+                except QueueFull:
+                    st.error(t("form.queue_full", n=max_queued()))
+                except NeedsConfirmation as e:
+                    st.session_state["_resume_ask"] = (jid, e.estimate_s, e.waiting_s, e.limit_s)
+                else:
+                    st.rerun(scope="app")
+            ask = st.session_state.get("_resume_ask")
+            if ask and ask[0] == jid and state not in ACTIVE:
+                st.warning(t("jobs.resume_long", time=format_seconds(ask[1]), queue=format_seconds(ask[2]),
+                             limit=format_seconds(ask[3])))
+                st.checkbox(t("jobs.resume_confirm", time=format_seconds(ask[1])), key=f"confirm_resume_{jid}")
             fit = (store.study_info(job["study_id"]) or {}).get("fit") if state not in ACTIVE else None
             runs_text = t("jobs.runs_done", done=p["done"], total=p["total"], pct=round(100 * p["fraction"]))
             st.progress(p["fraction"], text=f"{runs_text} · {plain(fairness.translate_summary(fit))}" if fit else runs_text)

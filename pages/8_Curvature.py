@@ -47,7 +47,7 @@ else:
         st.info(t("curv.no_min"))
     else:
         st.subheader(t("curv.verdicts"))
-        st.dataframe(verdict_table(runs, charts.run_labels(runs)["run"]), hide_index=True)
+        st.dataframe(ui.csvsafe.neutralise(verdict_table(runs, charts.run_labels(runs)["run"])), hide_index=True)
         st.caption(verdict_caption())
 
 st.subheader(t("curv.density"))
@@ -85,7 +85,7 @@ if view.table.empty and not view.refused:
     st.info(t("curv.no_audit"))
 else:
     st.markdown(view.explain)
-    st.dataframe(view.table, hide_index=True)
+    st.dataframe(ui.csvsafe.neutralise(view.table), hide_index=True)   # its toolbar downloads a CSV
     for line in view.verdicts:
         st.markdown(line)
     if view.refused:

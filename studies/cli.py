@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .spec.config import ExecutorError, SpecError, StudySpec
 from .storage.atomic import atomic_write_json
+from .storage.csvsafe import to_csv
 from .storage.store import StoreError, open_store
 from .analysis.tidy import with_grid
 
@@ -145,12 +146,11 @@ def _cmd_run(args, store) -> int:
     options = {k: v for k, v in ray_options.items() if v is not None}
     if options and args.executor != "ray":
         raise SpecError("executor", f"--{next(iter(options)).replace('_', '-')} needs --executor ray")
-    from .spec.estimate import check_fits, estimate, format_seconds
+    from .spec.estimate import format_seconds
+    from .spec.runnable import check_runnable
     from .engine.device import device_slot
-    check_fits(spec)
-    _check_csv_file(spec)
     slot = device_slot(args.device or spec.device)
-    est = estimate(spec, "cpu" if args.executor == "ray" else slot)
+    est = check_runnable(spec, "cpu" if args.executor == "ray" else slot)   # the form and the queue's check too
 
     with _exit_on_sigterm():   # torch and the engine import: nothing to keep yet
         if args.executor in ("pool", "local") and slot == "cpu":
@@ -174,19 +174,6 @@ def _cmd_run(args, store) -> int:
         print(closing_note(runs, store.load_table(spec.study_id, "epochs")))
     print(f"{spec.name} ({spec.study_id}): {summary} in {time.perf_counter() - t0:.1f} s; store {store.root}")
     return 0
-
-
-def _check_csv_file(spec: StudySpec) -> None:
-    """A csv: path that is not a regular file of a sane size is refused before torch is imported (a loaded
-    machine takes many seconds for that import; /dev/zero or a FIFO must be answered at once)."""
-    if spec.dataset.startswith("csv:"):
-        from .spec.limits import MAX_CSV_BYTES, LimitError, regular_file_size
-        try:
-            regular_file_size(Path(spec.dataset[4:]).expanduser(), MAX_CSV_BYTES, "CSV file")
-        except FileNotFoundError:
-            raise SpecError("dataset", f"{spec.dataset[4:]} not found; check the path after csv:") from None
-        except (LimitError, OSError) as e:
-            raise SpecError("dataset", str(e)) from None
 
 
 def _cmd_list(args, store) -> int:
@@ -232,7 +219,7 @@ def _cmd_export(args, store) -> int:
                                   "existing folder")
         try:
             if args.format == "csv":
-                df.to_csv(out, index=False)
+                to_csv(df, out)   # cells that would start a spreadsheet formula get a leading '  (csvsafe)
             else:
                 df.to_parquet(out, index=False)
         except OSError as e:
@@ -241,7 +228,11 @@ def _cmd_export(args, store) -> int:
     elif args.format == "parquet":
         raise StoreError("parquet goes to a file; add -o FILE.parquet")
     else:
-        df.to_csv(sys.stdout, index=False)
+        try:
+            to_csv(df, sys.stdout)
+            sys.stdout.flush()
+        except BrokenPipeError:   # `export … | head`: the reader stopped reading; nothing is wrong with the store
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # Python's flush at exit stays quiet
     return 0
 
 

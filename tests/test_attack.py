@@ -103,10 +103,10 @@ def parquet_bytes(df: pd.DataFrame) -> bytes:
 def test_tables_are_sized_before_decoding_and_checked_for_their_columns(tmp_path):
     blown = parquet_bytes(pd.DataFrame({"s": ["x" * 1_000_000] * 1200}))  # 1.2 GB once each cell is a string
     assert len(blown) < 200_000
-    t0 = time.perf_counter()
+    t0 = time.process_time()   # CPU time: the check's cost, not the machine's load
     with pytest.raises(LimitError, match="decodes to about"):
         parquet_frame(blown)
-    assert time.perf_counter() - t0 < 5
+    assert time.process_time() - t0 < 5
     many = parquet_bytes(pd.DataFrame({"a": np.zeros(60_000_000, np.int8)}))   # 60 M cells
     with pytest.raises(LimitError, match="cells allowed"):
         parquet_frame(many)
@@ -153,9 +153,24 @@ def test_export_into_a_missing_folder_names_the_folder_not_the_store(one_run_sto
     assert code == 2 and f"the folder {tmp_path / 'no' / 'dir'} does not exist" in err and "store" not in err
 
 
+def _wait_for_sigterm_handler(pid: int) -> None:
+    """Until the process catches SIGTERM (bit 15 of SigCgt in /proc/<pid>/status): on a busy machine the
+    interpreter may take seconds to reach ``studies/__init__.py``, and a signal before that is no test of ours."""
+    deadline = time.monotonic() + 300   # bounds a process that never starts, not an expected time
+    while time.monotonic() < deadline:
+        try:
+            caught = next(int(line.split()[1], 16) for line in open(f"/proc/{pid}/status") if line.startswith("SigCgt"))
+        except (OSError, StopIteration):
+            return
+        if caught & (1 << (signal.SIGTERM - 1)):
+            return
+        time.sleep(0.005)
+
+
 def test_a_sigterm_at_any_moment_of_start_up_exits_130(one_run_store, tmp_path):
     """A cancel can land while Python imports the package, the CLI, torch: each gives 130 (the CLI's
-    "stopped"), never -15 (killed before a handler) or -2 (a KeyboardInterrupt nobody caught)."""
+    "stopped"), never -15 (killed before a handler) or -2 (a KeyboardInterrupt nobody caught). The delays
+    count from the moment the package's handler exists, so a busy machine's slow interpreter start is no failure."""
     spec = tmp_path / "ok.toml"
     spec.write_text('name = "ok"\ndataset = "digits"\nhidden = [16]\nbatch_sizes = [32]\noptimizers = ["sgd"]\n'
                     'epochs = 1\n[measure]\nsharpness_eps = []\nsharpness_random = false\nsharpness_sam = false\n'
@@ -165,9 +180,10 @@ def test_a_sigterm_at_any_moment_of_start_up_exits_130(one_run_store, tmp_path):
         proc = subprocess.Popen([sys.executable, "-m", "studies", "run", str(spec), "--store",
                                  str(tmp_path / f"s{delay}"), "--quiet"], cwd=ROOT, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE)
+        _wait_for_sigterm_handler(proc.pid)   # from the package's first line on (before it, no handler can exist)
         time.sleep(delay)
         proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=60)
+        _, err = proc.communicate(timeout=300)
         assert b"Traceback" not in err
         codes.append(proc.returncode)
     assert codes == [130] * 4, codes

@@ -21,7 +21,7 @@ LIGHT = ["studies", "studies.spec.config", "studies.storage.store", "studies.cha
          "studies.office.form", "studies.analysis.fairness", "studies.analysis.scaling", "studies.spec.schedule",
          "studies.playground", "studies.charts.playground", "studies.i18n", "studies.analysis.summary",
          "studies.analysis.conclusions", "studies.analysis.predictors", "studies.analysis.verdict",
-         "studies.office.clusters", "studies.spec.optimizers"]
+         "studies.office.clusters", "studies.spec.optimizers", "studies.spec.runnable", "studies.storage.csvsafe"]
 NEVER = {"studies.engine.train": ["studies.storage.store"]}   # module → studies modules it must not pull in
 
 PROBE = r"""

@@ -1,5 +1,7 @@
 """Hardening round 4 (issue 29), one test per hole: what a hostile value in a new field could do to a shared
-dashboard. Hole 1: a budget costed before anything is built per epoch."""
+dashboard. Hole 1: a budget costed before anything is built per epoch; 5: no exported CSV cell starts a formula;
+6: a table's values checked when read; 7: huge integers refused by their length; and the small ones (a killed
+job, a closed pipe, a paper link). Hole 2 is in test_harden4_estimate.py; 3, 4 and 8 in test_harden4_gates.py."""
 import threading
 import tracemalloc
 
@@ -77,7 +79,7 @@ def test_phase_counts_in_closed_form_equal_the_per_epoch_rule(b, epochs, growth,
 
 def test_submit_estimates_before_it_takes_the_queue_lock(tmp_path, monkeypatch):
     """Launch must not hold the lock that every visitor's submit waits on while it estimates."""
-    import studies.office.job_queue as jq
+    import studies.spec.runnable as jq    # submit's check (the CLI's and the form's) estimates there
     q = JobQueue(tmp_path)
     seen = []
     real = jq.estimate
@@ -125,3 +127,151 @@ def test_the_page_refuses_a_budget_of_too_many_epochs_under_its_field_at_once(tm
     assert not at.exception
     assert "more than the 10,000 a run may train" in text(at.error)
     assert "launch" not in [b.key for b in at.button]
+
+
+# ---------------------------------------------------------------- hole 5: no exported cell starts a formula
+
+def test_csv_cells_that_would_start_a_formula_get_a_quote_and_numbers_stay_numbers():
+    import pandas as pd
+    from studies.storage.csvsafe import neutralise, to_csv
+    df = pd.DataFrame({"optimizer": ["=cmd|' /C calc'!A0", "@SUM(1+1)", "+HYPERLINK(\"x\")", "-x", "\tq", "\rq",
+                                     "sgd", "-0.5", "+3", "-1e-05"],
+                       "lr": [-0.5, 1.0, -2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]})
+    out = neutralise(df)
+    assert list(out.optimizer[:6]) == ["'=cmd|' /C calc'!A0", "'@SUM(1+1)", "'+HYPERLINK(\"x\")", "'-x", "'\tq",
+                                       "'\rq"]
+    assert list(out.optimizer[6:]) == ["sgd", "-0.5", "+3", "-1e-05"] and out.lr.equals(df.lr)   # numbers stay
+    assert df.optimizer[0].startswith("=")                                                        # input untouched
+    assert neutralise(pd.DataFrame({"=evil": [1]})).columns[0] == "'=evil"
+    assert to_csv(df).splitlines()[1].startswith("'=cmd")
+
+
+def test_the_cli_export_of_a_planted_study_starts_no_cell_with_a_formula(fixture_store, tmp_path, capsys):
+    import csv
+    import io
+    import shutil
+    import pandas as pd
+    from studies.cli import main
+    root, s = fixture_store
+    store = tmp_path / "s"
+    shutil.copytree(root, store)
+    path = store / "studies" / s.study_id / "runs.parquet"
+    r = pd.read_parquet(path)
+    r["error"] = r["error"].astype(object)
+    r.loc[r.index[0], "error"] = '=HYPERLINK("http://x.example","e")'
+    r.loc[r.index[1], "dataset"] = "@SUM(1+1)"
+    r.to_parquet(path, index=False)
+    for table in ("runs", "summary", "epochs"):
+        assert main(["export", s.study_id, "--store", str(store), "--table", table]) == 0
+        cells = [c for row in csv.reader(io.StringIO(capsys.readouterr().out)) for c in row]
+        assert cells and not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")
+                              or (c[:1] == "-" and c[1:2] not in tuple("0123456789.") + ("", "i"))], table
+
+
+# ---------------------------------------------------------------- hole 6: values, not only types, when read
+
+def planted_copy(fixture_store, folder):
+    """A copy of the fixture study whose runs table holds batch_size 0 and an optimizer nobody knows; (store
+    folder, spec, rows written)."""
+    import shutil
+    import pandas as pd
+    root, s = fixture_store
+    shutil.copytree(root, folder)
+    path = folder / "studies" / s.study_id / "runs.parquet"
+    r = pd.read_parquet(path)
+    r.loc[r.index[0], "batch_size"] = 0
+    r.loc[r.index[1], "optimizer"] = "nosuchopt"
+    r.to_parquet(path, index=False)
+    return folder, s, len(r)
+
+
+def test_a_batch_size_below_one_is_left_out_and_an_unknown_optimizer_is_labelled_when_read(fixture_store, tmp_path):
+    from studies.storage.store import open_store
+    folder, s, n = planted_copy(fixture_store, tmp_path / "s")
+    store = open_store(folder)
+    runs = store.load_table(s.study_id, "runs")
+    assert len(runs) == n - 1 and (runs.batch_size >= 1).all()
+    assert "unknown: nosuchopt" in set(runs.optimizer)
+    assert any("batch_size" in p for p in store.problems) and any("unknown" in p for p in store.problems)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", ["pages/3_Speed.py", "pages/4_Generalization.py", "pages/5_Sharpness.py",
+                                  "pages/6_Compare.py", "pages/8_Curvature.py", None])
+def test_hostile_values_in_a_well_formed_runs_table_break_no_page(page, fixture_store, tmp_path, monkeypatch):
+    from tests.test_pages import open_page
+    folder, s, _ = planted_copy(fixture_store, tmp_path / "s")
+    at = open_page(page, folder, monkeypatch, {"study": s.study_id, "studies": s.study_id})
+    assert not at.exception, [e.value for e in at.exception][:1]
+
+
+# ---------------------------------------------------------------- hole 7: integers bounded before conversion
+
+def test_a_5000_digit_integer_is_one_line_and_exit_2_in_the_cli(tmp_path):
+    import subprocess
+    import sys
+    from tests.conftest import ROOT
+    p = tmp_path / "big.toml"
+    p.write_text(f'name = "big"\ndataset = "digits"\nbatch_sizes = [16]\noptimizers = ["sgd"]\nepochs = {"9" * 5000}\n')
+    out = subprocess.run([sys.executable, "-m", "studies", "run", str(p), "--store", str(tmp_path / "s")],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 2 and len(out.stderr.splitlines()) == 1 and "Traceback" not in out.stderr
+    assert "5,000 digits" in out.stderr
+
+
+@pytest.mark.parametrize("read", [
+    lambda: __import__("studies.office.form_fields", fromlist=["x"]).parse_batch_sizes_text("9" * 5000),
+    lambda: __import__("studies.office.form", fromlist=["x"]).parse_numbers("seeds", "9" * 5000),
+    lambda: StudySpec.from_dict({"dataset": "digits", "budgets": ["steps:" + "9" * 5000]}),
+    lambda: StudySpec.from_dict({"dataset": "digits", "epochs": 10 ** 5000}),
+    lambda: StudySpec.from_dict({"dataset": "digits", "seeds": [10 ** 400]}),
+    lambda: __import__("studies.office.uploads", fromlist=["x"]).parse_spec_upload(
+        f'dataset = "digits"\nbatch_sizes = [{"9" * 5000}]\n'.encode()),
+])
+def test_every_reader_refuses_a_huge_integer_by_its_length_in_one_line(read):
+    with pytest.raises(SpecError) as e:
+        read()
+    assert "digits" in str(e.value) and "\n" not in str(e.value) and len(str(e.value)) < 300
+
+
+@pytest.mark.slow
+def test_the_form_says_a_huge_batch_size_in_its_own_error(tmp_path, monkeypatch):
+    from tests.test_pages import open_page, text
+    at = open_page("pages/1_New_study.py", tmp_path, monkeypatch)
+    at.text_input(key="f_batch_sizes").set_value("9" * 5000).run()
+    assert not at.exception and "5,000 digits" in text(at.error)
+
+
+# ---------------------------------------------------------------- the small ones
+
+def test_a_sigkilled_job_is_interrupted_not_failed(tmp_path):
+    from studies.office.jobs import JobManager
+    m = JobManager(tmp_path)
+    jid = m.queue.submit(spec())["job_id"]
+    m.queue.update(jid, state="running", pid=None)
+    assert m._finish(m.queue.get(jid), -9)["state"] == "interrupted"
+    jid2 = m.queue.submit(spec(name="other", seeds=[1]))["job_id"]
+    m.queue.update(jid2, state="running", pid=None)
+    assert m._finish(m.queue.get(jid2), -11)["state"] == "failed"   # a crash is still a failure
+
+
+def test_export_into_a_closed_pipe_blames_no_one(fixture_store):
+    import subprocess
+    import sys
+    from tests.conftest import ROOT
+    root, s = fixture_store
+    cmd = f"{sys.executable} -m studies export {s.study_id} --store {root} --table epochs | head -n 1"
+    out = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.stdout.startswith("study_id") and out.stderr == "" and out.returncode == 0
+
+
+@pytest.mark.slow
+def test_a_paper_link_names_its_template_key_and_survives_the_password(tmp_path, monkeypatch):
+    from tests.test_pages import open_page
+    at = open_page("pages/1_New_study.py", tmp_path, monkeypatch, {"paper_pick": "keskar"},
+                   secrets={"password": "pw"})
+    at.text_input(key="login_password").set_value("pw")
+    [b for b in at.button if "login" in str(b.key)][0].click().run()
+    assert not at.exception
+    assert at.selectbox(key="paper_pick").value == "keskar" and at.query_params["paper_pick"] in ("keskar", ["keskar"])
+    assert at.session_state["_filled_by"] == "keskar"   # the template filled the form

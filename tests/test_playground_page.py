@@ -35,11 +35,11 @@ def test_every_surface_draws_map_loss_and_noise(tmp_path, monkeypatch):
     at = open_playground(tmp_path, monkeypatch)
     assert not at.exception and not at.error
     for title in [s.title for s in SURFACES.values()]:
-        start = time.perf_counter()
+        start = time.process_time()   # CPU time of this process: a busy machine stretches only wall time
         at.selectbox(key="pg_surface").set_value(next(k for k, s in SURFACES.items() if s.title == title)).run()
         assert not at.exception and not at.error, title
         assert len(specs(at)) == 3, title
-        assert time.perf_counter() - start < 30        # loose: the machine is shared; the check times it
+        assert time.process_time() - start < 30        # loose; the acceptance check times it
     captions = " ".join(c.value for c in at.caption)
     assert "Contour map" in captions and "Full-batch loss" in captions and "1/√B" in captions
 

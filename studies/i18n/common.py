@@ -145,6 +145,10 @@ CATALOGUE.update({
     "jobs.cancel_help": ("Stop it; finished runs are kept", "停止它；已完成的运行会保留"),
     "jobs.resume": ("Resume", "继续"),
     "jobs.resume_help": ("Queue it again; the runs already finished are skipped", "重新加入队列；已完成的运行会被跳过"),
+    "jobs.resume_long": ("This study (about {time}) and the work already queued (about {queue}) pass {limit}: tick "
+                         "the box below, then Resume again.", "该研究（约 {time}）加上已排队的工作（约 {queue}）超过 {limit}："
+                         "请勾选下方确认框，然后再次点击继续。"),
+    "jobs.resume_confirm": ("Yes, queue it again for about {time}", "是的，重新加入队列（约 {time}）"),
     "jobs.runs_done": ("{done} / {total} runs done ({pct} % of the work)", "已完成 {done} / {total} 次运行（工作量的 {pct}%）"),
     "jobs.elapsed": ("elapsed {time}", "已用 {time}"),
     "jobs.remaining": ("remaining ≈ {time}", "剩余约 {time}"),

@@ -184,6 +184,9 @@ FORM = {
     "form.queue_full": ("{n} studies are already waiting on this server: wait for one to finish, or cancel one "
                         "on **Jobs**, then launch again.", "本服务器已有 {n} 个研究在等待：请等待其中一个完成，或在"
                         "**任务**页取消一个，然后再启动。"),
+    "form.upload_limits": ("This server keeps at most {quota} MiB of uploads and takes {n} per browser session; an "
+                           "upload not launched within {hours} h is removed.",
+                           "本服务器最多保存 {quota} MiB 的上传文件，每个浏览器会话最多上传 {n} 个；{hours} 小时内未启动的上传会被删除。"),
     "form.long_confirm": ("Yes, queue {n} runs for about {time}", "是的，将 {n} 次运行加入队列（约 {time}）"),
     "form.launch_blocked": ("The uploaded TOML was rejected: upload a fixed file or clear it first",
                             "上传的 TOML 被拒绝：请先上传修正后的文件或清除它"),

@@ -6,6 +6,21 @@ SPEC: dict[str, tuple[str, str]] = {
     # ---- the typed readers (spec_checks.py)
     "spec.not_int": ("{v} is not a whole number; use an integer from {lo} to {hi}",
                      "{v} 不是整数；请用 {lo} 到 {hi} 之间的整数"),
+    "spec.too_many_digits": ("a number of {n} digits is far out of range; numbers here have at most {most} digits",
+                             "一个 {n} 位的数远超范围；此处的数最多 {most} 位"),
+    "spec.too_big": ("the spec is {size} bytes as TOML, more than the {most} a study may have (its job could "
+                     "not read it); use fewer values in {field}",
+                     "该设定的 TOML 为 {size} 字节，超过一个研究允许的 {most} 字节（其任务无法读取）；请减少 {field} 中的值"),
+    "spec.csv_missing": ("{path} not found (an upload not launched within its time is removed); upload the CSV "
+                         "again or check the path after csv:",
+                         "找不到 {path}（上传后未在时限内启动的文件会被删除）；请重新上传 CSV 或检查 csv: 后的路径"),
+    "upload.session_count": ("this session has uploaded {n} files, the most this server allows one session; "
+                             "reuse an upload or reload the page later",
+                             "本会话已上传 {n} 个文件，这是本服务器允许单个会话上传的上限；请重用已上传的文件或稍后重新加载页面"),
+    "upload.quota": ("the server keeps {used} MiB of uploads, and this file would pass its {quota} MiB; uploads not "
+                     "launched within {hours} h are removed, so try again later or upload a smaller file",
+                     "服务器已保存 {used} MiB 的上传文件，此文件会超过 {quota} MiB 的上限；{hours} 小时内未启动的上传会被删除，"
+                     "请稍后再试或上传更小的文件"),
     "spec.int_range": ("{v} is out of range; use an integer from {lo} to {hi}",
                        "{v} 超出范围；请用 {lo} 到 {hi} 之间的整数"),
     "spec.not_number": ("{v} is not a number; use a number from {lo:g} to {hi:g}",

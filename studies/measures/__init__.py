@@ -92,29 +92,30 @@ class Measure:
 
 
 
-HVPS_PER_ESTIMATE = 100    # power iteration / Hutchinson: about this many Hessian-vector products each
 SAMPLE = (Param("sample", 2048, 16, 1_000_000),   # training examples the measurements use (fixed, seeded)
           Param("sample_seed", 0, 0, 2**31 - 1))
 _SWITCHES: dict[str, Switch] = {s.name: s for s in (
     Switch("sharpness_eps", (1e-3,), "form.eps",                # Keskar's ε, one column per ε
-           hvps=lambda m: len(m.sharpness_eps) * m.lbfgs_iters * 3, params=(
+           hvps=lambda m: len(m.sharpness_eps) * m.lbfgs_iters * 3, params=(   # L-BFGS-B: ~3 evaluations a step
         Param("lbfgs_iters", 10, 1, 1000),                      # the budget for the max over the box (and ASAM's)
         Param("subspace_dim", 0, 0, 100_000))),                 # a random subspace y = A z (0 = full; paper: 100)
     Switch("sharpness_random", True, "form.random", 0, hvps=lambda m: m.random_directions, params=(
         Param("random_directions", 10, 1, 1000),                # M for random sharpness
         Param("random_sigma", 0.05, 0.0, 10.0, low_open=True))),  # the filter-normalised perturbation's size
-    Switch("sharpness_sam", True, "form.sam", 0, hvps=lambda m: 20, params=(
+    Switch("sharpness_sam", True, "form.sam", 0, hvps=lambda m: 2, params=(   # a gradient and a loss per chunk
         Param("sam_rho", 0.05, 0.0, 10.0, low_open=True),
         Param("sam_m", 128, 1, 1_000_000))),                    # m-sharpness chunk size
-    Switch("hessian", True, "form.hessian", 1, hvps=lambda m: HVPS_PER_ESTIMATE * 2),
-    Switch("critical", False, "form.critical", 1, hvps=lambda m: 40),   # λ_min: ≥ 40 Lanczos steps
-    Switch("landscape", True, "form.landscape", 2, hvps=lambda m: m.landscape_points * 2,   # landscape rows only
+    Switch("hessian", True, "form.hessian", 1, hvps=lambda m: 20),   # λ_max by Lanczos (+ the trace)
+    Switch("critical", False, "form.critical", 1,   # λ_min: ≥ 40 Lanczos steps (and λ_max's run without hessian)
+           hvps=lambda m: 40 + (0 if m.hessian else 20)),
+    Switch("landscape", True, "form.landscape", 2, hvps=lambda m: m.landscape_points * 0.5,   # a forward pass a point
            params=(Param("landscape_points", 21, 3, 1001),)),
-    Switch("noise_scale", True, "form.noise", 2, hvps=lambda m: HVPS_PER_ESTIMATE // 2),
+    Switch("noise_scale", True, "form.noise", 2, hvps=lambda m: 5),   # at the end: the probe's last point
     # models under ~5,000 weights; with critical on, its bottom end is critical's Lanczos run
-    Switch("spectrum", False, "form.spectrum", 1, hvps=lambda m: 0 if m.critical else 40),
+    Switch("spectrum", False, "form.spectrum", 1,   # the density priced by size in the estimate; its Lanczos ends:
+           hvps=lambda m: (0 if m.critical else 40) + (0 if m.hessian or m.critical else 20)),
     # adaptive sharpness: the box |y_i| ≤ ε·|x_i|, 1 % of each weight
-    Switch("sharpness_adaptive", False, "form.adaptive", 0, quiet=True,
+    Switch("sharpness_adaptive", False, "form.adaptive", 0, quiet=True, hvps=lambda m: m.lbfgs_iters * 1.5,
            params=(Param("adaptive_eps", 0.01, 0.0, 1.0, low_open=True, quiet=True),)),
     # λ_max at the probe epochs, on the first track_sample examples of the sample (cost ∝ it)
     Switch("hessian_track", False, "form.hessian_track", 1, quiet=True,

@@ -47,10 +47,12 @@ class MeasureSpec:
         """The switches that are on (a list switch with at least one value)."""
         return tuple(s.name for s in measures.switches() if getattr(self, s.name))
 
-    def hvps(self) -> float:
-        """Hessian-vector products (or loss evaluations of their cost) the switches that are on take on the
-        sample: the estimate's measurement cost (each switch's `hvps`)."""
-        return sum(s.hvps(self) for s in measures.switches() if getattr(self, s.name))
+    def hvp_units(self) -> dict[str, float]:
+        """Per switch that is on, the Hessian-vector products (or loss evaluations of their cost) it takes on
+        the sample, from its registry record: the estimate's measurement cost. Switches priced otherwise
+        (by size, per probe or per configuration) are left out."""
+        units = {s.name: float(s.hvps(self)) for s in measures.switches() if getattr(self, s.name)}
+        return {k: v for k, v in units.items() if v}
 
     @classmethod
     def from_dict(cls, d: Mapping) -> "MeasureSpec":

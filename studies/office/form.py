@@ -14,7 +14,9 @@ from pathlib import Path
 from .. import measures
 from ..spec.budget import targeted
 from ..spec.config import DEFAULT_LR, OPTIM_HYPER, SpecError, StudySpec
-from ..spec.estimate import check_fits, data_shape
+from ..spec.spec_checks import int_text
+from ..spec.estimate import data_shape
+from ..spec.runnable import check_runnable
 from .form_fields import format_batch_sizes, parse_batch_sizes_text
 from .uploads import check_shared_spec
 
@@ -29,7 +31,9 @@ def parse_numbers(field: str, text: str, kind=int) -> list:
         if not part.strip():
             continue
         try:
-            out.append(kind(part))
+            out.append(int_text(field, part) if kind is int else kind(part))
+        except SpecError:
+            raise
         except ValueError:
             raise SpecError(field, key="spec.not_whole_numbers" if kind is int else "spec.not_numbers",
                             v=repr(part.strip())) from None
@@ -150,5 +154,5 @@ def build_spec(values: dict, base: dict | None = None, store_root: str | Path | 
         check_shared_spec(spec, store_root)
     if not spec.dataset.startswith("csv:") or csv_shape:
         spec.resolve_batch_sizes(data_shape(spec, csv_shape)[0])
-    check_fits(spec, csv_shape)   # a model or data set too big for this machine is refused with its size
+    check_runnable(spec, csv_shape=csv_shape)   # what its job would refuse: size, memory, CSV, budget
     return spec

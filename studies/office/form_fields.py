@@ -13,6 +13,7 @@ import re
 
 from .. import measures
 from ..spec.config import SpecError, StudySpec
+from ..spec.spec_checks import int_text
 
 MAX_PASSES = 40   # more fields than the form has: each pass removes one failing field
 
@@ -35,7 +36,7 @@ def parse_batch_sizes_text(text) -> list:
         if word == "full":
             out.append("full")
         elif re.fullmatch(r"\+?\d+", word):
-            out.append(int(word))
+            out.append(int_text("batch_sizes", word))   # its length first: 5,000 digits is no batch size
         else:
             bad.append(str(part).strip())
     if bad:

@@ -24,8 +24,9 @@ from pathlib import Path
 from .clusters import ClusterError, cluster_address, runs_on_this_machine
 from ..spec.config import SpecError, StudySpec
 from ..engine.device import device_slot
-from ..spec.estimate import estimate
-from .jobfile import QueueFull, clean_progress, job_problem, max_queued, viewer_lines
+from ..spec.runnable import check_runnable
+from .jobfile import (NeedsConfirmation, QueueFull, clean_progress, job_problem, max_queued,
+                      needs_confirmation, viewer_lines)
 from ..spec.limits import MAX_JSON_BYTES, LimitError, read_regular_file, regular_file_size
 from ..storage.atomic import atomic_write_bytes, atomic_write_json
 from ..storage.store import resolve_root
@@ -108,8 +109,21 @@ class JobQueue:
             finally:
                 self._depth -= 1
 
-    def submit(self, spec: StudySpec, executor: str = "pool", cluster: str = "") -> dict:
+    def _admit(self, jobs: list[dict], estimate_s: float | None, confirmed: bool) -> None:
+        """The one gate into the queue, for submit and resume alike: the server's queue limit (QueueFull), then
+        Launch's confirmation (NeedsConfirmation unless ``confirmed``)."""
+        if sum(j["state"] == "queued" for j in jobs) >= max_queued():
+            raise QueueFull(f"{max_queued()} studies are already waiting on this server; wait for one to "
+                            "finish or cancel one on Jobs")
+        why = needs_confirmation(jobs, estimate_s)
+        if why is not None and not confirmed:
+            raise why
+
+    def submit(self, spec: StudySpec, executor: str = "pool", cluster: str = "", confirmed: bool = False) -> dict:
         """Queue ``spec``; if the same study is already queued or running, return that job instead.
+
+        Refused like the CLI refuses it (SpecError), when the queue is full (QueueFull), and when the queue's
+        work plus this study's passes the server's confirmation limit unless ``confirmed`` (NeedsConfirmation).
 
         ``executor="ray"`` sends the runs to the Ray cluster the server's owner configured under the name
         ``cluster`` (studies.office.clusters; never an address from the caller). A remote cluster does not occupy
@@ -120,18 +134,15 @@ class JobQueue:
         if executor == "ray":
             cluster_address(cluster)            # refuses a name the server does not list
         slot = job_slot({"device": spec.device, "executor": executor, "cluster": cluster if executor == "ray" else ""})
-        try:   # the form's estimate, before the lock (it is O(grid), but never held against other visitors)
-            estimate_s = float(estimate(spec, slot if not slot.startswith("ray:") else "cpu").seconds)
-        except (SpecError, KeyError, ValueError):
-            estimate_s = None
+        # what its job would refuse is refused here (the CLI's and the form's check), before the lock: the
+        # estimate is O(grid), but never held against other visitors
+        estimate_s = float(check_runnable(spec, slot if not slot.startswith("ray:") else "cpu").seconds)
         with self.locked():
             jobs = self.jobs()
             for job in jobs:
                 if job["study_id"] == spec.study_id and job["state"] in ACTIVE:
                     return job
-            if sum(j["state"] == "queued" for j in jobs) >= max_queued():
-                raise QueueFull(f"{max_queued()} studies are already waiting on this server; wait for one to "
-                                "finish or cancel one on Jobs")
+            self._admit(jobs, estimate_s, confirmed)
             job_id = uuid.uuid4().hex[:12]
             atomic_write_bytes(self.path(job_id, ".toml"), spec.to_toml().encode())
             job = {"job_id": job_id, "name": spec.name, "study_id": spec.study_id, "device": spec.device,
@@ -212,11 +223,14 @@ class JobQueue:
                 return self.update(job_id, cancel_requested=True)
             return job
 
-    def resume(self, job_id: str) -> dict:
-        """Queue an interrupted, cancelled or failed job again; its finished runs are kept and skipped."""
+    def resume(self, job_id: str, confirmed: bool = False) -> dict:
+        """Queue an interrupted, cancelled or failed job again; its finished runs are kept and skipped. The
+        same gate as submit: the queue limit (QueueFull) and, from its stored estimate, the confirmation
+        (NeedsConfirmation unless ``confirmed``)."""
         with self.locked():
             job = self.get(job_id) or {}
             if job.get("state") in ("interrupted", "cancelled", "failed"):
+                self._admit(self.jobs(), job.get("estimate_s"), confirmed)
                 self.path(job_id, ".progress.json").unlink(missing_ok=True)
                 return self.update(job_id, state="queued", pid=None, returncode=None, started=None,
                                    finished=None, cancel_requested=False, cancel_sent=None, done_at_start=None,

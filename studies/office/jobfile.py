@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from ..storage.atomic import process_state
+from ..spec.estimate import confirm_above_s, format_seconds
 
 STATES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 _JOB_ID = re.compile(r"^[0-9A-Za-z]{1,32}$")
@@ -140,3 +141,20 @@ def clean_progress(progress: dict) -> dict:
 
 class QueueFull(ValueError):
     """The server's queue is full; the message says what to do."""
+
+
+class NeedsConfirmation(ValueError):
+    """The queue's work plus this study's passes the server's limit ($BATCHSCOPE_CONFIRM_HOURS) and nobody
+    confirmed: ``estimate_s`` this study's, ``waiting_s`` the queue's, ``limit_s`` the limit, in seconds."""
+
+    def __init__(self, estimate_s: float, waiting_s: float, limit_s: float):
+        self.estimate_s, self.waiting_s, self.limit_s = estimate_s, waiting_s, limit_s
+        super().__init__(f"this study (about {format_seconds(estimate_s)}) and the work queued before it (about "
+                         f"{format_seconds(waiting_s)}) pass {format_seconds(limit_s)}; confirm to queue it")
+
+
+def needs_confirmation(jobs: list[dict], estimate_s: float | None) -> NeedsConfirmation | None:
+    """Launch's rule, for every way into the queue: the work already waiting or running plus this study's
+    estimate above the server's limit needs an explicit confirmation (the error to raise), else None."""
+    waiting, mine = queue_seconds(jobs), float(estimate_s or 0.0)
+    return NeedsConfirmation(mine, waiting, confirm_above_s()) if waiting + mine > confirm_above_s() else None

@@ -32,6 +32,11 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]   # where `python -m studies`
 KILL_AFTER_S = 10.0   # a job process that ignores SIGTERM this long after a cancel gets SIGKILL
 
 
+INTERRUPTED = "the job process stopped (dashboard restart or killed); resume to finish — finished runs are kept"
+# exit codes of a job process stopped from outside (SIGKILL, SIGTERM, SIGINT, SIGHUP; 130: the CLI's own exit on
+# a SIGTERM or Ctrl-C): interrupted, not failed; a crash (SIGSEGV, SIGABRT) or an error exit is a failure
+STOPPED_FROM_OUTSIDE = {-signal.SIGKILL, -signal.SIGTERM, -signal.SIGINT, -signal.SIGHUP, 130}
+
 class JobManager:
     """Starts queued jobs (one job process per device), reaps finished ones, adopts or flags orphans, cancels.
 
@@ -112,9 +117,7 @@ class JobManager:
         if job.get("cancel_requested"):
             return q.update(jid, state="cancelled", finished=time.time(), pid=None,
                             message="cancelled; finished runs are kept")
-        return q.update(jid, state="interrupted", finished=time.time(), pid=None,
-                        message="the job process stopped (dashboard restart or killed); resume to finish — "
-                                "finished runs are kept")
+        return q.update(jid, state="interrupted", finished=time.time(), pid=None, message=INTERRUPTED)
 
     def _finish(self, job: dict, rc: int) -> dict:
         q, jid = self.queue, job["job_id"]
@@ -127,6 +130,8 @@ class JobManager:
             state, msg = "done", (f"{failed} runs failed; see the runs table" if failed else "")
             if rc != 0:
                 msg = (msg + "; " if msg else "") + f"every run is stored (the job process then exited with code {rc})"
+        elif rc in STOPPED_FROM_OUTSIDE:   # killed or stopped by someone, not failed: README's "interrupted"
+            state, msg = "interrupted", INTERRUPTED
         else:
             state, msg = "failed", q.log_tail(jid) or f"the job process exited with code {rc}"
         return q.update(jid, state=state, returncode=rc, finished=time.time(), pid=None, message=msg)
@@ -201,8 +206,8 @@ class JobManager:
             self.queue.update(job["job_id"], cancel_sent=time.time())
 
     # ---- the page's actions (each followed by a round, so the page sees the result)
-    def submit(self, spec: StudySpec, executor: str = "pool", cluster: str = "") -> dict:
-        job = self.queue.submit(spec, executor, cluster)
+    def submit(self, spec: StudySpec, executor: str = "pool", cluster: str = "", confirmed: bool = False) -> dict:
+        job = self.queue.submit(spec, executor, cluster, confirmed)
         self.tick()
         return self.queue.get(job["job_id"]) or job
 
@@ -216,8 +221,8 @@ class JobManager:
         self.tick()
         return self.queue.get(job_id) or {}
 
-    def resume(self, job_id: str) -> dict:
-        self.queue.resume(job_id)
+    def resume(self, job_id: str, confirmed: bool = False) -> dict:
+        self.queue.resume(job_id, confirmed)
         self.tick()
         return self.queue.get(job_id) or {}
 

@@ -14,13 +14,16 @@ the server's files or network through a spec. No torch import here.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import math
 import os
+import time
 from pathlib import Path
 
 from ..spec.config import SpecError, StudySpec
-from ..spec.limits import MAX_CSV_BYTES, MAX_SPEC_BYTES, csv_shape_problem
+from ..spec.limits import MAX_CSV_BYTES, MAX_SPEC_BYTES, csv_shape_problem, read_regular_file
 from ..storage.atomic import atomic_write_bytes
 from ..storage.store import Store, open_store
 
@@ -93,13 +96,15 @@ def check_shared_spec(spec: StudySpec, store: str | os.PathLike | Store | None,
     return spec
 
 
-def save_csv_upload(data, store: str | os.PathLike | Store | None, max_bytes: int = MAX_CSV_BYTES) -> dict:
+def save_csv_upload(data, store: str | os.PathLike | Store | None, max_bytes: int = MAX_CSV_BYTES, *,
+                    session_uploads: int = 0) -> dict:
     """Check an uploaded CSV and keep it as ``<store>/uploads/<content hash>.csv`` (the user's file name is
     never used). Size, columns and lines are counted in the bytes before pandas parses them (a 39 MiB CSV
     of 1.5 M columns took 6 GB and 102 s in pandas). Returns ``dataset`` ("csv:<absolute path>", the spec's
     value), ``rows``, ``columns`` (the last is the default target), ``classes``, ``features``."""
     import pandas as pd
     raw = _bytes(data, max_bytes, "CSV")
+    check_upload_room(store, len(raw), session_uploads)   # the session's count, the server's quota
     problem = csv_shape_problem(raw)
     if problem:
         raise UploadError("upload", f"{problem}; upload a smaller CSV")
@@ -118,5 +123,77 @@ def save_csv_upload(data, store: str | os.PathLike | Store | None, max_bytes: in
     path = open_store(store).root / "uploads" / f"{hashlib.sha256(raw).hexdigest()[:16]}.csv"
     if not path.exists():
         atomic_write_bytes(path, raw)
+    else:
+        os.utime(path)   # uploaded again: its time to be launched starts again
     return {"dataset": f"csv:{path.resolve()}", "rows": len(df), "columns": [str(c) for c in df.columns],
             "classes": int(df.iloc[:, -1].nunique()), "features": df.shape[1] - 1, "text_columns": text_cols}
+
+
+# ---------------------------------------------------------------- how much a server keeps
+
+def upload_limits() -> dict:
+    """The server's upload limits (its owner sets them): ``quota_bytes`` all kept CSV uploads together
+    ($BATCHSCOPE_UPLOAD_QUOTA_MB, default 500 MiB), ``per_session`` files one browser session may upload
+    ($BATCHSCOPE_UPLOADS_PER_SESSION, default 5), ``ttl_s`` how long an upload no job uses is kept
+    ($BATCHSCOPE_UPLOAD_HOURS, default 1 h)."""
+    return {"quota_bytes": int(_env_number("BATCHSCOPE_UPLOAD_QUOTA_MB", 500) * 2 ** 20),
+            "per_session": int(_env_number("BATCHSCOPE_UPLOADS_PER_SESSION", 5)),
+            "ttl_s": _env_number("BATCHSCOPE_UPLOAD_HOURS", 1.0) * 3600}
+
+
+def _env_number(name: str, default: float) -> float:
+    try:
+        v = float(os.environ.get(name) or default)
+    except ValueError:
+        return default
+    return v if math.isfinite(v) and v > 0 else default
+
+
+def _kept(folder: Path) -> list[os.DirEntry]:
+    try:
+        return [e for e in os.scandir(folder) if e.name.endswith(".csv") and e.is_file(follow_symlinks=False)]
+    except OSError:
+        return []
+
+
+def _launched(root: Path) -> str:
+    """The text of every spec a job or a study holds (jobs/*.toml, studies/*/spec.toml): an upload named
+    there was launched and is kept."""
+    texts = []
+    for path in [*root.glob("jobs/*.toml"), *root.glob("studies/*/spec.toml")]:
+        try:
+            texts.append(read_regular_file(path, MAX_SPEC_BYTES, "spec", follow_symlinks=False).decode(errors="replace"))
+        except (OSError, ValueError):
+            continue
+    return "\n".join(texts)
+
+
+def sweep_uploads(store: str | os.PathLike | Store | None, now: float | None = None) -> list[str]:
+    """Remove the CSV uploads older than the server's ``ttl_s`` that no job or study names (never launched);
+    returns their names. Run before every upload, so stale files never count against the quota."""
+    root = open_store(store).root
+    now = time.time() if now is None else now
+    old = [e for e in _kept(root / "uploads") if now - e.stat(follow_symlinks=False).st_mtime > upload_limits()["ttl_s"]]
+    if not old:
+        return []
+    used = _launched(root)
+    gone = []
+    for e in old:
+        if e.name not in used:
+            with contextlib.suppress(OSError):
+                os.unlink(e.path)
+                gone.append(e.name)
+    return gone
+
+
+def check_upload_room(store: str | os.PathLike | Store | None, size: int, session_uploads: int = 0) -> None:
+    """UploadError when this session has used its uploads or ``size`` more bytes would pass the server's quota
+    (after the sweep)."""
+    limits = upload_limits()
+    if session_uploads >= limits["per_session"]:
+        raise UploadError("upload", key="upload.session_count", n=limits["per_session"])
+    sweep_uploads(store)
+    used = sum(e.stat(follow_symlinks=False).st_size for e in _kept(open_store(store).root / "uploads"))
+    if used + size > limits["quota_bytes"]:
+        raise UploadError("upload", key="upload.quota", used=f"{used / 2 ** 20:,.0f}",
+                          quota=f"{limits['quota_bytes'] / 2 ** 20:,.0f}", hours=f"{limits['ttl_s'] / 3600:g}")

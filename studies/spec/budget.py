@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .spec_checks import SpecError, read_list, unique
+from .spec_checks import SpecError, int_text, read_list, unique
 
 BUDGET_KINDS = ("epochs", "steps", "examples", "target")
 BATCH_SCHEDULES = ("constant", "step")
@@ -37,7 +37,7 @@ def read_budget(v: Any) -> str:
         if kind in BUDGET_KINDS[:3]:
             raise SpecError("budgets", key="spec.budget_number", v=repr(v), kind=kind)
         raise SpecError("budgets", key="spec.not_budget", v=repr(v), example=_EXAMPLE)
-    kind, n = m.group(1), int(m.group(2))
+    kind, n = m.group(1), int_text("budgets", m.group(2))   # its length first (Python's 4,300-digit limit)
     if not 1 <= n <= _LIMITS[kind]:
         raise SpecError("budgets", key="spec.budget_range", v=repr(v), kind=kind, most=_LIMITS[kind])
     return f"{kind}:{n}"

@@ -214,6 +214,8 @@ class StudySpec:
             raise SpecError("toml", f"not valid TOML ({e}); fix the syntax at that line") from None
         except RecursionError:
             raise SpecError("toml", "arrays or tables nested too deeply; a spec needs at most two levels") from None
+        except ValueError as e:   # a number tomllib cannot convert (the shape check refuses long ones first)
+            raise SpecError("toml", f"a value tomllib cannot read ({one_line(str(e), 120)}); fix that value") from None
         return cls.from_dict(d)
 
     def _check_combinations(self) -> None:

@@ -2,9 +2,12 @@
 
 One training step costs a fixed overhead (kernel launches, the optimizer) plus 6 · parameters · batch
 floating-point operations (forward 2, backward 4); an epoch is ceil(n / B) steps plus a forward pass over the
-train and test sets for the metrics; measurements cost a few hundred Hessian-vector products on the sample.
-The constants were fitted on a 2-core CPU (BENCHMARKS.md) and a rule of thumb for one
-GPU; the answer is good to a factor of about three, which is what a "should I launch this?" needs.
+train and test sets for the metrics; each measurement costs its Hessian-vector products on the sample
+(``measure_units``), λ_max tracking a few at every probe epoch, ghost batch norm a little per chunk, and the
+two per-configuration views surface_points² forward passes (the 2-D landscape) or every measure again (the
+rescaling audit). The constants were fitted on a 2-core CPU by thread CPU time and a rule of thumb for one
+GPU; the answer is good to a factor of about three (tests/test_harden4_estimate.py holds each part to it on a
+real run), which is what a "should I launch this?" needs.
 No torch, no data loading: data-set sizes come from the table below.
 """
 from __future__ import annotations
@@ -32,6 +35,7 @@ class Estimate:
     n_params: int
     slowest_run_s: float   # usually the smallest batch size
     capped: bool = False   # some runs stop at a target: ``seconds`` counts them to their epoch cap, an upper end
+    parts: tuple = ()      # (what, seconds) summing to ``seconds``: startup, training, evaluation, each measure …
 
     @property
     def text(self) -> str:
@@ -83,8 +87,45 @@ def n_params(spec: StudySpec, features: int, classes: int) -> int:
     return sum(a * b + b for a, b in zip(widths, widths[1:])) + norm
 
 
+# What each [measure] switch costs one run, in units of one Hessian-vector product (or gradient) over the
+# measurement sample: fitted on this 2-core CPU by thread CPU time (tests/test_harden4_estimate.py checks each
+# within 3× on a real run). Every registered switch has an entry (a test holds that), so no measure is free.
+def measure_units(m) -> dict[str, float]:
+    """HVP units of each switch that is on, per run: each measure's own price in its registry record
+    (MeasureSpec.hvp_units); the spectrum's density, λ_max tracking, the 2-D surface and the audit are priced
+    below."""
+    return m.hvp_units()
+
+
+SPECTRUM_DENSE_MAX = 5000   # measures.hessian.SPECTRUM_MAX_PARAMS: the dense Hessian below, SLQ above
+SLQ_UNITS = 600              # 3 Lanczos runs of 80 steps, fully re-orthogonalised: ~2.5 HVP units a step
+
+
+def spectrum_s(params: int, unit_flops_s: float, flops: float) -> float:
+    """The spectral density: below SPECTRUM_DENSE_MAX weights the dense Hessian (one HVP per weight, batched:
+    about half an HVP's cost each) and its eigenvalues (params³ at a fifth of the FLOP rate); above,
+    stochastic Lanczos quadrature."""
+    if params <= SPECTRUM_DENSE_MAX:
+        return params * unit_flops_s / 2 + params ** 3 * 5 / flops   # batched: about half an HVP a weight
+    return SLQ_UNITS * unit_flops_s
+
+
+TRACK_UNITS_PER_PROBE = 8    # λ_max at a probe epoch: Lanczos from the last probe's vector, on track_sample
+GHOST_CHUNK_S = 2e-6         # per ghost chunk and norm layer in a step (chunks are normalised as one group)
+
+
+def probe_count(epochs: int) -> int:
+    """The probe epochs of a run of ``epochs`` (noise.probe_epoch): 0, the powers of four up to it, the last."""
+    fours = (max(1, epochs).bit_length() + 1) // 2 if epochs >= 1 else 0   # 1, 4, 16, … ≤ epochs
+    last_is_four = epochs >= 1 and epochs & (epochs - 1) == 0 and (epochs.bit_length() - 1) % 2 == 0
+    return 1 + fours + (0 if last_is_four or epochs < 1 else 1)
+
+
 def estimate(spec: StudySpec, slot: str = "cpu", csv_shape: tuple[int, int, int] | None = None) -> Estimate:
-    """Grid size and rough seconds for ``spec`` on the device ``slot`` (cpu | cuda | mps)."""
+    """Grid size and rough seconds for ``spec`` on the device ``slot`` (cpu | cuda | mps). ``parts`` says where
+    the seconds go: startup, training, evaluation, each measure, the λ_max tracking, ghost batch norm's chunks,
+    the 2-D surfaces and the rescaling audits (one of each per configuration: optimizer × lr × batch size ×
+    order, on one seed, as the runner assigns them)."""
     flops, overhead = DEVICE_SPEED.get(slot, DEVICE_SPEED["cpu"])
     n_train, features, classes = data_shape(spec, csv_shape)
     params = n_params(spec, features, classes)
@@ -93,21 +134,48 @@ def estimate(spec: StudySpec, slot: str = "cpu", csv_shape: tuple[int, int, int]
     n_test = max(1, round(n_train * spec.data.test_fraction / (1 - spec.data.test_fraction)))
     eval_s = (n_train + n_test) * per_example / 3 / flops
     m = spec.measure
-    hvps = m.hvps()   # each switch that is on: its cost in Hessian-vector products (the measure registry's)
-    measure_s = hvps * (min(m.sample, n_train) * per_example / flops + 5 * overhead)
+    sample = min(m.sample, n_train)
+    unit = sample * per_example / flops + 5 * overhead                     # one HVP over the sample
+    per_run = {k: u * unit for k, u in measure_units(m).items()}
+    if m.spectrum:
+        per_run["spectrum"] = spectrum_s(params, unit, flops)
+    measure_s = sum(per_run.values())
+    track_unit = min(sample, m.track_sample) * per_example / flops + 5 * overhead
+    layers = len(spec.hidden) if spec.norm == "ghost" else 0
+    n_lrs = sum(len(spec.lrs_for(o)) for o in spec.optimizers)
+    members = n_lrs * len(spec.shuffle) * len(spec.seeds)                 # runs per batch size and budget
+    parts = dict.fromkeys(("training", "evaluation", "hessian_track", "ghost_batch"), 0.0)
     runs = []
     for b in spec.batch_sizes:   # O(grid): each budget's phases in closed form, never a loop over epochs
         b = n_train if b == "full" else min(b, n_train)
         for budget in spec.budgets or ("",):
             epochs = check_epochs(budget, b, n_train, spec.drop_last) or spec.epochs
             phases = phase_counts(b, epochs, spec.batch_schedule, spec.batch_growth, n_train)
-            runs.append(sum(n * (math.ceil(n_train / s) * (overhead + s * per_example / flops) + eval_s)
-                            for s, n in phases) + measure_s)
-    per_grid_point = len(spec.optimizers) * len(spec.shuffle) * len(spec.seeds)
-    total = STARTUP_S + per_grid_point * sum(runs)
+            train = sum(n * math.ceil(n_train / s) * (overhead + s * per_example / flops) for s, n in phases)
+            ghost = sum(n * math.ceil(n_train / s) * math.ceil(s / spec.ghost_batch) * layers * GHOST_CHUNK_S
+                        for s, n in phases) if layers else 0.0
+            track = probe_count(epochs) * TRACK_UNITS_PER_PROBE * track_unit if m.hessian_track else 0.0
+            parts["training"] += members * train
+            parts["evaluation"] += members * epochs * eval_s
+            parts["ghost_batch"] += members * ghost
+            parts["hessian_track"] += members * track
+            runs.append(train + epochs * eval_s + ghost + track + measure_s)
+    n_runs_grid = len(runs) * members
+    for k, v in per_run.items():
+        parts[k] = parts.get(k, 0.0) + v * n_runs_grid
+    configs = n_lrs * len(spec.shuffle) * len(spec.batch_sizes)          # the runner's per-configuration views
+    if m.landscape_2d:   # surface_points² forward passes over the sample (the MLP's first layer formed once)
+        p = m.surface_points
+        parts["landscape_2d"] = configs * (p * p * sample * per_example / 3 / flops + p * overhead)
+    if m.rescale_audit:  # every measure again on the rescaled twin
+        parts["rescale_audit"] = configs * measure_s
+    parts = {"startup": STARTUP_S, **{k: v for k, v in parts.items() if v}}
+    views = parts.get("landscape_2d", 0.0) + parts.get("rescale_audit", 0.0)
+    total = sum(parts.values())
     capped = targeted(spec) and (not spec.budgets or "target" in spec.budgets)
     return Estimate(n_runs=spec.n_runs, seconds=total, n_train=n_train, n_params=params,
-                    slowest_run_s=max(runs) if runs else 0.0, capped=capped)
+                    slowest_run_s=max(runs) + views / max(1, configs) if runs else 0.0, capped=capped,
+                    parts=tuple(parts.items()))
 
 
 def confirm_above_s() -> float:

@@ -20,6 +20,7 @@ from pathlib import Path
 MAX_SPEC_BYTES = 64 * 1024          # a spec is a few hundred bytes; anything near this is not a spec
 MAX_KEY_DEPTH = 8                   # a spec needs 2 (measure.sample); tomllib is quadratic in this
 MAX_NESTING = 16                    # [ and { nesting: a spec needs 2
+MAX_NUMBER_DIGITS = 100             # a number's digits in a spec (Python refuses int text over 4,300 digits)
 MAX_CSV_BYTES = 50 * 1024 * 1024    # also server.maxUploadSize in .streamlit/config.toml
 MAX_CSV_COLUMNS = 10_000
 MAX_CSV_ROWS = 2_000_000
@@ -156,7 +157,13 @@ def toml_shape_problem(text: str) -> str | None:
             depth -= 1
     if worst > MAX_NESTING:
         return f"brackets are nested {worst} deep; a spec needs at most {MAX_NESTING}"
+    longest = max((len(m.group().replace("_", "")) for m in _DIGITS.finditer(skeleton)), default=0)
+    if longest > MAX_NUMBER_DIGITS:   # before tomllib turns it into an int (past 4,300 digits: a ValueError)
+        return f"a number has {longest:,} digits; numbers in a spec have at most {MAX_NUMBER_DIGITS}"
     return None
+
+
+_DIGITS = re.compile(r"[0-9][0-9_]*")
 
 
 MAX_CSV_HEADER_CHARS = 4 * 1024 * 1024   # the header record, quoted line breaks included

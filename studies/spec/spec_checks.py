@@ -43,12 +43,30 @@ def is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+MAX_DIGITS = 100   # a number typed or read anywhere in a spec; Python refuses int <-> text past 4,300 digits
+
+
+def too_long(name: str, digits: int) -> SpecError:
+    """The error for a number of ``digits`` digits: said by its length, never printed (or converted)."""
+    return SpecError(name, key="spec.too_many_digits", n=f"{digits:,}", most=MAX_DIGITS)
+
+
+def int_text(name: str, word: str) -> int:
+    """A whole number typed as text ("+12", "1_000" is not one): its length judged before ``int`` reads it."""
+    word = word.strip()
+    if len(word.lstrip("+-")) > MAX_DIGITS:
+        raise too_long(name, len(word.lstrip("+-")))
+    return int(word)
+
+
 def read_int(name: str, v: Any, lo: int, hi: int) -> int:
     if isinstance(v, float) and v.is_integer():
         v = int(v)
     if not is_int(v):
         raise SpecError(name, key="spec.not_int", v=repr(v), lo=lo, hi=hi)
     if not lo <= v <= hi:
+        if abs(v).bit_length() > 332:   # more than 100 digits: str(v) may not even exist (4,300 digits)
+            raise too_long(name, int(abs(v).bit_length() * 0.30103) + 1)
         raise SpecError(name, key="spec.int_range", v=str(v), lo=lo, hi=hi)
     return v
 

@@ -32,7 +32,8 @@ import pandas as pd
 from .atomic import atomic_write_bytes, atomic_write_json, atomic_write_parquet, sweep_tmp
 from ..spec.config import one_line
 from ..spec.limits import MAX_JSON_BYTES, MAX_TABLE_BYTES, LimitError, read_regular_file, regular_file_size
-from .storefiles import check_safetensors, parquet_frame, table_kind
+from ..spec.optimizers import TABLE as OPTIMIZER_TABLE
+from .storefiles import check_safetensors, check_values, parquet_frame, table_kind
 
 DEFAULT_ROOT = "batchscope-results"
 _ID_RE = re.compile(r"^[0-9a-f]{8,64}$")
@@ -128,7 +129,7 @@ class Store:
             return None
 
     def _set_aside(self, path: Path, err: Exception) -> None:
-        dest = path.with_name(f"{path.name}.{int(time.time())}.corrupt")
+        dest = path.with_name(f"{path.name}.{time.time_ns()}.corrupt")   # never over one set aside before
         try:
             os.replace(path, dest)
             where = f"moved aside to {dest.name}"
@@ -354,7 +355,13 @@ class Store:
         if table not in ("runs", "epochs", "landscape"):
             raise StoreError(f"table {table!r} is not one of runs, epochs, landscape")
         df = self._read_parquet(self.study_dir(study_id) / f"{table}.parquet")
-        return df if df is not None else self._assemble(study_id, table)
+        df = df if df is not None else self._assemble(study_id, table)
+        df, said = check_values(df, OPTIMIZER_TABLE)   # values a page can use: batch_size ≥ 1, known optimizers
+        for line in said:
+            msg = f"studies/{study_id}/{table}.parquet: {line}"
+            if msg not in self.problems:
+                self.problems.append(msg)
+        return df
 
     def _assemble(self, study_id: str, table: str) -> pd.DataFrame:
         """A study's table read from its runs' own files, when the consolidated copy is missing or unreadable

@@ -176,3 +176,31 @@ def check_safetensors(path: Path, size: int, read) -> None:
 
 def _whole(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+# ---------------------------------------------------------------- values, not only types
+
+UNKNOWN = "unknown"   # the label of an optimizer this version does not know: "unknown: <name as stored>"
+
+
+def check_values(df: pd.DataFrame, known_optimizers) -> tuple[pd.DataFrame, list[str]]:
+    """A well-typed table whose values a page can use: rows whose ``batch_size`` is not a whole number ≥ 1 are
+    left out (a page divides by it), and an ``optimizer`` not in ``known_optimizers`` is relabelled
+    ``unknown: <name>`` (a page never looks up a name it does not know; the text keeps saying which). Returns
+    the table and one line per change, for the store to say."""
+    said = []
+    if "batch_size" in df.columns and len(df):
+        b = pd.to_numeric(df["batch_size"], errors="coerce")
+        bad = ~(b.notna() & (b >= 1) & (b == b.round()) & (b < 2 ** 53))
+        if bad.any():
+            said.append(f"{int(bad.sum())} row(s) with a batch_size that is not a whole number ≥ 1 left out")
+            df = df[~bad].reset_index(drop=True)
+    if "optimizer" in df.columns and len(df):
+        names = df["optimizer"].astype(object)
+        odd = names.notna() & ~names.isin(list(known_optimizers)) & ~names.astype(str).str.startswith(UNKNOWN + ": ")
+        if odd.any():
+            said.append(f"{int(odd.sum())} row(s) name an optimizer this version does not know; shown as "
+                        f"'{UNKNOWN}: …'")
+            df = df.copy()
+            df["optimizer"] = names.where(~odd, UNKNOWN + ": " + names.astype(str).str.slice(0, 80))
+    return df, said

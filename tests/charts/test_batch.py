@@ -127,11 +127,11 @@ def test_every_chart_is_valid_vega_lite(tables):
 @pytest.mark.slow
 def test_png_and_svg_need_no_browser_and_are_cheap(tables):
     chart = charts.epoch_time_chart(tables[0], b_simple=(300.0, 250.0, 380.0))
-    t = time.perf_counter()
+    t = time.process_time()   # CPU time (every thread of this process): cheap whatever the machine's load
     png = charts.to_image(chart, "png")
     svg = charts.to_image(charts.to_vega_lite(chart), "svg")
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and b"<svg" in svg[:200]
-    assert time.perf_counter() - t < 10
+    assert time.process_time() - t < 10
 
 
 def test_the_timing_note_names_device_torch_and_warm_up(tables):
