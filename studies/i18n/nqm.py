@@ -26,9 +26,11 @@ NQM: dict[str, tuple[str, str]] = {
                             "SGD；动量（重球法，β）；类 Adam：对角预条件 H^(−½) 加 β₁"),
     "nqm.beta": ("β (momentum and Adam's β₁)", "β（动量与 Adam 的 β₁）"),
     "nqm.study": ("Study", "研究"),
-    "nqm.run": ("Run (with a stored spectral density)", "运行（存有谱密度的）"),
-    "nqm.no_run": ("No run of this store has a spectral density: switch on `spectrum` under [measure], or use the "
-                   "power law.", "此存储中没有运行存有谱密度：在 [measure] 中打开 `spectrum`，或使用幂律谱。"),
+    "nqm.no_run": ("No done run of this study has λ_max, the Hessian trace and the noise scale: switch on `hessian` "
+                   "and `noise_scale` under [measure], or use the power law.",
+                   "此研究没有已完成的运行同时测了 λ_max、Hessian 迹和噪声尺度：在 [measure] 中打开 `hessian` 和 "
+                   "`noise_scale`，或使用幂律谱。"),
+    "nqm.run": ("Run (with λ_max, trace and noise measured)", "运行（测了 λ_max、迹和噪声的）"),
     "nqm.steps_caption": ("Steps to the target at each optimizer's best constant lr per batch size (log₂ × log); "
                           "dashed: its B_crit, where the steps are twice those of the noise-free model (S = 2·S_min). "
                           "{crit}. Computed in {ms} ms.",
