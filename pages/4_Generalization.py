@@ -6,7 +6,7 @@ import ui
 from studies.i18n import t
 from studies import charts, measures
 from studies.charts import fit as charts_fit, runs as charts_runs, sgd_noise as charts_g
-from studies.analysis import fairness, runtable, scaling, sgd_noise
+from studies.analysis import cbs, fairness, runtable, scaling, sgd_noise
 
 store = ui.page(t("nav.Generalization"), ":material/school:")
 sid = ui.study_picker(store)
@@ -64,6 +64,8 @@ else:
     st.caption(t("caption.steps_fit", n=len(reached), total=len(runs)))
     for f in fits:
         st.caption(scaling.describe_fit(f))
+    for c in cbs.study_cbs(all_runs):
+        st.caption(cbs.describe(c))
     ui.chart(charts.target_chart, runs, "epochs", csv=reached, name=f"{sid}-epochs-to-target", key="gen_epochs")
     st.caption(t("caption.epochs_to_target"))
 
