@@ -52,3 +52,12 @@ def test_summary_rows_use_each_optimizers_smallest_batch_best_run():
     rows = {r["optimizer"]: r for r in summary_rows(runs, _epochs())}
     assert set(rows) == {"sgd", "adam"} and all(r["mean"] > 0 for r in rows.values())
     assert "run a " in rows["sgd"]["note"] and rows["sgd"]["measure"] == "b_crit_predicted"
+
+
+def test_the_summary_export_has_a_positive_b_crit_predicted_row_per_optimizer():
+    from studies.analysis.conclusions import summary_table
+    runs = pd.DataFrame([_row(run_id="a"), _row(run_id="b", optimizer="adam")]).assign(
+        reached_target=True, steps=100.0, train_loss=0.09, shuffle=True)
+    s = summary_table(runs, _epochs())
+    rows = s[s.measure == "b_crit_predicted"].set_index("optimizer")
+    assert set(rows.index) == {"sgd", "adam"} and (rows["mean"] > 0).all()
