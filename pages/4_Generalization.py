@@ -6,7 +6,7 @@ import ui
 from studies.i18n import t
 from studies import charts, measures
 from studies.charts import fit as charts_fit, nqm as charts_nqm, runs as charts_runs, sgd_noise as charts_g
-from studies.analysis import cbs, fairness, nqm_study, runtable, scaling, sgd_noise
+from studies.analysis import cbs, fairness, lr_rule, nqm_study, runtable, scaling, sgd_noise
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -100,6 +100,7 @@ if fairness.sweeps_lr(all_runs):
         ui.chart(charts_fit.lr_heatmap, heat, "test_acc", optimizer=opt, name=f"{sid}-lr-test-acc",
                  key="gen_heat_acc")
     st.caption(t("caption.lr_heatmap" if targeted else "caption.lr_heatmap_budget", opt=opt))
+    st.caption("  \n".join(lr_rule.describe(f) for f in lr_rule.study_rules(heat)))
 
 st.subheader(t("gscale.subheader"))
 optim = sgd_noise.optim_of(store.spec_text(sid))
