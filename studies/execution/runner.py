@@ -159,6 +159,8 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
             todo.append((r, not trained))
             if board is not None and not trained:   # trained again from its start (a pruned row not reused)
                 board.progress(r.run_id, 0.0)
+    if board is not None:   # a sweep's largest lrs first: they reach the target (or diverge) in few epochs, and
+        todo.sort(key=lambda job: -job[0].lr)   # the board then prunes the small ones, which crawl to the cap
     try:
         save_info(runs_done=len(runs) - len(todo))
     except OSError as e:   # a read-only store: fine when there is nothing to do and the study is complete
