@@ -62,11 +62,11 @@ def test_the_search_ends_with_every_best_lr_inside_and_a_rerun_trains_nothing(tm
     assert sorted(again.run_id) == sorted(runs.run_id)
 
 
-def test_a_sweep_trains_its_largest_lr_first_so_the_board_prunes_the_small_ones(tmp_path):
-    """Before, the runs went in the grid's order (smallest lr first): 0.001 and 0.003 trained to their 60-epoch
-    cap (2,700 steps each) before 0.3 reached the target in 45 steps and could prune them."""
+def test_the_search_trains_its_largest_lr_first_so_the_board_prunes_the_small_ones(tmp_path):
+    """In the grid's order (smallest lr first) 0.001 and 0.003 trained to their 60-epoch cap (2,700 steps
+    each) before 0.3 reached the target in 45 steps and could prune them; run_auto asks for the largest first."""
     from studies.execution.runner import run_study
     spec = _spec(batch_sizes=[32], epochs=60, lr={"sgd": [0.001, 0.003, 0.3]})
-    runs, _ = run_study(spec, tmp_path, executor="serial")
+    runs, _ = run_study(spec, tmp_path, executor="serial", largest_lr_first=True)
     small = runs[runs.lr < 0.3]
     assert (small.status == "pruned").all() and (small.steps <= runs[runs.lr == 0.3].steps.iloc[0]).all()

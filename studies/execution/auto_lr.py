@@ -27,7 +27,7 @@ def run_auto(spec, store: str | Store | None = None, **kwargs) -> tuple[pd.DataF
     added: dict = {}
     progress = kwargs.get("progress") or (lambda event: None)
     for round_ in range(lr_search.MAX_ROUNDS):
-        runs, _ = run_study(with_added(spec, added), store, **kwargs)
+        runs, _ = run_study(with_added(spec, added), store, largest_lr_first=True, **kwargs)
         new = lr_search.to_add(runs, auto, added)
         if not new:
             break
