@@ -5,8 +5,14 @@ import streamlit as st
 import ui
 from studies.i18n import t
 from studies import charts, measures
-from studies.charts import fit as charts_fit, runs as charts_runs, sgd_noise as charts_g
-from studies.analysis import fairness, runtable, scaling, sgd_noise
+from studies.charts import fit as charts_fit, nqm as charts_nqm, runs as charts_runs, sgd_noise as charts_g
+from studies.analysis import cbs, fairness, lr_rule, nqm_study, runtable, scaling, sgd_noise
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def nqm_prediction(runs, epochs):
+    return nqm_study.predictions(runs, epochs)
+
 
 store = ui.page(t("nav.Generalization"), ":material/school:")
 sid = ui.study_picker(store)
@@ -64,6 +70,17 @@ else:
     st.caption(t("caption.steps_fit", n=len(reached), total=len(runs)))
     for f in fits:
         st.caption(scaling.describe_fit(f))
+    for c in cbs.study_cbs(all_runs):
+        st.caption(cbs.describe(c))
+    st.markdown(f"**{t('nqm.gen.title')}**")
+    pred = nqm_prediction(all_runs, ui.table(store, sid, "epochs"))
+    if pred.empty:
+        st.info(t("nqm.gen.none"))
+    else:
+        measured = scaling.steps_points(all_runs)
+        ui.chart(charts_nqm.predicted_vs_measured, measured, nqm_study.beside_measured(pred, measured),
+                 name=f"{sid}-nqm", key="gen_nqm", caption=t("nqm.gen.caption"))
+        st.caption("  \n".join(nqm_study.compare_lines(pred, fits)))
     ui.chart(charts.target_chart, runs, "epochs", csv=reached, name=f"{sid}-epochs-to-target", key="gen_epochs")
     st.caption(t("caption.epochs_to_target"))
 
@@ -83,6 +100,7 @@ if fairness.sweeps_lr(all_runs):
         ui.chart(charts_fit.lr_heatmap, heat, "test_acc", optimizer=opt, name=f"{sid}-lr-test-acc",
                  key="gen_heat_acc")
     st.caption(t("caption.lr_heatmap" if targeted else "caption.lr_heatmap_budget", opt=opt))
+    st.caption("  \n".join(lr_rule.describe(f) for f in lr_rule.study_rules(heat)))
 
 st.subheader(t("gscale.subheader"))
 optim = sgd_noise.optim_of(store.spec_text(sid))

@@ -8,19 +8,32 @@ import streamlit as st
 
 import ui
 from studies.spec import optimizers
-from studies.charts import playground as pc
-from studies.spec.config import SCHEDULES
+from studies.analysis import nqm, nqm_study
+from studies.charts import nqm as nc, playground as pc
+from studies.spec.config import SCHEDULES, run_label
 from studies.i18n import t
 from studies.playground import OptimizerSpec, Setup, default_lr, explore, noise_table, slider_key
 from studies.surfaces import SURFACES, grid, probe
 
 Q = dict(bind="query-params")
-ui.page(t("nav.Playground"), ":material/sports_esports:")
+store = ui.page(t("nav.Playground"), ":material/sports_esports:")
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def compute(surface: str, opts: tuple, start: tuple, setup: Setup, batches: tuple, seed: int):
     return explore(SURFACES[surface], list(opts), start, setup, list(batches), seed)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def nqm_curves(dims: int, exponent: float, noise: float, fraction: float, beta: float) -> pd.DataFrame:
+    return nqm.panel(dims=dims, exponent=exponent, noise=noise, fraction=fraction, beta=beta)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def nqm_run_curves(root: str, study_id: str, run_id: str, beta: float) -> pd.DataFrame:
+    st_runs, st_epochs = ui.table(store, study_id, "runs"), ui.table(store, study_id, "epochs")
+    row = st_runs.set_index("run_id", drop=False).loc[run_id]
+    return nqm_study.panel_from_run(row, st_epochs, beta)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -148,3 +161,40 @@ if not here.empty:
                                                          for q in tests], t("pg.col.kind"): kinds}),
                  hide_index=True, key="pg_probe_table")
     st.caption(t("pg.probe_caption", upto=upto))
+
+# ---------------------------------------------------------------- the noisy quadratic model (analysis/nqm)
+st.subheader(t("nqm.title"))
+st.caption(t("nqm.intro"))
+source = st.segmented_control(t("nqm.spectrum"), ["power", "run"], default="power", key="nqm_source",
+                              format_func=lambda s: t(f"nqm.spectrum.{s}"), required=True, **Q)
+a, b, c, d, e = st.columns(5)
+nqm_beta = e.slider(t("nqm.beta"), 0.0, 0.99, 0.9, 0.01, key="nqm_beta", **Q)
+t0 = time.perf_counter()
+if source == "run":
+    listed = ui.studies(store)
+    names = dict(zip(listed.study_id, listed.name)) if len(listed) else {}
+    sid = a.selectbox(t("nqm.study"), list(names), key="nqm_study", format_func=lambda s: f"{names[s]} · {s[:8]}",
+                      **Q) if names else None
+    usable = nqm_study.usable_runs(ui.table(store, sid, "runs")) if sid else pd.DataFrame()
+    if usable.empty:
+        ui.fail(t("nqm.no_run"))
+    labels = {r.run_id: run_label(r.optimizer, r.batch_size, r.shuffle, r.seed, r.lr) for r in usable.itertuples()}
+    rid = b.selectbox(t("nqm.run"), list(labels), key="nqm_run", format_func=labels.get, **Q)
+    try:
+        nqm_table = nqm_run_curves(store.root, sid, rid, nqm_beta)
+    except ValueError as err:
+        ui.fail(str(err))
+else:
+    nqm_dims = a.select_slider(t("nqm.dims"), [100, 1_000, 10_000, 100_000], 10_000, key="nqm_dims", **Q)
+    nqm_p = b.slider(t("nqm.exponent"), 0.5, 2.0, 1.0, 0.1, key="nqm_p", **Q)
+    nqm_c = c.select_slider(t("nqm.noise"), [0.01, 0.1, 1.0, 10.0, 100.0], 1.0, key="nqm_c",
+                            help=t("nqm.noise_help"), **Q)
+    nqm_target = d.select_slider(t("nqm.target"), [0.1, 0.03, 0.01, 0.003, 0.001], 0.01, key="nqm_target", **Q)
+    nqm_table = nqm_curves(nqm_dims, nqm_p, nqm_c, nqm_target, nqm_beta)
+took = time.perf_counter() - t0
+left, right = st.columns(2)
+with left:
+    ui.chart(nc.steps_chart, nqm_table, name="playground-nqm-steps", key="nqm_steps",
+             caption=t("nqm.steps_caption", crit=nqm.crit_text(nqm_table), ms=f"{took * 1000:.0f}"))
+with right:
+    ui.chart(nc.lr_chart, nqm_table, name="playground-nqm-lr", key="nqm_lr", caption=t("nqm.lr_caption"))

@@ -130,6 +130,8 @@ class _Progress:
                       f" (after {ev.get('waited_s', 0.0):.1f} s waiting for the pool's imports)", file=sys.stderr)
         elif kind == "interpolate":
             self.state.update(phase="landscape", current=None)
+        elif kind == "lr_search" and not self.quiet:
+            print(f"lr search: round {ev['round']} adds {ev['added']} lr(s) beyond best lrs at an edge", file=sys.stderr)
         elif kind == "study_end":
             self.state.update(finished=time.time(), failed=ev["failed"], current=None)
         self._write(force=kind in ("study_start", "run_end", "interpolate", "study_end"))
@@ -158,7 +160,7 @@ def _cmd_run(args, store) -> int:
             start_early()   # the pool's workers import torch beside this process's import, not after it
         from .engine.data import DataError
         from .engine.device import DeviceError
-        from .execution.runner import run_study
+        from .execution.auto_lr import run_auto as run_study
 
     t0 = time.perf_counter()
     try:

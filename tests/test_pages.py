@@ -108,8 +108,9 @@ def test_sharpness_without_measurements_says_how_to_get_them(fixture_store, monk
 def test_generalization_draws_steps_to_target(measured_store, monkeypatch):
     root, specs = measured_store
     at = open_page("pages/4_Generalization.py", root, monkeypatch, {"study": specs[0].study_id})
-    assert "reached the target" in text(at.caption)
+    assert "reached the target" in text(at.caption) and "CBS₂₀" in text(at.caption)
     assert len(charts(at)) >= 7, (text(at.error), text(at.info), text(at.caption)[:3000])
+    assert "the NQM needs" in text(at.info)          # a target accuracy, not a train loss: no prediction, said
     # a view's selections live in the URL (bind="query-params"): a link with them opens the same view
     at = open_page("pages/4_Generalization.py", root, monkeypatch,
                    {"study": specs[0].study_id, "gen_sizes": ["32"], "gen_metric": "train loss"})

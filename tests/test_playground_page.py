@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from studies.charts import playground as pc
+from studies.i18n import t
 from studies.playground import OptimizerSpec, Setup, explore, noise_table
 from studies.surfaces import SURFACES, grid
 
@@ -148,3 +149,20 @@ def test_the_loss_axis_is_log_only_where_the_data_can_show_it():
     r = SURFACES["rosenbrock"]
     path, _ = explore(r, [OptimizerSpec("adam", 0.05)], (0.0, 0.0), Setup(), [256])        # 1 → 6e-4
     assert pc.loss_chart(path, n_examples=256)["hconcat"][0]["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
+
+
+def test_the_nqm_panel_draws_steps_and_best_lr_in_both_languages(tmp_path, monkeypatch):
+    at = open_playground(tmp_path, monkeypatch, {"nqm_dims": "1000", "lang": "zh"})
+    assert not at.exception and not at.error
+    charts = json.dumps([json.loads(s) for s in specs(at)], ensure_ascii=False)
+    assert "达到目标的步数" in charts and "最佳学习率" in charts
+    assert any("B_crit" in c.value for c in at.caption)
+
+
+def test_the_nqm_panel_from_a_store_without_a_usable_run_says_what_to_switch_on(tmp_path, monkeypatch):
+    monkeypatch.setenv("BATCHSCOPE_STORE", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page(PAGE)
+    at.session_state["nqm_source"] = "run"
+    at.run()
+    assert not at.exception and [e.value for e in at.error] == [t("nqm.no_run")]

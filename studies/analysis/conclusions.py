@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from . import intervals
+from . import cbs, intervals, nqm_study
 from ..i18n import Markdown, t
 from ..measures import measures
 from .fairness import compared_runs, fitted
@@ -109,7 +109,8 @@ def b_simple_text(est: intervals.Interval, left_out: int = 0) -> str:
 
 
 def study_rows(runs: pd.DataFrame, epochs: pd.DataFrame | None) -> pd.DataFrame:
-    """The summary's study-level rows: b_simple, and b_crit per optimizer × shuffle (batch_size "all")."""
+    """The summary's study-level rows: b_simple, and b_crit and cbs20 per optimizer × shuffle, the
+    NQM's b_crit_predicted per optimizer (batch_size "all")."""
     rows = []
     est, left = b_simple(runs, epochs)
     if est.n:
@@ -132,6 +133,7 @@ def study_rows(runs: pd.DataFrame, epochs: pd.DataFrame | None) -> pd.DataFrame:
                      "ci_high": high, "n": f["n_points"], "n_left_out": left_fit,
                      "interval": "95 % profile-likelihood interval" if not math.isnan(low) else
                      "too few runs for an interval", "note": "; ".join(note)})
+    rows += cbs.summary_rows(runs) + nqm_study.summary_rows(runs, epochs)
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 

@@ -24,7 +24,8 @@ def run_table(runs: pd.DataFrame) -> pd.DataFrame:
     if runs.empty:
         return pd.DataFrame(columns=GRID + OUTCOME + ["run_id"])
     df = runs.assign(at_fit=fitted(runs))
-    cols = [c for c in GRID + ["budget"] + OUTCOME if c in df.columns] + measure_columns(df) + ["run_id"]
+    cols = [c for c in GRID + ["budget", "lr_added", "lr_reason"] + OUTCOME if c in df.columns]
+    cols += measure_columns(df) + ["run_id"]
     return df[cols].sort_values([c for c in GRID if c in df.columns], kind="mergesort", ignore_index=True)
 
 

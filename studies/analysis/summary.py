@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import conclusions
+from . import cbs, conclusions
 from ..measures import measures
 from .fairness import compared_runs, ensure_best_lr, held_equal, matched_fit, pruned_line
 from .scaling import describe_fit, fit_study
@@ -64,7 +64,7 @@ def closing_note(runs: pd.DataFrame, epochs: pd.DataFrame | None = None) -> str:
     est, left = conclusions.b_simple(runs, epochs)
     if est.n:
         derived.append(conclusions.b_simple_text(est, left))
-    derived += [describe_fit(f) for f in fit_study(runs)]
+    derived += [describe_fit(f) for f in fit_study(runs)] + [cbs.describe(c) for c in cbs.study_cbs(runs)]
     for m in ends():
         if m in runs.columns:
             derived += difference_line(runs, m)

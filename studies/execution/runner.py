@@ -104,10 +104,13 @@ def per_run_measure(measure: MeasureSpec, run, views: dict[str, set[str]]) -> Me
 
 
 def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: str = "pool",
-              device: str | None = None, progress=None, **executor_options) -> tuple[pd.DataFrame, pd.DataFrame]:
+              device: str | None = None, progress=None, largest_lr_first: bool = False,
+              **executor_options) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run every run of ``spec`` that the store lacks; return the study's ``runs`` and ``epochs`` tables.
 
     ``progress(event: dict)`` receives study/run/epoch events (for the CLI bars and the dashboard queue).
+    ``largest_lr_first``: a sweep that prunes trains its largest lrs first (the auto lr search, whose start
+    grid mostly lies below the best lr; a grid as listed keeps its order).
     """
     store = open_store(store)
     store.sweep_tmp()   # temporary files a killed writer left behind
@@ -159,6 +162,8 @@ def run_study(spec: StudySpec, store: str | Store | None = None, *, executor: st
             todo.append((r, not trained))
             if board is not None and not trained:   # trained again from its start (a pruned row not reused)
                 board.progress(r.run_id, 0.0)
+    if board is not None and largest_lr_first:   # they reach the target (or diverge) in few epochs, and the board
+        todo.sort(key=lambda job: -job[0].lr)      # then prunes the small ones, which would crawl to the cap
     try:
         save_info(runs_done=len(runs) - len(todo))
     except OSError as e:   # a read-only store: fine when there is nothing to do and the study is complete

@@ -177,10 +177,12 @@ CATALOGUE.update({
 from .spec import SPEC  # noqa: E402 - why a spec is refused
 from .playground import PLAYGROUND  # noqa: E402 - the Playground page's strings
 from .analysis import ANALYSIS  # noqa: E402 - the texts the analyses compose
+from .nqm import NQM  # noqa: E402 - the noisy quadratic model's panel and prediction
 
 CATALOGUE.update(PLAYGROUND)
 CATALOGUE.update(SPEC)
 CATALOGUE.update(ANALYSIS)
+CATALOGUE.update(NQM)
 
 CATALOGUE.update({
     # ---- chart axes, legends and titles (studies/charts.py)

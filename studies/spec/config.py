@@ -20,6 +20,7 @@ from .budget import check_spec as check_budgets, resolve as resolve_budget
 from .dataset_facts import facts
 from .limits import MAX_SPEC_BYTES, LimitError, read_regular_file, toml_shape_problem
 from ..measures.spec import MeasureSpec
+from .lr_auto import is_auto, lrs_at, start_grid
 from .optimizers import TABLE
 from .spec_checks import ExecutorError, SpecError, one_line, read_bool, read_float, read_int, read_table, reject_unknown
 from .data_spec import DataSpec
@@ -152,7 +153,8 @@ class StudySpec:
     norm: str = "none"            # none | batch | ghost: batch norm after every hidden layer (models.py)
     ghost_batch: int = 0          # norm = "ghost": statistics over chunks of this many examples (≥ 2)
     # overrides of the table's lr, sorted pairs; a value that is a tuple is a sweep: every run at each lr
-    lr: tuple[tuple[str, float | tuple[float, ...]], ...] = ()
+    lr: tuple[tuple[str, float | tuple[float, ...] | str], ...] = ()    # a str: "auto" or "auto:0.01" (lr_auto)
+    lr_added: tuple[tuple[str, int, tuple[float, ...]], ...] = ()     # the auto search's lrs; not in the id
     weight_decay: tuple[tuple[str, float], ...] = ()  # overrides of the table's weight decay
     optim: tuple[tuple[str, float | bool], ...] = ()  # [optim]: OPTIM_HYPER values set (sorted pairs)
     measure: MeasureSpec = field(default_factory=MeasureSpec)
@@ -167,7 +169,7 @@ class StudySpec:
     def from_dict(cls, d: Mapping) -> "StudySpec":
         if not isinstance(d, Mapping):
             raise SpecError("spec", "expected a table of fields")
-        names = tuple(f.name for f in dataclasses.fields(cls))
+        names = tuple(f.name for f in dataclasses.fields(cls) if f.name != "lr_added")
         reject_unknown("", d, names)
         if "dataset" not in d:
             raise SpecError("dataset", "missing; add for example dataset = \"digits\"")
@@ -230,9 +232,11 @@ class StudySpec:
         if self.warmup_epochs >= self.epochs and self.warmup_epochs > 0 and capped:
             raise SpecError("warmup_epochs", key="spec.warmup_too_long", warmup=self.warmup_epochs,
                             epochs=self.epochs)
-        for opt, _ in self.lr:
+        for opt, v in self.lr:
             if opt not in TABLE:
                 raise SpecError(f"lr.{opt}", key="spec.unknown_optimizer", choices=", ".join(TABLE))
+            if is_auto(v) and self.lr_scaling != "none":
+                raise SpecError("lr_scaling", key="spec.auto_scaling", opt=opt)
         check_norm(self.norm, self.ghost_batch, self.batch_sizes)
         check_budgets(self)
         n = self.n_runs
@@ -249,6 +253,7 @@ class StudySpec:
         d["shuffle"] = list(self.shuffle)
         d["seeds"] = list(self.seeds)
         d["lr"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.lr}
+        del d["lr_added"]
         d["weight_decay"] = dict(self.weight_decay)
         if self.optim:
             d["optim"] = dict(self.optim)
@@ -288,7 +293,7 @@ class StudySpec:
     def lrs_for(self, optimizer: str) -> tuple[float, ...]:
         """The optimizer's base learning rates: one, or the values of a sweep (``momentum = [0.003, 0.03]``)."""
         v = dict(self.lr).get(optimizer, TABLE[optimizer].lr)
-        return v if isinstance(v, tuple) else (v,)
+        return start_grid(v, TABLE[optimizer].lr) if is_auto(v) else v if isinstance(v, tuple) else (v,)
 
     def lr_for(self, optimizer: str) -> float:
         """The optimizer's base learning rate (the first of a sweep)."""
@@ -324,9 +329,10 @@ class StudySpec:
         identity (run_id), and so is the budget when the spec lists budgets."""
         runs = []
         shuffles = sorted(self.shuffle, reverse=True)
-        grid = [(opt, lr) for opt in self.optimizers for lr in self.lrs_for(opt)]
-        for b, budget, (opt, base_lr), sh, seed in itertools.product(
-                self.resolve_batch_sizes(n_train), self.budgets or ("",), grid, shuffles, sorted(self.seeds)):
+        grid = lambda b: [(opt, lr) for opt in self.optimizers for lr in lrs_at(self, opt, b)]  # noqa: E731
+        for b, budget, (opt, base_lr), sh, seed in ((b, bu, g, sh, s) for b, bu in itertools.product(
+                self.resolve_batch_sizes(n_train), self.budgets or ("",)) for g, sh, s in itertools.product(
+                grid(b), shuffles, sorted(self.seeds))):
             held = resolve_budget(self, budget, b, n_train)
             runs.append(RunSpec(
                 dataset=self.dataset, data=self.data, model=self.model, hidden=self.hidden, optimizer=opt,

@@ -8,6 +8,7 @@ from typing import Any
 
 from .budget import BATCH_SCHEDULES, read_budgets
 from .dataset_facts import DATASETS
+from .lr_auto import read_auto
 from .optimizers import HYPERS, TABLE, applies_to
 from .spec_checks import (SpecError, is_int, read_bool, read_choice, read_float, read_int, read_list, read_table,
                           reject_unknown, unique)
@@ -83,7 +84,8 @@ MAX_LRS = 16   # values in one optimizer's lr sweep
 
 
 def _read_lr(v: Any) -> tuple:
-    """[lr]: a number per optimizer, or a list of numbers (a sweep, each value trained)."""
+    """[lr]: a number per optimizer, a list of numbers (a sweep, each value trained), or "auto" / "auto:<lr>"
+    (a search that extends itself: lr_auto)."""
     d = read_table("lr", v)
     reject_unknown("lr", d, tuple(TABLE))
     out = []
@@ -94,6 +96,8 @@ def _read_lr(v: Any) -> tuple:
             if len(vals) > MAX_LRS:
                 raise SpecError(key, key="spec.too_many_lrs", n=len(vals), most=MAX_LRS)
             out.append((k, vals))
+        elif isinstance(x, str):
+            out.append((k, read_auto(key, x)))
         else:
             out.append((k, read_float(key, x, 0.0, 1e3, lo_open=True)))
     return tuple(sorted(out))

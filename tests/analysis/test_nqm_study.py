@@ -1,0 +1,63 @@
+"""The NQM built from a run matches what the run measured (Σh = the Hessian trace, top curvature λ_max, c·tr H =
+B_simple·|G|², the initial loss and the target), a noisier run predicts a larger B_crit, and the summary's
+b_crit_predicted rows come from the smallest-batch best-lr run of each optimizer."""
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from studies.analysis import nqm_study
+from studies.analysis.nqm_study import power_exponent, quadratic_for, summary_rows
+
+
+def _row(**kw):
+    base = dict(run_id="r", optimizer="sgd", batch_size=16, seed=0, status="done", best_lr=True, lr=0.1,
+                hessian_top_eig=4.0, hessian_trace=60.0, noise_scale=500.0, grad_norm=0.2, n_params=5000,
+                target_train_loss=0.1)
+    return pd.Series({**base, **kw})
+
+
+def test_the_power_law_matches_the_trace_and_lambda_max():
+    p = power_exponent(4.0, 60.0, 5000)
+    assert 4.0 * np.sum(np.arange(1, 5001.0) ** -p) == pytest.approx(60.0, rel=1e-5)
+    assert math.isinf(power_exponent(4.0, 3.0, 100)) and power_exponent(1.0, 200.0, 100) == 0.0
+
+
+def test_the_quadratic_carries_the_runs_noise_start_and_target():
+    q = quadratic_for(_row(), initial_loss=2.3, bins=4000)
+    assert float(np.sum(q.weight * q.h)) == pytest.approx(60.0, rel=1e-6)
+    assert float(np.sum(q.weight * q.sigma2)) == pytest.approx(500.0 * 0.2 ** 2, rel=1e-6)   # tr Σ = B_simple·|G|²
+    assert q.initial_loss == pytest.approx(2.3) and q.target == pytest.approx(0.1)
+    assert quadratic_for(_row(hessian_trace=float("nan")), 2.3) is None
+    typed = pd.DataFrame([_row()]).astype({"n_params": "int64"}).set_index("run_id", drop=False).loc["r"]
+    assert quadratic_for(typed, 2.3) is not None                                      # numpy ints, as a page reads them
+    assert quadratic_for(_row(), initial_loss=0.05) is None                          # target above the start
+
+
+def test_more_gradient_noise_predicts_a_larger_b_crit():
+    quiet = nqm_study.predictions(pd.DataFrame([_row(noise_scale=100.0)]), _epochs())
+    noisy = nqm_study.predictions(pd.DataFrame([_row(noise_scale=1000.0)]), _epochs())
+    assert noisy.b_crit.iloc[0] > 3 * quiet.b_crit.iloc[0]
+
+
+def _epochs():
+    return pd.DataFrame({"run_id": ["r", "a", "b"], "epoch": [0, 0, 0], "train_loss": [2.3, 2.3, 2.3]})
+
+
+def test_summary_rows_use_each_optimizers_smallest_batch_best_run():
+    runs = pd.DataFrame([_row(run_id="r", batch_size=64), _row(run_id="a", batch_size=16, noise_scale=100.0),
+                         _row(run_id="b", batch_size=16, best_lr=False),
+                         _row(run_id="r", optimizer="adam", batch_size=16)])
+    rows = {r["optimizer"]: r for r in summary_rows(runs, _epochs())}
+    assert set(rows) == {"sgd", "adam"} and all(r["mean"] > 0 for r in rows.values())
+    assert "run a " in rows["sgd"]["note"] and rows["sgd"]["measure"] == "b_crit_predicted"
+
+
+def test_the_summary_export_has_a_positive_b_crit_predicted_row_per_optimizer():
+    from studies.analysis.conclusions import summary_table
+    runs = pd.DataFrame([_row(run_id="a"), _row(run_id="b", optimizer="adam")]).assign(
+        reached_target=True, steps=100.0, train_loss=0.09, shuffle=True)
+    s = summary_table(runs, _epochs())
+    rows = s[s.measure == "b_crit_predicted"].set_index("optimizer")
+    assert set(rows.index) == {"sgd", "adam"} and (rows["mean"] > 0).all()
