@@ -22,7 +22,7 @@ for f in got["fastest"]:   # the answer first
 if not got["fastest"]:
     st.info(t("speed.no_target"))
 ui.fit_warning(all_runs)
-b_simple = ui.study_conclusions(store, sid, all_runs)
+b_simple = ui.study_conclusions(all_runs, ui.table(store, sid, "epochs"))
 runs = ui.lr_view(all_runs, "speed_every_lr")   # best lr by default
 
 optimizers = sorted(runs.optimizer.unique())

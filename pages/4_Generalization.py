@@ -14,11 +14,7 @@ def nqm_prediction(runs, epochs):
     return nqm_study.predictions(runs, epochs)
 
 
-store = ui.page(t("nav.Generalization"), ":material/school:")
-sid = ui.study_picker(store)
-runs = ui.runs_or_stop(store, sid)
-ui.fit_warning(runs)
-b_simple = ui.study_conclusions(store, sid, runs)
+store, sid, runs, b_simple = ui.study_page("Generalization", ":material/school:")
 all_runs, runs = runs, ui.lr_view(runs, "gen_every_lr")
 
 ui.chart(charts.accuracy_chart, runs, name=f"{sid}-accuracy", key="gen_acc",

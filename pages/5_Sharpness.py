@@ -8,9 +8,7 @@ from studies.i18n import t
 from studies import charts, measures
 from studies.spec.config import MeasureSpec, SpecError, StudySpec
 
-store = ui.page(t("nav.Sharpness"), ":material/landscape:")
-sid = ui.study_picker(store)
-runs = ui.runs_or_stop(store, sid)
+store, sid, runs, b_simple = ui.study_page("Sharpness", ":material/landscape:")
 
 
 def how() -> None:
@@ -19,8 +17,6 @@ def how() -> None:
         st.markdown(measures.how((*measures.drawn("sharpness"), "noise_scale")))
         st.markdown(t("how.watch"))
 
-ui.fit_warning(runs)
-b_simple = ui.study_conclusions(store, sid, runs)
 all_runs, runs = runs, ui.lr_view(runs, "sharp_every_lr")
 try:
     measure = StudySpec.from_toml_text(store.spec_text(sid) or "").measure

@@ -35,7 +35,7 @@ if differences:   # more than batch size differs: say what, loudly, before any c
 ui.pair_warning({k: v for k, v in per_study.items() if len(v)})
 for s, (name, table) in zip(picked, per_study.items()):   # each study's B_simple and B_crit, with intervals
     if len(table):
-        ui.study_conclusions(store, s, table, name=name)
+        ui.study_conclusions(table, ui.table(store, s, "epochs"), name=name)
 per_study = {k: (fairness.compared_runs(v) if len(v) else v) for k, v in per_study.items()}   # best lr each
 runs = pd.concat([charts.with_speed(v).assign(study=k) for k, v in per_study.items()], ignore_index=True)
 if runs.empty:

@@ -20,11 +20,7 @@ def _predictors(runs):
     return predictors_table(runs)
 
 
-store = ui.page(t("nav.Curvature"), ":material/ssid_chart:")
-sid = ui.study_picker(store)
-runs = ui.runs_or_stop(store, sid)
-ui.fit_warning(runs)
-ui.study_conclusions(store, sid, runs)
+store, sid, runs, _ = ui.study_page("Curvature", ":material/ssid_chart:")
 st.markdown(t("curv.explain"))
 
 columns = [c for c in measures.drawn("curvature") if c in runs and runs[c].notna().any()]

@@ -24,8 +24,20 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--no-first-run"]
 # URL path → the least number of charts the page draws for a finished study (New study and Jobs draw none).
 PAGES = {"Speed": 3, "": 3, "New_study": 0, "Jobs": 0, "Generalization": 4, "Sharpness": 0, "Compare": 2}
+LOCAL = {"127.0.0.1", "localhost", "::1", "[::1]"}
 SETTLED = """() => !document.querySelector('[data-testid=stSkeleton]')
                  && !document.querySelector('[data-testid=stStatusWidget]')"""
+
+
+def ui_pages() -> list[str]:
+    sys.path.insert(0, str(ROOT))
+    from ui.frame import PAGES as listed
+    return list(listed)
+
+
+def ui_title(path: str) -> str:
+    from ui.frame import page_title
+    return page_title(path)
 
 
 def free_port() -> int:
@@ -85,11 +97,25 @@ def visit_all(base: str, study_id: str, out: Path) -> dict[str, int]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1500, "height": 2600}, accept_downloads=True)
-            for path, charts in PAGES.items():
+            context = browser.new_context(viewport={"width": 1500, "height": 2600}, accept_downloads=True)
+            outside = set()
+
+            def local_only(route):   # nothing leaves the machine: fonts, icons, scripts all come from the server
+                url = urlparse(route.request.url)
+                if url.scheme in ("http", "https", "ws", "wss") and (url.hostname or "") not in LOCAL:
+                    outside.add(route.request.url)
+                    return route.abort()
+                return route.continue_()
+
+            context.route("**/*", local_only)
+            page = context.new_page()
+            for i, (path, charts) in enumerate(PAGES.items()):
                 page.goto(f"{base}/{path}?study={study_id}", wait_until="domcontentloaded")
                 settle(page, charts)
                 drawn[path or "home"] = check_page(page, charts)
+                if i == 0:   # a deep link as the server's first request: the router's sidebar, in PAGES' order
+                    nav = page.locator("[data-testid=stSidebarNavLink]").all_inner_texts()
+                    assert nav == [ui_title(p) for p in ui_pages()], nav
                 assert parse_qs(urlparse(page.url).query).get("study") == [study_id], page.url
                 page.screenshot(path=str(out / f"{path or 'home'}.png"))
             # the downloads beside a chart: the image is made on the click (vl-convert), the CSV is the data
@@ -109,6 +135,7 @@ def visit_all(base: str, study_id: str, out: Path) -> dict[str, int]:
             settle(page, PAGES["Speed"])
             check_page(page, PAGES["Speed"])
             page.wait_for_function(f"() => location.search.includes('study={study_id}')", timeout=10_000)
+            assert not outside, sorted(outside)   # e.g. a :material: tab icon is fetched from a font host
         finally:
             browser.close()
     return drawn

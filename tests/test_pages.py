@@ -309,11 +309,11 @@ class FakeClock:
 @pytest.fixture
 def throttle(monkeypatch):
     """ui's server-wide password throttle on a fake clock (no test waits), and a client address to set."""
-    import ui
+    from ui import gate
     from studies.office.throttle import Throttle
     clock, address = FakeClock(), {"ip": "10.0.0.1"}
-    monkeypatch.setattr(ui, "THROTTLE", Throttle(clock=clock))
-    monkeypatch.setattr(ui, "_client_address", lambda: address["ip"])
+    monkeypatch.setattr(gate, "THROTTLE", Throttle(clock=clock))
+    monkeypatch.setattr(gate, "_client_address", lambda: address["ip"])
     return clock, address
 
 

@@ -3,7 +3,7 @@
 The lecture notes Batchscope is built from are Chinese, so every label, caption, help text and chart title has
 both languages. A key maps to (English, 中文); `t` formats the text of the current language. The language is a
 context variable (not a module global), so two browser sessions on one server never see each other's choice;
-the dashboard sets it once per script run (ui.py) and around each chart it builds. No streamlit here.
+the dashboard sets it once per script run (ui/frame.py) and around each chart it builds. No streamlit here.
 """
 from __future__ import annotations
 

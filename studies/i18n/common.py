@@ -104,7 +104,7 @@ CATALOGUE.update({
 })
 
 CATALOGUE.update({
-    # ---- matched-fit warnings and the best-lr toggle (ui.py)
+    # ---- matched-fit warnings and the best-lr toggle (ui/fair.py)
     "fit.not_matched": ("**Not a matched fit.** {message} Runs that missed are drawn as hollow points of their own "
                         "and left out of every mean, band, fit and τ; stalled and diverged runs are red crosses; "
                         "train to a target (New study) to compare like with like.",

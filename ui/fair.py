@@ -1,0 +1,74 @@
+"""What a page says about a comparison before its charts: the matched-fit warning, what is held equal, the
+line of conclusions (B_simple, B_crit with intervals, runs left out), differences against the seed noise, and
+the best-lr / every-lr choice of an lr sweep."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from studies import i18n
+from studies.analysis import conclusions, fairness, scaling
+from studies.i18n import t
+
+
+def fit_warning(runs: pd.DataFrame) -> fairness.FitCheck:
+    """At the top of a page: a loud warning when the compared runs (best lr) are not at a matched fit, and one
+    line saying what the comparison holds equal (the target, the lr) and what varies (lr/B)."""
+    check = fairness.matched_fit(fairness.compared_runs(runs))
+    if not check.matched:
+        st.warning(t("fit.not_matched", message=check.message), icon=":material/warning:")
+    if held := fairness.held_equal(runs):
+        st.caption(held)
+    return check
+
+
+def study_conclusions(runs: pd.DataFrame, epochs: pd.DataFrame,
+                      name: str | None = None) -> tuple[float, float, float] | None:
+    """Below the fit warning on every study page: the one B_simple and the B_crit fits, each with its interval,
+    and how many runs are left out of the conclusions (``name`` first where several studies are shown).
+    Returns B_simple as (value, low, high) for the rules."""
+    est, left = conclusions.b_simple(runs, epochs)
+    fits = scaling.fit_study(runs)
+    crit = " · ".join(f"{f['optimizer']}: {scaling.b_crit_text(f)}" for f in fits) if fits else t("study.no_b_crit")
+    k, n = conclusions.left_out(runs)
+    st.caption((f"**{i18n.plain(name)}** · " if name else "") +
+               t("study.derived", b_simple=conclusions.b_simple_text(est, left), b_crit=crit) + "  \n" +
+               (t("study.left_out", k=k, n=n) if k else t("study.all_in", n=n)))
+    return (est.value, est.low, est.high) if est.n else None
+
+
+def difference_note(runs: pd.DataFrame, measure: str) -> str:
+    """Per optimizer: whether the smallest → largest batch difference in ``measure`` is outside the seed noise."""
+    lines = []
+    for d in conclusions.end_difference(runs, measure):
+        fields = {"opt": d["optimizer"], "small": d["small"], "large": d["large"], "diff": f"{d['diff']:+.3g}"}
+        if d["beyond_noise"] is None:
+            lines.append(t("study.diff_none", **fields))
+        else:
+            lines.append(t("study.diff", low=f"{d['low']:+.3g}", high=f"{d['high']:+.3g}",
+                           verdict=t("study.diff_beyond" if d["beyond_noise"] else "study.diff_inside"), **fields))
+    return " ".join(lines)
+
+
+def pair_warning(studies: dict[str, pd.DataFrame]) -> None:
+    """Compare: a warning for each pair of picked studies not at a matched fit with each other."""
+    names = list(studies)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            check = fairness.matched_pair(fairness.compared_runs(studies[a]), fairness.compared_runs(studies[b]))
+            if not check.matched:
+                st.warning(t("fit.pair_not_matched", a=a, b=b, message=check.message), icon=":material/warning:")
+    if len(names) == 1:
+        fit_warning(studies[names[0]])
+
+
+def lr_view(runs: pd.DataFrame, key: str) -> pd.DataFrame:
+    """With an lr sweep: the best-lr runs (the default) or, toggled, every lr; otherwise ``runs`` as they are."""
+    if not fairness.sweeps_lr(runs):
+        return runs
+    every = st.toggle(t("fit.every_lr"), key=key, help=t("fit.every_lr_help", rule=t("fair.best_lr_rule")))
+    if every:
+        st.caption(t("fit.every_lr_caption"))
+        return runs
+    st.caption(t("fit.best_lr_caption", rule=t("fair.best_lr_rule")))
+    return fairness.compared_runs(runs)
