@@ -184,13 +184,16 @@ with train_col:
     b.number_input(t("form.batch_growth"), 2, 1024, key="f_batch_growth", disabled=S["f_batch_schedule"] == "constant")
     errors["batch_schedule"], errors["batch_growth"] = st.empty(), st.empty()
     a, b = st.columns(2)
-    a.selectbox(t("form.lr_rule"), LR_SCALINGS, key="f_lr_scaling", help=t("form.lr_rule_help"))
+    a.selectbox(t("form.lr_rule"), LR_SCALINGS, key="f_lr_scaling", help=t("form.lr_rule_help"),
+            format_func=lambda c: t(f"form.lr_rule.{c}"))
     b.number_input(t("form.base_batch"), 1, 1 << 24, key="f_base_batch_size")
     a.number_input(t("form.warmup"), 0, 10_000, key="f_warmup_epochs", help=t("form.warmup_help"))
-    b.selectbox(t("form.schedule"), SCHEDULES, key="f_schedule")
+    b.selectbox(t("form.schedule"), SCHEDULES, key="f_schedule", format_func=lambda c: t(f"form.schedule.{c}"))
     errors["warmup_epochs"] = st.empty()
-    a.selectbox(t("form.loss"), LOSSES, key="f_loss", help=t("form.loss_help"))
-    b.selectbox(t("form.device"), DEVICES, key="f_device", help=t("form.device_help"))
+    a.selectbox(t("form.loss"), LOSSES, key="f_loss", help=t("form.loss_help"),
+            format_func=lambda c: t(f"form.loss.{c}"))
+    b.selectbox(t("form.device"), DEVICES, key="f_device", help=t("form.device_help"),
+            format_func=lambda c: c if c != "auto" else t("form.device.auto"))
     st.checkbox(t("form.drop_last"), key="f_drop_last", help=t("form.drop_last_help"))
     st.checkbox(t("form.prune"), key="f_prune", help=t("form.prune_help"))
 

@@ -9,23 +9,27 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from studies import charts
 from studies.analysis import fairness
+from studies.charts import runs as charts_runs
 from studies.i18n import plain, t
 from studies.spec.estimate import format_seconds
 from studies.office.job_queue import ACTIVE
 from studies.office.jobfile import NeedsConfirmation, QueueFull, max_queued
-from studies.office.progress import progress_view
+from studies.office.progress import live_curves, progress_view, smoothed_remaining
 
 BADGE = {"queued": "gray", "running": "blue", "done": "green", "failed": "red", "cancelled": "orange",
          "interrupted": "orange"}
 
 store = ui.page(t("nav.Jobs"), ":material/queue:")
 manager = ui.job_manager(str(store.root))
+S = st.session_state
 states_at_start = {j["job_id"]: j["state"] for j in manager.queue.jobs()}
 
 
 @st.fragment(run_every="1s" if set(states_at_start.values()) & set(ACTIVE) else None)
 def queue_view() -> None:
+    ui.keep_language()   # a fragment's rerun starts in a fresh context: without this it draws English
     jobs = sorted(manager.queue.jobs(), key=lambda j: j.get("created", 0), reverse=True)
     for problem in manager.queue.problems:   # job files that are not jobs: said, never a crash
         st.warning(plain(problem))
@@ -65,21 +69,29 @@ def queue_view() -> None:
             if state == "running":
                 if p["phase"]:
                     line.append(t(f"jobs.phase.{p['phase']}"))
-                if p["remaining_s"] is not None:
-                    line.append(t("jobs.remaining", time=format_seconds(p["remaining_s"])))
+                shown = smoothed_remaining(S.get(f"_left_{jid}"), p["remaining_s"], time.time())
+                if shown is not None:
+                    S[f"_left_{jid}"] = (shown, time.time())
+                    line.append(t("jobs.remaining", time=format_seconds(shown)))
                 if p["current"] and p["phase"] == "training":
                     loss = t("jobs.loss", loss=f"{p['loss']:.3g}") if p["loss"] is not None else ""
-                    line.append(t("jobs.now", run=p["current"], epoch=p["epoch"], epochs=p["epochs"], loss=loss))
+                    line.append(t("jobs.now", run=charts.localised_run_label(p["current"]), epoch=p["epoch"], epochs=p["epochs"], loss=loss))
             elif state == "queued" and p["remaining_s"] is not None:
                 line.append(t("jobs.estimated", time=format_seconds(p["remaining_s"])))
             if p["failed"]:
                 line.append(t("jobs.failed", n=p["failed"]))
             st.caption(" · ".join(line))
+            curves = pd.DataFrame(live_curves(manager.queue.progress(jid)))
+            if state == "running" and len(curves):   # live: loss and accuracy per epoch of this attempt's runs
+                for col, metric in zip(st.columns(2), ("train_loss", "test_acc")):
+                    col.vega_lite_chart(ui.chart_spec(charts_runs.live_curve, curves, metric), width="stretch",
+                                        theme=None, key=f"live_{metric}_{jid}")
             if job.get("message"):
                 st.caption(plain(job["message"]))
             if p["runs"]:
                 with st.expander(t("jobs.run_table", n=len(p["runs"])), expanded=state == "running"):
                     st.dataframe(pd.DataFrame(p["runs"]).assign(
+                        run=lambda d: d["run"].map(charts.localised_run_label),
                         state=lambda d: d["state"].map(ui.state_label),
                         time_s=lambda d: d["time_s"].map(lambda v: format_seconds(v) if v == v and v is not None
                                                          else "")),

@@ -32,6 +32,7 @@ chosen = left.multiselect(t("speed.optimizers"), optimizers, default=optimizers,
 order_of = runs.shuffle.map(SHUFFLE_LABELS)
 present = [o for o in SHUFFLE_LABELS.values() if o in set(order_of)]
 orders = right.multiselect(t("speed.order"), present, default=present, key="speed_order", bind="query-params",
+                           format_func=lambda o: t(f"order.{o}"),
                            help=t("speed.order_help"))
 shown = runs[runs.optimizer.isin(chosen) & order_of.isin(orders)]
 if shown.empty:

@@ -117,10 +117,11 @@ stat = mid.multiselect(t("runs.status"), statuses, default=statuses, key="runs_s
                        bind="query-params")
 only_fit = right.toggle(t("runs.only_fit"), key="runs_fit", help=t("runs.only_fit_help"), bind="query-params")
 shown = runtable.filter_runs(table, opts, stat, only_fit)
-picked_rows = st.dataframe(ui.csvsafe.neutralise(shown.assign(status=shown.status.map(ui.state_label))), hide_index=True,
-                           key="runs_table",
-                           on_select="rerun", selection_mode="multi-row",
-                           column_config={c: st.column_config.Column(charts.label(c)) for c in shown.columns})
+picked_rows = st.dataframe(ui.csvsafe.neutralise(shown.assign(status=shown.status.map(ui.state_label))).assign(
+                               page=ui.run_links(shown, sid)),
+                           hide_index=True, key="runs_table", on_select="rerun", selection_mode="multi-row",
+                           column_config={**{c: st.column_config.Column(charts.label(c)) for c in shown.columns},
+                                          "page": ui.run_link_column()})
 st.caption(t("runs.caption", n=len(shown), total=len(table)))
 if len(shown):
     selected = tuple(shown.iloc[picked_rows.selection.rows].run_id)

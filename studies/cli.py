@@ -67,6 +67,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+CURVE_POINTS = 200   # points of a run's live curve kept in the progress file
+
+
+def _finite(v):
+    """A float JSON can carry (NaN and ±inf as None)."""
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return None
+    return v if v == v and abs(v) != float("inf") else None
+
+
 class _Progress:
     """tqdm bar per run over its epochs, plus an optional atomically written JSON for the dashboard.
     Runs may train side by side (worker processes, stacks, Ray): bars are kept per run id."""
@@ -105,6 +117,10 @@ class _Progress:
             run = self.runs.get(ev.get("run_id"))
             if run is not None and not ev.get("replayed"):
                 run["epochs"] = ev["epoch"]
+                curve = run.setdefault("curve", [])   # the Jobs page's live curves: [epoch, train loss, test acc]
+                curve.append([ev["epoch"], _finite(ev["train_loss"]), _finite(ev["test_acc"])])
+                if len(curve) > CURVE_POINTS:         # long runs: every other point of the older half
+                    del curve[1:CURVE_POINTS // 2:2]
                 if ev["epoch"] >= run["budget"]:   # the budget is spent: the measurements come next
                     run["state"] = "measuring"
                     self.state["phase"] = "measuring"

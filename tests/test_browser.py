@@ -23,7 +23,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 # URL path → the least number of charts the page draws for a finished study (New study and Jobs draw none).
-PAGES = {"Speed": 3, "": 3, "New_study": 0, "Jobs": 0, "Generalization": 4, "Sharpness": 0, "Compare": 2}
+PAGES = {"Speed": 3, "": 3, "New_study": 0, "Jobs": 0, "Generalization": 4, "Sharpness": 0, "Compare": 2, "Run": 2}
 LOCAL = {"127.0.0.1", "localhost", "::1", "[::1]"}
 SETTLED = """() => !document.querySelector('[data-testid=stSkeleton]')
                  && !document.querySelector('[data-testid=stStatusWidget]')"""

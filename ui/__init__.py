@@ -4,15 +4,20 @@
 - `gate`: the password gate;
 - `data`: cached tables, the study picker, and `study_page`, the one opening of a page about one study;
 - `drawing`: a chart with its caption and downloads;
+- `offer`: what a study did not measure, in one line with one action;
 - `fair`: the matched-fit warning, the line of conclusions, differences against the noise, best lr / every lr.
 """
-from .data import StudyPage, runs_or_stop, state_label, studies, study_label, study_page, study_picker, table
+from .data import (StudyPage, run_link_column, run_links, runs_or_stop, state_label, studies, study_label, study_of_run, study_page, study_picker,
+                   table)
+from studies.storage import csvsafe   # pages neutralise formula cells in the tables they show
+
 from .drawing import chart, chart_spec
 from .fair import difference_note, fit_warning, lr_view, pair_warning, study_conclusions
-from .frame import (HOME, PAGES, ROOT, fail, job_manager, language, navigation, page, page_files,
+from .offer import measure_offer
+from .frame import (HOME, PAGES, ROOT, fail, job_manager, keep_language, language, navigation, page, page_files,
                     page_key, page_title, store_root)
 
-__all__ = ["HOME", "PAGES", "ROOT", "StudyPage", "chart", "chart_spec", "difference_note", "fail", "fit_warning",
-           "job_manager", "language", "lr_view", "navigation", "page", "page_files", "page_key",
-           "page_title", "pair_warning", "runs_or_stop", "state_label", "store_root", "studies", "study_conclusions",
-           "study_label", "study_page", "study_picker", "table"]
+__all__ = ["HOME", "PAGES", "ROOT", "StudyPage", "chart", "csvsafe", "chart_spec", "difference_note", "fail", "fit_warning",
+           "job_manager", "keep_language", "language", "lr_view", "measure_offer", "navigation", "page", "page_files", "page_key",
+           "page_title", "pair_warning", "run_link_column", "run_links", "runs_or_stop", "state_label", "store_root", "studies", "study_conclusions",
+           "study_label", "study_of_run", "study_page", "study_picker", "table"]

@@ -83,6 +83,25 @@ def runs_or_stop(store: Store, study_id: str) -> pd.DataFrame:
     return runs
 
 
+def study_of_run(store: Store, run: str) -> str | None:
+    """The newest study whose runs include ``run`` (an id or its first characters), None if none does."""
+    for sid in studies(store).study_id:
+        ids = table(store, sid, "runs").get("run_id", pd.Series(dtype=str)).astype(str)
+        if ids.str.startswith(run).any():
+            return sid
+    return None
+
+
+def run_links(runs: pd.DataFrame, study_id: str) -> pd.Series:
+    """Each run's page (/Run?run=ID&study=ID), for a table's link column."""
+    return "Run?run=" + runs["run_id"].astype(str) + "&study=" + study_id
+
+
+def run_link_column():
+    """The link column of a runs table: "open" to the run's page."""
+    return st.column_config.LinkColumn(t("runs.page"), display_text=t("runs.open"), help=t("runs.page_help"))
+
+
 class StudyPage(NamedTuple):
     store: Store
     study_id: str

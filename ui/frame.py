@@ -21,7 +21,7 @@ HOME = "home.py"
 ICON = ROOT / "ui" / "icon.png"   # the tab's icon, served by the dashboard itself (a :material: one is fetched)
 # Every page, in the sidebar's order: the URL name is the file name without its number prefix.
 PAGES = (HOME, "pages/1_New_study.py", "pages/2_Jobs.py", "pages/3_Speed.py", "pages/4_Generalization.py",
-         "pages/5_Sharpness.py", "pages/6_Compare.py", "pages/7_Playground.py", "pages/8_Curvature.py")
+         "pages/5_Sharpness.py", "pages/6_Compare.py", "pages/7_Playground.py", "pages/8_Curvature.py", "pages/9_Run.py")
 
 
 def page_files() -> list[str]:
@@ -90,6 +90,12 @@ def language() -> str:
     return lang
 
 
+def keep_language() -> str:
+    """Set this script run's language from the session (a fragment's rerun starts in a fresh context, which
+    would otherwise draw English): call it first in every fragment."""
+    return i18n.set_language(st.session_state.get("lang"))
+
+
 def navigation():
     """The router dashboard.py runs: the language switch and the sidebar over PAGES."""
     language()
@@ -101,8 +107,7 @@ def page(title: str, icon: str) -> Store:
     if _classic_run():   # run this page as the router would (our sidebar, the same widget ids), then stop
         navigation().run()
         st.stop()
-    else:
-        i18n.set_language(st.session_state.get("lang"))
+    keep_language()
     name = t("app.name")
     st.set_page_config(page_title=title if title == name else f"{title} · {name}", page_icon=str(ICON),
                        layout="wide")

@@ -12,12 +12,13 @@
 """
 from .batch import (accuracy_chart, aggregate_over_seeds, b_simple_rule, batch_size_chart,
                     epoch_time_chart, gap_chart, split_chart, target_chart, timing_note, with_speed)
-from .common import (LABELS, OPTIMIZER_COLORS, PALETTE, label, run_labels, to_image, to_vega_lite)
+from .common import (LABELS, OPTIMIZER_COLORS, PALETTE, budget_text, label, localised_run_label, run_labels,
+                     to_image, to_vega_lite)
 from .curves import CURVE_X, RUN_DASHES, curve_bands, learning_curve_bands, learning_curves
 from .landscape import interpolation_chart, landscape_chart, surface_chart, surface_pair
 
 __all__ = ["accuracy_chart", "aggregate_over_seeds", "b_simple_rule", "batch_size_chart",
            "epoch_time_chart", "gap_chart", "split_chart", "target_chart", "timing_note", "with_speed", "LABELS",
-           "OPTIMIZER_COLORS", "PALETTE", "label", "run_labels", "to_image", "to_vega_lite", "CURVE_X",
+           "OPTIMIZER_COLORS", "PALETTE", "budget_text", "label", "localised_run_label", "run_labels", "to_image", "to_vega_lite", "CURVE_X",
            "RUN_DASHES", "curve_bands", "learning_curve_bands", "learning_curves", "interpolation_chart", "landscape_chart",
            "surface_chart", "surface_pair"]

@@ -50,7 +50,7 @@ def aggregate_over_seeds(runs: pd.DataFrame, y: str, by: tuple[str, ...] = ("opt
     g["lo"] = g["mean"] - half.where(n > 1, 0.0)       # the band: a 95 % t-interval of the mean over seeds
     g["hi"] = g["mean"] + half.where(n > 1, 0.0)
     g["missed"] = g["seeds"] - g["fitted"]
-    g["reached"] = g["fitted"].astype(int).astype(str) + " of " + g["seeds"].astype(str)
+    g["reached"] = [t("chart.k_of_n", k=int(k), n=int(n)) for k, n in zip(g["fitted"], g["seeds"])]
     se_col = f"{y}_se"
     if se_col in ok.columns:   # the estimator's own error of the mean over seeds: √(Σ se²)/n
         v = ok.assign(_v=pd.to_numeric(ok[se_col], errors="coerce") ** 2).groupby(by, dropna=False)["_v"]

@@ -3,6 +3,7 @@ Vega-Lite / PNG / SVG export. No torch, no streamlit."""
 from __future__ import annotations
 
 import math
+import re
 
 import altair as alt
 import pandas as pd
@@ -10,7 +11,8 @@ import pandas as pd
 from ..spec.config import OPTIMIZERS, SHUFFLE_LABELS, run_label
 from ..measures import measure
 from ..spec.optimizers import TABLE
-from ..i18n import t
+from ..i18n import t, text as chart_text
+from ..i18n.common import CATALOGUE
 
 # Colours stay fixed per optimizer across charts (the optimizer table's).
 OPTIMIZER_COLORS = {name: o.color for name, o in TABLE.items()}
@@ -41,6 +43,8 @@ def label(col: str) -> str:
 def _series(runs: pd.DataFrame) -> pd.DataFrame:
     df = runs.copy()
     df["shuffle_label"] = df["shuffle"].map(SHUFFLE_LABELS)
+    if "budget" in df.columns:   # shown in legends and tooltips: in the current language (one-to-one)
+        df["budget"] = df["budget"].map(budget_text)
     if "study" not in df.columns:
         df["study"] = df.get("study_id", "")
     return df
@@ -102,20 +106,38 @@ def _batch_axis(runs: pd.DataFrame, critical_batch: float | None = None) -> alt.
     expr = "datum.value"
     if full:
         values = sorted([v for v in values if not full / 1.45 < v < full * 1.45] + [full])
-        expr = f"datum.value == {full} ? 'full ({full})' : datum.value"
-    return alt.X("batch_size:Q", title=t("chart.batch_size"), scale=alt.Scale(type="log", base=2),
+        expr = f"datum.value == {full} ? '{t('chart.full_tick', n=full)}' : datum.value"
+    # padding: a point at the first or last batch size is drawn whole, never cut in half by the plot's edge
+    return alt.X("batch_size:Q", title=t("chart.batch_size"), scale=alt.Scale(type="log", base=2, padding=10, nice=False),
                  axis=alt.Axis(format="d", values=values, labelExpr=expr, labelOverlap="greedy",
                                labelSeparation=4))
 
 
+def localised_run_label(text: str) -> str:
+    """A run's name as config.run_label writes it ("adam B=16 fixed order seed=0", the progress files' and the
+    CLI's), with its words in the current language; anything else comes back as it is."""
+    for order in SHUFFLE_LABELS.values():
+        text = text.replace(f" {order} ", f" {t(f'order.{order}')} ")
+    text = re.sub(r" ((?:epochs|steps|examples):\d+)", lambda m: " " + budget_text(m.group(1)), text)
+    return text.replace(" seed=", f" {t('chart.seed_eq')}")
+
+
 def run_labels(runs: pd.DataFrame) -> pd.DataFrame:
+    """``runs`` with a "run" column naming each run (the settings that vary) in the current language."""
     df = _series(runs)
     lrs = df["lr"] if "lr" in df else [None] * len(df)
-    df["run"] = [run_label(o, int(b), bool(s), int(seed), lr) for o, b, s, seed, lr
+    df["run"] = [localised_run_label(run_label(o, int(b), bool(s), int(seed), lr)) for o, b, s, seed, lr
                  in zip(df["optimizer"], df["batch_size"], df["shuffle"], df["seed"], lrs)]
     if several_budgets(df):   # runs held to different budgets: the budget names the series too
-        df["run"] = df["run"] + " " + df["budget"].astype(str)
+        df["run"] = df["run"] + " " + df["budget"]
     return df
+
+
+def budget_text(budget) -> str:
+    """A stored budget label ("target", "epochs:30", "steps:6000") in the current language."""
+    kind, _, amount = str(budget).partition(":")
+    key = f"chart.budget.{kind}"
+    return str(budget) if key not in CATALOGUE or (kind == "target") == bool(amount) else chart_text(key, n=amount)
 
 
 def several_budgets(runs: pd.DataFrame) -> bool:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from .common import PALETTE, label
 from ..spec import optimizers
-from ..i18n import Markdown, t
+from ..i18n import Markdown, t, text as chart_text
 from ..measures import LAMBDA_MAX
 
 DENSITY_FLOOR = 1e-6   # the log density axis starts here (PyHessian's plots add a small constant the same way)
@@ -178,9 +178,10 @@ def predictors_chart(table: pd.DataFrame, *, height: int | None = None) -> alt.C
     from 10 runs on). Each name carries its expected sign."""
     df = table.reindex(columns=[*table.columns, *(c for c in ("psi", "expected_sign", "label", "note")
                                                   if c not in table.columns)]).copy()
-    expect = {1: t("pred.expected", sign="+"), -1: t("pred.expected", sign="−")}
-    df["name"] = [f"{lab if isinstance(lab, str) else m} ({expect.get(e, t('pred.no_sign'))})"
-                  for m, lab, e in zip(df["measure"], df["label"], df["expected_sign"])]
+    expect = {1: chart_text("pred.expected", sign="+"), -1: chart_text("pred.expected", sign="−")}   # chart text: no escapes
+    named = {"batch_size": t("label.batch_size_baseline")}   # in the chart's language, whatever built the table
+    df["name"] = [f"{named.get(m) or label(m)} ({expect.get(e, t('pred.no_sign'))})"
+                  for m, e in zip(df["measure"], df["expected_sign"])]
     df["baseline"] = df["measure"] == "batch_size"
     y = alt.Y("name:N", sort=df["name"].tolist(), title=None, axis=alt.Axis(labelLimit=360))
     scale = alt.Scale(domain=[-1, 1])

@@ -72,13 +72,15 @@ def interpolation_chart(landscape: pd.DataFrame, runs: pd.DataFrame | None = Non
     df = landscape[landscape["kind"] == "interpolation"].copy()
     if runs is not None and len(df):
         info = run_labels(runs).set_index("run_id")
-        df["pair"] = [f"{info.at[a, 'optimizer']} {info.at[a, 'shuffle_label']} seed={info.at[a, 'seed']}: "
+        seed, order = t("chart.seed_eq"), {o: t(f"order.{o}") for o in set(info["shuffle_label"])}
+        df["pair"] = [f"{info.at[a, 'optimizer']} {order[info.at[a, 'shuffle_label']]} {seed}{info.at[a, 'seed']}: "
                       if a in info.index else "" for a in df["run_id"]]
     else:
         df["pair"] = ""
     df["pair"] = (df["pair"] + "B=" + df["batch_size_a"].astype(int).astype(str) + " → B="
                   + df["batch_size_b"].astype(int).astype(str))
-    long = pd.concat([df.assign(split=s, loss=df[f"{s}_loss"], acc=df[f"{s}_acc"]) for s in ("train", "test")],
+    splits = {s: t(f"chart.split_name.{s}") for s in ("train", "test")}   # the data names them as shown
+    long = pd.concat([df.assign(split=splits[s], loss=df[f"{s}_loss"], acc=df[f"{s}_acc"]) for s in splits],
                      ignore_index=True)
     pick = alt.selection_point(fields=["pair"], bind="legend")
     pairs = list(dict.fromkeys(df["pair"]))
@@ -91,8 +93,8 @@ def interpolation_chart(landscape: pd.DataFrame, runs: pd.DataFrame | None = Non
         x=alt.X("alpha:Q", title=t("chart.alpha_interp")),
         color=alt.Color("pair:N", title=t("chart.pair"), scale=alt.Scale(domain=pairs, range=colors),
                         legend=alt.Legend(labelLimit=400, columns=2, symbolOpacity=1, **bottom)),
-        strokeDash=alt.StrokeDash("split:N", title="split", scale=alt.Scale(domain=["train", "test"],
-                                                                         range=[[1, 0], [6, 4]]),
+        strokeDash=alt.StrokeDash("split:N", title=t("chart.split_title"),
+                                  scale=alt.Scale(domain=list(splits.values()), range=[[1, 0], [6, 4]]),
                                   legend=alt.Legend(symbolType="stroke", symbolSize=500, symbolStrokeWidth=2,
                                                     **bottom)),
         detail="split:N", opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)))
@@ -102,8 +104,8 @@ def interpolation_chart(landscape: pd.DataFrame, runs: pd.DataFrame | None = Non
     for metric in ("loss", "acc"):
         line = base.mark_line(strokeWidth=2).encode(
             y=alt.Y(f"{metric}:Q", title=label(metric), scale=alt.Scale(zero=False)),
-            tooltip=["pair:N", "split:N", alt.Tooltip("alpha:Q", format=".2f"),
-                     alt.Tooltip(f"{metric}:Q", format=".4g")])
+            tooltip=[alt.Tooltip("pair:N", title=t("chart.pair")), alt.Tooltip("split:N", title=t("chart.split_title")),
+                     alt.Tooltip("alpha:Q", format=".2f"), alt.Tooltip(f"{metric}:Q", title=label(metric), format=".4g")])
         chart = alt.layer(ends, line)
         panels.append((chart.add_params(pick) if metric == "loss" else chart)
                       .properties(title=t("chart.title.between", what=label(metric)), width=width, height=280))

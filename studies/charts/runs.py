@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..spec.config import SHUFFLE_LABELS
 from ..i18n import t
-from .common import _color, label, run_labels
+from .common import _color, label, localised_run_label, run_labels
 
 INPUTS = ["batch_size", "lr", "optimizer", "shuffle"]
 
@@ -33,6 +33,15 @@ def _axis(values: pd.Series) -> tuple[np.ndarray, list[tuple[float, str]], bool]
     return pos, ticks if b > a else [(0.5, f"{lo:.4g}")], log
 
 
+def _two_lines(name: str, width: int = 16) -> str:
+    """An axis title of more than ``width`` characters broken at the space nearest its middle."""
+    if len(name) <= width or " " not in name:
+        return name
+    spaces = [i for i, ch in enumerate(name) if ch == " "]
+    cut = min(spaces, key=lambda i: abs(i - len(name) / 2))
+    return name[:cut] + "\n" + name[cut + 1:]
+
+
 def parallel_coordinates(table: pd.DataFrame, outcomes: list[str], *, selected: tuple[str, ...] = ()) -> alt.Chart:
     """One line per run across the axes INPUTS + ``outcomes`` (columns of the run table), coloured by
     optimizer; with ``selected`` run ids, those stand out and the rest fade."""
@@ -43,25 +52,63 @@ def parallel_coordinates(table: pd.DataFrame, outcomes: list[str], *, selected: 
     runs = run_labels(table)["run"].to_numpy()
     for i, c in enumerate(axes):
         pos, marks, log = _axis(df[c].astype(object) if c in ("optimizer", "shuffle") else df[c])
-        name = label(c) + (" · log" if log else "")
+        name = _two_lines(label(c) + (" · log" if log else ""))
         names[c] = name
         text = df[c].map(lambda v: v if isinstance(v, str) else f"{v:.4g}")
         rows.append(pd.DataFrame({"run_id": df["run_id"], "run": runs, "optimizer": table["optimizer"], "axis": name,
-                                  "order": i, "pos": pos, "value": text}))
+                                  "order": i, "pos": pos, "value": text, "page": "Run?run=" + df["run_id"]}))
         ticks += [{"axis": name, "pos": p, "text": s} for p, s in marks]
     long = pd.concat(rows, ignore_index=True).dropna(subset=["pos"])
     long["picked"] = long["run_id"].isin(selected) if selected else True
-    x = alt.X("axis:N", sort=[names[c] for c in axes], title=None,
-              axis=alt.Axis(orient="top", labelAngle=0, labelLimit=120, domain=False, ticks=False))
+    # a point scale with half a step at each end: the first and last titles have room; each title is centred on
+    # its axis in at most two lines (a line break in the name), so neighbours never run into each other
+    order = [names[c] for c in axes]
+    x = alt.X("axis:N", sort=order, title=None, scale=alt.Scale(type="point", padding=0.5), axis=None)
     y = alt.Y("pos:Q", axis=None, scale=alt.Scale(domain=[-0.04, 1.04]))
     lines = alt.Chart(long).mark_line(strokeWidth=1.4).encode(
-        x=x, y=y, detail="run_id:N", color=_color(sorted(set(table["optimizer"]))),
+        x=x, y=y, detail="run_id:N", color=_color(sorted(set(table["optimizer"]))), href="page:N",   # its page
         opacity=alt.condition(alt.datum.picked, alt.value(0.75), alt.value(0.08)),
         tooltip=[alt.Tooltip("run:N", title=t("chart.legend.run")), alt.Tooltip("axis:N", title=t("runs.axis")),
                  alt.Tooltip("value:N", title=t("runs.value"))])
-    rules = alt.Chart(pd.DataFrame({"axis": [names[c] for c in axes]})).mark_rule(color="#999").encode(
-        x=alt.X("axis:N", sort=[names[c] for c in axes]))
+    rules = alt.Chart(pd.DataFrame({"axis": order})).mark_rule(color="#999").encode(x=x)
     labels = alt.Chart(pd.DataFrame(ticks)).mark_text(align="left", dx=4, fontSize=10, color="#333").encode(
-        x=alt.X("axis:N", sort=[names[c] for c in axes]), y=y, text="text:N")
-    return alt.layer(rules, lines, labels).properties(height=320, width="container",
+        x=x, y=y, text="text:N")
+    split = [(n.split("\n") + [""])[:2] if "\n" in n else ["", n] for n in order]   # (upper, lower) lines
+    heads = pd.DataFrame({"axis": order, "pos": 1.04, "upper": [u for u, _ in split], "lower": [v for _, v in split]})
+    head = alt.Chart(heads).encode(x=x, y=y)
+    titles = [head.mark_text(align="center", baseline="bottom", dy=dy, fontWeight="bold", fontSize=11)
+              .encode(text=f"{line}:N") for line, dy in (("lower", -6), ("upper", -20))]
+    return alt.layer(rules, lines, labels, *titles).properties(height=320, width="container",
                                                       title=t("runs.parallel_title"))
+
+
+
+def run_curve(epochs: pd.DataFrame, metric: str = "loss") -> alt.Chart:
+    """One run's learning curve of ``metric`` ("loss", on a log scale, or "acc") per epoch: train solid, test
+    dashed."""
+    splits = {s: t(f"chart.split_name.{s}") for s in ("train", "test")}
+    long = pd.concat([pd.DataFrame({"epoch": epochs["epoch"], "split": name, metric: epochs[f"{s}_{metric}"]})
+                      for s, name in splits.items()], ignore_index=True)
+    scale = alt.Scale(type="log") if metric == "loss" and (long[metric] > 0).all() else alt.Scale(zero=False)
+    return alt.Chart(long).mark_line(strokeWidth=2, color="#4e79a7", point=alt.OverlayMarkDef(size=18)).encode(
+        x=alt.X("epoch:Q", title=t("chart.x.epoch"), scale=alt.Scale(nice=False, padding=8)),
+        y=alt.Y(f"{metric}:Q", title=label(metric), scale=scale),
+        strokeDash=alt.StrokeDash("split:N", title=t("chart.split_title"), legend=alt.Legend(orient="bottom"),
+                                  scale=alt.Scale(domain=list(splits.values()), range=[[1, 0], [6, 4]])),
+        tooltip=[alt.Tooltip("epoch:Q", title=t("chart.x.epoch")), alt.Tooltip("split:N", title=t("chart.split_title")),
+                 alt.Tooltip(f"{metric}:Q", title=label(metric), format=".4g")]
+    ).properties(width="container", height=260, title=label(metric))
+
+
+def live_curve(rows: pd.DataFrame, metric: str = "train_loss") -> alt.Chart:
+    """The Jobs page's live curves: ``metric`` ("train_loss", log scale, or "test_acc") per epoch, one colour
+    per run of the job (rows: progress.live_curves)."""
+    df = rows.assign(run=rows["run"].map(localised_run_label)).dropna(subset=[metric])
+    log = metric.endswith("loss") and len(df) and (df[metric] > 0).all()
+    return alt.Chart(df).mark_line(strokeWidth=2, point=alt.OverlayMarkDef(size=14)).encode(
+        x=alt.X("epoch:Q", title=t("chart.x.epoch"), scale=alt.Scale(nice=False, padding=6)),
+        y=alt.Y(f"{metric}:Q", title=label(metric), scale=alt.Scale(type="log") if log else alt.Scale(zero=False)),
+        color=_color(list(dict.fromkeys(df["run"])), "run"),
+        tooltip=[alt.Tooltip("run:N", title=t("chart.legend.run")), alt.Tooltip("epoch:Q", title=t("chart.x.epoch")),
+                 alt.Tooltip(f"{metric}:Q", title=label(metric), format=".4g")]
+    ).properties(width="container", height=220, title=label(metric))

@@ -80,6 +80,15 @@ def t(key: str, **fmt) -> Markdown:
     return Markdown(text.format(**{k: v if isinstance(v, numbers.Number) else plain(v) for k, v in fmt.items()}))
 
 
+def text(key: str, **fmt) -> str:
+    """The text of ``key`` in the current language with ``fmt`` put in as they are: for what is never read as
+    markdown (chart titles, axes, legends, SVG), where ``t``'s escapes would show as backslashes."""
+    texts = CATALOGUE.get(key)
+    if texts is None:
+        return key
+    return texts[_INDEX[_current.get()]].format(**fmt) if fmt else texts[_INDEX[_current.get()]]
+
+
 def fields(text: str) -> set[str]:
     """The placeholder names of a catalogue text ({n}, {eps:g} -> {"n", "eps"})."""
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}

@@ -13,6 +13,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "nav.Compare": ("Compare", "比较"),
     "nav.Curvature": ("Curvature", "曲率"),
     "nav.Playground": ("Playground", "优化器演示"),
+    "nav.Run": ("Run", "单次运行"),
     "frame.language": ("Language · 语言", "Language · 语言"),
     "frame.store": ("Store {root} · {n} worker(s) ({slots}): one study at a time per device, so epoch times "
                     "are honest", "存储 {root} · {n} 个工作进程（{slots}）：每个设备一次只跑一个研究，因此每轮时间可信"),
@@ -206,6 +207,16 @@ CATALOGUE.update({
     "chart.tip.se": ("estimator SE of the mean", "估计量的均值标准误"),
     "chart.batch_header": ("'batch size ' + datum.value", "'批大小 ' + datum.value"),   # a Vega expression
     "chart.full_suffix": (" (full)", "（全批量）"),
+    "chart.full_tick": ("full ({n})", "全批量（{n}）"),
+    "chart.seed_eq": ("seed=", "种子="),
+    "chart.split_title": ("split", "数据集"),
+    "chart.split_name.train": ("train", "训练"),
+    "chart.split_name.test": ("test", "测试"),
+    "chart.k_of_n": ("{k} of {n}", "{n} 个中的 {k} 个"),
+    "chart.budget.target": ("target", "目标"),
+    "chart.budget.epochs": ("epochs:{n}", "轮数 {n}"),
+    "chart.budget.steps": ("steps:{n}", "步数 {n}"),
+    "chart.budget.examples": ("examples:{n}", "样本数 {n}"),
 })
 
 CATALOGUE.update({

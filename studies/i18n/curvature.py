@@ -133,7 +133,7 @@ CURVATURE: dict[str, tuple[str, str]] = {
                        "a point: the estimator's own standard error (or Lanczos bound), apart from the band, which is "
                        "the 95 % t-interval over seeds. The Curvature page follows B_simple over training.",
                        "点线：本研究的梯度噪声尺度 B_simple ≈ {b}（McCandlish 等 2018），阴影为其在可比运行上的 95 % 自助法"
-                       "区间（图上方一行说明其算法）；它是临界批大小的代理，其拟合见 Generalization 页。点上的误差棒："
+                       "区间（图上方一行说明其算法）；它是临界批大小的代理，其拟合见泛化页。点上的误差棒："
                        "估计量自身的标准误（或 Lanczos 误差界），与表示种子间 95 % t 区间的带不同。曲率页展示训练过程中的 B_simple。"),
     # ---- chart texts (charts/curvature.py)
     "curvc.epoch_symlog": ("epoch (symlog)", "轮次（symlog 轴）"),
@@ -142,4 +142,16 @@ CURVATURE: dict[str, tuple[str, str]] = {
     "curvc.eigenvalue": ("eigenvalue λ", "特征值 λ"),
     "curvc.density": ("density (log)", "密度（对数）"),
     "curvc.density_title": ("{title} (Gaussian width {width:.2g})", "{title}（高斯宽度 {width:.2g}）"),
+    # ---- what a study did not measure: one line, one action (ui.offer, studies.remeasure)
+    "offer.off": ("Not measured in this study: {names}.", "这个研究没有测量：{names}。"),
+    "offer.retrain": ("{names} are measured while the runs train: turn them on under *What to measure* on "
+                      "**New study** and train again.",
+                      "{names} 在训练过程中测量：在**新建研究**的*测量内容*中打开它们并重新训练。"),
+    "offer.measure": ("Measure {names} on the stored runs (about {time}, no retraining)",
+                      "在已存储的运行上测量 {names}（约 {time}，不重新训练）"),
+    "offer.measure_help": ("Queues this study again with these measures on: each stored run's final weights are "
+                           "loaded and measured; training is not repeated. The result is a new study with the same "
+                           "name (the spec differs in what it measures).",
+                           "以打开这些测量的方式再次排队此研究：加载每个已存储运行的最终权重并测量，不重复训练。"
+                           "结果是一个同名的新研究（规格只在测量内容上不同）。"),
 }

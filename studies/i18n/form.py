@@ -218,6 +218,15 @@ FORM.update({
                                  "2018：增大批大小而不是衰减学习率）；学习率保持其自身的调度。不能与 steps 或 "
                                  "examples 预算同用。"),
     "form.batch_schedule.constant": ("constant", "恒定"),
+    "form.lr_rule.none": ("none (same lr)", "无（相同学习率）"),
+    "form.lr_rule.linear": ("linear η·B/B0", "线性 η·B/B0"),
+    "form.lr_rule.sqrt": ("sqrt η·√(B/B0)", "平方根 η·√(B/B0)"),
+    "form.schedule.constant": ("constant", "恒定"),
+    "form.schedule.cosine": ("cosine", "余弦"),
+    "form.schedule.step": ("step", "阶梯"),
+    "form.loss.cross_entropy": ("cross-entropy", "交叉熵"),
+    "form.loss.focal": ("focal", "焦点损失 focal"),
+    "form.device.auto": ("auto", "自动"),
     "form.batch_schedule.step": ("step (grow B at 50 % and 75 %)", "step（在 50 % 和 75 % 处增大 B）"),
     "form.batch_growth": ("Batch growth (×)", "批大小增长倍数（×）"),
 })

@@ -135,8 +135,21 @@ def clean_progress(progress: dict) -> dict:
     runs = progress.get("runs")
     if isinstance(runs, dict):
         out["runs"] = {str(k): {f: r[f] for f, types in _RUN_FIELDS.items() if f in r and isinstance(r[f], types)}
+                          | ({"curve": _clean_curve(r["curve"])} if isinstance(r.get("curve"), list) else {})
                        for k, r in runs.items() if isinstance(r, dict) and isinstance(r.get("state"), str)}
     return out
+
+
+MAX_CURVE = 1000   # points of a run's live curve read from a progress file (the CLI writes at most 200)
+
+
+def _clean_curve(curve: list) -> list[list]:
+    """A run's live curve: [epoch, train loss, test accuracy] triples of numbers (loss or accuracy may be None),
+    the first MAX_CURVE; anything else is dropped."""
+    def number(v, none_ok=True):
+        return (v is None and none_ok) or (isinstance(v, _NUMBER) and not isinstance(v, bool))
+    return [list(p) for p in curve[:MAX_CURVE]
+            if isinstance(p, list) and len(p) == 3 and number(p[0], False) and number(p[1]) and number(p[2])]
 
 
 class QueueFull(ValueError):

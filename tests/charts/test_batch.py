@@ -34,7 +34,7 @@ def test_batch_size_charts_use_a_log2_axis_fixed_colours_and_a_legend_selection(
     runs = tables[0]
     spec = charts.to_vega_lite(charts.batch_size_chart(runs, "test_acc", b_simple=(300.0, 200.0, 450.0)))
     xs = encodings(spec, "x")
-    assert all(x["scale"] == {"type": "log", "base": 2} for x in xs if x.get("field") == "batch_size")
+    assert all(x["scale"]["type"] == "log" and x["scale"]["base"] == 2 for x in xs if x.get("field") == "batch_size")
     color = next(c for c in encodings(spec, "color") if "scale" in c)
     assert color["scale"]["range"] == [charts.OPTIMIZER_COLORS[o] for o in color["scale"]["domain"]]
     assert any(p.get("bind") == "legend" for p in spec["params"])
