@@ -6,6 +6,8 @@ import ui
 from studies.i18n import t
 from studies import charts, measures
 from studies.analysis import compare, fairness
+from studies.analysis.critical import critical_sizes
+from studies.charts import fit as charts_fit
 
 METRICS = ["test_acc", "train_acc", "gap_acc", "test_loss", "train_loss", "epoch_time_s", "samples_per_s",
            *measures.drawn("sharpness")]
@@ -36,6 +38,8 @@ ui.pair_warning({k: v for k, v in per_study.items() if len(v)})
 for s, (name, table) in zip(picked, per_study.items()):   # each study's B_simple and B_crit, with intervals
     if len(table):
         ui.study_conclusions(table, ui.table(store, s, "epochs"), name=name)
+critical = critical_sizes({name: (table, ui.table(store, s, "epochs"))   # before best-lr: what the lines above say
+                           for s, (name, table) in zip(picked, per_study.items())})
 per_study = {k: (fairness.compared_runs(v) if len(v) else v) for k, v in per_study.items()}   # best lr each
 runs = pd.concat([charts.with_speed(v).assign(study=k) for k, v in per_study.items()], ignore_index=True)
 if runs.empty:
@@ -50,6 +54,9 @@ shown = runs[runs.optimizer.isin(chosen)]
 ui.chart(charts.batch_size_chart, shown, metric, color="study", log_y=metric in ("epoch_time_s", "samples_per_s"),
          title=t("cmp.title", metric=charts.label(metric)), name="compare", key="compare_main",
          caption=t("cmp.caption", metric=charts.label(metric)))
+if len(critical):   # each study's B_simple and B_crit on one axis, with their intervals
+    ui.chart(charts_fit.critical_sizes_chart, critical, name="compare-critical", key="compare_critical",
+             caption=t("cmp.critical_caption"))
 
 st.subheader(t("cmp.curves"))
 run_labels = charts.run_labels(shown)

@@ -135,3 +135,29 @@ def steps_fit_chart(runs: pd.DataFrame, fits: list[dict] | None, *,
                                                                         tooltip=tooltip))
     return alt.layer(*layers).resolve_scale(color="independent").properties(
         title=t("fitc.title"), height=320)
+
+
+def critical_sizes_chart(table: pd.DataFrame) -> alt.Chart:
+    """Compare: each study's B_simple and B_crit (analysis.critical.critical_sizes) on one log₂ batch axis, a
+    point with its 95 % interval as a bar; one row per study, one colour per quantity."""
+    from .common import PALETTE
+    df = table.assign(low=table["low"].where(table["low"].notna(), table["value"]),
+                      high=table["high"].where(table["high"].notna(), table["value"]))
+    kinds = list(dict.fromkeys(df["quantity"]))
+    color = alt.Color("quantity:N", title=t("cmp.critical_legend"), legend=alt.Legend(orient="bottom"),
+                      scale=alt.Scale(domain=kinds, range=[PALETTE[i % len(PALETTE)] for i in range(len(kinds))]))
+    values = _powers_of_two(pd.concat([df["low"], df["high"]]).clip(lower=1))
+    scale = alt.Scale(type="log", base=2, padding=12, nice=False)
+    x = alt.X("value:Q", title=t("chart.batch_size"), scale=scale,
+              axis=alt.Axis(values=values, format="d", labelOverlap="greedy"))
+    y = alt.Y("study:N", title=None, axis=alt.Axis(labelLimit=320))
+    off = alt.YOffset("quantity:N", scale=alt.Scale(domain=kinds))
+    tip = [alt.Tooltip("study:N", title=t("chart.legend.study")), alt.Tooltip("quantity:N", title=t("cmp.critical_legend")),
+           alt.Tooltip("value:Q", format=",.0f", title=t("cmp.critical_value")),
+           alt.Tooltip("low:Q", format=",.0f", title=t("chart.tip.ci_low")),
+           alt.Tooltip("high:Q", format=",.0f", title=t("chart.tip.ci_high"))]
+    base = alt.Chart(df).encode(y=y, yOffset=off, color=color)
+    bars = base.mark_rule(strokeWidth=2).encode(x=alt.X("low:Q", scale=scale), x2="high:Q")
+    points = base.mark_point(filled=True, size=80).encode(x=x, tooltip=tip)
+    return alt.layer(bars, points).properties(width="container", height=alt.Step(22),
+                                              title=t("cmp.critical_title"))

@@ -266,4 +266,15 @@ RESULTS = {
                         "**停止原因**：{epochs} 轮后{status}（{why}）。"),
     "run.stop.budget": ("**Stopped**: spent its budget, {epochs} of {budget} epochs, without reaching a target.",
                         "**停止原因**：用完预算（{budget} 轮中的 {epochs} 轮），未达到目标。"),
+    # ---- Compare: B_simple and B_crit across studies (charts.fit.critical_sizes_chart)
+    "cmp.critical_title": ("B_simple and B_crit per study, with 95 % intervals",
+                           "各研究的 B_simple 与 B_crit（含 95 % 区间）"),
+    "cmp.critical_legend": ("quantity", "量"),
+    "cmp.critical_value": ("batch size", "批大小"),
+    "cmp.critical_caption": ("Points: B_simple (geometric mean over the compared runs, 95 % bootstrap interval) and "
+                             "each optimizer's B_crit from the S(B) fit (95 % profile-likelihood interval); a B_crit "
+                             "beyond the batch sizes a study tried is left out. Log₂ axis.",
+                             "点：B_simple（可比运行的几何平均，95 % 自助法区间）与各优化器由 S(B) 拟合得到的 B_crit"
+                             "（95 % 剖面似然区间）；超出研究所试批大小范围的 B_crit 不画。log₂ 轴。"),
+    "cmp.no_critical": ("No B_simple or B_crit in these studies yet.", "这些研究还没有 B_simple 或 B_crit。"),
 }
