@@ -14,7 +14,6 @@ hand too (stacked_norm.py); its running statistics are per member, and evaluatio
 """
 from __future__ import annotations
 
-import itertools
 import math
 import time
 
@@ -26,9 +25,11 @@ from .batches import batch_bounds, epoch_orders
 from ..spec.budget import plan_of
 from ..spec.config import RunSpec, content_hash
 from .data import Dataset
+from .crossing import check_every, is_check, watch_of
 from .device import Stopwatch, denormals_flushed
 from .models import run_model
-from .stacked_norm import StackedNorm, mlp_layers
+from .stacked_mlp import StackedMLP
+from .stacked_norm import mlp_layers
 from .optim import Update, lr_factor, make_loss, member_lrs_supported
 from .loop_rules import (EVAL_CHUNK, TrainResult, chance_rate, diverged, end_status, evaluate, median_epoch_time,
                       target_met)
@@ -55,112 +56,6 @@ def stack_key(run: RunSpec) -> str:
     if member_lrs_supported(run.optimizer, run.device):
         free["lr"] = None
     return content_hash({**run.identity(), **free})
-
-
-class StackedMLP:
-    """K MLPs of one shape as stacked tensors, with a hand-written backward into persistent grad buffers; a
-    hidden layer with a norm has no bias and a StackedNorm (stacked_norm.py) instead."""
-
-    def __init__(self, models: list[nn.Module], device: torch.device):
-        layers = [mlp_layers(m) for m in models]
-        self.names = [lin_name for lin_name, *_ in layers[0]]
-        self.norm_names = [norm_name for _, _, norm_name, _ in layers[0]]
-        self.weights = [torch.stack([ls[i][1].weight.detach() for ls in layers]).to(device).contiguous()
-                        for i in range(len(self.names))]
-        self.biases = [None if layers[0][i][3] is not None else
-                       torch.stack([ls[i][1].bias.detach() for ls in layers]).unsqueeze(1).to(device).contiguous()
-                       for i in range(len(self.names))]
-        self.norms = [None if layers[0][i][3] is None else StackedNorm([ls[i][3] for ls in layers], device)
-                      for i in range(len(self.names))]
-        self._init_grads()
-
-    def _init_grads(self) -> None:
-        for p in self.params:
-            p.grad = torch.zeros_like(p)
-        self._buffers: dict[int, dict] = {}
-
-    @property
-    def params(self) -> list[torch.Tensor]:
-        """W_1, b_1 (or γ_1, β_1), W_2, ...: the order of the model's parameters."""
-        return [t for w, b, n in zip(self.weights, self.biases, self.norms) for t in [w] + (n.params if n else [b])]
-
-    @property
-    def stats(self) -> list[torch.Tensor]:
-        """The norms' running statistics and counts (state that is not trained)."""
-        return [t for n in self.norms if n for t in n.stats]
-
-    @property
-    def k(self) -> int:
-        return self.weights[0].shape[0]
-
-    def state(self, k: int) -> dict[str, torch.Tensor]:
-        """Member k's weights (and norm statistics) as its nn.Sequential state_dict, on the CPU."""
-        out = {}
-        for name, w, b, norm_name, norm in zip(self.names, self.weights, self.biases, self.norm_names, self.norms):
-            out[f"{name}.weight"] = w[k].detach().to("cpu", copy=True)
-            if norm is None:
-                out[f"{name}.bias"] = b[k, 0].detach().to("cpu", copy=True)
-            else:
-                out.update(norm.state(k, norm_name))
-        return out
-
-    def select(self, keep: torch.Tensor) -> None:
-        """Keep only the members ``keep`` (new tensors; grads and buffers are made again)."""
-        self.weights = [w.index_select(0, keep) for w in self.weights]
-        self.biases = [None if b is None else b.index_select(0, keep) for b in self.biases]
-        for n in self.norms:
-            if n is not None:
-                n.select(keep)
-        self._init_grads()
-
-    def buffers(self, batch: int) -> dict:
-        """Activations and gradients for [K, batch] steps, made on first use of that batch size."""
-        if batch not in self._buffers:
-            k, w = self.k, self.weights
-            new = lambda *shape: torch.empty(*shape, device=w[0].device, dtype=w[0].dtype)  # noqa: E731
-            self._buffers[batch] = {
-                "x": new(k * batch, w[0].shape[2]), "onehot": new(k * batch, w[-1].shape[1]),
-                "h": [new(k, batch, wi.shape[1]) for wi in w],
-                "g": [new(k, batch, wi.shape[1]) for wi in w[:-1]],
-                "z": [new(k, batch, wi.shape[1]) if n else None for wi, n in zip(w, self.norms)], "saved": {}}
-        return self._buffers[batch]
-
-    def forward(self, x: torch.Tensor, buf: dict) -> list[torch.Tensor]:
-        """[K, B, F] → the input of every layer, then the logits [K, B, C], all in ``buf``."""
-        acts = [x]
-        for i, (w, b, norm) in enumerate(zip(self.weights, self.biases, self.norms)):
-            if norm is None:
-                out = torch.baddbmm(b, acts[-1], w.mT, out=buf["h"][i])
-            else:   # z in its own buffer becomes x̂ there (the norm's backward reads it), γ·x̂ + β into h
-                z = torch.bmm(acts[-1], w.mT, out=buf["z"][i])
-                out = buf["h"][i]
-                buf["saved"][i] = norm.forward(z, out)
-            acts.append(out.relu_() if i < len(self.weights) - 1 else out)
-        return acts
-
-    def backward(self, acts: list[torch.Tensor], g: torch.Tensor, buf: dict) -> None:
-        """Grads of every weight from g = d loss / d logits; the first layer makes no input gradient."""
-        for i in range(len(self.weights) - 1, -1, -1):
-            w, b, norm = self.weights[i], self.biases[i], self.norms[i]
-            if norm is None:
-                torch.sum(g, 1, keepdim=True, out=b.grad)
-            else:
-                g = norm.backward(g, buf["z"][i], buf["saved"][i])
-            torch.bmm(g.mT, acts[i], out=w.grad)
-            if i:
-                gi = torch.bmm(g, w, out=buf["g"][i - 1])
-                g = torch.ops.aten.threshold_backward.grad_input(gi, acts[i], 0, grad_input=gi)   # ReLU'
-
-    @torch.no_grad()
-    def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """Every member's logits [K, N, C] for one shared input [N, F] (evaluation: norms by running statistics)."""
-        h = None
-        for w, b, norm in zip(self.weights, self.biases, self.norms):
-            if norm is not None:
-                h = norm.eval_(torch.matmul(x if h is None else h.relu_(), w.mT))
-            else:
-                h = torch.matmul(x, w.mT).add_(b) if h is None else torch.baddbmm(b, h.relu_(), w.mT)
-        return h
 
 
 class StackedTrainer:
@@ -191,6 +86,7 @@ class StackedTrainer:
         self.warmup_steps = self.plan.warmup_steps
         self.scheduled = run.schedule != "constant" or self.warmup_steps > 0
         self.steps = self.examples = 0
+        self.watch = None   # crossing.Watch: set by train_stacked for runs with a target
         use_graphs = device.type == "cuda" and not self.scheduled and self.update.opt is None
         self.graphs: dict[int, tuple] | None = {} if use_graphs else None
 
@@ -201,10 +97,12 @@ class StackedTrainer:
                            schedule=self.runs[0].schedule)
         return tuple(r.lr * factor for r in self.runs)
 
-    def epoch(self, max_steps: int | None = None, epoch: int | None = None) -> float:
+    def epoch(self, max_steps: int | None = None, epoch: int | None = None, at_check=None) -> float:
         """Train one epoch (or its first ``max_steps`` steps); return the synchronised wall time of the steps.
         ``epoch`` (1-based) sets that epoch's batch size and lr positions from the plan; without it (the
-        timing pass) every epoch is at the run's own batch size."""
+        timing pass) every epoch is at the run's own batch size. With a ``watch``, ``at_check(j)`` is called
+        at its check points (crossing.is_check, after update j): it returns the stack positions to go on
+        with (None: all; empty: the epoch ends here), and the members left out leave the stack at once."""
         size = self.plan.batch_sizes[epoch - 1] if epoch else self.runs[0].batch_size
         if size != self.size:
             self.size, self.bounds = size, batch_bounds(len(self.y), size, self.runs[0].drop_last)
@@ -214,18 +112,38 @@ class StackedTrainer:
         blocks = order[:, :full * size].reshape(len(order), full, size).transpose(0, 1).contiguous()
         tail = [order[:, a:b].contiguous() for a, b in bounds[full:]]
         at = (lambda j: self.plan.lr_step(epoch, j, self.steps)) if epoch else (lambda j: self.steps)  # noqa: E731
-        lr = self.lrs_at(at(0))
-        lr = lr[0] if len(set(lr)) == 1 else lr   # one number where all members share it
+        lr = self._lrs(at(0))
+        every = check_every(len(bounds)) if self.watch is not None and at_check is not None else 0
+        if self.watch is not None:
+            self.watch.start_epoch()
         with denormals_flushed(self.device), Stopwatch(self.device) as clock:
-            for j, idx in enumerate(itertools.chain(blocks.unbind(0), tail)):
+            for j in range(len(bounds)):
                 if self.scheduled:
-                    lr = self.lrs_at(at(j))
+                    lr = self._lrs(at(j))
+                idx = blocks[j] if j < full else tail[j - full]
                 self.step(idx, lr)
                 self.steps += 1
-        self.examples += sum(b - a for a, b in bounds)
+                self.examples += idx.shape[1]
+                if self.watch is not None:
+                    self.watch.n += 1
+                if every and is_check(j + 1, every, len(bounds)):
+                    self.last_lrs = lr if isinstance(lr, tuple) else (lr,) * len(self.runs)
+                    keep = at_check(j + 1)
+                    if keep is not None:
+                        if not keep:
+                            break
+                        self.select(keep)
+                        pick = torch.tensor(keep, device=self.device)
+                        blocks, tail = blocks.index_select(1, pick), [t.index_select(0, pick) for t in tail]
+                        lr = self._lrs(at(j))
         self.last_lrs = lr if isinstance(lr, tuple) else (lr,) * len(self.runs)
-        self.cpu_share = clock.cpu_share
-        return clock.seconds
+        seconds, self.cpu_share = (clock.seconds, clock.cpu_share) if self.watch is None else self.watch.timed(clock)
+        return seconds
+
+    def _lrs(self, step: float):
+        """The members' lrs at the schedule's position ``step``: one number where all share it."""
+        lr = self.lrs_at(step)
+        return lr[0] if len(set(lr)) == 1 else lr
 
     def step(self, idx: torch.Tensor, lr) -> None:
         if self.graphs is None:
@@ -247,9 +165,17 @@ class StackedTrainer:
     def _head_grad(self, logits: torch.Tensor, idx: torch.Tensor, buf: dict) -> torch.Tensor:
         """d/d logits of Σ_k mean_b loss(logits_kb, y_kb)."""
         k, b, c = logits.shape
+        watch = self.watch
+        if watch is not None and watch.wants_acc:
+            hits = logits.argmax(-1) == torch.index_select(self.y, 0, idx.view(-1)).view(k, b)
+            watch.acc.add_(hits.sum(-1), alpha=1.0 / b)
         if self.onehot is not None:
             target = torch.index_select(self.onehot, 0, idx.view(-1), out=buf["onehot"])
-            if b * c < SOFTMAX_BY_HAND:   # per member: its arithmetic never depends on its stack-mates
+            if watch is not None and watch.wants_loss:   # log-probabilities: each member's mean loss into the watch
+                logp = torch.log_softmax(logits, -1)
+                watch.loss.baddbmm_(logp.view(k, 1, b * c), target.view(k, b * c, 1), alpha=-1.0 / b)
+                p = logp.exp_()
+            elif b * c < SOFTMAX_BY_HAND:   # per member: its arithmetic never depends on its stack-mates
                 p = torch.softmax(logits, -1)
             else:   # torch.softmax over ~10 classes costs ~9 ns an element on a CPU; this, ~2
                 p = logits.sub(logits.amax(-1, keepdim=True)).exp_()
@@ -257,14 +183,19 @@ class StackedTrainer:
             return p.sub_(target.view(k, b, c)).mul_(1.0 / b)
         with torch.enable_grad():
             z = logits.detach().requires_grad_()
-            loss = self.loss_fn(z.view(k * b, c), self.y[idx.view(-1)]) * k   # K · mean over K·B = Σ_k mean_b
-            return torch.autograd.grad(loss, z)[0]
+            if watch is None or not watch.wants_loss:
+                loss = self.loss_fn(z.view(k * b, c), self.y[idx.view(-1)]) * k   # K · mean over K·B = Σ_k mean_b
+                return torch.autograd.grad(loss, z)[0]
+            per = self.loss_fn(z.view(k * b, c), self.y[idx.view(-1)], reduction="none").view(k, b).mean(1)
+            watch.loss.view(-1).add_(per.detach())   # each member's mean loss into the watch
+            return torch.autograd.grad(per.sum(), z)[0]
 
     def _capture(self, idx: torch.Tensor, lr):
         """Record one whole step for this batch shape as a CUDA graph (torch's whole-network recipe): warm up
         on a side stream, put the weights and optimizer state back exactly as they were, capture."""
         static, fresh = idx.clone(), self.update.first
-        kept = self.net.params + self.net.stats + ([] if fresh else self.update.state_tensors())
+        kept = self.net.params + self.net.stats + ([] if fresh else self.update.state_tensors()) + \
+            ([] if self.watch is None else [self.watch.loss, self.watch.acc])
         saved = [t.clone() for t in kept]
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
@@ -282,24 +213,13 @@ class StackedTrainer:
         return static, graph
 
     @torch.no_grad()
-    def metrics(self) -> list[dict]:
-        """Each member's train and test loss and accuracy, in large chunks, one device sync."""
+    def metrics(self, test: bool = True) -> list[dict]:
+        """Each member's train (and, with ``test``, test) loss and accuracy, in large chunks, one device sync."""
         chunk = max(1, EVAL_CHUNK // self.net.k)
-        cols = [t for x, y in self.eval_sets for t in evaluate(self.net.logits, x, y, self.loss_fn, chunk)]
+        cols = [t for x, y in self.eval_sets[:2 if test else 1]
+                for t in evaluate(self.net.logits, x, y, self.loss_fn, chunk)]
         keys = ("train_loss", "train_acc", "test_loss", "test_acc")
         return [dict(zip(keys, row)) for row in torch.stack(cols, 1).tolist()]
-
-    def _evaluate(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        k, n = self.net.k, max(1, len(y))
-        loss = torch.zeros(k, device=x.device, dtype=torch.float64)
-        correct = torch.zeros(k, device=x.device, dtype=torch.float64)
-        chunk = max(1, EVAL_CHUNK // k)
-        for a in range(0, len(y), chunk):
-            logits, yb = self.net.logits(x[a:a + chunk]), y[a:a + chunk]
-            per = self.loss_fn(logits.reshape(-1, logits.shape[-1]), yb.repeat(k), reduction="none")
-            loss += per.view(k, -1).double().sum(1)
-            correct += (logits.argmax(-1) == yb).sum(1)
-        return loss / n, correct / n
 
     def select(self, keep: list[int]) -> None:
         """Go on with the members at positions ``keep`` only."""
@@ -308,6 +228,8 @@ class StackedTrainer:
         self.update = self.update.select(idx, self.net.params)
         self.runs = [self.runs[i] for i in keep]
         self.orders = [self.orders[i] for i in keep]
+        if self.watch is not None:
+            self.watch.select(idx)
         if self.graphs is not None:
             self.graphs = {}
 
@@ -349,28 +271,61 @@ def train_stacked(runs: list[RunSpec], data: Dataset, device: torch.device, *, o
         if stop is not None:
             stop.ended(runs[k], trainer.steps, reached)
 
+    def row_of(pos: int, m: dict, seconds: float, share: float) -> dict:
+        return {"epoch": epoch, "epoch_time_s": seconds, "cpu_share": share, "lr": trainer.last_lrs[pos],
+                "steps": trainer.steps, "examples": trainer.examples, "epoch_batch_size": trainer.size,
+                "partial": trainer.steps - start < plan.spe[epoch - 1], **m}
+
+    def close(k: int, pos: int, row: dict) -> bool:
+        """Record member k's row; end it (True) where it diverged or reached its target."""
+        rows[k].append(row)
+        # weights that went NaN/inf make the train loss NaN, so no running loss is kept in the hot loop
+        blown = diverged(row, rows[k][0])
+        reached = not blown and target_met(runs[k], row)
+        if probe is not None and not blown and (reached or epoch == plan.epochs or probe.wants(epoch)):
+            row.update(probe(epoch, trainer.net.state(pos)))
+        if on_epoch is not None:
+            on_epoch(runs[k], row)
+        if blown:
+            finish(k, pos, "diverged", diverged_epoch=epoch)
+        elif reached:
+            finish(k, pos, "done", reached=True)
+        return blown or reached
+
+    def at_check(j: int) -> list[int] | None:
+        """A check inside the epoch (crossing.py): members whose estimate is near their target are evaluated
+        on the whole training set; those that meet it end here, with a partial epoch's row."""
+        nonlocal active
+        watch = trainer.watch
+        due = watch.read()
+        if not any(due):
+            return None
+        with watch.paused():
+            train = trainer.metrics(test=False)
+            met = [pos for pos, (k, m) in enumerate(zip(active, train)) if due[pos] and target_met(runs[k], m)]
+            full = trainer.metrics() if met else []
+        watch.seen([m for m, d in zip(train, due) if d], [pos for pos, d in enumerate(due) if d])
+        if not met:
+            return None
+        seconds, share = watch.lap()
+        with watch.paused():
+            for pos in met:
+                close(active[pos], pos, row_of(pos, full[pos], seconds, share))
+        keep = [pos for pos in range(len(active)) if pos not in met]
+        active = [active[p] for p in keep]
+        return keep
+
+    trainer.watch = watch_of(runs[0], len(runs), device, data.x_train.dtype)
     for epoch in range(1, plan.epochs + 1):
         start, todo = trainer.steps, plan.steps_in(epoch, trainer.steps)
-        seconds = trainer.epoch(todo, epoch=epoch)
-        keep = []
-        for pos, (k, m) in enumerate(zip(active, trainer.metrics())):
-            row = {"epoch": epoch, "epoch_time_s": seconds, "cpu_share": trainer.cpu_share, "lr": trainer.last_lrs[pos],
-                   "steps": trainer.steps, "examples": trainer.examples, "epoch_batch_size": trainer.size,
-                   "partial": trainer.steps - start < plan.spe[epoch - 1], **m}
-            rows[k].append(row)
-            # weights that went NaN/inf make the train loss NaN, so no running loss is kept in the hot loop
-            blown = diverged(row, rows[k][0])
-            reached = not blown and target_met(runs[k], row)
-            if probe is not None and not blown and (reached or epoch == plan.epochs or probe.wants(epoch)):
-                row.update(probe(epoch, trainer.net.state(pos)))
-            if on_epoch is not None:
-                on_epoch(runs[k], row)
-            if blown:
-                finish(k, pos, "diverged", diverged_epoch=epoch)
-            elif reached:
-                finish(k, pos, "done", reached=True)
-            else:
-                keep.append(pos)
+        seconds = trainer.epoch(todo, epoch=epoch, at_check=at_check)
+        if not active:   # every member ended at a check inside the epoch
+            break
+        metrics = trainer.metrics()
+        if trainer.watch is not None:
+            trainer.watch.seen(metrics)
+        keep = [pos for pos, (k, m) in enumerate(zip(active, metrics))
+                if not close(k, pos, row_of(pos, m, seconds, trainer.cpu_share))]
         if stop is not None:
             keep = [pos for pos in keep if not _stopped(stop, runs, rows, active[pos], pos, finish)]
         if not keep:

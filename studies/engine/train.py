@@ -15,6 +15,7 @@ import torch
 from .batches import batch_bounds, epoch_orders, samples_per_epoch
 from ..spec.budget import plan_of
 from ..spec.config import RunSpec
+from .crossing import check_every, is_check, watch_of
 from .data import Dataset
 from .device import Stopwatch, denormals_flushed
 from .augment import augmenter
@@ -23,39 +24,48 @@ from .precision import autocast, prepare
 from .optim import lr_factor, make_loss, make_optimizer
 from .loop_rules import TrainResult, chance_rate, diverged, end_status, evaluate, median_epoch_time, target_met
 
-def _metrics(model, data: Dataset, loss_fn) -> dict:
+def _metrics(model, data: Dataset, loss_fn, test: bool = True) -> dict:
+    """Train (and, with ``test``, test) loss and accuracy in eval mode, one device sync."""
     was_training = model.training
     model.eval()
-    values = torch.stack([t for x, y in ((data.x_train, data.y_train), (data.x_test, data.y_test))
-                          for t in evaluate(model, x, y, loss_fn)]).tolist()   # one device sync
+    splits = ((data.x_train, data.y_train), (data.x_test, data.y_test))[:2 if test else 1]
+    values = torch.stack([t for x, y in splits for t in evaluate(model, x, y, loss_fn)]).tolist()
     model.train(was_training)
     return dict(zip(("train_loss", "train_acc", "test_loss", "test_acc"), values))
 
 
 def plain_steps(model, opt, loss_fn, x, y, order, bounds, step: int = 0, lr_at=None, *, augment=None,
-                precision: str = "fp32", layout=None) -> tuple[torch.Tensor, int]:
+                precision: str = "fp32", layout=None, watch=None, check=None) -> tuple[torch.Tensor, int]:
     """The plain loop over one epoch's ``bounds``: autograd and torch.optim, the loss summed on the device
     (no ``.item()`` in the hot loop); ``lr_at(step)`` sets a scheduled learning rate. ``augment(x_batch,
     idx)`` transforms each batch (augment.py), ``precision`` sets the forward pass's autocast and ``layout``
-    puts a batch in the model's memory format (precision.py). Returns the summed loss and the next step."""
+    puts a batch in the model's memory format (precision.py). With a ``watch`` (crossing.Watch) each update's
+    minibatch loss and accuracy go into it, and at its check points ``check()`` is asked (one sync) whether
+    to stop here: the epoch ends early. Returns the summed loss and the next step."""
     running = torch.zeros((), device=x.device)
-    for a, b in bounds:
+    every = 0 if watch is None else check_every(len(bounds))
+    for j, (a, b) in enumerate(bounds, 1):
         if lr_at is not None:
             for group in opt.param_groups:
                 group["lr"] = lr_at(step)
         idx = order[a:b]
-        xb = x.index_select(0, idx)
+        xb, yb = x.index_select(0, idx), y.index_select(0, idx)
         if augment is not None:
             xb = augment(xb, idx)
         if layout is not None:
             xb = layout(xb)
         with autocast(x.device, precision):
-            loss = loss_fn(model(xb), y.index_select(0, idx))
+            out = model(xb)
+            loss = loss_fn(out, yb)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         running += loss.detach()
         step += 1
+        if watch is not None:
+            watch.add(loss.detach(), out.detach(), yb)
+            if is_check(j, every, len(bounds)) and check():
+                break
     return running, step
 
 
@@ -104,19 +114,35 @@ def train_run(run: RunSpec, data: Dataset, device: torch.device, *, on_epoch=Non
     if probe is not None:
         rows[0].update(probe(0, model.state_dict()))
     status, diverged_epoch, reached, step, examples, why = "done", None, False, 0, 0, ""
+    watch = watch_of(run, 1, device, data.x_train.dtype)
+
+    def crossed() -> bool:   # at a check inside the epoch: the full training set confirms the estimate
+        if not watch.read()[0]:
+            return False
+        with watch.paused():
+            m = _metrics(model, data, loss_fn, test=False)
+        watch.seen([m])
+        return target_met(run, m)
+
     for epoch in range(1, plan.epochs + 1):
         order = next(orders)
         size, start = plan.batch_sizes[epoch - 1], step
         bounds = bounds_of(size)[:plan.steps_in(epoch, step)]
         lr_at = (lambda s, e=epoch, s0=start: run.lr * factor(plan.lr_step(e, s - s0, s))) if scheduled else None
+        if watch is not None:
+            watch.start_epoch()
         with denormals_flushed(device), Stopwatch(device) as clock:
             running, step = plain_steps(model, opt, loss_fn, data.x_train, data.y_train, order, bounds, step, lr_at,
-                                        augment=aug and aug.epoch(epoch), precision=run.precision, layout=layout)
-        examples += sum(b - a for a, b in bounds)
-        row = {"epoch": epoch, "epoch_time_s": clock.seconds, "cpu_share": clock.cpu_share,
+                                        augment=aug and aug.epoch(epoch), precision=run.precision, layout=layout,
+                                        watch=watch, check=crossed)
+        examples += sum(b - a for a, b in bounds[:step - start])
+        seconds, share = (clock.seconds, clock.cpu_share) if watch is None else watch.timed(clock)
+        row = {"epoch": epoch, "epoch_time_s": seconds, "cpu_share": share,
                "lr": opt.param_groups[0]["lr"], "steps": step, "examples": examples, "epoch_batch_size": size,
                "partial": step - start < plan.spe[epoch - 1], **_metrics(model, data, loss_fn)}
         rows.append(row)
+        if watch is not None:
+            watch.seen([row])
         if not math.isfinite(running.item()) or diverged(row, rows[0]):
             status, diverged_epoch = "diverged", epoch
         else:

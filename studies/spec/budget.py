@@ -77,6 +77,12 @@ def epochs_for(budget: str, batch_size: int, n_train: int, drop_last: bool) -> i
     return 0 if cap is None else math.ceil(cap / max(1, steps_per_epoch(n_train, batch_size, drop_last)))
 
 
+# Where a run with a target stops, in its run id (config.RunSpec.identity): absent = at the end of the epoch in
+# which it met the target (before the crossing rule); 2 = at the first check inside that epoch (crossing.py).
+# Runs with a target stored before it are trained again; runs without one keep their ids.
+STOP_RULE = 2
+
+
 def targeted(spec) -> bool:
     """Whether a StudySpec or RunSpec trains to a target (a train accuracy or a train loss)."""
     return spec.target_train_acc > 0 or spec.target_train_loss > 0

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from .budget import check_spec as check_budgets, resolve as resolve_budget
+from .budget import STOP_RULE, check_spec as check_budgets, resolve as resolve_budget, targeted
 from .dataset_facts import facts
 from .limits import MAX_SPEC_BYTES, LimitError, read_regular_file, toml_shape_problem
 from ..measures.spec import MeasureSpec
@@ -90,6 +90,8 @@ class RunSpec:
             del d["batch_schedule"], d["batch_growth"]
         if self.precision == "fp32":   # likewise full precision
             del d["precision"]
+        if targeted(self):   # stopped at the target's crossing: not the result the older rule stored
+            d["stop_rule"] = STOP_RULE
         return d
 
     @property
