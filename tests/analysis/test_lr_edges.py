@@ -94,8 +94,8 @@ def test_the_run_table_and_the_lr_map_show_the_edge():
 
 
 def test_a_study_stored_before_lr_at_edge_gets_it_when_read(fixture_store):
-    from studies.atomic import atomic_write_parquet
-    from studies.store import Store
+    from studies.storage.atomic import atomic_write_parquet
+    from studies.storage.store import Store
     root, spec = fixture_store
     store = Store(root)
     path = store.study_dir(spec.study_id) / "runs.parquet"
