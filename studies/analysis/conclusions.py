@@ -135,7 +135,8 @@ def end_difference(runs: pd.DataFrame, measure: str) -> list[dict]:
     if measure not in shown.columns:
         return out
     keys = ["optimizer", "shuffle"] + (["budget"] if "budget" in shown.columns else [])
-    for key, g in shown[ok.loc[shown.index]].groupby(keys, sort=True, dropna=False):
+    cols = list(dict.fromkeys(keys + ["batch_size", measure] + (["train_loss"] if "train_loss" in shown else [])))
+    for key, g in shown.loc[ok.loc[shown.index], cols].groupby(keys, sort=True, dropna=False):
         opt, sh = key[0], key[1]
         sizes = sorted(g.batch_size.unique())
         if len(sizes) < 2:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from ..i18n import Markdown, plain, t
@@ -30,25 +31,28 @@ def _keys(runs: pd.DataFrame) -> list[str]:
 def lr_edges(runs: pd.DataFrame) -> pd.DataFrame:
     """One row per configuration with a chosen lr (``best_lr``): its ``lr``, ``lr_at_edge`` ("high", "low" or
     "" inside the grid or without a sweep), ``next_lr`` (the grid's step copied beyond the edge; NaN inside)
-    and ``n_lrs`` (the lrs tried). Empty (with the columns) when the runs have no ``best_lr`` or ``lr``."""
+    and ``n_lrs`` (the lrs tried). Empty (with the columns) when the runs have no ``best_lr`` or ``lr``.
+    Vectorised: the pages and the runner call it on every read of a 1,000-run study."""
     if runs.empty or not {"lr", "best_lr", *KEYS} <= set(runs.columns):
         return pd.DataFrame(columns=COLUMNS)
     keys = _keys(runs)
-    rows = []
-    best = runs[runs.best_lr.fillna(False).astype(bool)]
-    grids = runs.groupby(keys, dropna=False).lr.agg(lambda s: sorted({float(v) for v in s.dropna()}))
-    for key, g in best.groupby(keys, dropna=False, sort=True):
-        lr = float(g.lr.iloc[0])
-        grid = grids.loc[key]
-        edge, nxt = "", math.nan
-        if len(grid) > 1 and lr >= grid[-1]:
-            edge, nxt = "high", lr * max(grid[-1] / grid[-2], STEP) if grid[-2] > 0 else lr * STEP
-        elif len(grid) > 1 and lr <= grid[0]:
-            edge, nxt = "low", lr / max(grid[1] / grid[0], STEP) if grid[0] > 0 else lr / STEP
-        row = dict(zip(keys, key))
-        rows.append({**row, "budget": row.get("budget"), "lr": lr, "lr_at_edge": edge, "next_lr": nxt,
-                     "n_lrs": len(grid)})
-    return pd.DataFrame(rows, columns=COLUMNS)
+    df = runs[keys + ["lr"]].assign(lr=pd.to_numeric(runs.lr, errors="coerce"))
+    grid = df.groupby(keys, dropna=False).lr
+    df["top"], df["bottom"] = grid.transform("max"), grid.transform("min")
+    below = df.lr.where(df.lr < df.top).groupby([df[k] for k in keys], dropna=False).transform("max")
+    above = df.lr.where(df.lr > df.bottom).groupby([df[k] for k in keys], dropna=False).transform("min")
+    df["below"], df["above"], df["n_lrs"] = below, above, grid.transform("nunique")
+    best = df[runs.best_lr.fillna(False).astype(bool).to_numpy()].drop_duplicates(keys)
+    high = (best.n_lrs > 1) & (best.lr >= best.top)
+    low = (best.n_lrs > 1) & (best.lr <= best.bottom) & ~high
+    step_up = (best.top / best.below).where(best.below > 0, STEP).clip(lower=STEP)
+    step_down = (best.above / best.bottom).where(best.bottom > 0, STEP).clip(lower=STEP)
+    out = best[keys].assign(lr=best.lr, lr_at_edge=np.where(high, "high", np.where(low, "low", "")),
+                            next_lr=np.where(high, best.lr * step_up, np.where(low, best.lr / step_down, math.nan)),
+                            n_lrs=best.n_lrs.astype(int))
+    if "budget" not in out:
+        out["budget"] = None
+    return out.sort_values(keys, kind="mergesort").reset_index(drop=True)[COLUMNS]
 
 
 def lr_at_edge(runs: pd.DataFrame) -> pd.Series:
@@ -59,14 +63,11 @@ def lr_at_edge(runs: pd.DataFrame) -> pd.Series:
     if edges.empty:
         return out
     keys = _keys(runs)
-    marked = edges[edges.lr_at_edge != ""]
-    best = runs.best_lr.fillna(False).astype(bool)
-    for r in marked.itertuples(index=False):
-        mine = best.copy()
-        for k in keys:
-            v = getattr(r, k)
-            mine &= runs[k].isna() if v is None or (isinstance(v, float) and math.isnan(v)) else runs[k] == v
-        out[mine] = r.lr_at_edge
+    marked = edges.loc[edges.lr_at_edge != "", keys + ["lr_at_edge"]]
+    pos = runs[keys].assign(_pos=range(len(runs))).merge(marked, on=keys, how="inner")
+    best = runs.best_lr.fillna(False).astype(bool).to_numpy()
+    pos = pos[best[pos._pos.to_numpy()]]
+    out.iloc[pos._pos.to_numpy()] = pos.lr_at_edge.to_numpy()
     return out
 
 
@@ -77,9 +78,10 @@ def with_lr_edges(runs: pd.DataFrame) -> pd.DataFrame:
     return runs.assign(lr_at_edge=lr_at_edge(runs))
 
 
-def edge_sizes(runs: pd.DataFrame, optimizer, shuffle=None) -> dict[str, list[int]]:
-    """{"high": [batch sizes], "low": [...]} of one optimizer (and order) whose chosen lr sits at an edge."""
-    e = lr_edges(runs)
+def edge_sizes(runs: pd.DataFrame, optimizer, shuffle=None, edges: pd.DataFrame | None = None) -> dict[str, list[int]]:
+    """{"high": [batch sizes], "low": [...]} of one optimizer (and order) whose chosen lr sits at an edge
+    (``edges``: lr_edges(runs), when the caller has it)."""
+    e = lr_edges(runs) if edges is None else edges
     e = e[(e.optimizer == optimizer) & (e.lr_at_edge != "")]
     if shuffle is not None:
         e = e[e.shuffle.astype(bool) == bool(shuffle)]

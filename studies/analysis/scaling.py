@@ -24,7 +24,7 @@ from ..spec.config import SHUFFLE_LABELS
 from ..i18n import Markdown, t
 from .fairness import GROUP, ensure_best_lr, fitted
 from .intervals import LEVEL
-from .lr_edges import edge_sizes
+from .lr_edges import edge_sizes, lr_edges
 
 # Regimes by where S(B) sits: within 10 % of perfect scaling below B_crit/10, within 10 % of S_min above
 # 10·B_crit; diminishing returns between. The fitted curve sets both edges.
@@ -213,6 +213,7 @@ def fit_study(runs: pd.DataFrame, *, short: bool = False) -> list[dict]:
     out = []
     if "steps" not in pts.columns:
         return out
+    edges = lr_edges(runs)
     for (opt, sh), g in pts.groupby(["optimizer", "shuffle"], sort=True):
         mine = runs[(runs.optimizer == opt) & (runs.shuffle == sh)]
         tuned = bool(len(mine)) and bool(mine.groupby(GROUP).lr.nunique().min() > 1)
@@ -226,9 +227,9 @@ def fit_study(runs: pd.DataFrame, *, short: bool = False) -> list[dict]:
         fit, f, p, on_means = fit_points(g.batch_size, g.steps)
         if fit is None:
             continue
-        edges = edge_sizes(runs, opt, sh) if tuned else {}
-        kind, side = _kind(tuned, edges, fit)
-        out.append({**base, **fit.to_dict(), "n_points": len(g), "kind": kind, "bound": side, "edges": edges,
+        edges_of = edge_sizes(runs, opt, sh, edges) if tuned else {}
+        kind, side = _kind(tuned, edges_of, fit)
+        out.append({**base, **fit.to_dict(), "n_points": len(g), "kind": kind, "bound": side, "edges": edges_of,
                     "lof_f": _json(f), "lof_p": _json(p), "on_means": on_means})
     return out
 
