@@ -139,7 +139,9 @@ def with_best_lr(runs: pd.DataFrame) -> pd.DataFrame:
 def ensure_best_lr(runs: pd.DataFrame) -> pd.DataFrame:
     """``runs`` with its best_lr column as stored (the runner writes it), or computed (with_best_lr) for a table
     without one: a study written before best_lr, or assembled from its runs' own files by the store."""
-    return runs if {"best_lr", "lr_at_edge"} <= set(runs.columns) else with_best_lr(runs)
+    if "best_lr" not in runs.columns:
+        return with_best_lr(runs)
+    return runs if "lr_at_edge" in runs.columns else with_lr_edges(runs)   # the stored best_lr, as written
 
 
 # ---------------------------------------------------------------- matched fit

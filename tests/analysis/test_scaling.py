@@ -88,7 +88,6 @@ def test_fit_study_uses_best_lr_runs_that_reached_the_target_and_names_the_lr():
     one_lr = fit_study(pd.DataFrame([r for r in rows if r["lr"] == 0.03]))
     assert one_lr[0]["lr_tuned"] is False and "S(B) scale at lr = 0.03 ≈ 20" in describe_fit(one_lr[0])
     assert "B_crit ≈" not in describe_fit(one_lr[0]) and one_lr[0]["kind"] == "scale"
-    assert list(fits_frame(fits).columns)[:4] == ["optimizer", "shuffle", "s_min", "b_crit"] and fits_frame(None).empty
     assert fit_study(pd.DataFrame()) == []
 
 
