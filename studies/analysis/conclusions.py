@@ -102,6 +102,52 @@ def group_summary(runs: pd.DataFrame, measures: list[str] | None = None) -> pd.D
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
+def b_crit_rows(runs: pd.DataFrame) -> list[dict]:
+    """b_crit rows per optimizer × shuffle, only where the S(B) fit is a critical batch size: with an lr sweep
+    (without one the fit is an "S(B) scale at lr = …", written as measure ``s_b_scale``), at ≥ 3 batch sizes
+    (fewer: a row without a number saying why), and as a bound without an interval where a best lr sits at its
+    grid's edge (the note says "edge")."""
+    shown = compared_runs(runs)
+    left_fit = int((~comparable(runs).loc[shown.index]).sum()) if len(shown) else 0
+    rows = []
+    with language("en"):
+        for f in fit_study(runs, short=True):
+            kind = kind_of(f)
+            base = {"batch_size": "all", "optimizer": f["optimizer"], "shuffle": f["shuffle"], "budget": "target",
+                    "lr": "best" if f["lr_tuned"] else f.get("lr"), "n": f["n_points"], "n_left_out": left_fit,
+                    "measure": "b_crit" if f["lr_tuned"] else "s_b_scale", "contended": ""}
+            if kind == "too_few" or (kind == "bound" and not f.get("bound")):
+                rows.append({**base, "mean": math.nan, "ci_low": math.nan, "ci_high": math.nan,
+                             "interval": "no number", "note": str(b_crit_text(f))})
+                continue
+            if kind == "bound":
+                rows.append({**base, "mean": f["b_crit"], "ci_low": math.nan, "ci_high": math.nan,
+                             "interval": "a bound, no interval (best lr at the edge of its grid)",
+                             "note": f"{'lower' if f['bound'] == '>=' else 'upper'} bound: best lr at the edge of "
+                                     f"its grid: {b_crit_text(f)}"})
+                continue
+            note = [x for x in ((f"> {f['b_max']:g}, the largest batch in the fit" if f["beyond"] == "above" else
+                                 f"< {f['b_min']:g}, the smallest batch in the fit" if f["beyond"] == "below" else ""),
+                                (f"S(B) scale at lr = {f['lr']:g}: no lr sweep, not a critical batch size"
+                                 if kind == "scale" and f.get("lr") is not None else
+                                 "lr not tuned per batch size: not a critical batch size" if kind == "scale" else ""),
+                                (f"lack of fit (F = {bound(f['lof_f']):.3g}, p = {bound(f['lof_p']):.2g}): fitted to the "
+                                 "per-batch-size means" if f.get("on_means") else "")) if x]
+            low, high = bound(f["b_crit_low"]), bound(f["b_crit_high"])
+            rows.append({**base, "mean": f["b_crit"], "ci_low": low, "ci_high": high,
+                         "interval": "95 % profile-likelihood interval" if not math.isnan(low) else
+                         "too few runs for an interval", "note": "; ".join(note)})
+    return rows
+
+
+def study_rows(runs: pd.DataFrame, epochs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The summary's study-level rows: b_simple per optimizer × budget (analysis.b_simple), and b_crit (or
+    s_b_scale) per optimizer × shuffle (batch_size "all")."""
+    rows = bsimple.rows(runs) + b_crit_rows(runs)
+    rows += cbs.summary_rows(runs) + nqm_study.summary_rows(runs, epochs)
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
 def summary_table(runs: pd.DataFrame, epochs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Exactly what the charts draw: per measure and compared group the mean, interval, n and n_left_out;
     then the study's B_simple and B_crit rows."""

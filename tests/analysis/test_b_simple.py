@@ -15,7 +15,7 @@ def _runs(values=None, optimizers=("adam",), seeds=(0, 1, 2)):
     """Every run of seed s ends with B_simple values[s] (so the seed, not the run, is the unit that varies)."""
     values = values or {0: 100.0, 1: 200.0, 2: 400.0}
     return pd.DataFrame([dict(run_id=f"{o}-{b}-{s}", optimizer=o, shuffle=True, batch_size=b, lr=0.01, seed=s,
-                              status="done", reached_target=True, target_train_loss=0.01, train_loss=0.009,
+                              status="done", reached_target=True, target_train_loss=0.01, train_loss=0.009, steps=100 + b,
                               noise_scale=values[s], noise_scale_init=7.0)
                          for o in optimizers for b in (16, 64, 256, 1024) for s in seeds])
 
