@@ -6,7 +6,7 @@ import ui
 from studies.i18n import t
 from studies import charts, measures
 from studies.charts import fit as charts_fit, nqm as charts_nqm, runs as charts_runs, sgd_noise as charts_g
-from studies.analysis import cbs, fairness, lr_rule, nqm_study, runtable, scaling, sgd_noise
+from studies.analysis import cbs, fairness, lr_edges, lr_rule, nqm_study, runtable, scaling, sgd_noise
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -60,7 +60,7 @@ if "reached_target" not in runs or not runs.reached_target.fillna(False).astype(
     st.info(t("gen.no_target"))
 else:
     reached = runs[runs.reached_target.fillna(False).astype(bool)]
-    fits = scaling.fit_study(all_runs)
+    fits = scaling.fit_study(all_runs, short=True)
     ui.chart(charts_fit.steps_fit_chart, all_runs, fits, b_simple=b_simple,
              csv=reached, name=f"{sid}-steps-fit", key="gen_steps_fit")
     st.caption(t("caption.steps_fit", n=len(reached), total=len(runs)))
@@ -95,7 +95,8 @@ if fairness.sweeps_lr(all_runs):
     with right if targeted else left:
         ui.chart(charts_fit.lr_heatmap, heat, "test_acc", optimizer=opt, name=f"{sid}-lr-test-acc",
                  key="gen_heat_acc")
-    st.caption(t("caption.lr_heatmap" if targeted else "caption.lr_heatmap_budget", opt=opt))
+    st.caption(t("caption.lr_heatmap" if targeted else "caption.lr_heatmap_budget", opt=opt) +
+               (" " + t("caption.lr_edge") if (lr_edges.lr_edges(heat).lr_at_edge != "").any() else ""))
     st.caption("  \n".join(lr_rule.describe(f) for f in lr_rule.study_rules(heat)))
 
 st.subheader(t("gscale.subheader"))

@@ -45,7 +45,7 @@ else:
     for i, col in enumerate(columns):
         with cols[i % 2]:
             ui.chart(charts.batch_size_chart, runs, col, name=f"{sid}-{col}", key=f"curv_{col}",
-                     caption=measures.caption(col, measure))
+                     caption=measures.caption(col, measure) + " " + ui.difference_note(runs, col))
     if "hessian_min_eig" not in columns:
         off.append("critical")
     else:

@@ -190,6 +190,10 @@ def _cmd_run(args, store) -> int:
     from .analysis.summary import closing_note
     if not args.quiet:
         print(closing_note(runs, store.load_table(spec.study_id, "epochs")))
+    else:   # a best lr at its grid's edge is worth a line even when quiet
+        from .analysis.lr_edges import edge_warnings
+        for line in edge_warnings(runs):
+            print(line, file=sys.stderr)
     print(f"{spec.name} ({spec.study_id}): {summary} in {time.perf_counter() - t0:.1f} s; store {store.root}")
     return 0
 

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from studies import i18n
-from studies.analysis import conclusions, fairness, scaling
+from studies.analysis import b_simple, conclusions, fairness, lr_edges, statements
 from studies.i18n import t
 
 
@@ -24,30 +24,23 @@ def fit_warning(runs: pd.DataFrame) -> fairness.FitCheck:
 
 def study_conclusions(runs: pd.DataFrame, epochs: pd.DataFrame,
                       name: str | None = None) -> tuple[float, float, float] | None:
-    """Below the fit warning on every study page: the one B_simple and the B_crit fits, each with its interval,
-    and how many runs are left out of the conclusions (``name`` first where several studies are shown).
-    Returns B_simple as (value, low, high) for the rules."""
-    est, left = conclusions.b_simple(runs, epochs)
-    fits = scaling.fit_study(runs)
-    crit = " · ".join(f"{f['optimizer']}: {scaling.b_crit_text(f)}" for f in fits) if fits else t("study.no_b_crit")
+    """Below the fit warning on every study page: B_simple per optimizer × budget and B_crit where there is one,
+    each with its interval, a warning per optimizer whose best lr sits at its grid's edge, and how many runs are
+    left out of the conclusions (``name`` first where several studies are shown). Returns B_simple as
+    (value, low, high) for the rules when the study has one. (``epochs`` is unused: B_simple is taken at the
+    final weights, analysis.b_simple.)"""
     k, n = conclusions.left_out(runs)
-    st.caption((f"**{i18n.plain(name)}** · " if name else "") +
-               t("study.derived", b_simple=conclusions.b_simple_text(est, left), b_crit=crit) + "  \n" +
+    st.caption((f"**{i18n.plain(name)}** · " if name else "") + statements.derived_line(runs) + "  \n" +
                (t("study.left_out", k=k, n=n) if k else t("study.all_in", n=n)))
-    return (est.value, est.low, est.high) if est.n else None
+    for line in lr_edges.edge_warnings(runs):
+        st.warning(line, icon=":material/warning:")
+    return b_simple.rule(runs)
 
 
 def difference_note(runs: pd.DataFrame, measure: str) -> str:
-    """Per optimizer: whether the smallest → largest batch difference in ``measure`` is outside the seed noise."""
-    lines = []
-    for d in conclusions.end_difference(runs, measure):
-        fields = {"opt": d["optimizer"], "small": d["small"], "large": d["large"], "diff": f"{d['diff']:+.3g}"}
-        if d["beyond_noise"] is None:
-            lines.append(t("study.diff_none", **fields))
-        else:
-            lines.append(t("study.diff", low=f"{d['low']:+.3g}", high=f"{d['high']:+.3g}",
-                           verdict=t("study.diff_beyond" if d["beyond_noise"] else "study.diff_inside"), **fields))
-    return " ".join(lines)
+    """Per optimizer: whether the smallest → largest batch difference in ``measure`` is outside the seed noise,
+    and the train losses it was taken at."""
+    return statements.difference_note(runs, measure)
 
 
 def pair_warning(studies: dict[str, pd.DataFrame]) -> None:

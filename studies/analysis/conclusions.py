@@ -15,11 +15,11 @@ import math
 import numpy as np
 import pandas as pd
 
-from . import cbs, intervals, nqm_study
-from ..i18n import Markdown, t
+from . import b_simple as bsimple, cbs, intervals, nqm_study
+from ..i18n import language
 from ..measures import measures
-from .fairness import compared_runs, fitted
-from .scaling import bound, fit_study
+from .fairness import compared_runs, fitted, loss_band
+from .scaling import b_crit_text, bound, fit_study, kind_of
 
 GROUP = ["batch_size", "optimizer", "shuffle", "lr", "budget"]   # budget: where the runs table has one
 # columns a summary row is written for, where the runs table has them, before the registry's measures
@@ -27,10 +27,9 @@ GROUP = ["batch_size", "optimizer", "shuffle", "lr", "budget"]   # budget: where
 OUTCOMES = ("test_acc", "train_acc", "gap_acc", "test_loss", "train_loss", "gap_loss", "epoch_time_s", "steps",
             "epochs")
 SUMMARY_COLUMNS = ["measure", "batch_size", "optimizer", "shuffle", "lr", "budget", "mean", "ci_low", "ci_high", "n",
-                   "n_left_out", "interval", "note"]
-B_SIMPLE_RULE = ("B_simple: per run, the geometric mean of the gradient noise scale over its training probes "
-                 "(epoch 0 to the end of training); over the study's comparable runs, their geometric mean with a "
-                 f"{intervals.BOOTSTRAP}")
+                   "n_left_out", "interval", "note", "contended"]
+TIMED = ("epoch_time_s", "step_time_s", "samples_per_s")   # seeds in company report one timing pass
+ONE_PASS = "one timing pass"
 
 
 def comparable(runs: pd.DataFrame) -> pd.Series:
@@ -55,9 +54,33 @@ def left_out(runs: pd.DataFrame) -> tuple[int, int]:
     return int((~comparable(runs).loc[shown.index]).sum()), len(shown)
 
 
+def group_estimate(g: pd.DataFrame, use: pd.Series, col: str) -> tuple[intervals.Interval, str]:
+    """One group's number and the name of its interval: the geometric mean with a ×/÷ t-interval on the log
+    scale for a positive, skewed quantity (intervals.log_scale), else the mean and its t-interval; a timing
+    column whose runs all report their configuration's one timing pass is one measurement (n = 1, no interval)."""
+    values = pd.to_numeric(g.loc[use, col], errors="coerce")
+    if col in TIMED and "timing" in g.columns and use.any() and (g.loc[use, "timing"] == "timing-pass").all():
+        v = values.dropna()
+        return intervals.Interval(float(v.iloc[0]) if len(v) else math.nan, math.nan, math.nan, int(len(v) > 0)), \
+            ONE_PASS
+    if intervals.log_scale(col, values):
+        est = intervals.log_interval(values)
+        return est, intervals.LOG_T_INTERVAL if est.has_interval else "too few runs for an interval"
+    est = intervals.mean_interval(values)
+    return est, intervals.T_INTERVAL if est.has_interval else "too few runs for an interval"
+
+
+def edge_note(g: pd.DataFrame) -> str:
+    """A group whose chosen lr sits at its grid's edge: "best lr at the top edge of its grid (…)"; else ""."""
+    sides = sorted({str(v) for v in g.get("lr_at_edge", pd.Series(dtype=object)).dropna() if v})
+    return (f"best lr at the {'top' if sides[0] == 'high' else 'bottom'} edge of its grid: a better lr may lie "
+            "beyond it, so its steps are only an upper bound on the tuned steps") if sides else ""
+
+
 def group_summary(runs: pd.DataFrame, measures: list[str] | None = None) -> pd.DataFrame:
-    """One row per measure × compared group: mean and 95 % t-interval over its comparable runs, ``n`` of them
-    and ``n_left_out`` (compared runs of the group that missed the fit, stalled, diverged or failed)."""
+    """One row per measure × compared group: its number and 95 % interval over its comparable runs (group_estimate),
+    ``n`` of them and ``n_left_out`` (compared runs of the group that missed the fit, stalled, diverged or failed);
+    timing rows carry ``contended`` (some run's epoch times were taken while another process shared its cores)."""
     shown = compared_runs(runs)
     if shown.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
@@ -67,72 +90,60 @@ def group_summary(runs: pd.DataFrame, measures: list[str] | None = None) -> pd.D
     for col in measures or measure_columns(shown):
         for key, g in shown.groupby(keys, dropna=False, sort=True):
             use = ok.loc[g.index]
-            est = intervals.mean_interval(pd.to_numeric(g.loc[use, col], errors="coerce"))
+            est, name = group_estimate(g, use, col)
+            contended = bool(g.loc[use, "contended"].fillna(False).astype(bool).any()) \
+                if col in TIMED and "contended" in g.columns else ""
             rows.append({**dict(zip(keys, key)), "measure": col, "mean": est.value, "ci_low": est.low,
-                         "ci_high": est.high, "n": est.n, "n_left_out": int((~use).sum()),
-                         "interval": intervals.T_INTERVAL if est.has_interval else "too few runs for an interval",
-                         "note": ""})
+                         "ci_high": est.high, "n": est.n, "n_left_out": int((~use).sum()), "interval": name,
+                         "note": edge_note(g), "contended": contended})
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
-def run_b_simple(runs: pd.DataFrame, epochs: pd.DataFrame | None) -> pd.Series:
-    """Per run (indexed like ``runs``): the geometric mean of its noise-scale probes over training; from the
-    runs table's two ends (init, final) when the epochs table has no probes."""
-    out = pd.Series(math.nan, index=runs.index, dtype=float)
-    if epochs is not None and {"run_id", "noise_scale"} <= set(epochs.columns):
-        probes = epochs[pd.to_numeric(epochs.noise_scale, errors="coerce") > 0]
-        logs = np.log(probes.noise_scale.astype(float)).groupby(probes.run_id).mean()
-        out = runs.run_id.map(np.exp(logs)).astype(float) if "run_id" in runs else out
-    ends = [c for c in ("noise_scale_init", "noise_scale") if c in runs.columns]
-    if ends:
-        vals = runs[ends].apply(pd.to_numeric, errors="coerce").where(lambda v: v > 0)
-        fallback = np.exp(np.log(vals).mean(axis=1, skipna=True))
-        out = out.fillna(fallback)
-    return out
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
-def b_simple(runs: pd.DataFrame, epochs: pd.DataFrame | None = None) -> tuple[intervals.Interval, int]:
-    """The study's one B_simple with its interval, and how many compared runs with an estimate were left out."""
-    per_run = run_b_simple(runs, epochs)
-    shown = compared_runs(runs).index
-    has = per_run.notna() & runs.index.isin(shown)
-    ok = comparable(runs)
-    return intervals.geometric_mean_interval(per_run[has & ok]), int((has & ~ok).sum())
-
-
-def b_simple_text(est: intervals.Interval, left_out: int = 0) -> str:
-    """"B_simple ≈ 94 (95 % bootstrap interval 80–110; 6 runs, 2 left out)", in the current language."""
-    if not est.n:
-        return t("bs.none")
-    rng = t("bs.interval", low=est.low, high=est.high) if est.has_interval else t("bs.too_few")
-    return t("bs.value", v=est.value, rng=rng, n=est.n, left=t("bs.left", k=left_out) if left_out else Markdown(""))
-
-
-def study_rows(runs: pd.DataFrame, epochs: pd.DataFrame | None) -> pd.DataFrame:
-    """The summary's study-level rows: b_simple, and b_crit and cbs20 per optimizer × shuffle, the
-    NQM's b_crit_predicted per optimizer (batch_size "all")."""
-    rows = []
-    est, left = b_simple(runs, epochs)
-    if est.n:
-        rows.append({"measure": "b_simple", "batch_size": "all", "optimizer": "all", "shuffle": "all", "lr": "all",
-                     "budget": "all",
-                     "mean": est.value, "ci_low": est.low, "ci_high": est.high, "n": est.n, "n_left_out": left,
-                     "interval": intervals.BOOTSTRAP if est.has_interval else "too few runs for an interval",
-                     "note": "geometric mean over runs of each run's mean over its training probes"})
+def b_crit_rows(runs: pd.DataFrame) -> list[dict]:
+    """b_crit rows per optimizer × shuffle, only where the S(B) fit is a critical batch size: with an lr sweep
+    (without one the fit is an "S(B) scale at lr = …", written as measure ``s_b_scale``), at ≥ 3 batch sizes
+    (fewer: a row without a number saying why), and as a bound without an interval where a best lr sits at its
+    grid's edge (the note says "edge")."""
     shown = compared_runs(runs)
     left_fit = int((~comparable(runs).loc[shown.index]).sum()) if len(shown) else 0
-    for f in fit_study(runs):
-        note = [x for x in ((f"> {f['b_max']:g}, the largest batch in the fit" if f["beyond"] == "above" else
-                             f"< {f['b_min']:g}, the smallest batch in the fit" if f["beyond"] == "below" else ""),
-                            ("" if f["lr_tuned"] else f"at lr = {f['lr']:g}, not tuned" if f.get("lr") is not None
-                             else "lr not tuned per batch size")) if x]
-        low, high = bound(f["b_crit_low"]), bound(f["b_crit_high"])
-        rows.append({"measure": "b_crit", "batch_size": "all", "optimizer": f["optimizer"], "shuffle": f["shuffle"],
-                     "lr": "best" if f["lr_tuned"] else f.get("lr"), "budget": "target", "mean": f["b_crit"],
-                     "ci_low": low,
-                     "ci_high": high, "n": f["n_points"], "n_left_out": left_fit,
-                     "interval": "95 % profile-likelihood interval" if not math.isnan(low) else
-                     "too few runs for an interval", "note": "; ".join(note)})
+    rows = []
+    with language("en"):
+        for f in fit_study(runs, short=True):
+            kind = kind_of(f)
+            base = {"batch_size": "all", "optimizer": f["optimizer"], "shuffle": f["shuffle"], "budget": "target",
+                    "lr": "best" if f["lr_tuned"] else f.get("lr"), "n": f["n_points"], "n_left_out": left_fit,
+                    "measure": "b_crit" if f["lr_tuned"] else "s_b_scale", "contended": ""}
+            if kind == "too_few" or (kind == "bound" and not f.get("bound")):
+                rows.append({**base, "mean": math.nan, "ci_low": math.nan, "ci_high": math.nan,
+                             "interval": "no number", "note": str(b_crit_text(f))})
+                continue
+            if kind == "bound":
+                rows.append({**base, "mean": f["b_crit"], "ci_low": math.nan, "ci_high": math.nan,
+                             "interval": "a bound, no interval (best lr at the edge of its grid)",
+                             "note": f"{'lower' if f['bound'] == '>=' else 'upper'} bound: best lr at the edge of "
+                                     f"its grid: {b_crit_text(f)}"})
+                continue
+            note = [x for x in ((f"> {f['b_max']:g}, the largest batch in the fit" if f["beyond"] == "above" else
+                                 f"< {f['b_min']:g}, the smallest batch in the fit" if f["beyond"] == "below" else ""),
+                                (f"S(B) scale at lr = {f['lr']:g}: no lr sweep, not a critical batch size"
+                                 if kind == "scale" and f.get("lr") is not None else
+                                 "lr not tuned per batch size: not a critical batch size" if kind == "scale" else ""),
+                                (f"lack of fit (F = {bound(f['lof_f']):.3g}, p = {bound(f['lof_p']):.2g}): fitted to the "
+                                 "per-batch-size means" if f.get("on_means") else "")) if x]
+            low, high = bound(f["b_crit_low"]), bound(f["b_crit_high"])
+            rows.append({**base, "mean": f["b_crit"], "ci_low": low, "ci_high": high,
+                         "interval": "95 % profile-likelihood interval" if not math.isnan(low) else
+                         "too few runs for an interval", "note": "; ".join(note)})
+    return rows
+
+
+def study_rows(runs: pd.DataFrame, epochs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The summary's study-level rows: b_simple per optimizer × budget (analysis.b_simple), and b_crit (or
+    s_b_scale) per optimizer × shuffle (batch_size "all")."""
+    rows = bsimple.rows(runs) + b_crit_rows(runs)
     rows += cbs.summary_rows(runs) + nqm_study.summary_rows(runs, epochs)
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
@@ -146,24 +157,47 @@ def summary_table(runs: pd.DataFrame, epochs: pd.DataFrame | None = None) -> pd.
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SUMMARY_COLUMNS)
 
 
+def fit_losses(small: pd.DataFrame, large: pd.DataFrame) -> dict:
+    """The train losses two compared groups ended at: each group's median, and whether every run of both lies
+    within the matched band of the lowest (fairness.loss_band: at most 2× the best run's + 0.001)."""
+    a = pd.to_numeric(small.get("train_loss", pd.Series(dtype=float)), errors="coerce").dropna()
+    b = pd.to_numeric(large.get("train_loss", pd.Series(dtype=float)), errors="coerce").dropna()
+    if a.empty or b.empty:
+        return {"loss_small": math.nan, "loss_large": math.nan, "loss_matched": None}
+    both = pd.concat([a, b])
+    return {"loss_small": float(a.median()), "loss_large": float(b.median()),
+            "loss_matched": bool(both.max() <= loss_band(float(both.min())))}
+
+
 def end_difference(runs: pd.DataFrame, measure: str) -> list[dict]:
-    """Per optimizer × shuffle (× budget, where the runs have one): the largest batch's mean minus the
-    smallest's over comparable runs, with Welch's interval and whether it is outside the seed noise (None when
-    there is no interval)."""
+    """Per optimizer × shuffle (× budget, where the runs have one): the largest batch against the smallest over
+    comparable runs, with Welch's interval and whether it is outside the seed noise (None when there is no
+    interval), and the train losses both ends were taken at (fit_losses). A positive, skewed quantity
+    (intervals.log_scale) is compared as a ratio (``ratio``: True; diff/low/high are ×-factors, Welch's interval
+    of the difference of the logs mapped back), anything else as a difference."""
     shown = compared_runs(runs)
     ok = comparable(runs)
     out = []
     if measure not in shown.columns:
         return out
     keys = ["optimizer", "shuffle"] + (["budget"] if "budget" in shown.columns else [])
-    for key, g in shown[ok.loc[shown.index]].groupby(keys, sort=True, dropna=False):
+    cols = list(dict.fromkeys(keys + ["batch_size", measure] + (["train_loss"] if "train_loss" in shown else [])))
+    for key, g in shown.loc[ok.loc[shown.index], cols].groupby(keys, sort=True, dropna=False):
         opt, sh = key[0], key[1]
         sizes = sorted(g.batch_size.unique())
         if len(sizes) < 2:
             continue
-        small, large = (pd.to_numeric(g.loc[g.batch_size == b, measure], errors="coerce") for b in (sizes[0], sizes[-1]))
-        d = intervals.difference_interval(small, large)
+        ends = [g[g.batch_size == b] for b in (sizes[0], sizes[-1])]
+        small, large = (pd.to_numeric(e[measure], errors="coerce") for e in ends)
+        ratio = intervals.log_scale(measure, pd.concat([small, large]))
+        if ratio:
+            d = intervals.difference_interval(np.log(small[small > 0]), np.log(large[large > 0]))
+            d = intervals.Interval(math.exp(d.value), math.exp(d.low), math.exp(d.high), d.n)
+            beyond = None if not d.has_interval else bool(d.low > 1 or d.high < 1)
+        else:
+            d = intervals.difference_interval(small, large)
+            beyond = intervals.beyond_noise(d)
         out.append({"optimizer": opt, "shuffle": bool(sh), "budget": key[2] if len(key) > 2 else None,
-                    "small": int(sizes[0]), "large": int(sizes[-1]),
-                    "diff": d.value, "low": d.low, "high": d.high, "beyond_noise": intervals.beyond_noise(d)})
+                    "small": int(sizes[0]), "large": int(sizes[-1]), "ratio": ratio,
+                    "diff": d.value, "low": d.low, "high": d.high, "beyond_noise": beyond, **fit_losses(*ends)})
     return out

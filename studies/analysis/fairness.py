@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..spec import optimizers
 from ..spec.budget import budget_label
 from ..i18n import Markdown, plain, t
 from ..spec.config import PRUNED
+from .lr_edges import with_lr_edges
 
 GROUP = ["optimizer", "batch_size", "shuffle"]
 # the rule best_lr applies, in words: the catalogue's "fair.best_lr_rule" (the pages show it in both languages)
@@ -125,18 +127,21 @@ def with_budget(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def with_best_lr(runs: pd.DataFrame) -> pd.DataFrame:
-    """``runs`` with the boolean ``best_lr`` column (recomputed: runs may have been added since) and every row's
+    """``runs`` with the boolean ``best_lr`` column (recomputed: runs may have been added since), ``lr_at_edge``
+    ("high" / "low" where the chosen lr is the largest / smallest of its grid: lr_edges) and every row's
     ``budget`` (with_budget)."""
     runs = with_budget(runs)
     if runs.empty or not set(GROUP + ["lr", "status"]) <= set(runs.columns):
         return runs
-    return runs.assign(best_lr=best_lr(runs))
+    return with_lr_edges(runs.assign(best_lr=best_lr(runs)))
 
 
 def ensure_best_lr(runs: pd.DataFrame) -> pd.DataFrame:
     """``runs`` with its best_lr column as stored (the runner writes it), or computed (with_best_lr) for a table
     without one: a study written before best_lr, or assembled from its runs' own files by the store."""
-    return runs if "best_lr" in runs.columns else with_best_lr(runs)
+    if "best_lr" not in runs.columns:
+        return with_best_lr(runs)
+    return runs if "lr_at_edge" in runs.columns else with_lr_edges(runs)   # the stored best_lr, as written
 
 
 # ---------------------------------------------------------------- matched fit
@@ -307,7 +312,7 @@ def held_equal(runs: pd.DataFrame) -> str:
     else:
         stop = _fixed_budget(runs)
     if swept:
-        return t("held.tuned_lr", stop=stop)
+        return Markdown(t("held.tuned_lr", stop=stop) + adaptive_note(runs))
     b0, b1 = int(runs.batch_size.min()), int(runs.batch_size.max())
     ends = runs[runs.batch_size.isin([b0, b1])].groupby(["optimizer", "batch_size"]).lr.first().unstack()
     opt = ends.index[0]
@@ -315,10 +320,37 @@ def held_equal(runs: pd.DataFrame) -> str:
     k = (lr0 / b0) / (lr1 / b1)
     if lr0 == lr1:   # one lr for every batch size (per optimizer)
         lrs = Markdown(", ".join(f"{plain(o)} {lr:g}" for o, lr in runs.groupby("optimizer").lr.first().items()))
-        return t("held.fixed_lr", stop=stop, lrs=lrs, k=k, b0=b0, b1=b1)
+        return Markdown(t("held.fixed_lr_only", stop=stop, lrs=lrs) + " " + varies(runs, k, b0, b1))
     lrs = Markdown(f"{plain(opt)} {lr0:g} (B={b0}) → {lr1:g} (B={b1})")   # numbers and an escaped name
-    return t("held.same_ratio", stop=stop, lrs=lrs) if math.isclose(k, 1.0) else \
-        t("held.scaled_lr", stop=stop, lrs=lrs, k=k, b0=b0, b1=b1)
+    if math.isclose(k, 1.0):
+        return Markdown(t("held.same_ratio", stop=stop, lrs=lrs) + adaptive_note(runs))
+    return Markdown(t("held.scaled_lr", stop=stop, lrs=lrs, k=k, b0=b0, b1=b1) + adaptive_note(runs))
+
+
+def _adaptive(runs: pd.DataFrame) -> list[str]:
+    """The study's optimizers whose step divides by a running gradient size (Adam, RMSProp, Adagrad, …)."""
+    names = sorted({str(o) for o in runs.optimizer.unique()}) if "optimizer" in runs else []
+    return [o for o in names if o in optimizers.TABLE and optimizers.get(o).family != "sgd"]
+
+
+def adaptive_note(runs: pd.DataFrame) -> Markdown:
+    """" For adam, lr/B is not a noise scale: …" where the study has adaptive optimizers, else ""."""
+    opts = _adaptive(runs)
+    return t("held.adaptive_note", opts=", ".join(opts)) if opts else Markdown("")
+
+
+def varies(runs: pd.DataFrame, k: float, b0: int, b1: int) -> Markdown:
+    """What varies with B at one lr, per optimizer family: for SGD and momentum the noise temperature
+    ηN/(B(1−m)), k× smaller at the largest batch; for adaptive optimizers the batch size itself (their step
+    divides by a running gradient size, so ηN/B is not their noise scale: analysis/sgd_noise.py)."""
+    opts = _adaptive(runs)
+    sgd = [o for o in sorted({str(o) for o in runs.optimizer.unique()}) if o not in opts]
+    parts = []
+    if sgd:
+        parts.append(t("held.varies_sgd", opts=", ".join(sgd), k=k, b0=b0, b1=b1))
+    if opts:
+        parts.append(t("held.varies_adaptive", opts=", ".join(opts), r=b1 / b0, b0=b0, b1=b1))
+    return Markdown(" ".join(parts))
 
 
 def _fixed_budget(runs: pd.DataFrame) -> Markdown:

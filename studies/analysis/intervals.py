@@ -16,6 +16,11 @@ from scipy import stats
 
 LEVEL = 0.95
 T_INTERVAL = "95 % t-interval over seeds"
+LOG_T_INTERVAL = "95 % t-interval over seeds on the log scale (geometric mean, ×/÷)"
+# positive, skewed quantities: their number is a geometric mean and their interval is taken on the log scale
+LOG_SCALE = frozenset({"sharpness_eps", "sharpness_adaptive", "sharpness_rand", "hessian_top_eig", "hessian_trace",
+                       "noise_scale", "epoch_time_s", "step_time_s", "samples_per_s", "total_time_s", "steps",
+                       "epochs", "examples", "time_to_target_s", "examples_to_target"})
 BOOTSTRAP = "95 % bootstrap interval over runs"
 MIN_BOOTSTRAP = 3    # a bootstrap of fewer values only reshuffles them
 
@@ -61,6 +66,18 @@ def log_interval(values) -> Interval:
         return Interval(math.nan, math.nan, math.nan, 0)
     m = mean_interval(np.log(v))
     return Interval(math.exp(m.value), math.exp(m.low), math.exp(m.high), m.n)   # exp(nan) is nan
+
+
+def log_scale(column: str, values=None) -> bool:
+    """Whether ``column`` is summarised on the log scale: a positive, skewed quantity (LOG_SCALE, every
+    sharpness_eps@ε) whose ``values`` (when given) are all positive; a value ≤ 0 (a random sharpness or a trace
+    away from a minimum can be) sends it back to the plain mean, which never drops a value."""
+    if column not in LOG_SCALE and not column.startswith("sharpness_eps@"):
+        return False
+    if values is None:
+        return True
+    v = _finite(values)
+    return bool(len(v)) and bool((v > 0).all())
 
 
 def geometric_mean_interval(values, *, seed: int = 0, resamples: int = 2000) -> Interval:

@@ -9,7 +9,7 @@ from ..measures import measures
 from .fairness import fitted
 
 GRID = ["optimizer", "batch_size", "lr", "shuffle", "seed"]
-OUTCOME = ["status", "at_fit", "reached_target", "epochs", "steps", "train_acc", "test_acc", "gap_acc",
+OUTCOME = ["lr_at_edge", "status", "at_fit", "reached_target", "epochs", "steps", "train_acc", "test_acc", "gap_acc",
            "train_loss", "test_loss", "gap_loss", "epoch_time_s", "total_time_s"]
 
 

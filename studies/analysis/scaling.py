@@ -24,6 +24,7 @@ from ..spec.config import SHUFFLE_LABELS
 from ..i18n import Markdown, t
 from .fairness import GROUP, ensure_best_lr, fitted
 from .intervals import LEVEL
+from .lr_edges import edge_sizes, lr_edges
 
 # Regimes by where S(B) sits: within 10 % of perfect scaling below B_crit/10, within 10 % of S_min above
 # 10·B_crit; diminishing returns between. The fitted curve sets both edges.
@@ -124,6 +125,47 @@ def fit_steps(batch_sizes, steps) -> StepsFit | None:
                     rmse_log=rmse, converged=bool(converged))
 
 
+MIN_SIZES = 3          # an S(B) fit with 2 batch sizes is only a transform of their two step counts
+LACK_OF_FIT = 0.05     # the F-test's level: below it the curve does not describe the per-batch-size means
+
+
+def lack_of_fit(batch_sizes, steps, fit: StepsFit) -> tuple[float, float]:
+    """The lack-of-fit F-test of S(B) against the per-batch-size means (log space): F = (SS_lof/(k − 2)) /
+    (SS_pe/(n − k)), SS_pe the spread of the seeds about their batch size's mean, SS_lof what the curve misses
+    of those means; (F, p). (NaN, NaN) without replicates or with fewer than 3 batch sizes (nothing to test)."""
+    b = np.asarray(batch_sizes, dtype=float)
+    y = np.log(np.asarray(steps, dtype=float))
+    keep = np.isfinite(b) & np.isfinite(y) & (b > 0)
+    b, y = b[keep], y[keep]
+    k, n = len(np.unique(b)), len(b)
+    if k < 3 or n <= k:
+        return math.nan, math.nan
+    means = pd.Series(y).groupby(b).transform("mean").to_numpy()
+    ss_pe = float(((y - means) ** 2).sum())
+    r = y - np.log1p(fit.b_crit / b)
+    ss_lof = max(float(((r - r.mean()) ** 2).sum()) - ss_pe, 0.0)
+    if ss_pe <= 0:
+        return (math.inf, 0.0) if ss_lof > 0 else (math.nan, math.nan)
+    f = (ss_lof / (k - 2)) / (ss_pe / (n - k))
+    return float(f), float(stats.f.sf(f, k - 2, n - k))
+
+
+def fit_points(batch_sizes, steps) -> tuple[StepsFit | None, float, float, bool]:
+    """(fit, F, p, on_means): S(B) fitted to every point; when the lack-of-fit test fails (p < LACK_OF_FIT) the
+    seeds are not independent draws about the curve, so the fit is redone on the per-batch-size geometric means
+    (one point per batch size) and its interval, from k − 2 degrees of freedom, is the honest, wider one."""
+    fit = fit_steps(batch_sizes, steps)
+    if fit is None:
+        return None, math.nan, math.nan, False
+    f, p = lack_of_fit(batch_sizes, steps, fit)
+    if not p < LACK_OF_FIT:
+        return fit, f, p, False
+    b = np.asarray(batch_sizes, dtype=float)
+    logs = pd.Series(np.log(np.asarray(steps, dtype=float))).groupby(b).mean()
+    means = fit_steps(logs.index.to_numpy(), np.exp(logs.to_numpy()))
+    return means, f, p, True
+
+
 def steps_points(runs: pd.DataFrame, *, best_only: bool = True) -> pd.DataFrame:
     """The points the fit uses: done runs that reached their target (best-lr runs unless ``best_only`` is
     False), one row each with optimizer, shuffle, batch_size, lr, seed, steps."""
@@ -138,21 +180,57 @@ def steps_points(runs: pd.DataFrame, *, best_only: bool = True) -> pd.DataFrame:
     return runs.loc[ok, cols].reset_index(drop=True)
 
 
-def fit_study(runs: pd.DataFrame) -> list[dict]:
-    """One S(B) fit per (optimizer, shuffle) over its best-lr runs that reached the target; [] when nothing
-    can be fitted. ``lr_tuned``: every batch size of it had an lr sweep to choose from; otherwise ``lr`` names
-    the learning rate(s) the fit is a property of."""
+def _json(v: float):
+    """A float as study.json keeps it: None for NaN, "inf" for ∞ (bound() reads both back)."""
+    return None if math.isnan(v) else ("inf" if math.isinf(v) else v)
+
+
+def _kind(tuned: bool, edges: dict, fit: StepsFit) -> tuple[str, str]:
+    """(kind, bound): "scale" without an lr sweep (a shape of S(B) at that lr, not B_crit); "b_crit" with a
+    sweep whose best lrs lie inside their grids; "bound" where some sit at a grid's edge. Steps at an edge's
+    batch size are only an upper bound on the tuned steps: lower steps at batch sizes above B_crit would push it
+    up (bound ">="), below it down ("<="); edges on both sides leave no bound ("")."""
+    if not tuned:
+        return "scale", ""
+    sizes = [b for side in edges.values() for b in side]
+    if not sizes:
+        return "b_crit", ""
+    if all(b >= fit.b_crit for b in sizes):
+        return "bound", ">="
+    if all(b < fit.b_crit for b in sizes):
+        return "bound", "<="
+    return "bound", ""
+
+
+def fit_study(runs: pd.DataFrame, *, short: bool = False) -> list[dict]:
+    """One S(B) fit per (optimizer, shuffle) over its best-lr runs that reached the target, at ≥ MIN_SIZES batch
+    sizes; [] when nothing can be fitted. ``kind``: "b_crit" (lr tuned per batch size, best lrs inside their
+    grids), "bound" (some best lr at a grid's edge: ``bound`` ">=", "<=" or "" for none, ``edges`` the batch
+    sizes per side), "scale" (no lr sweep: "S(B) scale at lr = …"). ``lof_f``/``lof_p``: the lack-of-fit test;
+    ``on_means``: it failed and the fit is the per-batch-size means'. ``short``: also (kind "too_few") the
+    optimizers with steps at fewer than MIN_SIZES batch sizes, which get no number."""
     pts = steps_points(runs)
     out = []
+    if "steps" not in pts.columns:
+        return out
+    edges = lr_edges(runs)
     for (opt, sh), g in pts.groupby(["optimizer", "shuffle"], sort=True):
-        fit = fit_steps(g.batch_size, g.steps)
-        if fit is None:
-            continue
         mine = runs[(runs.optimizer == opt) & (runs.shuffle == sh)]
         tuned = bool(len(mine)) and bool(mine.groupby(GROUP).lr.nunique().min() > 1)
         lrs = sorted({float(v) for v in g.lr}) if "lr" in g else []
-        out.append({"optimizer": opt, "shuffle": bool(sh), **fit.to_dict(), "lr_tuned": tuned,
-                    "lr": lrs[0] if len(lrs) == 1 else None})
+        base = {"optimizer": opt, "shuffle": bool(sh), "lr_tuned": tuned, "lr": lrs[0] if len(lrs) == 1 else None}
+        k = g.batch_size.nunique()
+        if k < MIN_SIZES:
+            if short and k:
+                out.append({**base, "kind": "too_few", "n_batch_sizes": int(k), "n_points": len(g)})
+            continue
+        fit, f, p, on_means = fit_points(g.batch_size, g.steps)
+        if fit is None:
+            continue
+        edges_of = edge_sizes(runs, opt, sh, edges) if tuned else {}
+        kind, side = _kind(tuned, edges_of, fit)
+        out.append({**base, **fit.to_dict(), "n_points": len(g), "kind": kind, "bound": side, "edges": edges_of,
+                    "lof_f": _json(f), "lof_p": _json(p), "on_means": on_means})
     return out
 
 
@@ -163,27 +241,59 @@ def bound(value) -> float:
     return float(value)
 
 
+def kind_of(f: dict) -> str:
+    """A fit's kind; a fit stored before kinds: "b_crit" when its lr was tuned, else "scale"."""
+    return f.get("kind") or ("b_crit" if f.get("lr_tuned") else "scale")
+
+
+def _sizes(edges: dict) -> Markdown:
+    return Markdown(", ".join(f"{b} ({t('edgex.' + side)})" for side, bs in sorted((edges or {}).items())
+                              for b in bs))
+
+
 def b_crit_text(f: dict) -> str:
     """"B_crit ≈ 386 (95 % profile-likelihood interval 115–1,290)", "B_crit > 1,024, beyond the largest batch
-    in the fit (…)", with the lr it holds for when the lr was not tuned per batch size."""
+    in the fit (…)"; without an lr sweep "S(B) scale at lr = 0.002 ≈ 175 (…)", never called B_crit; with a best
+    lr at its grid's edge a bound without an interval ("B_crit ≥ 386, a lower bound: …") or no number; with
+    the lack-of-fit test failed, says so (the interval is then the per-batch-size means')."""
+    kind = kind_of(f)
+    if kind == "too_few":
+        return t("fitx.too_few", k=f.get("n_batch_sizes", 0))
+    name = Markdown("B_crit") if kind != "scale" else (
+        t("fitx.scale_name", lr=f["lr"]) if f.get("lr") is not None else t("fitx.scale_name_lrs"))
+    if kind == "bound":
+        sizes = _sizes(f.get("edges"))
+        if f.get("bound") in (">=", "<="):
+            key = "fitx.lower_bound" if f["bound"] == ">=" else "fitx.upper_bound"
+            return t(key, b=f["b_crit"], sizes=sizes)
+        return t("fitx.no_bound", sizes=sizes)
     low, high = bound(f.get("b_crit_low")), bound(f.get("b_crit_high"))
     if f.get("beyond") == "above":
-        head = t("fitx.above", b=f["b_max"])
+        head = t("fitx.above", name=name, b=f["b_max"])
     elif f.get("beyond") == "below":
-        head = t("fitx.below", b=f["b_min"])
+        head = t("fitx.below", name=name, b=f["b_min"])
     else:
-        head = t("fitx.value", b=f["b_crit"])
+        head = t("fitx.value", name=name, b=f["b_crit"])
     if math.isnan(low) and math.isnan(high):
         head += t("fitx.no_interval", n=f["n_points"])
     else:   # numbers we format: safe as markdown
         head += t("fitx.interval", low=Markdown(f"{low:,.0f}"),
                   high=Markdown("∞" if math.isinf(high) else f"{high:,.0f}"))
-    if not f.get("lr_tuned", False):
-        head += t("fitx.lr_not_tuned", lr=f["lr"]) if f.get("lr") is not None else t("fitx.lrs_not_tuned")
+    if kind == "scale":
+        head += t("fitx.not_b_crit")
+    if f.get("on_means"):
+        head += t("fitx.lack_of_fit", f=bound(f["lof_f"]), p=bound(f["lof_p"]))
     return Markdown(head)
 
 
 def describe_fit(f: dict) -> str:
-    """One line for the CLI and the pages: the fit's curve, its B_crit with the interval, and its points."""
-    return t("fitx.describe", opt=f["optimizer"], order=t(f"order.{SHUFFLE_LABELS[bool(f['shuffle'])]}"),
+    """One line for the CLI and the pages: the fit's curve, its B_crit (or S(B) scale, or bound) with the
+    interval, and its points; for too few batch sizes, why there is no number."""
+    order = t(f"order.{SHUFFLE_LABELS[bool(f['shuffle'])]}")
+    if kind_of(f) == "too_few":
+        return t("fitx.describe_short", opt=f["optimizer"], order=order, crit=b_crit_text(f))
+    if kind_of(f) == "bound":   # no curve parameters: a bound is not a point
+        return t("fitx.describe_bound", opt=f["optimizer"], order=order, crit=b_crit_text(f), n=f["n_points"],
+                 k=f["n_batch_sizes"])
+    return t("fitx.describe", opt=f["optimizer"], order=order,
              s_min=f["s_min"], crit=b_crit_text(f), n=f["n_points"], k=f["n_batch_sizes"], rmse=f["rmse_log"])

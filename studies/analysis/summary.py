@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import cbs, conclusions
+from . import b_simple, cbs, conclusions
 from ..measures import measures
-from .fairness import compared_runs, ensure_best_lr, held_equal, matched_fit, pruned_line
+from .fairness import compared_runs, ensure_best_lr, held_equal, loss_band_text, matched_fit, pruned_line
+from .lr_edges import edge_warnings
 from .scaling import describe_fit, fit_study
 
 OUTCOMES = ("test_acc", "gap_acc")   # the differences the note judges, before the registry's measures with a `note`
@@ -28,18 +29,32 @@ def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
         .rename(columns=headers).reset_index(drop=True)
 
 
+def losses_text(d: dict) -> str:
+    """"at train loss 0.0039 vs 0.0094 (medians), not within the matched band (…)" for one end comparison."""
+    if d.get("loss_matched") is None:
+        return "train loss not known"
+    text = f"at train loss {d['loss_small']:.2g} vs {d['loss_large']:.2g} (medians)"
+    return text if d["loss_matched"] else f"{text}, NOT within the matched band ({loss_band_text()}): " \
+                                          "the ends are at different fits"
+
+
 def difference_line(runs: pd.DataFrame, measure: str) -> list[str]:
-    """"gap_acc, adam: B 16 → 1024 +0.031 (95 % Welch −0.01 to +0.07): inside the seed noise"."""
+    """"gap_acc, adam: B 16 → 1024 +0.031 (95 % Welch interval −0.01 to +0.07): inside the seed noise; at
+    train loss 0.0096 vs 0.0098 (medians)"; a positive, skewed measure as a ratio ("λ_max … ×4.1 (95 % Welch
+    interval on the log scale ×3.2 to ×5.3)")."""
     out = []
     several = "budget" in runs.columns and runs.budget.nunique() > 1
     for d in conclusions.end_difference(runs, measure):
         within = f" at {d['budget']}" if several else ""
-        where = f"{measure}, {d['optimizer']}{within}: B {d['small']} → {d['large']} {d['diff']:+.3g}"
+        change = f"×{d['diff']:.3g}" if d["ratio"] else f"{d['diff']:+.3g}"
+        where = f"{measure}, {d['optimizer']}{within}: B {d['small']} → {d['large']} {change}"
         if d["beyond_noise"] is None:
-            out.append(f"{where} (no interval: fewer than 2 comparable seeds per batch size)")
+            out.append(f"{where} (no interval: fewer than 2 comparable seeds per batch size); {losses_text(d)}")
         else:
-            out.append(f"{where} (95 % Welch interval {d['low']:+.3g} to {d['high']:+.3g}): "
-                       f"{'outside' if d['beyond_noise'] else 'inside'} the seed noise")
+            rng = (f"on the log scale ×{d['low']:.3g} to ×{d['high']:.3g}" if d["ratio"] else
+                   f"{d['low']:+.3g} to {d['high']:+.3g}")
+            out.append(f"{where} (95 % Welch interval {rng}): "
+                       f"{'outside' if d['beyond_noise'] else 'inside'} the seed noise; {losses_text(d)}")
     return out
 
 
@@ -61,10 +76,9 @@ def closing_note(runs: pd.DataFrame, epochs: pd.DataFrame | None = None) -> str:
     table = runs_table(shown).to_string(index=False, float_format=lambda v: f"{v:.3g}")
     k, n = conclusions.left_out(runs)
     derived = [f"derived numbers from {n - k} comparable runs" + (f" ({k} left out: missed the fit)" if k else "")]
-    est, left = conclusions.b_simple(runs, epochs)
-    if est.n:
-        derived.append(conclusions.b_simple_text(est, left))
-    derived += [describe_fit(f) for f in fit_study(runs)] + [cbs.describe(c) for c in cbs.study_cbs(runs)]
+    derived += b_simple.texts(runs)
+    derived += [describe_fit(f) for f in fit_study(runs, short=True)] + [cbs.describe(c) for c in cbs.study_cbs(runs)]
+    derived += edge_warnings(runs)
     for m in ends():
         if m in runs.columns:
             derived += difference_line(runs, m)

@@ -9,6 +9,7 @@ import math
 import warnings
 
 import altair as alt
+import numpy as np
 import pandas as pd
 from scipy import stats
 
@@ -28,7 +29,9 @@ def _tip_title(col: str) -> str:
 def aggregate_over_seeds(runs: pd.DataFrame, y: str, by: tuple[str, ...] = ("optimizer", "shuffle_label",
                                                                               "batch_size", "budget")) -> pd.DataFrame:
     """Mean, std, min, max of ``y`` over the seeds at the study's fit for each line point, its 95 % t-interval
-    (``lo``, ``hi``), how many finished runs the point has (``seeds``), how many reached the fit (``fitted``,
+    (``lo``, ``hi``; for a positive, skewed ``y`` — intervals.log_scale — the geometric mean and the t-interval
+    on the log scale, as the summary export; none where the seeds share one timing pass, n = 1), how many
+    finished runs the point has (``seeds``), how many reached the fit (``fitted``,
     the mean's n) and missed it (``missed``: not in the mean), and their median epochs and steps.
     Runs of several learning rates in one point (the "every lr" view) get one point per lr; runs held to
     different budgets never share a point."""
@@ -46,9 +49,18 @@ def aggregate_over_seeds(runs: pd.DataFrame, y: str, by: tuple[str, ...] = ("opt
     g = counts.join(ok.groupby(by, dropna=False)[y].agg(["mean", "std", "min", "max"])).reset_index()
     n = g["fitted"].astype(float)
     g["std"] = g["std"].fillna(0.0)
-    half = stats.t.ppf(0.5 + intervals.LEVEL / 2, (n - 1).clip(lower=1)) * g["std"] / n.clip(lower=1) ** 0.5
-    g["lo"] = g["mean"] - half.where(n > 1, 0.0)       # the band: a 95 % t-interval of the mean over seeds
-    g["hi"] = g["mean"] + half.where(n > 1, 0.0)
+    q = stats.t.ppf(0.5 + intervals.LEVEL / 2, (n - 1).clip(lower=1)) / n.clip(lower=1) ** 0.5
+    if len(ok) and intervals.log_scale(y, ok[y]):   # positive, skewed: geometric mean, ×/÷ band on the log scale
+        logs = ok.assign(_l=np.log(ok[y].astype(float))).groupby(by, dropna=False)["_l"].agg(["mean", "std"])
+        logs = g[by].merge(logs.reset_index(), on=by, how="left")
+        half = q * logs["std"].fillna(0.0)
+        g["mean"] = np.exp(logs["mean"])
+        g["lo"] = np.exp(logs["mean"] - half.where(n > 1, 0.0))
+        g["hi"] = np.exp(logs["mean"] + half.where(n > 1, 0.0))
+    else:
+        half = q * g["std"]
+        g["lo"] = g["mean"] - half.where(n > 1, 0.0)       # the band: a 95 % t-interval of the mean over seeds
+        g["hi"] = g["mean"] + half.where(n > 1, 0.0)
     g["missed"] = g["seeds"] - g["fitted"]
     g["reached"] = [t("chart.k_of_n", k=int(k), n=int(n)) for k, n in zip(g["fitted"], g["seeds"])]
     se_col = f"{y}_se"
@@ -72,6 +84,7 @@ def aggregate_over_seeds(runs: pd.DataFrame, y: str, by: tuple[str, ...] = ("opt
         shared = g.merge(shared.rename("_shared").reset_index(), on=by, how="left")["_shared"]
         shared = shared.astype(object).where(shared.notna(), False).astype(bool)
         g["std_text"] = g["std_text"].where(~shared, t("chart.one_timing_pass"))
+        g.loc[shared, ["lo", "hi"]] = np.nan   # one measurement: n = 1, no band (conclusions.group_estimate)
     return g
 
 
@@ -134,7 +147,7 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
                                             alt.Tooltip("lo:Q", title=t("chart.tip.ci_low"), format=".4g"),
                                             alt.Tooltip("hi:Q", title=t("chart.tip.ci_high"), format=".4g"),
                                             alt.Tooltip("fitted:Q", title=t("chart.tip.n_seeds"))]) \
-        .transform_filter("datum.fitted > 1")
+        .transform_filter("datum.fitted > 1 && isValid(datum.lo)")
     line_detail = [detail] + ([alt.Detail("lr:Q")] if "lr" in agg else []) + \
         ([alt.Detail("budget:N")] if budgets else [])
     line = base.mark_line(point=False, strokeWidth=2).encode(y=enc_y, strokeDash=_dash(series["shuffle_label"]),

@@ -25,7 +25,7 @@ def _batch_color(sizes) -> alt.Color:
 
 def noise_over_training_chart(epochs: pd.DataFrame, runs: pd.DataFrame, *, height: int = 300) -> alt.Chart:
     """B_simple (log) against epoch (symlog, so epoch 0 shows) for every done run, one colour per batch size,
-    each point with its ±1 SE error bar (the estimator's own uncertainty)."""
+    each point with its ±1 SE error bar (the estimator's own uncertainty), ×/÷ on the log scale."""
     keep = [c for c in ("run_id", "batch_size", "optimizer", "seed", "status") if c in runs.columns]
     df = epochs.drop(columns=[c for c in keep if c != "run_id" and c in epochs.columns]) \
         .merge(runs[keep], on="run_id", how="inner")
@@ -36,8 +36,9 @@ def noise_over_training_chart(epochs: pd.DataFrame, runs: pd.DataFrame, *, heigh
     df = df[pd.to_numeric(df["noise_scale"], errors="coerce") > 0].copy()
     se = pd.to_numeric(df.get("noise_scale_se", pd.Series(np.nan, index=df.index)), errors="coerce")
     df["se"] = se
-    df["lo"] = (df["noise_scale"] - se).clip(lower=df["noise_scale"] / 10)   # a log axis: never ≤ 0
-    df["hi"] = df["noise_scale"] + se
+    rel = np.exp(se / df["noise_scale"])   # ±1 SE on the log scale (delta method): ×/÷, never ≤ 0
+    df["lo"] = df["noise_scale"] / rel
+    df["hi"] = df["noise_scale"] * rel
     df = df[["run_id", "batch_size", "optimizer", "seed", "epoch", "noise_scale", "se", "lo", "hi"]]
     top = int(df["epoch"].max()) if len(df) else 1
     ticks = [0] + [2 ** k for k in range(0, max(1, top).bit_length() + 1) if 2 ** k <= 2 * top]

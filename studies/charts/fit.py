@@ -16,7 +16,8 @@ from ..spec.config import SHUFFLE_LABELS
 from ..i18n import t
 from .common import OPTIMIZER_COLORS, _powers_of_two, label
 from ..analysis.fairness import censored_steps, ensure_best_lr
-from ..analysis.scaling import REGIME_FACTOR, b_crit_text, steps_points
+from ..analysis.lr_edges import lr_edges
+from ..analysis.scaling import REGIME_FACTOR, b_crit_text, kind_of, steps_points
 
 REGIME_COLORS = {"perfect scaling": "#59a14f", "diminishing returns": "#edc948", "no further gain": "#e15759"}
 
@@ -39,6 +40,14 @@ def lr_grid(runs: pd.DataFrame, value: str) -> pd.DataFrame:
     g["best"] = g.best.astype(bool)
     g["note"] = np.where(g.untrained == g.seeds, t("fitc.untrained"),
                          np.where(g.reached == 0, t("fitc.missed"), ""))
+    edges = lr_edges(runs)   # a best lr at the grid's edge: only a bound (analysis/lr_edges.py)
+    edges = edges[edges.lr_at_edge != ""].groupby(["optimizer", "batch_size", "lr"], as_index=False) \
+        .agg(edge=("lr_at_edge", "first"), next_lr=("next_lr", "first"))
+    g = g.merge(edges, on=["optimizer", "batch_size", "lr"], how="left")
+    g["edge"] = g.edge.fillna("")
+    g["edge_note"] = [t("fitc.edge_note", side=t(f"edgex.{e}"), next=f"{n:.3g}") if e else ""
+                      for e, n in zip(g.edge, g.next_lr)]
+    g = g.drop(columns="next_lr")
     pruned = censored_steps(runs)
     if len(pruned):   # stopped early by pruning: their steps to the target are only known to exceed S
         g = g.merge(pruned, on=["optimizer", "batch_size", "lr"], how="left")
@@ -71,7 +80,10 @@ def lr_heatmap(runs: pd.DataFrame, value: str = "steps", *, optimizer: str | Non
     best = g[g.best]
     ridge = alt.Chart(best).mark_line(color="#d62728", strokeWidth=2.5, point=alt.OverlayMarkDef(
         color="#d62728", size=70, shape="diamond")).encode(x=x, y=y, tooltip=tooltip)
-    return alt.layer(cells, empty, ridge).properties(
+    ring = alt.Chart(g[g.edge != ""]).mark_point(shape="circle", size=900, filled=False, strokeWidth=2.5,
+                                                  color="#d62728").encode(
+        x=x, y=y, tooltip=tooltip + [alt.Tooltip("edge_note:N", title=t("fitc.edge"))])
+    return alt.layer(cells, empty, ridge, ring).properties(
         title=t("fitc.heat_title", opt=opt, what=label(value)), height=40 * len(lrs) + 60,
         width=max(260, 70 * len(sizes)))
 
@@ -96,7 +108,7 @@ def steps_fit_chart(runs: pd.DataFrame, fits: list[dict] | None, *,
               axis=alt.Axis(format="d", values=_powers_of_two(pd.Series([lo_b / 2, hi_b * 2]))))
     y = alt.Y("steps:Q", title=t("fitc.steps"), scale=alt.Scale(type="log"))
     layers = []
-    if fits:
+    if fits and kind_of(fits[0]) != "bound":   # a bound's knee is not a place to shade regimes from
         f0 = fits[0]
         bands = [(name, max(a, grid[0]), min(b, grid[-1])) for name, a, b in
                  [("perfect scaling", 0.0, f0["b_crit"] / REGIME_FACTOR),
@@ -112,6 +124,7 @@ def steps_fit_chart(runs: pd.DataFrame, fits: list[dict] | None, *,
             tooltip=[alt.Tooltip("regime:N", title=t("fitc.regime_word")),
                      alt.Tooltip("from:Q", title=t("fitc.from"), format=".0f"),
                      alt.Tooltip("to:Q", title=t("fitc.to"), format=".0f")]))
+    if fits:
         curve = pd.concat([pd.DataFrame({"optimizer": f["optimizer"], "batch_size": grid,
                                          "steps": f["s_min"] * (1 + f["b_crit"] / grid),
                                          "fit": f"S = {f['s_min']:.0f}·(1 + {f['b_crit']:.0f}/B)"})
@@ -119,7 +132,8 @@ def steps_fit_chart(runs: pd.DataFrame, fits: list[dict] | None, *,
         layers.append(alt.Chart(curve).mark_line(strokeWidth=2, opacity=0.8).encode(
             x=x, y=y, color=quiet, detail="optimizer:N", tooltip=["optimizer:N", "fit:N"]))
         rules = pd.DataFrame([{"batch_size": f["b_crit"], "what": f"{f['optimizer']}: {b_crit_text(f)}",
-                               "optimizer": f["optimizer"]} for f in fits if not f.get("beyond")],
+                               "optimizer": f["optimizer"]} for f in fits
+                              if not f.get("beyond") and kind_of(f) != "bound"],
                              columns=["batch_size", "what", "optimizer"])
         layers.append(alt.Chart(rules).mark_rule(strokeDash=[6, 3], strokeWidth=1.5).encode(
             x=alt.X("batch_size:Q", scale=alt.Scale(type="log", base=2, domain=[grid[0], grid[-1]])), color=quiet,

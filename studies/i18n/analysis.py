@@ -34,16 +34,14 @@ ANALYSIS = {
     "fair.sum.untrained": ("{n} not trained", "{n} 个未训练"),
     "fair.sum.runs": ("{done}/{total} runs", "{done}/{total} 次运行"),
     # ---- the S(B) fit
-    "fitx.value": ("B_crit ≈ {b:,.0f}", "B_crit 约为 {b:,.0f}"),
-    "fitx.above": ("B_crit > {b:,.0f}, beyond the largest batch in the fit", "B_crit > {b:,.0f}，超出拟合中最大的批大小"),
-    "fitx.below": ("B_crit < {b:,.0f}, below the smallest batch in the fit", "B_crit < {b:,.0f}，低于拟合中最小的批大小"),
+    "fitx.value": ("{name} ≈ {b:,.0f}", "{name} 约为 {b:,.0f}"),
+    "fitx.above": ("{name} > {b:,.0f}, beyond the largest batch in the fit", "{name} > {b:,.0f}，超出拟合中最大的批大小"),
+    "fitx.below": ("{name} < {b:,.0f}, below the smallest batch in the fit", "{name} < {b:,.0f}，低于拟合中最小的批大小"),
     "fitx.no_interval": (" (no interval from {n} points)", "（{n} 个点给不出区间）"),
     "fitx.interval": (" (95 % profile-likelihood interval {low}–{high})", "（95 % 剖面似然区间 {low}–{high}）"),
-    "fitx.lr_not_tuned": (", at lr = {lr:g}, not tuned", "，学习率 = {lr:g}，未调优"),
-    "fitx.lrs_not_tuned": (", at lrs not tuned per batch size", "，学习率未按批大小调优"),
-    "fitx.describe": ("{opt} ({order}): S(B) = {s_min:.0f}·(1 + B_crit/B) steps; {crit}; from {n} runs at {k} batch "
+    "fitx.describe": ("{opt} ({order}): S(B) = {s_min:.0f}·(1 + b/B) steps; {crit}; from {n} runs at {k} batch "
                       "sizes (rms log error {rmse:.2f})",
-                      "{opt}（{order}）：S(B) = {s_min:.0f}·(1 + B_crit/B) 步；{crit}；来自 {k} 个批大小上的 {n} 个运行"
+                      "{opt}（{order}）：S(B) = {s_min:.0f}·(1 + b/B) 步；{crit}；来自 {k} 个批大小上的 {n} 个运行"
                       "（对数均方根误差 {rmse:.2f}）"),
     "order.shuffle": ("shuffle", "每轮洗牌"),
     "order.fixed order": ("fixed order", "固定顺序"),

@@ -87,11 +87,11 @@ CATALOGUE.update({
     "caption.epoch_time": (
         "Seconds per epoch (log scale) against batch size (log₂ axis), as the timing line above says: the "
         "minimum of the interleaved timing pass's repeats, or (a run timed alone) the median over its timed epochs, "
-        "epoch 1 excluded as a warm-up; lines are optimizers, dashed = fixed order, band = 95 % t-interval of the mean over "
-        "seeds.",
+        "epoch 1 excluded as a warm-up; lines are optimizers, dashed = fixed order, line = geometric mean over "
+        "seeds, band = its 95 % t-interval on the log scale (none where the seeds share one timing pass).",
         "每轮训练耗时（秒，对数坐标）随批大小（log₂ 轴）的变化，如上方计时说明所述：交替计时阶段各次重复的最小值，"
         "或（单独计时的运行）计时轮次的中位数，第 1 轮作为预热不计；"
-        "每条线是一个优化器，虚线为固定顺序，阴影带为达到拟合的各种子均值的 95 % t 区间。"),
+        "每条线是一个优化器，虚线为固定顺序，线为各种子的几何均值，阴影带为其对数尺度上的 95 % t 区间（各种子共用一次计时时没有）。"),
     "caption.gap": (
         "Generalisation gap = final train accuracy − test accuracy (fraction, 0–1) against batch size (log₂ "
         "axis); mean over the seeds at the fit with its 95 % t-interval as a band. Above 0: the model fits the training set better than new data.",
@@ -113,8 +113,8 @@ CATALOGUE.update({
                         "停滞和发散的运行画成红叉；"
                         "要公平比较，请在新建研究中训练到同一目标。"),
     "study.derived": ("**From the comparable runs:** {b_simple} · {b_crit}", "**来自可比运行：** {b_simple} · {b_crit}"),
-    "study.no_b_crit": ("B_crit: no S(B) fit (it needs runs that reached a target at ≥ 2 batch sizes)",
-                        "B_crit：无 S(B) 拟合（需要在 ≥ 2 个批大小上达到目标的运行）"),
+    "study.no_b_crit": ("B_crit: no S(B) fit (it needs runs that reached a target at ≥ 3 batch sizes)",
+                        "B_crit：无 S(B) 拟合（需要在 ≥ 3 个批大小上达到目标的运行）"),
     "study.left_out": ("{k} of {n} runs missed the fit and are not in the means, bands, fits or τ (hollow points).",
                        "{n} 个运行中有 {k} 个未达到拟合，不计入均值、区间带、拟合与 τ（空心点）。"),
     "study.all_in": ("All {n} compared runs reached the fit and are in the means.", "全部 {n} 个比较运行都达到拟合，计入均值。"),
@@ -184,6 +184,10 @@ CATALOGUE.update(PLAYGROUND)
 CATALOGUE.update(SPEC)
 CATALOGUE.update(ANALYSIS)
 CATALOGUE.update(NQM)
+
+from .certainty import CERTAINTY  # noqa: E402 - how sure a derived number is
+
+CATALOGUE.update(CERTAINTY)
 
 CATALOGUE.update({
     # ---- chart axes, legends and titles (studies/charts.py)

@@ -39,11 +39,11 @@ CURVATURE: dict[str, tuple[str, str]] = {
     "curv.caption": ("Per batch size, at the end of training, on the fixed measurement sample: gradient norm, "
                      "λ_min and λ_max of the Hessian by Lanczos (error bars: its residual bound, within 0.2 % of "
                      "λ_max; the true λ_min is never above the value shown; exact from the dense spectrum for small "
-                     "models), and the minimum ratio from the dense spectrum{cut}. Line: mean over the seeds at the fit, band: its "
-                     "95 % t-interval. The table below gives each run's verdict.",
+                     "models), and the minimum ratio from the dense spectrum{cut}. Line: mean over the seeds at the fit (geometric mean "
+                     "for λ_max), band: its 95 % t-interval (on the log scale for λ_max). The table below gives each run's verdict.",
                      "按批量大小，在训练结束时、固定的测量样本上：梯度范数、用 Lanczos 求得的海森矩阵 λ_min 与 λ_max"
                      "（误差条：其残差界，不超过 λ_max 的 0.2%；真实 λ_min 不会高于所示值；小模型由完整谱精确求得），"
-                     "以及由完整谱得到的最小值比例{cut}。线：达到拟合的各种子的均值，带：其 95 % t 区间。下表给出每个运行的判定。"),
+                     "以及由完整谱得到的最小值比例{cut}。线：达到拟合的各种子的均值（λ_max 取几何均值），带：其 95 % t 区间（λ_max 取对数尺度）。下表给出每个运行的判定。"),
     "curv.verdicts": ("Verdict per run", "每个运行的判定"),
     "verdict.col.run": ("run", "运行"),
     "verdict.col.grad": ("‖g‖", "‖g‖"),
@@ -127,14 +127,17 @@ CURVATURE: dict[str, tuple[str, str]] = {
     "pred.no_sign": ("no expected sign", "无预期符号"),
     "pred.none_varied": ("none varied", "没有被改变的超参数"),
     "pred.too_few_for_interval": ("too few runs for an interval (n < {n})", "运行太少，无法给出区间（n < {n}）"),
-    "sharp.critical": ("Dotted rule: the study's gradient noise scale B_simple ≈ {b} (McCandlish et al. 2018), shaded: "
-                       "its 95 % bootstrap interval over the comparable runs (the line above the charts says how it "
-                       "is made); a proxy for the critical batch size, whose fit is on Generalization. Error bars on "
-                       "a point: the estimator's own standard error (or Lanczos bound), apart from the band, which is "
-                       "the 95 % t-interval over seeds. The Curvature page follows B_simple over training.",
-                       "点线：本研究的梯度噪声尺度 B_simple ≈ {b}（McCandlish 等 2018），阴影为其在可比运行上的 95 % 自助法"
-                       "区间（图上方一行说明其算法）；它是临界批大小的代理，其拟合见泛化页。点上的误差棒："
-                       "估计量自身的标准误（或 Lanczos 误差界），与表示种子间 95 % t 区间的带不同。曲率页展示训练过程中的 B_simple。"),
+    "sharp.critical": ("Dotted rule: the study's gradient noise scale B_simple ≈ {b} at the final weights "
+                       "(McCandlish et al. 2018), shaded: its 95 % bootstrap interval over seeds (the line above the "
+                       "charts says how it is made); an order-of-magnitude proxy for the critical batch size, which "
+                       "needs an lr sweep (Generalization). Error bars on a point: the estimator's own standard error "
+                       "(or Lanczos bound), apart from the band, which is the 95 % t-interval over seeds, on the log "
+                       "scale for these positive quantities (the line is their geometric mean). The Curvature page "
+                       "follows B_simple over training.",
+                       "点线：本研究在最终权重处的梯度噪声尺度 B_simple ≈ {b}（McCandlish 等 2018），阴影为其按种子自助法的 "
+                       "95 % 区间（图上方一行说明其算法）；它是临界批大小的数量级代理，临界批大小本身需要学习率扫描"
+                       "（见 Generalization 页）。点上的误差棒：估计量自身的标准误（或 Lanczos 误差界），与表示种子间 95 % "
+                       "t 区间的带不同；这些正值量的区间取在对数尺度上（线为几何均值）。曲率页展示训练过程中的 B_simple。"),
     # ---- chart texts (charts/curvature.py)
     "curvc.epoch_symlog": ("epoch (symlog)", "轮次（symlog 轴）"),
     "curvc.b_simple_log": ("B_simple (log)", "B_simple（对数）"),

@@ -134,17 +134,17 @@ RESULTS = {
                           "2018) to those runs only; coloured rule: its B_crit, with a 95 % profile-likelihood "
                           "interval (above the chart); a B_crit outside the batch sizes measured is reported as "
                           "\"> largest\" or \"< smallest\", not as a number. Without an lr sweep the fit holds for "
-                          "that lr only (\"not tuned\"). Black dotted rule: the study's gradient noise scale "
+                          "that lr only: its rule is the S(B) scale at that lr, not B_crit. Black dotted rule: the study's gradient noise scale "
                           "B_simple, a proxy. Shaded: perfect scaling (B < B_crit/10), diminishing returns, no "
                           "further gain (B > 10·B_crit).",
                           "{total} 个运行中有 {n} 个达到目标。点：每个最佳学习率运行达到目标的步数（双对数）。"
                           "线：仅用这些运行在对数空间拟合的 S(B) = S_min·(1 + B_crit/B)（McCandlish 等 2018）；彩色竖线："
                           "其 B_crit，95 % 轮廓似然区间见图上方；落在所测批大小之外的 B_crit 报告为“> 最大”或“< 最小”，"
-                          "而不是一个数。没有学习率扫描时，拟合只对该学习率成立（“未调优”）。黑色点线：本研究的梯度噪声"
+                          "而不是一个数。没有学习率扫描时，拟合只对该学习率成立：竖线是该学习率下的 S(B) 尺度，而不是 B_crit。黑色点线：本研究的梯度噪声"
                           "尺度 B_simple，一个代理量。阴影：完美缩放（B < B_crit/10）、收益递减、不再有收益（B > 10·B_crit）。"),
-    "caption.epochs_to_target": ("Epochs to reach the target vs batch size (log–log, mean over seeds): a large "
+    "caption.epochs_to_target": ("Epochs to reach the target vs batch size (log–log, geometric mean over seeds): a large "
                                  "batch takes fewer steps but more passes over the data.",
-                                 "达到目标所需轮数随批大小的变化（双对数，各种子均值）：大批需要的步数更少，但需要更多遍数据。"),
+                                 "达到目标所需轮数随批大小的变化（双对数，各种子几何均值）：大批需要的步数更少，但需要更多遍数据。"),
     "gen.lr_grid": ("Learning rate × batch size", "学习率 × 批大小"),
     "caption.lr_heatmap_budget": ("{opt}: test accuracy over each learning rate × batch size; the red line traces "
                                   "the best lr per batch size. These runs train to a fixed budget, not to a "

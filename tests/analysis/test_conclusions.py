@@ -50,19 +50,6 @@ def test_a_group_where_every_run_missed_has_no_mean_but_a_row():
     assert row.n == 0 and row.n_left_out == 3 and math.isnan(row["mean"])
 
 
-def test_b_simple_is_the_geometric_mean_of_each_runs_training_probes():
-    runs = _runs()
-    epochs = pd.DataFrame([dict(run_id=r, epoch=e, noise_scale=v) for r in runs.run_id
-                           for e, v in ((0, 100.0), (4, 400.0), (9, math.nan))])
-    per_run = conclusions.run_b_simple(runs, epochs)
-    assert per_run.tolist() == pytest.approx([200.0] * 6)            # √(100·400), the NaN probe ignored
-    est, left = conclusions.b_simple(runs, epochs)
-    assert est.value == pytest.approx(200.0) and est.n == 5 and left == 1
-    assert conclusions.b_simple_text(est, left).startswith("B_simple ≈ 200 (95 % bootstrap interval 200–200; 5 runs")
-    # without probes: the runs table's two ends, √(10·1000)
-    assert conclusions.run_b_simple(runs, None).tolist() == pytest.approx([100.0] * 6)
-
-
 def test_end_difference_says_whether_it_is_outside_the_seed_noise():
     [d] = conclusions.end_difference(_runs(), "test_acc")
     assert (d["small"], d["large"]) == (16, 512) and d["diff"] == pytest.approx(0.805 - 0.91)
@@ -74,10 +61,41 @@ def test_end_difference_says_whether_it_is_outside_the_seed_noise():
 def test_summary_table_has_group_rows_and_the_study_rows():
     s = conclusions.summary_table(_runs(), None)
     assert list(s.columns) == conclusions.SUMMARY_COLUMNS
-    study = s[s.measure.isin(["b_simple", "b_crit"])]
-    assert set(study.measure) == {"b_simple", "b_crit"} and (study.batch_size == "all").all()
-    crit = study[study.measure == "b_crit"].iloc[0]
-    assert crit.n == 5 and crit.n_left_out == 1 and "at lr = 0.003, not tuned" in crit.note
+    study = s[s.batch_size == "all"]
+    assert {"b_simple", "s_b_scale"} <= set(study.measure)
+    crit = study[study.measure == "s_b_scale"].iloc[0]   # two batch sizes and no sweep: a row, no number
+    assert math.isnan(crit["mean"]) and "at ≥ 3 batch sizes, this has 2" in crit.note and crit.interval == "no number"
+
+
+def test_export_rows_of_positive_quantities_are_on_the_log_scale_and_never_below_zero():
+    """Known answer: steps e^5, e^6, e^7 at one batch size → geometric mean e^6, ×/÷ exp(t(0.975, 2)/√3)."""
+    from scipy import stats
+    runs = _runs().astype({"steps": float})
+    runs.loc[runs.batch_size == 16, "steps"] = [math.exp(5), math.exp(6), math.exp(7)]
+    runs.loc[runs.batch_size == 16, "sharpness_eps"] = [0.01, 0.1, 30.0]      # skewed: a t-interval crosses 0
+    s = conclusions.summary_table(runs, None).set_index(["measure", "batch_size"])
+    row = s.loc[("steps", 16)]
+    half = stats.t.ppf(0.975, 2) / math.sqrt(3)
+    assert row["mean"] == pytest.approx(math.exp(6)) and row.interval == intervals.LOG_T_INTERVAL
+    assert (row.ci_low, row.ci_high) == (pytest.approx(math.exp(6 - half)), pytest.approx(math.exp(6 + half)))
+    sharp = s.loc[("sharpness_eps", 16)]
+    assert intervals.mean_interval([0.01, 0.1, 30.0]).low < 0 < sharp.ci_low < sharp["mean"] < sharp.ci_high
+    assert s.loc[("test_acc", 16)].interval == intervals.T_INTERVAL          # not a positive, skewed quantity
+
+
+def test_seeds_that_share_one_timing_pass_are_one_measurement_and_carry_contended():
+    runs = _runs().assign(epoch_time_s=0.0977, timing="timing-pass", contended=False)
+    runs.loc[runs.batch_size == 512, "timing"] = "solo"
+    runs.loc[runs.batch_size == 512, "epoch_time_s"] = [0.2, 0.3, 0.9]
+    runs.loc[runs.run_id == "512-1", "contended"] = True
+    s = conclusions.summary_table(runs, None).set_index(["measure", "batch_size"])
+    shared = s.loc[("epoch_time_s", 16)]
+    assert shared.n == 1 and shared.interval == "one timing pass" and shared["mean"] == pytest.approx(0.0977)
+    assert math.isnan(shared.ci_low) and math.isnan(shared.ci_high) and shared.contended is False
+    solo = s.loc[("epoch_time_s", 512)]   # two comparable solo runs: a log-scale interval, contended
+    assert solo.n == 2 and solo.interval == intervals.LOG_T_INTERVAL and solo.contended is True
+    assert solo["mean"] == pytest.approx(math.sqrt(0.2 * 0.3)) and 0 < solo.ci_low < solo.ci_high
+    assert s.loc[("test_acc", 16)].contended == ""
 
 
 def test_export_summary_through_the_cli(fixture_store, tmp_path):

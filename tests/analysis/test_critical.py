@@ -3,8 +3,9 @@ print, drawn as points with interval bars on a log₂ axis."""
 import json
 
 import pandas as pd
+import pytest
 
-from studies.analysis import conclusions, scaling
+from studies.analysis import b_simple, scaling
 from studies.analysis.critical import critical_sizes
 from studies.charts import to_vega_lite
 from studies.charts.fit import critical_sizes_chart
@@ -18,10 +19,13 @@ def test_each_study_gives_its_b_simple_and_b_crit_with_the_intervals_its_pages_p
     runs, epochs = s.load_table(sid), s.load_table(sid, "epochs")
     runs = runs.assign(noise_scale=[100.0 * (i + 1) for i in range(len(runs))])   # a B_simple per run
     table = critical_sizes({"a": (runs, epochs), "empty": (runs.iloc[:0], epochs.iloc[:0])})
-    est, _ = conclusions.b_simple(runs, epochs)
-    mine = table[table.quantity == "B_simple"].iloc[0]
-    assert (mine.study, mine.value, mine.low, mine.high) == ("a", est.value, est.low, est.high)
-    fits = [f for f in scaling.fit_study(runs) if not f["beyond"]]
+    groups = b_simple.per_group(runs)                                       # per optimizer, final weights
+    assert groups and len(table[table.quantity.str.startswith("B_simple")]) == len(groups)
+    est = groups[0]["est"]
+    mine = table[table.quantity == f"B_simple · {groups[0]['optimizer']}"].iloc[0]
+    assert mine.study == "a"
+    assert [mine.value, mine.low, mine.high] == pytest.approx([est.value, est.low, est.high], nan_ok=True)
+    fits = [f for f in scaling.fit_study(runs) if not f["beyond"] and scaling.kind_of(f) == "b_crit"]
     assert len(table[table.quantity.str.startswith("B_crit")]) == len(fits)
     assert set(table.study) == {"a"}                                        # a study without runs: no row
     spec = json.dumps(to_vega_lite(critical_sizes_chart(table)))

@@ -176,9 +176,18 @@ def test_held_equal_says_what_the_comparison_holds_equal_and_how_lr_over_b_varie
                          "status": "done", "reached_target": True, "target_train_acc": 0.0,
                          "target_train_loss": 0.01, "epoch_budget": 300})
     assert held_equal(runs) == ("Held equal across batch sizes: the target (train loss ≤ 0.01) and the learning "
-                                "rate (adam 0.003); what varies is lr/B, 64× smaller at B=1024 than at B=16.")
+                                "rate (adam 0.003). For adam, what varies is the batch size itself (64× from B=16 "
+                                "to B=1024) and with it the gradient noise of each step; lr/B is not their noise "
+                                "scale (the step divides by a running gradient size).")
+    sgd = runs.assign(optimizer="momentum")   # SGD's family: lr/B is the noise temperature ηN/(B(1−m))
+    assert held_equal(sgd).endswith("For momentum, what varies is the noise temperature ηN/(B(1−m)) (lr/B), 64× "
+                                    "smaller at B=1024 than at B=16.")
+    both = pd.concat([runs, sgd], ignore_index=True)
+    assert "For momentum, what varies is the noise temperature" in held_equal(both) and \
+        "For adam, what varies is the batch size itself" in held_equal(both)
     with language("zh"):
-        assert "目标（训练损失 ≤ 0.01）" in held_equal(runs) and "小 64 倍" in held_equal(runs)
+        assert "目标（训练损失 ≤ 0.01）" in held_equal(runs) and "为 64 倍" in held_equal(runs)
+        assert "噪声温度" in held_equal(sgd) and "小 64 倍" in held_equal(sgd)
     budget = runs.assign(target_train_loss=0.0)
     assert held_equal(budget).startswith("Held equal across batch sizes: the epoch budget (300 epochs, no target)")
     linear = runs.assign(lr=runs.batch_size * 1e-4)                   # lr_scaling = linear
@@ -186,6 +195,7 @@ def test_held_equal_says_what_the_comparison_holds_equal_and_how_lr_over_b_varie
         in held_equal(linear)
     sqrt = runs.assign(lr=(runs.batch_size ** 0.5) * 1e-3)             # lr_scaling = sqrt: lr/B falls 8×
     assert "so lr/B is 8× smaller at B=1024 than at B=16" in held_equal(sqrt)
+    assert "For adam, lr/B is not a noise scale" in held_equal(sqrt)
     swept = pd.concat([runs, runs.assign(lr=0.03)], ignore_index=True)
     assert "tuned per batch size (best lr)" in held_equal(swept)
     assert held_equal(runs[runs.batch_size == 16]) == "" and held_equal(runs.iloc[:0]) == ""

@@ -46,7 +46,10 @@ def test_no_gain_from_larger_batches_is_reported_below_the_smallest():
     b = np.array([64, 128, 256, 512])
     fit = fit_steps(b, np.full(4, 300.0))
     assert fit.beyond == "below" and fit.b_crit_low == 0.0
-    assert b_crit_text({**fit.to_dict(), "lr_tuned": False, "lr": 0.01}).startswith("B_crit < 64")
+    assert b_crit_text({**fit.to_dict(), "lr_tuned": True}).startswith("B_crit < 64")
+    # at one lr the fitted scale is not a critical batch size, and is never called B_crit
+    scale = b_crit_text({**fit.to_dict(), "lr_tuned": False, "lr": 0.01})
+    assert scale.startswith("S(B) scale at lr = 0.01 < 64") and "not a critical batch size" in scale
 
 
 def test_regimes_too_few_points_and_no_interval_from_two():
@@ -70,6 +73,9 @@ def test_fit_study_uses_best_lr_runs_that_reached_the_target_and_names_the_lr():
             # a worse lr, not best: must be ignored (its steps would pull the fit off)
             rows.append(dict(optimizer="momentum", shuffle=True, batch_size=b, lr=0.003, seed=seed, status="done",
                              reached_target=True, best_lr=False, steps=50_000, target_train_acc=1.0))
+            # a larger lr that diverged: the best lr lies inside the grid
+            rows.append(dict(optimizer="momentum", shuffle=True, batch_size=b, lr=0.3, seed=seed, status="diverged",
+                             reached_target=False, best_lr=False, steps=10, target_train_acc=1.0))
     rows.append(dict(optimizer="momentum", shuffle=True, batch_size=16, lr=0.03, seed=2, status="stalled",
                      reached_target=False, best_lr=True, steps=1, target_train_acc=1.0))
     # a run that missed the target at its cap: its steps are a budget, not a time to target
@@ -80,7 +86,8 @@ def test_fit_study_uses_best_lr_runs_that_reached_the_target_and_names_the_lr():
     assert fits[0]["s_min"] == pytest.approx(100, rel=0.05) and fits[0]["b_crit"] == pytest.approx(200, rel=0.05)
     assert "B_crit ≈ 20" in describe_fit(fits[0]) and "not tuned" not in describe_fit(fits[0])
     one_lr = fit_study(pd.DataFrame([r for r in rows if r["lr"] == 0.03]))
-    assert one_lr[0]["lr_tuned"] is False and "at lr = 0.03, not tuned" in describe_fit(one_lr[0])
+    assert one_lr[0]["lr_tuned"] is False and "S(B) scale at lr = 0.03 ≈ 20" in describe_fit(one_lr[0])
+    assert "B_crit ≈" not in describe_fit(one_lr[0]) and one_lr[0]["kind"] == "scale"
     assert fit_study(pd.DataFrame()) == []
 
 
@@ -93,9 +100,53 @@ def test_closing_note_shows_best_lr_runs_verdict_and_the_fit():
                          for b, s in ((16, 900), (512, 63)) for lr in (0.003, 0.03)])
     note = closing_note(runs)
     assert note.startswith("matched fit: 2 done") and "2 of 4 runs shown" in note
-    assert "ε-sharpness" in note and "λ_max" in note and "S(B) =" in note
+    assert "ε-sharpness" in note and "λ_max" in note and "S(B) =" not in note
+    assert "no B_crit: an S(B) fit needs steps to the target at ≥ 3 batch sizes, this has 2" in note       # two batch sizes: no number
+    assert "warning: momentum: the best lr is the largest tried (0.03) at B = 16, 512, the top edge" in note
     assert "derived numbers from 2 comparable runs" in note and "no interval: fewer than 2" in note
     runs.loc[runs.batch_size == 512, "reached_target"] = False
     note = closing_note(runs)
     assert note.startswith("NOT at a matched fit: 1 of 2 runs missed the target")
-    assert "(1 left out: missed the fit)" in note and "S(B) =" not in note     # one batch size left: no fit
+    assert "(1 left out: missed the fit)" in note and "this has 1 (" in note and "B_crit ≈" not in note
+
+
+def _seeds(means, spread=(-0.02, 0.0, 0.02)):
+    """Three seeds per batch size about the given log-steps means (a symmetric spread, so their mean is exact)."""
+    b = np.repeat(list(means), len(spread))
+    s = np.concatenate([np.exp(np.log(m) + np.array(spread)) for m in means.values()])
+    return b, s
+
+
+def test_lack_of_fit_known_answers_a_curve_that_fits_and_one_that_does_not():
+    from studies.analysis.scaling import fit_points, lack_of_fit
+    sizes = np.array([16, 64, 256, 1024])
+    on = {b: 100.0 * (1 + 200.0 / b) for b in sizes}                 # the means lie on S(B)
+    b, s = _seeds(on)
+    fit, f, p, on_means = fit_points(b, s)
+    assert f == pytest.approx(0.0, abs=1e-6) and p == pytest.approx(1.0) and not on_means
+    assert fit.b_crit == pytest.approx(200.0, rel=1e-3)
+    # the same seeds about means off the curve (a kink at B=64): S(B) cannot pass through them
+    off = {**on, 64: on[64] * 1.6}
+    b, s = _seeds(off)
+    every = fit_steps(b, s)
+    f, p = lack_of_fit(b, s, every)
+    # known answer: SS_pe = 4·2·0.02² over 12 − 4 dof; SS_lof = RSS − SS_pe over 4 − 2 dof
+    r = np.log(s) - np.log1p(every.b_crit / b)
+    ss_pe = 4 * 2 * 0.02 ** 2
+    expect = ((((r - r.mean()) ** 2).sum() - ss_pe) / 2) / (ss_pe / 8)
+    assert f == pytest.approx(expect, rel=1e-9) and p < 0.001
+    means, f2, p2, on_means = fit_points(b, s)
+    assert on_means and means.n_points == 4 and f2 == pytest.approx(f)
+    # one point per batch size, k − 2 = 2 degrees of freedom: a wider, honest interval
+    assert means.b_crit_high / means.b_crit_low > every.b_crit_high / every.b_crit_low
+    text = b_crit_text({**means.to_dict(), "lr_tuned": True, "on_means": True, "lof_f": f2, "lof_p": p2})
+    assert "does not fit the per-batch-size means (lack-of-fit F = " in text
+
+
+def test_no_lack_of_fit_test_without_seeds_or_with_two_batch_sizes():
+    from studies.analysis.scaling import lack_of_fit
+    b = np.array([16, 64, 256, 1024])
+    fit = fit_steps(b, 100 * (1 + 300 / b) * np.array([1.0, 1.3, 0.9, 1.1]))
+    assert all(math.isnan(v) for v in lack_of_fit(b, 100 * (1 + 300 / b), fit))      # one point per batch size
+    two = np.array([16, 16, 64, 64])
+    assert all(math.isnan(v) for v in lack_of_fit(two, [10, 11, 5, 6], fit_steps(two, [10, 11, 5, 6])))

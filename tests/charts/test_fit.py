@@ -55,8 +55,17 @@ def test_lr_heatmap_traces_the_best_lr_and_marks_missing_cells():
 
 
 def test_steps_fit_chart_draws_the_stored_fit_and_regimes():
-    runs = _sweep()
+    edge = _sweep()   # B=512's best lr 0.3 is the largest tried: B_crit is only a bound, no rule, no regimes
+    [f] = fit_study(edge)
+    assert f["kind"] == "bound" and f["edges"] == {"high": [512]}
+    text = json.dumps(charts.to_vega_lite(charts_fit.steps_fit_chart(edge, [f])))
+    assert "perfect scaling" not in text and "momentum: B_crit" not in text
+    diverged = pd.DataFrame([dict(run_id=f"512-1.0-{seed}", optimizer="momentum", shuffle=True, batch_size=512,
+                                  lr=1.0, seed=seed, status="diverged", reached_target=False, steps=3, epochs=1,
+                                  train_loss=9.0, target_train_acc=1.0, target_train_loss=0.0) for seed in (0, 1)])
+    runs = with_best_lr(pd.concat([edge.drop(columns=["best_lr", "lr_at_edge"]), diverged], ignore_index=True))
     fits = fit_study(runs)
+    assert fits[0]["kind"] == "b_crit"
     spec = charts.to_vega_lite(charts_fit.steps_fit_chart(runs, fits, b_simple=(100.0, 80.0, 120.0)))
     text = json.dumps(spec)
     assert "perfect scaling" in text and "momentum: B_crit" in text and "the study's B_simple" in text
