@@ -2,8 +2,8 @@
 
 One place for the rule, so a chart's band, a table's interval and an export agree. 95 % everywhere. Over the
 seeds of one group: Student's t-interval of the mean (a handful of seeds; a bootstrap of 3 values is not an
-interval); for a positive, skewed quantity the same on the log scale (``log_interval``). Over many runs of a skewed quantity (the noise scale): a percentile bootstrap of the geometric
-mean (scipy.stats.bootstrap, seeded). Fewer values than an interval needs: NaN bounds, and the text says so.
+interval); for a positive, skewed quantity the same on the log scale (``log_interval``). B_simple's seed
+bootstrap lives with it (analysis.b_simple). Fewer values than an interval needs: NaN bounds, and the text says so.
 No torch.
 """
 from __future__ import annotations
@@ -14,11 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from ..measures import EPS_SHARPNESS, LAMBDA_MAX
+
 LEVEL = 0.95
 T_INTERVAL = "95 % t-interval over seeds"
 LOG_T_INTERVAL = "95 % t-interval over seeds on the log scale (geometric mean, ×/÷)"
 # positive, skewed quantities: their number is a geometric mean and their interval is taken on the log scale
-LOG_SCALE = frozenset({"sharpness_eps", "sharpness_adaptive", "sharpness_rand", "hessian_top_eig", "hessian_trace",
+LOG_SCALE = frozenset({EPS_SHARPNESS, "sharpness_adaptive", "sharpness_rand", LAMBDA_MAX, "hessian_trace",
                        "noise_scale", "epoch_time_s", "step_time_s", "samples_per_s", "total_time_s", "steps",
                        "epochs", "examples", "time_to_target_s", "examples_to_target"})
 BOOTSTRAP = "95 % bootstrap interval over runs"
@@ -78,23 +80,6 @@ def log_scale(column: str, values=None) -> bool:
         return True
     v = _finite(values)
     return bool(len(v)) and bool((v > 0).all())
-
-
-def geometric_mean_interval(values, *, seed: int = 0, resamples: int = 2000) -> Interval:
-    """The geometric mean of positive values and its percentile bootstrap interval (n ≥ MIN_BOOTSTRAP)."""
-    v = _finite(values)
-    v = v[v > 0]
-    if len(v) == 0:
-        return Interval(math.nan, math.nan, math.nan, 0)
-    logs = np.log(v)
-    g = float(math.exp(logs.mean()))
-    if len(v) < MIN_BOOTSTRAP or np.ptp(logs) == 0:
-        return Interval(g, (g if len(v) >= MIN_BOOTSTRAP else math.nan), (g if len(v) >= MIN_BOOTSTRAP else math.nan),
-                        len(v))
-    res = stats.bootstrap((logs,), np.mean, confidence_level=LEVEL, n_resamples=resamples, method="percentile",
-                          random_state=np.random.default_rng(seed))
-    ci = res.confidence_interval
-    return Interval(g, float(math.exp(ci.low)), float(math.exp(ci.high)), len(v))
 
 
 def difference_interval(a, b) -> Interval:

@@ -162,13 +162,6 @@ def _start(q: Quadratic) -> np.ndarray:
     return np.stack([q.s0, q.s0, q.s0, np.ones_like(q.s0)], axis=-1)     # x_{−1} = x_0: no initial velocity
 
 
-def expected_loss(q: Quadratic, u: Update, lr: float, batch: float, steps) -> np.ndarray:
-    """The exact expected loss after each of ``steps`` (integers ≥ 0) at one lr and batch size."""
-    ks = np.atleast_1d(np.asarray(steps, dtype=np.int64))
-    pw = _Powers(_augmented(q, u, np.full(ks.size, float(lr)), float(batch)))
-    return _loss(q, pw.apply(ks, _start(q)))
-
-
 def steps_to_target(q: Quadratic, u: Update, lrs, batch) -> np.ndarray:
     """For each lr (and batch size: one, or one per lr): the first step count k ≥ 1 at which the expected loss
     is ≤ the target (inf if none within K_MAX steps, or the iteration is unstable). The first power of two at

@@ -24,7 +24,7 @@ from scipy import stats
 
 from ..spec import optimizers
 from ..i18n import Markdown, t
-from ..measures import LAMBDA_MAX, drawn, measure
+from ..measures import EPS_SHARPNESS, LAMBDA_MAX, drawn, measure
 from .fairness import fitted
 
 # Configurations whose g differ by less than this ratio count as equal (lr and B lists are rarely exact
@@ -63,7 +63,7 @@ def optim_of(spec_text: str | None) -> dict:
 def sharpness_columns(runs: pd.DataFrame) -> list[str]:
     """The sharpness panels: ε-sharpness and λ_max where measured, else the first sharpness measure the study has."""
     have = [c for c in drawn("sharpness") if c in runs.columns and pd.to_numeric(runs[c], errors="coerce").notna().any()]
-    preferred = [c for c in ("sharpness_eps", LAMBDA_MAX) if c in have]
+    preferred = [c for c in (EPS_SHARPNESS, LAMBDA_MAX) if c in have]
     return preferred or have[:1]
 
 

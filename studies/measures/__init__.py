@@ -133,6 +133,7 @@ _SWITCHES: dict[str, Switch] = {s.name: s for s in (
 _M = "studies.measures."   # the measure functions' package: "module:measure_<name>" below
 _HESSIAN = ("hessian", "critical", "spectrum")   # one Lanczos run serves all three
 LAMBDA_MAX = "hessian_top_eig"   # λ_max's column, named once: the end-of-run measure and the tracked one
+EPS_SHARPNESS = "sharpness_eps"  # Keskar's ε-sharpness at the first ε, the headline sharpness column
 ZERO_CUT = 1e-3   # |λ| ≤ ZERO_CUT·max|λ| counts as zero: the minimum ratio's cut (hessian.RATIO_CUT), and the
                   # critical-point verdict's floor under λ_min's error (analysis/verdict.py reads it from here)
 _MEASURES: dict[str, Measure] = {m.column: m for m in (

@@ -8,6 +8,7 @@ training) need the runs trained again: they are named, never queued from here. N
 """
 from __future__ import annotations
 
+from .. import measures
 from ..spec.config import StudySpec
 from ..spec.estimate import STARTUP_S, estimate
 
@@ -26,7 +27,6 @@ def with_switches(spec: StudySpec, names) -> StudySpec:
 def measure_seconds(spec: StudySpec, slot: str = "cpu") -> float:
     """Rough seconds to measure ``spec``'s runs on stored weights: its estimate less its training's."""
     d = spec.to_dict()
-    d["measure"] = {"sharpness_eps": [], "sharpness_random": False, "sharpness_sam": False, "hessian": False,
-                    "landscape": False, "noise_scale": False}
+    d["measure"] = {s.name: ([] if s.listed else False) for s in measures.switches()}   # every switch off
     bare = estimate(StudySpec.from_dict(d), slot).seconds
     return max(0.0, estimate(spec, slot).seconds - bare) + STARTUP_S

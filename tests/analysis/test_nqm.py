@@ -33,10 +33,17 @@ def test_predicted_steps_equal_simulated(name, batch):
     m, se = mc[:, 0], mc[:, 1]
     # the exact expected loss agrees with the simulated mean along the way
     ks = sorted({1, s // 4, s // 2, s - 1, s})
-    for k, exact in zip(ks, nqm.expected_loss(q, u, best.lr, batch, ks)):
+    for k, exact in zip(ks, expected_loss(q, u, best.lr, batch, ks)):
         assert abs(m[k] - exact) < 4 * se[k], (k, m[k], exact, se[k])
     # and the simulated crossing is at the predicted step (within the simulation's standard error)
     assert m[s] <= q.target + 3 * se[s] and m[s - 1] >= q.target - 3 * se[s - 1]
+
+
+def expectednqm._loss(q, u, lr: float, batch: float, steps) -> np.ndarray:
+    """The NQM's exact expected loss (its own moment recursion, nqm's internals) after each of ``steps`` (integers ≥ 0) at one lr and batch size."""
+    ks = np.atleast_1d(np.asarray(steps, dtype=np.int64))
+    pw = nqm._Powers(nqm._augmented(q, u, np.full(ks.size, float(lr)), float(batch)))
+    return nqm._loss(q, pw.apply(ks, nqm._start(q)))
 
 
 def test_best_lr_is_linear_in_b_below_b_crit_and_flat_above():
