@@ -68,7 +68,7 @@ def test_a_pruned_lr_is_never_best_lrs_choice_on_random_step_tables():
 
 
 def test_an_early_stall_is_the_end_of_run_rule_over_the_epochs_so_far():
-    flat = [{"train_loss": 2.30, "train_acc": 0.10}] + [{"train_loss": 2.31, "train_acc": 0.10, "steps": e}
+    flat = [{"train_loss": 2.30, "train_acc": 0.10}] + [{"train_loss": 2.31, "train_acc": 0.10, "steps": 90 * e}
                                                         for e in range(1, 30)]
     stop = Stopper(None, chance=0.1)
     ends = [e for e in range(1, 30) if stop(None, flat[:e + 1]) is not None]
@@ -89,7 +89,7 @@ def test_a_run_ruled_out_while_it_sits_at_chance_is_called_stalled_not_pruned():
         def verdict(self, run_id):
             return "lr 0.3 can no longer win"
     run = type("Run", (), {"run_id": "r"})()
-    flat = [{"train_loss": 2.30, "train_acc": 0.10}] + [{"train_loss": 2.31, "train_acc": 0.10, "steps": e}
+    flat = [{"train_loss": 2.30, "train_acc": 0.10}] + [{"train_loss": 2.31, "train_acc": 0.10, "steps": 90 * e}
                                                         for e in range(1, 5)]
     status, why = Stopper(RulesOut(), chance=0.1)(run, flat)
     assert status == "stalled" and "lr 0.3 can no longer win" in why

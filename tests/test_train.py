@@ -98,7 +98,8 @@ def test_training_restores_ieee_subnormals(digits):
 def test_stalled_rule_on_hand_made_rows():
     """Stalled = no fall of the train loss over the last quarter of epochs AND accuracy at chance."""
     from studies.engine.loop_rules import CHANCE_MARGIN, chance_rate, end_status, stalled
-    rows = lambda *pairs: [{"train_loss": l, "train_acc": a} for l, a in pairs]   # noqa: E731
+    rows = lambda *pairs: [{"train_loss": l, "train_acc": a, "steps": 100 * e}   # noqa: E731
+                           for e, (l, a) in enumerate(pairs)]                      # 100 updates an epoch
     assert stalled(rows((2.3, 0.1), (2.0, 0.3), (2.2, 0.1 + CHANCE_MARGIN)), 0.1)   # rose again, ends at chance
     assert not stalled(rows((2.3, 0.1), (2.5, 0.6), (2.4, 0.7)), 0.1)    # loss never fell, but it learned: done
     assert not stalled(rows((2.3, 0.1), (2.29, 0.1), (2.27, 0.1)), 0.1)  # at chance, still falling: done
@@ -116,6 +117,19 @@ def test_stalled_rule_on_hand_made_rows():
     assert end_status(rows((2.3, 0.1), (2.5, 0.1)), 0.1, reached=False) == "stalled"
     assert end_status(rows((2.3, 0.1), (2.5, 0.1)), 0.1, reached=True) == "done"
     assert end_status(rows((2.3, 0.1), (2.2, 0.1)), 0.1, reached=False) == "done"
+
+
+def test_a_window_of_too_few_updates_is_no_evidence_of_a_stall():
+    """Rows that would be stalled over a window of STALL_MIN_STEPS updates are not over one update fewer:
+    2 epochs of 256 examples at B = 128 (4 updates) have not had the chance to train, so the run is done, its
+    target missed, and measured; the same rows over 64 updates an epoch are stalled."""
+    from studies.engine.loop_rules import STALL_MIN_STEPS, end_status, stalled
+    flat = lambda per_epoch: [{"train_loss": l, "train_acc": 0.1, "steps": per_epoch * e}   # noqa: E731
+                              for e, l in enumerate((2.30, 2.50, 2.73))]
+    assert STALL_MIN_STEPS == 50
+    assert not stalled(flat(2), 0.1) and end_status(flat(2), 0.1, reached=False) == "done"
+    assert stalled(flat(64), 0.1) and end_status(flat(64), 0.1, reached=False) == "stalled"
+    assert stalled(flat(50), 0.1) and not stalled(flat(49), 0.1)   # the window is the last epoch: 50 vs 49
 
 
 @pytest.mark.parametrize("engine", ["plain", "auto"])

@@ -24,11 +24,14 @@ DIVERGE_FACTOR = 4.0
 # does not count as learning), and its train accuracy is at chance: at most the better of 1/classes and the
 # majority-class rate, plus CHANCE_MARGIN. Collapsed runs sit at 0.10 ± 0.01 on digits (10 classes) and
 # at the majority rate on an imbalanced set. A run still learning at its epoch cap is "done" (reached_target
-# False), however low its accuracy: it trained, it only missed the target.
+# False), however low its accuracy: it trained, it only missed the target. Both need evidence: the window must
+# span at least STALL_MIN_STEPS optimizer updates, else "did not train" cannot be told from "has not had the
+# chance to" (2 epochs of 256 examples at B = 128 are 4 updates), and the run is done, its target missed.
 CHANCE_MARGIN = 0.02
 STALL_WINDOW = 0.25   # the last quarter of the epochs trained (at least one)
 STALL_FALL = 0.005    # half a percent of the loss: less is a plateau, not learning
 STALL_EARLY_EPOCHS = 5   # a run may be ended as stalled before its cap once its window spans this many epochs
+STALL_MIN_STEPS = 50     # optimizer updates the window must span before a run can be called stalled
 UNTRAINED = ("diverged", "stalled")   # statuses of runs that did not train: there is no minimum to measure
 UNMEASURED = UNTRAINED + (PRUNED,)    # statuses the measurements skip
 
@@ -90,14 +93,18 @@ def chance_rate(y, n_classes: int) -> float:
 
 
 def stalled(rows: list[dict], chance: float) -> bool:
-    """A run that did not train (rows: epoch 0 first): no meaningful fall of its train loss over the last
-    STALL_WINDOW of its epochs, and a final train accuracy at chance (≤ ``chance`` + CHANCE_MARGIN; chance_rate
-    gives ``chance``). A too-large lr on digits leaves train accuracy at 0.10 for 300 epochs, a collapse onto
-    the majority class of an imbalanced set at its rate: points that are no minimum, never to be measured."""
+    """A run that did not train (rows: epoch 0 first, each with its cumulative ``steps``): no meaningful fall
+    of its train loss over the last STALL_WINDOW of its epochs, and a final train accuracy at chance
+    (≤ ``chance`` + CHANCE_MARGIN; chance_rate gives ``chance``). A too-large lr on digits leaves train
+    accuracy at 0.10 for 300 epochs, a collapse onto the majority class of an imbalanced set at its rate:
+    points that are no minimum, never to be measured. A window of fewer than STALL_MIN_STEPS updates is too
+    little evidence to call a run stalled (False)."""
     if len(rows) < 2:
         return False
     losses = [r["train_loss"] for r in rows]
     window = stall_window(len(rows) - 1)
+    if rows[-1]["steps"] - rows[-1 - window]["steps"] < STALL_MIN_STEPS:
+        return False
     before, last = losses[:-window], losses[-window:]
     falling = statistics.median(last) < (1.0 - STALL_FALL) * min(before)   # NaN compares False: no fall
     return not falling and rows[-1]["train_acc"] <= chance + CHANCE_MARGIN
