@@ -123,27 +123,6 @@ def _augmented(q: Quadratic, u: Update, lrs: np.ndarray, batch) -> np.ndarray:
     return m
 
 
-class _Powers:
-    """M^(2^j) for j = 0…30, so that z_k = M^k·z_0 for any k costs one mat-vec per set bit of k."""
-
-    def __init__(self, m: np.ndarray):
-        self.p = [m]
-        for _ in range(int(math.log2(K_MAX))):
-            nxt = self.p[-1] @ self.p[-1]
-            self.p.append(np.where(np.isfinite(nxt), nxt, np.inf))
-
-    def apply(self, k: np.ndarray, z0: np.ndarray) -> np.ndarray:
-        """z after k[i] steps for each lr i (z0: (n_dir, 4))."""
-        z = np.broadcast_to(z0, self.p[0].shape[:-1]).copy()
-        k = np.asarray(k, dtype=np.int64)
-        for j, pj in enumerate(self.p):
-            bit = ((k >> j) & 1).astype(bool)
-            if bit.any():
-                with np.errstate(all="ignore"):
-                    z[bit] = np.einsum("...ij,...j->...i", pj[bit], z[bit])
-        return z
-
-
 def _loss(q: Quadratic, z: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
         out = q.loss(z[..., 0])

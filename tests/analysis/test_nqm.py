@@ -2,10 +2,13 @@
 quadratic with Gaussian minibatch noise (within its standard error) for SGD, momentum and the preconditioned
 update, at each one's predicted best lr; and the paper's findings come out: the best lr grows ∝ B below B_crit
 and stops growing above it, preconditioning raises B_crit."""
+import math
+
 import numpy as np
 import pytest
 
 from studies.analysis import nqm
+
 
 def simulate(q, u, lr, batch, steps, chains=4000, seed=0):
     """Monte Carlo of the NQM: chains of heavy ball on the quadratic, each step's noise the mean of
@@ -39,10 +42,32 @@ def test_predicted_steps_equal_simulated(name, batch):
     assert m[s] <= q.target + 3 * se[s] and m[s - 1] >= q.target - 3 * se[s - 1]
 
 
-def expectednqm._loss(q, u, lr: float, batch: float, steps) -> np.ndarray:
-    """The NQM's exact expected loss (its own moment recursion, nqm's internals) after each of ``steps`` (integers ≥ 0) at one lr and batch size."""
+class Powers:
+    """M^(2^j) for j = 0…30, so that z_k = M^k·z_0 for any k costs one mat-vec per set bit of k."""
+
+    def __init__(self, m: np.ndarray):
+        self.p = [m]
+        for _ in range(int(math.log2(nqm.K_MAX))):
+            nxt = self.p[-1] @ self.p[-1]
+            self.p.append(np.where(np.isfinite(nxt), nxt, np.inf))
+
+    def apply(self, k: np.ndarray, z0: np.ndarray) -> np.ndarray:
+        """z after k[i] steps for each lr i (z0: (n_dir, 4))."""
+        z = np.broadcast_to(z0, self.p[0].shape[:-1]).copy()
+        k = np.asarray(k, dtype=np.int64)
+        for j, pj in enumerate(self.p):
+            bit = ((k >> j) & 1).astype(bool)
+            if bit.any():
+                with np.errstate(all="ignore"):
+                    z[bit] = np.einsum("...ij,...j->...i", pj[bit], z[bit])
+        return z
+
+
+def expected_loss(q, u, lr: float, batch: float, steps) -> np.ndarray:
+    """The NQM's exact expected loss after each of ``steps`` (integers ≥ 0) at one lr and batch size: nqm's
+    own moment recursion (its augmented transition matrix) raised to the power k by repeated squaring."""
     ks = np.atleast_1d(np.asarray(steps, dtype=np.int64))
-    pw = nqm._Powers(nqm._augmented(q, u, np.full(ks.size, float(lr)), float(batch)))
+    pw = Powers(nqm._augmented(q, u, np.full(ks.size, float(lr)), float(batch)))
     return nqm._loss(q, pw.apply(ks, nqm._start(q)))
 
 
