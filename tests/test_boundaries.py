@@ -162,15 +162,10 @@ def test_no_import_circles():
 
 
 
-# Being split while this test came: ui.py becomes the ui/ package (issue 30, item 5). Delete the entry with it.
-SPLITTING = {"ui.py"}
-
-
 def test_no_python_file_over_400_lines():
     """Small modules with one job: no .py file of the product (studies/, pages/, benchmarks/, the dashboard's
     shell) over 400 lines."""
     files = [p for d in ("studies", "pages", "benchmarks", "ui") for p in (ROOT / d).rglob("*.py")] + \
         [p for p in ROOT.glob("*.py")]
-    long = {str(p.relative_to(ROOT)): n for p in files if (n := len(p.read_text().splitlines())) > 400
-            and str(p.relative_to(ROOT)) not in SPLITTING}
+    long = {str(p.relative_to(ROOT)): n for p in files if (n := len(p.read_text().splitlines())) > 400}
     assert len(files) > 100 and not long, long
