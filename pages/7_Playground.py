@@ -168,7 +168,7 @@ st.caption(t("nqm.intro"))
 source = st.segmented_control(t("nqm.spectrum"), ["power", "run"], default="power", key="nqm_source",
                               format_func=lambda s: t(f"nqm.spectrum.{s}"), required=True, **Q)
 a, b, c, d, e = st.columns(5)
-nqm_beta = e.slider(t("nqm.beta"), 0.0, 0.99, 0.9, 0.01, key="nqm_beta", **Q)
+nqm_beta = e.slider(t("nqm.beta"), 0.0, 0.99, float(optimizers.MOMENTUM.default), 0.01, key="nqm_beta", **Q)
 t0 = time.perf_counter()
 if source == "run":
     listed = ui.studies(store)

@@ -86,6 +86,6 @@ def test_reproduce_a_paper_fills_the_form_with_the_whole_template(tmp_path, monk
     toml = (Path(__file__).resolve().parents[1] / "examples" / "quick.toml").read_bytes()
     at.file_uploader(key="toml_upload").upload("quick.toml", toml, "application/toml").run()
     assert at.text_input(key="f_name").value == "quick" and not text(at.info)    # the paper's note is gone
-    at = open_page("pages/1_New_study.py", tmp_path, monkeypatch, {"paper_pick": "Shallue et al. 2018", "lang": "zh"})
+    at = open_page("pages/1_New_study.py", tmp_path, monkeypatch, {"paper_pick": "shallue", "lang": "zh"})   # the template key
     assert not at.exception and "每个批大小单独调学习率" in text(at.info)
     assert at.text_input(key="f_lr_momentum").value.startswith("0.0025, 0.005")   # the sweep came along

@@ -93,7 +93,7 @@ def test_every_measure_is_finite_on_the_batch_norm_models_in_eval_mode(name):
     row = measure_run(model, x, y, loss_fn, spec, init_state=init)
     numbers = {k: v for k, v in row.items() if isinstance(v, float) and not k.endswith("_time_s")}
     for col in ("sharpness_eps", "sharpness_rand", "sharpness_sam", "sharpness_adaptive", "hessian_top_eig",
-                "hessian_min_eig", "hessian_trace", "grad_norm", "noise_scale"):
+                "hessian_trace", "grad_norm", "noise_scale"):   # λ_min (critical) is off here: its Lanczos run is slow
         assert math.isfinite(row[col]), col
     assert all(math.isfinite(v) for k, v in numbers.items() if not k.endswith("_se")), numbers
     assert "batch norm" in row["rescale_audit_note"] or "normalisation" in row["rescale_audit_note"]

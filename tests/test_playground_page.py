@@ -39,7 +39,7 @@ def test_every_surface_draws_map_loss_and_noise(tmp_path, monkeypatch):
         start = time.process_time()   # CPU time of this process: a busy machine stretches only wall time
         at.selectbox(key="pg_surface").set_value(next(k for k, s in SURFACES.items() if s.title == title)).run()
         assert not at.exception and not at.error, title
-        assert len(specs(at)) == 3, title
+        assert len(specs(at)) == 5, title   # map, loss, noise; the NQM panel's S(B) and best lr
         assert time.process_time() - start < 30        # loose; the acceptance check times it
     captions = " ".join(c.value for c in at.caption)
     assert "Contour map" in captions and "Full-batch loss" in captions and "1/√B" in captions

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..i18n import Markdown, t
+from ..spec.optimizers import BETA1, MOMENTUM
 
 K_MAX = 2 ** 30          # steps beyond this count as "never" (inf)
 LR_GRID = 32             # learning rates over the stable range (log-spaced), then a refinement around the best
@@ -93,18 +94,19 @@ class Update:
         return 2 * (1 + self.beta) / (self.step_scale() * float(np.max(q.h ** (1 - self.power))))
 
 
-UPDATES = {"sgd": Update(), "momentum": Update(beta=0.9), "adam": Update(beta=0.9, power=0.5, ema=True)}
+UPDATES = {"sgd": Update(), "momentum": Update(beta=MOMENTUM.default),
+           "adam": Update(beta=BETA1.default, power=0.5, ema=True)}   # the optimizers' own defaults
 
 
 def update_for(optimizer: str, beta: float | None = None) -> Update:
     """The NQM update that stands for a Batchscope optimizer: SGD, momentum (β as configured) or Adam-like
     (β₁ as configured, power 0.5); RMSProp and Adagrad are preconditioned without momentum."""
     if optimizer in ("adam", "adamw"):
-        return Update(beta=0.9 if beta is None else beta, power=0.5, ema=True)
+        return Update(beta=BETA1.default if beta is None else beta, power=0.5, ema=True)
     if optimizer in ("rmsprop", "adagrad"):
         return Update(power=0.5)
     if optimizer == "momentum" or (beta and optimizer in ("sgd", "nesterov")):
-        return Update(beta=0.9 if beta is None else beta)
+        return Update(beta=MOMENTUM.default if beta is None else beta)
     return Update()
 
 
