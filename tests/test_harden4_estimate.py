@@ -9,7 +9,7 @@ import pytest
 
 from studies import measures
 from studies.spec.config import StudySpec
-from studies.spec.estimate import estimate, measure_units, probe_count
+from studies.spec.estimate import estimate, probe_count
 from tests.conftest import NO_MEASURE
 
 pytestmark = pytest.mark.slow   # trains and measures real runs (a few CPU seconds in all)
@@ -78,7 +78,7 @@ def test_every_switch_is_priced_and_has_a_real_run_check():
     assert {s.name for s in measures.switches()} <= set(CASES)
     on = StudySpec.from_dict({"dataset": "digits", "measure": {s.name: ([1e-3] if s.listed else True)
                                                                 for s in measures.switches()}}).measure
-    assert set(measure_units(on)) >= {s.name for s in measures.switches()} - {"spectrum", "hessian_track",
+    assert set(on.hvp_units()) >= {s.name for s in measures.switches()} - {"spectrum", "hessian_track",
                                                                             "landscape_2d", "rescale_audit"}
     assert probe_count(0) == 1 and probe_count(1) == 2 and probe_count(3) == 3 and probe_count(4) == 3 \
         and probe_count(16) == 4 and probe_count(20) == 5   # 0, 1, 4, 16, the last

@@ -3,8 +3,8 @@
 One training step costs a fixed overhead (kernel launches, the optimizer) plus 6 · parameters · batch
 floating-point operations (forward 2, backward 4); an epoch is ceil(n / B) steps plus a forward pass over the
 train and test sets for the metrics; each measurement costs its Hessian-vector products on the sample
-(``measure_units``), λ_max tracking a few at every probe epoch, ghost batch norm a little per chunk, and the
-two per-configuration views surface_points² forward passes (the 2-D landscape) or every measure again (the
+(``MeasureSpec.hvp_units``, from each switch's registry record), λ_max tracking a few at every probe epoch,
+ghost batch norm a little per chunk, and the two per-configuration views surface_points² forward passes (the 2-D landscape) or every measure again (the
 rescaling audit). The constants were fitted on a 2-core CPU by thread CPU time and a rule of thumb for one
 GPU; the answer is good to a factor of about three (tests/test_harden4_estimate.py holds each part to it on a
 real run), which is what a "should I launch this?" needs.
@@ -90,13 +90,6 @@ def n_params(spec: StudySpec, features: int, classes: int) -> int:
 # What each [measure] switch costs one run, in units of one Hessian-vector product (or gradient) over the
 # measurement sample: fitted on this 2-core CPU by thread CPU time (tests/test_harden4_estimate.py checks each
 # within 3× on a real run). Every registered switch has an entry (a test holds that), so no measure is free.
-def measure_units(m) -> dict[str, float]:
-    """HVP units of each switch that is on, per run: each measure's own price in its registry record
-    (MeasureSpec.hvp_units); the spectrum's density, λ_max tracking, the 2-D surface and the audit are priced
-    below."""
-    return m.hvp_units()
-
-
 SPECTRUM_DENSE_MAX = 5000   # measures.hessian.SPECTRUM_MAX_PARAMS: the dense Hessian below, SLQ above
 SLQ_UNITS = 600              # 3 Lanczos runs of 80 steps, fully re-orthogonalised: ~2.5 HVP units a step
 
@@ -136,7 +129,7 @@ def estimate(spec: StudySpec, slot: str = "cpu", csv_shape: tuple[int, int, int]
     m = spec.measure
     sample = min(m.sample, n_train)
     unit = sample * per_example / flops + 5 * overhead                     # one HVP over the sample
-    per_run = {k: u * unit for k, u in measure_units(m).items()}
+    per_run = {k: u * unit for k, u in m.hvp_units().items()}   # each switch's price, from its record
     if m.spectrum:
         per_run["spectrum"] = spectrum_s(params, unit, flops)
     measure_s = sum(per_run.values())
