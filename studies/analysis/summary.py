@@ -11,7 +11,6 @@ from .fairness import compared_runs, ensure_best_lr, held_equal, loss_band_text,
 from .lr_edges import edge_warnings
 from .scaling import describe_fit, fit_study
 
-OUTCOMES = ("test_acc", "gap_acc")   # the differences the note judges, before the registry's measures with a `note`
 COLUMNS = {"batch_size": "B", "budget": "budget", "optimizer": "optimizer", "lr": "lr", "seed": "seed",
            "status": "status",
            "reached_target": "reached", "epochs": "epochs", "steps": "steps", "test_acc": "test acc",
@@ -19,7 +18,7 @@ COLUMNS = {"batch_size": "B", "budget": "budget", "optimizer": "optimizer", "lr"
 
 
 def ends() -> tuple[str, ...]:
-    return OUTCOMES + tuple(m.column for m in measures() if m.note)
+    return conclusions.compared_ends()
 
 
 def runs_table(runs: pd.DataFrame) -> pd.DataFrame:

@@ -118,3 +118,19 @@ def test_the_log_scale_interval_is_a_times_divide_interval_that_never_goes_below
     assert intervals.mean_interval([50.0, 400.0, 15000.0]).low < 0 < skewed.low < skewed.value < skewed.high
     assert skewed.value / skewed.low == pytest.approx(skewed.high / skewed.value)
     assert not intervals.log_interval([3.0]).has_interval and intervals.log_interval([3.0, -1.0, 0.0]).n == 1
+
+
+def test_the_summary_carries_the_end_comparisons_with_welchs_interval_and_the_verdict():
+    """Known answer: test_acc 0.90, 0.91 (B=16, comparable) vs 0.80, 0.81 (B=512) → −0.105 with scipy's Welch
+    interval; ε-sharpness 1 vs 4 at every seed → ×4 exactly (zero spread: a zero-width ratio interval)."""
+    from scipy import stats
+    s = conclusions.summary_table(_runs(), None).set_index("measure")
+    acc = s.loc["test_acc_diff"]
+    ref = stats.ttest_ind([0.80, 0.81], [0.90, 0.91, 0.92], equal_var=False).confidence_interval(0.95)
+    assert acc.batch_size == "16->512" and acc["mean"] == pytest.approx(0.805 - 0.91)
+    assert (acc.ci_low, acc.ci_high) == pytest.approx((ref.low, ref.high)) and acc.n == 5
+    assert acc.note.startswith("outside the seed noise; at train loss 0.01 vs 0.01") and acc.lr == 0.003
+    ratio = s.loc["sharpness_eps_ratio"]
+    assert ratio["mean"] == pytest.approx(4.0) and "log scale" in ratio.interval
+    noisy = conclusions.summary_table(_runs().assign(test_acc=[0.9, 0.5, 0.7, 0.6, 0.8, 0.1]), None)
+    assert noisy.set_index("measure").loc["test_acc_diff"].note.startswith("inside the seed noise")
