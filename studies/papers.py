@@ -3,7 +3,7 @@ sentence of what it found (the catalogue's "paper.<key>", in English and 中文)
 lists the papers whose template is there; picking one fills the form with it. A template is a plain StudySpec
 TOML (its comments say why each value), so the CLI runs it as it is: `python -m studies run examples/<key>.toml`.
 examples/README.md has what each paper claims beside what its template measured. A record with ``gpu`` is the
-paper's own setting (a CIFAR network) beside the small CPU version: the list marks it "as published, needs a GPU
+paper's own setting (a CIFAR network, its template in examples/gpu/) beside the small CPU version: the list marks it "as published, needs a GPU
 (about N minutes on one)", N from the time estimate on one GPU. No streamlit, no torch.
 """
 from __future__ import annotations
@@ -28,7 +28,9 @@ class Paper:
 
     @property
     def file(self) -> str:
-        return f"{self.key}.toml"
+        """The template's path under examples/: the published (GPU, downloaded data) settings sit in gpu/, so every
+        examples/*.toml runs on any machine without the internet."""
+        return f"gpu/{self.key}.toml" if self.gpu else f"{self.key}.toml"
 
     def finding(self) -> Markdown:
         """What the paper found, with its number, in the current language."""
