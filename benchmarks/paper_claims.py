@@ -69,17 +69,19 @@ def number(v: float, ratio: bool = False) -> str:
     return f"{v:+.3g}" if abs(v) < 10 else f"{v:+,.0f}"
 
 
-def comparison_text(claim: Claim, summary: pd.DataFrame) -> list[tuple[str, str]]:
+def comparison_text(claim: Claim, summary: pd.DataFrame, runs: pd.DataFrame | None = None) -> list[tuple[str, str]]:
     """(sentence, verdict) per budget for one claim, from the summary's difference rows; a budget where the
-    comparison has no row says why (its smaller or larger batch has no comparable run)."""
+    comparison has no row says why (its smaller or larger batch has no comparable run) and, from ``runs`` (the
+    runs export), what the two ends measured at their unmatched fits (no verdict is drawn from that)."""
     rows = summary[summary.measure.isin([f"{claim.column}_diff", f"{claim.column}_ratio"])]
     if claim.budget is not None:
         rows = rows[rows.budget.astype(str) == claim.budget]
     name = NAMES.get(claim.column, claim.column)
     if rows.empty:
         where = f" at {claim.budget}" if claim.budget else ""
+        raw = unmatched_text(claim, runs)
         return [(f"{name}{where}: no comparison (one end of the batch sizes has no comparable run: "
-                 f"{left_out_text(summary, claim.budget)})", "no comparison")]
+                 f"{left_out_text(summary, claim.budget)})" + (f"; {raw}" if raw else ""), "no comparison")]
     several = rows.budget.nunique() > 1 or claim.budget is not None
     out = []
     for r in rows.itertuples():
@@ -105,9 +107,32 @@ def left_out_text(summary: pd.DataFrame, budget: str | None) -> str:
     return "; ".join(parts) + " (missed the fit)" if parts else "no run left out"
 
 
-def groups_text(summary: pd.DataFrame) -> str:
+def _best_runs(runs: pd.DataFrame | None, budget, opt, b) -> pd.DataFrame:
+    """The best-lr runs of one (budget, optimizer, batch size) of a runs export (empty without one)."""
+    if runs is None or runs.empty:
+        return pd.DataFrame()
+    r = runs[(runs.optimizer == opt) & (pd.to_numeric(runs.batch_size) == b)]
+    if "budget" in r.columns and isinstance(budget, str):
+        r = r[r.budget.astype(str) == budget]
+    if "best_lr" in r.columns:
+        r = r[r.best_lr.astype(str).str.lower().isin(["true", "1"])]
+    return r
+
+
+def why_left_out(r: pd.DataFrame) -> str:
+    """Why a group's best-lr runs are all out of the comparison: their status, else the fit they missed."""
+    status = r.status.astype(str) if "status" in r.columns else pd.Series("done", index=r.index)
+    if not (status == "done").any():
+        return ", ".join(sorted(set(status)))
+    targeted = any(float(r.get(c, pd.Series([0])).fillna(0).max()) > 0 for c in ("target_train_loss", "target_train_acc"))
+    return "target not reached" if targeted else "final train loss above the loss band of this budget"
+
+
+def groups_text(summary: pd.DataFrame, runs: pd.DataFrame | None = None, label: str = "") -> str:
     """Per budget and batch size: mean test accuracy and train loss and the steps (geometric mean) of the
-    comparable runs, with n and how many were left out."""
+    comparable runs, with n and how many were left out. A batch size whose runs are all left out shows the
+    medians of its best-lr runs from ``runs`` (the runs export) and why they are out of the comparison.
+    ``label`` (a study's name) leads each group where two studies are shown side by side."""
     g = summary[summary.batch_size.astype(str) != "all"]
     g = g[pd.to_numeric(g.batch_size, errors="coerce").notna()]
     parts = []
@@ -119,14 +144,48 @@ def groups_text(summary: pd.DataFrame) -> str:
             if "test_acc" not in m.index:
                 continue
             n, k = int(m.loc["test_acc", "n"]), int(m.loc["test_acc", "n_left_out"])
-            cell = f"B = {b:g}: test acc {get('test_acc'):.3f}, train loss {get('train_loss'):.2g}"
+            if n == 0:
+                out = _best_runs(runs, budget, opt, b)
+                if out.empty:
+                    cells.append(f"B = {b:g}: no comparable run ({k} left out)")
+                    continue
+                med = lambda col: float(pd.to_numeric(out[col], errors="coerce").median()) if col in out else math.nan
+                cell = f"B = {b:g}: test acc {med('test_acc'):.3f}, train loss {med('train_loss'):.2g}"
+                if math.isfinite(med("steps")):
+                    cell += f", {med('steps'):,.0f} steps"
+                cells.append(cell + f" (medians of {len(out)} run{'s' * (len(out) != 1)} left out of the "
+                                    f"comparison: {why_left_out(out)})")
+                continue
+            cell = f"B = {b:g}: test acc {get('test_acc'):.3f}"
+            if math.isfinite(get("train_loss")):
+                cell += f", train loss {get('train_loss'):.2g}"
             if math.isfinite(get("steps")):
                 cell += f", {get('steps'):,.0f} steps"
             cells.append(cell + f" ({n} run{'s' * (n != 1)}" + (f", {k} left out)" if k else ")"))
         if cells:
-            lead = f"{opt}" + (f" at {budget}" if g.budget.nunique() > 1 else "")
+            lead = (f"`{label}` " if label else "") + f"{opt}" + (f" at {budget}" if g.budget.nunique() > 1 else "")
             parts.append(f"{lead}: " + "; ".join(cells))
     return ". ".join(parts)
+
+
+def unmatched_text(claim: Claim, runs: pd.DataFrame | None) -> str:
+    """Where a claim has no comparison at a matched fit: the two ends' medians (best-lr, finished runs of the
+    claim's budget) with their train losses, said to be unmatched; "" without a runs export or finished ends."""
+    if runs is None or runs.empty or not {"batch_size", "test_acc", "train_loss"} <= set(runs.columns):
+        return ""
+    r = runs[runs.status.astype(str) == "done"] if "status" in runs.columns else runs
+    if "best_lr" in r.columns:
+        r = r[r.best_lr.astype(str).str.lower().isin(["true", "1"])]
+    if claim.budget is not None and "budget" in r.columns:
+        r = r[r.budget.astype(str) == claim.budget]
+    sizes = sorted(pd.to_numeric(r.batch_size).unique())
+    if len(sizes) < 2 or claim.column not in r.columns:
+        return ""
+    ends = [r[pd.to_numeric(r.batch_size) == b] for b in (sizes[0], sizes[-1])]
+    med = lambda d, c: float(pd.to_numeric(d[c], errors="coerce").median())  # noqa: E731
+    return (f"not at a matched fit, medians of the finished runs: B = {sizes[0]:g} {med(ends[0], claim.column):.3g} "
+            f"at train loss {med(ends[0], 'train_loss'):.2g} vs B = {sizes[-1]:g} {med(ends[1], claim.column):.3g} "
+            f"at train loss {med(ends[1], 'train_loss'):.2g}")
 
 
 def b_crit_text(summary: pd.DataFrame) -> list[str]:

@@ -112,7 +112,7 @@ def measured(paper: pc.Paper, results: list[tuple[float, "object", "object"]]) -
     seconds, summary, runs = results[0]
     lines, verdicts = [], []
     for claim in paper.claims:
-        for text, words in pc.comparison_text(claim, summary):
+        for text, words in pc.comparison_text(claim, summary, runs):
             lines.append(text)
             verdicts.append(words)
     if paper.paired:
@@ -135,7 +135,8 @@ def measured(paper: pc.Paper, results: list[tuple[float, "object", "object"]]) -
         for r in summary[summary.measure == measure].itertuples():
             if r.mean == r.mean:
                 lines.append(f"{r.optimizer}: {measure} ≈ {float(r.mean):,.0f}")
-    groups = " · ".join(pc.groups_text(s) for _, s, _ in results)
+    names = [t.removesuffix(".toml") for t in paper.templates] if len(results) > 1 else [""]
+    groups = " · ".join(pc.groups_text(s, r, label) for (_, s, r), label in zip(results, names))
     n = sum(len(r) for _, _, r in results)
     wall = " + ".join(f"{s:.0f} s" for s, _, _ in results)
     cell = f"{pc.headline(verdicts)} " + "; ".join(lines) + f". Per batch size: {groups}. {n} runs, {wall}."

@@ -43,6 +43,27 @@ def test_a_comparison_names_its_numbers_verdict_and_losses_and_a_missing_one_say
     assert pc.headline(["no comparison"]) == "**Does not reproduce here.**"
 
 
+def test_a_batch_size_left_out_shows_its_runs_medians_and_why_and_an_unmatched_claim_its_two_ends():
+    """Goyal's B = 1024 at equal epochs ends above the loss band: the table shows what it measured and why it is
+    out of the comparison (never "test acc nan"); a claim with no matched comparison gives both ends' medians
+    with their train losses, and no verdict."""
+    summary = _summary([]).assign(budget="epochs:40")
+    summary.loc[summary.batch_size == 256, ["n", "mean"]] = [0, math.nan]
+    runs = pd.DataFrame(dict(batch_size=[16, 16, 256, 256], optimizer="adam", budget="epochs:40", best_lr=True,
+                             status="done", test_acc=[0.70, 0.72, 0.50, 0.54], train_loss=[0.03, 0.03, 0.4, 0.5],
+                             steps=[1000, 1000, 64, 64], target_train_loss=0.0))
+    text = pc.groups_text(summary, runs, "goyal")
+    assert "nan" not in text and text.startswith("`goyal` adam: B = 16: test acc 0.700")
+    assert ("B = 256: test acc 0.520, train loss 0.45, 64 steps (medians of 2 runs left out of the comparison: "
+            "final train loss above the loss band of this budget)") in text
+    assert "(medians of 2 runs left out of the comparison: diverged)" in pc.groups_text(
+        summary, runs.assign(status=["done", "done", "diverged", "diverged"]))
+    [(text, words)] = pc.comparison_text(pc.Claim("test_acc", "0", "epochs:40"), summary, runs)
+    assert words == "no comparison"
+    assert "not at a matched fit, medians of the finished runs: B = 16 0.71 at train loss 0.03 vs B = 256 0.52 " \
+           "at train loss 0.45" in text
+
+
 def test_paired_templates_are_compared_configuration_by_configuration():
     a = pd.DataFrame(dict(batch_size=[8, 8, 32], lr=[0.1] * 3, seed=[0, 1, 0], test_acc=[0.70, 0.72, 0.60],
                           steps=[100, 100, 50]))
