@@ -34,7 +34,7 @@ CERTAINTY = {
     "fitx.no_crit": ("no B_crit: no lr sweep (B_crit needs the best lr per batch size; the S(B) scale at the one "
                      "lr is on Generalization)",
                      "无 B_crit：没有学习率扫描（B_crit 需要每个批大小的最佳学习率；单一学习率下的 S(B) 尺度见 "
-                     "Generalization 页）"),
+                     "「泛化」页）"),
     "edgex.high": ("top", "上沿"),
     "edgex.low": ("bottom", "下沿"),
     # ---- a best lr at its grid's edge (analysis/lr_edges.py)

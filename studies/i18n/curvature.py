@@ -136,7 +136,7 @@ CURVATURE: dict[str, tuple[str, str]] = {
                        "follows B_simple over training.",
                        "点线：本研究在最终权重处的梯度噪声尺度 B_simple ≈ {b}（McCandlish 等 2018），阴影为其按种子自助法的 "
                        "95 % 区间（图上方一行说明其算法）；它是临界批大小的数量级代理，临界批大小本身需要学习率扫描"
-                       "（见 Generalization 页）。点上的误差棒：估计量自身的标准误（或 Lanczos 误差界），与表示种子间 95 % "
+                       "（见 「泛化」页）。点上的误差棒：估计量自身的标准误（或 Lanczos 误差界），与表示种子间 95 % "
                        "t 区间的带不同；这些正值量的区间取在对数尺度上（线为几何均值）。曲率页展示训练过程中的 B_simple。"),
     # ---- chart texts (charts/curvature.py)
     "curvc.epoch_symlog": ("epoch (symlog)", "轮次（symlog 轴）"),

@@ -28,7 +28,7 @@ SPEED = {
     "speed.retime_help": ("A timing pass only, as a job: nothing is trained, it takes a few seconds, and it "
                           "rewrites the epoch and step times of this study's runs.",
                           "仅运行计时阶段（作为任务）：不训练，只需几秒，并改写本研究各运行的每轮与每步时间。"),
-    "speed.retime_queued": ("Retime queued as a job; the Jobs page shows it.", "已将重新计时加入任务队列；见 Jobs 页。"),
+    "speed.retime_queued": ("Retime queued as a job; the Jobs page shows it.", "已将重新计时加入任务队列；见「任务」页。"),
     "speed.retimed_at": ("Last re-measured {at} (UTC).", "最近一次重新测量：{at}（UTC）。"),
     "speed.table": ("Time and examples to the target per batch size", "各批大小达到目标的时间与样本数"),
     "speed.col.time": ("time to target (s)", "达到目标时间（秒）"),
@@ -102,6 +102,6 @@ SPEED = {
         "所有重复都没有独占核心的配置标为 `contended`。`python -m studies retime NAME`（或按钮）只重做这次计时。\n\n"
         "**权衡。** McCandlish 等（2018）表明，达到目标的步数 S 与样本数 E 沿 (S/S_min − 1)(E/E_min − 1) = 1 权衡："
         "低于临界批大小 B_crit = E_min/S_min 时，增大批几乎不增加数据就能减少步数；高于它，步数不再下降而数据增加。"
-        "有学习率扫描时，S_min 与 B_crit 来自 Generalization 页的 S(B) 拟合。在设备上，只要每步时间保持不变（设备未饱和）"
+        "有学习率扫描时，S_min 与 B_crit 来自 「泛化」页的 S(B) 拟合。在设备上，只要每步时间保持不变（设备未饱和）"
         "而步数下降，达到目标的时间就会下降；虚线标出每步时间开始增长的位置。"),
 }
