@@ -16,7 +16,7 @@ from ..spec.config import SHUFFLE_LABELS
 from ..i18n import t
 from .common import OPTIMIZER_COLORS, _powers_of_two, label
 from ..analysis.fairness import censored_steps, ensure_best_lr
-from ..analysis.lr_edges import lr_edges
+from ..analysis.lr_edges import STEP, lr_edges
 from ..analysis.scaling import REGIME_FACTOR, b_crit_text, kind_of, steps_points
 
 REGIME_COLORS = {"perfect scaling": "#59a14f", "diminishing returns": "#edc948", "no further gain": "#e15759"}
@@ -45,8 +45,9 @@ def lr_grid(runs: pd.DataFrame, value: str) -> pd.DataFrame:
         .agg(edge=("lr_at_edge", "first"), next_lr=("next_lr", "first"))
     g = g.merge(edges, on=["optimizer", "batch_size", "lr"], how="left")
     g["edge"] = g.edge.fillna("")
-    g["edge_note"] = [t("fitc.edge_note", side=t(f"edgex.{e}"), next=f"{n:.3g}") if e else ""
-                      for e, n in zip(g.edge, g.next_lr)]
+    g["edge_note"] = [t("fitc.single_note", down=f"{lr / STEP:.3g}", next=f"{n:.3g}") if e == "single" else
+                      t("fitc.edge_note", side=t(f"edgex.{e}"), next=f"{n:.3g}") if e else ""
+                      for e, n, lr in zip(g.edge, g.next_lr, g.lr)]
     g = g.drop(columns="next_lr")
     pruned = censored_steps(runs)
     if len(pruned):   # stopped early by pruning: their steps to the target are only known to exceed S
