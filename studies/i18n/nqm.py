@@ -85,6 +85,13 @@ NQM.update({
     "lrrule.neither": ("neither linear nor √B fits", "线性与 √B 都不符合"),
     "lrrule.surge": ("it rises, then falls (a surge, as Li et al. 2024 report for Adam)",
                      "先升后降（“涌现”，与 Li 等 2024 对 Adam 的报告一致）"),
+    "lrrule.rule.linear": ("η* ∝ B (linear)", "η* ∝ B（线性）"),
+    "lrrule.rule.sqrt": ("η* ∝ √B", "η* ∝ √B（平方根）"),
+    "lrrule.rule.surge": ("a surge: rising, then falling", "先升后降（涌现）"),
+    "lrrule.rule.power": ("η* ∝ B^{k} (neither linear nor √B)", "η* ∝ B^{k}（既非线性也非 √B）"),
+    "lrrule.curve": ("the rule the best lr follows best: {rule}; band: its 95 % interval",
+                     "最佳学习率最符合的规则：{rule}；阴影：其 95 % 区间"),
+    "lrrule.curve_title": ("best-lr rule", "最佳学习率规则"),
     "lrrule.left_out": ("; {k} at the edge of the grid left out (bounds, not points)",
                         "；{k} 个处于网格边缘的已剔除（只是界，不是点）"),
 })
