@@ -73,6 +73,10 @@ NQM.update({
     "cbs.one_seed": ("one seed: no interval", "只有一个种子：无区间"),
     "cbs.bound": ("{opt}: CBS₂₀ > {b} (the steps stay within 20 % of perfect scaling up to the largest batch)",
                   "{opt}：CBS₂₀ > {b}（直到最大批量，步数都在完美扩展的 20 % 以内）"),
+    "cbs.untuned": ("the lr was not tuned per batch size: this is the overhead at {lr}, not a critical batch size",
+                    "学习率未按批大小调优：这是在{lr}下的额外开销，不是临界批大小"),
+    "cbs.at_lr": ("lr = {lr}", "学习率 = {lr}"),
+    "cbs.at_lrs": ("its lrs", "其学习率"),
 })
 NQM.update({
     "lrrule.line": ("{opt}: best lr ∝ B^{k} (95 % interval of the exponent {low} to {high}, from the grid's resolution "
