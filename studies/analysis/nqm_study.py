@@ -27,7 +27,7 @@ import pandas as pd
 from scipy import optimize
 
 from . import nqm
-from .scaling import b_crit_text
+from .scaling import b_crit_text, kind_of
 from ..i18n import Markdown, t
 
 PREDICT_BATCHES = 2.0 ** np.arange(0, 25)    # B_crit is searched over 1…16.7 M
@@ -162,7 +162,9 @@ def summary_rows(runs: pd.DataFrame, epochs: pd.DataFrame | None, hyper: dict | 
 
 def compare_lines(pred: pd.DataFrame, fits: list[dict]) -> list[str]:
     """Per optimizer: the predicted B_crit beside the S(B) fit's (its own text: a value with its interval, or
-    a bound) and how far apart they are where the fit gives a value inside its batch sizes."""
+    a bound) and how far apart they are where the fit is a B_crit (lr tuned per batch size, best lrs inside
+    their grids) inside its batch sizes. The NQM predicts B_crit at each batch size's best lr: an "S(B) scale
+    at lr = …" (no sweep) or a bound is no B_crit to measure it against, so neither gets a ratio."""
     by = {}
     for f in fits:
         by.setdefault(f["optimizer"], f)
@@ -170,7 +172,7 @@ def compare_lines(pred: pd.DataFrame, fits: list[dict]) -> list[str]:
     for opt, g in pred.groupby("optimizer", sort=True):
         bc, f = float(g.b_crit.iloc[0]), by.get(opt)
         ratio = ""
-        if f is not None and not f.get("beyond") and math.isfinite(bc) and bc > 0:
+        if f is not None and kind_of(f) == "b_crit" and not f.get("beyond") and math.isfinite(bc) and bc > 0:
             ratio = t("nqm.gen.ratio", r=Markdown(f"{max(bc / f['b_crit'], f['b_crit'] / bc):.1f}"))
         out.append(t("nqm.gen.compare", opt=opt, pred=Markdown(f"{bc:,.0f}") if math.isfinite(bc) else "–",
                      fit=b_crit_text(f) if f is not None else t("nqm.gen.no_fit"), ratio=ratio))
@@ -178,8 +180,17 @@ def compare_lines(pred: pd.DataFrame, fits: list[dict]) -> list[str]:
 
 
 def usable_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """The done runs that carry every measure the NQM needs (the Playground's "from a stored run")."""
-    return runs[_has_needs(runs)]
+    """The done runs that carry every measure the NQM needs (the Playground's "from a stored run"), the runs the
+    study's own prediction is built from first (each optimizer's smallest-batch best-lr run), then the other
+    best-lr runs, then the rest, each by optimizer, batch size, lr and seed."""
+    have = runs[_has_needs(runs)]
+    if have.empty:
+        return have
+    source = have.index.isin(_source_runs(runs).index)
+    best = have.best_lr.fillna(False).astype(bool) if "best_lr" in have else pd.Series(False, index=have.index)
+    rank = pd.Series(2, index=have.index).mask(best, 1).mask(source, 0)
+    keys = [k for k in ("optimizer", "batch_size", "lr", "seed") if k in have]
+    return have.assign(_rank=rank).sort_values(["_rank", *keys], kind="stable").drop(columns="_rank")
 
 
 def panel_from_run(row: pd.Series, epochs: pd.DataFrame | None, beta: float) -> pd.DataFrame:

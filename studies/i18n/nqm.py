@@ -20,11 +20,11 @@ NQM: dict[str, tuple[str, str]] = {
     "nqm.noise": ("noise c (σ² = c·h)", "噪声 c（σ² = c·h）"),
     "nqm.noise_help": ("Per-example gradient variance along each direction, in units of its curvature; B_crit "
                        "grows in proportion to it", "每个样本梯度在各方向上的方差，以该方向曲率为单位；B_crit 与它成正比"),
-    "nqm.target": ("target (fraction of the initial loss)", "目标（初始损失的比例）"),
+    "nqm.target": ("target (× the initial loss)", "目标（× 初始损失）"),
     "nqm.optimizers": ("Updates", "更新规则"),
     "nqm.optimizers_help": ("SGD; momentum (heavy ball, β); Adam-like: a diagonal preconditioner H^(−½) with β₁",
                             "SGD；动量（重球法，β）；类 Adam：对角预条件 H^(−½) 加 β₁"),
-    "nqm.beta": ("β (momentum and Adam's β₁)", "β（动量与 Adam 的 β₁）"),
+    "nqm.beta": ("β (momentum, Adam's β₁)", "β（动量、Adam 的 β₁）"),
     "nqm.study": ("Study", "研究"),
     "nqm.no_run": ("No done run of this study has λ_max, the Hessian trace and the noise scale: switch on `hessian` "
                    "and `noise_scale` under [measure], or use the power law.",

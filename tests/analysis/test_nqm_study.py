@@ -89,3 +89,33 @@ def test_b_crit_predicted_scales_with_the_noise_trace():
     one = nqm_study.predictions(pd.DataFrame([_row(**base, noise_scale_trace=2.0)]), _epochs()).b_crit.iloc[0]
     big = nqm_study.predictions(pd.DataFrame([_row(**base, noise_scale_trace=30.0)]), _epochs()).b_crit.iloc[0]
     assert big / one == pytest.approx(15.0, rel=0.05)
+
+
+def test_the_prediction_is_measured_against_a_b_crit_only():
+    """"× apart" compares the NQM's B_crit (at each batch size's best lr) with a fitted B_crit; a fit without an lr
+    sweep (an S(B) scale at one lr, quick.toml) or with a best lr at its grid's edge (a bound) gets no ratio."""
+    from studies.analysis.nqm_study import compare_lines
+    from studies.i18n import language
+    pred = pd.DataFrame({"optimizer": ["adam"], "b_crit": [14_598.0]})
+    fit = dict(optimizer="adam", shuffle=True, b_crit=150.0, b_crit_low=66.0, b_crit_high=363.0, b_min=16.0,
+               b_max=1024.0, beyond="", s_min=500.0, lr_tuned=True, lr=None, kind="b_crit", bound="", edges={},
+               n_points=12, on_means=False, lof_f=None, lof_p=None, rms_log=0.05, n_sizes=4)
+    with language("en"):
+        (tuned,) = compare_lines(pred, [fit])
+        assert "14,598" in tuned and "97.3× apart" in tuned
+        for other in ({"kind": "scale", "lr_tuned": False, "lr": 0.002}, {"kind": "bound", "bound": ">="},
+                      {"beyond": "above"}):
+            (line,) = compare_lines(pred, [{**fit, **other}])
+            assert "14,598" in line and "apart" not in line, other
+
+
+def test_the_playground_offers_the_predictions_own_runs_first():
+    """usable_runs: each optimizer's source run (smallest-batch best-lr) first, then the other best-lr runs,
+    then the rest; a run without the measures is not offered."""
+    runs = pd.DataFrame([_row(run_id="x", batch_size=16, best_lr=False, lr=0.01),
+                         _row(run_id="b64", batch_size=64),
+                         _row(run_id="s16", batch_size=16),
+                         _row(run_id="a16", optimizer="adam", batch_size=16),
+                         _row(run_id="nohess", batch_size=16, hessian_trace=float("nan"))])
+    assert list(nqm_study.usable_runs(runs).run_id) == ["a16", "s16", "b64", "x"]
+    assert nqm_study.usable_runs(runs.iloc[0:0]).empty
