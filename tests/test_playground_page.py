@@ -188,29 +188,3 @@ def test_a_click_on_the_nqm_source_is_not_undone_by_the_link_and_rewrites_it(tmp
     bad = open_playground(tmp_path, monkeypatch, {"nqm_source": "bogus"})
     assert not bad.exception and bad.session_state["nqm_source"] == "power"
 
-
-def test_the_nqm_panel_from_a_stored_run_offers_the_predictions_run_first_and_draws_it(tmp_path, monkeypatch):
-    """"From a stored run": the run select opens on the run Generalization's prediction is built from (the
-    smallest-batch best-lr run), names its lr, and the panel draws the three updates' S(B) and best lr from it,
-    with each one's B_crit, in both languages."""
-    from studies import StudySpec, run_study
-    from studies.analysis import nqm_study
-    from studies.storage.store import open_store
-    from studies.spec.config import run_label
-    from tests.conftest import NO_MEASURE
-    spec = StudySpec.from_dict({"name": "nqm-src", "dataset": "digits", "hidden": [8], "batch_sizes": [32, 128],
-                                "optimizers": ["sgd"], "lr": {"sgd": [0.05, 0.2]}, "shuffle": [True], "seeds": [0],
-                                "epochs": 3, "target_train_loss": 0.6,
-                                "measure": {**NO_MEASURE, "hessian": True, "noise_scale": True, "sample": 256}})
-    run_study(spec, tmp_path)
-    runs = open_store(tmp_path).load_table(spec.study_id)
-    (src,) = nqm_study._source_runs(runs).itertuples()
-    for lang, word in (("en", "B_crit"), ("zh", "B_crit")):
-        at = open_playground(tmp_path, monkeypatch, {"nqm_source": "run", "lang": lang})
-        assert not at.exception and not at.error, [e.value for e in at.error]
-        assert at.selectbox(key="nqm_run").value == src.run_id
-        assert "lr=" in run_label(src.optimizer, src.batch_size, src.shuffle, src.seed, src.lr)
-        nqm = [s for s in specs(at) if '"b_crit"' in s and '"momentum"' in s]
-        assert len(nqm) == 2, len(nqm)
-        crit = [c.value for c in at.caption if word in c.value and "sgd" in c.value]
-        assert crit and "momentum" in crit[0] and "adam" in crit[0]

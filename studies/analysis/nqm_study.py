@@ -164,7 +164,7 @@ def compare_lines(pred: pd.DataFrame, fits: list[dict]) -> list[str]:
     """Per optimizer: the predicted B_crit beside the S(B) fit's (its own text: a value with its interval, or
     a bound) and how far apart they are where the fit is a B_crit (lr tuned per batch size, best lrs inside
     their grids) inside its batch sizes. The NQM predicts B_crit at each batch size's best lr: an "S(B) scale
-    at lr = …" (no sweep) or a bound is no B_crit to measure it against, so neither gets a ratio."""
+    at lr = …" (no sweep: said so) or a bound is no B_crit to measure it against, so neither gets a ratio."""
     by = {}
     for f in fits:
         by.setdefault(f["optimizer"], f)
@@ -174,6 +174,8 @@ def compare_lines(pred: pd.DataFrame, fits: list[dict]) -> list[str]:
         ratio = ""
         if f is not None and kind_of(f) == "b_crit" and not f.get("beyond") and math.isfinite(bc) and bc > 0:
             ratio = t("nqm.gen.ratio", r=Markdown(f"{max(bc / f['b_crit'], f['b_crit'] / bc):.1f}"))
+        elif f is not None and not f.get("lr_tuned", True):
+            ratio = t("nqm.gen.untuned")
         out.append(t("nqm.gen.compare", opt=opt, pred=Markdown(f"{bc:,.0f}") if math.isfinite(bc) else "–",
                      fit=b_crit_text(f) if f is not None else t("nqm.gen.no_fit"), ratio=ratio))
     return out

@@ -52,13 +52,18 @@ NQM.update({
     "nqm.gen.caption": ("Points: the measured steps to the target of the best-lr runs; dashed line: the NQM's S(B) "
                         "built from each optimizer's smallest-batch run (its λ_max, Hessian trace and gradient noise), "
                         "scaled to the measured steps at the smallest batch — the NQM predicts the curve's shape and "
-                        "B_crit, not the network's step count; dashed rule: the predicted B_crit.",
+                        "B_crit, not the network's step count; dashed rule: the predicted B_crit, where it lies within the "
+                        "batch sizes drawn.",
                         "点：各批量最佳学习率运行实测的达到目标步数；虚线：由各优化器最小批量运行（其 λ_max、Hessian 迹和"
                         "梯度噪声）构建的带噪二次模型 S(B)，并按最小批量的实测步数缩放——模型预测的是曲线形状和 B_crit，"
-                        "而不是网络的步数；竖虚线：预测的 B_crit。"),
+                        "而不是网络的步数；竖虚线：预测的 B_crit（落在所画批量范围内时）。"),
     "nqm.gen.compare": ("{opt}: predicted B_crit ≈ {pred}; the S(B) fit's: {fit}{ratio}",
                         "{opt}：预测的 B_crit ≈ {pred}；S(B) 拟合的：{fit}{ratio}"),
     "nqm.gen.ratio": (" ({r}× apart)", "（相差 {r} 倍）"),
+    "nqm.gen.untuned": (" — measured at one lr for every batch size, predicted at each batch size's best lr: the "
+                        "two part where that lr stops being the best, so they are not compared",
+                        "——实测用的是各批量同一个学习率，预测用的是各批量各自的最佳学习率：两者在该学习率不再最佳处"
+                        "分开，因此不作比较"),
     "nqm.gen.no_fit": ("no fit", "无拟合"),
     "nqm.gen.none": ("No prediction: the NQM needs the smallest-batch best-lr run of an optimizer with `hessian` and "
                      "`noise_scale` measured and a train-loss target.",

@@ -107,6 +107,10 @@ def test_the_prediction_is_measured_against_a_b_crit_only():
                       {"beyond": "above"}):
             (line,) = compare_lines(pred, [{**fit, **other}])
             assert "14,598" in line and "apart" not in line, other
+            assert ("measured at one lr for every batch size" in line) == (other.get("kind") == "scale")
+    with language("zh"):
+        (line,) = compare_lines(pred, [{**fit, "kind": "scale", "lr_tuned": False, "lr": 0.002}])
+        assert "各批量同一个学习率" in line and "相差" not in line
 
 
 def test_the_playground_offers_the_predictions_own_runs_first():
