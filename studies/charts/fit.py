@@ -137,7 +137,9 @@ def lr_heatmap(runs: pd.DataFrame, value: str = "steps", *, optimizer: str | Non
                                                   color="#d62728").encode(
         x=x, y=y, tooltip=tooltip + [alt.Tooltip("edge_note:N", title=t("fitc.edge"))])
     rule, named = _rule_layers(mine, X, Y)
-    title = alt.TitleParams(t("fitc.heat_title", opt=opt, what=label(value)), subtitle=[named] if named else [],
+    # two title lines, so the key is not cut off at the map's width (four batch sizes: 280 px)
+    title = alt.TitleParams([t("fitc.heat_title", opt=opt, what=label(value)), t("fitc.heat_key")],
+                            subtitle=[named] if named else [],
                             subtitleColor="#b35900")   # a darker orange than the line: readable as text
     return alt.layer(cells, empty, *rule, ridge, ring).properties(
         title=title, height=40 * len(lrs) + 60,

@@ -74,6 +74,10 @@ def test_the_lr_map_draws_the_best_lr_rule_with_its_band_on_log_axes_in_both_lan
     with language("zh"):
         zh = charts.to_vega_lite(charts_fit.lr_heatmap(runs, "steps"))
     assert zh["title"]["subtitle"] == ["最佳学习率最符合的规则：η* ∝ B（线性）；阴影：其 95 % 区间"]
+    # the key is a line of its own, not a tail cut off at the map's width (280 px at four batch sizes)
+    assert spec["title"]["text"] == ["sgd: steps over learning rate × batch size",
+                                     "red: best lr; orange dashes: its rule"]
+    assert zh["title"]["text"][1] == "红线：最佳学习率；橙色虚线：其规则"
     few = charts.to_vega_lite(charts_fit.lr_heatmap(_sweep(), "steps"))   # 3 batch sizes, one at the edge: no rule
     assert not few["title"].get("subtitle") and "area" not in json.dumps([lyr["mark"] for lyr in few["layer"]])
 
