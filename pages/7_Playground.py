@@ -165,9 +165,15 @@ if not here.empty:
 # ---------------------------------------------------------------- the noisy quadratic model (analysis/nqm)
 st.subheader(t("nqm.title"))
 st.caption(t("nqm.intro"))
-source = st.segmented_control(t("nqm.spectrum"), ["power", "run"], default="power", key="nqm_source",
-                              format_func=lambda s: t(f"nqm.spectrum.{s}"), required=True, **Q)
-a, b, c, d, e = st.columns(5)
+SOURCES, source_label = ["power", "run"], (lambda s: t(f"nqm.spectrum.{s}"))
+held = ui.follow_link("nqm_source", SOURCES, source_label)    # ?nqm_source=run, in either language
+source = st.segmented_control(t("nqm.spectrum"), SOURCES, default=None if held else "power", key="nqm_source",
+                              format_func=source_label, required=True)
+ui.write_link("nqm_source", source, default="power")
+if source == "run":   # the study, the run (wide enough to show its lr), β
+    (a, b, e), c, d = st.columns([2, 4, 2]), None, None
+else:
+    a, b, c, d, e = st.columns(5)
 nqm_beta = e.slider(t("nqm.beta"), 0.0, 0.99, float(optimizers.MOMENTUM.default), 0.01, key="nqm_beta", **Q)
 t0 = time.perf_counter()
 if source == "run":

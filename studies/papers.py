@@ -44,6 +44,8 @@ PAPERS: tuple[Paper, ...] = (
                                           "batch training of neural networks"),
     Paper("smith", "Smith et al. 2018", "Don't Decay the Learning Rate, Increase the Batch Size", twin="smith-decay"),
     Paper("shallue", "Shallue et al. 2018", "Measuring the Effects of Data Parallelism on Neural Network Training"),
+    Paper("zhang", "Zhang et al. 2019", "Which Algorithmic Choices Matter at Which Batch Sizes? Insights From a Noisy "
+                                        "Quadratic Model"),
     Paper("keskar-cifar", "Keskar et al. 2017", "On Large-Batch Training for Deep Learning: Generalization Gap and "
                                                 "Sharp Minima", gpu=True, finds="keskar"),
     Paper("hoffer-cifar", "Hoffer et al. 2017", "Train longer, generalize better: closing the generalization gap in "

@@ -30,6 +30,22 @@ def test_the_form_takes_several_learning_rates_per_optimizer():
         form.build_spec({**values, "lr_momentum": "0.1, fast"})
 
 
+def test_an_lr_search_stays_a_search_in_the_form_never_its_start_grid():
+    """A template or an upload with lr = "auto" / "auto:0.01" shows it as written; building keeps it (the same
+    study id); typed in the field it is read the same way; a malformed one names the field in one line."""
+    spec = StudySpec.from_dict({"dataset": "digits", "optimizers": ["sgd", "adam"], "target_train_acc": 0.99,
+                                "lr": {"sgd": "auto:0.01", "adam": "auto"}})
+    values = form.spec_to_form(spec)
+    assert values["lr_sgd"] == "auto:0.01" and values["lr_adam"] == "auto"
+    again = form.build_spec(values, spec.to_dict())
+    assert dict(again.lr) == {"sgd": "auto:0.01", "adam": "auto"} and again.study_id == spec.study_id
+    typed = form.build_spec({**form.form_defaults(), "optimizers": ["sgd"], "lr_sgd": " Auto:0.030 "})
+    assert dict(typed.lr) == {"sgd": "auto:0.03"} and len(typed.lrs_for("sgd")) == 5   # the search's start grid
+    with pytest.raises(SpecError) as e:
+        form.build_spec({**values, "lr_sgd": "auto:fast"})
+    assert e.value.field == "lr.sgd" and "auto:0.01" in str(e.value) and "\n" not in str(e.value)
+
+
 def test_pruning_is_on_in_the_form_and_its_tick_turns_it_off():
     values = form.form_defaults()
     assert values["prune"] is True and form.build_spec(values).prune

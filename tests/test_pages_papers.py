@@ -89,3 +89,16 @@ def test_reproduce_a_paper_fills_the_form_with_the_whole_template(tmp_path, monk
     at = open_page("pages/1_New_study.py", tmp_path, monkeypatch, {"paper_pick": "shallue", "lang": "zh"})   # the template key
     assert not at.exception and "每个批大小单独调学习率" in text(at.info)
     assert at.text_input(key="f_lr_momentum").value.startswith("0.0025, 0.005")   # the sweep came along
+
+
+def test_a_template_with_an_lr_search_shows_auto_in_the_form_and_launches_it(tmp_path, monkeypatch):
+    at = open_page("pages/1_New_study.py", tmp_path, monkeypatch, {"paper_pick": "zhang"})
+    assert not at.exception and not at.error, text(at.error)
+    assert "Zhang et al. 2019" in text(at.info)
+    assert [at.text_input(key=f"f_lr_{o}").value for o in ("sgd", "momentum", "adam")] == ["auto"] * 3
+    values = {k[2:]: at.session_state[k] for k in at.session_state if isinstance(k, str) and k.startswith("f_")}
+    launched = form.build_spec(values, at.session_state["_base"])
+    assert launched.to_toml() == papers.load("zhang").to_toml() and dict(launched.lr)["adam"] == "auto"
+    toml = b'dataset = "digits"\noptimizers = ["sgd"]\n[lr]\nsgd = "auto:0.01"\n'     # an upload, the same way
+    at.file_uploader(key="toml_upload").upload("auto.toml", toml, "application/toml").run()
+    assert not at.exception and at.text_input(key="f_lr_sgd").value == "auto:0.01"

@@ -13,8 +13,8 @@ RUNNABLE = [p.key for p in papers.PAPERS if papers.load_or_error(p.key)[0] is no
 
 
 def test_every_paper_has_its_template_and_a_finding_in_both_languages():
-    assert [p.key for p in papers.templates()] == ["keskar", "goyal", "hoffer", "smith", "shallue", "keskar-cifar",
-                                                   "hoffer-cifar"]
+    assert [p.key for p in papers.templates()] == ["keskar", "goyal", "hoffer", "smith", "shallue", "zhang",
+                                                   "keskar-cifar", "hoffer-cifar"]
     for p in papers.PAPERS:
         assert (ROOT / "examples" / p.file).is_file()
         en = p.finding()
@@ -28,7 +28,8 @@ def test_every_paper_has_its_template_and_a_finding_in_both_languages():
 
 
 def test_the_runnable_templates_load_and_keep_every_field_through_the_form():
-    assert {"keskar", "goyal", "shallue"} <= set(RUNNABLE)
+    assert {"keskar", "goyal", "shallue", "zhang"} <= set(RUNNABLE)
+    assert form.spec_to_form(papers.load("zhang"))["lr_adam"] == "auto"     # a search, not its start grid
     for key in RUNNABLE:
         spec = papers.load(key)
         assert spec.name == key

@@ -166,3 +166,25 @@ def test_the_nqm_panel_from_a_store_without_a_usable_run_says_what_to_switch_on(
     at.session_state["nqm_source"] = "run"
     at.run()
     assert not at.exception and [e.value for e in at.error] == [t("nqm.no_run")]
+
+
+@pytest.mark.parametrize("query", [{"nqm_source": "run"}, {"nqm_source": "run", "lang": "zh"},
+                                   {"nqm_source": "from a stored run", "lang": "zh"},     # a link copied in English
+                                   {"nqm_source": "来自已存的运行"}])                       # and one copied in 中文
+def test_the_nqm_source_follows_its_link_by_code_in_either_language(tmp_path, monkeypatch, query):
+    at = open_playground(tmp_path, monkeypatch, query)
+    assert not at.exception and at.session_state["nqm_source"] == "run"
+    assert len(at.error) == 1                                              # the run view: this store has none
+    assert at.query_params["nqm_source"] in ("run", ["run"])              # the code, whatever the link said
+
+
+def test_a_click_on_the_nqm_source_is_not_undone_by_the_link_and_rewrites_it(tmp_path, monkeypatch):
+    at = open_playground(tmp_path, monkeypatch, {"nqm_source": "run"})
+    at.button_group(key="nqm_source").set_value("power").run()
+    assert not at.exception and not at.error and at.session_state["nqm_source"] == "power"
+    assert "nqm_source" not in at.query_params                       # the default: dropped, as ?lang= is at English
+    at.button_group(key="nqm_source").set_value("run").run()
+    assert at.session_state["nqm_source"] == "run" and at.query_params["nqm_source"] in ("run", ["run"])
+    bad = open_playground(tmp_path, monkeypatch, {"nqm_source": "bogus"})
+    assert not bad.exception and bad.session_state["nqm_source"] == "power"
+

@@ -7,7 +7,10 @@ reaches 20 %, interpolated between the batch sizes measured on the log–log sca
 factors). Per seed, from that seed's best-lr runs that reached the target; over the seeds, the geometric mean
 with its ×/÷ t-interval (``intervals.log_interval``). Where a seed's overhead stays under 20 % up to the
 largest batch, CBS₂₀ is only known to be above it: the row is then a lower bound (no mean, ``ci_low`` = the
-largest batch), never a number with an interval. No torch.
+largest batch), never a number with an interval. Perfect scaling assumes the lr is tuned per batch size: a
+study with one lr per batch size (no sweep) gets its overhead at that lr, which rises with B because the lr
+does not, labelled so (``lr_tuned`` False: the row's lr is that lr and its note says it is not a critical
+batch size, as the S(B) fit's ``s_b_scale``). No torch.
 """
 from __future__ import annotations
 
@@ -17,12 +20,14 @@ import numpy as np
 import pandas as pd
 
 from . import intervals
+from .fairness import GROUP
 from .scaling import steps_points
 from ..i18n import Markdown, t
 
 OVERHEAD = 0.2
 RULE = ("CBS₂₀: the batch size where the steps to the target exceed perfect scaling from the smallest batch "
         "by 20 % (Zhang et al. 2025), interpolated on the log scale, per seed from its best-lr runs")
+UNTUNED = "lr not tuned per batch size: the overhead at {lr}, not a critical batch size"
 
 
 def cbs(batch_sizes, steps, overhead: float = OVERHEAD) -> tuple[float, bool]:
@@ -49,7 +54,8 @@ def cbs(batch_sizes, steps, overhead: float = OVERHEAD) -> tuple[float, bool]:
 
 def study_cbs(runs: pd.DataFrame, overhead: float = OVERHEAD) -> list[dict]:
     """Per (optimizer, shuffle): CBS₂₀ over the seeds — value, interval, n, whether it is a lower bound, the
-    batch sizes it saw. Seeds with fewer than two batch sizes at the target are left out."""
+    batch sizes it saw, whether the lr was tuned per batch size (``lr_tuned``; else ``lr``, the one lr or None
+    for several). Seeds with fewer than two batch sizes at the target are left out."""
     pts = steps_points(runs)
     out = []
     for (opt, sh), g in pts.groupby(["optimizer", "shuffle"], sort=True):
@@ -70,7 +76,11 @@ def study_cbs(runs: pd.DataFrame, overhead: float = OVERHEAD) -> list[dict]:
             est = intervals.Interval(math.nan, float(g.batch_size.max()), math.inf, len(per_seed))
         else:
             est = intervals.log_interval(per_seed)
-        out.append({"optimizer": opt, "shuffle": bool(sh), "value": est.value, "low": est.low, "high": est.high,
+        mine = runs[(runs.optimizer == opt) & (runs.shuffle == sh)]
+        tuned = bool(mine.groupby(GROUP).lr.nunique().max() > 1) if "lr" in mine else False
+        lrs = sorted({float(v) for v in g.lr}) if "lr" in g else []
+        out.append({"optimizer": opt, "shuffle": bool(sh), "lr_tuned": tuned,
+                    "lr": lrs[0] if len(lrs) == 1 else None, "value": est.value, "low": est.low, "high": est.high,
                     "n": est.n, "bounded": bounded, "b_min": float(b0), "b_max": float(g.batch_size.max()),
                     "n_left_out": left})
     return out
@@ -86,18 +96,27 @@ def summary_rows(runs: pd.DataFrame) -> list[dict]:
         else:
             interval = intervals.T_INTERVAL + " (log scale)" if c["n"] > 1 else "one seed: no interval"
             note = RULE
+        tuned = c.get("lr_tuned", True)
+        if not tuned:
+            note = UNTUNED.format(lr=f"lr = {c['lr']:g}" if c.get("lr") is not None else "its lrs") + "; " + note
         rows.append({"measure": "cbs20", "batch_size": "all", "optimizer": c["optimizer"], "shuffle": c["shuffle"],
-                     "lr": "best", "budget": "target", "mean": c["value"], "ci_low": c["low"], "ci_high": c["high"],
+                     "lr": "best" if tuned else c.get("lr"), "budget": "target", "mean": c["value"], "ci_low": c["low"], "ci_high": c["high"],
                      "n": c["n"], "n_left_out": c["n_left_out"], "interval": interval, "note": note})
     return rows
 
 
 def describe(c: dict) -> str:
-    """One line for the CLI and Generalization: CBS₂₀ with its interval, or its lower bound."""
+    """One line for the CLI and Generalization: CBS₂₀ with its interval, or its lower bound; without an lr
+    sweep, followed by the warning that it is the overhead at that lr, not a critical batch size."""
     if c["bounded"]:
-        return t("cbs.bound", opt=c["optimizer"], b=Markdown(f"{c['b_max']:,.0f}"))
-    if math.isfinite(c["low"]):
-        rng = t("cbs.interval", low=Markdown(f"{c['low']:,.0f}"), high=Markdown(f"{c['high']:,.0f}"))
+        line = t("cbs.bound", opt=c["optimizer"], b=Markdown(f"{c['b_max']:,.0f}"))
     else:
-        rng = t("cbs.one_seed")
-    return t("cbs.value", opt=c["optimizer"], b=Markdown(f"{c['value']:,.0f}"), rng=rng, n=c["n"])
+        if math.isfinite(c["low"]):
+            rng = t("cbs.interval", low=Markdown(f"{c['low']:,.0f}"), high=Markdown(f"{c['high']:,.0f}"))
+        else:
+            rng = t("cbs.one_seed")
+        line = t("cbs.value", opt=c["optimizer"], b=Markdown(f"{c['value']:,.0f}"), rng=rng, n=c["n"])
+    if c.get("lr_tuned", True):
+        return line
+    lr = t("cbs.at_lr", lr=Markdown(f"{c['lr']:g}")) if c.get("lr") is not None else t("cbs.at_lrs")
+    return Markdown(f"{line} — {t('cbs.untuned', lr=lr)}")

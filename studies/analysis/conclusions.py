@@ -77,10 +77,14 @@ def group_estimate(g: pd.DataFrame, use: pd.Series, col: str) -> tuple[intervals
 
 
 def edge_note(g: pd.DataFrame) -> str:
-    """A group whose chosen lr sits at its grid's edge: "best lr at the top edge of its grid (…)"; else ""."""
+    """A group whose chosen lr sits at its grid's edge (lr_edges.edge): "best lr at the top edge of its grid (…)",
+    or was the only lr tried: "best lr the only lr tried, not a tuned value (…)"; else ""."""
     sides = sorted({str(v) for v in g.get("lr_at_edge", pd.Series(dtype=object)).dropna() if v})
-    return (f"best lr at the {'top' if sides[0] == 'high' else 'bottom'} edge of its grid: a better lr may lie "
-            "beyond it, so its steps are only an upper bound on the tuned steps") if sides else ""
+    if not sides:
+        return ""
+    where = {"high": "at the top edge of its grid", "low": "at the bottom edge of its grid",
+             "single": "the only lr tried, not a tuned value"}[sides[0]]
+    return f"best lr {where}: a better lr may lie beyond it, so its steps are only an upper bound on the tuned steps"
 
 
 def group_summary(runs: pd.DataFrame, measures: list[str] | None = None) -> pd.DataFrame:

@@ -3,9 +3,10 @@ runs, and why. Pure pandas; the driver (execution/auto_lr) trains what this asks
 
 Shallue et al. 2019 extend every search until the best value lies inside it. Per (optimizer, batch size) the
 best lr is analysis.fairness.best_lr's choice; where it is the smallest or the largest lr tried at that batch
-size (``edge``), the lr a fixed factor beyond it is added, until every best lr has a tried neighbour on both
-sides — one that lost to it, or diverged, or stalled — or the cap on lrs per batch size is reached (then the
-edge stays, and the runs table's ``lr_at_edge`` says so). Where no lr trained at all (every run diverged),
+size, or the only one (lr_edges.edge, the same rule as the runs table's ``lr_at_edge``, the fit's bounds and
+the CLI's warning), the lr a fixed factor beyond it (on both sides for a lone lr) is added, until every best
+lr has a tried neighbour on both sides — one that lost to it, or diverged, or stalled — or the cap on lrs per
+batch size is reached (then the edge stays, and the runs table's ``lr_at_edge`` says so). Where no lr trained at all (every run diverged),
 the lr a factor below the smallest is added. ``lr_added``/``lr_reason`` mark, per run, whether its lr was one
 of the start grid's or added, and why.
 """
@@ -16,23 +17,18 @@ import math
 import pandas as pd
 
 from .fairness import best_lr
+from .lr_edges import lr_edges
 from ..spec.lr_auto import FACTOR, round_lr as _round
 
 MAX_LRS = 12              # lrs per (optimizer, batch size) at most: then an edge stays an edge
 MAX_ROUNDS = 12
+WHY = {"high": "the largest tried", "low": "the smallest tried", "single": "the only one tried"}
 
 
-def edge(tried, best: float) -> str | None:
-    """"low" where ``best`` is the smallest lr tried, "high" where it is the largest, else None (inside, or a
-    single lr, which is both: "high" first, the side a too-small default lr usually misses on)."""
-    tried = sorted(set(float(x) for x in tried))
-    if not tried or best not in tried:
-        return None
-    if best == tried[-1]:
-        return "high"
-    if best == tried[0]:
-        return "low"
-    return None
+def _beyond(lr: float, side: str) -> list[float]:
+    """The lrs a FACTOR beyond ``lr`` on its open side(s): above a "high", below a "low", both for a "single"."""
+    return ([_round(lr * FACTOR)] if side in ("high", "single") else []) + \
+        ([_round(lr / FACTOR)] if side in ("low", "single") else [])
 
 
 def to_add(runs: pd.DataFrame, auto: tuple[str, ...], known: dict | None = None) -> dict:
@@ -42,23 +38,25 @@ def to_add(runs: pd.DataFrame, auto: tuple[str, ...], known: dict | None = None)
     out: dict = {}
     if runs.empty or "lr" not in runs.columns:
         return out
-    runs = runs.assign(_best=best_lr(runs))
-    for (opt, b), g in runs[runs.optimizer.isin(auto)].groupby(["optimizer", "batch_size"], sort=True):
+    mine = runs[runs.optimizer.isin(auto)]
+    if mine.empty:
+        return out
+    edges = lr_edges(mine.assign(best_lr=best_lr(mine)))       # the one edge rule (lr_edges.edge)
+    for (opt, b), g in mine.groupby(["optimizer", "batch_size"], sort=True):
         tried = sorted(set(float(x) for x in g.lr))
         if len(tried) >= MAX_LRS:
             continue
-        winners = sorted(set(float(x) for x in g[g._best].lr))
-        if not winners:                              # nothing trained at any lr: go lower
-            new, why = _round(tried[0] / FACTOR), f"no lr trained at B={b} (smallest tried {tried[0]:g})"
-        else:
-            side = edge(tried, winners[0])
-            if side is None:
+        mark = edges[(edges.optimizer == opt) & (edges.batch_size == b)] if len(edges) else edges
+        wants: dict = {}
+        if mark.empty:                              # nothing trained at any lr: go lower
+            wants[_round(tried[0] / FACTOR)] = f"no lr trained at B={b} (smallest tried {tried[0]:g})"
+        for lr, side in zip(mark.lr, mark.lr_at_edge):
+            for new in _beyond(float(lr), side):
+                wants.setdefault(new, f"best lr {float(lr):g} at B={b} was {WHY[side]}")
+        for new, why in wants.items():
+            if any(math.isclose(new, x, rel_tol=1e-3) for x in tried) or new in known.get((opt, int(b)), {}):
                 continue
-            new = _round(winners[0] * (FACTOR if side == "high" else 1 / FACTOR))
-            why = (f"best lr {winners[0]:g} at B={b} was the {'largest' if side == 'high' else 'smallest'} tried")
-        if any(math.isclose(new, x, rel_tol=1e-3) for x in tried) or new in known.get((opt, int(b)), {}):
-            continue
-        out.setdefault((opt, int(b)), {})[new] = why
+            out.setdefault((opt, int(b)), {})[new] = why
     return out
 
 

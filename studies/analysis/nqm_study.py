@@ -6,8 +6,11 @@ Per optimizer, the NQM is built from its smallest-batch best-lr run (the lowest 
 - the spectrum: a power law h_i = λ_max·i^(−p) over the model's n_params weights, with p chosen so that Σh_i
   equals the measured Hessian trace (λ_max and the trace at the run's final weights, `hessian`);
 - the noise: σ_i² = c·h_i (the gradient covariance ≈ the Hessian, as Zhang et al. assume), with c·tr H = tr Σ,
-  the per-example gradient covariance's trace, from the same weights: tr Σ = B_simple·|G|² (`noise_scale` and
-  `grad_norm`);
+  the per-example gradient covariance's trace on the whole training set at the same weights (`noise_scale_trace`,
+  B_simple's numerator). A run stored before that column: tr Σ = B_simple·|G|², |G|² from `grad_norm` less the
+  sampling noise it carries when measured on a sample of n of the N examples, E|G_n|² = |G|² + c_n·tr Σ, so
+  |G|² = |G_n|²/(1 + B_simple·c_n), c_n = (1/n − 1/N)·N/(N − 1) (`noise.batch_factor`); B_simple·|G_n|² alone
+  overstated tr Σ, and with it B_crit, by 1 + B_simple·c_n (15× at B_simple ≈ 20,000 and n = 1,024 of 4,000);
 - the start: E x₀² equal along every direction, set so that the NQM's initial loss is the run's train loss at
   epoch 0 (the minimum taken as 0), and the target the study's train-loss target as a fraction of it.
 
@@ -24,14 +27,33 @@ import pandas as pd
 from scipy import optimize
 
 from . import nqm
-from .scaling import b_crit_text
+from .scaling import b_crit_text, kind_of
 from ..i18n import Markdown, t
 
 PREDICT_BATCHES = 2.0 ** np.arange(0, 25)    # B_crit is searched over 1…16.7 M
-NEEDS = ("hessian_top_eig", "hessian_trace", "noise_scale", "grad_norm", "n_params", "target_train_loss")
+NEEDS = ("hessian_top_eig", "hessian_trace", "n_params", "target_train_loss")   # and noise_trace's columns
 RULE = ("NQM (Zhang et al. 2019) from the smallest-batch best-lr run: power-law spectrum matched to λ_max and "
-        "the Hessian trace, noise σ² ∝ h with tr Σ = B_simple·|G|², start at the epoch-0 train loss; B_crit where "
-        "the predicted steps are twice the noise-free model's")
+        "the Hessian trace, noise σ² ∝ h with tr Σ the per-example gradient covariance's trace on the whole "
+        "training set, start at the epoch-0 train loss; B_crit where the predicted steps are twice the "
+        "noise-free model's")
+
+
+def _num(row: pd.Series, key: str) -> float:
+    return float(pd.to_numeric(row.get(key), errors="coerce"))
+
+
+def noise_trace(row: pd.Series) -> float:
+    """tr Σ of one run at its final weights (see the module's docstring); nan when it cannot be had."""
+    tr = _num(row, "noise_scale_trace")
+    if math.isfinite(tr) and tr > 0:
+        return tr
+    b_simple, g = _num(row, "noise_scale"), _num(row, "grad_norm")
+    if not (math.isfinite(b_simple) and b_simple > 0 and math.isfinite(g) and g > 0):
+        return math.nan
+    n, big_n = _num(row, "measure_sample"), _num(row, "n_train")
+    c = (1 / n - 1 / big_n) * big_n / (big_n - 1) if math.isfinite(n) and math.isfinite(big_n) and 1 <= n < big_n \
+        else 0.0
+    return b_simple * g * g / (1 + b_simple * c)
 
 
 def power_exponent(top: float, trace: float, dims: int) -> float:
@@ -48,27 +70,35 @@ def power_exponent(top: float, trace: float, dims: int) -> float:
 
 def quadratic_for(row: pd.Series, initial_loss: float, bins: int = 60) -> nqm.Quadratic | None:
     """The NQM of one run (see the module's docstring); None where a measure is missing or not positive."""
-    vals = {k: float(pd.to_numeric(row.get(k), errors="coerce")) for k in NEEDS}
-    if any(not (math.isfinite(v) and v > 0) for v in vals.values()) \
+    vals = {k: _num(row, k) for k in NEEDS}
+    trace_sigma = noise_trace(row)
+    if any(not (math.isfinite(v) and v > 0) for v in vals.values()) or not math.isfinite(trace_sigma) \
             or not (math.isfinite(initial_loss) and initial_loss > vals["target_train_loss"]):
         return None
     top, trace, dims = float(vals["hessian_top_eig"]), float(vals["hessian_trace"]), int(vals["n_params"])
     p = power_exponent(top, trace, dims)
     h = np.array([top]) if math.isinf(p) else top * np.arange(1, dims + 1, dtype=float) ** (-p)
-    c = float(vals["noise_scale"]) * float(vals["grad_norm"]) ** 2 / float(h.sum())
+    c = trace_sigma / float(h.sum())
     s0 = 2.0 * initial_loss / float(h.sum())
     return nqm.from_eigenvalues(h, bins=bins, noise=c, s0=s0,
                                 fraction=float(vals["target_train_loss"]) / initial_loss)
 
 
-def _source_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per optimizer: its smallest-batch best-lr done run with every measure the NQM needs (lowest seed)."""
-    if runs.empty or not set(NEEDS) <= set(runs.columns) or "best_lr" not in runs.columns:
-        return runs.iloc[0:0]
-    ok = runs.best_lr.fillna(False).astype(bool) & (runs.status == "done")
+def _has_needs(runs: pd.DataFrame) -> pd.Series:
+    """Per run: done, with every measure the NQM needs."""
+    if runs.empty or not set(NEEDS) <= set(runs.columns):
+        return pd.Series(False, index=runs.index)
+    ok = runs.status == "done"
     for k in NEEDS:
         ok &= pd.to_numeric(runs[k], errors="coerce").gt(0)
-    have = runs[ok]
+    return ok & runs.apply(lambda r: math.isfinite(noise_trace(r)), axis=1).astype(bool)
+
+
+def _source_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per optimizer: its smallest-batch best-lr done run with every measure the NQM needs (lowest seed)."""
+    if "best_lr" not in runs.columns:
+        return runs.iloc[0:0]
+    have = runs[_has_needs(runs) & runs.best_lr.fillna(False).astype(bool)]
     if have.empty:
         return have
     small = have.groupby("optimizer").batch_size.transform("min")
@@ -132,7 +162,9 @@ def summary_rows(runs: pd.DataFrame, epochs: pd.DataFrame | None, hyper: dict | 
 
 def compare_lines(pred: pd.DataFrame, fits: list[dict]) -> list[str]:
     """Per optimizer: the predicted B_crit beside the S(B) fit's (its own text: a value with its interval, or
-    a bound) and how far apart they are where the fit gives a value inside its batch sizes."""
+    a bound) and how far apart they are where the fit is a B_crit (lr tuned per batch size, best lrs inside
+    their grids) inside its batch sizes. The NQM predicts B_crit at each batch size's best lr: an "S(B) scale
+    at lr = …" (no sweep: said so) or a bound is no B_crit to measure it against, so neither gets a ratio."""
     by = {}
     for f in fits:
         by.setdefault(f["optimizer"], f)
@@ -140,21 +172,27 @@ def compare_lines(pred: pd.DataFrame, fits: list[dict]) -> list[str]:
     for opt, g in pred.groupby("optimizer", sort=True):
         bc, f = float(g.b_crit.iloc[0]), by.get(opt)
         ratio = ""
-        if f is not None and not f.get("beyond") and math.isfinite(bc) and bc > 0:
+        if f is not None and kind_of(f) == "b_crit" and not f.get("beyond") and math.isfinite(bc) and bc > 0:
             ratio = t("nqm.gen.ratio", r=Markdown(f"{max(bc / f['b_crit'], f['b_crit'] / bc):.1f}"))
+        elif f is not None and not f.get("lr_tuned", True):
+            ratio = t("nqm.gen.untuned")
         out.append(t("nqm.gen.compare", opt=opt, pred=Markdown(f"{bc:,.0f}") if math.isfinite(bc) else "–",
                      fit=b_crit_text(f) if f is not None else t("nqm.gen.no_fit"), ratio=ratio))
     return out
 
 
 def usable_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """The done runs that carry every measure the NQM needs (the Playground's "from a stored run")."""
-    if runs.empty or not set(NEEDS) <= set(runs.columns):
-        return runs.iloc[0:0]
-    ok = runs.status == "done"
-    for k in NEEDS:
-        ok &= pd.to_numeric(runs[k], errors="coerce").gt(0)
-    return runs[ok]
+    """The done runs that carry every measure the NQM needs (the Playground's "from a stored run"), the runs the
+    study's own prediction is built from first (each optimizer's smallest-batch best-lr run), then the other
+    best-lr runs, then the rest, each by optimizer, batch size, lr and seed."""
+    have = runs[_has_needs(runs)]
+    if have.empty:
+        return have
+    source = have.index.isin(_source_runs(runs).index)
+    best = have.best_lr.fillna(False).astype(bool) if "best_lr" in have else pd.Series(False, index=have.index)
+    rank = pd.Series(2, index=have.index).mask(best, 1).mask(source, 0)
+    keys = [k for k in ("optimizer", "batch_size", "lr", "seed") if k in have]
+    return have.assign(_rank=rank).sort_values(["_rank", *keys], kind="stable").drop(columns="_rank")
 
 
 def panel_from_run(row: pd.Series, epochs: pd.DataFrame | None, beta: float) -> pd.DataFrame:

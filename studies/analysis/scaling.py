@@ -216,7 +216,9 @@ def fit_study(runs: pd.DataFrame, *, short: bool = False) -> list[dict]:
     edges = lr_edges(runs)
     for (opt, sh), g in pts.groupby(["optimizer", "shuffle"], sort=True):
         mine = runs[(runs.optimizer == opt) & (runs.shuffle == sh)]
-        tuned = bool(len(mine)) and bool(mine.groupby(GROUP).lr.nunique().min() > 1)
+        # swept where some configuration tried several lrs; one that tried a single lr is then an edge
+        # ("single", lr_edges.edge): its steps are a bound like a best lr at its grid's edge
+        tuned = bool(len(mine)) and bool(mine.groupby(GROUP).lr.nunique().max() > 1)
         lrs = sorted({float(v) for v in g.lr}) if "lr" in g else []
         base = {"optimizer": opt, "shuffle": bool(sh), "lr_tuned": tuned, "lr": lrs[0] if len(lrs) == 1 else None}
         k = g.batch_size.nunique()

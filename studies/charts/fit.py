@@ -15,10 +15,12 @@ import pandas as pd
 from ..spec.config import SHUFFLE_LABELS
 from ..i18n import t
 from .common import OPTIMIZER_COLORS, _powers_of_two, label
+from ..analysis import lr_rule
 from ..analysis.fairness import censored_steps, ensure_best_lr
-from ..analysis.lr_edges import lr_edges
+from ..analysis.lr_edges import STEP, lr_edges
 from ..analysis.scaling import REGIME_FACTOR, b_crit_text, kind_of, steps_points
 
+RULE_COLOR = "#ff7f0e"    # the best-lr rule's line on the lr map (the best lr itself is red)
 REGIME_COLORS = {"perfect scaling": "#59a14f", "diminishing returns": "#edc948", "no further gain": "#e15759"}
 
 
@@ -45,8 +47,9 @@ def lr_grid(runs: pd.DataFrame, value: str) -> pd.DataFrame:
         .agg(edge=("lr_at_edge", "first"), next_lr=("next_lr", "first"))
     g = g.merge(edges, on=["optimizer", "batch_size", "lr"], how="left")
     g["edge"] = g.edge.fillna("")
-    g["edge_note"] = [t("fitc.edge_note", side=t(f"edgex.{e}"), next=f"{n:.3g}") if e else ""
-                      for e, n in zip(g.edge, g.next_lr)]
+    g["edge_note"] = [t("fitc.single_note", down=f"{lr / STEP:.3g}", next=f"{n:.3g}") if e == "single" else
+                      t("fitc.edge_note", side=t(f"edgex.{e}"), next=f"{n:.3g}") if e else ""
+                      for e, n, lr in zip(g.edge, g.next_lr, g.lr)]
     g = g.drop(columns="next_lr")
     pruned = censored_steps(runs)
     if len(pruned):   # stopped early by pruning: their steps to the target are only known to exceed S
@@ -57,25 +60,75 @@ def lr_grid(runs: pd.DataFrame, value: str) -> pd.DataFrame:
     return g
 
 
+def _cells(values) -> dict:
+    """Cell bounds on a log axis per value: the geometric midpoints between neighbours, as far beyond the ends
+    as the nearest neighbour's midpoint (×/÷ √2 for a lone value)."""
+    v = np.sort(np.unique(np.asarray(values, dtype=float)))
+    if len(v) == 1:
+        return {v[0]: (v[0] / math.sqrt(2), v[0] * math.sqrt(2))}
+    mids = np.sqrt(v[:-1] * v[1:])
+    low = np.concatenate([[v[0] ** 2 / mids[0]], mids])
+    high = np.concatenate([mids, [v[-1] ** 2 / mids[-1]]])
+    return {a: (lo, hi) for a, lo, hi in zip(v, low, high)}
+
+
+def _rule_layers(runs: pd.DataFrame, X, Y) -> tuple[list, str]:
+    """The best-lr-vs-B rule the optimizer follows best (analysis/lr_rule.rule_curve): a dashed orange line with
+    its 95 % band, and the line's name for the map's subtitle; ([], "") without a fit (fewer than 3 batch sizes
+    inside their grids).
+    ``X``/``Y``: the map's encodings by field name (its log axes)."""
+    pts = lr_rule.best_points(runs)
+    f = lr_rule.fit_rule(pts) if len(pts) else None
+    curve = lr_rule.rule_curve(pts, f) if f else pd.DataFrame()
+    if curve.empty:
+        return [], ""
+    name = t(f"lrrule.rule.{curve.rule.iloc[0]}", k=f"{f['slope']:.2f}")
+    curve = curve.assign(what=t("lrrule.curve", rule=name))
+    tip = [alt.Tooltip("what:N", title=t("lrrule.curve_title")),
+           alt.Tooltip("batch_size:Q", title=t("chart.batch_size"), format=".0f"),
+           alt.Tooltip("lr:Q", title=t("fitc.lr"), format=".3g"),
+           alt.Tooltip("lr_low:Q", title=t("chart.tip.ci_low"), format=".3g"),
+           alt.Tooltip("lr_high:Q", title=t("chart.tip.ci_high"), format=".3g")]
+    base = alt.Chart(curve).encode(x=X("batch_size"))
+    band = base.mark_area(color=RULE_COLOR, opacity=0.22).encode(y=Y("lr_low"), y2="lr_high:Q", tooltip=tip)
+    line = base.mark_line(color=RULE_COLOR, strokeWidth=2.5, strokeDash=[7, 4]).encode(y=Y("lr"), tooltip=tip)
+    return [band, line], t("lrrule.curve", rule=name)
+
+
 def lr_heatmap(runs: pd.DataFrame, value: str = "steps", *, optimizer: str | None = None) -> alt.Chart:
-    """Heat map of ``value`` (steps to target, or test accuracy) over lr × batch size for one optimizer,
-    with the best lr per batch size traced as a line. Empty cells: no seed reached the target."""
+    """Heat map of ``value`` (steps to target, or test accuracy) over lr × batch size for one optimizer, on
+    log axes (a cell spans the geometric midpoints to its neighbours), with the best lr per batch size traced
+    in red, a red ring where it sits at its grid's edge, and the rule the best lr follows best (linear, √B, a
+    surge, or the fitted power) as a dashed orange line with its 95 % band. Empty cells: no seed reached the
+    target."""
     opt = optimizer or sorted(runs.optimizer.unique())[0]
-    g = lr_grid(runs[runs.optimizer == opt], value)
-    g["lr_label"] = g.lr.map(lambda v: format(v, "g"))   # 0.003, not 0.00300000 on an ordinal axis
-    lrs = [format(v, "g") for v in sorted(g.lr.unique())]
-    sizes = sorted(g.batch_size.unique())
-    x = alt.X("batch_size:O", title=t("chart.batch_size"), sort=sizes)
-    y = alt.Y("lr_label:O", title=t("fitc.lr"), sort=list(reversed(lrs)))
+    mine = runs[runs.optimizer == opt]
+    g = lr_grid(mine, value)
+    bx, ly = _cells(g.batch_size), _cells(g.lr)
+    g["b0"], g["b1"] = g.batch_size.map(lambda b: bx[b][0]), g.batch_size.map(lambda b: bx[b][1])
+    g["lr0"], g["lr1"] = g.lr.map(lambda v: ly[v][0]), g.lr.map(lambda v: ly[v][1])
+    lrs, sizes = sorted(g.lr.unique()), sorted(g.batch_size.unique())
+    xs = alt.Scale(type="log", base=2, domain=[float(g.b0.min()), float(g.b1.max())], nice=False, zero=False)
+    ys = alt.Scale(type="log", domain=[float(g.lr0.min()), float(g.lr1.max())], nice=False, zero=False)
+    xaxis = alt.Axis(values=[float(b) for b in sizes], format="d", grid=False)
+    yaxis = alt.Axis(values=[float(v) for v in lrs], format=".4~g", grid=False)
+
+    def X(field):
+        return alt.X(f"{field}:Q", title=t("chart.batch_size"), scale=xs, axis=xaxis)
+
+    def Y(field):
+        return alt.Y(f"{field}:Q", title=t("fitc.lr"), scale=ys, axis=yaxis)
+    x, y = X("batch_size"), Y("lr")
     color = alt.Color("value:Q", title=label(value),
                       scale=alt.Scale(type="log" if value in ("steps", "epochs") else "linear", scheme="viridis",
                                       reverse=value in ("steps", "epochs")))
-    tooltip = [alt.Tooltip("batch_size:O", title=t("chart.batch_size")), alt.Tooltip("lr:Q", title=t("fitc.lr"),
-                                                                                  format="g"),
+    tooltip = [alt.Tooltip("batch_size:Q", title=t("chart.batch_size"), format="d"),
+               alt.Tooltip("lr:Q", title=t("fitc.lr"), format="g"),
                alt.Tooltip("value:Q", title=t("fitc.median", what=label(value)), format=".4g"),
                alt.Tooltip("reached:Q", title=t("fitc.reached")), alt.Tooltip("seeds:Q", title=t("fitc.seeds")),
                alt.Tooltip("best:N", title=t("fitc.best")), alt.Tooltip("note:N", title=t("fitc.note"))]
-    cells = alt.Chart(g).mark_rect(stroke="#fff", strokeWidth=1).encode(x=x, y=y, color=color, tooltip=tooltip)
+    cells = alt.Chart(g).mark_rect(stroke="#fff", strokeWidth=1).encode(
+        x=X("b0"), x2="b1:Q", y=Y("lr0"), y2="lr1:Q", color=color, tooltip=tooltip)
     empty = alt.Chart(g[g.value.isna()]).mark_text(fontSize=10, color="#666").encode(x=x, y=y, text="note:N")
     best = g[g.best]
     ridge = alt.Chart(best).mark_line(color="#d62728", strokeWidth=2.5, point=alt.OverlayMarkDef(
@@ -83,8 +136,13 @@ def lr_heatmap(runs: pd.DataFrame, value: str = "steps", *, optimizer: str | Non
     ring = alt.Chart(g[g.edge != ""]).mark_point(shape="circle", size=900, filled=False, strokeWidth=2.5,
                                                   color="#d62728").encode(
         x=x, y=y, tooltip=tooltip + [alt.Tooltip("edge_note:N", title=t("fitc.edge"))])
-    return alt.layer(cells, empty, ridge, ring).properties(
-        title=t("fitc.heat_title", opt=opt, what=label(value)), height=40 * len(lrs) + 60,
+    rule, named = _rule_layers(mine, X, Y)
+    # two title lines, so the key is not cut off at the map's width (four batch sizes: 280 px)
+    title = alt.TitleParams([t("fitc.heat_title", opt=opt, what=label(value)), t("fitc.heat_key")],
+                            subtitle=[named] if named else [],
+                            subtitleColor="#b35900")   # a darker orange than the line: readable as text
+    return alt.layer(cells, empty, *rule, ridge, ring).properties(
+        title=title, height=40 * len(lrs) + 60,
         width=max(260, 70 * len(sizes)))
 
 

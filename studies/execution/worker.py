@@ -166,14 +166,14 @@ def failed_outcome(run: RunSpec, error: str) -> RunOutcome:
         "budget": run_budget(run)})
 
 
-def probed_noise(rows: list[dict]) -> dict[str, tuple[float, float]]:
+def probed_noise(rows: list[dict]) -> dict[str, tuple[float, float, float]]:
     """The noise scale the training probe measured at the initial weights (epoch 0) and at the final ones
     (the last epoch, which the loops always probe): measure_run's noise_scale_init and noise_scale, with the
     same weights, data and seeded draws (tests check they are equal), so they are not computed twice."""
     out = {}
     for column, row in (("noise_scale_init", rows[0] if rows else {}), ("noise_scale", rows[-1] if rows else {})):
         if "noise_scale" in row and math.isfinite(row["noise_scale"]):
-            out[column] = (row["noise_scale"], row["noise_scale_se"])
+            out[column] = (row["noise_scale"], row["noise_scale_se"], row.get("noise_scale_trace", math.nan))
     return out
 
 

@@ -37,6 +37,7 @@ CERTAINTY = {
                      "「泛化」页）"),
     "edgex.high": ("top", "上沿"),
     "edgex.low": ("bottom", "下沿"),
+    "edgex.single": ("only lr tried", "唯一试过的学习率"),
     # ---- a best lr at its grid's edge (analysis/lr_edges.py)
     "edge.warning": ("warning: {opt}: {parts}; steps to the target, the S(B) fit, B_crit and the fastest batch "
                      "size built on it are only bounds",
@@ -45,6 +46,9 @@ CERTAINTY = {
                   "{next}", "B = {sizes} 时最佳学习率是试过的最大值（{lrs}），位于网格上沿：请试学习率 {next}"),
     "edge.low": ("the best lr is the smallest tried ({lrs}) at B = {sizes}, the bottom edge of its grid: try lr "
                  "{next}", "B = {sizes} 时最佳学习率是试过的最小值（{lrs}），位于网格下沿：请试学习率 {next}"),
+    "edge.single": ("one lr tried ({lrs}) at B = {sizes}, not a tuned value (no lr on either side of it was "
+                    "tried): try lr {next}", "B = {sizes} 时只试了一个学习率（{lrs}），不是调优值（两侧都没有试过别的学习率）："
+                    "请试学习率 {next}"),
     "edge.and": ("; ", "；"),
 }
 CERTAINTY.update({
@@ -76,6 +80,8 @@ CERTAINTY.update({
     "label.lr_at_edge": ("best lr at the grid's edge", "最佳学习率位于网格边缘"),
     "fitc.edge": ("best lr at the grid's edge", "最佳学习率位于网格边缘"),
     "fitc.edge_note": ("edge: {side} of the lr grid, try lr {next}", "边缘：学习率网格{side}，请试 {next}"),
+    "fitc.single_note": ("the only lr tried: not a tuned value, try lr {down} and {next}",
+                         "唯一试过的学习率：不是调优值，请试 {down} 和 {next}"),
     "caption.lr_edge": ("A red ring: the best lr is the largest (or smallest) lr tried at that batch size, at the "
                         "edge of the grid; a better lr may lie beyond it, so steps to the target there, and the S(B) "
                         "fit, B_crit and the fastest batch size built on them, are only bounds.",

@@ -60,9 +60,11 @@ FORM = {
     "form.lr": ("Learning rate: {opt}", "学习率：{opt}"),
     "form.lr_help": ("At base_batch_size; the LR rule scales it for other batch sizes. Several values "
                      "(0.003, 0.03, 0.3) are a sweep: every run at each lr, and the charts use the best lr per "
-                     "batch size",
+                     "batch size. \"auto\" (or \"auto:0.01\") searches the lr itself: two decades around the "
+                     "optimizer's default (or the lr given), widened until every batch size's best lr is inside",
                      "对应基准批大小 B0；学习率规则按批大小缩放它。多个值（0.003, 0.03, 0.3）即扫描：每个运行在每个"
-                     "学习率下训练，图表按每个批大小使用最佳学习率"),
+                     "学习率下训练，图表按每个批大小使用最佳学习率。\"auto\"（或 \"auto:0.01\"）自行搜索学习率：从优化器"
+                     "默认值（或给定值）两侧各一个数量级开始，扩展到每个批大小的最佳学习率都在网格内部为止"),
     "form.stopping": ("Stopping rule", "停止规则"),
     "form.stopping.target": ("train to a target (matched fit)", "训练到目标（匹配拟合）"),
     "form.stopping.budget": ("fixed epoch budget (runs may end at different fits)",

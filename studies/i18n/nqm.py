@@ -20,11 +20,11 @@ NQM: dict[str, tuple[str, str]] = {
     "nqm.noise": ("noise c (σ² = c·h)", "噪声 c（σ² = c·h）"),
     "nqm.noise_help": ("Per-example gradient variance along each direction, in units of its curvature; B_crit "
                        "grows in proportion to it", "每个样本梯度在各方向上的方差，以该方向曲率为单位；B_crit 与它成正比"),
-    "nqm.target": ("target (fraction of the initial loss)", "目标（初始损失的比例）"),
+    "nqm.target": ("target (× the initial loss)", "目标（× 初始损失）"),
     "nqm.optimizers": ("Updates", "更新规则"),
     "nqm.optimizers_help": ("SGD; momentum (heavy ball, β); Adam-like: a diagonal preconditioner H^(−½) with β₁",
                             "SGD；动量（重球法，β）；类 Adam：对角预条件 H^(−½) 加 β₁"),
-    "nqm.beta": ("β (momentum and Adam's β₁)", "β（动量与 Adam 的 β₁）"),
+    "nqm.beta": ("β (momentum, Adam's β₁)", "β（动量、Adam 的 β₁）"),
     "nqm.study": ("Study", "研究"),
     "nqm.no_run": ("No done run of this study has λ_max, the Hessian trace and the noise scale: switch on `hessian` "
                    "and `noise_scale` under [measure], or use the power law.",
@@ -52,13 +52,18 @@ NQM.update({
     "nqm.gen.caption": ("Points: the measured steps to the target of the best-lr runs; dashed line: the NQM's S(B) "
                         "built from each optimizer's smallest-batch run (its λ_max, Hessian trace and gradient noise), "
                         "scaled to the measured steps at the smallest batch — the NQM predicts the curve's shape and "
-                        "B_crit, not the network's step count; dashed rule: the predicted B_crit.",
+                        "B_crit, not the network's step count; dashed rule: the predicted B_crit, where it lies within the "
+                        "batch sizes drawn.",
                         "点：各批量最佳学习率运行实测的达到目标步数；虚线：由各优化器最小批量运行（其 λ_max、Hessian 迹和"
                         "梯度噪声）构建的带噪二次模型 S(B)，并按最小批量的实测步数缩放——模型预测的是曲线形状和 B_crit，"
-                        "而不是网络的步数；竖虚线：预测的 B_crit。"),
+                        "而不是网络的步数；竖虚线：预测的 B_crit（落在所画批量范围内时）。"),
     "nqm.gen.compare": ("{opt}: predicted B_crit ≈ {pred}; the S(B) fit's: {fit}{ratio}",
                         "{opt}：预测的 B_crit ≈ {pred}；S(B) 拟合的：{fit}{ratio}"),
     "nqm.gen.ratio": (" ({r}× apart)", "（相差 {r} 倍）"),
+    "nqm.gen.untuned": (" — measured at one lr for every batch size, predicted at each batch size's best lr: the "
+                        "two part where that lr stops being the best, so they are not compared",
+                        "——实测用的是各批量同一个学习率，预测用的是各批量各自的最佳学习率：两者在该学习率不再最佳处"
+                        "分开，因此不作比较"),
     "nqm.gen.no_fit": ("no fit", "无拟合"),
     "nqm.gen.none": ("No prediction: the NQM needs the smallest-batch best-lr run of an optimizer with `hessian` and "
                      "`noise_scale` measured and a train-loss target.",
@@ -73,6 +78,10 @@ NQM.update({
     "cbs.one_seed": ("one seed: no interval", "只有一个种子：无区间"),
     "cbs.bound": ("{opt}: CBS₂₀ > {b} (the steps stay within 20 % of perfect scaling up to the largest batch)",
                   "{opt}：CBS₂₀ > {b}（直到最大批量，步数都在完美扩展的 20 % 以内）"),
+    "cbs.untuned": ("the lr was not tuned per batch size: this is the overhead at {lr}, not a critical batch size",
+                    "学习率未按批大小调优：这是在{lr}下的额外开销，不是临界批大小"),
+    "cbs.at_lr": ("lr = {lr}", "学习率 = {lr}"),
+    "cbs.at_lrs": ("its lrs", "其学习率"),
 })
 NQM.update({
     "lrrule.line": ("{opt}: best lr ∝ B^{k} (95 % interval of the exponent {low} to {high}, from the grid's resolution "
@@ -85,6 +94,13 @@ NQM.update({
     "lrrule.neither": ("neither linear nor √B fits", "线性与 √B 都不符合"),
     "lrrule.surge": ("it rises, then falls (a surge, as Li et al. 2024 report for Adam)",
                      "先升后降（“涌现”，与 Li 等 2024 对 Adam 的报告一致）"),
+    "lrrule.rule.linear": ("η* ∝ B (linear)", "η* ∝ B（线性）"),
+    "lrrule.rule.sqrt": ("η* ∝ √B", "η* ∝ √B（平方根）"),
+    "lrrule.rule.surge": ("a surge: rising, then falling", "先升后降（涌现）"),
+    "lrrule.rule.power": ("η* ∝ B^{k} (neither linear nor √B)", "η* ∝ B^{k}（既非线性也非 √B）"),
+    "lrrule.curve": ("the rule the best lr follows best: {rule}; band: its 95 % interval",
+                     "最佳学习率最符合的规则：{rule}；阴影：其 95 % 区间"),
+    "lrrule.curve_title": ("best-lr rule", "最佳学习率规则"),
     "lrrule.left_out": ("; {k} at the edge of the grid left out (bounds, not points)",
                         "；{k} 个处于网格边缘的已剔除（只是界，不是点）"),
 })

@@ -98,4 +98,9 @@ PAPERS = {
                       "workload-dependent batch size, then fall ever more slowly; the best lr follows no simple rule.",
                       "每个批大小单独调学习率时，批大小每翻一倍，达到目标所需步数就减为一半（快 2 倍），直到一个取决于任务的批大小，"
                       "之后下降越来越慢；最佳学习率不遵循简单的缩放规则。"),
+    "paper.zhang": ("Preconditioning raises the critical batch size: Adam (and K-FAC) keep scaling perfectly to larger "
+                    "batches than momentum SGD, which scales further than plain SGD, each at its own tuned lr — as a "
+                    "noisy quadratic model built from the curvature and the gradient noise predicts (NeurIPS 2019).",
+                    "预条件提高临界批大小：在各自调优的学习率下，Adam（及 K-FAC）比动量 SGD 在更大的批大小上仍保持完美扩展，"
+                    "动量 SGD 又比普通 SGD 扩展得更远——正如由曲率与梯度噪声构建的噪声二次模型所预测（NeurIPS 2019）。"),
 }

@@ -159,9 +159,9 @@ _MEASURES: dict[str, Measure] = {m.column: m for m in (
             cost="costly"),
     Measure("grad_norm_ratio", (), ("grad_norm_ratio",), _M + "hessian:measure_grad_norm_ratio",
             "label.grad_norm_ratio", "ratio", charts=("curvature",)),
-    Measure("noise_scale", ("_se",), ("noise_scale",), _M + "noise:measure_noise_scale", "label.noise_scale",
+    Measure("noise_scale", ("_se", "_trace"), ("noise_scale",), _M + "noise:measure_noise_scale", "label.noise_scale",
             "examples", 0, True, cost="moderate"),
-    Measure("noise_scale_init", ("_se",), ("noise_scale",), _M + "noise:measure_noise_scale_init",
+    Measure("noise_scale_init", ("_se", "_trace"), ("noise_scale",), _M + "noise:measure_noise_scale_init",
             "label.noise_scale_init", "examples", summary=False, cost="moderate"),
 )}
 

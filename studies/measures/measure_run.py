@@ -72,7 +72,7 @@ class Measuring:
     obj: object
     init_state: Mapping[str, Tensor] | None
     density_rows: list[dict] | None
-    probed: Mapping[str, tuple[float, float]] | None
+    probed: Mapping[str, tuple[float, float, float]] | None
     out: dict
 
     def generator(self, offset: int) -> torch.Generator:
@@ -91,7 +91,7 @@ class Measuring:
 def measure_run(model: nn.Module, x_train: Tensor, y_train: Tensor, loss_fn: Callable[[Tensor, Tensor], Tensor],
                 spec: MeasureSpec, *, init_state: Mapping[str, Tensor] | None = None,
                 density_rows: list[dict] | None = None,
-                probed: Mapping[str, tuple[float, float]] | None = None) -> dict[str, float | int | bool]:
+                probed: Mapping[str, tuple[float, float, float]] | None = None) -> dict[str, float | int | bool]:
     """Measure the trained `model` on its training data; returns only the columns `spec` turns on, plus
     measure_sample, measure_sample_seed, measure_time_s and a <name>_time_s per estimator (the registry's,
     studies.measures, in its order). Rows for the landscape table are appended to `density_rows` when given:

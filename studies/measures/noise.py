@@ -150,7 +150,7 @@ def probe_epoch(epoch: int) -> bool:
 
 class NoiseProbe:
     """The hook both training loops call: ``probe(epoch, state)`` → the epochs-table columns noise_scale,
-    noise_scale_se, noise_scale_time_s for the weights `state` (a state_dict, any device), on the whole
+    noise_scale_se, noise_scale_trace (tr Σ, its numerator), noise_scale_time_s for the weights `state` (a state_dict, any device), on the whole
     training set. It evaluates a private eval-mode copy of the model through functional_call, draws from its
     own seeded generator (the same batches at every epoch: common random numbers), and never touches the
     training model, its RNG or its mode. ``wants(epoch)`` says when to call it."""
@@ -169,7 +169,8 @@ class NoiseProbe:
         state = {k: v.detach().to(self.x.device) for k, v in state.items()}
         obj = objective(self.model, self.x, self.y, self.loss_fn, state=state)
         r = noise_scale(obj, generator=torch.Generator().manual_seed(self.seed), **self.kw)
-        return {"noise_scale": r.value, "noise_scale_se": r.se, "noise_scale_time_s": time.perf_counter() - t}
+        return {"noise_scale": r.value, "noise_scale_se": r.se, "noise_scale_trace": r.trace_sigma,
+                "noise_scale_time_s": time.perf_counter() - t}
 
 
 
@@ -192,9 +193,12 @@ def measure_noise_scale_init(ctx) -> bool:   # ... and at the initial weights, w
 
 
 def _noise(ctx, column: str, state: Mapping[str, Tensor] | None) -> None:
+    # B_simple, its standard error and its numerator tr Σ (the per-example gradient covariance's trace on the
+    # whole training set: the NQM's noise, which B_simple × a gradient norm measured on the sample overstates)
     if ctx.probed and column in ctx.probed:   # the training probe computed exactly this (same weights, data
-        ctx.out[column], ctx.out[f"{column}_se"] = ctx.probed[column]   # and draws): not twice
-        return
-    full = objective(ctx.model, ctx.x_train, ctx.y_train, ctx.loss_fn, state=state)
-    r = noise_scale(full, generator=ctx.generator(SEED_NOISE))
-    ctx.out[column], ctx.out[f"{column}_se"] = r.value, r.se
+        got = ctx.probed[column]               # and draws): not twice
+    else:
+        full = objective(ctx.model, ctx.x_train, ctx.y_train, ctx.loss_fn, state=state)
+        r = noise_scale(full, generator=ctx.generator(SEED_NOISE))
+        got = (r.value, r.se, r.trace_sigma)
+    ctx.out[column], ctx.out[f"{column}_se"], ctx.out[f"{column}_trace"] = got

@@ -14,6 +14,7 @@ from pathlib import Path
 from .. import measures
 from ..spec.budget import targeted
 from ..spec.config import DEFAULT_LR, OPTIM_HYPER, SpecError, StudySpec
+from ..spec.lr_auto import AUTO, is_auto, read_auto
 from ..spec.spec_checks import int_text
 from ..spec.estimate import data_shape
 from ..spec.runnable import check_runnable
@@ -54,6 +55,13 @@ def format_lrs(values) -> str:
     return ", ".join(format(x, "g") for x in values)
 
 
+def lr_text(spec: StudySpec, opt: str) -> str:
+    """The lr field of ``opt``: "auto" / "auto:0.01" as written (an lr search, never its start grid), else the
+    lrs, comma-separated."""
+    value = dict(spec.lr).get(opt)
+    return value if is_auto(value) else format_lrs(spec.lrs_for(opt))
+
+
 def spec_to_form(spec: StudySpec) -> dict:
     """A spec (e.g. from an uploaded TOML) as the form's widget values."""
     m = spec.measure
@@ -69,7 +77,7 @@ def spec_to_form(spec: StudySpec) -> dict:
         "warmup_epochs": spec.warmup_epochs, "schedule": spec.schedule, "loss": spec.loss,
         "device": spec.device, "drop_last": spec.drop_last, "prune": spec.prune,
         "budgets": ", ".join(spec.budgets), "batch_schedule": spec.batch_schedule, "batch_growth": spec.batch_growth,
-        **{f"lr_{o}": format_lrs(spec.lrs_for(o)) for o in DEFAULT_LR},
+        **{f"lr_{o}": lr_text(spec, o) for o in DEFAULT_LR},
         **{f"optim_{k}": dict(spec.optim).get(k, default) for k, (default, _) in OPTIM_HYPER.items()},
         **{s.name: format_lrs(getattr(m, s.name)) if s.listed else getattr(m, s.name) for s in measures.switches()},
         "sample": m.sample,
@@ -135,10 +143,13 @@ def parse_budgets_text(text) -> list[str]:
     return [w for w in re.split(r"[,;\s]+", str(text)) if w]
 
 
-def _lr_value(opt: str, text) -> float | list[float]:
-    """One number, or several (a sweep) from '0.003, 0.03, 0.3'; an empty field is the default lr."""
+def _lr_value(opt: str, text) -> float | list[float] | str:
+    """One number, or several (a sweep) from '0.003, 0.03, 0.3'; "auto" or "auto:0.01" (an lr search: kept as
+    written, read by lr_auto.read_auto); an empty field is the default lr."""
     if isinstance(text, (int, float)):
         return float(text)
+    if str(text).strip().lower().startswith(AUTO):
+        return read_auto(f"lr.{opt}", str(text))
     vals = parse_numbers(f"lr.{opt}", text, float)
     if not vals:
         return DEFAULT_LR[opt]

@@ -26,7 +26,11 @@ MAX_SAFETENSORS_HEADER = 100_000_000
 REQUIRED = {"runs": {"run_id": "O", "status": "O"},
             "study_runs": {"run_id": "O", "status": "O", "batch_size": "iuf", "optimizer": "O"},
             "epochs": {"run_id": "O", "epoch": "iuf"},
-            "landscape": {"run_id": "O", "alpha": "iuf"}}
+            "landscape": {"run_id": "O"}}
+# ... and one of these: a landscape table's rows are 1-D profile points (alpha) or rows of a named kind — the
+# spectral density's (eigenvalue, weight: `spectrum` without `landscape` writes no alpha), the audit's, the 2-D
+# surface's, the interpolation's
+ONE_OF = {"landscape": ("alpha", "kind")}
 TYPED = {"batch_size": "iuf", "optimizer": "O", "kind": "O", "alpha": "iuf", "epoch": "iuf", "seed": "iuf",
          "lr": "iuf", "dataset": "O"}
 
@@ -107,14 +111,17 @@ def _expanded(column) -> int:
 
 
 def check_columns(df: pd.DataFrame, kind: str) -> None:
-    """ValueError unless ``df`` has the columns a ``kind`` table needs, with usable types (O: text,
-    iuf: numbers); an empty table passes (nothing to draw)."""
+    """ValueError unless ``df`` has the columns a ``kind`` table needs (REQUIRED, and one of ONE_OF's), with
+    usable types (O: text, iuf: numbers); an empty table passes (nothing to draw)."""
     if df.empty and not len(df.columns):
         return
     table = kind.removeprefix("study_")
     missing = [c for c in REQUIRED[kind] if c not in df.columns]
     if missing:
         raise ValueError(f"not a {table} table: no column {', '.join(missing)}")
+    either = ONE_OF.get(kind, ())
+    if either and not any(c in df.columns for c in either):
+        raise ValueError(f"not a {table} table: no column {' or '.join(either)}")
     for col, kinds in {**{c: k for c, k in TYPED.items() if c in df.columns}, **REQUIRED[kind]}.items():
         dtype = df[col].dtype
         ok = dtype.kind in kinds or (kinds == "O" and (pd.api.types.is_string_dtype(dtype)

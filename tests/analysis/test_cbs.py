@@ -74,3 +74,26 @@ def test_describe_says_a_value_with_its_interval_or_a_bound():
     assert "CBS₂₀ ≈" in describe(c) and "95 % interval" in describe(c)
     (b,) = study_cbs(_runs({0: 1e7}))
     assert "CBS₂₀ > 1,024" in describe(b)
+
+
+def test_without_an_lr_sweep_the_row_is_the_overhead_at_that_lr_not_a_critical_batch_size():
+    """One lr for every batch size (quick.toml): perfect scaling needs the lr to grow with B, so the overhead at
+    a fixed lr is no CBS. The row keeps the number but names the lr and says so, in the export and the text."""
+    from studies.analysis.cbs import describe
+    from studies.i18n import language
+    runs = _runs({0: 1000.0})
+    one = runs[runs.lr == 0.1].assign(best_lr=True)
+    (c,) = study_cbs(one)
+    assert not c["lr_tuned"] and c["lr"] == 0.1
+    (row,) = summary_rows(one)
+    assert row["measure"] == "cbs20" and row["lr"] == 0.1 and row["mean"] > 0
+    assert row["note"].startswith("lr not tuned per batch size: the overhead at lr = 0.1, not a critical batch size")
+    (tuned,) = summary_rows(runs)
+    assert tuned["lr"] == "best" and "not tuned" not in tuned["note"]
+    (ct,) = study_cbs(runs)
+    assert ct["lr_tuned"]
+    with language("en"):
+        assert "not a critical batch size" in describe(c) and "lr = 0.1" in describe(c)
+        assert "not tuned" not in describe(ct)
+    with language("zh"):
+        assert "不是临界批大小" in describe(c) and "学习率 = 0.1" in describe(c)

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from studies.analysis.fairness import with_best_lr
-from studies.analysis.lr_edges import edge_warnings, lr_edges
+from studies.analysis.lr_edges import edge, edge_warnings, lr_edges
 from studies.analysis.scaling import b_crit_text, fit_study
 from studies.i18n import language
 
@@ -45,9 +45,46 @@ def test_a_larger_lr_that_diverged_puts_the_chosen_lr_inside_the_grid():
     assert (lr_edges(runs).lr_at_edge == "").all() and edge_warnings(runs) == []
 
 
-def test_one_lr_is_no_sweep_and_no_edge():
+def test_the_one_rule_on_known_grids():
+    grid = [0.001, 0.01, 0.1]
+    assert edge(grid, 0.1) == "high" and edge(grid, 0.001) == "low" and edge(grid, 0.01) == ""
+    assert edge([0.1], 0.1) == "single" and edge([0.1, 0.1, 0.1], 0.1) == "single"   # seeds repeat one lr
+    assert edge(grid, 0.5) == "" and edge([], 0.1) == ""                            # not tried: no answer
+    assert edge([0.1, float("nan"), 0.01], 0.1) == "high"                           # a missing lr is no lr
+
+
+def test_every_reader_says_the_same_of_a_grid_best_at_top_bottom_inside_and_alone():
+    """The table's lr_at_edge, the lr search, the summary note and the CLI warning: one answer per grid."""
+    from studies.analysis.conclusions import summary_table
+    from studies.analysis.lr_search import to_add
+    cases = {"high": ((0.01, 0.1, 1.0), 1.0), "low": ((0.01, 0.1, 1.0), 0.01), "": ((0.01, 0.1, 1.0), 0.1),
+             "single": ((0.1,), 0.1)}
+    for side, (lrs, best) in cases.items():
+        runs = _sweep(best={16: best, 64: best, 256: best}, lrs=lrs)
+        assert set(lr_edges(runs).lr_at_edge) == {side}
+        assert set(runs[runs.best_lr].lr_at_edge) == {side} and set(runs[~runs.best_lr].lr_at_edge) <= {""}
+        added = to_add(runs, ("momentum",))
+        assert bool(added) == bool(side)                  # the search extends exactly where the table says edge
+        note = summary_table(runs).set_index(["measure", "batch_size"]).loc[("steps", 16), "note"]
+        warned = edge_warnings(runs)
+        if not side:
+            assert note == "" and warned == []
+            continue
+        [line] = warned
+        word = {"high": "largest", "low": "smallest", "single": "one lr tried"}[side]
+        assert word in line and "only bounds" in line
+        assert {"high": "top edge", "low": "bottom edge", "single": "only lr tried"}[side] in note
+        ups = [lr > best for add in added.values() for lr in add]
+        assert {"high": {True}, "low": {False}, "single": {True, False}}[side] == set(ups)
+
+
+def test_one_lr_is_not_a_tuned_value_and_every_reader_says_so():
     runs = _sweep(best={16: 0.1, 256: 0.1}, lrs=(0.1,))
-    assert (runs.lr_at_edge == "").all() and edge_warnings(runs) == []
+    assert set(runs.lr_at_edge) == {"single"}
+    [line] = edge_warnings(runs)
+    assert "one lr tried (0.1) at B = 16, 256, not a tuned value" in line and "try lr 0.05, 0.2" in line
+    with language("zh"):
+        assert "只试了一个学习率" in edge_warnings(runs)[0]
 
 
 def test_the_cli_warns_once_per_optimizer_naming_the_edge_and_the_next_lr():
@@ -104,6 +141,7 @@ def test_a_study_stored_before_lr_at_edge_gets_it_when_analysed(fixture_store):
     try:
         from studies.analysis.fairness import ensure_best_lr
         again = ensure_best_lr(store.load_table(spec.study_id))
-        assert "lr_at_edge" in again and (again.lr_at_edge == "").all()   # one lr: no sweep, no edge
+        one = again[again.best_lr]                                         # one lr: not a tuned value
+        assert "lr_at_edge" in again and (one.lr_at_edge == "single").all() and (again[~again.best_lr].lr_at_edge == "").all()
     finally:
         atomic_write_parquet(path, before)

@@ -53,3 +53,41 @@ def test_describe_names_the_exponent_its_interval_and_the_rule():
     (f,) = study_rules(_runs(lambda b: 1e-3 * b))
     line = describe(f)
     assert line.startswith("sgd: best lr ∝ B^") and "linear scaling" in line and "95 % interval" in line
+
+
+def test_the_rule_curve_draws_the_rule_it_follows_best_with_a_band_around_the_truth():
+    from studies.analysis.lr_rule import drawn_rule, rule_curve
+    for optimum, rule in ((lambda b: 1e-3 * b, "linear"), (lambda b: 0.01 * np.sqrt(b), "sqrt")):
+        pts = best_points(_runs(optimum))
+        f = fit_rule(pts)
+        c = rule_curve(pts, f)
+        assert drawn_rule(f) == rule and set(c.rule) == {rule}
+        truth = optimum(c.batch_size.to_numpy())
+        assert (c.lr_low <= truth * 1.0001).all() and (truth <= c.lr_high * 1.0001).all()   # the band holds it
+        assert np.allclose(np.log(c.lr / truth), 0, atol=np.log(10) / 8)   # within half a quarter-decade step
+        assert np.isclose(c.batch_size.min(), 16) and np.isclose(c.batch_size.max(), 1024)
+        slope = np.diff(np.log(c.lr)) / np.diff(np.log(c.batch_size))
+        assert np.allclose(slope, {"linear": 1.0, "sqrt": 0.5}[rule])    # the rule's own exponent, not the fit's
+
+
+def test_the_rule_curve_of_a_surge_peaks_inside_and_without_a_fit_is_empty():
+    from studies.analysis.lr_rule import rule_curve
+    pts = best_points(_runs(lambda b: 1e-3 * b if b <= 128 else 1e-3 * 128 * 128 / b))
+    c = rule_curve(pts, fit_rule(pts))
+    assert set(c.rule) == {"surge"} and 32 < c.batch_size[c.lr.idxmax()] < 512
+    few = best_points(_runs(lambda b: 1e-3 * b, batches=(16, 64)))
+    assert rule_curve(few, fit_rule(few)).empty
+
+
+def test_an_undecided_fit_draws_the_nearer_rule_and_neither_draws_the_fitted_power():
+    from studies.analysis.lr_rule import drawn_rule
+    assert drawn_rule({"verdict": "undecided", "consistent": ["linear", "sqrt"], "slope": 0.8}) == "linear"
+    assert drawn_rule({"verdict": "undecided", "consistent": ["linear", "sqrt"], "slope": 0.6}) == "sqrt"
+    flat = best_points(_runs(lambda b: 0.03 * b ** 0.0))           # the same best lr at every B: exponent 0
+    f = fit_rule(flat)
+    assert f["verdict"] == "neither" and drawn_rule(f) == "power"
+
+
+def test_a_lone_lr_is_a_bound_here_too():
+    lone = _runs(lambda b: 0.01, grid=[0.01])
+    assert best_points(lone).at_edge.all()            # the same rule as lr_edges.edge: "single", not a point

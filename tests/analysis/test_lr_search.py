@@ -4,7 +4,7 @@ import math
 
 import pandas as pd
 
-from studies.analysis.lr_search import FACTOR, MAX_LRS, annotate, edge, to_add
+from studies.analysis.lr_search import FACTOR, MAX_LRS, annotate, to_add
 from studies.spec.lr_auto import start_grid
 
 
@@ -20,9 +20,10 @@ def _runs(steps_by_b: dict[int, dict[float, float | None]], opt="sgd") -> pd.Dat
     return pd.DataFrame(rows)
 
 
-def test_edge():
-    assert edge([0.1, 0.3, 1.0], 1.0) == "high" and edge([0.1, 0.3, 1.0], 0.1) == "low"
-    assert edge([0.1, 0.3, 1.0], 0.3) is None and edge([0.1], 0.1) == "high"
+def test_a_lone_lr_gets_a_neighbour_on_both_sides():
+    (add,) = to_add(_runs({16: {0.01: 100}}), ("sgd",)).values()     # one lr: not a tuned value, either side
+    assert sorted(add) == [0.003162, 0.03162]                          # FACTOR = √10 below and above
+    assert all("only one tried" in why for why in add.values())
 
 
 def test_start_grid_is_half_decades_around_the_centre():

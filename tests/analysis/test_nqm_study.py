@@ -61,3 +61,65 @@ def test_the_summary_export_has_a_positive_b_crit_predicted_row_per_optimizer():
     s = summary_table(runs, _epochs())
     rows = s[s.measure == "b_crit_predicted"].set_index("optimizer")
     assert set(rows.index) == {"sgd", "adam"} and (rows["mean"] > 0).all()
+
+
+def test_the_noise_is_the_measured_trace_not_b_simple_times_a_sampled_gradient_norm():
+    """Known answer: tr Σ = 2 and |G|² = 1e-4 on N = 4,000 examples (B_simple = 20,000); the gradient norm on a
+    sample of n = 1,024 carries the sample's noise, E|G_n|² = |G|² + c_n·tr Σ, so B_simple·|G_n|² is 15× tr Σ
+    (and B_crit with it). The measured numerator is used as it is; without it, the sample's noise is taken out."""
+    tr, g2, n, big_n = 2.0, 1e-4, 1024, 4000
+    c = (1 / n - 1 / big_n) * big_n / (big_n - 1)
+    sampled = math.sqrt(g2 + c * tr)
+    assert tr / g2 * sampled ** 2 / tr > 14                                          # the old rule's error
+    measured = _row(noise_scale=tr / g2, grad_norm=sampled, noise_scale_trace=tr, measure_sample=n, n_train=big_n)
+    old = _row(noise_scale=tr / g2, grad_norm=sampled, measure_sample=n, n_train=big_n)
+    whole = _row(noise_scale=tr / g2, grad_norm=math.sqrt(g2), measure_sample=big_n, n_train=big_n)
+    for row in (measured, old, whole):
+        assert nqm_study.noise_trace(row) == pytest.approx(tr, rel=1e-9)
+        q = quadratic_for(row, initial_loss=2.3, bins=4000)
+        assert float(np.sum(q.weight * q.sigma2)) == pytest.approx(tr, rel=1e-6)
+    assert math.isnan(nqm_study.noise_trace(_row(noise_scale=float("nan"))))
+    assert quadratic_for(_row(noise_scale=float("nan")), 2.3) is None
+
+
+def test_b_crit_predicted_scales_with_the_noise_trace():
+    """The NQM's B_crit is proportional to the noise (σ² = c·h: the batch enters only as c/B), so taking out
+    a 15× overstatement of tr Σ divides the prediction by 15."""
+    base = dict(noise_scale=20_000.0, grad_norm=0.01)
+    one = nqm_study.predictions(pd.DataFrame([_row(**base, noise_scale_trace=2.0)]), _epochs()).b_crit.iloc[0]
+    big = nqm_study.predictions(pd.DataFrame([_row(**base, noise_scale_trace=30.0)]), _epochs()).b_crit.iloc[0]
+    assert big / one == pytest.approx(15.0, rel=0.05)
+
+
+def test_the_prediction_is_measured_against_a_b_crit_only():
+    """"× apart" compares the NQM's B_crit (at each batch size's best lr) with a fitted B_crit; a fit without an lr
+    sweep (an S(B) scale at one lr, quick.toml) or with a best lr at its grid's edge (a bound) gets no ratio."""
+    from studies.analysis.nqm_study import compare_lines
+    from studies.i18n import language
+    pred = pd.DataFrame({"optimizer": ["adam"], "b_crit": [14_598.0]})
+    fit = dict(optimizer="adam", shuffle=True, b_crit=150.0, b_crit_low=66.0, b_crit_high=363.0, b_min=16.0,
+               b_max=1024.0, beyond="", s_min=500.0, lr_tuned=True, lr=None, kind="b_crit", bound="", edges={},
+               n_points=12, on_means=False, lof_f=None, lof_p=None, rms_log=0.05, n_sizes=4)
+    with language("en"):
+        (tuned,) = compare_lines(pred, [fit])
+        assert "14,598" in tuned and "97.3× apart" in tuned
+        for other in ({"kind": "scale", "lr_tuned": False, "lr": 0.002}, {"kind": "bound", "bound": ">="},
+                      {"beyond": "above"}):
+            (line,) = compare_lines(pred, [{**fit, **other}])
+            assert "14,598" in line and "apart" not in line, other
+            assert ("measured at one lr for every batch size" in line) == (other.get("kind") == "scale")
+    with language("zh"):
+        (line,) = compare_lines(pred, [{**fit, "kind": "scale", "lr_tuned": False, "lr": 0.002}])
+        assert "各批量同一个学习率" in line and "相差" not in line
+
+
+def test_the_playground_offers_the_predictions_own_runs_first():
+    """usable_runs: each optimizer's source run (smallest-batch best-lr) first, then the other best-lr runs,
+    then the rest; a run without the measures is not offered."""
+    runs = pd.DataFrame([_row(run_id="x", batch_size=16, best_lr=False, lr=0.01),
+                         _row(run_id="b64", batch_size=64),
+                         _row(run_id="s16", batch_size=16),
+                         _row(run_id="a16", optimizer="adam", batch_size=16),
+                         _row(run_id="nohess", batch_size=16, hessian_trace=float("nan"))])
+    assert list(nqm_study.usable_runs(runs).run_id) == ["a16", "s16", "b64", "x"]
+    assert nqm_study.usable_runs(runs.iloc[0:0]).empty

@@ -54,6 +54,34 @@ def test_lr_heatmap_traces_the_best_lr_and_marks_missing_cells():
         assert json.dumps(charts.to_vega_lite(charts_fit.lr_heatmap(runs, value)))
 
 
+def test_the_lr_map_draws_the_best_lr_rule_with_its_band_on_log_axes_in_both_languages():
+    import numpy as np
+    from studies.i18n import language
+    from tests.analysis.test_lr_rule import _runs
+    runs = with_best_lr(_runs(lambda b: 1e-3 * b, grid=10.0 ** (np.arange(-16, 3) / 4)))
+    spec = charts.to_vega_lite(charts_fit.lr_heatmap(runs, "steps"))
+    layers = spec["layer"]
+    marks = [(lyr["mark"]["type"] if isinstance(lyr["mark"], dict) else lyr["mark"]) for lyr in layers]
+    assert "area" in marks                                           # the rule's 95 % band
+    dashed = [lyr for lyr in layers if isinstance(lyr["mark"], dict) and lyr["mark"].get("strokeDash")]
+    assert len(dashed) == 1 and dashed[0]["mark"]["color"] == charts_fit.RULE_COLOR
+    curve = spec["datasets"][dashed[0]["data"]["name"]]
+    assert {r["rule"] for r in curve} == {"linear"}
+    lr = np.array([r["lr"] for r in curve]) / np.array([r["batch_size"] for r in curve])
+    assert np.allclose(lr, lr[0]) and 5e-4 < lr[0] < 2e-3              # η ∝ B through the planted 1e-3·B
+    assert spec["title"]["subtitle"] == ["the rule the best lr follows best: η* ∝ B (linear); band: its 95 % interval"]
+    assert spec["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"  # cells on a log lr axis, the line with them
+    with language("zh"):
+        zh = charts.to_vega_lite(charts_fit.lr_heatmap(runs, "steps"))
+    assert zh["title"]["subtitle"] == ["最佳学习率最符合的规则：η* ∝ B（线性）；阴影：其 95 % 区间"]
+    # the key is a line of its own, not a tail cut off at the map's width (280 px at four batch sizes)
+    assert spec["title"]["text"] == ["sgd: steps over learning rate × batch size",
+                                     "red: best lr; orange dashes: its rule"]
+    assert zh["title"]["text"][1] == "红线：最佳学习率；橙色虚线：其规则"
+    few = charts.to_vega_lite(charts_fit.lr_heatmap(_sweep(), "steps"))   # 3 batch sizes, one at the edge: no rule
+    assert not few["title"].get("subtitle") and "area" not in json.dumps([lyr["mark"] for lyr in few["layer"]])
+
+
 def test_steps_fit_chart_draws_the_stored_fit_and_regimes():
     edge = _sweep()   # B=512's best lr 0.3 is the largest tried: B_crit is only a bound, no rule, no regimes
     [f] = fit_study(edge)

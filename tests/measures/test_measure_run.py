@@ -23,7 +23,7 @@ COLUMNS = {
     "hessian": LANCZOS | {"hessian_trace", "hessian_trace_se", "hessian_trace_probes"},
     "critical": BOTTOM,    # the critical-point test: λ_min (and λ_max) by Lanczos, no trace
     "spectrum": BOTTOM | {"min_ratio", "min_ratio_cut", "n_eig_positive", "n_eig_negative", "spectrum_time_s"},
-    "noise_scale": {"noise_scale", "noise_scale_se", "noise_scale_time_s"},
+    "noise_scale": {"noise_scale", "noise_scale_se", "noise_scale_trace", "noise_scale_time_s"},
     "landscape": set(),      # landscape rows are their own table, not columns
 }
 FAST = dict(sample=128, lbfgs_iters=3, random_directions=2, sam_m=32)
@@ -54,7 +54,8 @@ def test_all_on_gives_every_column_with_types():
     out = measure_run(model, x, y, F.cross_entropy,
                       MeasureSpec(**FAST, sharpness_eps=(1e-3, 5e-4), spectrum=True), init_state=init)
     expected = BASE | {"sharpness_eps", "sharpness_eps_0.0005", "sharpness_eps_iters", "sharpness_eps_time_s",
-                       "noise_scale_init", "noise_scale_init_se", "noise_scale_init_time_s", "grad_norm_init"}
+                       "noise_scale_init", "noise_scale_init_se", "noise_scale_init_trace", "noise_scale_init_time_s",
+                       "grad_norm_init"}
     for cols in COLUMNS.values():
         expected |= cols
     assert set(out) == expected
@@ -212,5 +213,6 @@ def test_the_noise_scale_reused_from_the_training_probe_is_what_measuring_comput
         model.load_state_dict({k: torch.from_numpy(v) for k, v in out.weights.items()})
         fresh = measure_run(model.eval(), data.x_train, data.y_train, make_loss(run.loss), spec.measure,
                             init_state=init)
-        for col in ("noise_scale", "noise_scale_se", "noise_scale_init", "noise_scale_init_se"):
+        for col in ("noise_scale", "noise_scale_se", "noise_scale_trace", "noise_scale_init", "noise_scale_init_se",
+                    "noise_scale_init_trace"):
             assert out.measure_row[col] == fresh[col], (run.seed, col)
