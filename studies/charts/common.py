@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 import altair as alt
 import pandas as pd
@@ -151,11 +152,24 @@ def to_vega_lite(chart: alt.TopLevelMixin) -> dict:
         return chart.to_dict()
 
 
+FONTS = Path(__file__).resolve().parent / "fonts"   # Batchscope CJK (OFL.txt): 中文 on a server without a CJK font
+_registered: list[bool] = []
+
+
+def _register_fonts(vlc) -> None:
+    """Hand vl-convert the fonts shipped in FONTS, once a process: text a system font lacks (中文 on a server
+    with no CJK font) is drawn with them instead of as empty boxes."""
+    if not _registered:
+        vlc.register_font_directory(str(FONTS))
+        _registered.append(True)
+
+
 def to_image(chart: alt.TopLevelMixin | dict, fmt: str = "png", width: int = 640) -> bytes:
     """PNG or SVG of a chart (or its Vega-Lite dict) by vl-convert, no browser; "container" widths become
     ``width`` pixels. About 0.1–0.6 s a chart on a 2-core CPU, so pages make them only on a click."""
     import vl_convert as vlc
 
+    _register_fonts(vlc)
     spec = dict(chart) if isinstance(chart, dict) else to_vega_lite(chart)
     if spec.get("width") in (None, "container") and not any(k in spec for k in ("hconcat", "vconcat", "concat")):
         spec["width"] = width
