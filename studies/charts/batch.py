@@ -17,7 +17,7 @@ from ..analysis import intervals
 from ..analysis.fairness import fitted
 from ..spec.config import PRUNED
 from ..i18n import Markdown, t
-from .common import _batch_axis, _color, _dash, _series, label, several_budgets
+from .common import RUN_HREF, _batch_axis, _color, _dash, _series, label, run_pages, several_budgets
 
 
 def _tip_title(col: str) -> str:
@@ -158,14 +158,14 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
     missed = series[(series["status"] == "done") & ~fitted(series)] if "status" in series else series.iloc[:0]
     missed = missed[missed[y].notna()] if y in missed else missed.iloc[:0]
     keep = dict.fromkeys(("optimizer", "shuffle_label", "batch_size", "lr", "seed", "study", "budget", y, "epochs",
-                          "train_acc", "train_loss"))
-    missed = missed[[c for c in keep if c in missed]].assign(why=t("chart.missed_fit"))
+                          "train_acc", "train_loss", "run_id"))
+    missed = run_pages(missed[[c for c in keep if c in missed]].assign(why=t("chart.missed_fit")))
     hollow = alt.Chart(missed).mark_point(filled=False, size=70, strokeWidth=2).encode(
-        x=x, color=_color(domain, color), opacity=opacity, y=alt.Y(f"{y}:Q", scale=yscale),
+        x=x, color=_color(domain, color), opacity=opacity, y=alt.Y(f"{y}:Q", scale=yscale), href=RUN_HREF,
         tooltip=[alt.Tooltip("why:N", title=t("chart.reached"))] + [
             alt.Tooltip(f"{c}:N", title=_tip_title(c)) if c in ("optimizer", "shuffle_label", "study", "seed",
                                                                  "batch_size", "budget")
-            else alt.Tooltip(f"{c}:Q", format=".4g", title=_tip_title(c)) for c in missed.columns if c != "why"])
+            else alt.Tooltip(f"{c}:Q", format=".4g", title=_tip_title(c)) for c in missed.columns if c not in ("why", "run_id", "page")])
     if color == "study":   # one colour per study: optimizers by the points' shape
         points = points.encode(shape=alt.Shape("optimizer:N", title=t("chart.legend.optimizer")))
         hollow = hollow.encode(shape=alt.Shape("optimizer:N", legend=None))   # the points' legend says it once
@@ -181,10 +181,11 @@ def batch_size_chart(runs: pd.DataFrame, y: str, *, title: str | None = None, lo
     df = series
     bad = df[df["status"].isin(["diverged", "stalled", "failed", PRUNED])] if "status" in df.columns else df.iloc[:0]
     if len(bad):
-        bad = bad[[c for c in ("optimizer", "batch_size", "shuffle_label", "seed", "status", "error") if c in bad]]
+        bad = run_pages(bad[[c for c in ("optimizer", "batch_size", "shuffle_label", "seed", "status", "error",
+                                         "run_id") if c in bad]])
         marks = alt.Chart(bad).mark_point(shape="cross", color="#d62728", size=90, filled=True).encode(
             x=alt.X("batch_size:Q", scale=alt.Scale(type="log", base=2)),
-            y=alt.value(alt.expr("height - 6")),   # pixels: pinned to the bottom edge of the plot
+            y=alt.value(alt.expr("height - 6")), href=RUN_HREF,   # pinned to the bottom edge of the plot
             tooltip=["optimizer:N", "batch_size:Q", "shuffle_label:N", "seed:Q", "status:N", "error:N"])
         layers.append(marks)
     if critical_batch is not None:

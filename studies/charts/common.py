@@ -66,6 +66,15 @@ def _color(domain: list[str], field: str = "optimizer"):
                      scale=alt.Scale(domain=known, range=[OPTIMIZER_COLORS.get(o, "#888") for o in known]))
 
 
+def run_pages(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with ``page``, each row's run page ("Run?run=ID", relative to the dashboard's address), which the
+    marks of a chart where a point is a run open on a click (``RUN_HREF``, Vega-Lite's href)."""
+    return df.assign(page="Run?run=" + df["run_id"].astype(str)) if "run_id" in df.columns else df
+
+
+RUN_HREF = alt.Href("page:N")   # a click on a run's mark opens its page
+
+
 def _order_names() -> str:
     """A Vega label expression naming the two orders in the current language (the data keeps the English)."""
     return " : ".join(f"datum.label == '{v}' ? '{t(f'order.{v}')}'" for v in SHUFFLE_LABELS.values()) + \

@@ -9,7 +9,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .common import PALETTE, label
+from .common import PALETTE, RUN_HREF, label, run_pages
 from ..spec import optimizers
 from ..i18n import Markdown, t, text as chart_text
 from ..measures import LAMBDA_MAX
@@ -39,7 +39,7 @@ def noise_over_training_chart(epochs: pd.DataFrame, runs: pd.DataFrame, *, heigh
     rel = np.exp(se / df["noise_scale"])   # ±1 SE on the log scale (delta method): ×/÷, never ≤ 0
     df["lo"] = df["noise_scale"] / rel
     df["hi"] = df["noise_scale"] * rel
-    df = df[["run_id", "batch_size", "optimizer", "seed", "epoch", "noise_scale", "se", "lo", "hi"]]
+    df = run_pages(df[["run_id", "batch_size", "optimizer", "seed", "epoch", "noise_scale", "se", "lo", "hi"]])
     top = int(df["epoch"].max()) if len(df) else 1
     ticks = [0] + [2 ** k for k in range(0, max(1, top).bit_length() + 1) if 2 ** k <= 2 * top]
     x = alt.X("epoch:Q", title=t("curvc.epoch_symlog"), scale=alt.Scale(type="symlog"), axis=alt.Axis(values=ticks))
@@ -49,7 +49,7 @@ def noise_over_training_chart(epochs: pd.DataFrame, runs: pd.DataFrame, *, heigh
                alt.Tooltip("noise_scale:Q", title="B_simple", format=",.0f"),
                alt.Tooltip("se:Q", title="SE", format=",.0f")]
     line = base.mark_line(strokeWidth=1.5, opacity=0.8).encode(y=y, detail="run_id:N")
-    pts = base.mark_point(filled=True, size=40).encode(y=y, tooltip=tooltip)
+    pts = base.mark_point(filled=True, size=40).encode(y=y, tooltip=tooltip, href=RUN_HREF)   # a click: the run
     bars = base.mark_errorbar(ticks=True).encode(y=alt.Y("lo:Q", scale=alt.Scale(type="log"),
                                                          title=t("curvc.b_simple_log")), y2="hi:Q") \
         .transform_filter("isValid(datum.se)")
@@ -110,8 +110,8 @@ def sharpness_over_training_chart(epochs: pd.DataFrame, runs: pd.DataFrame, *, x
         df[LAMBDA_MAX] + err
     if "steps" not in df.columns:
         df["steps"] = np.nan
-    df = df[["run_id", "batch_size", "optimizer", "seed", "lr", "epoch", "steps", "examples", LAMBDA_MAX,
-             "err", "lo", "hi"]]
+    df = run_pages(df[["run_id", "batch_size", "optimizer", "seed", "lr", "epoch", "steps", "examples", LAMBDA_MAX,
+                       "err", "lo", "hi"]])
     lines, _ = stability_lines(runs, optim)
     ytitle = t("chart.track_y")
     top = max([float(df["hi"].max()) if len(df) else 1.0, *lines["threshold"].tolist()])
@@ -128,7 +128,7 @@ def sharpness_over_training_chart(epochs: pd.DataFrame, runs: pd.DataFrame, *, x
                alt.Tooltip("err:Q", title="±", format=".2g")]
     y = alt.Y(f"{LAMBDA_MAX}:Q", title=ytitle, scale=yscale)
     line = base.mark_line(strokeWidth=1.5, opacity=0.8).encode(y=y, detail="run_id:N")
-    pts = base.mark_point(filled=True, size=40).encode(y=y, tooltip=tooltip)
+    pts = base.mark_point(filled=True, size=40).encode(y=y, tooltip=tooltip, href=RUN_HREF)   # a click: the run
     bars = base.mark_errorbar(ticks=True).encode(y=alt.Y("lo:Q", scale=yscale, title=ytitle), y2="hi:Q") \
         .transform_filter("isValid(datum.err)")
     lines = lines.assign(name=[f"{t('chart.threshold')}: {o} η={lr:g}, {f}" for o, lr, f in

@@ -10,7 +10,7 @@ from scipy import stats
 
 from ..analysis import intervals
 from ..i18n import t
-from .common import _color, _dash, _full_batch, label, run_labels, several_budgets
+from .common import RUN_HREF, _color, _dash, _full_batch, label, run_labels, run_pages, several_budgets
 
 RUN_DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [1, 3], [10, 4], [4, 2, 1, 2], [3, 5], [12, 2], [2, 6]]
 
@@ -25,12 +25,13 @@ def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc
 
     By optimizer (the default): one panel per batch size on a shared y axis and its own x scale, so batch 8's
     five epochs are not squashed beside full batch's hundred. ``color="run"`` (the Compare page): one panel,
-    colour = study (in the order ``studies``, as on the chart above it), one dash pattern per run.
+    a colour per run, and where several studies are drawn a dash pattern per study (in the order ``studies``).
     """
     df = epochs.drop(columns=[c for c in ("batch_size",) if c in epochs.columns]).merge(
         run_labels(runs)[["run_id", "run", "study", "optimizer", "batch_size", "seed", "shuffle_label"]
                          + [c for c in ("samples_per_epoch",) if c in runs]], on="run_id", how="inner")
     _counted(df)
+    df = run_pages(df)   # a line is a run: a click opens its page
     x = x if x in CURVE_X and df[x].notna().all() else "epoch"
     x_enc = alt.X(f"{x}:Q", title=t(f"chart.x.{x}"),
                   axis=alt.Axis(format="d" if x == "epoch" else "~s", tickMinStep=1 if x == "epoch" else alt.Undefined,
@@ -43,21 +44,22 @@ def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc
             [s for s in dict.fromkeys(df["study"]) if s not in (studies or [])]
         runs_in = list(dict.fromkeys(df.sort_values(["study", "batch_size"])["run"]))
         pick = alt.selection_point(fields=["run"], bind="legend")
-        return alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=18)).encode(
+        dash = alt.StrokeDash("study:N", title=t("chart.legend.study"), scale=alt.Scale(
+            domain=order, range=[RUN_DASHES[i % len(RUN_DASHES)] for i in range(len(order))]),
+            legend=alt.Legend(labelLimit=420, orient="bottom", direction="vertical", symbolType="stroke",
+                              symbolSize=500, symbolStrokeWidth=2)) if len(order) > 1 else alt.Undefined
+        return alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=18)).encode(   # a colour per run
             x=x_enc, y=alt.Y(f"{y}:Q", title=label(y), scale=alt.Scale(zero=False)),
-            color=_color(order, "study"),
-            strokeDash=alt.StrokeDash("run:N", title=t("chart.legend.run"), scale=alt.Scale(
-                domain=runs_in, range=[RUN_DASHES[i % len(RUN_DASHES)] for i in range(len(runs_in))]),
-                legend=alt.Legend(labelLimit=420, orient="bottom", direction="vertical", columns=2,
-                                  symbolType="stroke", symbolSize=500, symbolStrokeWidth=2)),
+            color=_color(runs_in, "run"), strokeDash=dash,   # the study, a second variable, as the dash
             detail="run_id:N", opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)), tooltip=tooltip,
+            href=RUN_HREF,
         ).add_params(pick).properties(title=title, height=300)
     pick = alt.selection_point(fields=[color], bind="legend")
     domain = sorted(set(df[color])) if color == "optimizer" else list(dict.fromkeys(df[color]))
     chart = alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=18)).encode(
         x=x_enc, y=alt.Y(f"{y}:Q", title=label(y), scale=alt.Scale(zero=False)),
         color=_color(domain, color), strokeDash=_dash(df["shuffle_label"]), detail="run_id:N",
-        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)), tooltip=tooltip,
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)), tooltip=tooltip, href=RUN_HREF,
     ).add_params(pick)
     if color != "optimizer":
         return chart.properties(title=title, height=300)
@@ -152,8 +154,8 @@ def learning_curve_bands(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "tes
     if show_runs:   # the single runs, thin, in the same table (a facet needs one data source)
         df = _with_x(epochs, runs)
         df = df[df[y].notna() & ((df[y] > 0) if log else True)]
-        data = pd.concat([data, df[[c for c in CONFIG if c in df] + ["epoch", "steps", "examples", "run", "run_id",
-                                                                    y]].rename(
+        data = pd.concat([data, run_pages(df)[[c for c in CONFIG if c in df] + ["epoch", "steps", "examples", "run",
+                                                                                "run_id", "page", y]].rename(
             columns={y: "value"}).assign(kind="run")], ignore_index=True)
     mean, single = alt.datum.kind == "mean", alt.datum.kind == "run"
     base = alt.Chart().encode(x=x_enc, color=color)
@@ -161,7 +163,7 @@ def learning_curve_bands(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "tes
         y=alt.Y("lo:Q", scale=yscale, title=label(y)), y2="hi:Q", detail="config:N", tooltip=tips)]
     if show_runs:
         layers.insert(0, base.transform_filter(single).mark_line(opacity=0.35, strokeWidth=0.8).encode(
-            y=alt.Y("value:Q", scale=yscale, title=label(y)), detail="run_id:N", strokeDash=dash,
+            y=alt.Y("value:Q", scale=yscale, title=label(y)), detail="run_id:N", strokeDash=dash, href=RUN_HREF,
             tooltip=["run:N", alt.Tooltip(f"{x}:Q", title=t(f"chart.x.{x}")), alt.Tooltip("value:Q", format=".4g")]))
     if smooth > 1:
         layers.append(base.transform_filter(mean).mark_line(opacity=0.3, strokeWidth=1).encode(

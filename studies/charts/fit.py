@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..spec.config import SHUFFLE_LABELS
 from ..i18n import t
-from .common import OPTIMIZER_COLORS, _powers_of_two, label
+from .common import OPTIMIZER_COLORS, RUN_HREF, _powers_of_two, label, run_pages
 from ..analysis import lr_rule
 from ..analysis.fairness import censored_steps, ensure_best_lr
 from ..analysis.lr_edges import STEP, lr_edges
@@ -152,7 +152,7 @@ def steps_fit_chart(runs: pd.DataFrame, fits: list[dict] | None, *,
     B_crit (when inside the batch sizes measured) and the study's B_simple as rules, and the three regimes of
     the first fit shaded."""
     pts = steps_points(runs)
-    pts = pts.assign(shuffle_label=pts["shuffle"].map(SHUFFLE_LABELS))
+    pts = run_pages(pts.assign(shuffle_label=pts["shuffle"].map(SHUFFLE_LABELS)))
     sizes = pd.to_numeric(pts.batch_size, errors="coerce")
     fits = [f for f in (fits or []) if f.get("s_min")]
     lo_b = float(sizes.min()) if len(sizes) else 1.0
@@ -203,8 +203,8 @@ def steps_fit_chart(runs: pd.DataFrame, fits: list[dict] | None, *,
             tooltip=["what:N", alt.Tooltip("batch_size:Q", format=".0f")]))
     tooltip = ["optimizer:N", "shuffle_label:N", "batch_size:Q", alt.Tooltip("lr:Q", format="g"), "seed:Q",
                "steps:Q"] + (["epochs:Q"] if "epochs" in pts else [])
-    layers.append(alt.Chart(pts).mark_point(filled=True, size=60).encode(x=x, y=y, color=colour,
-                                                                        tooltip=tooltip))
+    layers.append(alt.Chart(pts).mark_point(filled=True, size=60).encode(   # a point is a run: a click opens it
+        x=x, y=y, color=colour, tooltip=tooltip, href=RUN_HREF if "page" in pts else alt.Undefined))
     return alt.layer(*layers).resolve_scale(color="independent").properties(
         title=t("fitc.title"), height=320)
 

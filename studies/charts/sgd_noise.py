@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..analysis.sgd_noise import CONFIG, OUTCOMES, g_table, sharpness_columns
 from ..i18n import t
-from .common import label
+from .common import RUN_HREF, label, run_pages
 
 PANEL = (330, 210)   # px (width, height): two panels a row fit a page at its usual width
 
@@ -47,7 +47,7 @@ def shared_g(points: pd.DataFrame) -> pd.DataFrame:
 def noise_scale_chart(runs: pd.DataFrame, optim: Mapping | None = None) -> alt.ConcatChart:
     """Gap, test accuracy and sharpness (ε-sharpness and λ_max where measured) against g, log x, one panel each,
     two a row; the x range padded by a factor 1.5 either side, so no point sits on the frame."""
-    pts = g_points(runs, optim)
+    pts = run_pages(g_points(runs, optim))
     lo, hi = (float(pts.g.min()) / 1.5, float(pts.g.max()) * 1.5) if len(pts) else (1.0, 10.0)
     log_x = alt.Scale(type="log", domain=[lo, hi], nice=False)
     sizes = sorted(int(b) for b in pts.batch_size.unique()) if len(pts) else []
@@ -75,9 +75,9 @@ def noise_scale_chart(runs: pd.DataFrame, optim: Mapping | None = None) -> alt.C
                       tooltip=[alt.Tooltip("g:Q", title=t("gscale.shared"), format=",.4g"),
                                alt.Tooltip("configs:Q", title=t("gscale.configs"))])] if len(rules) else []
         layers.append(base.transform_filter(alt.datum.at_fit).mark_point(filled=True, size=70, opacity=0.85)
-                      .encode(x=x, y=y, color=colour, shape=shape, tooltip=tooltip))
+                      .encode(x=x, y=y, color=colour, shape=shape, tooltip=tooltip, href=RUN_HREF))   # a run each
         layers.append(base.transform_filter(~alt.datum.at_fit).mark_point(filled=False, size=80, strokeWidth=1.6)
-                      .encode(x=x, y=y, color=colour, shape=shape, tooltip=tooltip))
+                      .encode(x=x, y=y, color=colour, shape=shape, tooltip=tooltip, href=RUN_HREF))
         panels.append(alt.layer(*layers).properties(width=PANEL[0], height=PANEL[1], title=label(measure)))
     if not panels:
         panels = [alt.Chart(pd.DataFrame({"g": []})).mark_point().encode(x=x).properties(width=PANEL[0],

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..analysis.speed import to_target_rows, tradeoff_curve
 from ..i18n import t
-from .common import _batch_axis, _color
+from .common import RUN_HREF, _batch_axis, _color, run_pages
 
 
 def _means(runs: pd.DataFrame, measure: str) -> pd.DataFrame:
@@ -25,7 +25,7 @@ def _means(runs: pd.DataFrame, measure: str) -> pd.DataFrame:
 def time_to_target_chart(runs: pd.DataFrame, saturation: pd.DataFrame | None = None) -> alt.LayerChart:
     """Time to the target (s, log) against batch size (log₂): runs as points, the geometric mean over seeds as a
     line with its interval, and a dashed rule where step time starts to grow with B (``analysis.speed.saturation``)."""
-    pts = runs[runs.time_to_target_s.notna()].copy()
+    pts = run_pages(runs[runs.time_to_target_s.notna()].copy())
     means = _means(runs, "time_to_target_s")
     color = _color(sorted(set(pts.optimizer) | set(means.optimizer)))
     y = alt.Y("time_to_target_s:Q", title=t("speedc.time_to_target"), scale=alt.Scale(type="log"))
@@ -35,7 +35,8 @@ def time_to_target_chart(runs: pd.DataFrame, saturation: pd.DataFrame | None = N
            alt.Tooltip("time_to_target_s:Q", title=t("speedc.time_to_target"), format=".3g")]
     if "total_time_s" in pts.columns:
         tip.append(alt.Tooltip("total_time_s:Q", title=t("speedc.own_wall"), format=".3g"))
-    dots = alt.Chart(pts).mark_point(filled=True, opacity=0.5, size=40).encode(x=x, y=y, color=color, tooltip=tip)
+    dots = alt.Chart(pts).mark_point(filled=True, opacity=0.5, size=40).encode(   # a dot is a run: a click opens it
+        x=x, y=y, color=color, tooltip=tip, href=RUN_HREF if "page" in pts else alt.Undefined)
     line = alt.Chart(means.rename(columns={"mean": "time_to_target_s"})).mark_line(point=True).encode(
         x="batch_size:Q", y="time_to_target_s:Q", color=color)
     bars = alt.Chart(means).mark_errorbar().encode(x="batch_size:Q", y=alt.Y("ci_low:Q", title=""), y2="ci_high:Q",
