@@ -8,7 +8,7 @@ import streamlit as st
 
 import ui
 from studies import measures, papers
-from studies.office import form, form_fields, uploads
+from studies.office import form, form_fields, learned, uploads
 from studies.i18n import code, plain, t
 from studies.spec.budget import BATCH_SCHEDULES
 from studies.office.clusters import ClusterError, configured_clusters
@@ -241,10 +241,12 @@ if problems:
 if spec is not None:
     c1, c2, c3 = st.columns(3)
     c1.metric(t("form.n_runs"), est.n_runs, help=t("form.n_runs_help"))
-    c2.metric(t("form.rough_time"), t("form.at_most", time=format_seconds(est.seconds)) if est.capped
-              else format_seconds(est.seconds), help=t("form.rough_time_help_capped" if est.capped
-                                                       else "form.rough_time_help"))
+    seen = learned.learned_estimate(spec, ui.finished_rates(store), device_slot(spec.device), shape, built=est)
+    c2.metric(t("form.rough_time"), t("form.at_most", time=format_seconds(seen.seconds)) if est.capped
+              else format_seconds(seen.seconds), help=t("form.rough_time_help_capped" if est.capped
+                                                        else "form.rough_time_help"))
     c3.metric(t("form.n_params"), f"{est.n_params:,}")
+    st.caption(t(f"form.est_{seen.source}", n=seen.n_from_store, sizes=", ".join(map(str, seen.sizes_from_store))))
     executor, cluster = "pool", ""
     try:
         clusters = list(configured_clusters())     # only the clusters this server's owner listed

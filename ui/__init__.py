@@ -8,7 +8,7 @@
 - `links`: a choice kept in the link by its code (not its label, which changes with the language);
 - `fair`: the matched-fit warning, the line of conclusions, differences against the noise, best lr / every lr.
 """
-from .data import (StudyPage, run_link_column, run_links, runs_or_stop, state_label, studies, study_label, study_of_run, study_page, study_picker,
+from .data import (StudyPage, finished_rates, run_link_column, run_links, runs_or_stop, state_label, studies, study_label, study_of_run, study_page, study_picker,
                    table)
 from studies.storage import csvsafe   # pages neutralise formula cells in the tables they show
 
@@ -19,7 +19,7 @@ from .offer import measure_offer
 from .frame import (HOME, PAGES, ROOT, fail, job_manager, keep_language, language, navigation, page, page_files,
                     page_key, page_title, store_root)
 
-__all__ = ["HOME", "PAGES", "ROOT", "StudyPage", "chart", "csvsafe", "chart_spec", "difference_note", "fail", "fit_warning",
+__all__ = ["HOME", "PAGES", "ROOT", "StudyPage", "chart", "csvsafe", "chart_spec", "difference_note", "fail", "finished_rates", "fit_warning",
            "follow_link", "job_manager", "keep_language", "language", "lr_view", "measure_offer", "navigation", "page", "page_files", "page_key",
            "page_title", "pair_warning", "run_link_column", "run_links", "runs_or_stop", "state_label", "store_root", "studies", "study_conclusions",
            "study_label", "study_of_run", "study_page", "study_picker", "table", "write_link"]

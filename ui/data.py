@@ -9,6 +9,7 @@ import streamlit as st
 
 from studies import i18n
 from studies.i18n import code, t
+from studies.office import learned
 from studies.storage.store import Store, StoreError, open_store
 
 from .fair import fit_warning, study_conclusions
@@ -29,6 +30,18 @@ def table(store: Store, study_id: str, name: str = "runs") -> pd.DataFrame:
     for p in problems:
         st.warning(i18n.plain(p))
     return df
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _rates(root: str, version: tuple) -> pd.DataFrame:
+    return learned.store_rates(open_store(root))
+
+
+def finished_rates(store: Store) -> pd.DataFrame:
+    """What this store's finished runs took per epoch (studies.office.learned.store_rates), re-read only when a
+    study changes."""
+    ids = store.list_studies().study_id
+    return _rates(str(store.root), tuple((s, store.version(s)) for s in ids))
 
 
 def studies(store: Store) -> pd.DataFrame:
