@@ -260,7 +260,18 @@ if spec is not None:
                                help=t("form.run_on_help"))
         cluster = which.selectbox(t("form.ray_which"), clusters, key="ray_cluster", disabled=executor != "ray",
                                   help=t("form.ray_which_help"))
+    pair = papers.twin(pick) if pick and S.get("_filled_by") == pick else None   # Smith: smith-decay.toml too
+    if pair is not None:
+        try:
+            pair_est = check_runnable(pair, device_slot(pair.device))
+        except SpecError:
+            pair = None
+    if pair is not None and not st.checkbox(t("paper.launch_twin", file=papers.paper(pick).twin + ".toml",
+                                              n=pair_est.n_runs, time=format_seconds(pair_est.seconds)),
+                                            value=True, key="launch_twin"):
+        pair = None
     waiting = queue_seconds(ui.job_manager(str(store.root)).queue.jobs())   # fifty short studies are long too
+    waiting += pair_est.seconds if pair is not None else 0
     long = waiting + est.seconds > confirm_above_s()   # a 10,000-run grid must not start on one click
     if long:
         st.warning(t("form.long", time=format_seconds(est.seconds), n=f"{est.n_runs:,}",
@@ -274,15 +285,20 @@ if spec is not None:
     if go.button(t("form.launch"), type="primary", key="launch", icon=":material/play_arrow:",
                  disabled=blocked or (long and not S.get("confirm_long")),
                  help=t("form.launch_blocked") if blocked else None):
+        queued = [(spec, pair)] + ([(pair, spec)] if pair is not None else [])   # each names the other
         try:
-            job = ui.job_manager(str(store.root)).submit(spec, executor, cluster if executor == "ray" else "",
-                                                         confirmed=bool(S.get("confirm_long")))
+            for one, other in queued:
+                job = ui.job_manager(str(store.root)).submit(one, executor, cluster if executor == "ray" else "",
+                                                             confirmed=bool(S.get("confirm_long")),
+                                                             pair=other.study_id if other is not None else "")
+                st.success(t("form.queued", name=one.name, job=code(job["job_id"])))
         except QueueFull:
             st.error(t("form.queue_full", n=max_queued()))
         except (SpecError, NeedsConfirmation) as e:   # the queue changed since this page checked
             st.error(plain(str(e)))
-        else:
-            st.success(t("form.queued", name=spec.name, job=code(job["job_id"])))
         st.page_link("pages/2_Jobs.py", label=t("form.watch"), icon=":material/queue:")
+        if pair is not None:
+            st.page_link("pages/6_Compare.py", label=t("paper.twin_queued", a=spec.name, b=pair.name),
+                         query_params={"studies": f"{spec.study_id},{pair.study_id}"}, icon=":material/compare_arrows:")
     dl.download_button(t("form.download_toml"), spec.to_toml(), file_name=f"{spec.name}.toml", mime="application/toml",
                        key="toml_download", on_click="ignore", icon=":material/download:")

@@ -103,6 +103,9 @@ def queue_view() -> None:
             if p["done"]:
                 st.page_link("pages/4_Generalization.py", label=t("jobs.open_results"),
                              query_params={"study": job["study_id"]}, icon=":material/insights:")
+                if job.get("pair"):   # a paper's two halves (Smith): Compare on both
+                    st.page_link("pages/6_Compare.py", label=t("jobs.open_pair"), icon=":material/compare_arrows:",
+                                 query_params={"studies": f"{job['study_id']},{job['pair']}"})
     if {j["job_id"]: j["state"] for j in jobs} != states_at_start:   # a job started or ended: redraw all
         time.sleep(0.2)
         st.rerun(scope="app")

@@ -56,7 +56,9 @@ else:
              fairness.held_equal(all_runs[all_runs.batch_size.isin(picked)]))
 
 st.subheader(t("gen.target"))
-if "reached_target" not in runs or not runs.reached_target.fillna(False).astype(bool).any():
+if not fairness.has_target(all_runs):   # a fixed budget: nothing to count steps to, and that is no failure
+    st.caption(t("gen.fixed_budget", budget=fairness.fixed_budget(all_runs)))
+elif "reached_target" not in runs or not runs.reached_target.fillna(False).astype(bool).any():
     st.info(t("gen.no_target"))
 else:
     reached = runs[runs.reached_target.fillna(False).astype(bool)]

@@ -80,6 +80,17 @@ def load_or_error(key: str, folder: Path | str = EXAMPLES) -> tuple[StudySpec | 
         return None, t("paper.unreadable", file=paper(key).file, error=Markdown(f"{plain(e.field)}: {error_text(e)}"))
 
 
+def twin(key: str, folder: Path | str = EXAMPLES) -> StudySpec | None:
+    """The second study paper ``key``'s comparison needs (its ``twin`` template, e.g. smith-decay.toml beside
+    smith.toml) as a spec; None when the paper has none or its file is missing or does not load here. New study
+    launches it with the paper's own, and the Jobs page opens Compare on the pair."""
+    name = paper(key).twin
+    try:
+        return StudySpec.from_toml(Path(folder) / f"{name}.toml") if name else None
+    except (SpecError, OSError):
+        return None
+
+
 def gpu_minutes(key: str, folder: Path | str = EXAMPLES) -> int | None:
     """The time estimate of a ``gpu`` template on one GPU, in whole minutes (None when it does not load)."""
     from .spec.estimate import estimate

@@ -29,6 +29,11 @@ def _study(store, name, optimizer="momentum", lrs=(0.01, 0.04)):
                          train_loss=0.01, train_acc=1.0, test_acc=0.9 + 100 * g + 0.001 * r.seed, test_loss=0.3,
                          gap_acc=0.1 - 100 * g, gap_loss=0.3, epoch_time_s=0.1, total_time_s=1.0, steps=100,
                          samples_per_epoch=1437, n_train=1437, error="", hessian_top_eig=1 + 1000 * g))
+    return write_study(store, spec, rows, name)
+
+
+def write_study(store, spec, rows, name):
+    """``rows`` (run dicts) as the finished study ``spec`` in ``store``, each run with one epoch row."""
     df = with_best_lr(pd.DataFrame(rows))
     ep = pd.DataFrame({"run_id": df.run_id, "epoch": 1, "train_loss": 0.1, "train_acc": 0.9, "test_loss": 0.2,
                        "test_acc": 0.85, "epoch_time_s": 0.1, "lr": df.lr, "steps": 10})

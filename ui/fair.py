@@ -8,14 +8,17 @@ import streamlit as st
 
 from studies import i18n
 from studies.analysis import b_simple, conclusions, fairness, lr_edges, statements
-from studies.i18n import t
+from studies.i18n import Markdown, t
 
 
 def fit_warning(runs: pd.DataFrame) -> fairness.FitCheck:
     """At the top of a page: a loud warning when the compared runs (best lr) are not at a matched fit, and one
     line saying what the comparison holds equal (the target, the lr) and what varies (lr/B)."""
     check = fairness.matched_fit(fairness.compared_runs(runs))
-    if not check.matched:
+    fixed = statements.fixed_budget_line(fairness.compared_runs(runs), check)
+    if fixed is not None:   # a fixed budget is a question of its own, not a failed target
+        st.info(fixed, icon=":material/straighten:")
+    elif not check.matched:
         st.warning(t("fit.not_matched", message=check.message), icon=":material/warning:")
     if held := fairness.held_equal(runs):
         st.caption(held)
@@ -49,7 +52,11 @@ def pair_warning(studies: dict[str, pd.DataFrame]) -> None:
     for i, a in enumerate(names):
         for b in names[i + 1:]:
             check = fairness.matched_pair(fairness.compared_runs(studies[a]), fairness.compared_runs(studies[b]))
-            if not check.matched:
+            both = pd.concat([fairness.compared_runs(studies[a]), fairness.compared_runs(studies[b])])
+            fixed = None if fairness.has_target(both) else statements.fixed_budget_line(both, check)
+            if fixed is not None:   # two fixed budgets: compared at equal epochs (or updates), not at a target
+                st.info(Markdown(f"**{i18n.plain(a)} · {i18n.plain(b)}:** ") + fixed, icon=":material/straighten:")
+            elif not check.matched:
                 st.warning(t("fit.pair_not_matched", a=a, b=b, message=check.message), icon=":material/warning:")
     if len(names) == 1:
         fit_warning(studies[names[0]])

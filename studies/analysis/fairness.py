@@ -310,7 +310,7 @@ def held_equal(runs: pd.DataFrame) -> str:
         parts = ([t("held.acc", v=acc)] if acc > 0 else []) + ([t("held.loss", v=loss)] if loss > 0 else [])
         stop = t("held.target", what=Markdown(t("held.and").join(parts)) or "?")   # catalogue texts: safe
     else:
-        stop = _fixed_budget(runs)
+        stop = fixed_budget(runs)
     if swept:
         return Markdown(t("held.tuned_lr", stop=stop) + adaptive_note(runs))
     b0, b1 = int(runs.batch_size.min()), int(runs.batch_size.max())
@@ -353,7 +353,7 @@ def varies(runs: pd.DataFrame, k: float, b0: int, b1: int) -> Markdown:
     return Markdown(" ".join(parts))
 
 
-def _fixed_budget(runs: pd.DataFrame) -> Markdown:
+def fixed_budget(runs: pd.DataFrame) -> Markdown:
     """What a fixed budget holds equal: "the epoch budget (4 epochs, no target)", "400 updates (a step budget,
     no target)", "120000 examples (⌈120000/B⌉ updates, no target)"."""
     kind, _, n = str(runs.budget.iloc[0]).partition(":") if "budget" in runs and len(runs) else ("", "", "")

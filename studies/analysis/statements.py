@@ -7,7 +7,7 @@ import pandas as pd
 
 from . import b_simple, conclusions
 from ..i18n import Markdown, plain, t
-from .fairness import loss_band_text
+from .fairness import FitCheck, by_budget, fixed_budget, has_target, loss_band_text
 from .scaling import b_crit_text, fit_study, kind_of
 
 
@@ -46,3 +46,20 @@ def difference_note(runs: pd.DataFrame, measure: str) -> Markdown:
                      verdict=t("study.diff_beyond" if d["beyond_noise"] else "study.diff_inside"), **fields)
         lines.append(Markdown(line + losses(d)))
     return Markdown(" ".join(lines))
+
+
+def fixed_budget_line(runs: pd.DataFrame, check: FitCheck) -> Markdown | None:
+    """For a study without a target (a fixed budget of epochs, updates or examples; ``check`` its matched-fit
+    check): what its pages compare, every batch size at the same budget with means and 95 % t-intervals over
+    seeds, and the runs whose final train loss lies above the band, drawn hollow and left out of the means (the
+    same rule as any study). None for a study that trains to a target: its own warning applies."""
+    if has_target(runs) or check.rule == "different rules" or runs.empty:
+        return None
+    if "budget" not in runs.columns and "epoch_budget" in runs.columns and runs.epoch_budget.nunique() > 1:
+        return None   # studies of different epoch budgets side by side: Compare says what differs
+    budgets = Markdown(" / ".join(dict.fromkeys(fixed_budget(g) for _, g in by_budget(runs))))
+    line = t("fit.fixed_budget", budget=budgets)
+    if not check.matched:
+        line = Markdown(line + " " + t("fit.fixed_budget_band", k=check.n_missed, n=check.n_runs,
+                                       band=loss_band_text()))
+    return line

@@ -57,6 +57,16 @@ ANALYSIS = {
     "time.min_ago": ("{n} min ago", "{n} 分钟前"),
     "time.h_ago": ("{n} h ago", "{n} 小时前"),
     "time.d_ago": ("{n} days ago", "{n} 天前"),
+    # ---- a fixed budget (no target): what the pages compare (statements.fixed_budget_line)
+    "fit.fixed_budget": ("**A fixed budget:** every batch size trains for {budget}, so these pages compare what "
+                         "each reaches at that equal budget: means over the seeds with their 95 % t-intervals.",
+                         "**固定预算：** 每个批大小都训练{budget}，因此这些页面比较的是在相同预算下各自达到的结果："
+                         "各种子的均值及其 95 % t 区间。"),
+    "fit.fixed_budget_band": ("At that budget {k} of {n} runs end with a train loss above the band ({band}): they "
+                              "are drawn hollow and left out of the means, which compare runs at about the same "
+                              "train loss.",
+                              "在该预算下，{n} 个运行中有 {k} 个的最终训练损失高于损失带（{band}）：它们画成空心点，"
+                              "不计入均值，均值比较的是训练损失相近的运行。"),
     # ---- Compare: stopping rules
     "cmpx.within": ("{targets} within {budget}", "{budget}内达到{targets}"),
     "cmpx.epochs": ("{n} epochs", "{n} 轮"),

@@ -167,6 +167,7 @@ CATALOGUE.update({
     "jobs.col.target": ("reached target", "达到目标"),
     "jobs.col.time": ("time", "用时"),
     "jobs.open_results": ("Open its results", "打开其结果"),
+    "jobs.open_pair": ("Compare it with its pair", "与另一半并排比较"),
     "frame.state.training": ("training", "训练中"),
     "frame.state.measuring": ("measuring", "测量中"),
     "frame.state.diverged": ("diverged", "发散"),

@@ -73,9 +73,12 @@ PAPERS = {
                   "{cite} — 按原文设置，需要 GPU（单卡约 {minutes} 分钟）"),
     "paper.filled": ("Filled in from examples/{file} ({cite}, “{title}”). {finding}",
                      "已用 examples/{file}（{cite}，“{title}”）填写。{finding}"),
-    "paper.twin": ("Its comparison needs a second study: launch examples/{file} too (upload it above) and put the two "
-                   "side by side on **Compare**.",
-                   "它的比较需要第二个研究：也启动 examples/{file}（在上方上传），然后在 **比较** 页并排查看。"),
+    "paper.twin": ("Its comparison needs a second study, examples/{file}: **Launch** queues both, and Jobs opens "
+                   "**Compare** on the pair when they are done.",
+                   "它的比较需要第二个研究 examples/{file}：**启动** 会把两个都加入队列，完成后任务页在 **比较** 页打开这一对。"),
+    "paper.launch_twin": ("Also launch examples/{file}, the comparison's other half ({n} runs, about {time})",
+                          "同时启动 examples/{file}，即比较的另一半（{n} 次运行，约 {time}）"),
+    "paper.twin_queued": ("The pair: open **Compare** on {a} and {b}", "这一对：在 **比较** 页打开 {a} 与 {b}"),
     "paper.unreadable": ("examples/{file} does not load here ({error}); it needs a newer Batchscope.",
                          "examples/{file} 在这里无法载入（{error}）；它需要更新版本的 Batchscope。"),
     "paper.keskar": ("Large batches (10 % of the data) end in sharper minima and test worse than small batches (256) "

@@ -125,6 +125,13 @@ RESULTS = {
                              "粗线：{w} 轮居中滑动平均；浅线：原始均值。"),
     "caption.curve_log": ("Loss on a log axis.", "损失为对数坐标。"),
     "gen.target": ("Steps and epochs to reach the target", "达到目标所需的步数与轮数"),
+    "gen.fixed_budget": ("This study holds {budget} equal at every batch size, so it has no steps to a target to "
+                         "count: S(B) and B_crit need runs that train to a target. What it compares at that budget "
+                         "is above (accuracy, gap and loss against B, the learning curves) and below (the noise "
+                         "scale g).",
+                         "本研究在每个批大小上保持{budget}相同，因此没有“达到目标所需步数”可数：S(B) 与 B_crit "
+                         "需要训练到目标的运行。它在该预算下比较的内容见上方（准确率、差距和损失随 B 的变化，学习曲线）"
+                         "和下方（噪声尺度 g）。"),
     "gen.no_target": ("No run reached a training target. Set target_train_acc (e.g. 0.99) or target_train_loss "
                       "on **New study**: each run then stops at the target and this chart shows the steps it took.",
                       "没有运行达到训练目标。在 **新建研究** 中设置 target_train_acc（如 0.99）或 target_train_loss："

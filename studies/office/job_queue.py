@@ -119,8 +119,12 @@ class JobQueue:
         if why is not None and not confirmed:
             raise why
 
-    def submit(self, spec: StudySpec, executor: str = "pool", cluster: str = "", confirmed: bool = False) -> dict:
+    def submit(self, spec: StudySpec, executor: str = "pool", cluster: str = "", confirmed: bool = False,
+               pair: str = "") -> dict:
         """Queue ``spec``; if the same study is already queued or running, return that job instead.
+
+        ``pair``: the study id of the other half of a comparison queued with it (a paper's twin template), kept
+        in the job so the Jobs page can open Compare on the two.
 
         Refused like the CLI refuses it (SpecError), when the queue is full (QueueFull), and when the queue's
         work plus this study's passes the server's confirmation limit unless ``confirmed`` (NeedsConfirmation).
@@ -150,6 +154,8 @@ class JobQueue:
                    "n_runs": spec.n_runs, "state": "queued",
                    "created": time.time(), "started": None, "finished": None, "pid": None,
                    "returncode": None, "message": "", "attempts": 0, "cancel_requested": False}
+            if pair:
+                job["pair"] = pair
             job["slot"] = slot
             job["estimate_s"] = estimate_s   # the Jobs page starts its time left from it
             atomic_write_json(self.path(job_id, ".json"), job)

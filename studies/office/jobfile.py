@@ -31,7 +31,8 @@ SCHEMA = {"job_id": ((str,), True), "name": ((str,), True), "study_id": ((str,),
           "returncode": ((int, type(None)), False), "message": ((str,), False), "attempts": ((int,), False),
           "cancel_requested": ((bool,), False), "cancel_sent": (_NUMBER + (type(None),), False),
           "estimate_s": (_NUMBER + (type(None),), False), "done_at_start": ((int, float, type(None)), False),
-          "kind": ((str,), False)}   # "run" (the default) or "retime" (re-measure a stored study's timings)
+          "kind": ((str,), False),   # "run" (the default) or "retime" (re-measure a stored study's timings)
+          "pair": ((str,), False)}   # the study id of the other half of a comparison queued with it
 KINDS = ("run", "retime")
 
 
@@ -51,6 +52,8 @@ def job_problem(job: dict, stem: str) -> str | None:
         return f"job_id {job['job_id']!r:.40} is not its file's name"
     if not _STUDY_ID.match(job["study_id"]):
         return "study_id is not a study id"
+    if "pair" in job and not _STUDY_ID.match(job["pair"]):
+        return "pair is not a study id"
     if job["state"] not in STATES:
         return f"state {job['state']!r:.40} is not one of {', '.join(STATES)}"
     if job.get("kind", "run") not in KINDS:

@@ -206,8 +206,9 @@ class JobManager:
             self.queue.update(job["job_id"], cancel_sent=time.time())
 
     # ---- the page's actions (each followed by a round, so the page sees the result)
-    def submit(self, spec: StudySpec, executor: str = "pool", cluster: str = "", confirmed: bool = False) -> dict:
-        job = self.queue.submit(spec, executor, cluster, confirmed)
+    def submit(self, spec: StudySpec, executor: str = "pool", cluster: str = "", confirmed: bool = False,
+               pair: str = "") -> dict:
+        job = self.queue.submit(spec, executor, cluster, confirmed, pair)
         self.tick()
         return self.queue.get(job["job_id"]) or job
 
