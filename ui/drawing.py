@@ -19,7 +19,7 @@ def _vega_lite(builder: str, args: tuple, kwargs: dict, module: str = "studies.c
     than loading a 1,000-run study, so a rerun that changes nothing here costs only the hashing of the inputs)."""
     with i18n.language(lang):
         made = getattr(importlib.import_module(module), builder)(*args, **kwargs)
-    return made if isinstance(made, dict) else charts.to_vega_lite(made)     # a builder may return a Vega-Lite dict
+    return charts.whole_points(made) if isinstance(made, dict) else charts.to_vega_lite(made)   # a builder may return a dict
 
 
 def chart_spec(builder, *args, params: dict | None = None, **kwargs) -> dict:

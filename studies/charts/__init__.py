@@ -14,6 +14,7 @@ from .batch import (accuracy_chart, aggregate_over_seeds, b_simple_rule, batch_s
                     epoch_time_chart, gap_chart, split_chart, target_chart, timing_note, with_speed)
 from .common import (LABELS, OPTIMIZER_COLORS, PALETTE, budget_text, label, localised_run_label, run_labels,
                      to_image, to_vega_lite)
+from .edges import whole_points
 from .curves import CURVE_X, RUN_DASHES, curve_bands, learning_curve_bands, learning_curves
 from .landscape import interpolation_chart, landscape_chart, surface_chart, surface_pair
 
@@ -21,4 +22,4 @@ __all__ = ["accuracy_chart", "aggregate_over_seeds", "b_simple_rule", "batch_siz
            "epoch_time_chart", "gap_chart", "split_chart", "target_chart", "timing_note", "with_speed", "LABELS",
            "OPTIMIZER_COLORS", "PALETTE", "budget_text", "label", "localised_run_label", "run_labels", "to_image", "to_vega_lite", "CURVE_X",
            "RUN_DASHES", "curve_bands", "learning_curve_bands", "learning_curves", "interpolation_chart", "landscape_chart",
-           "surface_chart", "surface_pair"]
+           "surface_chart", "surface_pair", "whole_points"]

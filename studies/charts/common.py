@@ -14,6 +14,7 @@ from ..measures import measure
 from ..spec.optimizers import TABLE
 from ..i18n import t, text as chart_text
 from ..i18n.common import CATALOGUE
+from .edges import whole_points
 
 # Colours stay fixed per optimizer across charts (the optimizer table's).
 OPTIMIZER_COLORS = {name: o.color for name, o in TABLE.items()}
@@ -156,9 +157,10 @@ def several_budgets(runs: pd.DataFrame) -> bool:
 
 
 def to_vega_lite(chart: alt.TopLevelMixin) -> dict:
-    """The chart as a Vega-Lite dict (validated by altair), data inline, no row limit."""
+    """The chart as a Vega-Lite dict (validated by altair), data inline, no row limit; the scales its points
+    are drawn on padded, so no point is cut in half by the plot's edge (edges.whole_points)."""
     with alt.data_transformers.disable_max_rows():
-        return chart.to_dict()
+        return whole_points(chart.to_dict())
 
 
 FONTS = Path(__file__).resolve().parent / "fonts"   # Batchscope CJK (OFL.txt): 中文 on a server without a CJK font
