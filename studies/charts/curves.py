@@ -124,6 +124,12 @@ def curve_bands(epochs: pd.DataFrame, runs: pd.DataFrame, y: str, *, smooth: int
 MAX_MARKERS = 40   # markers per curve before they merge into a bar
 
 
+def _config_names(df: pd.DataFrame) -> pd.Series:
+    """A configuration's name (everything but the seed): "sgd · shuffle · lr 0.1", with the budget where several."""
+    names = df["optimizer"] + " · " + df["shuffle_label"] + " · lr " + df["lr"].map("{:g}".format)
+    return names + " · " + df["budget"].astype(str) if several_budgets(df) else names
+
+
 def learning_curve_bands(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc", *, x: str = "epoch",
                          smooth: int = 1, show_runs: bool = False, width: int = 300) -> alt.Chart:
     """Learning curves grouped by configuration: the mean over seeds as a line (smoothed by a centred moving
@@ -139,12 +145,14 @@ def learning_curve_bands(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "tes
         g = g[g["mean"] > 0]
         g["lo"] = g["lo"].where(g["lo"].isna() | (g["lo"] > 0), g["low"])
     yscale = alt.Scale(type="log" if log else "linear", zero=False)
-    g["config"] = g["optimizer"] + " · " + g["shuffle_label"] + " · lr " + g["lr"].map("{:g}".format)
-    if several_budgets(g):   # runs held to different budgets: one curve each, named by it
-        g["config"] = g["config"] + " · " + g["budget"].astype(str)
+    g["config"] = _config_names(g)
     x_enc = alt.X(f"{x}:Q", title=t(f"chart.x.{x}"), axis=alt.Axis(
         format="d" if x == "epoch" else "~s", tickMinStep=1 if x == "epoch" else alt.Undefined, labelOverlap="greedy"))
-    color, dash = _color(sorted(set(g["optimizer"]))), _dash(g["shuffle_label"])
+    # colour tells the curves of a panel apart: the optimizer where it names them, else each configuration (the
+    # lrs of "every lr", the budgets); the order (a second variable) is the dash
+    one_each = g["optimizer"].nunique() > 1 or g.groupby(["batch_size", "optimizer"])["config"].nunique().max() <= 1
+    color = _color(sorted(set(g["optimizer"]))) if one_each else _color(list(dict.fromkeys(g["config"])), "config")
+    dash = _dash(g["shuffle_label"])
     tips = [alt.Tooltip("config:N", title=t("chart.legend.config")), alt.Tooltip(f"{x}:Q", title=t(f"chart.x.{x}")),
             alt.Tooltip("mean:Q", title=t("chart.tip.mean"), format=".4g"),
             alt.Tooltip("lo:Q", title=t("chart.tip.ci_low"), format=".4g"),
@@ -154,8 +162,9 @@ def learning_curve_bands(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "tes
     if show_runs:   # the single runs, thin, in the same table (a facet needs one data source)
         df = _with_x(epochs, runs)
         df = df[df[y].notna() & ((df[y] > 0) if log else True)]
-        data = pd.concat([data, run_pages(df)[[c for c in CONFIG if c in df] + ["epoch", "steps", "examples", "run",
-                                                                                "run_id", "page", y]].rename(
+        df = run_pages(df).assign(config=_config_names(df))
+        data = pd.concat([data, df[[c for c in CONFIG if c in df] + ["epoch", "steps", "examples", "run", "config",
+                                                                    "run_id", "page", y]].rename(
             columns={y: "value"}).assign(kind="run")], ignore_index=True)
     mean, single = alt.datum.kind == "mean", alt.datum.kind == "run"
     base = alt.Chart().encode(x=x_enc, color=color)

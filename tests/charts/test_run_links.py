@@ -68,3 +68,13 @@ def test_compare_tells_runs_apart_by_colour_and_studies_by_dash():
     one = to_vega_lite(curves.learning_curves(_epochs(_runs()), _runs().assign(study="a"), "test_acc",
                                               color="run"))["encoding"]
     assert one["color"]["field"] == "run" and "strokeDash" not in one       # one study: no dash at all
+
+
+def test_the_curves_of_a_panel_differ_in_colour_when_one_optimizer_has_several_lrs():
+    runs = pd.concat([_runs(), _runs().assign(lr=lambda d: d.lr * 2, run_id=lambda d: "x" + d.run_id)])
+    spec = to_vega_lite(curves.learning_curve_bands(_epochs(runs), runs, "test_acc", show_runs=True))
+    colours = [layer["encoding"]["color"] for layer in spec["spec"]["layer"] if "color" in layer.get("encoding", {})]
+    assert {c["field"] for c in colours} == {"config"}, colours
+    assert len(set(colours[0]["scale"]["range"])) == 4 and "sgd · shuffle · lr 0.2" in colours[0]["scale"]["domain"]
+    one = to_vega_lite(curves.learning_curve_bands(_epochs(_runs()), _runs(), "test_acc"))
+    assert {layer["encoding"]["color"]["field"] for layer in one["spec"]["layer"]} == {"optimizer"}   # its colour
