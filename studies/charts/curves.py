@@ -12,6 +12,14 @@ from ..analysis import intervals
 from ..i18n import t
 from .common import RUN_HREF, _color, _dash, _full_batch, label, run_labels, run_pages, several_budgets
 
+ROW_PX = 680   # the panels of a row together: over 40 % of the page at 1920 px, inside it at 1400 px
+
+
+def panel_width(columns: int) -> int:
+    """A facet panel's width for ``columns`` panels a row: one alone spans ROW_PX, never narrower than 300 px."""
+    return max(300, ROW_PX // max(1, columns))
+
+
 RUN_DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [1, 3], [10, 4], [4, 2, 1, 2], [3, 5], [12, 2], [2, 6]]
 
 
@@ -19,7 +27,7 @@ CURVE_X = {"epoch": "epoch", "steps": "optimizer steps", "examples": "examples s
 
 
 def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc",
-                    color: str = "optimizer", width: int = 300, x: str = "epoch",
+                    color: str = "optimizer", width: int | None = None, x: str = "epoch",
                     studies: list[str] | None = None) -> alt.Chart:
     """Per-epoch curves, one line per run, against epochs, optimizer steps or examples seen (``x``).
 
@@ -66,8 +74,9 @@ def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc
     full = _full_batch(runs)
     expr = t("chart.batch_header") + (f" + (datum.value == {full} ? '{t('chart.full_suffix')}' : '')" if full else "")
     header = alt.Header(labelExpr=expr, labelFontSize=12, labelFontWeight="bold")
-    return chart.properties(width=width, height=240).facet(
-        alt.Facet("batch_size:O", title=None, header=header), columns=min(df["batch_size"].nunique() or 1, 3),
+    columns = min(df["batch_size"].nunique() or 1, 3)
+    return chart.properties(width=width or panel_width(columns), height=240).facet(
+        alt.Facet("batch_size:O", title=None, header=header), columns=columns,
     ).resolve_scale(x="independent").properties(title=title)
 
 
@@ -131,7 +140,7 @@ def _config_names(df: pd.DataFrame) -> pd.Series:
 
 
 def learning_curve_bands(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc", *, x: str = "epoch",
-                         smooth: int = 1, show_runs: bool = False, width: int = 300) -> alt.Chart:
+                         smooth: int = 1, show_runs: bool = False, width: int | None = None) -> alt.Chart:
     """Learning curves grouped by configuration: the mean over seeds as a line (smoothed by a centred moving
     average over ``smooth`` epochs, the raw mean faint behind it), the 95 % t-interval of the mean as a band
     (n in the tooltip), the single runs as thin lines when ``show_runs``; losses on a log axis. One panel per
@@ -194,6 +203,7 @@ def learning_curve_bands(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "tes
     full = _full_batch(runs)
     expr = t("chart.batch_header") + (f" + (datum.value == {full} ? '{t('chart.full_suffix')}' : '')" if full else "")
     header = alt.Header(labelExpr=expr, labelFontSize=12, labelFontWeight="bold")
-    return alt.layer(*layers, data=data).properties(width=width, height=240).facet(
-        alt.Facet("batch_size:O", title=None, header=header), columns=min(g["batch_size"].nunique() or 1, 3),
+    columns = min(g["batch_size"].nunique() or 1, 3)
+    return alt.layer(*layers, data=data).properties(width=width or panel_width(columns), height=240).facet(
+        alt.Facet("batch_size:O", title=None, header=header), columns=columns,
     ).resolve_scale(x="independent").properties(title=title)

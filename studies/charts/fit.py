@@ -143,7 +143,7 @@ def lr_heatmap(runs: pd.DataFrame, value: str = "steps", *, optimizer: str | Non
                             subtitleColor="#b35900")   # a darker orange than the line: readable as text
     return alt.layer(cells, empty, *rule, ridge, ring).properties(
         title=title, height=40 * len(lrs) + 60,
-        width=max(260, 70 * len(sizes)))
+        width="container")   # its column's width: half the page beside the other map, or its whole width
 
 
 def steps_fit_chart(runs: pd.DataFrame, fits: list[dict] | None, *,

@@ -77,5 +77,5 @@ def predicted_vs_measured(measured: pd.DataFrame, predicted: pd.DataFrame) -> di
                                            {"field": "seed", "type": "ordinal"}]}}
     crit = predicted.groupby("optimizer", as_index=False, sort=False).b_crit.first()
     crit = crit[(crit.b_crit >= predicted.batch_size.min()) & (crit.b_crit <= predicted.batch_size.max())]
-    return {"$schema": alt.SCHEMA_URL, "width": 520, "height": 280,
+    return {"$schema": alt.SCHEMA_URL, "width": "container", "height": 280,   # the page's width
             "layer": [line, pts, _crit_rules(crit, color)]}
