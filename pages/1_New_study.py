@@ -242,8 +242,8 @@ if spec is not None:
     c1, c2, c3 = st.columns(3)
     c1.metric(t("form.n_runs"), est.n_runs, help=t("form.n_runs_help"))
     seen = learned.learned_estimate(spec, ui.finished_rates(store), device_slot(spec.device), shape, built=est)
-    c2.metric(t("form.rough_time"), t("form.at_most", time=format_seconds(seen.seconds)) if est.capped
-              else format_seconds(seen.seconds), help=t("form.rough_time_help_capped" if est.capped
+    c2.metric(t("form.rough_time"), t("form.at_most", time=format_seconds(seen.seconds)) if seen.capped
+              else format_seconds(seen.seconds), help=t("form.rough_time_help_capped" if seen.capped
                                                         else "form.rough_time_help"))
     c3.metric(t("form.n_params"), f"{est.n_params:,}")
     st.caption(t(f"form.est_{seen.source}", n=seen.n_from_store, sizes=", ".join(map(str, seen.sizes_from_store))))

@@ -54,7 +54,7 @@ def test_batch_sizes_without_like_runs_keep_the_built_in_estimate(tmp_path):
     at16_loop = sum(v for k, v in at16.parts if k in learned.TRAINING_PARTS)
     assert got.source == "mixed" and got.sizes_from_store == (16,)
     assert got.seconds == pytest.approx(estimate(mixed).seconds - at16_loop + 8.0)
-    for other in ({"hidden": [128]}, {"dataset": "moons"}, {"device": "cuda"}, {"seeds": [0, 1]},   # not like them
+    for other in ({"hidden": [128]}, {"dataset": "moons"}, {"device": "cuda"},   # not like them
                   {"batch_schedule": "step", "batch_growth": 2}):
         spec = StudySpec.from_dict({**BASE, "batch_sizes": [16], **other})
         got = learned.learned_estimate(spec, rates, "cuda" if other.get("device") else "cpu")
@@ -66,9 +66,10 @@ def test_stacked_runs_count_their_share_and_unfinished_runs_none(tmp_path):
     rates = learned.store_rates(_store(tmp_path, times=(30.0, 30.0, 5.0), stacks=(3, 3, 1),
                                        status=("done", "done", "failed")))
     assert list(rates.s_per_epoch) == [1.0, 1.0] and set(rates.engine) == {"stacked"}
-    spec = StudySpec.from_dict({**BASE, "batch_sizes": [16], "seeds": [0, 1]})   # an MLP with 2 seeds: stacked
-    assert learned.planned_engine(spec) == "stacked"
+    spec = StudySpec.from_dict({**BASE, "batch_sizes": [16], "seeds": [0, 1]})   # 2 seeds: stacked or not, a share
     assert learned.learned_estimate(spec, rates).seconds == pytest.approx(_not_training(spec) + 2 * 1.0 * 4)
+    plain = learned.store_rates(_store(tmp_path / "plain"))   # plain runs are like a planned grid of 2 seeds too
+    assert learned.learned_estimate(spec, plain).seconds == pytest.approx(_not_training(spec) + 2 * 2.0 * 4)
     assert learned.store_rates(open_store(tmp_path / "empty")).empty
 
 
@@ -90,3 +91,19 @@ def test_new_study_says_which_estimate_it_shows(tmp_path, monkeypatch):
     assert "from 3 finished runs in this store" in caption, caption
     at = open_page("pages/1_New_study.py", tmp_path / "bare", monkeypatch, {"lang": "zh"})
     assert "这里没有类似的已完成运行" in text(at.caption)
+
+
+def test_a_targeted_run_takes_as_long_as_like_runs_took_to_reach_the_same_target(tmp_path):
+    store = _store(tmp_path)
+    runs = store.load_table(store.list_studies().study_id.iloc[0], "runs")
+    runs = runs.assign(target_train_loss=0.01, epochs=[2, 3, 9])   # they stopped at the target: 10, 20, 90 s
+    rates = learned.run_rates(runs)
+    aimed = StudySpec.from_dict({**BASE, "batch_sizes": [16], "epochs": 300, "target_train_loss": 0.01})
+    got = learned.learned_estimate(aimed, rates)
+    assert got.seconds == pytest.approx(_not_training(aimed) + 20.0) and not got.capped   # the median run: 20 s
+    other = StudySpec.from_dict({**BASE, "batch_sizes": [16], "epochs": 300, "target_train_loss": 0.05})
+    got = learned.learned_estimate(other, rates)   # another target: per epoch × the cap, and "at most"
+    assert got.capped and got.seconds == pytest.approx(_not_training(other) + 300 * float(rates.s_per_epoch.median()))
+    assert not learned.learned_estimate(StudySpec.from_dict({**BASE, "batch_sizes": [16]}), rates).capped
+    assert learned.learned_estimate(StudySpec.from_dict({**BASE, "batch_sizes": [64], "target_train_loss": 0.01}),
+                                    rates).capped   # no like runs: the built-in's own "at most"

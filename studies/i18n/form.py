@@ -157,14 +157,14 @@ FORM = {
                              "nothing", "成本模型，误差约 3 倍以内；存储中已有的运行会被复用，不花时间"),
     "form.at_most": ("at most {time}", "至多 {time}"),
     "form.est_store": ("Rough time from {n} finished runs in this store like these (same data set, model, batch size, "
-                       "device and engine): their median seconds per epoch, the measures priced by the cost model.",
-                       "大致耗时来自本存储中 {n} 个类似的已完成运行（相同数据集、模型、批大小、设备和引擎）：取其每轮秒数的中位数，测量按成本模型计价。"),
+                       "schedule and device): their median seconds per epoch, the measures priced by the cost model.",
+                       "大致耗时来自本存储中 {n} 个类似的已完成运行（相同数据集、模型、批大小、调度和设备）：取其每轮秒数的中位数，测量按成本模型计价。"),
     "form.est_mixed": ("Rough time from {n} finished runs in this store for B = {sizes} (their median seconds per "
                        "epoch); the other batch sizes have no finished runs like these here: a rough estimate.",
                        "B = {sizes} 的大致耗时来自本存储中 {n} 个已完成运行（每轮秒数的中位数）；其他批大小在这里没有类似的已完成运行：粗略估计。"),
-    "form.est_builtin": ("No finished runs like these here (same data set, model, batch size, device and engine): a "
+    "form.est_builtin": ("No finished runs like these here (same data set, model, batch size, schedule and device): a "
                          "rough estimate from a cost model.",
-                         "这里没有类似的已完成运行（相同数据集、模型、批大小、设备和引擎）：按成本模型粗略估计。"),
+                         "这里没有类似的已完成运行（相同数据集、模型、批大小、调度和设备）：按成本模型粗略估计。"),
     "form.rough_time_help_capped": ("A cost model good to about 3×, counting every run to its epoch cap: runs that "
                                     "reach their target stop there, so the study may take much less. Runs the store "
                                     "already has are reused and cost nothing",

@@ -1,15 +1,17 @@
 """New study's rough time, learned from this store: what its finished runs took, per data set, model, batch size
-and engine, in place of the built-in cost model (spec/estimate) wherever such runs exist.
+and device, in place of the built-in cost model (spec/estimate) wherever such runs exist.
 
 A finished run's time is its ``total_time_s`` (the training loop: updates and each epoch's evaluation, not the
 measures after it) over its share of a stack (the stacked engine trains ``stack_size`` runs as one model and each
-reports the stack's time), per epoch trained. A planned run is **like** a finished one when data set, training
-examples, model, hidden widths, batch size, batch schedule, device and engine (``stacked`` where the stacked
-engine would take it: an MLP whose grid has several seeds or orders; else ``plain``) are the same. Per batch size
-with such runs, the built-in's training-loop seconds (``TRAINING_PARTS``) give way to the median of their seconds
-per epoch × the planned epochs × the planned runs; the measures, the per-configuration views and the startup
-keep the built-in's price, and so does every batch size without such runs. The sum is a sum over runs, like the
-built-in's, so the two read alike. No streamlit, no torch.
+reports the stack's time). A planned run is **like** a finished one when data set, training examples, model,
+hidden widths, batch size, batch schedule and device are the same; the engine is not matched (the pool races stack
+sizes at run time, so which runs stack is not known before), a stacked run counting its share.
+
+Per batch size with such runs, the built-in's training-loop seconds (``TRAINING_PARTS``) give way to the like
+runs' median seconds per epoch × the planned epochs × the planned runs; a run that trains to a target takes the
+median seconds of the like runs that trained to the same target, where there are any (they stop there, not at
+the epoch cap). The measures, the per-configuration views and the startup keep the built-in's price, and so does
+every batch size without like runs. The sum is a sum over runs, like the built-in's. No streamlit, no torch.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from ..spec.config import SpecError, StudySpec
 from ..spec.estimate import STARTUP_S, Estimate, data_shape, estimate
 from ..storage.store import Store
 
-KEY = ["dataset", "n_train", "model", "hidden", "batch_size", "batch_schedule", "device", "engine"]
+KEY = ["dataset", "n_train", "model", "hidden", "batch_size", "batch_schedule", "device"]
 TRAINING_PARTS = ("training", "evaluation", "hessian_track", "ghost_batch")   # spec/estimate's parts in total_time_s
 
 
@@ -35,6 +37,7 @@ class Learned:
     n_from_store: int
     sizes_from_store: tuple = ()
     sizes_total: int = 0
+    capped: bool = False   # some runs counted to their epoch cap (a target without finished runs that reached it)
 
     @property
     def source(self) -> str:
@@ -50,12 +53,18 @@ def _hidden(value) -> str:
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
+def _target(acc, loss) -> str:
+    """A run's target as a key: "acc 0.99 / loss 0" ("" for a fixed budget)."""
+    acc, loss = (0.0 if pd.isna(v) else float(v) for v in (acc, loss))
+    return f"acc {acc:g} / loss {loss:g}" if acc > 0 or loss > 0 else ""
+
+
 def run_rates(runs: pd.DataFrame) -> pd.DataFrame:
     """Per finished run (``status`` done, a positive time and epoch count): the KEY columns and ``s_per_epoch``,
     its share of a stack's seconds per epoch trained. Empty (with those columns) when none qualify."""
     need = {"dataset", "model", "batch_size", "device", "total_time_s", "epochs", "status"}
     if runs.empty or not need <= set(runs.columns):
-        return pd.DataFrame(columns=KEY + ["s_per_epoch"])
+        return pd.DataFrame(columns=KEY + ["engine", "target", "run_s", "s_per_epoch"])
     done = runs[(runs.status == "done") & (pd.to_numeric(runs.total_time_s, errors="coerce") > 0)
                 & (pd.to_numeric(runs.epochs, errors="coerce") > 0)]
     stack = pd.to_numeric(done.get("stack_size", pd.Series(1, index=done.index)), errors="coerce").fillna(1).clip(lower=1)
@@ -65,7 +74,11 @@ def run_rates(runs: pd.DataFrame) -> pd.DataFrame:
         "batch_size": done.batch_size.astype(int), "device": done.device.astype(str),
         "batch_schedule": done.get("batch_schedule", pd.Series("constant", index=done.index)).fillna("constant")
         .astype(str),
-        "engine": (stack > 1).map({True: "stacked", False: "plain"}),
+        "engine": (stack > 1).map({True: "stacked", False: "plain"}),   # kept to read, not matched
+        "target": [_target(a, b) for a, b in zip(*(pd.to_numeric(done.get(c, pd.Series(0.0, index=done.index)),
+                                                                  errors="coerce")
+                                                    for c in ("target_train_acc", "target_train_loss")))],
+        "run_s": done.total_time_s.astype(float) / stack,
         "s_per_epoch": done.total_time_s.astype(float) / stack / done.epochs.astype(float)})
     return out.reset_index(drop=True)
 
@@ -79,12 +92,6 @@ def store_rates(store: Store) -> pd.DataFrame:
     return run_rates(pd.concat(tables, ignore_index=True).drop_duplicates("run_id"))
 
 
-def planned_engine(spec: StudySpec) -> str:
-    """The engine the planned runs would train with: the stacked engine takes MLP runs that differ only in seed
-    and order (execution/pool), so an MLP grid with several of them is ``stacked``."""
-    return "stacked" if spec.model == "mlp" and len(spec.seeds) * len(spec.shuffle) > 1 else "plain"
-
-
 def learned_estimate(spec: StudySpec, rates: pd.DataFrame, slot: str = "cpu",
                      csv_shape: tuple[int, int, int] | None = None, built: Estimate | None = None) -> Learned:
     """``spec``'s rough seconds from ``rates`` (store_rates) where finished runs like its own exist, per batch
@@ -94,21 +101,29 @@ def learned_estimate(spec: StudySpec, rates: pd.DataFrame, slot: str = "cpu",
     n_train = data_shape(spec, csv_shape)[0]
     like = rates[(rates.dataset == spec.dataset) & (rates.n_train == n_train) & (rates.model == spec.model)
                  & (rates.hidden == _hidden(list(spec.hidden))) & (rates.device == slot)
-                 & (rates.batch_schedule == spec.batch_schedule)
-                 & (rates.engine == planned_engine(spec))] if len(rates) else rates
+                 & (rates.batch_schedule == spec.batch_schedule)] if len(rates) else rates
     members = sum(len(spec.lrs_for(o)) for o in spec.optimizers) * len(spec.shuffle) * len(spec.seeds)
-    seconds, used, sizes = built.seconds, 0, []
+    seconds, used, sizes, capped = built.seconds, 0, [], False
+    target = _target(spec.target_train_acc, spec.target_train_loss)
     for b in dict.fromkeys(spec.batch_sizes):
         size = n_train if b == "full" else min(int(b), n_train)
         mine = like[like.batch_size == size] if len(like) else like
         if not len(mine):
             continue
         rate = float(mine.s_per_epoch.median())
+        aimed = mine[mine.target == target] if target else mine.iloc[:0]   # runs that trained to this target
         seconds -= _built_training(spec, b, slot, csv_shape)
         for budget in spec.budgets or ("",):
-            seconds += members * rate * (check_epochs(budget, size, n_train, spec.drop_last) or spec.epochs)
+            epochs = check_epochs(budget, size, n_train, spec.drop_last)
+            if not epochs and len(aimed):   # to the target: as long as those runs took to reach it
+                seconds += members * float(aimed.run_s.median())
+            else:
+                seconds += members * rate * (epochs or spec.epochs)
+                capped = capped or (not epochs and bool(target))
         used, sizes = used + len(mine), sizes + [b]
-    return Learned(max(seconds, STARTUP_S), used, tuple(sizes), len(set(spec.batch_sizes)))
+    if not used:
+        capped = built.capped
+    return Learned(max(seconds, STARTUP_S), used, tuple(sizes), len(set(spec.batch_sizes)), capped)
 
 
 def _built_training(spec: StudySpec, b, slot: str, csv_shape) -> float:
