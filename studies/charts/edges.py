@@ -38,7 +38,8 @@ def _pad(encoding: dict) -> None:
             continue
         if scale.get("type") in ("band", "point", "ordinal"):
             continue
-        enc["scale"] = {**scale, "padding": PAD}
+        # x: no "nice" after the padding, or an epoch axis from 0 to 30 would read −4 … 34
+        enc["scale"] = {**scale, "padding": PAD, **({"nice": False} if channel == "x" and "nice" not in scale else {})}
 
 
 def pointed_encodings(spec: dict):

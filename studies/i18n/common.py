@@ -248,10 +248,11 @@ CATALOGUE.update({
     "cmp.runs": ("Runs", "运行"),
     "cmp.runs_help": ("At most 10; the choice is kept in the link", "最多 10 个；所选内容保存在链接中"),
     "cmp.x": ("x axis", "x 轴"),
-    "cmp.curves_caption": ("Test accuracy (fraction, 0–1) after each epoch of the chosen runs; colour = study (as "
-                           "in the chart above), one dash pattern per run. Steps and examples seen put small and "
-                           "large batches on a common budget.",
-                           "所选运行每轮之后的测试准确率（比例，0–1）；颜色 = 研究（与上图一致），每个运行一种虚线样式。"
+    "cmp.curves_caption": ("Test accuracy (fraction, 0–1) after each epoch of the chosen runs; a colour per run, and "
+                           "where the runs come from several studies a dash pattern per study; a click on a curve "
+                           "opens its run. Steps and examples seen put small and large batches on a common budget.",
+                           "所选运行每轮之后的测试准确率（比例，0–1）；每个运行一种颜色，来自多个研究时每个研究一种虚线样式；"
+                           "点击曲线可打开该运行。"
                            "以步数或已见样本数为横轴，可在相同预算下比较小批与大批。"),
 })
 

@@ -47,6 +47,6 @@ def test_a_hand_written_spec_is_padded_and_a_chart_without_points_is_left_alone(
         "x": {"field": "a", "type": "quantitative"}, "y": {"field": "b", "type": "quantitative",
                                                           "scale": {"domain": [0, 1]}}}}
     out = edges.whole_points(spec)
-    assert out["encoding"]["x"]["scale"] == {"padding": edges.PAD} and out["encoding"]["y"]["scale"] == {"domain": [0, 1]}
+    assert out["encoding"]["x"]["scale"] == {"padding": edges.PAD, "nice": False} and out["encoding"]["y"]["scale"] == {"domain": [0, 1]}
     bars = {"mark": "bar", "encoding": {"x": {"field": "a", "type": "quantitative"}}}
     assert "scale" not in edges.whole_points(bars)["encoding"]["x"]
