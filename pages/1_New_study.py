@@ -264,14 +264,16 @@ if spec is not None:
     if pair is not None:
         try:
             pair_est = check_runnable(pair, device_slot(pair.device))
+            pair_s = learned.learned_estimate(pair, ui.finished_rates(store), device_slot(pair.device),
+                                              built=pair_est).seconds   # learned like the study's own
         except SpecError:
             pair = None
     if pair is not None and not st.checkbox(t("paper.launch_twin", file=papers.paper(pick).twin + ".toml",
-                                              n=pair_est.n_runs, time=format_seconds(pair_est.seconds)),
+                                              n=pair_est.n_runs, time=format_seconds(pair_s)),
                                             value=True, key="launch_twin"):
         pair = None
     waiting = queue_seconds(ui.job_manager(str(store.root)).queue.jobs())   # fifty short studies are long too
-    waiting += pair_est.seconds if pair is not None else 0
+    waiting += pair_est.seconds if pair is not None else 0   # the queue's rule: the built-in price
     long = waiting + est.seconds > confirm_above_s()   # a 10,000-run grid must not start on one click
     if long:
         st.warning(t("form.long", time=format_seconds(est.seconds), n=f"{est.n_runs:,}",
