@@ -50,7 +50,9 @@ else:
         off.append("critical")
     else:
         st.subheader(t("curv.verdicts"))
-        st.dataframe(ui.csvsafe.neutralise(verdict_table(runs, charts.run_labels(runs)["run"])), hide_index=True)
+        verdicts = verdict_table(runs, charts.run_labels(runs)["run"])
+        st.dataframe(ui.csvsafe.neutralise(verdicts).assign(page=ui.run_links(runs.loc[verdicts.index], sid)),
+                     hide_index=True, column_config={"page": ui.run_link_column()})   # a row opens its run
         st.caption(verdict_caption())
 
 spectra = land[land["kind"] == "spectrum"] if "kind" in land and "eigenvalue" in land else land.iloc[:0]

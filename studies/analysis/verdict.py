@@ -65,8 +65,8 @@ def verdict(min_eig, min_err, top_eig, grad_norm, grad_norm_init) -> str:
 
 
 def verdict_table(runs: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
-    """Per done run with a λ_min: its label (`labels`, aligned with runs), ‖g‖, ‖g‖/‖g₀‖, λ_min, its error,
-    and the verdict in words (the current language)."""
+    """Per done run with a λ_min (indexed like ``runs``): its label (`labels`, aligned with runs), ‖g‖,
+    ‖g‖/‖g₀‖, λ_min, its error, and the verdict in words (the current language)."""
     if "hessian_min_eig" not in runs.columns:
         return pd.DataFrame()
     done = runs["status"].eq("done") if "status" in runs.columns else pd.Series(True, index=runs.index)
@@ -84,7 +84,7 @@ def verdict_table(runs: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
         t("verdict.col.error"): [min_eig_error(e, tp) for e, tp in zip(col["hessian_min_eig_err"],
                                                                        col[LAMBDA_MAX])],
         t("verdict.col.verdict"): [t(f"verdict.{k}") for k in keys],
-    })
+    }, index=have.index)   # the runs' own index: a page can add each row's link
 
 
 def verdict_caption() -> str:
