@@ -45,8 +45,9 @@ def test_curvature_says_what_is_not_measured_in_one_line_and_queues_it_on_the_st
     shutil.copytree(fixture_store[0], root)
     spec = fixture_store[1]
     at = open_page("pages/8_Curvature.py", root, monkeypatch, {"study": spec.study_id})
-    assert not at.exception and len(at.info) == 1, [i.value for i in at.info]   # (the warning: a 2-epoch fit)
-    assert "Not measured in this study" in at.info[0].value and "\\" not in text(at.info)
+    offers = [i.value for i in at.info if "Not measured in this study" in i.value]   # beside it: "A fixed budget"
+    assert not at.exception and len(offers) == 1, [i.value for i in at.info]
+    assert "\\" not in text(at.info)
     at.button(key="offer_measure").click().run()
     assert "Queued" in text(at.success)
     queued = JobQueue(root).jobs()
@@ -56,3 +57,16 @@ def test_curvature_says_what_is_not_measured_in_one_line_and_queues_it_on_the_st
     import tomllib
     measure = tomllib.loads(JobQueue(root).path(queued[0]["job_id"], ".toml").read_text())["measure"]
     assert measure["critical"] and measure["spectrum"] and measure["rescale_audit"] and measure["hessian"]
+
+
+@pytest.mark.slow
+def test_curvature_s_verdict_table_links_each_run_to_its_page(measured_store, monkeypatch):
+    root, specs = measured_store
+    sid = specs[0].study_id
+    at = open_page("pages/8_Curvature.py", root, monkeypatch, {"study": sid})
+    assert not at.exception
+    tables = [d.value for d in at.dataframe if "page" in d.value.columns]
+    assert tables, "no verdict table with run links"
+    stored = set(open_store(root).load_table(sid).run_id)
+    ids = tables[0]["page"].str.extract(r"^Run\?run=([0-9a-f]+)&study=" + sid + "$")[0]
+    assert ids.notna().all() and set(ids) <= stored and len(ids) == len(tables[0])
