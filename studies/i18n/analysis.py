@@ -60,7 +60,7 @@ ANALYSIS = {
     # ---- a fixed budget (no target): what the pages compare (statements.fixed_budget_line)
     "fit.fixed_budget": ("**A fixed budget:** every batch size trains for {budget}, so these pages compare what "
                          "each reaches at that equal budget: means over the seeds with their 95 % t-intervals.",
-                         "**固定预算：** 每个批大小都训练{budget}，因此这些页面比较的是在相同预算下各自达到的结果："
+                         "**固定预算：** 每个批大小都使用{budget}，因此这些页面比较的是在相同预算下各自达到的结果："
                          "各种子的均值及其 95 % t 区间。"),
     "fit.fixed_budget_band": ("At that budget {k} of {n} runs end with a train loss above the band ({band}): they "
                               "are drawn hollow and left out of the means, which compare runs at about the same "
