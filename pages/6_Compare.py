@@ -35,9 +35,11 @@ if differences:   # more than batch size differs: say what, loudly, before any c
         f"- **{t(f'cmp.aspect.{what}')}**: " + "; ".join(f"{name}: {value}" for name, value in values.items())
         for what, values in differences), icon=":material/warning:")
 ui.pair_warning({k: v for k, v in per_study.items() if len(v)})
+edges: dict = {}
 for s, (name, table) in zip(picked, per_study.items()):   # each study's B_simple and B_crit, with intervals
     if len(table):
-        ui.study_conclusions(table, ui.table(store, s, "epochs"), name=name)
+        ui.study_conclusions(table, ui.table(store, s, "epochs"), name=name, warnings=edges)
+ui.edge_warnings(edges)   # an lr-edge warning the studies share: once
 critical = critical_sizes({name: (table, ui.table(store, s, "epochs"))   # before best-lr: what the lines above say
                            for s, (name, table) in zip(picked, per_study.items())})
 per_study = {k: (fairness.compared_runs(v) if len(v) else v) for k, v in per_study.items()}   # best lr each

@@ -108,3 +108,15 @@ def test_a_paper_launched_alone_when_its_twin_is_unticked(tmp_path, monkeypatch)
     at.button(key="launch").click().run()
     assert [j["name"] for j in JobQueue(tmp_path).jobs()] == ["smith"] and "pair" not in JobQueue(tmp_path).jobs()[0]
     assert papers.twin("keskar") is None
+
+
+@pytest.mark.slow
+def test_compare_says_an_lr_edge_warning_the_pair_shares_once_naming_both(tmp_path, monkeypatch):
+    from tests.test_pages_papers import _study
+    a, b = _study(tmp_path, "one"), _study(tmp_path, "two")   # the same grid: the same best lr at its edge
+    at = open_page(CMP, tmp_path, monkeypatch, {"studies": f"{a},{b}"})
+    edges = [w.value for w in at.warning if "the best lr is" in w.value]
+    assert not at.exception and len(edges) == 1, edges
+    assert edges[0].startswith("**one · ") and " · two · " in edges[0]
+    at = open_page(GEN, tmp_path, monkeypatch, {"study": a})   # one study's page: its warning as before, unnamed
+    assert [w.value for w in at.warning if "the best lr is" in w.value][0].startswith("warning:")

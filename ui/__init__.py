@@ -13,13 +13,13 @@ from .data import (StudyPage, finished_rates, run_link_column, run_links, runs_o
 from studies.storage import csvsafe   # pages neutralise formula cells in the tables they show
 
 from .drawing import chart, chart_spec
-from .fair import difference_note, fit_warning, lr_view, pair_warning, study_conclusions
+from .fair import difference_note, edge_warnings, fit_warning, lr_view, pair_warning, study_conclusions
 from .links import follow_link, write_link
 from .offer import measure_offer
 from .frame import (HOME, PAGES, ROOT, fail, job_manager, keep_language, language, navigation, page, page_files,
                     page_key, page_title, store_root)
 
-__all__ = ["HOME", "PAGES", "ROOT", "StudyPage", "chart", "csvsafe", "chart_spec", "difference_note", "fail", "finished_rates", "fit_warning",
+__all__ = ["HOME", "PAGES", "ROOT", "StudyPage", "chart", "csvsafe", "chart_spec", "difference_note", "edge_warnings", "fail", "finished_rates", "fit_warning",
            "follow_link", "job_manager", "keep_language", "language", "lr_view", "measure_offer", "navigation", "page", "page_files", "page_key",
            "page_title", "pair_warning", "run_link_column", "run_links", "runs_or_stop", "state_label", "store_root", "studies", "study_conclusions",
            "study_label", "study_of_run", "study_page", "study_picker", "table", "write_link"]

@@ -25,19 +25,31 @@ def fit_warning(runs: pd.DataFrame) -> fairness.FitCheck:
     return check
 
 
-def study_conclusions(runs: pd.DataFrame, epochs: pd.DataFrame,
-                      name: str | None = None) -> tuple[float, float, float] | None:
+def study_conclusions(runs: pd.DataFrame, epochs: pd.DataFrame, name: str | None = None,
+                      warnings: dict | None = None) -> tuple[float, float, float] | None:
     """Below the fit warning on every study page: B_simple per optimizer × budget and B_crit where there is one,
     each with its interval, a warning per optimizer whose best lr sits at its grid's edge, and how many runs are
     left out of the conclusions (``name`` first where several studies are shown). Returns B_simple as
     (value, low, high) for the rules when the study has one. (``epochs`` is unused: B_simple is taken at the
-    final weights, analysis.b_simple.)"""
+    final weights, analysis.b_simple.) ``warnings`` (Compare): the lr-edge warnings are collected there, text →
+    the names of the studies it holds for, for ``edge_warnings`` to draw once each."""
     k, n = conclusions.left_out(runs)
     st.caption((f"**{i18n.plain(name)}** · " if name else "") + statements.derived_line(runs) + "  \n" +
                (t("study.left_out", k=k, n=n) if k else t("study.all_in", n=n)))
     for line in lr_edges.edge_warnings(runs):
-        st.warning(line, icon=":material/warning:")
+        if warnings is None:
+            st.warning(line, icon=":material/warning:")
+        else:
+            warnings.setdefault(line, []).append(name or "")
     return b_simple.rule(runs)
+
+
+def edge_warnings(warnings: dict) -> None:
+    """Compare: each lr-edge warning once, led by the studies it holds for (two studies with the same grid, like
+    a paper's pair, share one box instead of stacking two alike)."""
+    for line, names in warnings.items():
+        lead = " · ".join(i18n.plain(n) for n in names if n)
+        st.warning(Markdown(f"**{lead}:** ") + line if lead else line, icon=":material/warning:")
 
 
 def difference_note(runs: pd.DataFrame, measure: str) -> str:
