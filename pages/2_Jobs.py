@@ -90,7 +90,10 @@ def queue_view() -> None:
                 st.caption(plain(job["message"]))
             if p["runs"]:
                 with st.expander(t("jobs.run_table", n=len(p["runs"])), expanded=state == "running"):
-                    st.dataframe(pd.DataFrame(p["runs"]).assign(
+                    table = pd.DataFrame(p["runs"])
+                    if state == "done":   # stored now: each run opens its page
+                        table["page"] = ui.run_links(table, job["study_id"]).where(table["state"] == "done")
+                    st.dataframe(table.drop(columns="run_id").assign(
                         run=lambda d: d["run"].map(charts.localised_run_label),
                         state=lambda d: d["state"].map(ui.state_label),
                         time_s=lambda d: d["time_s"].map(lambda v: format_seconds(v) if v == v and v is not None
@@ -99,7 +102,7 @@ def queue_view() -> None:
                         column_config={"run": t("jobs.col.run"), "state": t("jobs.col.state"),
                                        "epochs": t("jobs.col.epochs"),
                                        "reached_target": st.column_config.CheckboxColumn(t("jobs.col.target")),
-                                       "time_s": t("jobs.col.time")})
+                                       "time_s": t("jobs.col.time"), "page": ui.run_link_column()})
             if p["done"]:
                 st.page_link("pages/4_Generalization.py", label=t("jobs.open_results"),
                              query_params={"study": job["study_id"]}, icon=":material/insights:")

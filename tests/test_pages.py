@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from studies.office.job_queue import JobQueue
+from studies.storage.store import open_store
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard.py")
 pytestmark = pytest.mark.usefixtures("restore_main")
@@ -274,6 +275,11 @@ def test_launch_queues_a_job_that_the_jobs_page_watches_to_the_end(tmp_path, mon
     at.run()
     assert JobQueue(tmp_path).jobs()[0]["state"] == "done", JobQueue(tmp_path).log_tail(jobs[0]["job_id"])
     assert "1 done" in " ".join(p.proto.text for p in at.get("progress"))   # the fit summary once finished
+    sid = jobs[0]["study_id"]
+    table = at.dataframe[0].value   # the job's runs: done, each opens its page
+    stored = set(open_store(tmp_path).load_table(sid).run_id)
+    assert len(table) == 1 and table["page"].str.fullmatch(rf"Run\?run=[0-9a-f]+&study={sid}").all()
+    assert {p.split("=")[1].split("&")[0] for p in table["page"]} <= stored
     at = open_page("pages/3_Speed.py", tmp_path, monkeypatch, {"study": jobs[0]["study_id"]})
     assert len(charts(at)) >= 3
 

@@ -94,9 +94,10 @@ def progress_view(job: dict, progress: dict, now: float | None = None) -> dict:
             "current": progress.get("current"), "epoch": epoch, "epochs": epochs, "loss": progress.get("loss"),
             "test_acc": progress.get("test_acc"), "failed": progress.get("failed", 0),
             "phase": progress.get("phase") if job.get("state") == "running" else None,
-            "runs": [{"run": r.get("run", ""), "state": r.get("state", ""),
+            "runs": [{"run_id": rid, "run": r.get("run", ""), "state": r.get("state", ""),
                       "epochs": f"{r.get('epochs') or 0}/{r['budget']}" if r.get("budget") else r.get("epochs"),
                       "reached_target": r.get("reached_target"),
                       "time_s": r.get("time_s") if r.get("time_s") is not None
-                      else (now - r["started"] if r.get("started") else None)} for r in runs],
+                      else (now - r["started"] if r.get("started") else None)}
+                     for rid, r in (progress.get("runs") or {}).items()],
             "elapsed_s": elapsed, "remaining_s": remaining}
