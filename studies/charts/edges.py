@@ -38,8 +38,8 @@ def _pad(encoding: dict) -> None:
             continue
         if scale.get("type") in ("band", "point", "ordinal"):
             continue
-        # x: no "nice" after the padding, or an epoch axis from 0 to 30 would read −4 … 34
-        enc["scale"] = {**scale, "padding": PAD, **({"nice": False} if channel == "x" and "nice" not in scale else {})}
+        # no "nice" after the padding: an epoch axis 0–30 would read −4 … 34, a loss axis from 0 would start at −0.2
+        enc["scale"] = {**scale, "padding": PAD, **({"nice": False} if "nice" not in scale else {})}
 
 
 def pointed_encodings(spec: dict):
