@@ -229,7 +229,7 @@ def test_progress_view_starts_from_the_estimate_and_lists_the_runs():
     v = progress_view(job, prog, now=105.0)
     assert 100 < v["remaining_s"] < 130
     assert v["fraction"] == pytest.approx(1 / 8 / 6) and v["phase"] == "training"
-    assert v["runs"] == [{"run": "sgd B=8", "state": "training", "epochs": "1/8", "reached_target": None,
+    assert v["runs"] == [{"run_id": "a", "run": "sgd B=8", "state": "training", "epochs": "1/8", "reached_target": None,
                           "time_s": 4.0}]
     prog["runs"]["a"].update(state="done", epochs=5, reached_target=True, time_s=30.0)
     prog.update(done=3, phase="measuring", runs={**prog["runs"], "b": {"run": "sgd B=64", "state": "measuring",
