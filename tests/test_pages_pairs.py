@@ -72,6 +72,16 @@ def test_a_fixed_budget_study_is_a_result_on_generalization_and_compare(tmp_path
     assert "**decay · " in text(at.info) and "A fixed budget:" in text(at.info)
 
 
+def test_a_study_of_one_lr_says_so_in_a_caption_not_a_warning_box(tmp_path, monkeypatch):
+    """One lr per configuration (the default study's design) is the study's stated choice, not a sweep that
+    stopped at its edge: the page says "one lr tried … not a tuned value" under the conclusions, with no
+    warning box (a sweep at its edge keeps its box: the pair test below)."""
+    a = _fixed(tmp_path, "single")
+    at = open_page(GEN, tmp_path, monkeypatch, {"study": a})
+    assert not at.exception and "one lr tried" not in text(at.warning)
+    assert "one lr tried (0.02) at B = 16, 64, not a tuned value" in text(at.caption)
+
+
 @pytest.mark.slow
 def test_a_study_that_missed_its_target_still_says_so(tmp_path, monkeypatch):
     sid = _fixed(tmp_path, "aimed", target=0.99)

@@ -28,7 +28,8 @@ def fit_warning(runs: pd.DataFrame) -> fairness.FitCheck:
 def study_conclusions(runs: pd.DataFrame, epochs: pd.DataFrame, name: str | None = None,
                       warnings: dict | None = None) -> tuple[float, float, float] | None:
     """Below the fit warning on every study page: B_simple per optimizer × budget and B_crit where there is one,
-    each with its interval, a warning per optimizer whose best lr sits at its grid's edge, and how many runs are
+    each with its interval, a warning per optimizer whose best lr sits at its grid's edge (a caption where the study
+    tried one lr per configuration: no sweep to be at the edge of), and how many runs are
     left out of the conclusions (``name`` first where several studies are shown). Returns B_simple as
     (value, low, high) for the rules when the study has one. (``epochs`` is unused: B_simple is taken at the
     final weights, analysis.b_simple.) ``warnings`` (Compare): the lr-edge warnings are collected there, text →
@@ -36,8 +37,11 @@ def study_conclusions(runs: pd.DataFrame, epochs: pd.DataFrame, name: str | None
     k, n = conclusions.left_out(runs)
     st.caption((f"**{i18n.plain(name)}** · " if name else "") + statements.derived_line(runs) + "  \n" +
                (t("study.left_out", k=k, n=n) if k else t("study.all_in", n=n)))
+    swept = fairness.sweeps_lr(runs)   # without any sweep the one lr is the study's stated choice: a caption
     for line in lr_edges.edge_warnings(runs):
-        if warnings is None:
+        if not swept:
+            st.caption(line)
+        elif warnings is None:
             st.warning(line, icon=":material/warning:")
         else:
             warnings.setdefault(line, []).append(name or "")
