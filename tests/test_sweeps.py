@@ -96,6 +96,27 @@ def test_a_run_ruled_out_while_it_sits_at_chance_is_called_stalled_not_pruned():
     learning = [dict(r, train_loss=2.3 - 0.1 * i, train_acc=0.1 + 0.1 * i) for i, r in enumerate(flat)]
     assert Stopper(RulesOut(), chance=0.1)(run, learning)[0] == "pruned"
 
+def test_a_run_ruled_out_at_chance_after_one_epoch_trains_one_more_to_tell_a_collapse_from_a_slow_start():
+    """Ruled out after its first epoch, a run at chance may have collapsed (lr too large: flat from then on) or
+    be slow (lr too small: still falling); the first epoch's fall from the initial loss hides which. It trains
+    one more epoch; then a flat loss is stalled and a falling one pruned, whatever the board's timing."""
+    class RulesOut:
+        def progress(self, *a):
+            pass
+
+        def verdict(self, run_id):
+            return "lr can no longer win"
+    run = type("Run", (), {"run_id": "r"})()
+    start = [{"train_loss": 2.45, "train_acc": 0.10, "steps": 0}, {"train_loss": 2.30, "train_acc": 0.10, "steps": 90}]
+    assert Stopper(RulesOut(), chance=0.1)(run, start) is None
+    collapsed = start + [{"train_loss": 2.30, "train_acc": 0.10, "steps": 180}]
+    assert Stopper(RulesOut(), chance=0.1)(run, collapsed)[0] == "stalled"
+    slow = start + [{"train_loss": 2.10, "train_acc": 0.11, "steps": 180}]
+    assert Stopper(RulesOut(), chance=0.1)(run, slow)[0] == "pruned"
+    learning = [start[0], dict(start[1], train_acc=0.5)]   # above chance after one epoch: pruned at once
+    assert Stopper(RulesOut(), chance=0.1)(run, learning)[0] == "pruned"
+
+
 SWEEP = {"name": "sweep", "dataset": "digits", "hidden": [32], "batch_sizes": [16, 128], "optimizers": ["sgd"],
          "shuffle": [True], "seeds": [0, 1], "epochs": 40, "target_train_acc": 0.95,
          "lr": {"sgd": [0.3, 0.03, 30.0]}, "measure": {**NO_MEASURE, "hessian": True}}

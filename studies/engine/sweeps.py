@@ -18,7 +18,10 @@ import statistics
 from dataclasses import dataclass
 
 from ..spec.config import PRUNED
-from .loop_rules import STALL_EARLY_EPOCHS, chance_rate, stall_window, stalled
+from .loop_rules import CHANCE_MARGIN, STALL_EARLY_EPOCHS, chance_rate, stall_window, stalled
+
+COLLAPSE_EPOCHS = 2   # a run ruled out while at chance trains to this many epochs before it is called pruned:
+                      # its first epoch's fall from the initial loss hides whether it collapsed (flat after it)
 
 RUNNING, REACHED, MISSED = 0.0, 1.0, 2.0   # a run's state on the board (MISSED: ended without the target)
 _ATTACHED = None                            # in a pool worker: the shared numbers (attach)
@@ -171,6 +174,8 @@ class Stopper:
         if why is not None and stalled(rows, self.chance):   # ruled out, and it never trained: say the latter
             return "stalled", f"no fall of the train loss over its last {stall_window(epochs)} epoch(s), accuracy " \
                               f"at chance; stopped when its lr was ruled out ({why})"
+        if why is not None and epochs < COLLAPSE_EPOCHS and rows[-1]["train_acc"] <= self.chance + CHANCE_MARGIN:
+            return None   # at chance after its first epoch: one more tells a collapse (flat) from a slow start
         return None if why is None else (PRUNED, why)
 
     def ended(self, run, steps: float, reached: bool) -> None:
