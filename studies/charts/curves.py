@@ -4,13 +4,13 @@ from __future__ import annotations
 import math
 
 import altair as alt
-import numpy as np
 import pandas as pd
 from scipy import stats
 
 from ..analysis import intervals
 from ..i18n import t
 from .common import RUN_HREF, _color, _dash, _full_batch, label, run_labels, run_pages, several_budgets
+from .curve_tools import smooth as smooth_curve, zoomable
 
 ROW_PX = 680   # the panels of a row together: over 40 % of the page at 1920 px, inside it at 1400 px
 
@@ -18,7 +18,6 @@ ROW_PX = 680   # the panels of a row together: over 40 % of the page at 1920 px,
 def panel_width(columns: int) -> int:
     """A facet panel's width for ``columns`` panels a row: one alone spans ROW_PX, never narrower than 300 px."""
     return max(300, ROW_PX // max(1, columns))
-
 
 RUN_DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [1, 3], [10, 4], [4, 2, 1, 2], [3, 5], [12, 2], [2, 6]]
 
@@ -56,12 +55,12 @@ def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc
             domain=order, range=[RUN_DASHES[i % len(RUN_DASHES)] for i in range(len(order))]),
             legend=alt.Legend(labelLimit=420, orient="bottom", direction="vertical", symbolType="stroke",
                               symbolSize=500, symbolStrokeWidth=2)) if len(order) > 1 else alt.Undefined
-        return alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=18)).encode(   # a colour per run
+        return zoomable(alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=18)).encode(   # a colour per run
             x=x_enc, y=alt.Y(f"{y}:Q", title=label(y), scale=alt.Scale(zero=False)),
             color=_color(runs_in, "run"), strokeDash=dash,   # the study, a second variable, as the dash
             detail="run_id:N", opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)), tooltip=tooltip,
             href=RUN_HREF,
-        ).add_params(pick).properties(title=title, height=300)
+        ).add_params(pick).properties(title=title, height=300))
     pick = alt.selection_point(fields=[color], bind="legend")
     domain = sorted(set(df[color])) if color == "optimizer" else list(dict.fromkeys(df[color]))
     chart = alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=18)).encode(
@@ -70,14 +69,14 @@ def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)), tooltip=tooltip, href=RUN_HREF,
     ).add_params(pick)
     if color != "optimizer":
-        return chart.properties(title=title, height=300)
+        return zoomable(chart.properties(title=title, height=300))
     full = _full_batch(runs)
     expr = t("chart.batch_header") + (f" + (datum.value == {full} ? '{t('chart.full_suffix')}' : '')" if full else "")
     header = alt.Header(labelExpr=expr, labelFontSize=12, labelFontWeight="bold")
     columns = min(df["batch_size"].nunique() or 1, 3)
-    return chart.properties(width=width or panel_width(columns), height=240).facet(
+    return zoomable(chart.properties(width=width or panel_width(columns), height=240).facet(
         alt.Facet("batch_size:O", title=None, header=header), columns=columns,
-    ).resolve_scale(x="independent").properties(title=title)
+    ).resolve_scale(x="independent").properties(title=title))
 
 
 LOSSES = ("train_loss", "test_loss")
@@ -122,11 +121,7 @@ def curve_bands(epochs: pd.DataFrame, runs: pd.DataFrame, y: str, *, smooth: int
     n = g["n"].astype(float)
     half = stats.t.ppf(0.5 + intervals.LEVEL / 2, (n - 1).clip(lower=1)) * g["std"] / n ** 0.5
     g["lo"], g["hi"] = (g["mean"] - half).where(n > 1), (g["mean"] + half).where(n > 1)
-    w = max(int(smooth), 1)
-    level = np.log(g["mean"].where(g["mean"] > 0)) if log else g["mean"]
-    g["smoothed"] = level.groupby([g[c] for c in config], dropna=False).transform(
-        lambda s: s.rolling(w, center=True, min_periods=1).mean())
-    g["smoothed"] = np.exp(g["smoothed"]) if log else g["smoothed"]
+    g["smoothed"] = smooth_curve(g["mean"], smooth, log=log, groups=[g[c] for c in config])
     return g
 
 
@@ -204,6 +199,6 @@ def learning_curve_bands(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "tes
     expr = t("chart.batch_header") + (f" + (datum.value == {full} ? '{t('chart.full_suffix')}' : '')" if full else "")
     header = alt.Header(labelExpr=expr, labelFontSize=12, labelFontWeight="bold")
     columns = min(g["batch_size"].nunique() or 1, 3)
-    return alt.layer(*layers, data=data).properties(width=width or panel_width(columns), height=240).facet(
+    return zoomable(alt.layer(*layers, data=data).properties(width=width or panel_width(columns), height=240).facet(
         alt.Facet("batch_size:O", title=None, header=header), columns=columns,
-    ).resolve_scale(x="independent").properties(title=title)
+    ).resolve_scale(x="independent").properties(title=title))
