@@ -36,6 +36,7 @@ def queue_view() -> None:
     if not jobs:
         st.info(t("jobs.none"))
         return
+    smooth = ui.smoothing("jobs_smooth", st.columns([3, 5])[0]) if any(j["state"] == "running" for j in jobs) else 1
     for job in jobs:
         jid, state = job["job_id"], job["state"]
         p = progress_view(job, manager.queue.progress(jid))
@@ -84,7 +85,8 @@ def queue_view() -> None:
             curves = pd.DataFrame(live_curves(manager.queue.progress(jid)))
             if state == "running" and len(curves):   # live: loss and accuracy per epoch of this attempt's runs
                 for col, metric in zip(st.columns(2), ("train_loss", "test_acc")):
-                    col.vega_lite_chart(ui.chart_spec(charts_runs.live_curve, curves, metric), width="stretch",
+                    col.vega_lite_chart(ui.chart_spec(charts_runs.live_curve, curves, metric, smooth=smooth),
+                                        width="stretch",
                                         theme=None, key=f"live_{metric}_{jid}")
             if job.get("message"):
                 st.caption(plain(job["message"]))

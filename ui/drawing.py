@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from studies import charts, i18n
+from studies.charts.curve_tools import SMOOTHING
 from studies.analysis import tidy
 from studies.storage import csvsafe
 from studies.i18n import t
@@ -56,3 +57,12 @@ def chart(builder, *args, name: str, key: str, csv: pd.DataFrame | None = None, 
             st.download_button(fmt.upper(), lambda fmt=fmt: charts.to_image(spec, fmt), file_name=f"{name}.{fmt}",
                                mime=mime, key=f"{key}_{fmt}", on_click="ignore", icon=":material/image:",
                                type="tertiary")
+
+
+def smoothing(key: str, where=st, *, unit: str = "epochs") -> int:
+    """The smoothing control every page that draws curves over training shares (Generalization's first): a
+    centred moving-average window from SMOOTHING (1: none), in ``unit`` ("epochs" or measured "points"),
+    restored from and written to the URL under ``key``."""
+    return where.select_slider(t("gen.smooth"), list(SMOOTHING), value=1, key=key, bind="query-params",
+                               format_func=lambda w: t("gen.smooth_none") if w == 1 else t(f"smooth.{unit}", w=w),
+                               help=t("gen.smooth_help") if key == "gen_smooth" else t(f"smooth.{unit}_help"))

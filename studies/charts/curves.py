@@ -27,8 +27,9 @@ CURVE_X = {"epoch": "epoch", "steps": "optimizer steps", "examples": "examples s
 
 def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc",
                     color: str = "optimizer", width: int | None = None, x: str = "epoch",
-                    studies: list[str] | None = None) -> alt.Chart:
-    """Per-epoch curves, one line per run, against epochs, optimizer steps or examples seen (``x``).
+                    studies: list[str] | None = None, smooth: int = 1) -> alt.Chart:
+    """Per-epoch curves, one line per run, against epochs, optimizer steps or examples seen (``x``); ``smooth``
+    > 1 draws each run's centred moving average over that many points bold, its measured line faint behind it.
 
     By optimizer (the default): one panel per batch size on a shared y axis and its own x scale, so batch 8's
     five epochs are not squashed beside full batch's hundred. ``color="run"`` (the Compare page): one panel,
@@ -45,6 +46,11 @@ def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc
                                 labelOverlap="greedy"))
     title = t("chart.per_x", y=label(y), x=t(f"chart.x.{x}"))
     tooltip = ["run:N", alt.Tooltip(f"{x}:Q", title=t(f"chart.x.{x}")), alt.Tooltip(f"{y}:Q", format=".4g")]
+    if smooth > 1:   # the line is the moving average; the tooltip gives both
+        df = df.sort_values(["run_id", x], kind="mergesort").assign(measured=df[y])
+        df[y] = smooth_curve(df["measured"], smooth, groups=df["run_id"])
+        tooltip = tooltip[:2] + [alt.Tooltip("measured:Q", title=label(y), format=".4g"),
+                                 alt.Tooltip(f"{y}:Q", title=t("chart.tip.smoothed"), format=".4g")]
     if color == "run":
         df["run"] = df["study"].astype(str) + " · " + df["run"]
         order = [s for s in (studies or []) if s in set(df["study"])] + \
@@ -55,12 +61,12 @@ def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc
             domain=order, range=[RUN_DASHES[i % len(RUN_DASHES)] for i in range(len(order))]),
             legend=alt.Legend(labelLimit=420, orient="bottom", direction="vertical", symbolType="stroke",
                               symbolSize=500, symbolStrokeWidth=2)) if len(order) > 1 else alt.Undefined
-        return zoomable(alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=18)).encode(   # a colour per run
+        return zoomable(_measured_behind(alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=18)).encode(
             x=x_enc, y=alt.Y(f"{y}:Q", title=label(y), scale=alt.Scale(zero=False)),
             color=_color(runs_in, "run"), strokeDash=dash,   # the study, a second variable, as the dash
             detail="run_id:N", opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)), tooltip=tooltip,
             href=RUN_HREF,
-        ).add_params(pick).properties(title=title, height=300))
+        ).add_params(pick), y, smooth).properties(title=title, height=300))
     pick = alt.selection_point(fields=[color], bind="legend")
     domain = sorted(set(df[color])) if color == "optimizer" else list(dict.fromkeys(df[color]))
     chart = alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=18)).encode(
@@ -68,6 +74,7 @@ def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc
         color=_color(domain, color), strokeDash=_dash(df["shuffle_label"]), detail="run_id:N",
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)), tooltip=tooltip, href=RUN_HREF,
     ).add_params(pick)
+    chart = _measured_behind(chart, y, smooth)
     if color != "optimizer":
         return zoomable(chart.properties(title=title, height=300))
     full = _full_batch(runs)
@@ -77,6 +84,19 @@ def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc
     return zoomable(chart.properties(width=width or panel_width(columns), height=240).facet(
         alt.Facet("batch_size:O", title=None, header=header), columns=columns,
     ).resolve_scale(x="independent").properties(title=title))
+
+
+def _measured_behind(chart: alt.Chart, y: str, smooth: int):
+    """``chart`` (a line per run of the moving average) with, when ``smooth`` > 1, each run's measured line
+    (column ``measured``) thin and faint behind it: the same colours and dashes, no points, no tooltip."""
+    if smooth <= 1:
+        return chart
+    faint = chart.copy(deep=True)
+    faint.params = alt.Undefined
+    faint.encoding.tooltip = alt.Undefined
+    faint = faint.mark_line(strokeWidth=1).encode(y=alt.Y("measured:Q", title=label(y), scale=alt.Scale(zero=False)),
+                                                  opacity=alt.value(0.3))
+    return alt.layer(faint, chart)
 
 
 LOSSES = ("train_loss", "test_loss")

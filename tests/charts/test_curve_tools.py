@@ -43,6 +43,9 @@ def _curve_charts():
         "learning_curve_bands": curves.learning_curve_bands(epochs, runs, "train_loss", smooth=3, show_runs=True),
         "learning_curves": curves.learning_curves(epochs, runs, "test_acc"),
         "learning_curves_compare": curves.learning_curves(epochs, runs.assign(study="s"), "test_acc", color="run"),
+        "learning_curves_smoothed": curves.learning_curves(epochs, runs.assign(study="s"), "test_acc", color="run",
+                                                           smooth=3),
+        "learning_curves_facets_smoothed": curves.learning_curves(epochs, runs, "test_acc", smooth=5),
         "run_curve": charts_runs.run_curve(one.assign(train_loss=one.train_loss, test_loss=0.5), "loss", smooth=3),
         "run_curve_acc": charts_runs.run_curve(one, "acc"),
         "live_curve": charts_runs.live_curve(live, "train_loss", smooth=3),
@@ -108,3 +111,17 @@ def test_lambda_max_smoothing_moves_the_line_not_the_points():
     a = sorted((r["epoch"], r["hessian_top_eig"], r["smoothed"]) for r in rows if r["run_id"] == "a")
     assert [lam for _, lam, _ in a] == [1.0, 4.0, 12.0, 19.0]                       # measured, as stored
     assert a[1][2] == pytest.approx((1.0 * 4.0 * 12.0) ** (1 / 3))                 # geometric mean of 3 points
+
+
+def test_compare_curves_smooth_each_run_and_keep_its_measured_line_faint_behind():
+    epochs, runs = _study()
+    spec = to_vega_lite(curves.learning_curves(epochs, runs.assign(study="s"), "train_loss", color="run", smooth=3))
+    rows = next(v for v in spec["datasets"].values() if v and "measured" in v[0])
+    one = sorted((r["epoch"], r["measured"], r["train_loss"]) for r in rows if r["run_id"] == "r10-0")
+    assert [m for _, m, _ in one] == pytest.approx([1.0, 0.1, 0.01, 0.001, 0.0001])      # as stored
+    assert one[0][2] == pytest.approx(0.55) and one[1][2] == pytest.approx(0.37)        # (1+.1)/2, (1+.1+.01)/3
+    faint, bold = spec["layer"]
+    assert faint["encoding"]["y"]["field"] == "measured" and faint["encoding"]["opacity"] == {"value": 0.3}
+    assert bold["encoding"]["y"]["field"] == "train_loss" and "tooltip" not in faint["encoding"]
+    assert "layer" not in to_vega_lite(curves.learning_curves(epochs, runs.assign(study="s"), "train_loss",
+                                                              color="run"))             # no smoothing: one line
