@@ -95,3 +95,14 @@ def test_the_jobs_live_curves_smooth_as_the_link_says_while_a_job_runs(running_j
     assert live, q.log_tail(job["job_id"])
     assert at.select_slider(key="jobs_smooth").value == 3
     assert all(_layers(s) == 2 and '"bind": "scales"' in json.dumps(s) for s in live)
+
+
+def test_the_uploaders_own_text_is_drawn_from_the_catalogue_in_chinese_only():
+    """Streamlit's uploader takes no text for its button: a stylesheet draws 上传 / the drop hint in its place
+    (the browser test checks what a reader sees); English keeps Streamlit's words; the limit line, whose MB
+    round up the page's own limits, is hidden in both."""
+    from ui.uploader import BUTTON, HINT, LIMIT, stylesheet
+    zh = stylesheet("zh")
+    assert f'{BUTTON}::after {{content: "上传";' in zh and '"把文件拖到这里"' in zh and f"{HINT} {{font-size: 0" in zh
+    en = stylesheet("en")
+    assert "::after" not in en and f"{LIMIT} {{display: none" in en and f"{LIMIT} {{display: none" in zh
