@@ -53,6 +53,16 @@ def test_the_runs_table_keeps_the_rows_its_filter_names_and_the_columns_picked(f
     assert at.text_input(key="runs_filter").value == "batch_size >= 100; optimizer = adam"
 
 
+def test_the_runs_table_shows_its_values_in_chinese_and_filters_on_a_chinese_header(fixture_store, monkeypatch):
+    root, spec = fixture_store
+    at = open_page("pages/4_Generalization.py", root, monkeypatch,
+                   {"study": spec.study_id, "lang": "zh", "runs_filter": "批大小 = 512"})
+    assert not at.exception and not at.error, text(at.error)
+    table = at.dataframe(key="runs_table").value
+    assert len(table) and set(table.batch_size) == {512}
+    assert set(table.status) == {"已完成"} and all(b.startswith("轮数") for b in table.budget)   # not done, epochs:2
+
+
 def test_a_filter_that_cannot_be_read_is_one_error_line_and_the_table_stays_whole(fixture_store, monkeypatch):
     root, spec = fixture_store
     at = open_page("pages/4_Generalization.py", root, monkeypatch, {"study": spec.study_id, "runs_filter": "lr > fast"})

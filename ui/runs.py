@@ -8,6 +8,7 @@ import streamlit as st
 
 from studies import charts
 from studies.analysis import runtable
+from studies.charts.common import budget_text
 from studies.i18n import t
 from studies.storage import csvsafe
 
@@ -34,6 +35,8 @@ def runs_table(table: pd.DataFrame, links: pd.Series, *, key: str) -> tuple[pd.D
     view = runtable.pick_columns(shown, cols)
     if "status" in view:
         view = view.assign(status=view["status"].map(state_label))
+    if "budget" in view:   # "target", "epochs:30" in the page's language
+        view = view.assign(budget=view["budget"].map(budget_text))
     picked = st.dataframe(csvsafe.neutralise(view).assign(page=links.loc[shown.index].to_numpy()), hide_index=True,
                           key=f"{key}_table", on_select="rerun", selection_mode="multi-row",
                           column_config={**{c: st.column_config.Column(names.get(c, c)) for c in view.columns},

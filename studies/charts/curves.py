@@ -88,7 +88,7 @@ def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc
 
 def _measured_behind(chart: alt.Chart, y: str, smooth: int):
     """``chart`` (a line per run of the moving average) with, when ``smooth`` > 1, each run's measured line
-    (column ``measured``) thin and faint behind it: the same colours and dashes, no points, no tooltip."""
+    (column ``measured``) thin and faint beside it: the same colours and dashes, no points, no tooltip."""
     if smooth <= 1:
         return chart
     faint = chart.copy(deep=True)
@@ -96,7 +96,7 @@ def _measured_behind(chart: alt.Chart, y: str, smooth: int):
     faint.encoding.tooltip = alt.Undefined
     faint = faint.mark_line(strokeWidth=1).encode(y=alt.Y("measured:Q", title=label(y), scale=alt.Scale(zero=False)),
                                                   opacity=alt.value(0.3))
-    return alt.layer(faint, chart)
+    return alt.layer(chart, faint)   # the legend (the first layer's) shows the bold line
 
 
 LOSSES = ("train_loss", "test_loss")

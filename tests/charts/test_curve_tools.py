@@ -120,7 +120,7 @@ def test_compare_curves_smooth_each_run_and_keep_its_measured_line_faint_behind(
     one = sorted((r["epoch"], r["measured"], r["train_loss"]) for r in rows if r["run_id"] == "r10-0")
     assert [m for _, m, _ in one] == pytest.approx([1.0, 0.1, 0.01, 0.001, 0.0001])      # as stored
     assert one[0][2] == pytest.approx(0.55) and one[1][2] == pytest.approx(0.37)        # (1+.1)/2, (1+.1+.01)/3
-    faint, bold = spec["layer"]
+    bold, faint = spec["layer"]
     assert faint["encoding"]["y"]["field"] == "measured" and faint["encoding"]["opacity"] == {"value": 0.3}
     assert bold["encoding"]["y"]["field"] == "train_loss" and "tooltip" not in faint["encoding"]
     assert "layer" not in to_vega_lite(curves.learning_curves(epochs, runs.assign(study="s"), "train_loss",
