@@ -20,7 +20,7 @@ DENSITY_FLOOR = 1e-6   # the log density axis starts here (PyHessian's plots add
 
 def _batch_color(sizes) -> alt.Color:
     domain = sorted({int(b) for b in sizes})
-    return alt.Color("batch_size:O", title=t("chart.batch_size"), sort=domain,
+    return alt.Color("batch_size:O", title=t("chart.batch_size"), sort=domain, legend=alt.Legend(symbolOpacity=1),
                      scale=alt.Scale(domain=domain, range=[PALETTE[i % len(PALETTE)] for i in range(len(domain))]))
 
 
@@ -65,7 +65,7 @@ def noise_over_training_chart(epochs: pd.DataFrame, runs: pd.DataFrame, *, heigh
 
 def _smoothed_lines(base: alt.Chart, y: alt.Y, smoothed: alt.Y, smooth: int, width: float) -> list[alt.Chart]:
     """A run's line through its measured points (``y``), or (``smooth`` > 1) that line faint and the
-    ``smoothed`` line bold over it."""
+    ``smoothed`` line bold over it (the colour legend keeps full strength: _batch_color)."""
     measured = base.mark_line(strokeWidth=width, opacity=0.8 if smooth <= 1 else 0.25).encode(y=y, detail="run_id:N")
     if smooth <= 1:
         return [measured]

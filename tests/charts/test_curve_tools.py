@@ -125,3 +125,9 @@ def test_compare_curves_smooth_each_run_and_keep_its_measured_line_faint_behind(
     assert bold["encoding"]["y"]["field"] == "train_loss" and "tooltip" not in faint["encoding"]
     assert "layer" not in to_vega_lite(curves.learning_curves(epochs, runs.assign(study="s"), "train_loss",
                                                               color="run"))             # no smoothing: one line
+
+
+@pytest.mark.parametrize("chart", ["lambda_max", "noise_scale"])
+def test_a_faint_measured_line_leaves_the_colour_legend_at_full_strength(chart):
+    vega = vlc.vegalite_to_vega(to_vega_lite(_curve_charts()[chart]))    # Vega-Lite takes a layer's opacity
+    assert [legend.get("symbolOpacity") for legend in vega["legends"]] == [1]   # for the legend unless told
