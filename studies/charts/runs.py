@@ -113,7 +113,8 @@ def run_curve(epochs: pd.DataFrame, metric: str = "loss", *, smooth: int = 1) ->
         long, metric, "split", tips, smooth=smooth, log=metric == "loss" and bool((long[metric] > 0).all()),
         x=alt.X("epoch:Q", title=t("chart.x.epoch"), scale=alt.Scale(nice=False, padding=8)),
         style={"color": "#4e79a7"}, size=18, height=260,
-        strokeDash=alt.StrokeDash("split:N", title=t("chart.split_title"), legend=alt.Legend(orient="bottom"),
+        strokeDash=alt.StrokeDash("split:N", title=t("chart.split_title"),
+                                  legend=alt.Legend(orient="bottom", symbolOpacity=1),
                                   scale=alt.Scale(domain=list(splits.values()), range=[[1, 0], [6, 4]])))
 
 
