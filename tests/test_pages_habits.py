@@ -56,7 +56,7 @@ def test_the_runs_table_keeps_the_rows_its_filter_names_and_the_columns_picked(f
 def test_the_runs_table_shows_its_values_in_chinese_and_filters_on_a_chinese_header(fixture_store, monkeypatch):
     root, spec = fixture_store
     at = open_page("pages/4_Generalization.py", root, monkeypatch,
-                   {"study": spec.study_id, "lang": "zh", "runs_filter": "批大小 = 512"})
+                   {"study": spec.study_id, "lang": "zh", "runs_filter": "批大小 = 512; 状态 = 已完成"})
     assert not at.exception and not at.error, text(at.error)
     table = at.dataframe(key="runs_table").value
     assert len(table) and set(table.batch_size) == {512}

@@ -28,7 +28,7 @@ def runs_table(table: pd.DataFrame, links: pd.Series, *, key: str) -> tuple[pd.D
                              key=f"{key}_cols", bind="query-params", help=t("runs.columns_help"),
                              placeholder=t("runs.columns_all"))
     try:
-        shown = runtable.filter_table(table, text or "", names)
+        shown = runtable.filter_table(table, text or "", names, {"status": state_label, "budget": budget_text})
     except runtable.FilterError as e:
         st.error(str(e))
         shown = table

@@ -55,7 +55,7 @@ def _key(name: str) -> str:
     return " ".join(name.strip().lower().replace("_", " ").split())
 
 
-def _condition(part: str, table: pd.DataFrame, names: dict[str, str]) -> pd.Series:
+def _condition(part: str, table: pd.DataFrame, names: dict[str, str], shown: dict) -> pd.Series:
     """The rows one condition keeps (``column op value``)."""
     at = min(((part.find(op), -len(op), op) for op in OPS if op in part), default=None)
     if at is None or at[0] <= 0:
@@ -69,8 +69,9 @@ def _condition(part: str, table: pd.DataFrame, names: dict[str, str]) -> pd.Seri
     if not values or not values[0]:
         raise FilterError(t("runs.filter_value", part=part))
     data = table[col]
+    texts = [data.astype(str)] + ([data.map(shown[col]).astype(str)] if col in shown else [])   # stored or shown
     if op == "~":   # text contains, either case
-        return data.astype(str).str.contains(raw, case=False, regex=False)
+        return pd.concat([s.str.contains(raw, case=False, regex=False) for s in texts], axis=1).any(axis=1)
     present = data.dropna()
     if pd.api.types.is_bool_dtype(data) or (data.dtype == object and len(present)
                                             and present.map(lambda v: isinstance(v, (bool, np.bool_))).all()):
@@ -89,21 +90,23 @@ def _condition(part: str, table: pd.DataFrame, names: dict[str, str]) -> pd.Seri
     else:
         if op not in ("=", "==", "!="):
             raise FilterError(t("runs.filter_text_op", column=col))
-        keep = data.astype(str).str.lower().isin([v.lower() for v in values])
+        keep = pd.concat([s.str.lower().isin([v.lower() for v in values]) for s in texts], axis=1).any(axis=1)
     return ~keep if op == "!=" else keep
 
 
-def filter_table(table: pd.DataFrame, text: str, labels: dict[str, str] | None = None) -> pd.DataFrame:
+def filter_table(table: pd.DataFrame, text: str, labels: dict[str, str] | None = None,
+                 shown: dict | None = None) -> pd.DataFrame:
     """The rows of ``table`` that meet every condition of ``text``: conditions joined by ";" or " and ", each
     ``column op value`` with op one of = == != < <= > >= ~ (contains). A column is named by its id or its label
     (``labels``: column → shown name; either case, "_" or space); ``=`` and ``!=`` take a list (``optimizer =
-    sgd, adam``); numbers compare as numbers, yes/no columns take true/false. Empty text keeps every row; text
-    that cannot be read raises FilterError, whose one line says what to change."""
+    sgd, adam``); numbers compare as numbers, yes/no columns take true/false; a text column matches its stored
+    value or the one a page shows (``shown``: column → function of the stored value, e.g. "done" → "已完成").
+    Empty text keeps every row; text that cannot be read raises FilterError, whose one line says what to change."""
     names = {_key(c): c for c in table.columns} | {_key(v): c for c, v in (labels or {}).items() if c in table}
     keep = pd.Series(True, index=table.index)
     for part in (p.strip() for p in text.replace(" and ", ";").replace(" AND ", ";").split(";")):
         if part:
-            keep &= _condition(part, table, names).fillna(False).astype(bool)
+            keep &= _condition(part, table, names, shown or {}).fillna(False).astype(bool)
     return table[keep]
 
 

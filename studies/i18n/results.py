@@ -97,10 +97,10 @@ RESULTS = {
     "runs.filter_placeholder": ("e.g. batch_size >= 64; optimizer = sgd, adam; test_acc > 0.9",
                                 "例如 batch_size >= 64; optimizer = sgd, adam; test_acc > 0.9"),
     "runs.filter_help": ("Conditions on any column, joined by ; or and: column op value, with op one of = != < <= > >= "
-                         "or ~ (contains). Name a column by its id or its header; = and != take a list (a, b); "
-                         "yes/no columns take true or false.",
+                         "or ~ (contains). Name a column by its id or its header, a value as stored or as shown "
+                         "(done or 已完成); = and != take a list (a, b); yes/no columns take true or false.",
                          "对任意列设条件，用 ; 或 and 连接：列 运算符 值，运算符为 = != < <= > >= 或 ~（包含）。列可用其 ID 或表头"
-                         "名称；= 与 != 可取列表（a, b）；是/否列取 true 或 false。"),
+                         "名称，值可用存储值或显示值（done 或 已完成）；= 与 != 可取列表（a, b）；是/否列取 true 或 false。"),
     "runs.columns": ("Columns", "列"),
     "runs.columns_all": ("every column", "全部列"),
     "runs.columns_help": ("The columns the table shows (the run's page link always stays)",

@@ -58,6 +58,10 @@ def test_a_filter_on_any_column_keeps_exactly_the_rows_it_names():
     assert len(runtable.filter_table(table, "batch size < 64", {"batch_size": "batch size"})) == 4   # by its header
     with i18n.language("zh"):
         assert len(runtable.filter_table(table, "批大小 = 8", {"batch_size": "批大小"})) == 4
+    shown = {"status": {"done": "已完成", "stalled": "停滞"}.get}
+    assert len(runtable.filter_table(table, "status = 已完成", shown=shown)) == len(table[table.status == "done"])
+    assert len(runtable.filter_table(table, "status = done", shown=shown)) == len(table[table.status == "done"])
+    assert len(runtable.filter_table(table, "status ~ 停", shown=shown)) == len(table[table.status == "stalled"]) > 0
 
 
 @pytest.mark.parametrize("text,says", [("batch_size 64", "comparison"), ("bogus > 1", "use one of"),
