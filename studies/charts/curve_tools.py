@@ -45,6 +45,8 @@ def zoomable(chart, *, x: bool = True, y: bool = True):
     if isinstance(chart, alt.LayerChart):
         for i, part in enumerate(chart.layer):
             if isinstance(part, alt.LayerChart) or (isinstance(part, alt.Chart) and _encodes_xy(part)):
+                if isinstance(part, alt.Chart) and part.name is alt.Undefined:   # a fixed name, not altair's
+                    part.name = f"{ZOOM}_view"   # counter: the same chart gives the same spec on every rerun
                 chart.layer[i] = zoomable(part, x=x, y=y)
                 return chart
         return chart

@@ -136,3 +136,13 @@ def test_a_faint_measured_line_leaves_every_legend_at_full_strength(chart):
         if isinstance(opacity, list):   # a legend bound to a selection: full until a click picks some
             opacity = {"value": opacity[0]["value"]} if "test" in opacity[0] else opacity
         assert legend.get("symbolOpacity") == 1 or opacity == {"value": 1}, (chart, legend["title"])
+
+
+def test_a_zoomed_layer_has_a_fixed_name_so_a_rebuilt_chart_gives_the_same_spec():
+    def spec(n):
+        rows = pd.DataFrame({"run": ["a"] * n, "epoch": range(1, n + 1), "train_loss": [1 / e for e in range(1, n + 1)],
+                             "test_acc": 0.5})
+        made = to_vega_lite(charts_runs.live_curve(rows, "train_loss", smooth=3))
+        return {k: v for k, v in made.items() if k not in ("data", "datasets")}
+    assert spec(5) == spec(9)          # altair would name the view by a counter: a new spec on every rerun
+    assert spec(5)["params"][0]["views"] == [f"{ZOOM}_view"]
