@@ -25,9 +25,11 @@ store = ui.page(t("nav.Jobs"), ":material/queue:")
 manager = ui.job_manager(str(store.root))
 S = st.session_state
 states_at_start = {j["job_id"]: j["state"] for j in manager.queue.jobs()}
+active = bool(set(states_at_start.values()) & set(ACTIVE))
+paused = active and st.toggle(t("jobs.pause"), key="jobs_pause", help=t("jobs.pause_help"))   # to zoom the curves
 
 
-@st.fragment(run_every="1s" if set(states_at_start.values()) & set(ACTIVE) else None)
+@st.fragment(run_every="1s" if active and not paused else None)
 def queue_view() -> None:
     ui.keep_language()   # a fragment's rerun starts in a fresh context: without this it draws English
     jobs = sorted(manager.queue.jobs(), key=lambda j: j.get("created", 0), reverse=True)

@@ -105,6 +105,8 @@ def test_the_jobs_live_curves_smooth_as_the_link_says_while_a_job_runs(running_j
     assert live, q.log_tail(job["job_id"])
     assert at.select_slider(key="jobs_smooth").value == 3
     assert all(_layers(s) == 2 and '"bind": "scales"' in json.dumps(s) for s in live)
+    at.toggle(key="jobs_pause").set_value(True).run()   # paused: no redraw every second, so a zoom holds
+    assert not at.exception and len([c for c in charts(at) if '"bind": "scales"' in c.proto.spec]) == len(live)
 
 
 def test_the_uploaders_own_text_is_drawn_from_the_catalogue_in_chinese_only():

@@ -142,6 +142,10 @@ CATALOGUE.update({
     "jobs.none": ("No jobs yet. Launch a study on **New study**.", "还没有任务。请在 **新建研究** 页启动一个研究。"),
     "jobs.study": ("study", "研究"),
     "jobs.job": ("job", "任务"),
+    "jobs.pause": ("Pause live updates", "暂停实时更新"),
+    "jobs.pause_help": ("Stops redrawing every second, so a chart can be zoomed (the wheel) and panned (a drag); "
+                        "training goes on. Turn it off to follow the jobs again.",
+                        "停止每秒重绘，以便缩放（滚轮）和平移（拖动）图表；训练照常进行。关闭即可重新跟踪任务。"),
     "jobs.cancel": ("Cancel", "取消"),
     "jobs.cancel_help": ("Stop it; finished runs are kept", "停止它；已完成的运行会保留"),
     "jobs.resume": ("Resume", "继续"),
