@@ -1,6 +1,7 @@
 """W&B habits on the pages (AppTest): the smoothing of every page that draws curves over training restored from
-the link, and the runs table filtered on any column, its columns picked, spanning the studies on Compare. A bound
-widget's link holds the value as the widget shows it (Streamlit's query-params binding): "3 epochs", "test accuracy"."""
+the link (by its number, ?run_smooth=3, or its label in either language: ui.links), and the runs table filtered on
+any column, its columns picked, spanning the studies on Compare. The column pick is a bound widget: its link holds
+the columns as the widget shows them (Streamlit's query-params binding), "test accuracy"."""
 import json
 
 import pytest
@@ -22,7 +23,11 @@ def test_the_run_page_restores_its_smoothing_from_the_link_and_draws_it(fixture_
     plain = open_page("pages/9_Run.py", root, monkeypatch, {"run": rid, "study": spec.study_id})
     at = open_page("pages/9_Run.py", root, monkeypatch, {"run": rid, "study": spec.study_id, "run_smooth": "3 epochs"})
     assert not at.exception and not at.error, text(at.error)
-    assert at.select_slider(key="run_smooth").value == 3 and at.query_params["run_smooth"] == "3 epochs"
+    assert at.select_slider(key="run_smooth").value == 3 and at.query_params["run_smooth"] == "3"   # its number
+    for lang, said in (("zh", "3"), ("zh", "3 epochs"), ("en", "3 轮")):   # a link made in either language
+        other = open_page("pages/9_Run.py", root, monkeypatch, {"run": rid, "study": spec.study_id, "lang": lang,
+                                                                "run_smooth": said})
+        assert other.select_slider(key="run_smooth").value == 3, (lang, said)
     smoothed, raw = json.loads(charts(at)[0].proto.spec), json.loads(charts(plain)[0].proto.spec)
     assert _layers(smoothed) == 2 and _layers(raw) == 1          # the moving average bold, the measured line faint
     assert '"bind": "scales"' in charts(at)[0].proto.spec       # and it zooms
