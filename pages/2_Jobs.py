@@ -25,9 +25,11 @@ store = ui.page(t("nav.Jobs"), ":material/queue:")
 manager = ui.job_manager(str(store.root))
 S = st.session_state
 states_at_start = {j["job_id"]: j["state"] for j in manager.queue.jobs()}
+active = bool(set(states_at_start.values()) & set(ACTIVE))
+paused = active and st.toggle(t("jobs.pause"), key="jobs_pause", help=t("jobs.pause_help"))   # to zoom the curves
 
 
-@st.fragment(run_every="1s" if set(states_at_start.values()) & set(ACTIVE) else None)
+@st.fragment(run_every="1s" if active and not paused else None)
 def queue_view() -> None:
     ui.keep_language()   # a fragment's rerun starts in a fresh context: without this it draws English
     jobs = sorted(manager.queue.jobs(), key=lambda j: j.get("created", 0), reverse=True)
@@ -36,6 +38,7 @@ def queue_view() -> None:
     if not jobs:
         st.info(t("jobs.none"))
         return
+    smooth = ui.smoothing("jobs_smooth", st.columns([3, 5])[0]) if any(j["state"] == "running" for j in jobs) else 1
     for job in jobs:
         jid, state = job["job_id"], job["state"]
         p = progress_view(job, manager.queue.progress(jid))
@@ -84,7 +87,8 @@ def queue_view() -> None:
             curves = pd.DataFrame(live_curves(manager.queue.progress(jid)))
             if state == "running" and len(curves):   # live: loss and accuracy per epoch of this attempt's runs
                 for col, metric in zip(st.columns(2), ("train_loss", "test_acc")):
-                    col.vega_lite_chart(ui.chart_spec(charts_runs.live_curve, curves, metric), width="stretch",
+                    col.vega_lite_chart(ui.chart_spec(charts_runs.live_curve, curves, metric, smooth=smooth),
+                                        width="stretch",
                                         theme=None, key=f"live_{metric}_{jid}")
             if job.get("message"):
                 st.caption(plain(job["message"]))

@@ -38,9 +38,7 @@ metric = mid.selectbox(t("gen.metric"), ["test_acc", "train_acc", "test_loss", "
 x_axis = right.segmented_control(t("cmp.x"), list(charts.CURVE_X), default="epoch", key="gen_x", required=True,
                                  format_func=lambda x: t(f"chart.x.{x}"), bind="query-params")
 left, right = st.columns([3, 5])
-smooth = left.select_slider(t("gen.smooth"), [1, 3, 5, 9], value=1, key="gen_smooth", bind="query-params",
-                            format_func=lambda w: t("gen.smooth_none") if w == 1 else t("gen.smooth_w", w=w),
-                            help=t("gen.smooth_help"))
+smooth = ui.smoothing("gen_smooth", left)
 show_runs = right.toggle(t("gen.show_runs"), key="gen_runs", bind="query-params", help=t("gen.show_runs_help"))
 chosen = runs[runs.batch_size.isin(picked)]
 if chosen.empty:
@@ -119,15 +117,10 @@ opts = left.multiselect(t("runs.optimizers"), optimizers, default=optimizers, ke
 stat = mid.multiselect(t("runs.status"), statuses, default=statuses, key="runs_status", format_func=ui.state_label,
                        bind="query-params")
 only_fit = right.toggle(t("runs.only_fit"), key="runs_fit", help=t("runs.only_fit_help"), bind="query-params")
-shown = runtable.filter_runs(table, opts, stat, only_fit)
-picked_rows = st.dataframe(ui.csvsafe.neutralise(shown.assign(status=shown.status.map(ui.state_label))).assign(
-                               page=ui.run_links(shown, sid)),
-                           hide_index=True, key="runs_table", on_select="rerun", selection_mode="multi-row",
-                           column_config={**{c: st.column_config.Column(charts.label(c)) for c in shown.columns},
-                                          "page": ui.run_link_column()})
+quick = runtable.filter_runs(table, opts, stat, only_fit)
+shown, selected = ui.runs_table(quick, ui.run_links(quick, sid), key="runs")
 st.caption(t("runs.caption", n=len(shown), total=len(table)))
 if len(shown):
-    selected = tuple(shown.iloc[picked_rows.selection.rows].run_id)
     outcomes = ["test_acc", "gap_acc"] + [c for c in runtable.measure_columns(shown)
                                           if c in measures.drawn("sharpness")][:1]   # the first sharpness
     ui.chart(charts_runs.parallel_coordinates, shown, outcomes, selected=selected, name=f"{sid}-runs-parallel",

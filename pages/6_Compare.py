@@ -5,7 +5,7 @@ import streamlit as st
 import ui
 from studies.i18n import t
 from studies import charts, measures
-from studies.analysis import compare, fairness
+from studies.analysis import compare, fairness, runtable
 from studies.analysis.critical import critical_sizes
 from studies.charts import fit as charts_fit
 
@@ -70,10 +70,18 @@ picked_runs = left.multiselect(t("cmp.runs"), list(names), default=[r for r in e
                                help=t("cmp.runs_help"))
 x_axis = right.segmented_control(t("cmp.x"), list(charts.CURVE_X), default="epoch", key="compare_x",
                                  format_func=lambda x: t(f"chart.x.{x}"), bind="query-params", required=True)
+smooth = ui.smoothing("compare_smooth", st.columns([3, 5])[0])
 if picked_runs:
     epochs = pd.concat([ui.table(store, s, "epochs") for s in picked], ignore_index=True)
     curves = epochs[epochs.run_id.isin(picked_runs)].drop_duplicates(["run_id", "epoch"])
     chosen_runs = shown[shown.run_id.isin(picked_runs)].drop_duplicates("run_id")
     ui.chart(charts.learning_curves, curves, chosen_runs, "test_acc", color="run", name="compare-curves",
-             key="compare_curves", x=x_axis or "epoch", studies=list(dict.fromkeys(shown["study"])),
+             key="compare_curves", x=x_axis or "epoch", studies=list(dict.fromkeys(shown["study"])), smooth=smooth,
              caption=t("cmp.curves_caption"))
+
+st.subheader(t("cmp.runs_table"))   # every run of every chosen study, one table (W&B's habit)
+table = runtable.studies_table({labels[s]: ui.table(store, s, "runs") for s in picked})
+sid_of = {labels[s]: s for s in picked}
+links = "Run?run=" + table["run_id"].astype(str) + "&study=" + table["study"].map(sid_of)
+shown_runs, _ = ui.runs_table(table, links, key="cmp_runs")
+st.caption(t("cmp.runs_caption", n=len(shown_runs), total=len(table)))

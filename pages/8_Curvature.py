@@ -72,9 +72,12 @@ if measures.LAMBDA_MAX not in epochs or not epochs[measures.LAMBDA_MAX].notna().
 else:
     st.subheader(t("curv.track"))
     optim = dict(spec.optim) if spec else {}
-    x = st.segmented_control(t("curv.track_x"), cc.TRACK_X, format_func=lambda v: t(f"curv.track_x.{v}"),
-                             default="epoch", key="curv_track_x", required=True, bind="query-params")
-    ui.chart(cc.sharpness_over_training_chart, epochs, runs, x=x, optim=optim, name=f"{sid}-sharpness-over-training",
+    left, right = st.columns([3, 2])
+    x = left.segmented_control(t("curv.track_x"), cc.TRACK_X, format_func=lambda v: t(f"curv.track_x.{v}"),
+                               default="epoch", key="curv_track_x", required=True, bind="query-params")
+    smooth = ui.smoothing("curv_smooth", right, unit="points")
+    ui.chart(cc.sharpness_over_training_chart, epochs, runs, x=x, optim=optim, smooth=smooth,
+             name=f"{sid}-sharpness-over-training",
              key="curv_track", caption=t("curv.track_caption", n=f"{spec.measure.track_sample if spec else 512:,}",
                                          thresholds=cc.threshold_caption(runs, optim)))
 
@@ -94,7 +97,9 @@ if "noise_scale" not in epochs or not epochs["noise_scale"].notna().any():
     off.append("noise_scale")
 else:
     st.subheader(t("curv.noise"))
-    ui.chart(cc.noise_over_training_chart, epochs, runs, name=f"{sid}-noise-over-training", key="curv_noise")
+    smooth = ui.smoothing("curv_noise_smooth", st.columns([3, 5])[0], unit="points")
+    ui.chart(cc.noise_over_training_chart, epochs, runs, smooth=smooth, name=f"{sid}-noise-over-training",
+             key="curv_noise")
     st.caption(t("curv.noise_caption"))
 
 st.subheader(t("curv.pred"))

@@ -33,11 +33,12 @@ mine = epochs[epochs.run_id == rid].sort_values("epoch")
 if mine.empty:
     st.caption(t("run.no_epochs"))
 else:
+    smooth = ui.smoothing("run_smooth", st.columns([3, 5])[0])
     left, right = st.columns(2)
     with left:
-        ui.chart(charts_runs.run_curve, mine, "loss", name=f"{rid}-loss", key="run_loss")
+        ui.chart(charts_runs.run_curve, mine, "loss", smooth=smooth, name=f"{rid}-loss", key="run_loss")
     with right:
-        ui.chart(charts_runs.run_curve, mine, "acc", name=f"{rid}-acc", key="run_acc")
+        ui.chart(charts_runs.run_curve, mine, "acc", smooth=smooth, name=f"{rid}-acc", key="run_acc")
 
 st.subheader(t("run.measures"))
 measured = runview.measure_rows(row)

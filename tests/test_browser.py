@@ -66,6 +66,15 @@ def start_server(store: Path, port: int, log: Path) -> subprocess.Popen:
     raise RuntimeError(f"streamlit did not start: {log.read_text()[-2000:]}")
 
 
+def stop_server(proc: subprocess.Popen) -> None:
+    """End the server start_server began, by its own PID (terminate, then kill after 10 s)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def settle(page, charts: int, timeout_ms: int = 30_000) -> None:
     """Wait for the script run to finish and the charts to be drawn."""
     page.wait_for_selector("[data-testid=stAppViewContainer]", timeout=timeout_ms)
@@ -158,11 +167,7 @@ def test_every_page_renders_from_a_deep_link(browser_ready, fixture_store, tmp_p
     try:
         drawn = visit_all(f"http://127.0.0.1:{port}", spec.study_id, out)
     finally:
-        proc.terminate()                 # the server, by its own PID
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
     assert drawn["Speed"] >= 3 and drawn["Generalization"] >= 4
     assert "Traceback" not in log.read_text()
     assert {p.name for p in out.glob("*.png")} >= {"Speed.png", "home.png", "Compare.png"}

@@ -8,9 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from studies import charts, i18n
+from studies.charts.curve_tools import SMOOTHING
 from studies.analysis import tidy
 from studies.storage import csvsafe
 from studies.i18n import t
+
+from .links import follow_link, write_link
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -56,3 +59,18 @@ def chart(builder, *args, name: str, key: str, csv: pd.DataFrame | None = None, 
             st.download_button(fmt.upper(), lambda fmt=fmt: charts.to_image(spec, fmt), file_name=f"{name}.{fmt}",
                                mime=mime, key=f"{key}_{fmt}", on_click="ignore", icon=":material/image:",
                                type="tertiary")
+
+
+def smoothing(key: str, where=st, *, unit: str = "epochs") -> int:
+    """The smoothing control every page that draws curves over training shares (Generalization's first): a
+    centred moving-average window from SMOOTHING (1: none), in ``unit`` ("epochs" or measured "points"), kept
+    in the link under ``key`` by its number (?run_smooth=3; its label in either language is read too, ui.links),
+    and dropped from the link at 1."""
+    def label(w):
+        return t("gen.smooth_none") if w == 1 else t(f"smooth.{unit}", w=w)
+    held = follow_link(key, SMOOTHING, label)
+    window = where.select_slider(t("gen.smooth"), list(SMOOTHING), key=key, format_func=label,
+                                 help=t("gen.smooth_help") if key == "gen_smooth" else t(f"smooth.{unit}_help"),
+                                 **({} if held else {"value": 1}))
+    write_link(key, window, default=1)
+    return window

@@ -15,6 +15,7 @@ from studies.office.jobs import JobManager
 from studies.storage.store import Store, StoreError, open_store, resolve_root
 
 from .gate import require_password
+from .uploader import uploader_text
 
 ROOT = Path(__file__).resolve().parents[1]
 HOME = "home.py"
@@ -112,6 +113,7 @@ def page(title: str, icon: str) -> Store:
     st.set_page_config(page_title=title if title == name else f"{title} · {name}", page_icon=str(ICON),
                        layout="wide")
     require_password()
+    uploader_text()   # Streamlit's own uploader text in the page's language
     try:
         store = open_store(store_root())
     except StoreError as e:

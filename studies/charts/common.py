@@ -86,7 +86,7 @@ def _dash(present=tuple(SHUFFLE_LABELS.values())):
     """Solid for shuffle, dashed for fixed order; the legend lists only the orders the data has."""
     domain = [o for o in SHUFFLE_LABELS.values() if o in set(present)] or [SHUFFLE_LABELS[True]]
     return alt.StrokeDash("shuffle_label:N", title=t("chart.legend.order"),
-                          legend=alt.Legend(symbolType="stroke", symbolSize=500, symbolStrokeWidth=2,
+                          legend=alt.Legend(symbolType="stroke", symbolSize=500, symbolStrokeWidth=2, symbolOpacity=1,
                                             orient="bottom", direction="horizontal", labelExpr=_order_names()),
                           scale=alt.Scale(domain=domain, range=[{SHUFFLE_LABELS[True]: [1, 0], SHUFFLE_LABELS[False]: [6, 4]}[o]
                                                                 for o in domain]))

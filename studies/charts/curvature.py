@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .common import PALETTE, RUN_HREF, label, run_pages
+from .curve_tools import smooth as smooth_curve, zoomable
 from ..spec import optimizers
 from ..i18n import Markdown, t, text as chart_text
 from ..measures import LAMBDA_MAX
@@ -19,13 +20,16 @@ DENSITY_FLOOR = 1e-6   # the log density axis starts here (PyHessian's plots add
 
 def _batch_color(sizes) -> alt.Color:
     domain = sorted({int(b) for b in sizes})
-    return alt.Color("batch_size:O", title=t("chart.batch_size"), sort=domain,
+    return alt.Color("batch_size:O", title=t("chart.batch_size"), sort=domain, legend=alt.Legend(symbolOpacity=1),
                      scale=alt.Scale(domain=domain, range=[PALETTE[i % len(PALETTE)] for i in range(len(domain))]))
 
 
-def noise_over_training_chart(epochs: pd.DataFrame, runs: pd.DataFrame, *, height: int = 300) -> alt.Chart:
+def noise_over_training_chart(epochs: pd.DataFrame, runs: pd.DataFrame, *, height: int = 300,
+                              smooth: int = 1) -> alt.Chart:
     """B_simple (log) against epoch (symlog, so epoch 0 shows) for every done run, one colour per batch size,
-    each point with its ±1 SE error bar (the estimator's own uncertainty), ×/÷ on the log scale."""
+    each point with its ±1 SE error bar (the estimator's own uncertainty), ×/÷ on the log scale. ``smooth`` > 1:
+    each run's line is the centred moving average (of the logarithm) over that many measured points, the
+    measured line faint behind it; the points and bars stay as measured. Zoom and pan with the mouse."""
     keep = [c for c in ("run_id", "batch_size", "optimizer", "seed", "status") if c in runs.columns]
     df = epochs.drop(columns=[c for c in keep if c != "run_id" and c in epochs.columns]) \
         .merge(runs[keep], on="run_id", how="inner")
@@ -39,7 +43,9 @@ def noise_over_training_chart(epochs: pd.DataFrame, runs: pd.DataFrame, *, heigh
     rel = np.exp(se / df["noise_scale"])   # ±1 SE on the log scale (delta method): ×/÷, never ≤ 0
     df["lo"] = df["noise_scale"] / rel
     df["hi"] = df["noise_scale"] * rel
-    df = run_pages(df[["run_id", "batch_size", "optimizer", "seed", "epoch", "noise_scale", "se", "lo", "hi"]])
+    df = run_pages(df[["run_id", "batch_size", "optimizer", "seed", "epoch", "noise_scale", "se", "lo", "hi"]]) \
+        .sort_values(["run_id", "epoch"], kind="mergesort")
+    df["smoothed"] = smooth_curve(df["noise_scale"], smooth, log=True, groups=df["run_id"])
     top = int(df["epoch"].max()) if len(df) else 1
     ticks = [0] + [2 ** k for k in range(0, max(1, top).bit_length() + 1) if 2 ** k <= 2 * top]
     x = alt.X("epoch:Q", title=t("curvc.epoch_symlog"), scale=alt.Scale(type="symlog"), axis=alt.Axis(values=ticks))
@@ -48,12 +54,22 @@ def noise_over_training_chart(epochs: pd.DataFrame, runs: pd.DataFrame, *, heigh
     tooltip = ["optimizer:N", "batch_size:Q", "seed:Q", "epoch:Q",
                alt.Tooltip("noise_scale:Q", title="B_simple", format=",.0f"),
                alt.Tooltip("se:Q", title="SE", format=",.0f")]
-    line = base.mark_line(strokeWidth=1.5, opacity=0.8).encode(y=y, detail="run_id:N")
+    lines = _smoothed_lines(base, y, alt.Y("smoothed:Q", title=t("curvc.b_simple_log"), scale=alt.Scale(type="log")),
+                            smooth, width=1.5)
     pts = base.mark_point(filled=True, size=40).encode(y=y, tooltip=tooltip, href=RUN_HREF)   # a click: the run
     bars = base.mark_errorbar(ticks=True).encode(y=alt.Y("lo:Q", scale=alt.Scale(type="log"),
                                                          title=t("curvc.b_simple_log")), y2="hi:Q") \
         .transform_filter("isValid(datum.se)")
-    return alt.layer(line, bars, pts).properties(title=t("curvc.noise_title"), height=height)
+    return zoomable(alt.layer(*lines, bars, pts).properties(title=t("curvc.noise_title"), height=height))
+
+
+def _smoothed_lines(base: alt.Chart, y: alt.Y, smoothed: alt.Y, smooth: int, width: float) -> list[alt.Chart]:
+    """A run's line through its measured points (``y``), or (``smooth`` > 1) that line faint and the
+    ``smoothed`` line bold over it (the colour legend keeps full strength: _batch_color)."""
+    measured = base.mark_line(strokeWidth=width, opacity=0.8 if smooth <= 1 else 0.25).encode(y=y, detail="run_id:N")
+    if smooth <= 1:
+        return [measured]
+    return [measured, base.mark_line(strokeWidth=width + 0.7).encode(y=smoothed, detail="run_id:N")]
 
 
 TRACK_X = ("epoch", "steps", "examples")   # what λ_max over training can be drawn against
@@ -99,9 +115,11 @@ def threshold_caption(runs: pd.DataFrame, optim: dict | None = None) -> Markdown
 
 
 def sharpness_over_training_chart(epochs: pd.DataFrame, runs: pd.DataFrame, *, x: str = "epoch",
-                                  optim: dict | None = None, height: int = 320) -> alt.Chart:
+                                  optim: dict | None = None, height: int = 320, smooth: int = 1) -> alt.Chart:
     """λ_max (log) against epoch, steps or examples (symlog, so 0 shows) for every done run, one colour per
-    batch size, ±residual-bound error bars, and a dashed rule at each optimizer's stability threshold."""
+    batch size, ±residual-bound error bars, and a dashed rule at each optimizer's stability threshold.
+    ``smooth`` > 1: each run's line is the centred moving average of log λ_max over that many measured points,
+    the measured line faint behind it (points and bars as measured). Zoom and pan with the mouse."""
     if x not in TRACK_X:
         raise ValueError(f"x must be one of {', '.join(TRACK_X)}, got {x!r}")
     df = _tracked(epochs, runs, LAMBDA_MAX)
@@ -111,7 +129,8 @@ def sharpness_over_training_chart(epochs: pd.DataFrame, runs: pd.DataFrame, *, x
     if "steps" not in df.columns:
         df["steps"] = np.nan
     df = run_pages(df[["run_id", "batch_size", "optimizer", "seed", "lr", "epoch", "steps", "examples", LAMBDA_MAX,
-                       "err", "lo", "hi"]])
+                       "err", "lo", "hi"]]).sort_values(["run_id", "epoch"], kind="mergesort")
+    df["smoothed"] = smooth_curve(df[LAMBDA_MAX], smooth, log=True, groups=df["run_id"])
     lines, _ = stability_lines(runs, optim)
     ytitle = t("chart.track_y")
     top = max([float(df["hi"].max()) if len(df) else 1.0, *lines["threshold"].tolist()])
@@ -127,7 +146,7 @@ def sharpness_over_training_chart(epochs: pd.DataFrame, runs: pd.DataFrame, *, x
                alt.Tooltip(f"{LAMBDA_MAX}:Q", title="λ_max", format=".4g"),
                alt.Tooltip("err:Q", title="±", format=".2g")]
     y = alt.Y(f"{LAMBDA_MAX}:Q", title=ytitle, scale=yscale)
-    line = base.mark_line(strokeWidth=1.5, opacity=0.8).encode(y=y, detail="run_id:N")
+    line = _smoothed_lines(base, y, alt.Y("smoothed:Q", title=ytitle, scale=yscale), smooth, width=1.5)
     pts = base.mark_point(filled=True, size=40).encode(y=y, tooltip=tooltip, href=RUN_HREF)   # a click: the run
     bars = base.mark_errorbar(ticks=True).encode(y=alt.Y("lo:Q", scale=yscale, title=ytitle), y2="hi:Q") \
         .transform_filter("isValid(datum.err)")
@@ -138,7 +157,7 @@ def sharpness_over_training_chart(epochs: pd.DataFrame, runs: pd.DataFrame, *, x
         tooltip=["name:N", alt.Tooltip("threshold:Q", format=".4g")])
     text = alt.Chart(lines).mark_text(align="left", dx=4, dy=-6, color="#555").encode(
         y=alt.Y("threshold:Q", scale=yscale), x=alt.value(4), text="name:N")
-    return alt.layer(rule, text, line, bars, pts).properties(title=t("chart.title.track"), height=height)
+    return zoomable(alt.layer(rule, text, *line, bars, pts).properties(title=t("chart.title.track"), height=height))
 
 
 def density_curve(nodes, weights, grid, width: float) -> np.ndarray:

@@ -4,13 +4,13 @@ from __future__ import annotations
 import math
 
 import altair as alt
-import numpy as np
 import pandas as pd
 from scipy import stats
 
 from ..analysis import intervals
 from ..i18n import t
 from .common import RUN_HREF, _color, _dash, _full_batch, label, run_labels, run_pages, several_budgets
+from .curve_tools import smooth as smooth_curve, zoomable
 
 ROW_PX = 680   # the panels of a row together: over 40 % of the page at 1920 px, inside it at 1400 px
 
@@ -18,7 +18,6 @@ ROW_PX = 680   # the panels of a row together: over 40 % of the page at 1920 px,
 def panel_width(columns: int) -> int:
     """A facet panel's width for ``columns`` panels a row: one alone spans ROW_PX, never narrower than 300 px."""
     return max(300, ROW_PX // max(1, columns))
-
 
 RUN_DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [1, 3], [10, 4], [4, 2, 1, 2], [3, 5], [12, 2], [2, 6]]
 
@@ -28,8 +27,9 @@ CURVE_X = {"epoch": "epoch", "steps": "optimizer steps", "examples": "examples s
 
 def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc",
                     color: str = "optimizer", width: int | None = None, x: str = "epoch",
-                    studies: list[str] | None = None) -> alt.Chart:
-    """Per-epoch curves, one line per run, against epochs, optimizer steps or examples seen (``x``).
+                    studies: list[str] | None = None, smooth: int = 1) -> alt.Chart:
+    """Per-epoch curves, one line per run, against epochs, optimizer steps or examples seen (``x``); ``smooth``
+    > 1 draws each run's centred moving average over that many points bold, its measured line faint behind it.
 
     By optimizer (the default): one panel per batch size on a shared y axis and its own x scale, so batch 8's
     five epochs are not squashed beside full batch's hundred. ``color="run"`` (the Compare page): one panel,
@@ -46,6 +46,11 @@ def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc
                                 labelOverlap="greedy"))
     title = t("chart.per_x", y=label(y), x=t(f"chart.x.{x}"))
     tooltip = ["run:N", alt.Tooltip(f"{x}:Q", title=t(f"chart.x.{x}")), alt.Tooltip(f"{y}:Q", format=".4g")]
+    if smooth > 1:   # the line is the moving average; the tooltip gives both
+        df = df.sort_values(["run_id", x], kind="mergesort").assign(measured=df[y])
+        df[y] = smooth_curve(df["measured"], smooth, groups=df["run_id"])
+        tooltip = tooltip[:2] + [alt.Tooltip("measured:Q", title=label(y), format=".4g"),
+                                 alt.Tooltip(f"{y}:Q", title=t("chart.tip.smoothed"), format=".4g")]
     if color == "run":
         df["run"] = df["study"].astype(str) + " · " + df["run"]
         order = [s for s in (studies or []) if s in set(df["study"])] + \
@@ -56,12 +61,12 @@ def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc
             domain=order, range=[RUN_DASHES[i % len(RUN_DASHES)] for i in range(len(order))]),
             legend=alt.Legend(labelLimit=420, orient="bottom", direction="vertical", symbolType="stroke",
                               symbolSize=500, symbolStrokeWidth=2)) if len(order) > 1 else alt.Undefined
-        return alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=18)).encode(   # a colour per run
+        return zoomable(_measured_behind(alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=18)).encode(
             x=x_enc, y=alt.Y(f"{y}:Q", title=label(y), scale=alt.Scale(zero=False)),
             color=_color(runs_in, "run"), strokeDash=dash,   # the study, a second variable, as the dash
             detail="run_id:N", opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)), tooltip=tooltip,
             href=RUN_HREF,
-        ).add_params(pick).properties(title=title, height=300)
+        ).add_params(pick), y, smooth).properties(title=title, height=300))
     pick = alt.selection_point(fields=[color], bind="legend")
     domain = sorted(set(df[color])) if color == "optimizer" else list(dict.fromkeys(df[color]))
     chart = alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=18)).encode(
@@ -69,15 +74,29 @@ def learning_curves(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "test_acc
         color=_color(domain, color), strokeDash=_dash(df["shuffle_label"]), detail="run_id:N",
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)), tooltip=tooltip, href=RUN_HREF,
     ).add_params(pick)
+    chart = _measured_behind(chart, y, smooth)
     if color != "optimizer":
-        return chart.properties(title=title, height=300)
+        return zoomable(chart.properties(title=title, height=300))
     full = _full_batch(runs)
     expr = t("chart.batch_header") + (f" + (datum.value == {full} ? '{t('chart.full_suffix')}' : '')" if full else "")
     header = alt.Header(labelExpr=expr, labelFontSize=12, labelFontWeight="bold")
     columns = min(df["batch_size"].nunique() or 1, 3)
-    return chart.properties(width=width or panel_width(columns), height=240).facet(
+    return zoomable(chart.properties(width=width or panel_width(columns), height=240).facet(
         alt.Facet("batch_size:O", title=None, header=header), columns=columns,
-    ).resolve_scale(x="independent").properties(title=title)
+    ).resolve_scale(x="independent").properties(title=title))
+
+
+def _measured_behind(chart: alt.Chart, y: str, smooth: int):
+    """``chart`` (a line per run of the moving average) with, when ``smooth`` > 1, each run's measured line
+    (column ``measured``) thin and faint beside it: the same colours and dashes, no points, no tooltip."""
+    if smooth <= 1:
+        return chart
+    faint = chart.copy(deep=True)
+    faint.params = alt.Undefined
+    faint.encoding.tooltip = alt.Undefined
+    faint = faint.mark_line(strokeWidth=1).encode(y=alt.Y("measured:Q", title=label(y), scale=alt.Scale(zero=False)),
+                                                  opacity=alt.value(0.3))
+    return alt.layer(chart, faint)   # the legend (the first layer's) shows the bold line
 
 
 LOSSES = ("train_loss", "test_loss")
@@ -122,11 +141,7 @@ def curve_bands(epochs: pd.DataFrame, runs: pd.DataFrame, y: str, *, smooth: int
     n = g["n"].astype(float)
     half = stats.t.ppf(0.5 + intervals.LEVEL / 2, (n - 1).clip(lower=1)) * g["std"] / n ** 0.5
     g["lo"], g["hi"] = (g["mean"] - half).where(n > 1), (g["mean"] + half).where(n > 1)
-    w = max(int(smooth), 1)
-    level = np.log(g["mean"].where(g["mean"] > 0)) if log else g["mean"]
-    g["smoothed"] = level.groupby([g[c] for c in config], dropna=False).transform(
-        lambda s: s.rolling(w, center=True, min_periods=1).mean())
-    g["smoothed"] = np.exp(g["smoothed"]) if log else g["smoothed"]
+    g["smoothed"] = smooth_curve(g["mean"], smooth, log=log, groups=[g[c] for c in config])
     return g
 
 
@@ -204,6 +219,6 @@ def learning_curve_bands(epochs: pd.DataFrame, runs: pd.DataFrame, y: str = "tes
     expr = t("chart.batch_header") + (f" + (datum.value == {full} ? '{t('chart.full_suffix')}' : '')" if full else "")
     header = alt.Header(labelExpr=expr, labelFontSize=12, labelFontWeight="bold")
     columns = min(g["batch_size"].nunique() or 1, 3)
-    return alt.layer(*layers, data=data).properties(width=width or panel_width(columns), height=240).facet(
+    return zoomable(alt.layer(*layers, data=data).properties(width=width or panel_width(columns), height=240).facet(
         alt.Facet("batch_size:O", title=None, header=header), columns=columns,
-    ).resolve_scale(x="independent").properties(title=title)
+    ).resolve_scale(x="independent").properties(title=title))

@@ -12,6 +12,7 @@ import pandas as pd
 from ..spec.config import SHUFFLE_LABELS
 from ..i18n import t
 from .common import _color, label, localised_run_label, run_labels
+from .curve_tools import smooth as smooth_curve, zoomable
 
 INPUTS = ["batch_size", "lr", "optimizer", "shuffle"]
 
@@ -82,33 +83,49 @@ def parallel_coordinates(table: pd.DataFrame, outcomes: list[str], *, selected: 
                                                       title=t("runs.parallel_title"))
 
 
+def _smoothed_curve(df: pd.DataFrame, metric: str, group: str, tips: list, *, smooth: int, log: bool,
+                    x: alt.X, style: dict, size: int, height: int, **encode) -> alt.Chart:
+    """One curve per ``group`` of ``metric`` against ``x``: the centred moving average over ``smooth`` points
+    (of the logarithm when ``log``, drawn on a log axis) bold with points and ``tips`` (+ the smoothed value),
+    the measured curve faint behind it when ``smooth`` > 1; scales bound to the mouse."""
+    df = df.sort_values([group, "epoch"], kind="mergesort")
+    df["smoothed"] = smooth_curve(df[metric], smooth, log=log, groups=df[group])
+    scale = alt.Scale(type="log") if log else alt.Scale(zero=False)
+    tips = tips + [alt.Tooltip(f"{metric}:Q", title=label(metric), format=".4g")] + \
+        ([alt.Tooltip("smoothed:Q", title=t("chart.tip.smoothed"), format=".4g")] if smooth > 1 else [])
+    base = alt.Chart(df).encode(x=x, **encode)
+    bold = base.mark_line(strokeWidth=2, point=alt.OverlayMarkDef(size=size), **style).encode(
+        y=alt.Y("smoothed:Q", title=label(metric), scale=scale), tooltip=tips)
+    chart = bold if smooth <= 1 else alt.layer(base.mark_line(strokeWidth=1, opacity=0.3, **style).encode(
+        y=alt.Y(f"{metric}:Q", title=label(metric), scale=scale)), bold)
+    return zoomable(chart.properties(width="container", height=height, title=label(metric)))
 
-def run_curve(epochs: pd.DataFrame, metric: str = "loss") -> alt.Chart:
+
+def run_curve(epochs: pd.DataFrame, metric: str = "loss", *, smooth: int = 1) -> alt.Chart:
     """One run's learning curve of ``metric`` ("loss", on a log scale, or "acc") per epoch: train solid, test
-    dashed."""
+    dashed; ``smooth`` > 1 draws the centred moving average over that many epochs (of the logarithm on a log
+    scale) bold and the measured curve faint behind it. Zoom and pan with the mouse."""
     splits = {s: t(f"chart.split_name.{s}") for s in ("train", "test")}
     long = pd.concat([pd.DataFrame({"epoch": epochs["epoch"], "split": name, metric: epochs[f"{s}_{metric}"]})
                       for s, name in splits.items()], ignore_index=True)
-    scale = alt.Scale(type="log") if metric == "loss" and (long[metric] > 0).all() else alt.Scale(zero=False)
-    return alt.Chart(long).mark_line(strokeWidth=2, color="#4e79a7", point=alt.OverlayMarkDef(size=18)).encode(
+    tips = [alt.Tooltip("epoch:Q", title=t("chart.x.epoch")), alt.Tooltip("split:N", title=t("chart.split_title"))]
+    return _smoothed_curve(
+        long, metric, "split", tips, smooth=smooth, log=metric == "loss" and bool((long[metric] > 0).all()),
         x=alt.X("epoch:Q", title=t("chart.x.epoch"), scale=alt.Scale(nice=False, padding=8)),
-        y=alt.Y(f"{metric}:Q", title=label(metric), scale=scale),
-        strokeDash=alt.StrokeDash("split:N", title=t("chart.split_title"), legend=alt.Legend(orient="bottom"),
-                                  scale=alt.Scale(domain=list(splits.values()), range=[[1, 0], [6, 4]])),
-        tooltip=[alt.Tooltip("epoch:Q", title=t("chart.x.epoch")), alt.Tooltip("split:N", title=t("chart.split_title")),
-                 alt.Tooltip(f"{metric}:Q", title=label(metric), format=".4g")]
-    ).properties(width="container", height=260, title=label(metric))
+        style={"color": "#4e79a7"}, size=18, height=260,
+        strokeDash=alt.StrokeDash("split:N", title=t("chart.split_title"),
+                                  legend=alt.Legend(orient="bottom", symbolOpacity=1),
+                                  scale=alt.Scale(domain=list(splits.values()), range=[[1, 0], [6, 4]])))
 
 
-def live_curve(rows: pd.DataFrame, metric: str = "train_loss") -> alt.Chart:
+def live_curve(rows: pd.DataFrame, metric: str = "train_loss", *, smooth: int = 1) -> alt.Chart:
     """The Jobs page's live curves: ``metric`` ("train_loss", log scale, or "test_acc") per epoch, one colour
-    per run of the job (rows: progress.live_curves)."""
+    per run of the job (rows: progress.live_curves); ``smooth`` > 1 draws each run's centred moving average over
+    that many epochs bold and its measured curve faint. Zoom and pan with the mouse."""
     df = rows.assign(run=rows["run"].map(localised_run_label)).dropna(subset=[metric])
-    log = metric.endswith("loss") and len(df) and (df[metric] > 0).all()
-    return alt.Chart(df).mark_line(strokeWidth=2, point=alt.OverlayMarkDef(size=14)).encode(
-        x=alt.X("epoch:Q", title=t("chart.x.epoch"), scale=alt.Scale(nice=False, padding=6)),
-        y=alt.Y(f"{metric}:Q", title=label(metric), scale=alt.Scale(type="log") if log else alt.Scale(zero=False)),
-        color=_color(list(dict.fromkeys(df["run"])), "run"),
-        tooltip=[alt.Tooltip("run:N", title=t("chart.legend.run")), alt.Tooltip("epoch:Q", title=t("chart.x.epoch")),
-                 alt.Tooltip(f"{metric}:Q", title=label(metric), format=".4g")]
-    ).properties(width="container", height=220, title=label(metric))
+    tips = [alt.Tooltip("run:N", title=t("chart.legend.run")), alt.Tooltip("epoch:Q", title=t("chart.x.epoch"))]
+    log = bool(metric.endswith("loss") and len(df) and (df[metric] > 0).all())
+    return _smoothed_curve(
+        df, metric, "run", tips, smooth=smooth, log=log,
+        x=alt.X("epoch:Q", title=t("chart.x.epoch"), scale=alt.Scale(nice=False, padding=6)), style={}, size=14,
+        height=220, color=_color(list(dict.fromkeys(df["run"])), "run"))

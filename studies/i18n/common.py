@@ -142,6 +142,10 @@ CATALOGUE.update({
     "jobs.none": ("No jobs yet. Launch a study on **New study**.", "还没有任务。请在 **新建研究** 页启动一个研究。"),
     "jobs.study": ("study", "研究"),
     "jobs.job": ("job", "任务"),
+    "jobs.pause": ("Pause live updates", "暂停实时更新"),
+    "jobs.pause_help": ("Stops redrawing every second, so a chart can be zoomed (the wheel) and panned (a drag); "
+                        "training goes on. Turn it off to follow the jobs again.",
+                        "停止每秒重绘，以便缩放（滚轮）和平移（拖动）图表；训练照常进行。关闭即可重新跟踪任务。"),
     "jobs.cancel": ("Cancel", "取消"),
     "jobs.cancel_help": ("Stop it; finished runs are kept", "停止它；已完成的运行会保留"),
     "jobs.resume": ("Resume", "继续"),
@@ -204,6 +208,16 @@ CATALOGUE.update({
     "chart.per_x": ("{y} per {x}", "{y}（按{x}）"),
     "chart.legend.config": ("configuration", "配置"),
     "chart.tip.mean": ("mean over seeds", "各种子的均值"),
+    "chart.tip.smoothed": ("smoothed (moving average)", "平滑后（移动平均）"),
+    "smooth.epochs": ("{w} epochs", "{w} 轮"),
+    "smooth.points": ("{w} points", "{w} 个点"),
+    "smooth.epochs_help": ("A centred moving average of each curve over this many epochs (of its logarithm on a log "
+                           "axis); the measured curve stays drawn faintly behind it", "对每条曲线做居中滑动平均（窗口为这么多轮；"
+                           "对数轴上取对数后平均）；测得的曲线以浅色留在后面"),
+    "smooth.points_help": ("A centred moving average of each run's line over this many measured points (of its "
+                           "logarithm); the measured line stays drawn faintly behind it, the points and error bars "
+                           "are never smoothed", "对每次运行的折线做居中滑动平均（窗口为这么多个测量点，取对数后平均）；"
+                           "测得的折线以浅色留在后面，点和误差线从不平滑"),
     "chart.tip.ci_low": ("95 % interval, low", "95 % 区间下限"),
     "chart.tip.ci_high": ("95 % interval, high", "95 % 区间上限"),
     "chart.tip.n_seeds": ("n (seeds)", "n（种子数）"),

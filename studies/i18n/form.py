@@ -18,6 +18,8 @@ FORM = {
                           "内置数据集可离线加载（mnist、fashion_mnist、cifar10 和 cifar100 需要本地文件，或设 [data] download = true）；"
                           "或上传带表头和标签列的 CSV"),
     "form.csv_choice": ("csv (upload your own)", "csv（上传你自己的数据）"),
+    "upload.button": ("Upload", "上传"),
+    "upload.drop": ("Drag and drop a file here", "把文件拖到这里"),
     "form.your_csv_limit": ("Your CSV (at most {mib} MiB)", "你的 CSV（最大 {mib} MiB）"),
     "form.your_csv_help": ("At most {mib} MiB; numeric features, one label column",
                            "最多 {mib} MiB；数值特征，一个标签列"),

@@ -1,5 +1,6 @@
 """The run table and the parallel-coordinates view: every run, the fit flag, the filters, log axes that span decades."""
 import pandas as pd
+import pytest
 
 from studies import i18n
 from studies.analysis import runtable
@@ -41,3 +42,42 @@ def test_the_chart_draws_one_line_per_run_and_picks_out_the_selected():
     assert sum(r["picked"] for r in lines) == 7                              # one run × 7 axes
     with i18n.language("zh"):
         assert "每轮洗牌" in str(charts_runs.parallel_coordinates(table, ["test_acc"]).to_dict())
+
+
+def test_a_filter_on_any_column_keeps_exactly_the_rows_it_names():
+    table = runtable.run_table(_runs())
+    keep = runtable.filter_table(table, "batch_size >= 64; optimizer = sgd")
+    assert sorted(keep.run_id) == ["sgd512-0", "sgd512-1", "sgd64-0", "sgd64-1"]
+    assert sorted(runtable.filter_table(table, "seed = 1 and status != stalled").run_id) == [
+        "adam64-1", "adam8-1", "sgd64-1", "sgd8-1"]                              # seed is a number, not a yes/no
+    assert len(runtable.filter_table(table, "optimizer = SGD, adam")) == 12      # a list, either case
+    assert set(runtable.filter_table(table, "at_fit = false").batch_size) == {512}
+    assert list(runtable.filter_table(table, "test_acc > 0.895").run_id) == ["adam8-0", "adam8-1", "sgd8-0", "sgd8-1"]
+    assert len(runtable.filter_table(table, "run_id ~ 512")) == 4                 # contains
+    assert len(runtable.filter_table(table, "  ")) == 12                          # no filter: every row
+    assert len(runtable.filter_table(table, "batch size < 64", {"batch_size": "batch size"})) == 4   # by its header
+    with i18n.language("zh"):
+        assert len(runtable.filter_table(table, "批大小 = 8", {"batch_size": "批大小"})) == 4
+    shown = {"status": {"done": "已完成", "stalled": "停滞"}.get}
+    assert len(runtable.filter_table(table, "status = 已完成", shown=shown)) == len(table[table.status == "done"])
+    assert len(runtable.filter_table(table, "status = done", shown=shown)) == len(table[table.status == "done"])
+    assert len(runtable.filter_table(table, "status ~ 停", shown=shown)) == len(table[table.status == "stalled"]) > 0
+
+
+@pytest.mark.parametrize("text,says", [("batch_size 64", "comparison"), ("bogus > 1", "use one of"),
+                                       ("batch_size >= ", "no value"), ("batch_size > many", "number"),
+                                       ("optimizer > sgd", "=, != or ~"), ("at_fit = maybe", "= true or = false")])
+def test_a_filter_that_cannot_be_read_says_what_to_change_in_one_line(text, says):
+    with pytest.raises(runtable.FilterError) as e:
+        runtable.filter_table(runtable.run_table(_runs()), text)
+    assert says in str(e.value) and "\n" not in str(e.value)
+
+
+def test_picked_columns_keep_the_run_id_and_the_table_spans_several_studies():
+    table = runtable.run_table(_runs())
+    assert list(runtable.pick_columns(table, ["test_acc", "optimizer"]).columns) == ["optimizer", "test_acc", "run_id"]
+    assert list(runtable.pick_columns(table, []).columns) == list(table.columns)
+    both = runtable.studies_table({"one": _runs(), "two": _runs().iloc[:4], "none": _runs().iloc[:0]})
+    assert list(both.columns[:2]) == ["study", "optimizer"] and len(both) == 16
+    assert both.groupby("study").size().to_dict() == {"one": 12, "two": 4}
+    assert len(runtable.filter_table(both, "study = two; batch_size = 8")) == 2
