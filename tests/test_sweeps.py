@@ -79,15 +79,21 @@ def test_an_early_stall_is_the_end_of_run_rule_over_the_epochs_so_far():
 
 
 
-def test_a_run_ruled_out_while_it_sits_at_chance_is_called_stalled_not_pruned():
-    """Pruning may end a collapsed run (a too-large lr) before the early-stall window is long enough; the
-    reader must still see the collapse."""
+def _rules_out(why: str):
+    """A board that has ruled every run out, for ``why``."""
     class RulesOut:
         def progress(self, *a):
             pass
 
         def verdict(self, run_id):
-            return "lr 0.3 can no longer win"
+            return why
+    return RulesOut
+
+
+def test_a_run_ruled_out_while_it_sits_at_chance_is_called_stalled_not_pruned():
+    """Pruning may end a collapsed run (a too-large lr) before the early-stall window is long enough; the
+    reader must still see the collapse."""
+    RulesOut = _rules_out("lr 0.3 can no longer win")
     run = type("Run", (), {"run_id": "r"})()
     flat = [{"train_loss": 2.30, "train_acc": 0.10}] + [{"train_loss": 2.31, "train_acc": 0.10, "steps": 90 * e}
                                                         for e in range(1, 5)]
@@ -100,14 +106,9 @@ def test_a_run_ruled_out_at_chance_after_one_epoch_trains_one_more_to_tell_a_col
     """Ruled out after its first epoch, a run at chance may have collapsed (lr too large: flat from then on) or
     be slow (lr too small: still falling); the first epoch's fall from the initial loss hides which. It trains
     one more epoch; then a flat loss is stalled and a falling one pruned, whatever the board's timing."""
-    class RulesOut:
-        def progress(self, *a):
-            pass
-
-        def verdict(self, run_id):
-            return "lr can no longer win"
     run = type("Run", (), {"run_id": "r"})()
     start = [{"train_loss": 2.45, "train_acc": 0.10, "steps": 0}, {"train_loss": 2.30, "train_acc": 0.10, "steps": 90}]
+    RulesOut = _rules_out("lr can no longer win")
     assert Stopper(RulesOut(), chance=0.1)(run, start) is None
     collapsed = start + [{"train_loss": 2.30, "train_acc": 0.10, "steps": 180}]
     assert Stopper(RulesOut(), chance=0.1)(run, collapsed)[0] == "stalled"
