@@ -67,7 +67,7 @@ ends = shown.sort_values(["study", "batch_size"]).groupby("study").run_id.agg(["
 left, right = st.columns([3, 2])   # room for the x-axis choice's three labels
 picked_runs = left.multiselect(t("cmp.runs"), list(names), default=[r for r in ends.values.ravel() if r in names],
                                format_func=names.get, key="compare_runs", max_selections=10, bind="query-params",
-                               help=t("cmp.runs_help"))
+                               wrap=True, help=t("cmp.runs_help"))   # every chip whole: run labels are long
 x_axis = right.segmented_control(t("cmp.x"), list(charts.CURVE_X), default="epoch", key="compare_x",
                                  format_func=lambda x: t(f"chart.x.{x}"), bind="query-params", required=True)
 smooth = ui.smoothing("compare_smooth", st.columns([3, 5])[0])

@@ -85,6 +85,7 @@ def test_compare_lists_the_runs_of_every_chosen_study_in_one_table(measured_stor
     stored = sum(len(open_store(root).load_table(s.study_id)) for s in specs)
     assert table.columns[0] == "study" and table["study"].nunique() == 2 and len(table) == stored
     assert all(f"&study={s.study_id}" in " ".join(table.page) for s in specs)
+    assert at.multiselect(key="compare_runs").proto.wrap   # long run labels: every chip whole, on more lines
     at = open_page("pages/6_Compare.py", root, monkeypatch, {"studies": ids, "cmp_runs_filter": "batch_size = 256",
                                                              "compare_smooth": "3 epochs"})
     assert not at.exception and not at.error, text(at.error)
