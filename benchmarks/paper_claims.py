@@ -107,6 +107,15 @@ def left_out_text(summary: pd.DataFrame, budget: str | None) -> str:
     return "; ".join(parts) + " (missed the fit)" if parts else "no run left out"
 
 
+def _best_lr(runs: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a runs export marked best_lr (read back from CSV as a bool or its text); all without it."""
+    return runs[runs.best_lr.astype(str).str.lower().isin(["true", "1"])] if "best_lr" in runs.columns else runs
+
+
+def _median(runs: pd.DataFrame, col: str) -> float:
+    return float(pd.to_numeric(runs[col], errors="coerce").median()) if col in runs else math.nan
+
+
 def _best_runs(runs: pd.DataFrame | None, budget, opt, b) -> pd.DataFrame:
     """The best-lr runs of one (budget, optimizer, batch size) of a runs export (empty without one)."""
     if runs is None or runs.empty:
@@ -114,9 +123,7 @@ def _best_runs(runs: pd.DataFrame | None, budget, opt, b) -> pd.DataFrame:
     r = runs[(runs.optimizer == opt) & (pd.to_numeric(runs.batch_size) == b)]
     if "budget" in r.columns and isinstance(budget, str):
         r = r[r.budget.astype(str) == budget]
-    if "best_lr" in r.columns:
-        r = r[r.best_lr.astype(str).str.lower().isin(["true", "1"])]
-    return r
+    return _best_lr(r)
 
 
 def why_left_out(r: pd.DataFrame) -> str:
@@ -124,7 +131,8 @@ def why_left_out(r: pd.DataFrame) -> str:
     status = r.status.astype(str) if "status" in r.columns else pd.Series("done", index=r.index)
     if not (status == "done").any():
         return ", ".join(sorted(set(status)))
-    targeted = any(float(r.get(c, pd.Series([0])).fillna(0).max()) > 0 for c in ("target_train_loss", "target_train_acc"))
+    targeted = any(float(r.get(c, pd.Series([0])).fillna(0).max()) > 0
+                   for c in ("target_train_loss", "target_train_acc"))
     return "target not reached" if targeted else "final train loss above the loss band of this budget"
 
 
@@ -149,10 +157,10 @@ def groups_text(summary: pd.DataFrame, runs: pd.DataFrame | None = None, label: 
                 if out.empty:
                     cells.append(f"B = {b:g}: no comparable run ({k} left out)")
                     continue
-                med = lambda col: float(pd.to_numeric(out[col], errors="coerce").median()) if col in out else math.nan
-                cell = f"B = {b:g}: test acc {med('test_acc'):.3f}, train loss {med('train_loss'):.2g}"
-                if math.isfinite(med("steps")):
-                    cell += f", {med('steps'):,.0f} steps"
+                cell = (f"B = {b:g}: test acc {_median(out, 'test_acc'):.3f}, "
+                        f"train loss {_median(out, 'train_loss'):.2g}")
+                if math.isfinite(_median(out, "steps")):
+                    cell += f", {_median(out, 'steps'):,.0f} steps"
                 cells.append(cell + f" (medians of {len(out)} run{'s' * (len(out) != 1)} left out of the "
                                     f"comparison: {why_left_out(out)})")
                 continue
@@ -173,19 +181,16 @@ def unmatched_text(claim: Claim, runs: pd.DataFrame | None) -> str:
     claim's budget) with their train losses, said to be unmatched; "" without a runs export or finished ends."""
     if runs is None or runs.empty or not {"batch_size", "test_acc", "train_loss"} <= set(runs.columns):
         return ""
-    r = runs[runs.status.astype(str) == "done"] if "status" in runs.columns else runs
-    if "best_lr" in r.columns:
-        r = r[r.best_lr.astype(str).str.lower().isin(["true", "1"])]
+    r = _best_lr(runs[runs.status.astype(str) == "done"] if "status" in runs.columns else runs)
     if claim.budget is not None and "budget" in r.columns:
         r = r[r.budget.astype(str) == claim.budget]
     sizes = sorted(pd.to_numeric(r.batch_size).unique())
     if len(sizes) < 2 or claim.column not in r.columns:
         return ""
-    ends = [r[pd.to_numeric(r.batch_size) == b] for b in (sizes[0], sizes[-1])]
-    med = lambda d, c: float(pd.to_numeric(d[c], errors="coerce").median())  # noqa: E731
-    return (f"not at a matched fit, medians of the finished runs: B = {sizes[0]:g} {med(ends[0], claim.column):.3g} "
-            f"at train loss {med(ends[0], 'train_loss'):.2g} vs B = {sizes[-1]:g} {med(ends[1], claim.column):.3g} "
-            f"at train loss {med(ends[1], 'train_loss'):.2g}")
+    small, large = (r[pd.to_numeric(r.batch_size) == b] for b in (sizes[0], sizes[-1]))
+    return (f"not at a matched fit, medians of the finished runs: B = {sizes[0]:g} {_median(small, claim.column):.3g} "
+            f"at train loss {_median(small, 'train_loss'):.2g} vs B = {sizes[-1]:g} "
+            f"{_median(large, claim.column):.3g} at train loss {_median(large, 'train_loss'):.2g}")
 
 
 def b_crit_text(summary: pd.DataFrame) -> list[str]:
