@@ -14,8 +14,9 @@ from studies.i18n import Markdown, t
 def fit_warning(runs: pd.DataFrame) -> fairness.FitCheck:
     """At the top of a page: a loud warning when the compared runs (best lr) are not at a matched fit, and one
     line saying what the comparison holds equal (the target, the lr) and what varies (lr/B)."""
-    check = fairness.matched_fit(fairness.compared_runs(runs))
-    fixed = statements.fixed_budget_line(fairness.compared_runs(runs), check)
+    compared = fairness.compared_runs(runs)
+    check = fairness.matched_fit(compared)
+    fixed = statements.fixed_budget_line(compared, check)
     if fixed is not None:   # a fixed budget is a question of its own, not a failed target
         st.info(fixed, icon=":material/straighten:")
     elif not check.matched:
@@ -65,10 +66,11 @@ def difference_note(runs: pd.DataFrame, measure: str) -> str:
 def pair_warning(studies: dict[str, pd.DataFrame]) -> None:
     """Compare: a warning for each pair of picked studies not at a matched fit with each other."""
     names = list(studies)
+    compared = {name: fairness.compared_runs(runs) for name, runs in studies.items()}
     for i, a in enumerate(names):
         for b in names[i + 1:]:
-            check = fairness.matched_pair(fairness.compared_runs(studies[a]), fairness.compared_runs(studies[b]))
-            both = pd.concat([fairness.compared_runs(studies[a]), fairness.compared_runs(studies[b])])
+            check = fairness.matched_pair(compared[a], compared[b])
+            both = pd.concat([compared[a], compared[b]])
             fixed = None if fairness.has_target(both) else statements.fixed_budget_line(both, check)
             if fixed is not None:   # two fixed budgets: compared at equal epochs (or updates), not at a target
                 st.info(Markdown(f"**{i18n.plain(a)} · {i18n.plain(b)}:** ") + fixed, icon=":material/straighten:")
